@@ -1,0 +1,51 @@
+# slabot — see README.md. Every target that needs PostgreSQL starts a
+# throwaway server (scripts/pg.sh) unless DATABASE_URL / TEST_DATABASE_URL is set.
+GO       ?= go
+PKGS     ?= ./...
+BIN      := bin/slabot
+
+.PHONY: all build test vet bench demo run migrate clean fmt
+
+all: build
+
+build:
+	$(GO) build -o $(BIN) ./cmd/slabot
+
+vet:
+	$(GO) vet $(PKGS)
+
+# go vet, then every test with the race detector against a real PostgreSQL.
+test: vet
+	@if [ -n "$$TEST_DATABASE_URL" ]; then \
+		$(GO) test -race -count=1 $(PKGS); \
+	else \
+		scripts/pg.sh run -- $(GO) test -race -count=1 $(PKGS); \
+	fi
+
+# Benchmarks only (no tests), against a real PostgreSQL.
+bench:
+	@if [ -n "$$TEST_DATABASE_URL" ]; then \
+		$(GO) test -run='^$$' -bench=. -benchmem $(PKGS); \
+	else \
+		scripts/pg.sh run -- $(GO) test -run='^$$' -bench=. -benchmem $(PKGS); \
+	fi
+
+# The bot against a real Slack workspace; settings from the environment.
+run: build
+	@if [ -n "$$DATABASE_URL" ]; then \
+		$(BIN) run; \
+	else \
+		scripts/pg.sh run -- $(BIN) run; \
+	fi
+
+demo: build
+	$(BIN) demo $(DEMO_FLAGS)
+
+migrate: build
+	$(BIN) migrate
+
+fmt:
+	gofmt -w $$(git ls-files '*.go')
+
+clean:
+	rm -rf bin

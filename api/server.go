@@ -1,0 +1,89 @@
+// Package api is slabot's HTTP side: the intake webhooks that CRMs and
+// automation tools call, and the /healthz, /readyz and /metrics endpoints
+// that operators and Kubernetes use.
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"sort"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// ReadyCheck reports whether one dependency is usable; nil means ready.
+type ReadyCheck func(ctx context.Context) error
+
+// Server routes slabot's HTTP endpoints.
+type Server struct {
+	logger   *slog.Logger
+	registry *prometheus.Registry
+	checks   map[string]ReadyCheck
+	mux      *http.ServeMux
+}
+
+// NewServer builds the router. checks decide readiness: /readyz answers 503
+// naming every check that fails.
+func NewServer(logger *slog.Logger, registry *prometheus.Registry, checks map[string]ReadyCheck) *Server {
+	s := &Server{logger: logger, registry: registry, checks: checks, mux: http.NewServeMux()}
+	s.mux.HandleFunc("GET /healthz", s.healthz)
+	s.mux.HandleFunc("GET /readyz", s.readyz)
+	s.mux.Handle("GET /metrics", promhttp.HandlerFor(registry, promhttp.HandlerOpts{Registry: registry}))
+	return s
+}
+
+// Handle adds a route, for the intake handlers.
+func (s *Server) Handle(pattern string, h http.Handler) { s.mux.Handle(pattern, h) }
+
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+
+// healthz answers 200 for as long as the process can serve HTTP at all:
+// restarting slabot does not cure a slow database, so liveness ignores it.
+func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	names := make([]string, 0, len(s.checks))
+	for name := range s.checks {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	status := map[string]string{}
+	ready := true
+	for _, name := range names {
+		if err := s.checks[name](ctx); err != nil {
+			ready = false
+			status[name] = err.Error()
+			continue
+		}
+		status[name] = "ok"
+	}
+	code := http.StatusOK
+	if !ready {
+		code = http.StatusServiceUnavailable
+	}
+	writeJSON(w, code, map[string]any{"ready": ready, "checks": status})
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// NewRegistry returns a private Prometheus registry with the Go runtime and
+// process collectors, so slabot's /metrics never mixes in another library's
+// globals.
+func NewRegistry() *prometheus.Registry {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{Namespace: "slabot"}))
+	return reg
+}

@@ -1,0 +1,64 @@
+package api_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/slabot/slabot/api"
+)
+
+func TestHealthAndReadiness(t *testing.T) {
+	var dbErr error = errors.New("database does not answer")
+	reg := api.NewRegistry()
+	probe := prometheus.NewCounter(prometheus.CounterOpts{Namespace: "slabot", Name: "probe_total", Help: "test"})
+	reg.MustRegister(probe)
+	probe.Inc()
+	srv := httptest.NewServer(api.NewServer(slog.New(slog.DiscardHandler), reg, map[string]api.ReadyCheck{
+		"database": func(context.Context) error { return dbErr },
+		"slack":    func(context.Context) error { return nil },
+	}))
+	defer srv.Close()
+
+	get := func(path string) (int, string) {
+		t.Helper()
+		resp, err := http.Get(srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(body)
+	}
+
+	t.Run("LivenessIsOKEvenWhenTheDatabaseIsDown", func(t *testing.T) {
+		if code, _ := get("/healthz"); code != http.StatusOK {
+			t.Errorf("/healthz = %d, want 200", code)
+		}
+	})
+	t.Run("NotReadyWhileADependencyFails", func(t *testing.T) {
+		code, body := get("/readyz")
+		if code != http.StatusServiceUnavailable || !strings.Contains(body, "database does not answer") {
+			t.Errorf("/readyz = %d %s, want 503 naming the database", code, body)
+		}
+	})
+	t.Run("ReadyWhenEveryCheckPasses", func(t *testing.T) {
+		dbErr = nil
+		if code, body := get("/readyz"); code != http.StatusOK {
+			t.Errorf("/readyz = %d %s, want 200", code, body)
+		}
+	})
+	t.Run("MetricsUseThePrivateRegistry", func(t *testing.T) {
+		code, body := get("/metrics")
+		if code != http.StatusOK || !strings.Contains(body, "slabot_probe_total 1") || !strings.Contains(body, "go_goroutines") {
+			t.Errorf("/metrics = %d, missing slabot_probe_total or go runtime metrics:\n%.500s", code, body)
+		}
+	})
+}

@@ -1,0 +1,102 @@
+package bot
+
+import (
+	"fmt"
+	"math"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// esc escapes text for Slack mrkdwn, so a lead's fields cannot inject links
+// or mentions into a card.
+func esc(s string) string {
+	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
+}
+
+// clip shortens s to at most n characters (runes), ending with an ellipsis.
+func clip(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	r := []rune(s)
+	return string(r[:n-1]) + "…"
+}
+
+// clipBytes shortens s to at most n bytes of valid UTF-8, with an ellipsis.
+// Slack counts some limits in characters, but bytes are the safe bound.
+func clipBytes(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := n - len("…")
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
+}
+
+// relative says how far t is from now in a few words: "in 14 min",
+// "5 min ago", "in 2 h 5 min", "in 3 days".
+func relative(t, now time.Time) string {
+	d := t.Sub(now)
+	past := d < 0
+	if past {
+		d = -d
+	}
+	var s string
+	switch {
+	case d < time.Minute:
+		s = "less than a minute"
+	case d < time.Hour:
+		s = fmt.Sprintf("%d min", int(math.Round(d.Minutes())))
+	case d < 48*time.Hour:
+		h := int(d / time.Hour)
+		m := int((d % time.Hour).Round(time.Minute) / time.Minute)
+		if m == 60 {
+			h, m = h+1, 0
+		}
+		s = fmt.Sprintf("%d h", h)
+		if m > 0 {
+			s += fmt.Sprintf(" %d min", m)
+		}
+	default:
+		s = fmt.Sprintf("%d days", int(math.Round(d.Hours()/24)))
+	}
+	if past {
+		return s + " ago"
+	}
+	return "in " + s
+}
+
+// clock formats t for a person in loc: "2:30 PM", with the weekday when it
+// is not today and the date when it is more than a week away.
+func clock(t, now time.Time, loc *time.Location) string {
+	t, now = t.In(loc), now.In(loc)
+	y1, m1, d1 := t.Date()
+	y2, m2, d2 := now.Date()
+	switch {
+	case y1 == y2 && m1 == m2 && d1 == d2:
+		return t.Format("3:04 PM")
+	case t.Sub(now) < 6*24*time.Hour && t.After(now):
+		return t.Format("Mon 3:04 PM")
+	}
+	return t.Format("Jan 2, 3:04 PM")
+}
+
+// money formats an amount as $25,000.
+func money(v float64) string {
+	n := int64(math.Round(v))
+	s := fmt.Sprint(n)
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	return "$" + b.String()
+}
+
+// thousands formats 1200 as 1,200.
+func thousands(n int) string { return strings.TrimPrefix(money(float64(n)), "$") }

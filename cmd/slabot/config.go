@@ -1,0 +1,97 @@
+package main
+
+import (
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strings"
+
+	"github.com/kelseyhightower/envconfig"
+)
+
+// Config is every setting slabot reads from its environment.
+type Config struct {
+	DatabaseURL   string `envconfig:"DATABASE_URL"`
+	SlackBotToken string `envconfig:"SLACK_BOT_TOKEN"`
+	SlackAppToken string `envconfig:"SLACK_APP_TOKEN"`
+	SlackAPIURL   string `envconfig:"SLACK_API_URL" default:"https://slack.com/api/"`
+	PolicyFile    string `envconfig:"SLABOT_POLICY_FILE" default:"slabot.yaml"`
+	HTTPAddr      string `envconfig:"SLABOT_HTTP_ADDR" default:":8080"`
+	IntakeToken   string `envconfig:"SLABOT_INTAKE_TOKEN"`
+	LogLevel      string `envconfig:"SLABOT_LOG_LEVEL" default:"info"`
+}
+
+// setting documents one environment variable for `slabot help` and for the
+// messages that say what is missing.
+type setting struct {
+	Name, Default, Meaning, WhereToGetIt string
+}
+
+var settings = []setting{
+	{"DATABASE_URL", "none (make run and make demo start a throwaway local server)",
+		"PostgreSQL URL, e.g. postgres://slabot:secret@db:5432/slabot",
+		"create a database and a user for slabot on your PostgreSQL server (version 13 or newer)"},
+	{"SLACK_BOT_TOKEN", "required for run", "the bot token, xoxb-…",
+		"Slack app settings → OAuth & Permissions → Bot User OAuth Token (install the app to your workspace first)"},
+	{"SLACK_APP_TOKEN", "required for run", "the app-level token, xapp-…, with the connections:write scope",
+		"Slack app settings → Basic Information → App-Level Tokens → Generate Token and Scopes, scope connections:write"},
+	{"SLACK_API_URL", "https://slack.com/api/", "Slack Web API base URL (GovSlack, a proxy, or a test server)", ""},
+	{"SLABOT_POLICY_FILE", "slabot.yaml", "path of the SLA policy YAML (check it with `slabot policy check FILE`)", ""},
+	{"SLABOT_HTTP_ADDR", ":8080", "listen address for the intake API, /healthz, /readyz and /metrics", ""},
+	{"SLABOT_INTAKE_TOKEN", "required for run", "shared secret CRMs send as `Authorization: Bearer …` to the intake API",
+		"make one up, long and random, e.g. `openssl rand -hex 32`, and give it to your CRM's webhook"},
+	{"SLABOT_LOG_LEVEL", "info", "debug, info, warn or error", ""},
+}
+
+// loadConfig reads the environment.
+func loadConfig() (Config, error) {
+	var c Config
+	if err := envconfig.Process("", &c); err != nil {
+		return c, fmt.Errorf("reading settings: %w", err)
+	}
+	if c.SlackAPIURL != "" && !strings.HasSuffix(c.SlackAPIURL, "/") {
+		// slack-go joins method names onto the base URL as is.
+		c.SlackAPIURL += "/"
+	}
+	return c, nil
+}
+
+// problemsForRun lists every setting that keeps `slabot run` from starting,
+// each with what to do about it.
+func (c Config) problemsForRun() []string {
+	var problems []string
+	missing := func(name, value string) bool {
+		if value != "" {
+			return false
+		}
+		for _, s := range settings {
+			if s.Name == name {
+				problems = append(problems, fmt.Sprintf("%s is not set: %s. Where to get it: %s.", name, s.Meaning, s.WhereToGetIt))
+			}
+		}
+		return true
+	}
+	missing("DATABASE_URL", c.DatabaseURL)
+	if !missing("SLACK_BOT_TOKEN", c.SlackBotToken) && !strings.HasPrefix(c.SlackBotToken, "xoxb-") {
+		problems = append(problems, "SLACK_BOT_TOKEN does not start with xoxb-: use the Bot User OAuth Token, not a user or app token.")
+	}
+	if !missing("SLACK_APP_TOKEN", c.SlackAppToken) && !strings.HasPrefix(c.SlackAppToken, "xapp-") {
+		problems = append(problems, "SLACK_APP_TOKEN does not start with xapp-: use an App-Level Token (Basic Information → App-Level Tokens).")
+	}
+	missing("SLABOT_INTAKE_TOKEN", c.IntakeToken)
+	if u, err := url.Parse(c.SlackAPIURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") {
+		problems = append(problems, fmt.Sprintf("SLACK_API_URL %q is not an http(s) URL.", c.SlackAPIURL))
+	}
+	if _, err := parseLogLevel(c.LogLevel); err != nil {
+		problems = append(problems, err.Error())
+	}
+	return problems
+}
+
+func parseLogLevel(s string) (slog.Level, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(s)); err != nil {
+		return 0, fmt.Errorf("SLABOT_LOG_LEVEL %q is not one of debug, info, warn, error", s)
+	}
+	return l, nil
+}

@@ -1,0 +1,186 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/slabot/slabot/storage"
+	"github.com/slabot/slabot/storage/storagetest"
+)
+
+// TestMain lets a test run slabot as a separate process (the test binary
+// itself), so it can be killed like the real thing.
+func TestMain(m *testing.M) {
+	if os.Getenv("SLABOT_TEST_SUBPROCESS") == "1" {
+		os.Exit(Main(context.Background(), os.Args[1:], os.Stdout, os.Stderr))
+	}
+	os.Exit(m.Run())
+}
+
+const importPolicy = `
+teams:
+  - name: sdr
+    manager: maria@example.com
+    reps: [ana@example.com, bo@example.com]
+rules:
+  - name: default
+    first_touch: 4h
+    touches: {count: 6, within: 14d}
+    on_breach: [notify_manager]
+`
+
+// importEnv is a database schema, a policy file and a CSV file for one test.
+type importEnv struct {
+	db     *storage.DB
+	dbURL  string
+	policy string
+	dir    string
+}
+
+func newImportEnv(t *testing.T) *importEnv {
+	t.Helper()
+	schema := storagetest.NewSchema(t)
+	u, err := url.Parse(storagetest.URL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	db, err := storage.Open(context.Background(), u.String(), storage.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(db.Close)
+	if _, err := db.Migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	policy := filepath.Join(dir, "slabot.yaml")
+	if err := os.WriteFile(policy, []byte(importPolicy), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return &importEnv{db: db, dbURL: u.String(), policy: policy, dir: dir}
+}
+
+func (e *importEnv) command(args ...string) *exec.Cmd {
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Env = append(os.Environ(), "SLABOT_TEST_SUBPROCESS=1", "DATABASE_URL="+e.dbURL, "SLABOT_POLICY_FILE="+e.policy, "SLABOT_LOG_LEVEL=error")
+	return cmd
+}
+
+func (e *importEnv) count(t *testing.T, sql string) int {
+	t.Helper()
+	var n int
+	if err := e.db.Pool().QueryRow(context.Background(), sql).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// writeCSV writes valid rows and, every hundredth line, a bad one.
+func (e *importEnv) writeCSV(t *testing.T, rows int) (path string, valid int) {
+	t.Helper()
+	var b strings.Builder
+	b.WriteString("external_id,source,contact.name,contact.email,company.name,score,context.form.Budget,context.activity.pages\n")
+	for i := range rows {
+		if i%100 == 50 {
+			fmt.Fprintf(&b, "bad-%d,webinar,No Email,not-an-email,,high,,\n", i)
+			continue
+		}
+		valid++
+		fmt.Fprintf(&b, "csv-%d,webinar,Person %d,person%d@example.test,Co %d,%d,$%dk,/pricing;/docs\n", i, i, i, i, i%100, i)
+	}
+	path = filepath.Join(e.dir, "leads.csv")
+	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path, valid
+}
+
+func TestImport(t *testing.T) {
+	t.Run("GoodRowsAreKeptBadRowsReportedWithTheirLine", func(t *testing.T) {
+		e := newImportEnv(t)
+		path, valid := e.writeCSV(t, 120)
+		var out, errOut bytes.Buffer
+		cmd := e.command("import", path)
+		cmd.Stdout, cmd.Stderr = &out, &errOut
+		err := cmd.Run()
+		if code := cmd.ProcessState.ExitCode(); code != 1 {
+			t.Errorf("exit code %d (%v), want 1 because a row was rejected", code, err)
+		}
+		if !strings.Contains(errOut.String(), "line 52: skipped") || !strings.Contains(errOut.String(), "contact.email") {
+			t.Errorf("stderr does not name the bad row's line and field:\n%s", errOut.String())
+		}
+		want := fmt.Sprintf("%d created, 0 repeated, 0 linked to an open lead, 1 rejected", valid)
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("summary %q does not say %q", out.String(), want)
+		}
+		if n := e.count(t, `SELECT count(*) FROM leads`); n != valid {
+			t.Errorf("%d leads stored, want %d", n, valid)
+		}
+		var budget string
+		_ = e.db.Pool().QueryRow(context.Background(), `SELECT context->'form'->>'Budget' FROM leads WHERE external_id = 'csv-7'`).Scan(&budget)
+		if budget != "$7k" {
+			t.Errorf("form answer Budget = %q, want $7k", budget)
+		}
+
+		again := e.command("import", path)
+		var out2 bytes.Buffer
+		again.Stdout = &out2
+		_ = again.Run()
+		want = fmt.Sprintf("0 created, %d repeated", valid)
+		if !strings.Contains(out2.String(), want) {
+			t.Errorf("second run summary %q does not say %q", out2.String(), want)
+		}
+	})
+
+	t.Run("KilledMidwayAndRunAgainKeepsEveryValidRowExactlyOnce", func(t *testing.T) {
+		e := newImportEnv(t)
+		path, valid := e.writeCSV(t, 3000)
+		cmd := e.command("import", path)
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		deadline := time.Now().Add(60 * time.Second)
+		for e.count(t, `SELECT count(*) FROM leads`) < 20 {
+			if time.Now().After(deadline) {
+				_ = cmd.Process.Kill()
+				t.Fatal("the import did not start within a minute")
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+		if err := cmd.Process.Kill(); err != nil {
+			t.Fatal(err)
+		}
+		_ = cmd.Wait()
+		partial := e.count(t, `SELECT count(*) FROM leads`)
+		if partial >= valid {
+			t.Fatalf("the import finished (%d leads) before it could be killed; make the file larger", partial)
+		}
+		again := e.command("import", path)
+		var out bytes.Buffer
+		again.Stdout = &out
+		_ = again.Run()
+		if n := e.count(t, `SELECT count(*) FROM leads`); n != valid {
+			t.Errorf("after the rerun %d leads are stored, want every valid row once: %d", n, valid)
+		}
+		if n := e.count(t, `SELECT count(DISTINCT external_id) FROM leads`); n != valid {
+			t.Errorf("%d distinct external ids, want %d", n, valid)
+		}
+		if n := e.count(t, `SELECT count(*) FROM jobs WHERE kind = 'notify.handoff'`); n != valid {
+			t.Errorf("%d hand-off DMs queued, want one per lead: %d", n, valid)
+		}
+		if !strings.Contains(out.String(), "repeated") {
+			t.Errorf("rerun summary: %s", out.String())
+		}
+	})
+}

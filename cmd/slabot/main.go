@@ -1,0 +1,76 @@
+// Command slabot is the Slack bot that enforces a Sales–Marketing SLA. One
+// binary runs the bot, migrates its database, checks the policy file, plans
+// the funnel, imports leads and plays a demo.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+	_ "time/tzdata" // time zones work in a scratch container too
+)
+
+// command is one `slabot` subcommand.
+type command struct {
+	Name, Args, Summary string
+	Run                 func(ctx context.Context, args []string, stdout, stderr io.Writer) int
+}
+
+func commands() []command {
+	return []command{
+		{"run", "", "connect to Slack and the database and enforce the SLA (the production mode)", cmdRun},
+		{"migrate", "[up|status]", "apply database migrations, or list them with when each was applied", cmdMigrate},
+		{"policy", "check [FILE]", "check the SLA policy file and print the agreement in plain words", cmdPolicy},
+		{"plan", "[flags]", "the reverse funnel: deals, SQLs and MQLs needed for a revenue goal", cmdPlan},
+		{"import", "FILE.csv", "hand off leads from a CSV file (columns named like the intake API's fields)", cmdImport},
+		{"help", "", "show this help", nil},
+	}
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := Main(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// Main runs one subcommand and returns the process exit code: 0 on success,
+// 1 when the work failed, 2 when the command line was wrong.
+func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		printHelp(stderr)
+		return 2
+	}
+	name := args[0]
+	if name == "help" || name == "-h" || name == "--help" {
+		printHelp(stdout)
+		return 0
+	}
+	for _, c := range commands() {
+		if c.Name == name && c.Run != nil {
+			return c.Run(ctx, args[1:], stdout, stderr)
+		}
+	}
+	fmt.Fprintf(stderr, "slabot: %q is not a command. Run `slabot help` to see what slabot can do.\n", name)
+	return 2
+}
+
+func printHelp(w io.Writer) {
+	fmt.Fprintln(w, "slabot enforces your Sales–Marketing SLA in Slack: every new sales-qualified lead")
+	fmt.Fprintln(w, "reaches its rep's DM with a deadline, and slabot nags, escalates and reports.")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Usage: slabot COMMAND [arguments]")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Commands:")
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-28s %s\n", c.Name+" "+c.Args, c.Summary)
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Settings (environment variables):")
+	for _, s := range settings {
+		fmt.Fprintf(w, "  %-20s %s\n  %-20s default: %s\n", s.Name, s.Meaning, "", s.Default)
+	}
+}

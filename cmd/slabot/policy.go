@@ -1,0 +1,116 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/slabot/slabot/engine"
+)
+
+func cmdPolicy(_ context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] != "check" || len(args) > 2 {
+		fmt.Fprintln(stderr, "usage: slabot policy check [FILE]   (FILE defaults to SLABOT_POLICY_FILE, or slabot.yaml)")
+		return 2
+	}
+	path := ""
+	if len(args) == 2 {
+		path = args[1]
+	} else {
+		cfg, err := loadConfig()
+		if err != nil {
+			fmt.Fprintln(stderr, "slabot:", err)
+			return 2
+		}
+		path = cfg.PolicyFile
+	}
+	policy, problems := engine.LoadPolicy(path, time.Now())
+	if errs := problems.Errors(); len(errs) > 0 {
+		word := "problems"
+		if len(errs) == 1 {
+			word = "problem"
+		}
+		fmt.Fprintf(stderr, "%s has %d %s; slabot will not start with it until they are fixed:\n", path, len(errs), word)
+		for _, p := range problems {
+			fmt.Fprintln(stderr, "  "+p.String())
+		}
+		return 1
+	}
+	for _, w := range problems.Warnings() {
+		fmt.Fprintln(stderr, "warning: "+w.String())
+	}
+	fmt.Fprintf(stdout, "%s is a valid agreement. In plain words:\n\n", path)
+	fmt.Fprintln(stdout, policy.Summary())
+	return 0
+}
+
+func cmdPlan(_ context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("plan", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	revenue := fs.Float64("revenue", 0, "monthly revenue goal, e.g. 5000")
+	dealSize := fs.Float64("deal-size", 0, "average deal size, e.g. 100")
+	winRate := fs.Float64("win-rate", 0, "share of SQLs won, e.g. 0.5")
+	mqls := fs.Int("mqls", 0, "monthly MQLs Marketing delivers, e.g. 1800")
+	mqlToSQL := fs.Float64("mql-to-sql", 0, "share of MQLs that become SQLs, e.g. 0.25")
+	sqlToWon := fs.Float64("sql-to-won", 0, "share of SQLs won, e.g. 0.15")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: slabot plan --revenue 5000 --deal-size 100 --win-rate 0.5 [--mql-to-sql 0.25]")
+		fmt.Fprintln(stderr, "       slabot plan --mqls 1800 --mql-to-sql 0.25 --sql-to-won 0.15")
+		fmt.Fprintln(stderr, "       slabot plan              (plans from the targets of the policy file)")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fs.Usage()
+		return 2
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	var (
+		plan engine.Plan
+		err  error
+	)
+	switch {
+	case set["revenue"] || set["deal-size"] || set["win-rate"]:
+		plan, err = engine.PlanFromRevenue(*revenue, *dealSize, *winRate, *mqlToSQL)
+	case set["mqls"] || set["sql-to-won"]:
+		plan, err = engine.PlanFromMQLs(*mqls, *mqlToSQL, *sqlToWon)
+	default:
+		cfg, cerr := loadConfig()
+		if cerr != nil {
+			fmt.Fprintln(stderr, "slabot:", cerr)
+			return 2
+		}
+		policy, problems := engine.LoadPolicy(cfg.PolicyFile, time.Now())
+		if errs := problems.Errors(); len(errs) > 0 {
+			fmt.Fprintf(stderr, "slabot plan: %s has problems (see `slabot policy check`), so give the numbers as flags:\n", cfg.PolicyFile)
+			fs.Usage()
+			return 1
+		}
+		t := policy.Targets
+		switch {
+		case t.Revenue > 0 && t.DealSize > 0 && t.WinRate > 0:
+			plan, err = engine.PlanFromRevenue(t.Revenue, t.DealSize, t.WinRate, t.MQLToSQL)
+		case t.MQLs > 0:
+			plan, err = engine.PlanFromMQLs(t.MQLs, t.MQLToSQL, t.SQLToWon)
+		default:
+			fmt.Fprintf(stderr, "slabot plan: %s sets no revenue or MQL targets, so give the numbers as flags:\n", cfg.PolicyFile)
+			fs.Usage()
+			return 2
+		}
+		if err == nil {
+			fmt.Fprintf(stdout, "From the targets in %s:\n", cfg.PolicyFile)
+		}
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "slabot plan:", engine.ErrorMessage(err))
+		return 2
+	}
+	fmt.Fprintln(stdout, strings.TrimRight(plan.String(), "\n"))
+	return 0
+}

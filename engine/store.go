@@ -1,0 +1,99 @@
+package engine
+
+import (
+	"context"
+	"time"
+)
+
+// Store is slabot's durable state. The storage package implements it on
+// PostgreSQL. Every change happens inside InTx so a state change and the work
+// it causes (messages, timers) commit together or not at all.
+type Store interface {
+	InTx(ctx context.Context, fn func(Tx) error) error
+}
+
+// Tx is what can be read and changed inside one transaction. Methods that
+// find one thing return an ENOTFOUND error when there is none.
+type Tx interface {
+	// LockKey holds a lock on key until the transaction ends, serialising
+	// transactions that work on the same thing (one external id, one contact).
+	LockKey(ctx context.Context, key string) error
+	// LeadByExternalID finds a lead by its CRM id or by an id linked to it.
+	LeadByExternalID(ctx context.Context, externalID string) (*Lead, error)
+	// LockLead reads a lead and holds it until the transaction ends, so that
+	// concurrent actions on one lead apply one after the other.
+	LockLead(ctx context.Context, id int64) (*Lead, error)
+	// OpenLeadByContactEmail finds the oldest lead with this contact email
+	// that is still with Sales.
+	OpenLeadByContactEmail(ctx context.Context, email string) (*Lead, error)
+	// CreateLead inserts a lead and sets its ID. A lead with the same
+	// external id already present is an ECONFLICT error.
+	CreateLead(ctx context.Context, l *Lead) error
+	// InsertLeadIfNew inserts the lead unless its external id exists; it
+	// reports whether it inserted. Concurrent callers with one id wait for
+	// each other, so exactly one inserts.
+	InsertLeadIfNew(ctx context.Context, l *Lead) (bool, error)
+	UpdateLead(ctx context.Context, l *Lead) error
+	// LinkExternalID records another external id for an existing lead; it
+	// reports false when the id was already linked or used.
+	LinkExternalID(ctx context.Context, externalID string, leadID int64) (bool, error)
+
+	// AddTouch records a touch; with a Key that was used before it records
+	// nothing and reports false.
+	AddTouch(ctx context.Context, t *Touch) (bool, error)
+	Touches(ctx context.Context, leadID int64) ([]Touch, error)
+
+	AppendEvent(ctx context.Context, e *Event) error
+	Events(ctx context.Context, leadID int64) ([]Event, error)
+
+	// AddMQL records a marketing-qualified lead; false when its external id
+	// was recorded before.
+	AddMQL(ctx context.Context, m *MQL) (bool, error)
+
+	RepByEmail(ctx context.Context, email string) (*Rep, error)
+	// TeamReps lists a team's reps in round-robin order.
+	TeamReps(ctx context.Context, team string) ([]Rep, error)
+	// LockTeamCursor reads the team's round-robin cursor and holds the team
+	// until the transaction ends, so two hand-offs never pick the same turn.
+	LockTeamCursor(ctx context.Context, team string) (int, error)
+	SetTeamCursor(ctx context.Context, team string, cursor int) error
+
+	// Enqueue adds durable work. A job whose UniqueKey exists is not added
+	// again; Enqueue reports whether it added the job.
+	Enqueue(ctx context.Context, j Job) (bool, error)
+	// CancelJobs cancels the pending jobs of a lead whose kind is one of kinds.
+	CancelJobs(ctx context.Context, leadID int64, kinds ...string) (int, error)
+}
+
+// MQL is a marketing-qualified lead, counted for Marketing's side of the funnel.
+type MQL struct {
+	ID         int64
+	ExternalID string
+	Source     string
+	Segment    string
+	At         time.Time
+}
+
+// Job is durable work for a worker: a message to send or a timer to fire.
+type Job struct {
+	ID        int64
+	Kind      string
+	LeadID    int64
+	Payload   map[string]any
+	RunAt     time.Time
+	UniqueKey string
+	Attempts  int
+}
+
+// RetryError asks the job queue to run a job again after a given delay, for
+// example when Slack answered 429 with Retry-After.
+type RetryError struct {
+	After time.Duration
+	Err   error
+}
+
+func (e *RetryError) Error() string { return "retry in " + e.After.String() + ": " + e.Err.Error() }
+func (e *RetryError) Unwrap() error { return e.Err }
+
+// RetryAfter wraps err so that the job is retried after d.
+func RetryAfter(d time.Duration, err error) error { return &RetryError{After: d, Err: err} }

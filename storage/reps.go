@@ -1,0 +1,129 @@
+package storage
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/slabot/slabot/engine"
+)
+
+// TeamRecord is a team as stored, with its round-robin cursor.
+type TeamRecord struct {
+	Name              string
+	ManagerEmail      string
+	EscalationChannel string
+	Reps              []string
+}
+
+// SyncTeams makes the teams and reps tables match the policy file: new teams
+// and reps are added, changed managers, channels and round-robin order are
+// updated, and reps no longer listed leave their team (their history stays).
+// A rep's status, Slack id and time zone are kept: they come from Slack and
+// from the reps themselves, not from the file.
+func (db *DB) SyncTeams(ctx context.Context, teams []TeamRecord) error {
+	return pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
+		listed := []string{}
+		for _, t := range teams {
+			_, err := tx.Exec(ctx, `INSERT INTO teams (name, manager_email, escalation_channel) VALUES ($1, $2, $3)
+				ON CONFLICT (name) DO UPDATE SET manager_email = $2, escalation_channel = $3, updated_at = now()`,
+				t.Name, strings.ToLower(t.ManagerEmail), t.EscalationChannel)
+			if err != nil {
+				return mapError(err, "save team %q", t.Name)
+			}
+			for i, email := range t.Reps {
+				email = strings.ToLower(email)
+				listed = append(listed, email)
+				_, err := tx.Exec(ctx, `INSERT INTO reps (email, team, position) VALUES ($1, $2, $3)
+					ON CONFLICT (email) DO UPDATE SET team = $2, position = $3, updated_at = now()`,
+					email, t.Name, i)
+				if err != nil {
+					return mapError(err, "save rep %q", email)
+				}
+			}
+		}
+		_, err := tx.Exec(ctx, `UPDATE reps SET team = NULL, updated_at = now()
+			WHERE team IS NOT NULL AND NOT (email = ANY($1))`, listed)
+		return mapError(err, "remove reps no longer in the policy")
+	})
+}
+
+const repColumns = `id, email, name, COALESCE(team, ''), slack_user_id, time_zone, status, away_until`
+
+func scanRep(row pgx.Row) (engine.Rep, error) {
+	var r engine.Rep
+	var status string
+	var away *time.Time
+	err := row.Scan(&r.ID, &r.Email, &r.Name, &r.Team, &r.SlackUserID, &r.TimeZone, &status, &away)
+	r.Status = engine.RepStatus(status)
+	r.AwayUntil = timeOrZero(away)
+	return r, err
+}
+
+// RepByEmail finds a rep by email, in any case.
+func (q *queries) RepByEmail(ctx context.Context, email string) (*engine.Rep, error) {
+	r, err := scanRep(q.db.QueryRow(ctx, `SELECT `+repColumns+` FROM reps WHERE email = lower($1)`, email))
+	if err != nil {
+		return nil, mapError(err, "find rep %q", email)
+	}
+	return &r, nil
+}
+
+// RepBySlackID finds a rep by Slack user id.
+func (q *queries) RepBySlackID(ctx context.Context, userID string) (*engine.Rep, error) {
+	r, err := scanRep(q.db.QueryRow(ctx, `SELECT `+repColumns+` FROM reps WHERE slack_user_id = $1 AND slack_user_id <> ''`, userID))
+	if err != nil {
+		return nil, mapError(err, "find Slack user %q", userID)
+	}
+	return &r, nil
+}
+
+// Reps lists every rep, by team and round-robin order.
+func (q *queries) Reps(ctx context.Context) ([]engine.Rep, error) {
+	rows, err := q.db.Query(ctx, `SELECT `+repColumns+` FROM reps ORDER BY team NULLS LAST, position, id`)
+	if err != nil {
+		return nil, mapError(err, "list reps")
+	}
+	reps, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (engine.Rep, error) { return scanRep(row) })
+	return reps, mapError(err, "list reps")
+}
+
+// TeamReps lists a team's reps in round-robin order.
+func (q *queries) TeamReps(ctx context.Context, team string) ([]engine.Rep, error) {
+	rows, err := q.db.Query(ctx, `SELECT `+repColumns+` FROM reps WHERE team = $1 ORDER BY position, id`, team)
+	if err != nil {
+		return nil, mapError(err, "list reps of team %q", team)
+	}
+	reps, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (engine.Rep, error) { return scanRep(row) })
+	return reps, mapError(err, "list reps of team %q", team)
+}
+
+// UpdateRep saves what Slack and the rep say about a rep: name, Slack id,
+// time zone, status and return date.
+func (q *queries) UpdateRep(ctx context.Context, r *engine.Rep) error {
+	tag, err := q.db.Exec(ctx, `UPDATE reps SET name = $2, slack_user_id = $3, time_zone = $4, status = $5,
+		away_until = $6, updated_at = now() WHERE email = lower($1)`,
+		r.Email, r.Name, r.SlackUserID, r.TimeZone, string(r.Status), nullTime(r.AwayUntil))
+	if err != nil {
+		return mapError(err, "update rep %q", r.Email)
+	}
+	if tag.RowsAffected() == 0 {
+		return engine.Errorf(engine.ENOTFOUND, "%s is not a rep in any team of the policy file", r.Email)
+	}
+	return nil
+}
+
+// LockTeamCursor reads a team's round-robin cursor, locking the team row.
+func (q *queries) LockTeamCursor(ctx context.Context, team string) (int, error) {
+	var cursor int
+	err := q.db.QueryRow(ctx, `SELECT rr_cursor FROM teams WHERE name = $1 FOR UPDATE`, team).Scan(&cursor)
+	return cursor, mapError(err, "find team %q", team)
+}
+
+// SetTeamCursor stores a team's round-robin cursor.
+func (q *queries) SetTeamCursor(ctx context.Context, team string, cursor int) error {
+	_, err := q.db.Exec(ctx, `UPDATE teams SET rr_cursor = $2, updated_at = now() WHERE name = $1`, team, cursor)
+	return mapError(err, "save the round robin of team %q", team)
+}
