@@ -192,12 +192,13 @@ func countNoun(n int64, unit string) string {
 // matter once days are left: "4 days", "5 hours", "12 minutes".
 func roughDuration(d time.Duration) string {
 	switch {
-	case d >= 2*durDay:
-		return countNoun(int64(d/durDay), "day")
-	case d >= 2*time.Hour:
-		return countNoun(int64(d/time.Hour), "hour")
+	// Rounded to the nearest unit: 14 days 23 hours reads as 15 days.
+	case d >= 2*durDay-durDay/2:
+		return countNoun(int64((d+durDay/2)/durDay), "day")
+	case d >= 2*time.Hour-30*time.Minute:
+		return countNoun(int64((d+30*time.Minute)/time.Hour), "hour")
 	case d >= time.Minute:
-		return countNoun(int64(d/time.Minute), "minute")
+		return countNoun(int64((d+30*time.Second)/time.Minute), "minute")
 	case d > 0:
 		return "less than a minute"
 	}

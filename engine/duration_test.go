@@ -170,13 +170,16 @@ func FuzzParseDuration(f *testing.F) {
 
 func TestRoughDurationIsForCountdowns(t *testing.T) {
 	tests := map[time.Duration]string{
-		4*24*time.Hour + 5*time.Hour: "4 days",
-		47 * time.Hour:               "47 hours",
-		2 * time.Hour:                "2 hours",
-		119 * time.Minute:            "119 minutes",
-		time.Minute:                  "1 minute",
-		30 * time.Second:             "less than a minute",
-		0:                            "no time",
+		4*24*time.Hour + 5*time.Hour:   "4 days",
+		14*24*time.Hour + 23*time.Hour: "15 days", // a fresh 15-day window, seconds in
+		35 * time.Hour:                 "35 hours",
+		37 * time.Hour:                 "2 days",
+		2 * time.Hour:                  "2 hours",
+		89 * time.Minute:               "89 minutes",
+		119 * time.Minute:              "2 hours",
+		time.Minute:                    "1 minute",
+		30 * time.Second:               "less than a minute",
+		0:                              "no time",
 	}
 	for d, want := range tests {
 		if got := roughDuration(d); got != want {

@@ -503,3 +503,28 @@ func IsFieldErrors(err error) (FieldErrors, bool) {
 	ok := errors.As(err, &fe)
 	return fe, ok
 }
+
+// MarkNotified records that the owner's hand-off message went out. It is a
+// no-op for a lead that has moved on meanwhile.
+func (s *Service) MarkNotified(ctx context.Context, leadID int64, channel, ts string) error {
+	return s.store.InTx(ctx, func(tx Tx) error {
+		l, err := tx.LockLead(ctx, leadID)
+		if err != nil {
+			return err
+		}
+		now := s.now()
+		if err := tx.AppendEvent(ctx, &Event{LeadID: l.ID, At: now, Kind: "notified", Actor: "slabot",
+			Data: map[string]any{"owner": l.OwnerEmail, "channel": channel, "ts": ts}}); err != nil {
+			return err
+		}
+		if l.State != StateNew && l.State != StateReassigned {
+			return nil
+		}
+		l.State = StateNotified
+		return tx.UpdateLead(ctx, l)
+	})
+}
+
+// Authorize reports whether a may act on the lead: its owner, their
+// manager, or a system. The error names the owner for the person refused.
+func (s *Service) Authorize(l *Lead, a Actor) error { return s.authorize(l, a) }

@@ -8,9 +8,15 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"sync"
 	"time"
 
+	"github.com/slack-go/slack"
+	"github.com/slack-go/slack/socketmode"
+
 	"github.com/slabot/slabot/api"
+	"github.com/slabot/slabot/bot"
 	"github.com/slabot/slabot/engine"
 	"github.com/slabot/slabot/storage"
 )
@@ -50,11 +56,14 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 // App is the running bot: the database, the policy, the HTTP listener and
 // (as the bot grows) the Slack connection and the workers.
 type App struct {
-	Config Config
-	Logger *slog.Logger
-	DB     *storage.DB
-	Policy *engine.Policy
-	HTTP   *http.Server
+	Config  Config
+	Logger  *slog.Logger
+	DB      *storage.DB
+	Policy  *engine.Policy
+	Service *engine.Service
+	Bot     *bot.Bot
+	Worker  *storage.Worker
+	HTTP    *http.Server
 
 	listener net.Listener
 }
@@ -80,9 +89,19 @@ func NewApp(ctx context.Context, cfg Config, logger *slog.Logger) (*App, error) 
 		return nil, err
 	}
 	registry := api.NewRegistry()
+	app.Service = engine.NewService(db, policy, time.Now, logger)
+	client := slack.New(cfg.SlackBotToken, slack.OptionAPIURL(cfg.SlackAPIURL), slack.OptionAppLevelToken(cfg.SlackAppToken),
+		slack.OptionLog(slog.NewLogLogger(logger.Handler(), slog.LevelDebug)))
+	app.Bot = bot.New(bot.Config{API: client, Socket: socketmode.New(client), Store: db, Service: app.Service,
+		Logger: logger, Registry: registry})
+	hostname, _ := os.Hostname()
+	app.Worker = db.NewWorker(app.Bot.Handlers(), storage.WorkerOptions{
+		ID: fmt.Sprintf("%s-%d", hostname, os.Getpid()), Logger: logger})
 	server := api.NewServer(logger, registry, map[string]api.ReadyCheck{
 		"database": db.Ping,
+		"slack":    app.Bot.Ready,
 	})
+	api.NewIntake(app.Service, cfg.IntakeToken, logger, registry).Register(server)
 	app.HTTP = &http.Server{Handler: server, ReadHeaderTimeout: 10 * time.Second}
 	app.listener, err = net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
@@ -129,12 +148,26 @@ func (a *App) Addr() string { return a.listener.Addr().String() }
 
 // Run serves until ctx is cancelled, then shuts down gracefully.
 func (a *App) Run(ctx context.Context) error {
-	errc := make(chan error, 1)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errc := make(chan error, 3)
+	var wg sync.WaitGroup
+	defer wg.Wait()
 	go func() {
 		if err := a.HTTP.Serve(a.listener); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			errc <- fmt.Errorf("http: %w", err)
 		}
 	}()
+	wg.Go(func() {
+		if err := a.Bot.Run(ctx); err != nil {
+			errc <- err
+		}
+	})
+	wg.Go(func() {
+		if err := a.Worker.Run(ctx); err != nil && ctx.Err() == nil {
+			errc <- fmt.Errorf("job worker: %w", err)
+		}
+	})
 	a.Logger.Info("slabot is running", "http", a.Addr(), "policy", a.Config.PolicyFile,
 		"teams", len(a.Policy.Teams), "rules", len(a.Policy.Rules))
 	var err error
@@ -142,8 +175,9 @@ func (a *App) Run(ctx context.Context) error {
 	case <-ctx.Done():
 	case err = <-errc:
 	}
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
+	cancel()
+	shutdownCtx, stop := context.WithTimeout(context.Background(), 10*time.Second)
+	defer stop()
 	if serr := a.HTTP.Shutdown(shutdownCtx); serr != nil && err == nil {
 		err = fmt.Errorf("http shutdown: %w", serr)
 	}

@@ -1,0 +1,256 @@
+package bot
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/slack-go/slack"
+	"github.com/slack-go/slack/socketmode"
+
+	"github.com/slabot/slabot/engine"
+	"github.com/slabot/slabot/storage"
+)
+
+// Store is what the bot reads and records beyond the engine's decisions.
+type Store interface {
+	InTx(ctx context.Context, fn func(engine.Tx) error) error
+	LeadByID(ctx context.Context, id int64) (*engine.Lead, error)
+	Touches(ctx context.Context, leadID int64) ([]engine.Touch, error)
+	Events(ctx context.Context, leadID int64) ([]engine.Event, error)
+	RepByEmail(ctx context.Context, email string) (*engine.Rep, error)
+	RepBySlackID(ctx context.Context, userID string) (*engine.Rep, error)
+	UpdateRep(ctx context.Context, r *engine.Rep) error
+	SaveLeadMessage(ctx context.Context, m *storage.LeadMessage) error
+	LeadMessages(ctx context.Context, leadID int64, kind string) ([]storage.LeadMessage, error)
+}
+
+// Config wires a Bot.
+type Config struct {
+	// API is the Web API client; Socket the Socket Mode client built on it.
+	API     *slack.Client
+	Socket  *socketmode.Client
+	Store   Store
+	Service *engine.Service
+	Logger  *slog.Logger
+	// Registry receives the bot's metrics; nil registers none.
+	Registry prometheus.Registerer
+	// PaceInterval and PaceBurst pace posts per channel (default one a
+	// second with bursts of three, Slack's guidance for chat.postMessage).
+	PaceInterval time.Duration
+	PaceBurst    int
+}
+
+// JobInteraction is the durable job that processes one Slack interaction,
+// slash command or event after it was acknowledged.
+const JobInteraction = "slack.delivery"
+
+// Bot is slabot in Slack.
+type Bot struct {
+	api     *slack.Client
+	socket  *socketmode.Client
+	store   Store
+	service *engine.Service
+	logger  *slog.Logger
+	pacer   *pacer
+	metrics *metrics
+
+	connected atomic.Bool
+	users     sync.Map // Slack user id → email, for people who are not reps (managers)
+	wg        sync.WaitGroup
+}
+
+// New returns a Bot; Run connects it.
+func New(cfg Config) *Bot {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.PaceInterval <= 0 {
+		cfg.PaceInterval = time.Second
+	}
+	if cfg.PaceBurst <= 0 {
+		cfg.PaceBurst = 3
+	}
+	return &Bot{
+		api: cfg.API, socket: cfg.Socket, store: cfg.Store, service: cfg.Service, logger: cfg.Logger,
+		pacer: newPacer(cfg.PaceInterval, cfg.PaceBurst), metrics: newMetrics(cfg.Registry),
+	}
+}
+
+// Ready reports whether the Socket Mode connection is up, for /readyz.
+func (b *Bot) Ready(context.Context) error {
+	if !b.connected.Load() {
+		return errors.New("not connected to Slack (Socket Mode)")
+	}
+	return nil
+}
+
+// Handlers are the bot's durable jobs, for the storage worker.
+func (b *Bot) Handlers() map[string]storage.JobHandler {
+	return map[string]storage.JobHandler{
+		JobInteraction:       b.handleDelivery,
+		engine.JobHandOff:    b.sendHandOff,
+		engine.JobCardUpdate: b.updateCards,
+		engine.JobOpsAlert:   b.sendOpsAlert,
+	}
+}
+
+// Run connects to Slack and handles envelopes until ctx is done. Every
+// envelope is handled on its own goroutine, so the event loop is never
+// stalled by a slow database or Web API call (slack-go pings and reconnects
+// from the same loop).
+func (b *Bot) Run(ctx context.Context) error {
+	errc := make(chan error, 1)
+	go func() { errc <- b.socket.RunContext(ctx) }()
+	defer b.wg.Wait()
+	for {
+		select {
+		case <-ctx.Done():
+			b.connected.Store(false)
+			return nil
+		case err := <-errc:
+			b.connected.Store(false)
+			if ctx.Err() != nil {
+				return nil
+			}
+			return fmt.Errorf("slack socket mode: %w", err)
+		case evt, ok := <-b.socket.Events:
+			if !ok {
+				return nil
+			}
+			b.onSocketEvent(ctx, evt)
+		}
+	}
+}
+
+func (b *Bot) onSocketEvent(ctx context.Context, evt socketmode.Event) {
+	switch evt.Type {
+	case socketmode.EventTypeConnecting:
+		b.logger.Debug("connecting to Slack")
+	case socketmode.EventTypeConnected, socketmode.EventTypeHello:
+		if !b.connected.Swap(true) {
+			b.logger.Info("connected to Slack")
+		}
+	case socketmode.EventTypeConnectionError, socketmode.EventTypeDisconnect:
+		b.connected.Store(false)
+		b.logger.Warn("Slack connection lost; slack-go reconnects", "type", evt.Type)
+	case socketmode.EventTypeInvalidAuth:
+		b.connected.Store(false)
+		b.logger.Error("Slack refused the tokens: check SLACK_BOT_TOKEN and SLACK_APP_TOKEN")
+	case socketmode.EventTypeInteractive, socketmode.EventTypeSlashCommand, socketmode.EventTypeEventsAPI:
+		if evt.Request == nil {
+			return
+		}
+		b.metrics.envelopes.WithLabelValues(string(evt.Type)).Inc()
+		b.wg.Go(func() { b.receive(ctx, evt) })
+	}
+}
+
+// receive acknowledges an envelope within Slack's three seconds and hands
+// its work to a durable job. The job is recorded first when the database
+// answers quickly, so an acknowledged click survives a crash; the delivery
+// key makes a redelivered envelope or event a no-op.
+func (b *Bot) receive(ctx context.Context, evt socketmode.Event) {
+	start := time.Now()
+	req := evt.Request
+	if evt.Type == socketmode.EventTypeInteractive {
+		if cb, ok := evt.Data.(slack.InteractionCallback); ok && cb.Type == slack.InteractionTypeViewSubmission {
+			if errs := validateView(cb); len(errs) > 0 {
+				b.ack(req, map[string]any{"response_action": "errors", "errors": errs}, start)
+				return
+			}
+		}
+	}
+	key := "envelope:" + req.EnvelopeID
+	if evt.Type == socketmode.EventTypeEventsAPI {
+		var outer struct {
+			EventID string `json:"event_id"`
+		}
+		if json.Unmarshal(req.Payload, &outer) == nil && outer.EventID != "" {
+			key = "event:" + outer.EventID // a retry has a new envelope id but the same event id
+		}
+	}
+	job := engine.Job{Kind: JobInteraction, RunAt: time.Time{}, UniqueKey: key,
+		Payload: map[string]any{"type": string(evt.Type), "body": string(req.Payload)}}
+	enqueue := func(ctx context.Context) error {
+		return b.store.InTx(ctx, func(tx engine.Tx) error {
+			_, err := tx.Enqueue(ctx, job)
+			return err
+		})
+	}
+	quick, cancel := context.WithTimeout(ctx, 2*time.Second)
+	err := enqueue(quick)
+	cancel()
+	b.ack(req, nil, start)
+	if err == nil {
+		return
+	}
+	// The database was slow or down: keep trying for a while rather than
+	// lose what the user did.
+	b.logger.Warn("could not record a Slack delivery in time; retrying", "err", err)
+	for attempt := 1; attempt <= 30 && ctx.Err() == nil; attempt++ {
+		select {
+		case <-ctx.Done():
+		case <-time.After(time.Duration(attempt) * time.Second):
+		}
+		if err = enqueue(ctx); err == nil {
+			return
+		}
+	}
+	b.logger.Error("lost a Slack delivery: the database did not answer", "type", evt.Type, "err", err)
+}
+
+func (b *Bot) ack(req *socketmode.Request, payload any, start time.Time) {
+	var err error
+	if payload != nil {
+		err = b.socket.Ack(*req, payload)
+	} else {
+		err = b.socket.Ack(*req)
+	}
+	b.metrics.ackLatency.Observe(time.Since(start).Seconds())
+	if err != nil {
+		b.logger.Warn("acknowledging a Slack envelope failed", "err", err)
+	}
+}
+
+// handleDelivery processes one recorded Slack delivery.
+func (b *Bot) handleDelivery(ctx context.Context, job engine.Job) error {
+	typ, _ := job.Payload["type"].(string)
+	body, _ := job.Payload["body"].(string)
+	switch socketmode.EventType(typ) {
+	case socketmode.EventTypeInteractive:
+		var cb slack.InteractionCallback
+		if err := json.Unmarshal([]byte(body), &cb); err != nil {
+			b.logger.Warn("ignoring an interaction slabot cannot read", "err", err)
+			return nil
+		}
+		return b.onInteraction(ctx, cb)
+	case socketmode.EventTypeSlashCommand:
+		var cmd slack.SlashCommand
+		if err := json.Unmarshal([]byte(body), &cmd); err != nil {
+			b.logger.Warn("ignoring a slash command slabot cannot read", "err", err)
+			return nil
+		}
+		return b.onSlashCommand(ctx, cmd)
+	case socketmode.EventTypeEventsAPI:
+		return b.onEvent(ctx, []byte(body))
+	}
+	return nil
+}
+
+// slackError turns a Web API failure into a job error: a 429 retries after
+// Slack's Retry-After, anything else with the queue's backoff.
+func (b *Bot) slackError(what string, err error) error {
+	var rl *slack.RateLimitedError
+	if errors.As(err, &rl) {
+		b.metrics.rateLimited.Inc()
+		return engine.RetryAfter(max(rl.RetryAfter, 100*time.Millisecond), fmt.Errorf("%s: %w", what, err))
+	}
+	return fmt.Errorf("%s: %w", what, err)
+}

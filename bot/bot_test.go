@@ -1,0 +1,275 @@
+package bot_test
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/slack-go/slack"
+	"github.com/slack-go/slack/socketmode"
+
+	"github.com/slabot/slabot/api"
+	"github.com/slabot/slabot/bot"
+	"github.com/slabot/slabot/bot/slackfake"
+	"github.com/slabot/slabot/engine"
+	"github.com/slabot/slabot/storage"
+	"github.com/slabot/slabot/storage/storagetest"
+)
+
+const e2ePolicy = `
+timezone: UTC
+teams:
+  - name: sdr-east
+    manager: maria@example.com
+    escalation_channel: "#sales-ops"
+    reps: [ana@example.com, bo@example.com]
+rules:
+  - name: demo-request
+    match: {source: demo_request}
+    first_touch: 15m
+    touches: {count: 8, within: 15d}
+    remind_before: [10m, 2m]
+    on_breach: [notify_manager, reassign]
+  - name: default
+    first_touch: 4h
+    touches: {count: 6, within: 14d}
+    on_breach: [notify_manager, return_to_marketing]
+`
+
+// Slack users of the end-to-end tests.
+const (
+	ana      = "U0ANA"
+	bo       = "U0BO"
+	maria    = "U0MARIA"
+	stranger = "U0EVE"
+)
+
+// env is the bot as it runs in production, against a real PostgreSQL and
+// the Slack fake.
+type env struct {
+	t       testing.TB
+	fake    *slackfake.Server
+	db      *storage.DB
+	service *engine.Service
+	cancel  context.CancelFunc
+	done    sync.WaitGroup
+}
+
+type envOption func(*envConfig)
+
+type envConfig struct {
+	db          *storage.DB
+	fake        *slackfake.Server
+	lease       time.Duration
+	paceBurst   int
+	concurrency int
+}
+
+func withDB(db *storage.DB) envOption             { return func(c *envConfig) { c.db = db } }
+func withFake(f *slackfake.Server) envOption      { return func(c *envConfig) { c.fake = f } }
+func withLease(d time.Duration) envOption         { return func(c *envConfig) { c.lease = d } }
+func withConcurrency(n int) envOption             { return func(c *envConfig) { c.concurrency = n } }
+func newFakeSlack(t testing.TB) *slackfake.Server { return addPeople(t, slackfake.New()) }
+
+func addPeople(t testing.TB, fake *slackfake.Server) *slackfake.Server {
+	t.Cleanup(fake.Close)
+	fake.AddUser(slackfake.User{ID: ana, Name: "ana", RealName: "Ana Alvarez", Email: "ana@example.com", TZ: "America/New_York"})
+	fake.AddUser(slackfake.User{ID: bo, Name: "bo", RealName: "Bo Berg", Email: "bo@example.com", TZ: "Europe/Berlin"})
+	fake.AddUser(slackfake.User{ID: maria, Name: "maria", RealName: "Maria Manager", Email: "maria@example.com", TZ: "America/New_York"})
+	fake.AddUser(slackfake.User{ID: stranger, Name: "eve", RealName: "Eve Else", Email: "eve@example.com", TZ: "UTC"})
+	fake.AddChannel("C0OPS", "sales-ops")
+	return fake
+}
+
+func newEnv(t testing.TB, opts ...envOption) *env {
+	t.Helper()
+	cfg := envConfig{lease: time.Minute, concurrency: 8}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	if cfg.db == nil {
+		cfg.db = storagetest.NewDB(t)
+	}
+	if cfg.fake == nil {
+		cfg.fake = newFakeSlack(t)
+	}
+	policy, problems := engine.ParsePolicy([]byte(e2ePolicy), time.Now())
+	if errs := problems.Errors(); len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	var teams []storage.TeamRecord
+	for _, tm := range policy.Teams {
+		teams = append(teams, storage.TeamRecord{Name: tm.Name, ManagerEmail: tm.Manager, EscalationChannel: tm.EscalationChannel, Reps: tm.Reps})
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	if err := cfg.db.SyncTeams(ctx, teams); err != nil {
+		t.Fatal(err)
+	}
+	logger := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	service := engine.NewService(cfg.db, policy, time.Now, logger)
+	client := slack.New(slackfake.BotToken, slack.OptionAPIURL(cfg.fake.APIURL()), slack.OptionAppLevelToken(slackfake.AppToken))
+	b := bot.New(bot.Config{API: client, Socket: socketmode.New(client), Store: cfg.db, Service: service, Logger: logger,
+		Registry: api.NewRegistry(), PaceInterval: 100 * time.Millisecond, PaceBurst: 3})
+	worker := cfg.db.NewWorker(b.Handlers(), storage.WorkerOptions{Concurrency: cfg.concurrency, Lease: cfg.lease, Poll: 200 * time.Millisecond, Logger: logger})
+	e := &env{t: t, fake: cfg.fake, db: cfg.db, service: service, cancel: cancel}
+	e.done.Go(func() {
+		if err := b.Run(ctx); err != nil {
+			t.Errorf("bot stopped: %v", err)
+		}
+	})
+	e.done.Go(func() {
+		if err := worker.Run(ctx); err != nil && ctx.Err() == nil {
+			t.Errorf("worker stopped: %v", err)
+		}
+	})
+	t.Cleanup(e.stop)
+	wctx, wcancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer wcancel()
+	if err := cfg.fake.WaitForConnections(wctx, 1); err != nil {
+		t.Fatalf("the bot did not connect to Slack: %v", err)
+	}
+	return e
+}
+
+func (e *env) stop() {
+	e.cancel()
+	e.done.Wait()
+}
+
+type testWriter struct{ t testing.TB }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimSpace(string(p)))
+	return len(p), nil
+}
+
+func (e *env) handOff(h engine.HandOff) *engine.Lead {
+	e.t.Helper()
+	res, err := e.service.HandOff(context.Background(), h)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return res.Lead
+}
+
+func demoLead(id string) engine.HandOff {
+	return engine.HandOff{ExternalID: id, Source: "demo_request", Segment: "enterprise", Score: 87, OwnerEmail: "ana@example.com",
+		Contact: engine.Contact{Name: "Dana Ruiz", Email: id + "@acme.test", Title: "VP Ops", Phone: "+1 555 0100"},
+		Company: engine.Company{Name: "Acme Corp", Domain: "acme.test", Employees: 1200, Industry: "Manufacturing", Country: "US"},
+		Context: engine.LeadContext{Form: map[string]string{"Budget": "$50k", "Timeline": "Q1"},
+			Activity: engine.Activity{Visits: 7, Pages: []string{"/pricing", "/case-studies/x"}, Downloads: []string{"ROI guide"}}},
+		CRMURL: "https://crm.example/leads/" + id, Value: 25000}
+}
+
+func ctxTimeout(t testing.TB, d time.Duration) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// card waits for the lead's card in a user's DM.
+func (e *env) card(userID string, l *engine.Lead) slackfake.Message {
+	e.t.Helper()
+	dm := e.fake.DMChannel(userID)
+	msg, err := e.fake.WaitForMessage(ctxTimeout(e.t, 10*time.Second), func(m slackfake.Message) bool {
+		return m.Channel == dm && m.Metadata != nil && fmt.Sprint(m.Metadata.EventPayload["lead_id"]) == fmt.Sprint(l.ID)
+	})
+	if err != nil {
+		e.t.Fatalf("no card for lead %d in %s's DM: %v", l.ID, userID, err)
+	}
+	return msg
+}
+
+// waitCard waits until the card satisfies cond, returning it.
+func (e *env) waitCard(msg slackfake.Message, what string, cond func(slackfake.Message) bool) slackfake.Message {
+	e.t.Helper()
+	got, err := e.fake.WaitForMessage(ctxTimeout(e.t, 10*time.Second), func(m slackfake.Message) bool {
+		return m.Channel == msg.Channel && m.TS == msg.TS && cond(m)
+	})
+	if err != nil {
+		cur, _ := e.fake.GetMessage(msg.Channel, msg.TS)
+		e.t.Fatalf("the card never showed %s; it is:\n%s", what, cardText(cur))
+	}
+	return got
+}
+
+// cardText is everything a person reads on the card.
+func cardText(m slackfake.Message) string {
+	blocks, err := m.DecodeBlocks()
+	if err != nil {
+		return m.Text
+	}
+	var b strings.Builder
+	for _, bl := range blocks.BlockSet {
+		switch v := bl.(type) {
+		case *slack.HeaderBlock:
+			b.WriteString(v.Text.Text + "\n")
+		case *slack.SectionBlock:
+			if v.Text != nil {
+				b.WriteString(v.Text.Text + "\n")
+			}
+			for _, f := range v.Fields {
+				b.WriteString(f.Text + "\n")
+			}
+		case *slack.ContextBlock:
+			for _, el := range v.ContextElements.Elements {
+				if t, ok := el.(*slack.TextBlockObject); ok {
+					b.WriteString(t.Text + "\n")
+				}
+			}
+		case *slack.ActionBlock:
+			for _, el := range v.Elements.ElementSet {
+				switch x := el.(type) {
+				case *slack.ButtonBlockElement:
+					b.WriteString("[" + x.Text.Text + "] ")
+				case *slack.SelectBlockElement:
+					b.WriteString("[" + x.Placeholder.Text + "] ")
+				}
+			}
+			b.WriteString("\n")
+		}
+	}
+	return b.String()
+}
+
+func (e *env) lead(id int64) *engine.Lead {
+	e.t.Helper()
+	l, err := e.db.LeadByID(context.Background(), id)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return l
+}
+
+func (e *env) lastEvent(id int64) engine.Event {
+	e.t.Helper()
+	events, err := e.db.Events(context.Background(), id)
+	if err != nil || len(events) == 0 {
+		e.t.Fatalf("events of lead %d: %v %v", id, events, err)
+	}
+	return events[len(events)-1]
+}
+
+func (e *env) waitFor(what string, cond func() bool) {
+	e.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			e.t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func (e *env) events(id int64) []engine.Event {
+	e.t.Helper()
+	events, err := e.db.Events(context.Background(), id)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return events
+}

@@ -1,0 +1,218 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/slack-go/slack"
+
+	"github.com/slabot/slabot/engine"
+	"github.com/slabot/slabot/storage"
+)
+
+// Message kinds recorded in lead_messages.
+const (
+	msgCard = "card"
+)
+
+// cardMetadataType tags hand-off cards in Slack's message metadata, so a
+// resend after a crash finds the card that already went out.
+const cardMetadataType = "slabot_lead_card"
+
+func cardMetadata(l *engine.Lead) slack.SlackMetadata {
+	return slack.SlackMetadata{EventType: cardMetadataType, EventPayload: map[string]any{
+		"lead_id":     strconv.FormatInt(l.ID, 10),
+		"assigned_at": strconv.FormatInt(l.AssignedAt.UnixMicro(), 10),
+	}}
+}
+
+// sendHandOff posts the hand-off card to the lead's owner, exactly once per
+// assignment even if an earlier attempt died after Slack accepted it.
+func (b *Bot) sendHandOff(ctx context.Context, job engine.Job) error {
+	l, err := b.store.LeadByID(ctx, job.LeadID)
+	if err != nil {
+		return err
+	}
+	if l.OwnerEmail == "" || !l.State.Open() {
+		return nil
+	}
+	cards, err := b.store.LeadMessages(ctx, l.ID, msgCard)
+	if err != nil {
+		return err
+	}
+	for _, c := range cards {
+		if c.Recipient == l.OwnerEmail && c.AssignedAt.Equal(l.AssignedAt) {
+			return nil // this assignment's card went out already
+		}
+	}
+	owner, err := b.personByEmail(ctx, l.OwnerEmail)
+	if errors.Is(err, errNotInSlack) {
+		return b.alertUnreachable(ctx, l, err)
+	}
+	if err != nil {
+		return err
+	}
+	channel, err := b.openDM(ctx, owner.UserID)
+	if err != nil {
+		return err
+	}
+	meta := cardMetadata(l)
+	if job.Attempts > 1 {
+		ts, err := b.findSent(ctx, channel, meta)
+		if err != nil {
+			return err
+		}
+		if ts != "" {
+			return b.recordCard(ctx, l, owner.Email, channel, ts)
+		}
+	}
+	data, err := b.cardData(ctx, l, owner.Email, owner.Loc)
+	if err != nil {
+		return err
+	}
+	blocks, fallback := leadCard(data)
+	if err := b.pacer.wait(ctx, channel); err != nil {
+		return err
+	}
+	_, ts, err := b.api.PostMessageContext(ctx, channel, slack.MsgOptionBlocks(blocks...),
+		slack.MsgOptionText(fallback, false), slack.MsgOptionMetadata(meta))
+	if err != nil {
+		return b.slackError("chat.postMessage", err)
+	}
+	b.metrics.sent.WithLabelValues("handoff").Inc()
+	if hook := afterPostHook; hook != nil {
+		hook(l.ID)
+	}
+	return b.recordCard(ctx, l, owner.Email, channel, ts)
+}
+
+// afterPostHook lets a test stop the process between posting a card and
+// recording it, the moment a crash would cause a duplicate.
+var afterPostHook func(leadID int64)
+
+func (b *Bot) recordCard(ctx context.Context, l *engine.Lead, recipient, channel, ts string) error {
+	if err := b.store.SaveLeadMessage(ctx, &storage.LeadMessage{LeadID: l.ID, Kind: msgCard, Recipient: recipient,
+		Channel: channel, TS: ts, AssignedAt: l.AssignedAt}); err != nil {
+		return err
+	}
+	return b.service.MarkNotified(ctx, l.ID, channel, ts)
+}
+
+// findSent looks through the DM's recent history for a message carrying
+// meta, returning its ts, or "" when there is none.
+func (b *Bot) findSent(ctx context.Context, channel string, meta slack.SlackMetadata) (string, error) {
+	hist, err := b.api.GetConversationHistoryContext(ctx, &slack.GetConversationHistoryParameters{
+		ChannelID: channel, Limit: 100, IncludeAllMetadata: true})
+	if err != nil {
+		return "", b.slackError("conversations.history", err)
+	}
+	for _, m := range hist.Messages {
+		if m.Metadata.EventType != meta.EventType {
+			continue
+		}
+		if fmt.Sprint(m.Metadata.EventPayload["lead_id"]) == meta.EventPayload["lead_id"] &&
+			fmt.Sprint(m.Metadata.EventPayload["assigned_at"]) == meta.EventPayload["assigned_at"] {
+			return m.Timestamp, nil
+		}
+	}
+	return "", nil
+}
+
+// cardData gathers what a card shows for one viewer.
+func (b *Bot) cardData(ctx context.Context, l *engine.Lead, viewer string, loc *time.Location) (cardData, error) {
+	touches, err := b.store.Touches(ctx, l.ID)
+	if err != nil {
+		return cardData{}, err
+	}
+	events, err := b.store.Events(ctx, l.ID)
+	if err != nil {
+		return cardData{}, err
+	}
+	policy := b.service.Policy()
+	return cardData{Lead: l, Touches: touches, Events: events, Rule: policy.Rule(l.Rule), Policy: policy,
+		Viewer: viewer, Loc: loc, Now: b.service.Now()}, nil
+}
+
+// updateCards redraws every card of a lead in place.
+func (b *Bot) updateCards(ctx context.Context, job engine.Job) error {
+	l, err := b.store.LeadByID(ctx, job.LeadID)
+	if err != nil {
+		return err
+	}
+	cards, err := b.store.LeadMessages(ctx, l.ID, msgCard)
+	if err != nil {
+		return err
+	}
+	for _, c := range cards {
+		loc := b.zone("")
+		if rep, err := b.store.RepByEmail(ctx, c.Recipient); err == nil {
+			loc = b.zone(rep.TimeZone)
+		}
+		data, err := b.cardData(ctx, l, c.Recipient, loc)
+		if err != nil {
+			return err
+		}
+		blocks, fallback := leadCard(data)
+		if _, _, _, err := b.api.UpdateMessageContext(ctx, c.Channel, c.TS, slack.MsgOptionBlocks(blocks...),
+			slack.MsgOptionText(fallback, false)); err != nil {
+			return b.slackError("chat.update", err)
+		}
+		b.metrics.sent.WithLabelValues("card_update").Inc()
+	}
+	return nil
+}
+
+// alertUnreachable tells ops that a lead's owner cannot be reached in Slack,
+// instead of dropping the lead silently.
+func (b *Bot) alertUnreachable(ctx context.Context, l *engine.Lead, cause error) error {
+	text := fmt.Sprintf(":warning: Lead *%s* was routed to %s, who has no active Slack account (%v). "+
+		"Reassign it in your CRM or fix the team in the policy file.", esc(l.DisplayName()), esc(l.OwnerEmail), errors.Unwrap(cause))
+	return b.postToTeamChannel(ctx, l.Team, text, "ops_alert")
+}
+
+// sendOpsAlert posts a routing alert to the team's escalation channel.
+func (b *Bot) sendOpsAlert(ctx context.Context, job engine.Job) error {
+	text, _ := job.Payload["text"].(string)
+	team, _ := job.Payload["team"].(string)
+	if text == "" {
+		return nil
+	}
+	return b.postToTeamChannel(ctx, team, ":warning: "+esc(text), "ops_alert")
+}
+
+// postToTeamChannel posts to a team's escalation channel, or to its manager
+// when the team has none.
+func (b *Bot) postToTeamChannel(ctx context.Context, teamName, text, kind string) error {
+	policy := b.service.Policy()
+	team := policy.Team(teamName)
+	if team == nil && len(policy.Teams) > 0 {
+		team = &policy.Teams[0]
+	}
+	if team == nil {
+		b.logger.Warn("an ops alert has no team to go to", "text", text)
+		return nil
+	}
+	channel := team.EscalationChannel
+	if channel == "" {
+		mgr, err := b.personByEmail(ctx, team.Manager)
+		if err != nil {
+			if errors.Is(err, errNotInSlack) {
+				b.logger.Error("an ops alert reached nobody: the team has no escalation channel and its manager is not in Slack", "team", team.Name)
+				return nil
+			}
+			return err
+		}
+		channel = mgr.UserID
+	}
+	if err := b.pacer.wait(ctx, channel); err != nil {
+		return err
+	}
+	if _, _, err := b.api.PostMessageContext(ctx, channel, slack.MsgOptionText(text, false)); err != nil {
+		return b.slackError("chat.postMessage", err)
+	}
+	b.metrics.sent.WithLabelValues(kind).Inc()
+	return nil
+}
