@@ -37,3 +37,23 @@ const (
 
 // BreachActions lists every known action.
 var BreachActions = []BreachAction{ActionNotifyManager, ActionReassign, ActionReturnToMarketing}
+
+// EventBreach is the lead event that records a breach.
+const EventBreach = "breach"
+
+// BreachEvent is the lead event that records b, so reports can count it.
+func BreachEvent(b Breach) *Event {
+	return &Event{LeadID: b.LeadID, At: b.At, Kind: EventBreach, Actor: "slabot", Data: map[string]any{
+		"kind": string(b.Kind), "rule": b.Rule, "rep": b.RepEmail, "team": b.Team, "due": b.Due.Format(time.RFC3339Nano)}}
+}
+
+// BreachFromEvent reads a breach back from its lead event.
+func BreachFromEvent(e Event) (Breach, bool) {
+	if e.Kind != EventBreach {
+		return Breach{}, false
+	}
+	str := func(k string) string { s, _ := e.Data[k].(string); return s }
+	due, _ := time.Parse(time.RFC3339Nano, str("due"))
+	return Breach{LeadID: e.LeadID, Kind: BreachKind(str("kind")), Rule: str("rule"), RepEmail: str("rep"),
+		Team: str("team"), Due: due, At: e.At}, true
+}

@@ -1,0 +1,84 @@
+package storage
+
+import (
+	"context"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/slabot/slabot/engine"
+)
+
+// LeadFacts loads every lead that can count in the period [from, to): those
+// received before its end that were still open at, or closed after, its
+// start; with their touches, breaches and return reasons.
+func (db *DB) LeadFacts(ctx context.Context, from, to time.Time) ([]engine.LeadFacts, error) {
+	rows, err := db.pool.Query(ctx, `SELECT `+leadColumns+` FROM leads
+		WHERE received_at < $2 AND (closed_at IS NULL OR closed_at >= $1 OR received_at >= $1)
+		ORDER BY id`, from, to)
+	if err != nil {
+		return nil, mapError(err, "load leads for a report")
+	}
+	leads, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (*engine.Lead, error) { return scanLead(row) })
+	if err != nil {
+		return nil, mapError(err, "load leads for a report")
+	}
+	facts := make([]engine.LeadFacts, len(leads))
+	index := make(map[int64]int, len(leads))
+	ids := make([]int64, len(leads))
+	for i, l := range leads {
+		facts[i] = engine.LeadFacts{Lead: *l}
+		if l.State == engine.StateReturned {
+			facts[i].ReturnedReason = l.ReturnReason
+		}
+		index[l.ID] = i
+		ids[i] = l.ID
+	}
+	trows, err := db.pool.Query(ctx, `SELECT lead_id, at FROM touches WHERE lead_id = ANY($1) ORDER BY lead_id, at`, ids)
+	if err != nil {
+		return nil, mapError(err, "load touches for a report")
+	}
+	var leadID int64
+	var at time.Time
+	if _, err := pgx.ForEachRow(trows, []any{&leadID, &at}, func() error {
+		facts[index[leadID]].Touches = append(facts[index[leadID]].Touches, at)
+		return nil
+	}); err != nil {
+		return nil, mapError(err, "load touches for a report")
+	}
+	erows, err := db.pool.Query(ctx, `SELECT id, lead_id, at, kind, actor, data FROM lead_events
+		WHERE lead_id = ANY($1) AND kind = $2 ORDER BY id`, ids, engine.EventBreach)
+	if err != nil {
+		return nil, mapError(err, "load breaches for a report")
+	}
+	events, err := pgx.CollectRows(erows, func(row pgx.CollectableRow) (engine.Event, error) {
+		var e engine.Event
+		err := row.Scan(&e.ID, &e.LeadID, &e.At, &e.Kind, &e.Actor, &e.Data)
+		return e, err
+	})
+	if err != nil {
+		return nil, mapError(err, "load breaches for a report")
+	}
+	for _, e := range events {
+		if b, ok := engine.BreachFromEvent(e); ok {
+			f := &facts[index[e.LeadID]]
+			f.Breaches = append(f.Breaches, b)
+		}
+	}
+	return facts, nil
+}
+
+// MQLs lists the marketing-qualified leads of [from, to).
+func (db *DB) MQLs(ctx context.Context, from, to time.Time) ([]engine.MQL, error) {
+	rows, err := db.pool.Query(ctx, `SELECT id, external_id, source, segment, at FROM mqls
+		WHERE at >= $1 AND at < $2 ORDER BY at, id`, from, to)
+	if err != nil {
+		return nil, mapError(err, "load MQLs")
+	}
+	mqls, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (engine.MQL, error) {
+		var m engine.MQL
+		err := row.Scan(&m.ID, &m.ExternalID, &m.Source, &m.Segment, &m.At)
+		return m, err
+	})
+	return mqls, mapError(err, "load MQLs")
+}
