@@ -55,6 +55,7 @@ type env struct {
 	fake    *slackfake.Server
 	db      *storage.DB
 	service *engine.Service
+	bot     *bot.Bot
 	cancel  context.CancelFunc
 	done    sync.WaitGroup
 }
@@ -62,6 +63,7 @@ type env struct {
 type envOption func(*envConfig)
 
 type envConfig struct {
+	policy      string
 	db          *storage.DB
 	fake        *slackfake.Server
 	lease       time.Duration
@@ -87,7 +89,7 @@ func addPeople(t testing.TB, fake *slackfake.Server) *slackfake.Server {
 
 func newEnv(t testing.TB, opts ...envOption) *env {
 	t.Helper()
-	cfg := envConfig{lease: time.Minute, concurrency: 8}
+	cfg := envConfig{policy: e2ePolicy, lease: time.Minute, concurrency: 8}
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -97,7 +99,7 @@ func newEnv(t testing.TB, opts ...envOption) *env {
 	if cfg.fake == nil {
 		cfg.fake = newFakeSlack(t)
 	}
-	policy, problems := engine.ParsePolicy([]byte(e2ePolicy), time.Now())
+	policy, problems := engine.ParsePolicy([]byte(cfg.policy), time.Now())
 	if errs := problems.Errors(); len(errs) > 0 {
 		t.Fatal(errs)
 	}
@@ -115,7 +117,7 @@ func newEnv(t testing.TB, opts ...envOption) *env {
 	b := bot.New(bot.Config{API: client, Socket: socketmode.New(client), Store: cfg.db, Service: service, Logger: logger,
 		Registry: api.NewRegistry(), PaceInterval: 100 * time.Millisecond, PaceBurst: 3})
 	worker := cfg.db.NewWorker(b.Handlers(), storage.WorkerOptions{Concurrency: cfg.concurrency, Lease: cfg.lease, Poll: 200 * time.Millisecond, Logger: logger})
-	e := &env{t: t, fake: cfg.fake, db: cfg.db, service: service, cancel: cancel}
+	e := &env{t: t, fake: cfg.fake, db: cfg.db, service: service, bot: b, cancel: cancel}
 	e.done.Go(func() {
 		if err := b.Run(ctx); err != nil {
 			t.Errorf("bot stopped: %v", err)
