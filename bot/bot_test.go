@@ -67,6 +67,7 @@ type envConfig struct {
 	db          *storage.DB
 	fake        *slackfake.Server
 	lease       time.Duration
+	paceEvery   time.Duration
 	paceBurst   int
 	concurrency int
 }
@@ -89,7 +90,7 @@ func addPeople(t testing.TB, fake *slackfake.Server) *slackfake.Server {
 
 func newEnv(t testing.TB, opts ...envOption) *env {
 	t.Helper()
-	cfg := envConfig{policy: e2ePolicy, lease: time.Minute, concurrency: 8}
+	cfg := envConfig{policy: e2ePolicy, lease: time.Minute, concurrency: 8, paceEvery: 100 * time.Millisecond, paceBurst: 3}
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -115,7 +116,7 @@ func newEnv(t testing.TB, opts ...envOption) *env {
 	service := engine.NewService(cfg.db, policy, time.Now, logger)
 	client := slack.New(slackfake.BotToken, slack.OptionAPIURL(cfg.fake.APIURL()), slack.OptionAppLevelToken(slackfake.AppToken))
 	b := bot.New(bot.Config{API: client, Socket: socketmode.New(client), Store: cfg.db, Service: service, Logger: logger,
-		Registry: api.NewRegistry(), PaceInterval: 100 * time.Millisecond, PaceBurst: 3})
+		Registry: api.NewRegistry(), PaceInterval: cfg.paceEvery, PaceBurst: cfg.paceBurst})
 	worker := cfg.db.NewWorker(b.Handlers(), storage.WorkerOptions{Concurrency: cfg.concurrency, Lease: cfg.lease, Poll: 200 * time.Millisecond, Logger: logger})
 	e := &env{t: t, fake: cfg.fake, db: cfg.db, service: service, bot: b, cancel: cancel}
 	e.done.Go(func() {
@@ -274,4 +275,10 @@ func (e *env) events(id int64) []engine.Event {
 		e.t.Fatal(err)
 	}
 	return events
+}
+
+func withPolicy(yaml string) envOption { return func(c *envConfig) { c.policy = yaml } }
+
+func withPace(every time.Duration, burst int) envOption {
+	return func(c *envConfig) { c.paceEvery, c.paceBurst = every, burst }
 }

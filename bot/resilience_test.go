@@ -1,0 +1,182 @@
+package bot_test
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/slabot/slabot/bot"
+	"github.com/slabot/slabot/bot/slackfake"
+	"github.com/slabot/slabot/engine"
+	"github.com/slabot/slabot/storage/storagetest"
+)
+
+// cardsFor counts the hand-off cards of a lead in a DM.
+func (e *env) cardsFor(userID string, leadID int64) int {
+	n := 0
+	for _, m := range e.fake.Messages(e.fake.DMChannel(userID)) {
+		if m.Metadata != nil && fmt.Sprint(m.Metadata.EventPayload["lead_id"]) == fmt.Sprint(leadID) {
+			n++
+		}
+	}
+	return n
+}
+
+func TestUnderRateLimitsEveryHandOffYieldsExactlyOneDMAtThePacedRate(t *testing.T) {
+	const (
+		leads = 200
+		every = 20 * time.Millisecond
+		burst = 3
+	)
+	fake := newFakeSlack(t)
+	fake.InjectRateLimitRatio(0.3, 0, 42)
+	e := newEnv(t, withFake(fake), withPace(every, burst))
+	var ids []int64
+	for i := range leads {
+		h := demoLead(fmt.Sprintf("storm-%d", i))
+		h.OwnerEmail = "" // round robin over both reps
+		ids = append(ids, e.handOff(h).ID)
+	}
+	deadline := time.Now().Add(90 * time.Second)
+	for {
+		sent := 0
+		for _, u := range []string{ana, bo} {
+			for _, m := range fake.Messages(fake.DMChannel(u)) {
+				if m.Metadata != nil {
+					sent++
+				}
+			}
+		}
+		if sent >= leads {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("only %d of %d hand-off DMs arrived", sent, leads)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	// Let retries that are still in flight finish, then count again.
+	e.waitFor("every job to finish", func() bool {
+		var pending int
+		_ = e.db.Pool().QueryRow(context.Background(), `SELECT count(*) FROM jobs WHERE kind = $1 AND state <> 'done'`, engine.JobHandOff).Scan(&pending)
+		return pending == 0
+	})
+	for _, id := range ids {
+		if n := e.cardsFor(ana, id) + e.cardsFor(bo, id); n != 1 {
+			t.Errorf("lead %d has %d hand-off DMs, want exactly 1", id, n)
+		}
+	}
+	if len(fake.Calls("chat.postMessage")) <= leads {
+		t.Errorf("no postMessage was rate limited; the test injected 30%% 429s")
+	}
+	for _, u := range []string{ana, bo} {
+		ch := fake.DMChannel(u)
+		window := 10 * every
+		if got, max := fake.MaxPostsInWindow(ch, window), burst+10+1; got > max {
+			t.Errorf("%s got %d posts within %v; pacing allows at most %d", u, got, window, max)
+		}
+	}
+}
+
+func TestEnvelopesSurviveRefreshesAndDroppedConnections(t *testing.T) {
+	e := newEnv(t)
+	ctx := ctxTimeout(t, 60*time.Second)
+	l := e.handOff(demoLead("crm-socket"))
+	msg := e.card(ana, l)
+	clicks := 0
+	click := func(n int) {
+		var wg sync.WaitGroup
+		for range n {
+			clicks++
+			wg.Go(func() {
+				if res, err := e.fake.ClickButton(ctx, ana, msg, "lead.touch", "call"); err != nil || !res.Acked {
+					t.Errorf("click not acknowledged: %v", err)
+				}
+			})
+		}
+		wg.Wait()
+	}
+	click(10)
+	before := e.fake.ConnectCount()
+	e.fake.Disconnect("refresh_requested")
+	click(10)
+	e.fake.DropConnections()
+	click(10)
+	if e.fake.ConnectCount() <= before {
+		t.Errorf("the bot never reconnected (connections %d → %d)", before, e.fake.ConnectCount())
+	}
+	e.waitFor("every click to be processed", func() bool {
+		touches, _ := e.db.Touches(context.Background(), l.ID)
+		return len(touches) >= clicks
+	})
+	time.Sleep(200 * time.Millisecond) // a duplicate would land now
+	if touches, _ := e.db.Touches(context.Background(), l.ID); len(touches) != clicks {
+		t.Errorf("%d touches recorded for %d clicks", len(touches), clicks)
+	}
+	for _, a := range e.fake.Acks() {
+		if a.Duplicate || a.Late || !a.Known {
+			t.Errorf("ack %+v is a duplicate, late or unknown", a)
+		}
+	}
+}
+
+func TestARedeliveredEventIsHandledOnce(t *testing.T) {
+	fake := addPeople(t, slackfake.New(slackfake.WithRedelivery(2)))
+	e := newEnv(t, withFake(fake))
+	res, err := fake.AppHomeOpened(ctxTimeout(t, 10*time.Second), ana)
+	if err != nil || !res.Acked {
+		t.Fatalf("app_home_opened not acknowledged: %v", err)
+	}
+	e.waitFor("the delivery to be recorded", func() bool {
+		var n int
+		_ = e.db.Pool().QueryRow(context.Background(), `SELECT count(*) FROM jobs WHERE unique_key = $1`, "event:"+res.EventID).Scan(&n)
+		return n == 1
+	})
+	// Send the same event again as Slack's retry would: same event id.
+	if _, err := fake.SendEnvelope(ctxTimeout(t, 10*time.Second), "events_api", res.Envelope.Payload, false); err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	_ = e.db.Pool().QueryRow(context.Background(), `SELECT count(*) FROM jobs WHERE kind = $1`, bot.JobInteraction).Scan(&n)
+	if n != 1 {
+		t.Errorf("%d delivery jobs for one event, want 1", n)
+	}
+}
+
+func TestACrashBetweenPostingAndRecordingLeavesOneDM(t *testing.T) {
+	db := storagetest.NewDB(t)
+	fake := newFakeSlack(t)
+	crashed := make(chan int64, 1)
+	restore := bot.SetAfterPostHook(func(leadID int64) {
+		crashed <- leadID
+		runtime.Goexit() // the process dies here: nothing after the post runs
+	})
+	first := newEnv(t, withDB(db), withFake(fake), withLease(300*time.Millisecond))
+	l := first.handOff(demoLead("crm-crash"))
+	select {
+	case <-crashed:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the card was never posted")
+	}
+	first.stop()
+	restore()
+	if n := first.cardsFor(ana, l.ID); n != 1 {
+		t.Fatalf("%d cards before the restart, want 1", n)
+	}
+
+	second := newEnv(t, withDB(db), withFake(fake))
+	second.waitFor("the restarted bot to record the card", func() bool {
+		msgs, _ := db.LeadMessages(context.Background(), l.ID, "card")
+		return len(msgs) == 1
+	})
+	second.waitFor("the lead to be marked notified", func() bool { return second.lead(l.ID).State == engine.StateNotified })
+	if n := second.cardsFor(ana, l.ID); n != 1 {
+		t.Errorf("%d hand-off DMs after the restart, want exactly 1", n)
+	}
+	if len(fake.Calls("conversations.history")) == 0 {
+		t.Error("the restarted sender did not check the DM's history before resending")
+	}
+}
