@@ -118,7 +118,12 @@ func (w *Worker) runJob(ctx context.Context, job engine.Job) {
 	if !ok {
 		err = fmt.Errorf("no handler for job kind %q", job.Kind)
 	} else {
-		err = safeRun(ctx, handler, job)
+		// A job in hand finishes even while the worker shuts down: cutting a
+		// send between Slack's answer and the record of it would only cause
+		// a retry. The lease bounds how long that may take.
+		jobCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), w.opts.Lease)
+		err = safeRun(jobCtx, handler, job)
+		cancel()
 	}
 	// Finishing must happen even as the worker shuts down.
 	finishCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
