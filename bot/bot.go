@@ -27,8 +27,19 @@ type Store interface {
 	RepByEmail(ctx context.Context, email string) (*engine.Rep, error)
 	RepBySlackID(ctx context.Context, userID string) (*engine.Rep, error)
 	UpdateRep(ctx context.Context, r *engine.Rep) error
+	Reps(ctx context.Context) ([]engine.Rep, error)
 	SaveLeadMessage(ctx context.Context, m *storage.LeadMessage) error
 	LeadMessages(ctx context.Context, leadID int64, kind string) ([]storage.LeadMessage, error)
+
+	// For /sla, the App Home and the weekly report.
+	LeadFacts(ctx context.Context, from, to time.Time) ([]engine.LeadFacts, error)
+	MQLs(ctx context.Context, from, to time.Time) ([]engine.MQL, error)
+	OpenLeadsOf(ctx context.Context, ownerEmail string) ([]engine.LeadFacts, error)
+
+	// For the scheduled report: one run per slot across replicas.
+	ClaimSlot(ctx context.Context, job string, slot time.Time, by string, work engine.Job) (bool, error)
+	RunProgress(ctx context.Context, job string, slot time.Time) (map[string]string, error)
+	SaveRunProgress(ctx context.Context, job string, slot time.Time, key, value string) error
 }
 
 // Config wires a Bot.
@@ -45,6 +56,9 @@ type Config struct {
 	// second with bursts of three, Slack's guidance for chat.postMessage).
 	PaceInterval time.Duration
 	PaceBurst    int
+	// DirectoryInterval is how often Run checks Slack for deactivated
+	// reps (default 15 minutes; negative: never).
+	DirectoryInterval time.Duration
 }
 
 // JobInteraction is the durable job that processes one Slack interaction,
@@ -60,10 +74,14 @@ type Bot struct {
 	logger  *slog.Logger
 	pacer   *pacer
 	metrics *metrics
+	timers  *timerMetrics
 
-	connected atomic.Bool
-	users     sync.Map // Slack user id → email, for people who are not reps (managers)
-	wg        sync.WaitGroup
+	directoryEvery time.Duration
+
+	connected    atomic.Bool
+	reportPoster atomic.Pointer[func(context.Context) error]
+	users        sync.Map // Slack user id → email, for people who are not reps (managers)
+	wg           sync.WaitGroup
 }
 
 // New returns a Bot; Run connects it.
@@ -77,9 +95,13 @@ func New(cfg Config) *Bot {
 	if cfg.PaceBurst <= 0 {
 		cfg.PaceBurst = 3
 	}
+	if cfg.DirectoryInterval == 0 {
+		cfg.DirectoryInterval = 15 * time.Minute
+	}
 	return &Bot{
 		api: cfg.API, socket: cfg.Socket, store: cfg.Store, service: cfg.Service, logger: cfg.Logger,
 		pacer: newPacer(cfg.PaceInterval, cfg.PaceBurst), metrics: newMetrics(cfg.Registry),
+		timers: newTimerMetrics(cfg.Registry), directoryEvery: cfg.DirectoryInterval,
 	}
 }
 
@@ -98,6 +120,14 @@ func (b *Bot) Handlers() map[string]storage.JobHandler {
 		engine.JobHandOff:    b.sendHandOff,
 		engine.JobCardUpdate: b.updateCards,
 		engine.JobOpsAlert:   b.sendOpsAlert,
+
+		engine.JobReminder:       b.fireReminder,
+		engine.JobFirstTouchDue:  b.fireFirstTouchDue,
+		engine.JobCadenceDue:     b.fireCadenceDue,
+		engine.JobReminderNotice: b.sendReminder,
+		engine.JobEscalation:     b.sendEscalation,
+
+		JobWeeklyReport: b.postScheduledReport,
 	}
 }
 
@@ -109,6 +139,9 @@ func (b *Bot) Run(ctx context.Context) error {
 	errc := make(chan error, 1)
 	go func() { errc <- b.socket.RunContext(ctx) }()
 	defer b.wg.Wait()
+	if b.directoryEvery > 0 {
+		b.wg.Go(func() { b.syncDirectoryLoop(ctx, b.directoryEvery) })
+	}
 	for {
 		select {
 		case <-ctx.Done():
@@ -176,7 +209,7 @@ func (b *Bot) receive(ctx context.Context, evt socketmode.Event) {
 			key = "event:" + outer.EventID // a retry has a new envelope id but the same event id
 		}
 	}
-	job := engine.Job{Kind: JobInteraction, RunAt: time.Time{}, UniqueKey: key,
+	job := engine.Job{Kind: JobInteraction, UniqueKey: key,
 		Payload: map[string]any{"type": string(evt.Type), "body": string(req.Payload)}}
 	enqueue := func(ctx context.Context) error {
 		return b.store.InTx(ctx, func(tx engine.Tx) error {

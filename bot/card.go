@@ -59,7 +59,7 @@ func leadCard(d cardData) ([]slack.Block, string) {
 		prefix = "Moved on"
 	case !l.State.Open():
 		prefix = strings.ToUpper(l.State.Label()[:1]) + l.State.Label()[1:]
-	case l.State != engine.StateNew && l.State != engine.StateNotified:
+	case l.State != engine.StateNew && l.State != engine.StateNotified && l.State != engine.StateReassigned:
 		prefix = "Lead"
 	}
 	header := clip(prefix+": "+title, maxHeader)

@@ -38,6 +38,7 @@ func TestCardActions(t *testing.T) {
 	e := newEnv(t)
 	l := e.handOff(demoLead("crm-actions"))
 	msg := e.card(ana, l)
+	e.waitFor("the lead to be marked notified", func() bool { return e.lead(l.ID).State == engine.StateNotified })
 	ctx := ctxTimeout(t, 30*time.Second)
 
 	t.Run("Acknowledge", func(t *testing.T) {
@@ -185,4 +186,25 @@ func TestTheManagerMayActOnTheLead(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.waitFor("the manager's acknowledgement", func() bool { return e.lead(l.ID).State == engine.StateAcknowledged })
+}
+
+func TestAcknowledgingALeadAlreadyBeingWorkedIsRecorded(t *testing.T) {
+	e := newEnv(t)
+	l := e.handOff(demoLead("crm-late-ack"))
+	msg := e.card(ana, l)
+	ctx := ctxTimeout(t, 10*time.Second)
+	if _, err := e.fake.ClickButton(ctx, ana, msg, "lead.touch", "call"); err != nil {
+		t.Fatal(err)
+	}
+	e.waitFor("the touch", func() bool { return e.lead(l.ID).State == engine.StateWorking })
+	if _, err := e.fake.ClickButton(ctx, ana, msg, "lead.ack", ""); err != nil {
+		t.Fatal(err)
+	}
+	e.waitFor("the acknowledgement", func() bool { return !e.lead(l.ID).AcknowledgedAt.IsZero() })
+	if got := e.lead(l.ID).State; got != engine.StateWorking {
+		t.Errorf("state %s after a late acknowledgement, want working", got)
+	}
+	for _, p := range e.fake.ResponseURLPosts() {
+		t.Errorf("the rep was told %q", p.Text)
+	}
 }

@@ -73,6 +73,9 @@ func (b *Bot) onInteraction(ctx context.Context, cb slack.InteractionCallback) e
 }
 
 func (b *Bot) onAction(ctx context.Context, cb slack.InteractionCallback, a *slack.BlockAction, actor engine.Actor) error {
+	if isEscalationAction(a.ActionID) {
+		return b.explain(ctx, cb, b.onEscalationAction(ctx, cb, a, actor))
+	}
 	leadID, ok := leadIDFromBlock(a.BlockID)
 	if !ok {
 		leadID, _ = strconv.ParseInt(a.Value, 10, 64)
@@ -150,7 +153,9 @@ func (b *Bot) openLeadModal(ctx context.Context, cb slack.InteractionCallback, l
 	return nil
 }
 
-func plain(s string) *slack.TextBlockObject { return slack.NewTextBlockObject(slack.PlainTextType, s, false, false) }
+func plain(s string) *slack.TextBlockObject {
+	return slack.NewTextBlockObject(slack.PlainTextType, s, false, false)
+}
 
 func snoozeModal(l *engine.Lead) slack.ModalViewRequest {
 	var opts []*slack.OptionBlockObject

@@ -162,6 +162,13 @@ func (b *Bot) updateCards(ctx context.Context, job engine.Job) error {
 		}
 		b.metrics.sent.WithLabelValues("card_update").Inc()
 	}
+	if l.OwnerEmail != "" {
+		// The owner's Home tab lists the lead too; a stale Home is not worth
+		// a retry of the card update, so a failure is only logged.
+		if err := b.refreshHome(ctx, l.OwnerEmail); err != nil {
+			b.logger.Warn("refreshing the App Home failed", "lead_id", l.ID, "err", err)
+		}
+	}
 	return nil
 }
 

@@ -398,12 +398,44 @@ func (s *Service) change(ctx context.Context, leadID int64, a Actor, to LeadStat
 // Acknowledge records that the owner has seen the lead and will work it.
 // It does not count as a touch: only contact with the buyer does.
 func (s *Service) Acknowledge(ctx context.Context, leadID int64, a Actor) (*Lead, error) {
-	return s.change(ctx, leadID, a, StateAcknowledged, "acknowledged", func(l *Lead, now time.Time) map[string]any {
-		if l.AcknowledgedAt.IsZero() {
-			l.AcknowledgedAt = now
+	var lead *Lead
+	err := s.store.InTx(ctx, func(tx Tx) error {
+		now := s.now()
+		l, err := tx.LockLead(ctx, leadID)
+		if err != nil {
+			return err
 		}
-		return map[string]any{}
+		if err := s.authorize(l, a); err != nil {
+			return err
+		}
+		lead = l
+		if !l.AcknowledgedAt.IsZero() {
+			return nil // a double tap
+		}
+		if !l.State.Open() {
+			return Transition(l.State, StateAcknowledged)
+		}
+		l.AcknowledgedAt = now
+		// A lead already being worked, or snoozed, keeps its state: the
+		// acknowledgement is recorded all the same.
+		switch l.State {
+		case StateNew, StateNotified, StateReassigned:
+			l.State = StateAcknowledged
+		}
+		if err := tx.UpdateLead(ctx, l); err != nil {
+			return err
+		}
+		if err := tx.AppendEvent(ctx, &Event{LeadID: l.ID, At: now, Kind: "acknowledged", Actor: a.String(), Data: map[string]any{}}); err != nil {
+			return err
+		}
+		// The rep has seen the lead: no more nagging. The deadline and its
+		// breach still stand, since acknowledging is not a touch.
+		if _, err := tx.CancelJobs(ctx, l.ID, JobReminder); err != nil {
+			return err
+		}
+		return enqueueCardUpdate(ctx, tx, l, now)
 	})
+	return lead, err
 }
 
 // Snooze silences reminders on the lead until the given time. The SLA

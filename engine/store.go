@@ -63,6 +63,24 @@ type Tx interface {
 	Enqueue(ctx context.Context, j Job) (bool, error)
 	// CancelJobs cancels the pending jobs of a lead whose kind is one of kinds.
 	CancelJobs(ctx context.Context, leadID int64, kinds ...string) (int, error)
+
+	// HasBreach reports whether a breach of this kind with this deadline
+	// was recorded on the lead, so a deadline is acted on once.
+	HasBreach(ctx context.Context, leadID int64, kind string, due time.Time) (bool, error)
+	// DeactivateRep marks a rep inactive; it reports false when the rep
+	// was inactive already (or is unknown), so one caller acts on it.
+	DeactivateRep(ctx context.Context, email string) (bool, error)
+	// OpenLeadIDsOfRep lists the leads still with Sales that the rep owns.
+	OpenLeadIDsOfRep(ctx context.Context, email string) ([]int64, error)
+
+	// LockRep reads a rep by email (any case) and holds the rep until the
+	// transaction ends, so two availability changes apply one after the other.
+	LockRep(ctx context.Context, email string) (*Rep, error)
+	// SetRepAvailability records a rep's status and return date (zero for
+	// none): a change on the rep, not on any lead.
+	SetRepAvailability(ctx context.Context, email string, status RepStatus, until time.Time) error
+	// CountOpenLeads counts the leads the rep owns that are still with Sales.
+	CountOpenLeads(ctx context.Context, ownerEmail string) (int, error)
 }
 
 // MQL is a marketing-qualified lead, counted for Marketing's side of the funnel.

@@ -249,8 +249,33 @@ func (s *Server) notifyLocked() {
 	s.changed = make(chan struct{})
 }
 
+// waitUntil takes a snapshot under the lock each time the state changes and
+// checks it with cond outside the lock, so that cond may call the server
+// (a test's predicate often does), until cond reports true, ctx ends or the
+// server closes.
+func waitUntil[T any](ctx context.Context, s *Server, snapshot func() T, cond func(T) bool) error {
+	for {
+		s.mu.Lock()
+		snap := snapshot()
+		ch, closed := s.changed, s.closed
+		s.mu.Unlock()
+		if cond(snap) {
+			return nil
+		}
+		if closed {
+			return ErrClosed
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
 // waitFor polls cond under the lock each time the state changes, until it
-// reports true, ctx ends or the server closes.
+// reports true, ctx ends or the server closes. cond must not call the
+// server's exported methods.
 func (s *Server) waitFor(ctx context.Context, cond func() bool) error {
 	for {
 		s.mu.Lock()
@@ -486,10 +511,18 @@ func cloneValues(v url.Values) url.Values {
 // for which pred is true (nil matches any), or ctx's error.
 func (s *Server) WaitForCall(ctx context.Context, method string, pred func(Call) bool) (Call, error) {
 	var found Call
-	err := s.waitFor(ctx, func() bool {
+	err := waitUntil(ctx, s, func() []Call {
+		var out []Call
 		for _, c := range s.calls {
-			if (method == "" || c.Method == method) && (pred == nil || pred(cloneCall(c))) {
-				found = cloneCall(c)
+			if method == "" || c.Method == method {
+				out = append(out, cloneCall(c))
+			}
+		}
+		return out
+	}, func(calls []Call) bool {
+		for _, c := range calls {
+			if pred == nil || pred(c) {
+				found = c
 				return true
 			}
 		}
@@ -561,10 +594,16 @@ func cloneMsg(m *Message) Message {
 // channel, past or future, current version) for which pred is true.
 func (s *Server) WaitForMessage(ctx context.Context, pred func(Message) bool) (Message, error) {
 	var found Message
-	err := s.waitFor(ctx, func() bool {
+	err := waitUntil(ctx, s, func() []Message {
+		out := make([]Message, 0, len(s.msgs))
 		for _, m := range s.msgs {
-			if c := cloneMsg(m); pred(c) {
-				found = c
+			out = append(out, cloneMsg(m))
+		}
+		return out
+	}, func(msgs []Message) bool {
+		for _, m := range msgs {
+			if pred(m) {
+				found = m
 				return true
 			}
 		}

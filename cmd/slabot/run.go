@@ -95,8 +95,9 @@ func NewApp(ctx context.Context, cfg Config, logger *slog.Logger) (*App, error) 
 	app.Bot = bot.New(bot.Config{API: client, Socket: socketmode.New(client), Store: db, Service: app.Service,
 		Logger: logger, Registry: registry})
 	hostname, _ := os.Hostname()
+	queue := storage.NewQueueMetrics(db, registry)
 	app.Worker = db.NewWorker(app.Bot.Handlers(), storage.WorkerOptions{
-		ID: fmt.Sprintf("%s-%d", hostname, os.Getpid()), Logger: logger})
+		ID: fmt.Sprintf("%s-%d", hostname, os.Getpid()), Logger: logger, OnDone: queue.Observe})
 	server := api.NewServer(logger, registry, map[string]api.ReadyCheck{
 		"database": db.Ping,
 		"slack":    app.Bot.Ready,
@@ -150,7 +151,7 @@ func (a *App) Addr() string { return a.listener.Addr().String() }
 func (a *App) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	errc := make(chan error, 3)
+	errc := make(chan error, 4)
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	go func() {
@@ -166,6 +167,11 @@ func (a *App) Run(ctx context.Context) error {
 	wg.Go(func() {
 		if err := a.Worker.Run(ctx); err != nil && ctx.Err() == nil {
 			errc <- fmt.Errorf("job worker: %w", err)
+		}
+	})
+	wg.Go(func() {
+		if err := a.Bot.RunReportSchedule(ctx, bot.ScheduleOptions{}); err != nil {
+			errc <- fmt.Errorf("weekly report schedule: %w", err)
 		}
 	})
 	a.Logger.Info("slabot is running", "http", a.Addr(), "policy", a.Config.PolicyFile,

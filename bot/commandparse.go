@@ -1,0 +1,670 @@
+package bot
+
+import (
+	"fmt"
+	"math"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+)
+
+// This file reads the text of /sla into a command. It is pure: no clock, no
+// store, no Slack; every refusal is a *parseError that says what was wrong
+// and shows a correct call.
+
+// Kinds of /sla command.
+const (
+	cmdHelp   = "help"
+	cmdStatus = "status"
+	cmdLeads  = "leads"
+	cmdFunnel = "funnel"
+	cmdPlan   = "plan"
+	cmdPolicy = "policy"
+	cmdAway   = "away"
+	cmdBack   = "back"
+	cmdReport = "report"
+)
+
+// commandNames are the commands in the order the help lists them.
+var commandNames = []string{cmdStatus, cmdLeads, cmdFunnel, cmdPlan, cmdPolicy, cmdAway, cmdBack, cmdReport, cmdHelp}
+
+// commandAliases are other words people type for a command.
+var commandAliases = map[string]string{
+	"stats": cmdStatus, "stat": cmdStatus, "lead": cmdLeads, "queue": cmdLeads, "mine": cmdLeads,
+	"ooo": cmdAway, "vacation": cmdAway, "holiday": cmdAway, "?": cmdHelp, "commands": cmdHelp,
+}
+
+// commandUsage is a correct call of each command, used in help and errors.
+var commandUsage = map[string]string{
+	cmdStatus: "status [@rep | team | all] [week | month | quarter] [share]",
+	cmdLeads:  "leads",
+	cmdFunnel: "funnel [week | month | quarter | november | 2026-11] [share]",
+	cmdPlan:   "plan revenue=5000 deal=100 win=0.5 [mql_to_sql=0.25] [share]",
+	cmdPolicy: "policy [share]",
+	cmdAway:   "away [@rep] [until 2026-12-01 | until monday]",
+	cmdBack:   "back [@rep]",
+	cmdReport: "report",
+	cmdHelp:   "help",
+}
+
+// person is someone named in a command: a Slack mention (<@U123|ana>), a
+// bare @handle Slack did not turn into a mention, or an email.
+type person struct {
+	UserID string
+	Handle string
+	Email  string
+}
+
+func (p person) zero() bool { return p == person{} }
+
+// String names the person as the user wrote them.
+func (p person) String() string {
+	switch {
+	case p.UserID != "":
+		return "<@" + p.UserID + ">"
+	case p.Email != "":
+		return p.Email
+	}
+	return "@" + p.Handle
+}
+
+// Scopes of /sla status.
+const (
+	scopeDefault = ""
+	scopeRep     = "rep"
+	scopeTeam    = "team"
+	scopeAll     = "all"
+)
+
+// dateSpec is a return date as written, resolved against a clock later:
+// an absolute date, "tomorrow", or the next such weekday.
+type dateSpec struct {
+	Year     int
+	Month    time.Month
+	Day      int
+	Tomorrow bool
+	Weekday  time.Weekday
+	HasWkday bool
+	Text     string
+}
+
+// command is a parsed /sla command.
+type command struct {
+	Kind string
+	// Share posts the answer in the channel instead of privately.
+	Share bool
+
+	// status: the scope, and the period (week, month, quarter; "" for the default).
+	Scope  string
+	Person person
+	Team   string
+	Period string
+
+	// funnel: a named month (Month != 0; Year 0 for the latest such month).
+	Year  int
+	Month time.Month
+
+	// plan
+	Revenue, Deal, Win, MQLToSQL float64
+	HasMQLToSQL                  bool
+
+	// away: until when (nil for no end date).
+	Until *dateSpec
+}
+
+// parseError is a refusal of a command, with what to type instead.
+type parseError struct {
+	// Msg says what is wrong, in words for the person who typed it.
+	Msg string
+	// Usage is a correct call of the command the person meant ("" for the help).
+	Usage string
+	// Unknown is the word that named no command; Suggest the closest command.
+	Unknown, Suggest string
+}
+
+func (e *parseError) Error() string {
+	msg := e.Msg
+	if e.Usage != "" {
+		msg += " Try: `/sla " + e.Usage + "`"
+	}
+	return msg
+}
+
+func usageError(kind, format string, args ...any) *parseError {
+	return &parseError{Msg: fmt.Sprintf(format, args...), Usage: commandUsage[kind]}
+}
+
+// quote shows a word from the user's text in a message, shortened and
+// stripped of control characters.
+func quote(s string) string {
+	s = strings.ToValidUTF8(s, "�")
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) || r == '`' {
+			return -1
+		}
+		return r
+	}, s)
+	if utf8.RuneCountInString(s) > 40 {
+		s = string([]rune(s)[:39]) + "…"
+	}
+	return "“" + s + "”"
+}
+
+// tokenize splits the text at spaces, keeping Slack's escapes (<@U1|a b>)
+// whole.
+func tokenize(text string) []string {
+	var out []string
+	var cur strings.Builder
+	depth := 0
+	flush := func() {
+		if cur.Len() > 0 {
+			out = append(out, cur.String())
+			cur.Reset()
+		}
+	}
+	for _, r := range text {
+		switch {
+		case r == '<':
+			depth++
+			cur.WriteRune(r)
+		case r == '>' && depth > 0:
+			depth--
+			cur.WriteRune(r)
+		case unicode.IsSpace(r) && depth == 0:
+			flush()
+		default:
+			cur.WriteRune(r)
+		}
+	}
+	flush()
+	return out
+}
+
+var (
+	mentionRe = regexp.MustCompile(`^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$`)
+	mailtoRe  = regexp.MustCompile(`^<mailto:([^|>]+)(?:\|[^>]*)?>$`)
+	emailRe   = regexp.MustCompile(`^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$`)
+	handleRe  = regexp.MustCompile(`^@[\p{L}\p{N}._-]+$`)
+)
+
+// parsePerson reads a mention, a bare @handle or an email; ok is false for
+// anything else.
+func parsePerson(tok string) (person, bool) {
+	if m := mentionRe.FindStringSubmatch(tok); m != nil {
+		return person{UserID: m[1]}, true
+	}
+	if m := mailtoRe.FindStringSubmatch(tok); m != nil && emailRe.MatchString(m[1]) {
+		return person{Email: strings.ToLower(m[1])}, true
+	}
+	if emailRe.MatchString(tok) {
+		return person{Email: strings.ToLower(tok)}, true
+	}
+	if handleRe.MatchString(tok) {
+		return person{Handle: tok[1:]}, true
+	}
+	return person{}, false
+}
+
+// parseCommand reads the text after /sla.
+func parseCommand(text string) (command, error) {
+	toks := tokenize(text)
+	if len(toks) == 0 {
+		return command{Kind: cmdHelp}, nil
+	}
+	word := strings.ToLower(toks[0])
+	kind := word
+	if a, ok := commandAliases[word]; ok {
+		kind = a
+	}
+	if _, ok := commandUsage[kind]; !ok {
+		return command{}, &parseError{Msg: fmt.Sprintf("I don't know the command %s.", quote(toks[0])),
+			Unknown: toks[0], Suggest: closestCommand(word)}
+	}
+	c := command{Kind: kind}
+	args := toks[1:]
+	// "share" may come anywhere after the command.
+	rest := args[:0:0]
+	for _, a := range args {
+		if strings.EqualFold(a, "share") {
+			c.Share = true
+			continue
+		}
+		rest = append(rest, a)
+	}
+	var err error
+	switch kind {
+	case cmdHelp, cmdLeads, cmdPolicy, cmdReport:
+		if len(rest) > 0 && kind != cmdHelp {
+			return command{}, usageError(kind, "`%s` takes no more words, but got %s.", kind, quote(strings.Join(rest, " ")))
+		}
+	case cmdStatus:
+		err = c.parseStatus(rest)
+	case cmdFunnel:
+		err = c.parseFunnel(rest)
+	case cmdPlan:
+		err = c.parsePlan(rest)
+	case cmdAway:
+		err = c.parseAway(rest)
+	case cmdBack:
+		err = c.parseBack(rest)
+	}
+	if err != nil {
+		return command{}, err
+	}
+	if c.Share && (kind == cmdLeads || kind == cmdAway || kind == cmdBack || kind == cmdReport) {
+		return command{}, usageError(kind, "`%s` answers only you, so it cannot be shared.", kind)
+	}
+	return c, nil
+}
+
+func isPeriod(w string) bool { return w == "week" || w == "month" || w == "quarter" }
+
+func (c *command) parseStatus(args []string) error {
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		w := strings.ToLower(a)
+		switch {
+		case isPeriod(w):
+			if c.Period != "" {
+				return usageError(cmdStatus, "Give one period, not both %s and %s.", quote(c.Period), quote(w))
+			}
+			c.Period = w
+		case w == "all" || w == "everyone":
+			if c.Scope != scopeDefault {
+				return usageError(cmdStatus, "Ask for one scope at a time: a rep, your team, or all.")
+			}
+			c.Scope = scopeAll
+		case w == "team" || w == "my-team":
+			if c.Scope != scopeDefault {
+				return usageError(cmdStatus, "Ask for one scope at a time: a rep, your team, or all.")
+			}
+			c.Scope = scopeTeam
+			// "team sdr-east" names a team; a following period word does not.
+			if i+1 < len(args) {
+				next := strings.ToLower(args[i+1])
+				if !isPeriod(next) && next != "all" && next != "share" {
+					if _, isPerson := parsePerson(args[i+1]); !isPerson {
+						c.Team = args[i+1]
+						i++
+					}
+				}
+			}
+		default:
+			p, ok := parsePerson(a)
+			if !ok {
+				if s := closestWord(w, []string{"week", "month", "quarter", "team", "all", "share"}); s != "" {
+					return usageError(cmdStatus, "I don't understand %s: did you mean `%s`?", quote(a), s)
+				}
+				return usageError(cmdStatus, "I don't understand %s: name a rep with @, or say team, all, week, month or quarter.", quote(a))
+			}
+			if c.Scope != scopeDefault {
+				return usageError(cmdStatus, "Ask for one scope at a time: a rep, your team, or all.")
+			}
+			c.Scope, c.Person = scopeRep, p
+		}
+	}
+	return nil
+}
+
+var monthNames = map[string]time.Month{}
+
+func init() {
+	for m := time.January; m <= time.December; m++ {
+		name := strings.ToLower(m.String())
+		monthNames[name] = m
+		monthNames[name[:3]] = m
+	}
+	monthNames["sept"] = time.September
+}
+
+var yearMonthRe = regexp.MustCompile(`^(\d{4})-(\d{1,2})$`)
+
+func (c *command) parseFunnel(args []string) error {
+	if len(args) > 1 {
+		return usageError(cmdFunnel, "`funnel` takes one period at most, but got %s.", quote(strings.Join(args, " ")))
+	}
+	if len(args) == 0 {
+		return nil
+	}
+	w := strings.ToLower(args[0])
+	if isPeriod(w) {
+		c.Period = w
+		return nil
+	}
+	if m, ok := monthNames[w]; ok {
+		c.Period, c.Month = "month", m
+		return nil
+	}
+	if m := yearMonthRe.FindStringSubmatch(w); m != nil {
+		y, _ := strconv.Atoi(m[1])
+		mo, _ := strconv.Atoi(m[2])
+		if mo < 1 || mo > 12 || y < 2000 || y > 2200 {
+			return usageError(cmdFunnel, "%s is not a month: write it as YYYY-MM, like 2026-11.", quote(args[0]))
+		}
+		c.Period, c.Year, c.Month = "month", y, time.Month(mo)
+		return nil
+	}
+	return usageError(cmdFunnel, "%s is not a period: say week, month, quarter, a month's name or YYYY-MM.", quote(args[0]))
+}
+
+// planKeys maps what people write to the plan's inputs.
+var planKeys = map[string]string{
+	"revenue": "revenue", "goal": "revenue",
+	"deal": "deal", "deal_size": "deal", "dealsize": "deal", "deal-size": "deal",
+	"win": "win", "win_rate": "win", "winrate": "win", "win-rate": "win",
+	"mql_to_sql": "mql_to_sql", "mql-to-sql": "mql_to_sql", "mqltosql": "mql_to_sql", "mql_sql": "mql_to_sql",
+}
+
+func (c *command) parsePlan(args []string) error {
+	seen := map[string]bool{}
+	for _, a := range args {
+		k, v, ok := strings.Cut(a, "=")
+		key := planKeys[strings.ToLower(k)]
+		if !ok {
+			if key != "" {
+				return usageError(cmdPlan, "Write %s with an = and a number, like %s=%s.", quote(k), key, planExample[key])
+			}
+			return usageError(cmdPlan, "I don't understand %s: give each number as name=value.", quote(a))
+		}
+		if key == "" {
+			if s := closestWord(strings.ToLower(k), []string{"revenue", "deal", "win", "mql_to_sql"}); s != "" {
+				return usageError(cmdPlan, "%s is not something a plan takes: did you mean %s?", quote(k), s)
+			}
+			return usageError(cmdPlan, "%s is not something a plan takes: use revenue, deal, win and optionally mql_to_sql.", quote(k))
+		}
+		if seen[key] {
+			return usageError(cmdPlan, "%s is given twice.", key)
+		}
+		seen[key] = true
+		x, err := parseAmount(v, key != "revenue" && key != "deal")
+		if err != nil {
+			return usageError(cmdPlan, "%s is not a number for %s (%s).", quote(v), key, err)
+		}
+		switch key {
+		case "revenue":
+			c.Revenue = x
+		case "deal":
+			c.Deal = x
+		case "win":
+			c.Win = x
+		case "mql_to_sql":
+			c.MQLToSQL, c.HasMQLToSQL = x, true
+		}
+	}
+	var missing []string
+	for _, k := range []string{"revenue", "deal", "win"} {
+		if !seen[k] {
+			missing = append(missing, k)
+		}
+	}
+	if len(missing) > 0 {
+		return usageError(cmdPlan, "A plan needs the monthly revenue goal, the average deal size and the win rate; %s missing.", andWords(missing)+isAre(len(missing)))
+	}
+	return nil
+}
+
+var planExample = map[string]string{"revenue": "5000", "deal": "100", "win": "0.5", "mql_to_sql": "0.25"}
+
+func isAre(n int) string {
+	if n == 1 {
+		return " is"
+	}
+	return " are"
+}
+
+func andWords(ws []string) string {
+	switch len(ws) {
+	case 0:
+		return ""
+	case 1:
+		return ws[0]
+	}
+	return strings.Join(ws[:len(ws)-1], ", ") + " and " + ws[len(ws)-1]
+}
+
+// parseAmount reads 5000, 5,000, $5000, 5k, 2.5m, and for rates 0.5 or 50%.
+func parseAmount(s string, rate bool) (float64, error) {
+	t := strings.TrimSpace(s)
+	if t == "" {
+		return 0, fmt.Errorf("nothing after the =")
+	}
+	t = strings.TrimPrefix(t, "$")
+	t = strings.ReplaceAll(t, ",", "")
+	t = strings.ReplaceAll(t, "_", "")
+	mult := 1.0
+	switch {
+	case strings.HasSuffix(t, "%"):
+		if !rate {
+			return 0, fmt.Errorf("a percentage only fits a rate")
+		}
+		t, mult = strings.TrimSuffix(t, "%"), 0.01
+	case strings.HasSuffix(strings.ToLower(t), "k") && !rate:
+		t, mult = t[:len(t)-1], 1e3
+	case strings.HasSuffix(strings.ToLower(t), "m") && !rate:
+		t, mult = t[:len(t)-1], 1e6
+	}
+	x, err := strconv.ParseFloat(t, 64)
+	if err != nil || math.IsNaN(x) || math.IsInf(x, 0) || strings.ContainsAny(t, "xXpPiInN") {
+		return 0, fmt.Errorf("write digits, like %s", map[bool]string{true: "0.5 or 50%", false: "5000"}[rate])
+	}
+	return x * mult, nil
+}
+
+func (c *command) parseAway(args []string) error {
+	i := 0
+	if i < len(args) {
+		if p, ok := parsePerson(args[i]); ok {
+			c.Person = p
+			i++
+		}
+	}
+	if i == len(args) {
+		return nil
+	}
+	if strings.EqualFold(args[i], "until") || strings.EqualFold(args[i], "till") || strings.EqualFold(args[i], "til") {
+		i++
+	}
+	if i == len(args) {
+		return usageError(cmdAway, "Say until when after “until”.")
+	}
+	spec, err := parseDate(strings.Join(args[i:], " "))
+	if err != nil {
+		return usageError(cmdAway, "%s", err)
+	}
+	c.Until = &spec
+	return nil
+}
+
+func (c *command) parseBack(args []string) error {
+	if len(args) == 0 {
+		return nil
+	}
+	p, ok := parsePerson(args[0])
+	if !ok || len(args) > 1 {
+		return usageError(cmdBack, "`back` takes at most one person, named with @, but got %s.", quote(strings.Join(args, " ")))
+	}
+	c.Person = p
+	return nil
+}
+
+var (
+	isoDateRe   = regexp.MustCompile(`^(\d{4})-(\d{1,2})-(\d{1,2})$`)
+	monthDayRe  = regexp.MustCompile(`^([a-z]+)\.?\s+(\d{1,2})(?:st|nd|rd|th)?(?:,?\s+(\d{4}))?$`)
+	dayMonthRe  = regexp.MustCompile(`^(\d{1,2})(?:st|nd|rd|th)?\s+([a-z]+)\.?(?:,?\s+(\d{4}))?$`)
+	weekdayName = map[string]time.Weekday{}
+)
+
+func init() {
+	for d := time.Sunday; d <= time.Saturday; d++ {
+		name := strings.ToLower(d.String())
+		weekdayName[name] = d
+		weekdayName[name[:3]] = d
+	}
+	weekdayName["tues"], weekdayName["thur"], weekdayName["thurs"] = time.Tuesday, time.Thursday, time.Thursday
+}
+
+// parseDate reads a return date: 2026-12-01, Dec 1, 1 December 2026,
+// tomorrow, or a weekday (the next one).
+func parseDate(s string) (dateSpec, error) {
+	t := strings.ToLower(strings.TrimSpace(s))
+	bad := func() (dateSpec, error) {
+		return dateSpec{}, fmt.Errorf("I can't read %s as a date: write it like 2026-12-01, Dec 1, tomorrow or monday.", quote(s))
+	}
+	spec := dateSpec{Text: strings.TrimSpace(s)}
+	if t == "tomorrow" {
+		spec.Tomorrow = true
+		return spec, nil
+	}
+	if d, ok := weekdayName[strings.TrimPrefix(t, "next ")]; ok {
+		spec.Weekday, spec.HasWkday = d, true
+		return spec, nil
+	}
+	var y, d int
+	var m time.Month
+	switch {
+	case isoDateRe.MatchString(t):
+		g := isoDateRe.FindStringSubmatch(t)
+		y, _ = strconv.Atoi(g[1])
+		mo, _ := strconv.Atoi(g[2])
+		d, _ = strconv.Atoi(g[3])
+		if mo < 1 || mo > 12 {
+			return bad()
+		}
+		m = time.Month(mo)
+	case monthDayRe.MatchString(t):
+		g := monthDayRe.FindStringSubmatch(t)
+		mo, ok := monthNames[g[1]]
+		if !ok {
+			return bad()
+		}
+		m = mo
+		d, _ = strconv.Atoi(g[2])
+		if g[3] != "" {
+			y, _ = strconv.Atoi(g[3])
+		}
+	case dayMonthRe.MatchString(t):
+		g := dayMonthRe.FindStringSubmatch(t)
+		mo, ok := monthNames[g[2]]
+		if !ok {
+			return bad()
+		}
+		m = mo
+		d, _ = strconv.Atoi(g[1])
+		if g[3] != "" {
+			y, _ = strconv.Atoi(g[3])
+		}
+	default:
+		return bad()
+	}
+	check := y
+	if check == 0 {
+		check = 2028 // a leap year, so Feb 29 without a year is allowed here
+	}
+	if d < 1 || time.Date(check, m, d, 12, 0, 0, 0, time.UTC).Day() != d || (y != 0 && (y < 2000 || y > 2200)) {
+		return dateSpec{}, fmt.Errorf("%s is not a date on the calendar.", quote(s))
+	}
+	spec.Year, spec.Month, spec.Day = y, m, d
+	return spec, nil
+}
+
+// resolve turns the date into the start of that day in loc, the first such
+// date after now (today counts for a weekday only when it is not today).
+func (d dateSpec) resolve(now time.Time, loc *time.Location) time.Time {
+	lt := now.In(loc)
+	today := time.Date(lt.Year(), lt.Month(), lt.Day(), 0, 0, 0, 0, loc)
+	switch {
+	case d.Tomorrow:
+		return today.AddDate(0, 0, 1)
+	case d.HasWkday:
+		ahead := (int(d.Weekday) - int(lt.Weekday()) + 7) % 7
+		if ahead == 0 {
+			ahead = 7
+		}
+		return today.AddDate(0, 0, ahead)
+	}
+	y := d.Year
+	if y == 0 {
+		y = lt.Year()
+		if !time.Date(y, d.Month, d.Day, 0, 0, 0, 0, loc).After(now) {
+			y++
+		}
+	}
+	return time.Date(y, d.Month, d.Day, 0, 0, 0, 0, loc)
+}
+
+// closestCommand suggests the command nearest to a mistyped word, or "".
+func closestCommand(word string) string {
+	cands := append([]string(nil), commandNames...)
+	for a := range commandAliases {
+		cands = append(cands, a)
+	}
+	s := closestWord(word, cands)
+	if a, ok := commandAliases[s]; ok {
+		return a
+	}
+	return s
+}
+
+// closestWord is the candidate within a small edit distance of word (or
+// that word starts), preferring the nearest, then the first listed; "" if
+// none is close.
+func closestWord(word string, cands []string) string {
+	w := strings.ToLower(word)
+	if w == "" || utf8.RuneCountInString(w) > 40 {
+		return ""
+	}
+	best, bestD := "", math.MaxInt
+	for _, c := range cands {
+		d := editDistance(w, c)
+		if (len(w) >= 2 && strings.HasPrefix(c, w)) || (len(c) >= 3 && strings.HasPrefix(w, c)) {
+			d = min(d, 1)
+		}
+		limit := 2
+		if utf8.RuneCountInString(c) <= 4 {
+			limit = 1
+		}
+		if d <= limit && (d < bestD || (d == bestD && indexOf(commandNames, c) >= 0 && indexOf(commandNames, best) < 0)) {
+			best, bestD = c, d
+		}
+	}
+	return best
+}
+
+func indexOf(list []string, s string) int {
+	for i, x := range list {
+		if x == s {
+			return i
+		}
+	}
+	return -1
+}
+
+// editDistance is the Damerau–Levenshtein (optimal string alignment)
+// distance, so a swap of two letters ("stauts") costs one.
+func editDistance(a, b string) int {
+	ra, rb := []rune(a), []rune(b)
+	d := make([][]int, len(ra)+1)
+	for i := range d {
+		d[i] = make([]int, len(rb)+1)
+		d[i][0] = i
+	}
+	for j := range rb {
+		d[0][j+1] = j + 1
+	}
+	for i := 1; i <= len(ra); i++ {
+		for j := 1; j <= len(rb); j++ {
+			cost := 1
+			if ra[i-1] == rb[j-1] {
+				cost = 0
+			}
+			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
+			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
+				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
+			}
+		}
+	}
+	return d[len(ra)][len(rb)]
+}

@@ -1,0 +1,235 @@
+package bot
+
+// Unit tests of the /sla parser and the answers' wording. The end-to-end
+// tests of every subcommand through the Slack fake are in home_test.go,
+// beside the App Home's, since both need the bot_test harness.
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/slabot/slabot/engine"
+)
+
+func TestParseCommand(t *testing.T) {
+	cases := []struct {
+		text string
+		want command
+	}{
+		{"", command{Kind: cmdHelp}},
+		{"  help ", command{Kind: cmdHelp}},
+		{"HELP status", command{Kind: cmdHelp}},
+		{"status", command{Kind: cmdStatus}},
+		{"stats month", command{Kind: cmdStatus, Period: "month"}},
+		{"status team quarter share", command{Kind: cmdStatus, Scope: scopeTeam, Period: "quarter", Share: true}},
+		{"status team sdr-east", command{Kind: cmdStatus, Scope: scopeTeam, Team: "sdr-east"}},
+		{"status all", command{Kind: cmdStatus, Scope: scopeAll}},
+		{"status <@U0ANA|ana> week", command{Kind: cmdStatus, Scope: scopeRep, Person: person{UserID: "U0ANA"}, Period: "week"}},
+		{"status <@W12AB>", command{Kind: cmdStatus, Scope: scopeRep, Person: person{UserID: "W12AB"}}},
+		{"status @nobody", command{Kind: cmdStatus, Scope: scopeRep, Person: person{Handle: "nobody"}}},
+		{"status <mailto:Ana@Example.com|Ana@Example.com>", command{Kind: cmdStatus, Scope: scopeRep, Person: person{Email: "ana@example.com"}}},
+		{"status bo@example.com", command{Kind: cmdStatus, Scope: scopeRep, Person: person{Email: "bo@example.com"}}},
+		{"leads", command{Kind: cmdLeads}},
+		{"funnel", command{Kind: cmdFunnel}},
+		{"funnel quarter", command{Kind: cmdFunnel, Period: "quarter"}},
+		{"funnel October", command{Kind: cmdFunnel, Period: "month", Month: time.October}},
+		{"funnel 2026-09 share", command{Kind: cmdFunnel, Period: "month", Year: 2026, Month: time.September, Share: true}},
+		{"plan revenue=5000 deal=100 win=0.5", command{Kind: cmdPlan, Revenue: 5000, Deal: 100, Win: 0.5}},
+		{"plan revenue=$5,000 deal_size=100 win_rate=50% mql_to_sql=25%", command{Kind: cmdPlan, Revenue: 5000, Deal: 100, Win: 0.5, MQLToSQL: 0.25, HasMQLToSQL: true}},
+		{"plan win=0.5 revenue=5k deal=100", command{Kind: cmdPlan, Revenue: 5000, Deal: 100, Win: 0.5}},
+		{"policy share", command{Kind: cmdPolicy, Share: true}},
+		{"away", command{Kind: cmdAway}},
+		{"away until 2026-12-01", command{Kind: cmdAway, Until: &dateSpec{Year: 2026, Month: time.December, Day: 1, Text: "2026-12-01"}}},
+		{"ooo until Dec 1", command{Kind: cmdAway, Until: &dateSpec{Month: time.December, Day: 1, Text: "Dec 1"}}},
+		{"away <@U0BO|bo> until monday", command{Kind: cmdAway, Person: person{UserID: "U0BO"}, Until: &dateSpec{Weekday: time.Monday, HasWkday: true, Text: "monday"}}},
+		{"away tomorrow", command{Kind: cmdAway, Until: &dateSpec{Tomorrow: true, Text: "tomorrow"}}},
+		{"away until 3 March 2027", command{Kind: cmdAway, Until: &dateSpec{Year: 2027, Month: time.March, Day: 3, Text: "3 March 2027"}}},
+		{"back", command{Kind: cmdBack}},
+		{"back <@U0BO|bo>", command{Kind: cmdBack, Person: person{UserID: "U0BO"}}},
+		{"report", command{Kind: cmdReport}},
+	}
+	for _, c := range cases {
+		got, err := parseCommand(c.text)
+		if err != nil {
+			t.Errorf("parseCommand(%q): %v", c.text, err)
+			continue
+		}
+		if diff := cmp.Diff(c.want, got); diff != "" {
+			t.Errorf("parseCommand(%q) (-want +got):\n%s", c.text, diff)
+		}
+	}
+}
+
+func TestParseCommandRefusals(t *testing.T) {
+	cases := []struct {
+		text    string
+		suggest string   // closest command, for an unknown word
+		says    []string // in the message
+	}{
+		{"stauts", cmdStatus, nil},
+		{"statsu team", cmdStatus, nil},
+		{"laeds", cmdLeads, nil},
+		{"fnnel", cmdFunnel, nil},
+		{"xyzzy", "", nil},
+		{"vacation until friday", "", nil}, // an alias: accepted, see below
+		{"status @ana @bo", "", []string{"one scope", "/sla status"}},
+		{"status weekly", "", []string{"“weekly”", "did you mean `week`"}},
+		{"status week month", "", []string{"one period"}},
+		{"status blah", "", []string{"“blah”", "name a rep with @"}},
+		{"plan revenue=abc deal=100 win=0.5", "", []string{"“abc” is not a number for revenue", "/sla plan revenue=5000 deal=100 win=0.5"}},
+		{"plan revenue=5000", "", []string{"deal and win are missing", "/sla plan revenue=5000"}},
+		{"plan revenue 5000", "", []string{"revenue=5000"}},
+		{"plan revnue=5000 deal=100 win=0.5", "", []string{"did you mean revenue"}},
+		{"plan revenue=5000 revenue=6000 deal=1 win=1", "", []string{"twice"}},
+		{"plan revenue=50% deal=100 win=0.5", "", []string{"percentage only fits a rate"}},
+		{"plan revenue=0x10 deal=100 win=0.5", "", []string{"not a number"}},
+		{"plan revenue=NaN deal=100 win=0.5", "", []string{"not a number"}},
+		{"funnel yesterday", "", []string{"not a period"}},
+		{"funnel 2026-13", "", []string{"not a month"}},
+		{"away until someday", "", []string{"“someday” as a date", "/sla away"}},
+		{"away until", "", []string{"until when"}},
+		{"away until 2026-02-30", "", []string{"not a date on the calendar"}},
+		{"back @ana @bo", "", []string{"at most one person"}},
+		{"leads share", "", []string{"cannot be shared"}},
+		{"leads mine", "", []string{"takes no more words"}},
+		{"report now", "", []string{"takes no more words"}},
+	}
+	for _, c := range cases {
+		_, err := parseCommand(c.text)
+		if c.text == "vacation until friday" {
+			if err != nil {
+				t.Errorf("the alias %q was refused: %v", c.text, err)
+			}
+			continue
+		}
+		var pe *parseError
+		if !errors.As(err, &pe) {
+			t.Errorf("parseCommand(%q) = %v, want a *parseError", c.text, err)
+			continue
+		}
+		if pe.Suggest != c.suggest {
+			t.Errorf("parseCommand(%q) suggests %q, want %q", c.text, pe.Suggest, c.suggest)
+		}
+		for _, s := range c.says {
+			if !strings.Contains(pe.Error(), s) {
+				t.Errorf("parseCommand(%q) says %q, want it to contain %q", c.text, pe.Error(), s)
+			}
+		}
+	}
+}
+
+// FuzzParseCommand checks that no text makes the parser panic, and that
+// every refusal explains itself: a message, and either a correct call to
+// copy or (for an unknown command) the help.
+func FuzzParseCommand(f *testing.F) {
+	for _, s := range []string{"", "help", "status <@U0ANA|ana> week share", "status team sdr-east month",
+		"plan revenue=5000 deal=100 win=0.5 mql_to_sql=0.25", "plan revenue=abc", "away <@U1|x> until Dec 31",
+		"away until 2026-02-29", "funnel 2026-11", "stauts", "<@U1|a b> <<>>", "plan =", "status <mailto:a@b.c|a@b.c>",
+		"away until 31st december 2027", "\x00\xff", "back @ana", "funnel sept"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, text string) {
+		c, err := parseCommand(text)
+		if err == nil {
+			if _, ok := commandUsage[c.Kind]; !ok {
+				t.Fatalf("parseCommand(%q) accepted an unknown kind %q", text, c.Kind)
+			}
+			if c.Until != nil && c.Until.Year == 0 { // a date with a year may be past; the engine refuses it
+				now := time.Date(2026, 11, 18, 12, 0, 0, 0, time.UTC)
+				if u := c.Until.resolve(now, time.UTC); !u.After(now.Add(-24 * time.Hour)) {
+					t.Fatalf("parseCommand(%q): return date %v is in the past", text, u)
+				}
+			}
+			return
+		}
+		var pe *parseError
+		if !errors.As(err, &pe) {
+			t.Fatalf("parseCommand(%q) returned %T, want *parseError", text, err)
+		}
+		msg := pe.Error()
+		if strings.TrimSpace(pe.Msg) == "" || !utf8.ValidString(msg) {
+			t.Fatalf("parseCommand(%q) refused without a readable reason: %q", text, msg)
+		}
+		if pe.Unknown == "" && !strings.Contains(msg, "Try: `/sla ") {
+			t.Fatalf("parseCommand(%q) refused without showing a correct call: %q", text, msg)
+		}
+		if pe.Suggest != "" {
+			if _, ok := commandUsage[pe.Suggest]; !ok {
+				t.Fatalf("parseCommand(%q) suggests %q, which is no command", text, pe.Suggest)
+			}
+		}
+		if len(msg) > 1000 {
+			t.Fatalf("parseCommand(%q) explains at length (%d bytes)", text, len(msg))
+		}
+	})
+}
+
+func TestDateResolve(t *testing.T) {
+	now := time.Date(2026, 11, 18, 15, 0, 0, 0, time.UTC) // a Wednesday
+	ny, _ := time.LoadLocation("America/New_York")
+	cases := []struct {
+		text string
+		loc  *time.Location
+		want time.Time
+	}{
+		{"tomorrow", time.UTC, time.Date(2026, 11, 19, 0, 0, 0, 0, time.UTC)},
+		{"monday", time.UTC, time.Date(2026, 11, 23, 0, 0, 0, 0, time.UTC)},
+		{"wednesday", time.UTC, time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC)}, // today's weekday means next week
+		{"Dec 1", ny, time.Date(2026, 12, 1, 0, 0, 0, 0, ny)},
+		{"Nov 2", time.UTC, time.Date(2027, 11, 2, 0, 0, 0, 0, time.UTC)}, // passed this year: next year
+		{"2026-12-24", time.UTC, time.Date(2026, 12, 24, 0, 0, 0, 0, time.UTC)},
+	}
+	for _, c := range cases {
+		spec, err := parseDate(c.text)
+		if err != nil {
+			t.Errorf("parseDate(%q): %v", c.text, err)
+			continue
+		}
+		if got := spec.resolve(now, c.loc); !got.Equal(c.want) {
+			t.Errorf("%q resolves to %v, want %v", c.text, got, c.want)
+		}
+	}
+}
+
+func TestWording(t *testing.T) {
+	for d, want := range map[time.Duration]string{
+		30 * time.Second: "30 s", 12 * time.Minute: "12 min", time.Hour: "1 h", 125 * time.Minute: "2 h 5 min",
+		76 * time.Hour: "3 days 4 h", 72 * time.Hour: "3 days",
+	} {
+		if got := durationText(d); got != want {
+			t.Errorf("durationText(%v) = %q, want %q", d, got, want)
+		}
+	}
+	for x, want := range map[float64]string{0: "0%", 2.0 / 3: "67%", 0.995: "99.5%", 1: "100%", 0.001: "0.1%", 0.25: "25%"} {
+		if got := pct(x); got != want {
+			t.Errorf("pct(%v) = %q, want %q", x, got, want)
+		}
+	}
+	if got := closestCommand("polcy"); got != cmdPolicy {
+		t.Errorf("closestCommand(polcy) = %q", got)
+	}
+	if got := closestCommand("st"); got != cmdStatus {
+		t.Errorf("closestCommand(st) = %q", got)
+	}
+	r := helpReply("/sla", &parseError{Unknown: "stauts", Suggest: cmdStatus})
+	if !strings.Contains(r.Text, "Did you mean /sla status") {
+		t.Errorf("help fallback %q does not suggest the command", r.Text)
+	}
+}
+
+func TestReportWithoutAReportChannelSaysWhatToAdd(t *testing.T) {
+	policy, problems := engine.ParsePolicy([]byte("teams: [{name: t, manager: m@x.test, reps: [r@x.test]}]\nrules: [{name: d, first_touch: 4h}]\n"), time.Now())
+	if errs := problems.Errors(); len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	b := &Bot{service: engine.NewService(nil, policy, time.Now, nil)}
+	r := b.cmdReport(asker{Manages: []*engine.Team{{Name: "t"}}})
+	if !strings.Contains(r.Text, "names no report channel") || r.after != nil {
+		t.Errorf("answer %q, want it to ask for a report channel and run nothing", r.Text)
+	}
+}

@@ -1,0 +1,257 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/slack-go/slack"
+
+	"github.com/slabot/slabot/engine"
+)
+
+// reminderMetadataType tags reminders in Slack's message metadata, so a
+// resend after a crash finds the reminder that already went out.
+const reminderMetadataType = "slabot_reminder"
+
+type timerMetrics struct {
+	lateness  prometheus.Histogram
+	reminders *prometheus.CounterVec
+	breaches  *prometheus.CounterVec
+	actions   *prometheus.CounterVec
+}
+
+func newTimerMetrics(reg prometheus.Registerer) *timerMetrics {
+	m := &timerMetrics{
+		lateness: prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: "slabot", Subsystem: "timers",
+			Name: "reminder_lateness_seconds", Help: "How long after its planned time a reminder reached Slack.",
+			Buckets: []float64{.05, .1, .25, .5, 1, 2, 5, 10, 30, 60, 300}}),
+		reminders: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "slabot", Subsystem: "timers",
+			Name: "reminders_total", Help: "Reminders whose time came, by outcome (sent, deferred, dropped) and reason."},
+			[]string{"outcome", "reason"}),
+		breaches: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "slabot", Subsystem: "timers",
+			Name: "breaches_total", Help: "SLA breaches recorded, by rule and kind."}, []string{"rule", "kind"}),
+		actions: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "slabot", Subsystem: "timers",
+			Name: "breach_actions_total", Help: "Breach actions from on_breach, by rule, action and result (done, skipped)."},
+			[]string{"rule", "action", "result"}),
+	}
+	if reg != nil {
+		reg.MustRegister(m.lateness, m.reminders, m.breaches, m.actions)
+	}
+	return m
+}
+
+// fireReminder lets the engine decide a reminder whose time has come.
+func (b *Bot) fireReminder(ctx context.Context, job engine.Job) error {
+	dec, err := b.service.FireReminder(ctx, job)
+	if err != nil {
+		return err
+	}
+	outcome := "dropped"
+	switch {
+	case dec.Send:
+		outcome = "sent"
+	case !dec.At.IsZero():
+		outcome = "deferred"
+	}
+	b.timers.reminders.WithLabelValues(outcome, dec.Reason).Inc()
+	return nil
+}
+
+func (b *Bot) fireFirstTouchDue(ctx context.Context, job engine.Job) error {
+	out, err := b.service.FireFirstTouchDue(ctx, job)
+	b.countBreach(out)
+	return err
+}
+
+func (b *Bot) fireCadenceDue(ctx context.Context, job engine.Job) error {
+	out, err := b.service.FireCadenceDue(ctx, job)
+	b.countBreach(out)
+	return err
+}
+
+func (b *Bot) countBreach(out *engine.BreachOutcome) {
+	if out == nil {
+		return
+	}
+	b.timers.breaches.WithLabelValues(out.Breach.Rule, string(out.Breach.Kind)).Inc()
+	for _, a := range out.Actions {
+		result := "done"
+		if !a.Done {
+			result = "skipped"
+		}
+		b.timers.actions.WithLabelValues(out.Breach.Rule, string(a.Action), result).Inc()
+	}
+	b.logger.Info("SLA breach", "lead_id", out.Breach.LeadID, "kind", out.Breach.Kind, "rule", out.Breach.Rule,
+		"rep", out.Breach.RepEmail, "actions", fmt.Sprint(out.Actions))
+}
+
+// sendReminder DMs the owner a reminder the engine decided to send, with
+// the card's buttons so the rep can act on it where they read it.
+func (b *Bot) sendReminder(ctx context.Context, job engine.Job) error {
+	l, err := b.store.LeadByID(ctx, job.LeadID)
+	if engine.ErrorCode(err) == engine.ENOTFOUND {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	// The rep may have acted between the decision and now.
+	assigned, _ := time.Parse(time.RFC3339Nano, fmt.Sprint(job.Payload["assigned_at"]))
+	if !l.State.Open() || !l.FirstTouchAt.IsZero() || !l.AcknowledgedAt.IsZero() || l.OwnerEmail == "" ||
+		(!assigned.IsZero() && !engine.SameInstant(assigned, l.AssignedAt)) {
+		return nil
+	}
+	owner, err := b.personByEmail(ctx, l.OwnerEmail)
+	if errors.Is(err, errNotInSlack) {
+		return nil // the hand-off already told the team the owner is unreachable
+	}
+	if err != nil {
+		return err
+	}
+	channel, err := b.openDM(ctx, owner.UserID)
+	if err != nil {
+		return err
+	}
+	meta := slack.SlackMetadata{EventType: reminderMetadataType, EventPayload: map[string]any{
+		"lead_id": strconv.FormatInt(l.ID, 10), "key": job.UniqueKey}}
+	if job.Attempts > 1 {
+		if ts, err := b.findByKey(ctx, channel, meta); err != nil || ts != "" {
+			return err
+		}
+	}
+	now := b.service.Now()
+	blocks, fallback := reminderMessage(cardData{Lead: l, Viewer: owner.Email, Loc: owner.Loc, Now: now})
+	if err := b.pacer.wait(ctx, channel); err != nil {
+		return err
+	}
+	if _, _, err := b.api.PostMessageContext(ctx, channel, slack.MsgOptionBlocks(blocks...),
+		slack.MsgOptionText(fallback, false), slack.MsgOptionMetadata(meta)); err != nil {
+		return b.slackError("chat.postMessage", err)
+	}
+	b.metrics.sent.WithLabelValues("reminder").Inc()
+	if planned, err := time.Parse(time.RFC3339Nano, fmt.Sprint(job.Payload["remind_at"])); err == nil {
+		b.timers.lateness.Observe(max(0, b.service.Now().Sub(planned).Seconds()))
+	}
+	return nil
+}
+
+// reminderMessage says what is due and by when, who to contact, and
+// offers the card's buttons.
+func reminderMessage(d cardData) ([]slack.Block, string) {
+	l := d.Lead
+	head := fmt.Sprintf(":alarm_clock: *First touch due %s* (%s) for *%s*.", relative(l.FirstTouchDue, d.Now),
+		clock(l.FirstTouchDue, d.Now, d.Loc), esc(l.DisplayName()))
+	var reach []string
+	if c := l.Contact; c.Name != "" {
+		who := c.Name
+		if c.Title != "" {
+			who += ", " + c.Title
+		}
+		reach = append(reach, esc(who))
+	}
+	for _, s := range []string{l.Contact.Phone, l.Contact.Email} {
+		if s != "" {
+			reach = append(reach, esc(s))
+		}
+	}
+	body := head
+	if len(reach) > 0 {
+		body += "\n" + strings.Join(reach, " · ")
+	}
+	body += "\nReach out now, then log the touch here or on the lead's card."
+	blocks := []slack.Block{slack.NewSectionBlock(mrkdwn(clipBytes(body, maxSectionText)), nil, nil)}
+	if actions := cardActions(d); actions != nil {
+		blocks = append(blocks, actions)
+	}
+	fallback := clipBytes(fmt.Sprintf("Reminder: first touch due %s for %s", relative(l.FirstTouchDue, d.Now), l.DisplayName()), maxFallback)
+	return blocks, fallback
+}
+
+// findByKey looks through a conversation's recent history for a message
+// whose metadata carries the same type and key, returning its ts or "".
+// When the history cannot be read (a channel slabot may post to but not
+// read), it answers "" and the caller posts: a rare duplicate beats a
+// lost message.
+func (b *Bot) findByKey(ctx context.Context, channel string, meta slack.SlackMetadata) (string, error) {
+	hist, err := b.api.GetConversationHistoryContext(ctx, &slack.GetConversationHistoryParameters{
+		ChannelID: channel, Limit: 100, IncludeAllMetadata: true})
+	if err != nil {
+		var rl *slack.RateLimitedError
+		if errors.As(err, &rl) {
+			return "", b.slackError("conversations.history", err)
+		}
+		b.logger.Warn("cannot read a conversation to check for an earlier post; posting", "channel", channel, "err", err)
+		return "", nil
+	}
+	for _, m := range hist.Messages {
+		if m.Metadata.EventType == meta.EventType && fmt.Sprint(m.Metadata.EventPayload["key"]) == fmt.Sprint(meta.EventPayload["key"]) {
+			return m.Timestamp, nil
+		}
+	}
+	return "", nil
+}
+
+// SyncDirectory checks every rep against Slack's directory: a rep whose
+// Slack account was deactivated leaves the rotation, and their open leads
+// are escalated to their team. Bot.Run calls it every DirectoryInterval;
+// several replicas may run it at once, and each rep is handled once.
+func (b *Bot) SyncDirectory(ctx context.Context) error {
+	users, err := b.api.GetUsersContext(ctx)
+	if err != nil {
+		return b.slackError("users.list", err)
+	}
+	byID := make(map[string]slack.User, len(users))
+	byEmail := make(map[string]slack.User, len(users))
+	for _, u := range users {
+		byID[u.ID] = u
+		if e := strings.ToLower(u.Profile.Email); e != "" {
+			byEmail[e] = u
+		}
+	}
+	reps, err := b.store.Reps(ctx)
+	if err != nil {
+		return err
+	}
+	for _, r := range reps {
+		if r.Team == "" || r.Status == engine.RepInactive {
+			continue
+		}
+		u, ok := byID[r.SlackUserID]
+		if !ok || r.SlackUserID == "" {
+			u, ok = byEmail[r.Email]
+		}
+		// A rep missing from the directory may be a typo in the policy
+		// file; the hand-off alert reports those. Only a deactivation is
+		// proof the rep has left.
+		if !ok || !u.Deleted {
+			continue
+		}
+		n, err := b.service.RepGone(ctx, r.Email, "their Slack account was deactivated")
+		if err != nil {
+			return err
+		}
+		b.logger.Info("a rep's Slack account was deactivated: out of the rotation", "rep", r.Email, "open_leads_escalated", n)
+	}
+	return nil
+}
+
+// syncDirectoryLoop runs SyncDirectory every interval until ctx ends.
+func (b *Bot) syncDirectoryLoop(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := b.SyncDirectory(ctx); err != nil && ctx.Err() == nil {
+				b.logger.Warn("checking the Slack directory failed; trying again later", "err", err)
+			}
+		}
+	}
+}

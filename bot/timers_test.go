@@ -1,0 +1,401 @@
+package bot_test
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/slabot/slabot/bot/slackfake"
+	"github.com/slabot/slabot/engine"
+)
+
+// timerPolicy is a seconds-scale agreement: a reminder 1 s after the
+// hand-off, the first touch due after 3 s.
+func timerPolicy(onBreach string) string {
+	return `
+timezone: UTC
+teams:
+  - name: sdr-east
+    manager: maria@example.com
+    escalation_channel: "#sales-ops"
+    reps: [ana@example.com, bo@example.com]
+rules:
+  - name: fast
+    first_touch: 3s
+    remind_before: [2s]
+    on_breach: ` + onBreach + `
+`
+}
+
+// messagesTagged lists the messages in ch whose metadata has this type and
+// names the lead.
+func (e *env) messagesTagged(ch, metaType string, leadID int64) []slackfake.Message {
+	var out []slackfake.Message
+	for _, m := range e.fake.Messages(ch) {
+		if m.Metadata != nil && m.Metadata.EventType == metaType && fmt.Sprint(m.Metadata.EventPayload["lead_id"]) == fmt.Sprint(leadID) {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+func (e *env) reminders(userID string, leadID int64) []slackfake.Message {
+	return e.messagesTagged(e.fake.DMChannel(userID), "slabot_reminder", leadID)
+}
+
+func (e *env) escalations(ch string, leadID int64) []slackfake.Message {
+	return e.messagesTagged(ch, "slabot_escalation", leadID)
+}
+
+// waitMessage waits for a message in ch that satisfies cond.
+func (e *env) waitMessage(ch, what string, cond func(slackfake.Message) bool) slackfake.Message {
+	e.t.Helper()
+	m, err := e.fake.WaitForMessage(ctxTimeout(e.t, 15*time.Second), func(m slackfake.Message) bool { return m.Channel == ch && cond(m) })
+	if err != nil {
+		e.t.Fatalf("no %s: %v", what, err)
+	}
+	return m
+}
+
+// settle polls until t has passed, so a test can check that nothing more
+// happened up to then.
+func settle(until time.Time) {
+	for time.Now().Before(until) {
+		time.Sleep(min(100*time.Millisecond, time.Until(until)+time.Millisecond))
+	}
+}
+
+func TestAReminderArrivesBeforeTheDeadlineAndNoneAfterAnAcknowledgement(t *testing.T) {
+	e := newEnv(t, withPolicy(`
+timezone: UTC
+teams:
+  - name: sdr-east
+    manager: maria@example.com
+    reps: [ana@example.com, bo@example.com]
+rules:
+  - name: fast
+    first_touch: 5s
+    remind_before: [4s, 1s]
+`))
+	l := e.handOff(demoLead("crm-remind"))
+	card := e.card(ana, l)
+	e.waitFor("reminder", func() bool { return len(e.reminders(ana, l.ID)) > 0 })
+	rem := e.reminders(ana, l.ID)[0]
+	if !rem.PostedAt.Before(l.FirstTouchDue) {
+		t.Errorf("the reminder came at %v, after the deadline %v", rem.PostedAt, l.FirstTouchDue)
+	}
+	text := cardText(rem)
+	for _, want := range []string{"First touch due in", "Dana Ruiz", "+1 555 0100", "[Acknowledge]", "[Log touch…]"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the reminder does not show %q:\n%s", want, text)
+		}
+	}
+	if _, err := e.fake.ClickButton(ctxTimeout(t, 10*time.Second), ana, card, "lead.ack", ""); err != nil {
+		t.Fatal(err)
+	}
+	e.waitFor("the acknowledgement", func() bool { return e.lead(l.ID).State == engine.StateAcknowledged })
+	// The second reminder was due 1 s before the deadline.
+	settle(l.FirstTouchDue.Add(-time.Second + 700*time.Millisecond))
+	if n := len(e.reminders(ana, l.ID)); n != 1 {
+		t.Errorf("%d reminders reached the rep; after the acknowledgement none should", n)
+	}
+}
+
+func TestABreachTellsTheManagerThenReassigns(t *testing.T) {
+	e := newEnv(t, withPolicy(timerPolicy("[notify_manager, reassign]")))
+	l := e.handOff(demoLead("crm-breach"))
+	anaCard := e.card(ana, l)
+
+	managerDM := e.fake.DMChannel(maria)
+	e.waitFor("escalation to the manager", func() bool { return len(e.escalations(managerDM, l.ID)) > 0 })
+	dm := e.escalations(managerDM, l.ID)[0]
+	text := cardText(dm)
+	for _, want := range []string{"SLA breach: Dana Ruiz (Acme Corp)", "ana@example.com", "has not touched", "was due", "reassigned to bo@example.com",
+		"[Reassign]", "[Return to marketing]", "[Give more time]"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the manager's DM does not show %q:\n%s", want, text)
+		}
+	}
+	e.waitFor("escalation in the channel", func() bool { return len(e.escalations("C0OPS", l.ID)) > 0 })
+	post := e.escalations("C0OPS", l.ID)[0]
+	if text := cardText(post); !strings.Contains(text, "ana@example.com") || !strings.Contains(text, "only maria@example.com") {
+		t.Errorf("the channel post:\n%s", text)
+	}
+
+	got := e.lead(l.ID)
+	if got.OwnerEmail != "bo@example.com" || got.Reassignments != 1 || !got.AssignedAt.After(l.AssignedAt) {
+		t.Fatalf("after the breach the lead is %s's (%d reassignments, assigned %v)", got.OwnerEmail, got.Reassignments, got.AssignedAt)
+	}
+	boCard := e.card(bo, l)
+	if text := cardText(boCard); !strings.Contains(text, "New lead: Dana Ruiz") || !strings.Contains(text, "First touch due in") ||
+		strings.Contains(text, "overdue") {
+		t.Errorf("bo's card is not fresh:\n%s", text)
+	}
+	e.waitCard(anaCard, "that the lead moved on", func(m slackfake.Message) bool {
+		return strings.Contains(cardText(m), "Moved on") && strings.Contains(cardText(m), "bo@example.com")
+	})
+	var breaches int
+	for _, ev := range e.events(l.ID) {
+		if ev.Kind == engine.EventBreach {
+			breaches++
+		}
+	}
+	if breaches != 1 {
+		t.Errorf("%d breach events, want 1", breaches)
+	}
+
+	t.Run("BoBreachesTooAndTheLeadStays", func(t *testing.T) {
+		e.waitFor("the second escalation", func() bool { return len(e.escalations(managerDM, l.ID)) == 2 })
+		second := e.escalations(managerDM, l.ID)[1]
+		if text := cardText(second); !strings.Contains(text, "bo@example.com") || !strings.Contains(text, "reassigned automatically once already") {
+			t.Errorf("the second escalation:\n%s", text)
+		}
+		if got := e.lead(l.ID); got.OwnerEmail != "bo@example.com" || got.Reassignments != 1 {
+			t.Errorf("the lead was reassigned automatically twice: %s, %d", got.OwnerEmail, got.Reassignments)
+		}
+	})
+
+	t.Run("OnlyTheManagerDecides", func(t *testing.T) {
+		second := e.escalations(managerDM, l.ID)[1]
+		if _, err := e.fake.ClickButton(ctxTimeout(t, 10*time.Second), bo, second, "esc.more_time", ""); err != nil {
+			t.Fatal(err)
+		}
+		e.waitFor("the explanation", func() bool {
+			return slices.ContainsFunc(e.fake.ResponseURLPosts(), func(p slackfake.ResponseURLPost) bool {
+				return p.User == bo && strings.Contains(p.Text, "maria@example.com")
+			})
+		})
+		if got := e.lead(l.ID); got.FirstTouchDue.After(time.Now()) {
+			t.Error("a rep gave themselves more time")
+		}
+	})
+
+	t.Run("TheManagerReassignsByHand", func(t *testing.T) {
+		second := e.escalations(managerDM, l.ID)[1]
+		if _, err := e.fake.ClickButton(ctxTimeout(t, 10*time.Second), maria, second, "esc.reassign", ""); err != nil {
+			t.Fatal(err)
+		}
+		e.waitFor("the manual reassignment", func() bool { return e.lead(l.ID).OwnerEmail == "ana@example.com" })
+		e.waitMessage(e.fake.DMChannel(ana), "ana's new card", func(m slackfake.Message) bool {
+			return m.Metadata != nil && fmt.Sprint(m.Metadata.EventPayload["lead_id"]) == fmt.Sprint(l.ID) && m.TS != anaCard.TS
+		})
+		e.waitCard(second, "the decision", func(m slackfake.Message) bool {
+			return strings.Contains(cardText(m), "maria@example.com reassigned it to ana@example.com")
+		})
+		// A second press on the same message changes nothing.
+		if _, err := e.fake.ClickButton(ctxTimeout(t, 10*time.Second), maria, dm, "esc.reassign", ""); err != nil {
+			t.Fatal(err)
+		}
+		e.waitFor("the refusal", func() bool {
+			return slices.ContainsFunc(e.fake.ResponseURLPosts(), func(p slackfake.ResponseURLPost) bool {
+				return p.User == maria && strings.Contains(p.Text, "has moved on")
+			})
+		})
+		if got := e.lead(l.ID); got.OwnerEmail != "ana@example.com" || got.Reassignments != 1 {
+			t.Errorf("after the manager's reassignment: %s, %d automatic", got.OwnerEmail, got.Reassignments)
+		}
+	})
+}
+
+func TestABreachCanSendTheLeadBackToMarketing(t *testing.T) {
+	e := newEnv(t, withPolicy(timerPolicy("[return_to_marketing]")))
+	l := e.handOff(demoLead("crm-back"))
+	card := e.card(ana, l)
+	e.waitCard(card, "the return", func(m slackfake.Message) bool { return strings.Contains(cardText(m), "Returned to Marketing") })
+	got := e.lead(l.ID)
+	if got.State != engine.StateReturned || got.ReturnReason != engine.ReturnReasonBreached {
+		t.Errorf("lead %s, reason %q", got.State, got.ReturnReason)
+	}
+	// Without notify_manager nobody is told: the weekly report counts it.
+	if n := len(e.escalations(e.fake.DMChannel(maria), l.ID)); n != 0 {
+		t.Errorf("%d escalations without notify_manager", n)
+	}
+}
+
+func TestGiveMoreTimeMovesTheDeadline(t *testing.T) {
+	e := newEnv(t, withPolicy(timerPolicy("[notify_manager]")))
+	l := e.handOff(demoLead("crm-more"))
+	e.card(ana, l)
+	managerDM := e.fake.DMChannel(maria)
+	e.waitFor("the escalation", func() bool { return len(e.escalations(managerDM, l.ID)) == 1 })
+	before := len(e.reminders(ana, l.ID))
+	if _, err := e.fake.ClickButton(ctxTimeout(t, 10*time.Second), maria, e.escalations(managerDM, l.ID)[0], "esc.more_time", ""); err != nil {
+		t.Fatal(err)
+	}
+	e.waitFor("the new deadline", func() bool { return e.lead(l.ID).FirstTouchDue.After(time.Now()) })
+	// The new window has its own reminder, then its own breach.
+	e.waitFor("a reminder for the new deadline", func() bool { return len(e.reminders(ana, l.ID)) == before+1 })
+	e.waitFor("a second escalation", func() bool { return len(e.escalations(managerDM, l.ID)) == 2 })
+}
+
+func TestAnAwayRepReceivesNoNewLeads(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	rep, err := e.db.RepByEmail(ctx, "bo@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep.Status, rep.AwayUntil = engine.RepAway, time.Now().Add(24*time.Hour)
+	if err := e.db.UpdateRep(ctx, rep); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		h := demoLead(fmt.Sprintf("crm-away-%d", i))
+		h.OwnerEmail = ""
+		if i == 2 {
+			h.OwnerEmail = "bo@example.com"
+		}
+		if l := e.handOff(h); l.OwnerEmail != "ana@example.com" {
+			t.Errorf("lead %d went to %s while bo is away", i, l.OwnerEmail)
+		}
+	}
+	e.waitMessage("C0OPS", "the alert that bo is away", func(m slackfake.Message) bool { return strings.Contains(m.Text, "bo@example.com is away") })
+	if n := len(e.fake.Messages(e.fake.DMChannel(bo))); n != 0 {
+		t.Errorf("bo got %d messages while away", n)
+	}
+}
+
+func TestADeactivatedRepIsFoundAndTheirLeadEscalated(t *testing.T) {
+	e := newEnv(t)
+	l := e.handOff(demoLead("crm-gone"))
+	e.card(ana, l)
+	e.fake.DeactivateUser(ana)
+	ctx := ctxTimeout(t, 10*time.Second)
+	for range 2 { // a second check, or another replica's, changes nothing
+		if err := e.bot.SyncDirectory(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if rep, err := e.db.RepByEmail(ctx, "ana@example.com"); err != nil || rep.Status != engine.RepInactive {
+		t.Fatalf("ana is %v (%v), want inactive", rep, err)
+	}
+	managerDM := e.fake.DMChannel(maria)
+	e.waitFor("the escalation of ana's lead", func() bool { return len(e.escalations(managerDM, l.ID)) > 0 })
+	dm := e.escalations(managerDM, l.ID)[0]
+	if text := cardText(dm); !strings.Contains(text, "ana@example.com") || !strings.Contains(text, "deactivated") || !strings.Contains(text, "[Reassign]") {
+		t.Errorf("the escalation:\n%s", text)
+	}
+	e.waitMessage("C0OPS", "the team's alert", func(m slackfake.Message) bool {
+		return strings.Contains(m.Text, "ana@example.com no longer receives leads")
+	})
+	e.waitFor("the channel's escalation", func() bool { return len(e.escalations("C0OPS", l.ID)) == 1 })
+	if n := len(e.escalations(managerDM, l.ID)); n != 1 {
+		t.Errorf("%d escalations to the manager, want 1", n)
+	}
+	// New leads skip ana now.
+	h := demoLead("crm-after-gone")
+	if got := e.handOff(h); got.OwnerEmail != "bo@example.com" {
+		t.Errorf("a new lead went to %s", got.OwnerEmail)
+	}
+	// The manager reassigns the orphaned lead.
+	if _, err := e.fake.ClickButton(ctx, maria, dm, "esc.reassign", ""); err != nil {
+		t.Fatal(err)
+	}
+	e.waitFor("the reassignment", func() bool { return e.lead(l.ID).OwnerEmail == "bo@example.com" })
+	e.card(bo, l)
+}
+
+func TestALeadRoutedToARepUnknownToSlackIsEscalatedAtOnce(t *testing.T) {
+	e := newEnv(t, withPolicy(`
+timezone: UTC
+teams:
+  - name: sdr-east
+    manager: maria@example.com
+    escalation_channel: "#sales-ops"
+    reps: [cy@example.com, ana@example.com]
+rules:
+  - name: default
+    first_touch: 4h
+`))
+	h := demoLead("crm-unknown")
+	h.OwnerEmail = "cy@example.com"
+	l := e.handOff(h)
+	if l.OwnerEmail != "cy@example.com" {
+		t.Fatalf("routed to %s", l.OwnerEmail)
+	}
+	alert := e.waitMessage("C0OPS", "the alert", func(m slackfake.Message) bool { return strings.Contains(m.Text, "cy@example.com") })
+	if !strings.Contains(alert.Text, "Dana Ruiz") || !strings.Contains(alert.Text, "no active Slack account") {
+		t.Errorf("alert: %s", alert.Text)
+	}
+}
+
+func TestATimerPlannedBeforeARestartFiresOnceOnTime(t *testing.T) {
+	policy := withPolicy(`
+timezone: UTC
+teams:
+  - name: sdr-east
+    manager: maria@example.com
+    reps: [ana@example.com, bo@example.com]
+rules:
+  - name: fast
+    first_touch: 6s
+    remind_before: [4s]
+`)
+	first := newEnv(t, policy)
+	l := first.handOff(demoLead("crm-restart"))
+	first.stop()
+	planned := l.AssignedAt.Add(2 * time.Second)
+	if time.Now().After(planned.Add(-500 * time.Millisecond)) {
+		t.Fatalf("the restart took too long to test anything (%v)", time.Since(l.AssignedAt))
+	}
+	second := newEnv(t, policy, withDB(first.db), withFake(first.fake))
+	second.waitFor("the reminder", func() bool { return len(second.reminders(ana, l.ID)) > 0 })
+	rem := second.reminders(ana, l.ID)[0]
+	if late := rem.PostedAt.Sub(planned); late < -50*time.Millisecond || late > time.Second {
+		t.Errorf("the reminder came %v after its time", late)
+	}
+	settle(l.FirstTouchDue)
+	if n := len(second.reminders(ana, l.ID)); n != 1 {
+		t.Errorf("%d reminders, want 1", n)
+	}
+}
+
+func TestTwoBotsOnOneDatabaseActOnce(t *testing.T) {
+	policy := withPolicy(timerPolicy("[notify_manager, return_to_marketing]"))
+	one := newEnv(t, policy)
+	two := newEnv(t, policy, withDB(one.db), withFake(one.fake))
+	var leads []*engine.Lead
+	for i := range 5 {
+		h := demoLead(fmt.Sprintf("crm-two-%d", i))
+		if i%2 == 1 {
+			h.OwnerEmail = "bo@example.com"
+		}
+		res, err := []*engine.Service{one.service, two.service}[i%2].HandOff(context.Background(), h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		leads = append(leads, res.Lead)
+	}
+	for _, l := range leads {
+		one.waitFor("the lead's return", func() bool { return one.lead(l.ID).State == engine.StateReturned })
+	}
+	managerDM := one.fake.DMChannel(maria)
+	for _, l := range leads {
+		one.waitFor("the escalations", func() bool {
+			return len(one.escalations(managerDM, l.ID)) > 0 && len(one.escalations("C0OPS", l.ID)) > 0
+		})
+	}
+	settle(time.Now().Add(500 * time.Millisecond))
+	for _, l := range leads {
+		owner := ana
+		if l.OwnerEmail == "bo@example.com" {
+			owner = bo
+		}
+		var breaches, returns int
+		for _, ev := range one.events(l.ID) {
+			switch ev.Kind {
+			case engine.EventBreach:
+				breaches++
+			case "returned":
+				returns++
+			}
+		}
+		counts := []int{len(one.reminders(owner, l.ID)), breaches, returns, len(one.escalations(managerDM, l.ID)), len(one.escalations("C0OPS", l.ID))}
+		if !slices.Equal(counts, []int{1, 1, 1, 1, 1}) {
+			t.Errorf("lead %d: reminders, breaches, returns, manager DMs, channel posts = %v, want one each", l.ID, counts)
+		}
+	}
+}

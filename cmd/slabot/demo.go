@@ -1,0 +1,326 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	mrand "math/rand/v2"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/slack-go/slack"
+
+	"github.com/slabot/slabot/bot/slackfake"
+	"github.com/slabot/slabot/bot/transcript"
+	"github.com/slabot/slabot/engine"
+	"github.com/slabot/slabot/storage/pgtemp"
+)
+
+// demoPerson is a member of the demo's sales team.
+type demoPerson struct {
+	ID, Name, Email, TZ string
+}
+
+var demoPeople = []demoPerson{
+	{"U0MARIA", "Maria (manager)", "maria@example.com", "America/New_York"},
+	{"U0ANA", "Ana", "ana@example.com", "America/New_York"},
+	{"U0BO", "Bo", "bo@example.com", "America/Chicago"},
+	{"U0CHEN", "Chen", "chen@example.com", "America/Los_Angeles"},
+	{"U0DEE", "Dee (away)", "dee@example.com", "Europe/Berlin"},
+}
+
+// demoPolicy is the agreement of the demo: minutes of a real SLA become
+// seconds, divided by the speed.
+func demoPolicy(speed float64) string {
+	d := func(seconds float64) string { return fmt.Sprintf("%dms", int(seconds*1000/speed)) }
+	return fmt.Sprintf(`# The demo's agreement: a real SLA's minutes are the demo's seconds.
+timezone: America/New_York
+review_by: "%s"
+report:
+  channel: "#smarketing"
+  schedule: "0 9 * * MON"
+targets:
+  mqls: 1800
+  mql_to_sql: 0.25
+  sql_to_won: 0.15
+  revenue: 5000
+  deal_size: 100
+  win_rate: 0.5
+teams:
+  - name: sdr-east
+    manager: maria@example.com
+    escalation_channel: "#sales-ops"
+    reps: [ana@example.com, bo@example.com, chen@example.com, dee@example.com]
+rules:
+  - name: demo-request
+    match: {source: demo_request}
+    first_touch: %s
+    touches: {count: 3, within: %s}
+    remind_before: [%s]
+    on_breach: [notify_manager, reassign]
+  - name: default
+    first_touch: %s
+    touches: {count: 3, within: %s}
+    remind_before: [%s]
+    on_breach: [notify_manager, return_to_marketing]
+`, time.Now().AddDate(0, 0, 20).Format("2006-01-02"), d(15), d(120), d(8), d(30), d(120), d(12))
+}
+
+func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	speed := fs.Float64("speed", 1, "how much faster than the normal demo pace to play (2 = twice as fast)")
+	seed := fs.Int64("seed", 1, "seed for the simulated people's choices")
+	keepDB := fs.Bool("keep-db", false, "leave the demo's PostgreSQL running at the end and print how to reach it")
+	chartPath := fs.String("chart", "demo-chart.png", "where to write the weekly report's chart")
+	color := fs.String("color", "auto", "colour the transcript: auto, always or never")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if *speed <= 0 || *speed > 50 {
+		fmt.Fprintln(stderr, "slabot demo: --speed must be above 0 and at most 50")
+		return 2
+	}
+	style := transcript.Style{Color: *color == "always" || (*color == "auto" && isTerminal(stdout))}
+	d := &demo{out: stdout, style: style, speed: *speed, rng: mrand.New(mrand.NewPCG(uint64(*seed), 7)),
+		chartPath: *chartPath, start: time.Now()}
+	if err := d.run(ctx, *keepDB); err != nil {
+		if errors.Is(err, context.Canceled) {
+			fmt.Fprintln(stderr, "\nslabot demo: stopped; everything it started is cleaned up.")
+			return 130
+		}
+		fmt.Fprintln(stderr, "slabot demo:", err)
+		return 1
+	}
+	return 0
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// demo plays a compressed hour of a sales team's life against the real bot.
+type demo struct {
+	out       io.Writer
+	mu        sync.Mutex // serialises writes to out
+	style     transcript.Style
+	speed     float64
+	rng       *mrand.Rand
+	chartPath string
+	start     time.Time
+
+	fake   *slackfake.Server
+	app    *App
+	intake string
+	token  string
+	names  map[string]string // Slack user or channel id → how to call it
+}
+
+func (d *demo) say(format string, args ...any) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	elapsed := time.Since(d.start).Seconds() * d.speed
+	fmt.Fprintf(d.out, "%s %s\n", d.style.Dim(fmt.Sprintf("[%02d:%02d]", int(elapsed)/60, int(elapsed)%60)), fmt.Sprintf(format, args...))
+}
+
+// pause waits seconds of demo time.
+func (d *demo) pause(ctx context.Context, seconds float64) error {
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(time.Duration(seconds * float64(time.Second) / d.speed)):
+		return nil
+	}
+}
+
+func (d *demo) run(ctx context.Context, keepDB bool) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	d.say("%s", d.style.Bold("slabot demo: a sales team's hour, compressed into about a minute"))
+	d.say("Starting a throwaway PostgreSQL and a Slack simulator (no workspace, no network needed)…")
+	pg, err := pgtemp.Start(ctx)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if keepDB {
+			d.say("The demo's database is still running: DATABASE_URL=%q", pg.URL)
+			d.say("Stop it with: scripts/pg.sh stop %s", pg.Dir)
+			return
+		}
+		if err := pg.Stop(); err != nil {
+			d.say("could not stop the demo's PostgreSQL: %v", err)
+		}
+	}()
+
+	d.fake = slackfake.New()
+	defer d.fake.Close()
+	d.names = map[string]string{"C0OPS": "#sales-ops", "C0SMK": "#smarketing"}
+	d.fake.AddChannel("C0OPS", "sales-ops")
+	d.fake.AddChannel("C0SMK", "smarketing")
+	for _, p := range demoPeople {
+		d.fake.AddUser(slackfake.User{ID: p.ID, Name: strings.ToLower(strings.Fields(p.Name)[0]), RealName: p.Name, Email: p.Email, TZ: p.TZ})
+		d.names[d.fake.DMChannel(p.ID)] = p.Name + "'s DM"
+		d.names[p.ID] = p.Name
+	}
+
+	dir, err := os.MkdirTemp("", "slabot-demo.")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	policyFile := filepath.Join(dir, "slabot.yaml")
+	if err := os.WriteFile(policyFile, []byte(demoPolicy(d.speed)), 0o600); err != nil {
+		return err
+	}
+	var tok [16]byte
+	_, _ = rand.Read(tok[:])
+	d.token = hex.EncodeToString(tok[:])
+	cfg := Config{DatabaseURL: pg.URL, SlackBotToken: slackfake.BotToken, SlackAppToken: slackfake.AppToken,
+		SlackAPIURL: d.fake.APIURL(), PolicyFile: policyFile, HTTPAddr: "127.0.0.1:0", IntakeToken: d.token, LogLevel: "error"}
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	app, err := NewApp(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer app.Close()
+	d.app = app
+	d.intake = "http://" + app.Addr()
+	if err := app.DB.UpdateRep(ctx, repAway("dee@example.com")); err != nil {
+		return err
+	}
+	var wg sync.WaitGroup
+	appCtx, stopApp := context.WithCancel(ctx)
+	wg.Go(func() {
+		if err := app.Run(appCtx); err != nil {
+			d.say("slabot stopped: %v", err)
+		}
+	})
+	wg.Go(func() { d.watch(appCtx) })
+	defer func() {
+		stopApp()
+		wg.Wait()
+	}()
+	wctx, wcancel := context.WithTimeout(ctx, 15*time.Second)
+	err = d.fake.WaitForConnections(wctx, 1)
+	wcancel()
+	if err != nil {
+		return fmt.Errorf("the bot did not connect to the Slack simulator: %w", err)
+	}
+	d.start = time.Now() // the story's clock starts now
+	d.say("slabot is running: intake API at %s, connected to Slack over Socket Mode.", d.intake)
+	d.say("The team: Maria manages Ana, Bo, Chen and Dee; Dee is away this week.")
+	if err := d.script(ctx); err != nil {
+		return err
+	}
+	// Let the last messages reach the transcript.
+	_ = d.pause(ctx, 2)
+	d.say("%s", d.style.Bold("That was slabot. Install it in your workspace: see README.md."))
+	return nil
+}
+
+func repAway(email string) *engine.Rep { return &engine.Rep{Email: email, Status: engine.RepAway} }
+
+// handOff posts a hand-off to the intake API as a CRM would.
+func (d *demo) handOff(ctx context.Context, body string) (int, string, error) {
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, d.intake+"/v1/handoffs", strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+d.token)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, "", err
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b), nil
+}
+
+// watch prints every message the bot posts or updates, as its recipient
+// would see it in Slack.
+func (d *demo) watch(ctx context.Context) {
+	seen := map[string]int{}
+	files := map[string]bool{}
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		msgs := d.fake.AllMessages()
+		sort.SliceStable(msgs, func(i, j int) bool { return msgs[i].PostedAt.Before(msgs[j].PostedAt) })
+		for _, m := range msgs {
+			key := m.Channel + "/" + m.TS
+			updates, known := seen[key]
+			if known && updates == m.Updates {
+				continue
+			}
+			seen[key] = m.Updates
+			d.show(m, known)
+		}
+		for _, f := range d.fake.Files() {
+			if !f.Completed || files[f.ID] {
+				continue
+			}
+			files[f.ID] = true
+			if err := os.WriteFile(d.chartPath, f.Content, 0o644); err != nil {
+				d.say("could not write the chart: %v", err)
+				continue
+			}
+			abs, _ := filepath.Abs(d.chartPath)
+			d.say("%s the report's chart (%q) was uploaded; a copy is at %s", d.style.Accent("📎"), f.Title, abs)
+		}
+	}
+}
+
+func (d *demo) show(m slackfake.Message, update bool) {
+	where := d.names[m.Channel]
+	if where == "" {
+		where = m.Channel
+	}
+	verb := "posts to"
+	switch {
+	case update:
+		verb = "updates a message in"
+	case m.Ephemeral:
+		verb = "shows " + d.names[m.To] + " privately in"
+	}
+	var blocks slack.Blocks
+	if len(m.Blocks) > 0 {
+		blocks, _ = m.DecodeBlocks()
+	}
+	body := d.style.Blocks(blocks, m.Text, "    │ ")
+	if update && len(blocks.BlockSet) > 2 {
+		// An update repeats the card: show its top (what is due) and its
+		// history line (who did what), not the lead's details again.
+		kept := blocks.BlockSet[:2]
+		for _, bl := range blocks.BlockSet[2:] {
+			if bl.BlockType() == slack.MBTContext {
+				kept = append(kept, bl)
+			}
+		}
+		blocks.BlockSet = kept
+		body = d.style.Blocks(blocks, m.Text, "    │ ") + "    │ " + d.style.Dim("…") + "\n"
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	elapsed := time.Since(d.start).Seconds() * d.speed
+	fmt.Fprintf(d.out, "%s %s %s %s\n%s", d.style.Dim(fmt.Sprintf("[%02d:%02d]", int(elapsed)/60, int(elapsed)%60)),
+		d.style.Accent("slabot"), verb, d.style.Bold(where), body)
+}

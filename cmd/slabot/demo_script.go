@@ -1,0 +1,260 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/slack-go/slack"
+
+	"github.com/slabot/slabot/bot/slackfake"
+	"github.com/slabot/slabot/engine"
+)
+
+// demoLead is one hand-off of the demo, as a CRM would send it.
+type demoLead struct {
+	id, source, owner, name, title, email, company string
+	employees, score                               int
+	value                                          float64
+}
+
+func (l demoLead) json() string {
+	owner := ""
+	if l.owner != "" {
+		owner = fmt.Sprintf(`"owner_email": %q,`, l.owner)
+	}
+	return fmt.Sprintf(`{"external_id": %q, "source": %q, "segment": "mid-market", "score": %d, %s
+ "contact": {"name": %q, "email": %q, "title": %q, "phone": "+1 555 0100"},
+ "company": {"name": %q, "employees": %d, "industry": "Manufacturing", "country": "US"},
+ "context": {"form": {"Budget": "$40k", "Timeline": "This quarter"}, "activity": {"visits": 6, "pages": ["/pricing", "/demo"]}},
+ "crm_url": "https://crm.example/leads/%s", "value": %g}`,
+		l.id, l.source, l.score, owner, l.name, l.email, l.title, l.company, l.employees, l.id, l.value)
+}
+
+// script is the demo's hour: hand-offs from several sources, reps who act,
+// snooze, return or ignore, and what slabot does about each.
+func (d *demo) script(ctx context.Context) error {
+	leads := []demoLead{
+		{id: "crm-1001", source: "demo_request", owner: "ana@example.com", name: "Dana Ruiz", title: "VP Operations", email: "dana@acme.test", company: "Acme Corp", employees: 1200, score: 87, value: 25000},
+		{id: "crm-1002", source: "webinar", name: "Lee Park", title: "IT Manager", email: "lee@globex.test", company: "Globex", employees: 300, score: 64, value: 8000},
+		{id: "crm-1003", source: "demo_request", owner: "dee@example.com", name: "Sam Okafor", title: "Head of Procurement", email: "sam@initech.test", company: "Initech", employees: 850, score: 91, value: 40000},
+		{id: "crm-1004", source: "content_download", owner: "ana@example.com", name: "Kim Weber", title: "Student", email: "kim@uni.test", company: "State University", employees: 20000, score: 22, value: 0},
+	}
+	steps := []struct {
+		at float64
+		do func(context.Context) error
+	}{
+		{1, func(ctx context.Context) error {
+			return d.send(ctx, leads[0], "a demo request from Acme Corp, for Ana")
+		}},
+		{4, func(ctx context.Context) error {
+			return d.click(ctx, "U0ANA", leads[0].id, "lead.ack", "", "Ana taps Acknowledge")
+		}},
+		{5, func(ctx context.Context) error {
+			return d.send(ctx, leads[1], "a webinar lead with no owner: the round robin picks")
+		}},
+		{7, func(ctx context.Context) error {
+			return d.click(ctx, "U0ANA", leads[0].id, "lead.touch", "call", "Ana calls Dana and logs the call")
+		}},
+		{8, func(ctx context.Context) error {
+			return d.send(ctx, leads[2], "a demo request for Dee, who is away: it goes to the next rep and ops hear of it")
+		}},
+		{11, func(ctx context.Context) error {
+			return d.snooze(ctx, leads[1].id, "Lee asked for a call back after lunch")
+		}},
+		{13, func(ctx context.Context) error { return d.send(ctx, leads[3], "a content download, for Ana") }},
+		{16, func(ctx context.Context) error {
+			return d.returnLead(ctx, "U0ANA", leads[3].id, "not_a_buyer", "a student writing a thesis")
+		}},
+		{18, func(ctx context.Context) error {
+			d.say("%s sends Acme Corp again (a workflow re-fired):", d.style.Bold("The CRM"))
+			code, body, err := d.handOff(ctx, leads[0].json())
+			if err == nil {
+				d.say("  intake answers %d: %s", code, shorten(body, 160))
+			}
+			return err
+		}},
+		{20, func(ctx context.Context) error {
+			return d.click(ctx, "U0ANA", leads[0].id, "lead.touch", "email", "Ana follows up by email")
+		}},
+		{22, func(ctx context.Context) error {
+			return d.click(ctx, "U0BO", leads[0].id, "lead.snooze", "", "Bo taps Snooze on Ana's lead, by mistake")
+		}},
+		{24, func(ctx context.Context) error {
+			d.say("%s", d.style.Bold("Sam Okafor's first-touch deadline passes untouched: slabot escalates and reassigns"))
+			return nil
+		}},
+		{32, func(ctx context.Context) error { return d.newOwnerActs(ctx, leads[2].id) }},
+		{42, func(ctx context.Context) error {
+			return d.command(ctx, "U0MARIA", "status team", "Maria checks the team in the pipeline meeting")
+		}},
+		{46, func(ctx context.Context) error { return d.report(ctx) }},
+	}
+	for _, s := range steps {
+		wait := s.at - time.Since(d.start).Seconds()*d.speed
+		if wait > 0 {
+			if err := d.pause(ctx, wait); err != nil {
+				return err
+			}
+		}
+		if err := s.do(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func shorten(s string, n int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if len(s) > n {
+		return s[:n] + "…"
+	}
+	return s
+}
+
+func (d *demo) send(ctx context.Context, l demoLead, what string) error {
+	d.say("%s hands off %s", d.style.Bold("Marketing"), what)
+	code, body, err := d.handOff(ctx, l.json())
+	if err != nil {
+		return err
+	}
+	d.say("  intake answers %d: %s", code, shorten(body, 160))
+	return nil
+}
+
+// cardOf finds the newest hand-off card of a lead in a user's DM.
+func (d *demo) cardOf(ctx context.Context, userID, externalID string) (slackfake.Message, error) {
+	l, err := d.app.Service.LeadByExternalID(ctx, externalID)
+	if err != nil {
+		return slackfake.Message{}, err
+	}
+	wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	owner := userID
+	for _, p := range demoPeople {
+		if p.Email == l.OwnerEmail {
+			owner = p.ID
+		}
+	}
+	// The predicate runs under the fake's lock: no calls into the fake in it.
+	dm := d.fake.DMChannel(owner)
+	return d.fake.WaitForMessage(wctx, func(m slackfake.Message) bool {
+		return m.Channel == dm && m.Metadata != nil && fmt.Sprint(m.Metadata.EventPayload["lead_id"]) == fmt.Sprint(l.ID)
+	})
+}
+
+func (d *demo) click(ctx context.Context, userID, externalID, action, value, what string) error {
+	msg, err := d.cardOf(ctx, userID, externalID)
+	if err != nil {
+		return fmt.Errorf("%s: the card is not there: %w", what, err)
+	}
+	d.say("%s", d.style.Bold(what))
+	_, err = d.fake.ClickButton(ctx, userID, msg, action, value)
+	return err
+}
+
+func (d *demo) ownerID(ctx context.Context, externalID string) string {
+	l, err := d.app.Service.LeadByExternalID(ctx, externalID)
+	if err != nil {
+		return ""
+	}
+	for _, p := range demoPeople {
+		if p.Email == l.OwnerEmail {
+			return p.ID
+		}
+	}
+	return ""
+}
+
+// waitView waits for the modal the bot opened for a user.
+func (d *demo) waitView(ctx context.Context, userID, callbackID string) (slack.View, error) {
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		views := d.fake.OpenViews(userID)
+		for i := len(views) - 1; i >= 0; i-- {
+			if views[i].CallbackID == callbackID {
+				return views[i], nil
+			}
+		}
+		if err := d.pause(ctx, 0.05*d.speed); err != nil {
+			return slack.View{}, err
+		}
+	}
+	return slack.View{}, fmt.Errorf("the %s form never opened", callbackID)
+}
+
+func (d *demo) snooze(ctx context.Context, externalID, reason string) error {
+	owner := d.ownerID(ctx, externalID)
+	if err := d.click(ctx, owner, externalID, "lead.snooze", "", d.names[owner]+" taps Snooze"); err != nil {
+		return err
+	}
+	view, err := d.waitView(ctx, owner, "lead.snooze")
+	if err != nil {
+		return err
+	}
+	d.say("  …and snoozes for 2 hours: %q", reason)
+	_, err = d.fake.SubmitView(ctx, owner, view, map[string]map[string]any{"snooze_length": {"value": "2h"}, "snooze_reason": {"value": reason}})
+	return err
+}
+
+func (d *demo) returnLead(ctx context.Context, userID, externalID, code, details string) error {
+	if err := d.click(ctx, userID, externalID, "lead.return", "", d.names[userID]+" taps Return to marketing"); err != nil {
+		return err
+	}
+	view, err := d.waitView(ctx, userID, "lead.return")
+	if err != nil {
+		return err
+	}
+	d.say("  …and first submits without a reason, then with one: %q", details)
+	if _, err := d.fake.SubmitView(ctx, userID, view, map[string]map[string]any{}); err != nil {
+		return err
+	}
+	_, err = d.fake.SubmitView(ctx, userID, view, map[string]map[string]any{"return_code": {"value": code}, "return_details": {"value": details}})
+	return err
+}
+
+func (d *demo) command(ctx context.Context, userID, text, what string) error {
+	d.say("%s: /sla %s", d.style.Bold(what), text)
+	_, err := d.fake.SlashCommand(ctx, userID, "C0OPS", "/sla", text)
+	return err
+}
+
+// newOwnerActs waits for the reassigned lead's new owner and has them
+// acknowledge it and call.
+func (d *demo) newOwnerActs(ctx context.Context, externalID string) error {
+	first := d.ownerID(ctx, externalID)
+	deadline := time.Now().Add(20 * time.Second)
+	owner := first
+	for {
+		l, err := d.app.Service.LeadByExternalID(ctx, externalID)
+		if err != nil {
+			return err
+		}
+		if l.Reassignments > 0 {
+			owner = d.ownerID(ctx, externalID)
+			break
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%s was never reassigned after its breach", externalID)
+		}
+		if err := d.pause(ctx, 0.2*d.speed); err != nil {
+			return err
+		}
+	}
+	name := d.names[owner]
+	if err := d.click(ctx, owner, externalID, "lead.ack", "", name+", the lead's new owner, taps Acknowledge"); err != nil {
+		return err
+	}
+	return d.click(ctx, owner, externalID, "lead.touch", "call", name+" calls Sam and logs it")
+}
+
+func (d *demo) report(ctx context.Context) error {
+	d.say("%s", d.style.Bold("Monday 9:00: the weekly smarketing report goes to #smarketing"))
+	policy := d.app.Service.Policy()
+	week, err := engine.PeriodContaining("week", d.app.Service.Now(), policy.Location)
+	if err != nil {
+		return err
+	}
+	return d.app.Bot.PostWeeklyReport(ctx, week)
+}

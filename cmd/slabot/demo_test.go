@@ -1,0 +1,57 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"image/png"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestDemoPlaysEveryPartOfTheStory runs the demo at full speed, as `make
+// demo` would, and checks that its transcript shows what it promises.
+func TestDemoPlaysEveryPartOfTheStory(t *testing.T) {
+	chart := filepath.Join(t.TempDir(), "chart.png")
+	var out, errOut bytes.Buffer
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	code := cmdDemo(ctx, []string{"--speed", "8", "--chart", chart, "--color", "never"}, &out, &errOut)
+	text := out.String()
+	t.Log(text)
+	if code != 0 {
+		t.Fatalf("demo exited %d: %s", code, errOut.String())
+	}
+	for _, want := range []string{
+		"posts to Ana's DM", "New lead: Dana Ruiz (Acme Corp)", // a hand-off
+		"Acknowledged by ana@example.com",  // an acknowledgement
+		"intake answers 200",               // a repeat
+		"Returned to Marketing",            // a return
+		"First touch due",                  // a reminder …
+		"posts to Bo's DM\n    │ ⏰",        // … in the rep's DM
+		"SLA breach: Sam Okafor (Initech)", // a breach, escalated
+		"posts to #sales-ops",
+		"posts to Maria (manager)'s DM",
+		"the lead's new owner, taps Acknowledge", // the reassignment
+		"Moved on: Sam Okafor",
+		"Only ana@example.com (the owner) or their manager", // a stranger's click
+		"/sla status team",                                  // the manager asks
+		"First touch on time",                               // … and is answered
+		"posts to #smarketing",                              // the weekly report
+		"the report's chart",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the transcript does not show %q", want)
+		}
+	}
+	f, err := os.Open(chart)
+	if err != nil {
+		t.Fatalf("the chart was not written: %v", err)
+	}
+	defer f.Close()
+	if _, err := png.Decode(f); err != nil {
+		t.Errorf("the chart is not a PNG: %v", err)
+	}
+}

@@ -1,0 +1,168 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// maxAway is the furthest ahead a return date may be set: anything longer
+// is a rep leaving, which belongs in the policy file.
+const maxAway = 366 * 24 * time.Hour
+
+// Availability is the outcome of SetAvailability.
+type Availability struct {
+	Rep *Rep
+	// Changed is false when the rep was already in the requested state
+	// with the same return date.
+	Changed bool
+	// OpenLeads counts the leads the rep still holds.
+	OpenLeads int
+	// TeamTold reports whether the team was alerted about those leads.
+	TeamTold bool
+}
+
+// SetAvailability marks a rep away (until a time, or until they are back
+// when until is zero) or back. Reps set their own; the manager of the rep's
+// team may set it for them; systems may too. Away reps receive no new
+// leads, but the leads they hold keep their SLA clocks: when a rep goes
+// away holding open leads, their team is told so someone covers them.
+func (s *Service) SetAvailability(ctx context.Context, a Actor, repEmail string, away bool, until time.Time) (*Availability, error) {
+	email := strings.ToLower(strings.TrimSpace(repEmail))
+	if email == "" {
+		return nil, Errorf(EINVALID, "say whose availability to set")
+	}
+	if !away {
+		until = time.Time{}
+	}
+	var res *Availability
+	err := s.store.InTx(ctx, func(tx Tx) error {
+		res = nil
+		now := s.now()
+		rep, err := tx.LockRep(ctx, email)
+		if ErrorCode(err) == ENOTFOUND {
+			return Errorf(ENOTFOUND, "%s is not a rep in any team of the agreement, so slabot routes them no leads.", email)
+		}
+		if err != nil {
+			return err
+		}
+		policy := s.Policy()
+		if err := authorizeRep(policy, rep, a); err != nil {
+			return err
+		}
+		if rep.Status == RepInactive {
+			return Errorf(EINVALID, "%s is marked inactive (their Slack account is deactivated or gone), so slabot routes them no leads. Reactivate the Slack account first.", email)
+		}
+		if away && !until.IsZero() {
+			if !until.After(now) {
+				return Errorf(EINVALID, "the return date has already passed: give a date in the future.")
+			}
+			if until.Sub(now) > maxAway {
+				return Errorf(EINVALID, "that return date is more than a year away: for a rep who leaves, take them out of their team in the policy file.")
+			}
+		}
+		status := RepActive
+		if away {
+			status = RepAway
+		}
+		wasAway := rep.Status == RepAway && !rep.Available(now)
+		res = &Availability{Rep: rep}
+		if rep.Status == status && rep.AwayUntil.Equal(until) {
+			return nil
+		}
+		if err := tx.SetRepAvailability(ctx, rep.Email, status, until); err != nil {
+			return err
+		}
+		rep.Status, rep.AwayUntil = status, until
+		res.Changed = true
+		s.logger.Info("rep availability changed", "rep", rep.Email, "status", status, "until", until, "by", a.String())
+		if !away || wasAway {
+			return nil
+		}
+		n, err := tx.CountOpenLeads(ctx, rep.Email)
+		if err != nil {
+			return err
+		}
+		res.OpenLeads = n
+		if n == 0 {
+			return nil
+		}
+		team := rep.Team
+		if team == "" {
+			if t := policy.TeamOf(rep.Email); t != nil {
+				team = t.Name
+			}
+		}
+		_, err = tx.Enqueue(ctx, Job{Kind: JobOpsAlert, RunAt: now,
+			UniqueKey: fmt.Sprintf("%s:away:%s:%d", JobOpsAlert, rep.Email, now.UnixNano()),
+			Payload:   map[string]any{"team": team, "text": awayAlert(rep, n, until, a, policy)}})
+		res.TeamTold = err == nil
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// authorizeRep lets a rep, the manager of their team, and systems change
+// the rep's availability.
+func authorizeRep(p *Policy, rep *Rep, a Actor) error {
+	if a.System != "" {
+		return nil
+	}
+	who := strings.ToLower(strings.TrimSpace(a.Email))
+	if who != "" && who == rep.Email {
+		return nil
+	}
+	manager := repManager(p, rep)
+	if who != "" && manager != "" && who == manager {
+		return nil
+	}
+	if manager == "" {
+		return Errorf(EFORBIDDEN, "Only %s can set their own availability.", rep.Email)
+	}
+	return Errorf(EFORBIDDEN, "Only %s or their manager (%s) can set %s's availability.", rep.Email, manager, rep.Email)
+}
+
+// repManager is the manager of the rep's team, or "".
+func repManager(p *Policy, rep *Rep) string {
+	if p == nil {
+		return ""
+	}
+	t := p.Team(rep.Team)
+	if t == nil || rep.Team == "" {
+		t = p.TeamOf(rep.Email)
+	}
+	if t == nil {
+		return ""
+	}
+	return t.Manager
+}
+
+// awayAlert tells the team that a rep's open leads keep their clocks.
+func awayAlert(rep *Rep, open int, until time.Time, a Actor, p *Policy) string {
+	name := rep.Email
+	if rep.Name != "" {
+		name = rep.Name + " (" + rep.Email + ")"
+	}
+	when := "until further notice"
+	if !until.IsZero() {
+		loc := time.UTC
+		if p != nil && p.Location != nil {
+			loc = p.Location
+		}
+		when = "until " + until.In(loc).Format("Mon Jan 2")
+	}
+	leads := fmt.Sprintf("%d open leads", open)
+	if open == 1 {
+		leads = "1 open lead"
+	}
+	by := ""
+	if a.Email != "" && !strings.EqualFold(a.Email, rep.Email) {
+		by = " (set by " + strings.ToLower(a.Email) + ")"
+	}
+	return fmt.Sprintf("%s is away %s%s and holds %s. Their SLA clocks keep running: "+
+		"reassign them in the CRM or have a teammate cover. New leads go to the rest of the team.", name, when, by, leads)
+}
