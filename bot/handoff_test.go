@@ -1,6 +1,7 @@
 package bot_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -207,4 +208,27 @@ func TestAcknowledgingALeadAlreadyBeingWorkedIsRecorded(t *testing.T) {
 	for _, p := range e.fake.ResponseURLPosts() {
 		t.Errorf("the rep was told %q", p.Text)
 	}
+}
+
+func TestACardWithHugeFieldsStaysWithinSlacksLimits(t *testing.T) {
+	e := newEnv(t)
+	long := strings.Repeat("Ü", 999)
+	h := demoLead("crm-huge")
+	h.Contact.Name, h.Contact.Title, h.Company.Name, h.Company.Industry, h.Source = long, long, long, long, long
+	h.Context.Form = map[string]string{}
+	for i := range 50 {
+		h.Context.Form[fmt.Sprintf("Question %02d %s", i, strings.Repeat("?", 200))] = strings.Repeat("answer ", 140)
+	}
+	for i := range 200 {
+		h.Context.Activity.Pages = append(h.Context.Activity.Pages, fmt.Sprintf("/a/very/long/page/path/number/%d", i))
+	}
+	l := e.handOff(h)
+	msg := e.card(ana, l) // the fake refuses a message that breaks a Block Kit limit
+	if !strings.Contains(cardText(msg), "…") {
+		t.Error("nothing on the card was shortened")
+	}
+	if _, err := e.fake.ClickButton(ctxTimeout(t, 10*time.Second), ana, msg, "lead.ack", ""); err != nil {
+		t.Fatal(err)
+	}
+	e.waitCard(msg, "the acknowledgement", func(m slackfake.Message) bool { return m.Updates > 0 })
 }

@@ -46,8 +46,10 @@ func relative(t, now time.Time) string {
 	}
 	var s string
 	switch {
+	case d < time.Second:
+		return "now"
 	case d < time.Minute:
-		s = "less than a minute"
+		s = fmt.Sprintf("%d s", int(d.Seconds()))
 	case d < time.Hour:
 		s = fmt.Sprintf("%d min", int(math.Round(d.Minutes())))
 	case d < 48*time.Hour:

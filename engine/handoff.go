@@ -6,6 +6,7 @@ import (
 	"net/mail"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // HandOff is Marketing passing a sales-qualified lead to Sales: what a CRM
@@ -59,8 +60,8 @@ func (h *HandOff) Validate() FieldErrors {
 	switch {
 	case strings.TrimSpace(h.ExternalID) == "":
 		add("external_id", "is required: the lead's id in your CRM, so a repeat is recognised")
-	case len(h.ExternalID) > maxIDLen:
-		add("external_id", "is %d characters long; at most %d are allowed", len(h.ExternalID), maxIDLen)
+	case utf8.RuneCountInString(h.ExternalID) > maxIDLen:
+		add("external_id", "is %d characters long; at most %d are allowed", utf8.RuneCountInString(h.ExternalID), maxIDLen)
 	}
 	if strings.TrimSpace(h.Contact.Email) == "" && strings.TrimSpace(h.Company.Name) == "" {
 		add("contact.email", "is required unless company.name is given: a rep needs someone to contact")
@@ -97,7 +98,7 @@ func (h *HandOff) Validate() FieldErrors {
 		"contact.phone": h.Contact.Phone, "company.name": h.Company.Name, "company.domain": h.Company.Domain,
 		"company.industry": h.Company.Industry, "company.country": h.Company.Country,
 	} {
-		if len(v) > maxTextLen {
+		if utf8.RuneCountInString(v) > maxTextLen {
 			add(field, "is longer than %d characters", maxTextLen)
 		}
 	}
