@@ -62,7 +62,7 @@ func (b *Bot) onSlashCommand(ctx context.Context, cmd slack.SlashCommand) error 
 	}
 	if r.after != nil {
 		if err := r.after(ctx); err != nil {
-			b.logger.Error("a command's follow-up failed", "command", cmd.Text, "err", err)
+			b.logger.Error("a command's follow-up failed", "command", cmd.Command, "err", err)
 			return b.respond(ctx, cmd.ResponseURL, ":warning: "+engine.ErrorMessage(err))
 		}
 	}
@@ -926,7 +926,7 @@ func (b *Bot) cmdAvailability(ctx context.Context, who asker, c command, name st
 		return reply{}, err
 	}
 	if err := b.refreshHome(ctx, res.Rep.Email); err != nil {
-		b.logger.Warn("could not refresh a Home tab after an availability change", "rep", res.Rep.Email, "err", err)
+		b.logger.Warn("could not refresh a Home tab after an availability change", "rep_id", res.Rep.ID, "err", err)
 	}
 	subject, have := "You are", "you have"
 	if !self {

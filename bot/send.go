@@ -199,7 +199,7 @@ func (b *Bot) postToTeamChannel(ctx context.Context, teamName, text, kind string
 		team = &policy.Teams[0]
 	}
 	if team == nil {
-		b.logger.Warn("an ops alert has no team to go to", "text", text)
+		b.logger.Warn("an ops alert has no team to go to: the policy file has no teams")
 		return nil
 	}
 	channel := team.EscalationChannel

@@ -87,7 +87,7 @@ func (b *Bot) countBreach(out *engine.BreachOutcome) {
 		b.timers.actions.WithLabelValues(out.Breach.Rule, string(a.Action), result).Inc()
 	}
 	b.logger.Info("SLA breach", "lead_id", out.Breach.LeadID, "kind", out.Breach.Kind, "rule", out.Breach.Rule,
-		"rep", out.Breach.RepEmail, "actions", fmt.Sprint(out.Actions))
+		"actions", fmt.Sprint(out.Actions))
 }
 
 // sendReminder DMs the owner a reminder the engine decided to send, with
@@ -235,7 +235,7 @@ func (b *Bot) SyncDirectory(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		b.logger.Info("a rep's Slack account was deactivated: out of the rotation", "rep", r.Email, "open_leads_escalated", n)
+		b.logger.Info("a rep's Slack account was deactivated: out of the rotation", "rep_id", r.ID, "open_leads_escalated", n)
 	}
 	return nil
 }

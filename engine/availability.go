@@ -76,7 +76,7 @@ func (s *Service) SetAvailability(ctx context.Context, a Actor, repEmail string,
 		}
 		rep.Status, rep.AwayUntil = status, until
 		res.Changed = true
-		s.logger.Info("rep availability changed", "rep", rep.Email, "status", status, "until", until, "by", a.String())
+		s.logger.Info("rep availability changed", "rep_id", rep.ID, "status", status, "until", until)
 		if !away || wasAway {
 			return nil
 		}
