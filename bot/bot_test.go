@@ -64,6 +64,7 @@ type envOption func(*envConfig)
 
 type envConfig struct {
 	policy      string
+	now         func() time.Time
 	db          *storage.DB
 	fake        *slackfake.Server
 	lease       time.Duration
@@ -90,7 +91,7 @@ func addPeople(t testing.TB, fake *slackfake.Server) *slackfake.Server {
 
 func newEnv(t testing.TB, opts ...envOption) *env {
 	t.Helper()
-	cfg := envConfig{policy: e2ePolicy, lease: time.Minute, concurrency: 8, paceEvery: 100 * time.Millisecond, paceBurst: 3}
+	cfg := envConfig{policy: e2ePolicy, now: time.Now, lease: time.Minute, concurrency: 8, paceEvery: 100 * time.Millisecond, paceBurst: 3}
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -113,7 +114,7 @@ func newEnv(t testing.TB, opts ...envOption) *env {
 		t.Fatal(err)
 	}
 	logger := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	service := engine.NewService(cfg.db, policy, time.Now, logger)
+	service := engine.NewService(cfg.db, policy, cfg.now, logger)
 	client := slack.New(slackfake.BotToken, slack.OptionAPIURL(cfg.fake.APIURL()), slack.OptionAppLevelToken(slackfake.AppToken))
 	b := bot.New(bot.Config{API: client, Socket: socketmode.New(client), Store: cfg.db, Service: service, Logger: logger,
 		Registry: api.NewRegistry(), PaceInterval: cfg.paceEvery, PaceBurst: cfg.paceBurst})
@@ -276,6 +277,8 @@ func (e *env) events(id int64) []engine.Event {
 	}
 	return events
 }
+
+func withClock(now func() time.Time) envOption { return func(c *envConfig) { c.now = now } }
 
 func withPolicy(yaml string) envOption { return func(c *envConfig) { c.policy = yaml } }
 

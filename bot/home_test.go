@@ -7,21 +7,15 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"log/slog"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/slack-go/slack"
-	"github.com/slack-go/slack/socketmode"
 
-	"github.com/slabot/slabot/api"
-	"github.com/slabot/slabot/bot"
 	"github.com/slabot/slabot/bot/slackfake"
 	"github.com/slabot/slabot/engine"
-	"github.com/slabot/slabot/storage"
-	"github.com/slabot/slabot/storage/storagetest"
 )
 
 const commandsPolicy = `
@@ -57,45 +51,9 @@ var fixedNow = time.Date(2026, 11, 18, 12, 0, 0, 0, time.UTC)
 // newEnvAt is newEnv with the service's clock stopped at now.
 func newEnvAt(t *testing.T, now time.Time, policyYAML string) *env {
 	t.Helper()
-	db := storagetest.NewDB(t)
 	fake := newFakeSlack(t)
 	fake.AddChannel("C0SMK", "smarketing")
-	policy, problems := engine.ParsePolicy([]byte(policyYAML), time.Now())
-	if errs := problems.Errors(); len(errs) > 0 {
-		t.Fatal(errs)
-	}
-	var teams []storage.TeamRecord
-	for _, tm := range policy.Teams {
-		teams = append(teams, storage.TeamRecord{Name: tm.Name, ManagerEmail: tm.Manager, EscalationChannel: tm.EscalationChannel, Reps: tm.Reps})
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	if err := db.SyncTeams(ctx, teams); err != nil {
-		t.Fatal(err)
-	}
-	logger := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	service := engine.NewService(db, policy, func() time.Time { return now }, logger)
-	client := slack.New(slackfake.BotToken, slack.OptionAPIURL(fake.APIURL()), slack.OptionAppLevelToken(slackfake.AppToken))
-	b := bot.New(bot.Config{API: client, Socket: socketmode.New(client), Store: db, Service: service, Logger: logger,
-		Registry: api.NewRegistry(), PaceInterval: 100 * time.Millisecond, PaceBurst: 3})
-	worker := db.NewWorker(b.Handlers(), storage.WorkerOptions{Concurrency: 8, Lease: time.Minute, Poll: 200 * time.Millisecond, Logger: logger})
-	e := &env{t: t, fake: fake, db: db, service: service, bot: b, cancel: cancel}
-	e.done.Go(func() {
-		if err := b.Run(ctx); err != nil {
-			t.Errorf("bot stopped: %v", err)
-		}
-	})
-	e.done.Go(func() {
-		if err := worker.Run(ctx); err != nil && ctx.Err() == nil {
-			t.Errorf("worker stopped: %v", err)
-		}
-	})
-	t.Cleanup(e.stop)
-	wctx, wcancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer wcancel()
-	if err := fake.WaitForConnections(wctx, 1); err != nil {
-		t.Fatalf("the bot did not connect to Slack: %v", err)
-	}
-	return e
+	return newEnv(t, withFake(fake), withPolicy(policyYAML), withClock(func() time.Time { return now }))
 }
 
 type seedLead struct {

@@ -588,7 +588,7 @@ func salesText(v ReportView) string {
 		if v.Policy != nil && v.Policy.Calendar != nil {
 			clock = " (business hours)"
 		}
-		lines = append(lines, fmt.Sprintf("Median %s · 9 in 10 within %s%s", reportDuration(st.Median), reportDuration(st.P90), clock))
+		lines = append(lines, fmt.Sprintf("Median %s · 9 in 10 within %s%s", durationText(st.Median), durationText(st.P90), clock))
 	} else {
 		lines = append(lines, "No lead of this week touched yet")
 	}
@@ -714,28 +714,4 @@ func previousMonthText(a engine.Attainment, f engine.Funnel) string {
 		lines = append(lines, "Breaches: "+thousands(a.Breaches))
 	}
 	return strings.Join(lines, "\n")
-}
-
-// reportDuration writes a response time for people: "45 s", "12 min",
-// "2 h 5 min", "3 days 4 h".
-func reportDuration(d time.Duration) string {
-	switch {
-	case d < time.Minute:
-		return fmt.Sprintf("%d s", int(d.Round(time.Second)/time.Second))
-	case d < time.Hour:
-		return fmt.Sprintf("%d min", int(d.Round(time.Minute)/time.Minute))
-	case d < 48*time.Hour:
-		d = d.Round(time.Minute)
-		h, m := int(d/time.Hour), int(d%time.Hour/time.Minute)
-		if m == 0 {
-			return fmt.Sprintf("%d h", h)
-		}
-		return fmt.Sprintf("%d h %d min", h, m)
-	}
-	d = d.Round(time.Hour)
-	days, h := int(d/(24*time.Hour)), int(d%(24*time.Hour)/time.Hour)
-	if h == 0 {
-		return fmt.Sprintf("%d days", days)
-	}
-	return fmt.Sprintf("%d days %d h", days, h)
 }
