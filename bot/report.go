@@ -386,7 +386,7 @@ func RenderReport(v ReportView) ([]slack.Block, string) {
 	w, m := r.Marketing.WeekFunnel, r.Sales.Week
 	fallback := fmt.Sprintf("Smarketing report, %s: %s, %s; first touch on time %s (target %s); %s.",
 		r.Week.Label, countOf(w.MQLs, "MQL", "MQLs"), countOf(w.SQLs, "SQL", "SQLs"),
-		onTimeShare(m), reportPct(m.OnTimeTarget), countOf(m.Breaches, "breach", "breaches"))
+		onTimeShare(m), pct(m.OnTimeTarget), countOf(m.Breaches, "breach", "breaches"))
 	return blocks, clipBytes(fallback, maxFallback)
 }
 
@@ -440,15 +440,6 @@ func dot(actual, target float64) string {
 	return " :red_circle:"
 }
 
-// reportPct writes a share as a whole percentage, or with one decimal
-// where rounding would show a misleading 100% or 0%.
-func reportPct(x float64) string {
-	r := math.Round(x * 100)
-	if (r == 100 && x < 1) || (r == 0 && x > 0) {
-		return fmt.Sprintf("%.1f%%", math.Floor(x*1000)/10)
-	}
-	return fmt.Sprintf("%.0f%%", r)
-}
 
 // countOf writes "1 lead", "2 leads", "1,200 leads".
 func countOf(n int, one, many string) string {
@@ -470,14 +461,14 @@ func againstTarget(f engine.Funnel, actual, target int, pace float64) string {
 	if f.DaysElapsed >= f.DaysInPeriod {
 		pace = float64(actual) / float64(target)
 	}
-	return fmt.Sprintf("*%s* / %s · %s%s", thousands(actual), thousands(target), reportPct(pace), dot(pace, 1))
+	return fmt.Sprintf("*%s* / %s · %s%s", thousands(actual), thousands(target), pct(pace), dot(pace, 1))
 }
 
 func rateAgainst(actual, target float64) string {
 	if target <= 0 {
-		return reportPct(actual)
+		return pct(actual)
 	}
-	return fmt.Sprintf("%s (target %s)%s", reportPct(actual), reportPct(target), dot(actual, target))
+	return fmt.Sprintf("%s (target %s)%s", pct(actual), pct(target), dot(actual, target))
 }
 
 func marketingText(r engine.WeeklyReport) string {
@@ -548,7 +539,7 @@ func onTimeShare(a engine.Attainment) string {
 	if !a.HasOnTimeData {
 		return "no lead decided yet"
 	}
-	return reportPct(a.OnTimeShare)
+	return pct(a.OnTimeShare)
 }
 
 // breachReasons names the kinds of breach as a sales manager says them.
@@ -562,13 +553,13 @@ func salesText(v ReportView) string {
 	w, m := r.Sales.Week, r.Sales.MonthToDate
 	lines := []string{"*:handshake: Sales*", "*First touch on time*"}
 	if w.HasOnTimeData {
-		lines = append(lines, fmt.Sprintf("This week: *%s* (%d of %d) · target %s%s", reportPct(w.OnTimeShare),
-			w.FirstTouchOnTime, w.FirstTouchOnTime+w.FirstTouchLate, reportPct(w.OnTimeTarget), dot(w.OnTimeShare, w.OnTimeTarget)))
+		lines = append(lines, fmt.Sprintf("This week: *%s* (%d of %d) · target %s%s", pct(w.OnTimeShare),
+			w.FirstTouchOnTime, w.FirstTouchOnTime+w.FirstTouchLate, pct(w.OnTimeTarget), dot(w.OnTimeShare, w.OnTimeTarget)))
 	} else {
 		lines = append(lines, "This week: no lead was due yet")
 	}
 	if m.HasOnTimeData {
-		lines = append(lines, fmt.Sprintf("Month to date: %s (%d of %d)%s", reportPct(m.OnTimeShare),
+		lines = append(lines, fmt.Sprintf("Month to date: %s (%d of %d)%s", pct(m.OnTimeShare),
 			m.FirstTouchOnTime, m.FirstTouchOnTime+m.FirstTouchLate, dot(m.OnTimeShare, m.OnTimeTarget)))
 	}
 	var aside []string
@@ -596,7 +587,7 @@ func salesText(v ReportView) string {
 	lines = append(lines, "*Cadence*")
 	switch {
 	case w.HasCadenceData:
-		line := fmt.Sprintf("%d of %d met (%s)", w.CadenceMet, w.CadenceMet+w.CadenceMissed, reportPct(w.CadenceShare))
+		line := fmt.Sprintf("%d of %d met (%s)", w.CadenceMet, w.CadenceMet+w.CadenceMissed, pct(w.CadenceShare))
 		if w.CadenceRunning > 0 {
 			line += fmt.Sprintf(" · %d still running", w.CadenceRunning)
 		}
@@ -649,7 +640,7 @@ func peopleText(v ReportView) string {
 	r := v.Report
 	lines := []string{"*:busts_in_silhouette: People*"}
 	repLine := func(l engine.RepLine) string {
-		return fmt.Sprintf("• %s: %s (%d of %d)", esc(v.name(l.Email)), reportPct(l.OnTimeShare),
+		return fmt.Sprintf("• %s: %s (%d of %d)", esc(v.name(l.Email)), pct(l.OnTimeShare),
 			int(math.Round(l.OnTimeShare*float64(l.Decided))), l.Decided)
 	}
 	if len(r.Best) == 0 {
@@ -707,8 +698,8 @@ func previousMonthText(a engine.Attainment, f engine.Funnel) string {
 		lines = append(lines, "SQL → won: "+rateAgainst(f.SQLToWon, f.SQLToWonTarget))
 	}
 	if a.HasOnTimeData {
-		lines = append(lines, fmt.Sprintf("First touch on time: %s (target %s)%s", reportPct(a.OnTimeShare),
-			reportPct(a.OnTimeTarget), dot(a.OnTimeShare, a.OnTimeTarget)))
+		lines = append(lines, fmt.Sprintf("First touch on time: %s (target %s)%s", pct(a.OnTimeShare),
+			pct(a.OnTimeTarget), dot(a.OnTimeShare, a.OnTimeTarget)))
 	}
 	if a.Breaches > 0 {
 		lines = append(lines, "Breaches: "+thousands(a.Breaches))
