@@ -126,9 +126,8 @@ func (in *Intake) serve(w http.ResponseWriter, r *http.Request, h handlerFunc) (
 // authorized compares hashes in constant time, so neither the token's
 // content nor its length leaks through timing.
 func (in *Intake) authorized(r *http.Request) bool {
-	auth := r.Header.Get("Authorization")
-	token, ok := strings.CutPrefix(auth, "Bearer ")
-	if !ok {
+	scheme, token, ok := strings.Cut(strings.TrimSpace(r.Header.Get("Authorization")), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
 		return false
 	}
 	sum := sha256.Sum256([]byte(strings.TrimSpace(token)))

@@ -27,6 +27,8 @@ type Store interface {
 	RepByEmail(ctx context.Context, email string) (*engine.Rep, error)
 	RepBySlackID(ctx context.Context, userID string) (*engine.Rep, error)
 	UpdateRep(ctx context.Context, r *engine.Rep) error
+	SetRepSlackIdentity(ctx context.Context, email, slackUserID, timeZone, name string) error
+	WithLock(ctx context.Context, key string, fn func(ctx context.Context) error) error
 	Reps(ctx context.Context) ([]engine.Rep, error)
 	SaveLeadMessage(ctx context.Context, m *storage.LeadMessage) error
 	LeadMessages(ctx context.Context, leadID int64, kind string) ([]storage.LeadMessage, error)

@@ -45,11 +45,7 @@ func (b *Bot) personByEmail(ctx context.Context, email string) (slackPerson, err
 		return slackPerson{}, fmt.Errorf("%s is deactivated: %w", email, errNotInSlack)
 	}
 	if rep != nil {
-		rep.SlackUserID, rep.TimeZone = u.ID, u.TZ
-		if rep.Name == "" {
-			rep.Name = u.RealName
-		}
-		if err := b.store.UpdateRep(ctx, rep); err != nil {
+		if err := b.store.SetRepSlackIdentity(ctx, email, u.ID, u.TZ, u.RealName); err != nil {
 			return slackPerson{}, err
 		}
 	}
@@ -76,8 +72,9 @@ func (b *Bot) emailOf(ctx context.Context, userID string) (string, error) {
 	email := strings.ToLower(u.Profile.Email)
 	b.users.Store(userID, email)
 	if rep, err := b.store.RepByEmail(ctx, email); err == nil && rep.SlackUserID == "" {
-		rep.SlackUserID, rep.TimeZone = u.ID, u.TZ
-		_ = b.store.UpdateRep(ctx, rep)
+		if err := b.store.SetRepSlackIdentity(ctx, email, u.ID, u.TZ, ""); err != nil {
+			b.logger.Warn("could not store a rep's Slack id", "err", err)
+		}
 	}
 	return email, nil
 }

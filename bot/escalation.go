@@ -84,7 +84,7 @@ func (b *Bot) sendEscalation(ctx context.Context, job engine.Job) error {
 		}
 		mgr, err := b.personByEmail(ctx, team.Manager)
 		if errors.Is(err, errNotInSlack) {
-			b.logger.Error("a breach escalation cannot reach the manager: they are not in Slack", "team", team.Name, "manager", team.Manager)
+			b.logger.Error("a breach escalation cannot reach the manager: they are not in Slack", "team", team.Name)
 			return nil
 		}
 		if err != nil {
@@ -105,8 +105,22 @@ func (b *Bot) sendEscalation(ctx context.Context, job engine.Job) error {
 	meta := slack.SlackMetadata{EventType: escalationMetadataType, EventPayload: map[string]any{
 		"lead_id": strconv.FormatInt(l.ID, 10), "key": job.UniqueKey}}
 	if job.Attempts > 1 {
-		if ts, err := b.findByKey(ctx, channel, meta); err != nil || ts != "" {
+		// History takes channel ids, and the policy names channels.
+		id, err := b.channelID(ctx, channel)
+		if err != nil {
 			return err
+		}
+		if id == "" {
+			id = channel
+		}
+		ts, err := b.findByKey(ctx, id, meta)
+		if err != nil {
+			return err
+		}
+		if ts != "" {
+			// Record it, so the manager's decision can still redraw it.
+			return b.store.SaveLeadMessage(ctx, &storage.LeadMessage{LeadID: l.ID, Kind: msgEscalation, Recipient: recipient,
+				Channel: id, TS: ts, AssignedAt: l.AssignedAt})
 		}
 	}
 	blocks, fallback := escalationMessage(*d)

@@ -204,13 +204,13 @@ func (b *Bot) postScheduledReport(ctx context.Context, job engine.Job) error {
 	weekText, _ := job.Payload["week"].(string)
 	slot, err := time.Parse(time.RFC3339, slotText)
 	if name == "" || err != nil {
-		b.logger.Error("dropping a report job slabot cannot read", "payload", job.Payload)
+		b.logger.Error("dropping a report job slabot cannot read", "job", job.ID)
 		return nil
 	}
 	policy := b.service.Policy()
 	week, err := engine.ParseISOWeek(weekText, policy.Location)
 	if err != nil {
-		b.logger.Error("dropping a report job slabot cannot read", "payload", job.Payload, "err", err)
+		b.logger.Error("dropping a report job slabot cannot read", "job", job.ID, "err", err)
 		return nil
 	}
 	channel := policy.Report.Channel
@@ -439,7 +439,6 @@ func dot(actual, target float64) string {
 	}
 	return " :red_circle:"
 }
-
 
 // countOf writes "1 lead", "2 leads", "1,200 leads".
 func countOf(n int, one, many string) string {

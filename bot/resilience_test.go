@@ -112,7 +112,12 @@ func TestEnvelopesSurviveRefreshesAndDroppedConnections(t *testing.T) {
 		touches, _ := e.db.Touches(context.Background(), l.ID)
 		return len(touches) >= clicks
 	})
-	time.Sleep(200 * time.Millisecond) // a duplicate would land now
+	// A duplicate would be one more delivery job: wait until every one ran.
+	e.waitFor("every delivery to be handled", func() bool {
+		var open int
+		_ = e.db.Pool().QueryRow(context.Background(), `SELECT count(*) FROM jobs WHERE kind = $1 AND state IN ('pending', 'running')`, bot.JobInteraction).Scan(&open)
+		return open == 0
+	})
 	if touches, _ := e.db.Touches(context.Background(), l.ID); len(touches) != clicks {
 		t.Errorf("%d touches recorded for %d clicks", len(touches), clicks)
 	}

@@ -45,7 +45,12 @@ func (b *Bot) sendHandOff(ctx context.Context, job engine.Job) error {
 	}
 	for _, c := range cards {
 		if c.Recipient == l.OwnerEmail && c.AssignedAt.Equal(l.AssignedAt) {
-			return nil // this assignment's card went out already
+			// This assignment's card went out already; an earlier attempt
+			// may have died before marking the lead notified.
+			if l.State == engine.StateNew || l.State == engine.StateReassigned {
+				return b.service.MarkNotified(ctx, l.ID, c.Channel, c.TS)
+			}
+			return nil
 		}
 	}
 	owner, err := b.personByEmail(ctx, l.OwnerEmail)
@@ -107,7 +112,14 @@ func (b *Bot) findSent(ctx context.Context, channel string, meta slack.SlackMeta
 	hist, err := b.api.GetConversationHistoryContext(ctx, &slack.GetConversationHistoryParameters{
 		ChannelID: channel, Limit: 100, IncludeAllMetadata: true})
 	if err != nil {
-		return "", b.slackError("conversations.history", err)
+		var rl *slack.RateLimitedError
+		if errors.As(err, &rl) {
+			return "", b.slackError("conversations.history", err)
+		}
+		// Without im:history (an app installed from an older manifest) the
+		// check cannot be made: a rare duplicate beats a lead never sent.
+		b.logger.Warn("cannot read the DM to check for an earlier hand-off card; posting it", "err", err)
+		return "", nil
 	}
 	for _, m := range hist.Messages {
 		if m.Metadata.EventType != meta.EventType {
@@ -136,8 +148,16 @@ func (b *Bot) cardData(ctx context.Context, l *engine.Lead, viewer string, loc *
 		Viewer: viewer, Loc: loc, Now: b.service.Now()}, nil
 }
 
-// updateCards redraws every card of a lead in place.
+// updateCards redraws every card of a lead in place. Redraws of one lead
+// take turns, and each reads the lead once it has its turn, so a slower
+// redraw of an older state never lands after a newer one.
 func (b *Bot) updateCards(ctx context.Context, job engine.Job) error {
+	return b.store.WithLock(ctx, fmt.Sprintf("cards:%d", job.LeadID), func(ctx context.Context) error {
+		return b.redrawCards(ctx, job)
+	})
+}
+
+func (b *Bot) redrawCards(ctx context.Context, job engine.Job) error {
 	l, err := b.store.LeadByID(ctx, job.LeadID)
 	if err != nil {
 		return err

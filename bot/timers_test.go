@@ -77,9 +77,11 @@ teams:
     reps: [ana@example.com, bo@example.com]
 rules:
   - name: fast
-    first_touch: 5s
-    remind_before: [4s, 1s]
+    first_touch: 8s
+    remind_before: [7s, 1s]
 `))
+	// The acknowledgement has six seconds to land between the reminders:
+	// room enough on a busy two-core machine.
 	l := e.handOff(demoLead("crm-remind"))
 	card := e.card(ana, l)
 	e.waitFor("reminder", func() bool { return len(e.reminders(ana, l.ID)) > 0 })

@@ -32,7 +32,7 @@ var transitions = map[LeadState][]LeadState{
 	StateNotified:     append([]LeadState{StateAcknowledged, StateWorking, StateSnoozed}, closingStates...),
 	StateAcknowledged: append([]LeadState{StateWorking, StateSnoozed}, closingStates...),
 	StateWorking:      append([]LeadState{StateSnoozed}, closingStates...),
-	StateSnoozed:      append([]LeadState{StateAcknowledged, StateWorking}, closingStates...),
+	StateSnoozed:      append([]LeadState{StateAcknowledged, StateWorking, StateSnoozed}, closingStates...),
 	StateReassigned:   append([]LeadState{StateNotified, StateAcknowledged, StateWorking, StateSnoozed}, closingStates...),
 	StateOpportunity:  {StateWon, StateLost},
 	// Returned, won, lost and disqualified are final.

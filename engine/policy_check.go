@@ -382,7 +382,9 @@ func (c *policyChecker) rate(n *yaml.Node, path string) (float64, bool) {
 	}
 	if v < 0 || v > 1 {
 		msg := fmt.Sprintf("%s is outside 0–1: rates are fractions, like 0.25 for 25%%", s)
-		if !pct && v > 1 && v <= 100 {
+		if !pct && v >= 2 && v <= 100 {
+			// 25 most likely means 25%; 1.5 could mean 1.5% or 150%, so
+			// only whole-percent-looking numbers get a guess.
 			msg = fmt.Sprintf("%s is outside 0–1: rates are fractions, so for %s%% write %s", s, s, strconv.FormatFloat(v/100, 'f', -1, 64))
 		}
 		c.errorf(n, path, "%s", msg)

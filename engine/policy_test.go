@@ -165,7 +165,7 @@ func TestPolicyCheckFindsEachKindOfProblem(t *testing.T) {
 		{"a schedule with its own zone", "report", "report: {channel: x, schedule: \"TZ=UTC 0 9 * * MON\"}",
 			Problem{Path: "report.schedule", Line: 5, Message: `"TZ=UTC 0 9 * * MON" names its own time zone: the report runs in the policy's timezone, so remove the TZ= part`}},
 		{"a rate above 1", "targets", "targets: {win_rate: 1.5}",
-			Problem{Path: "targets.win_rate", Line: 8, Message: "1.5 is outside 0–1: rates are fractions, so for 1.5% write 0.015"}},
+			Problem{Path: "targets.win_rate", Line: 8, Message: "1.5 is outside 0–1: rates are fractions, like 0.25 for 25%"}},
 		{"a negative rate", "targets", "targets: {first_touch_on_time: -0.5}",
 			Problem{Path: "targets.first_touch_on_time", Line: 8, Message: "-0.5 is outside 0–1: rates are fractions, like 0.25 for 25%"}},
 		{"a percentage above 100", "targets", "targets: {sql_to_won: 150%}",

@@ -91,6 +91,11 @@ func (s *Service) HandOff(ctx context.Context, h HandOff) (*HandOffResult, error
 		}
 		existing, err := tx.LeadByExternalID(ctx, extID)
 		if err == nil {
+			// Lock the row before merging: an acknowledgement, a touch or a
+			// reassignment racing this repeat must not be written over.
+			if existing, err = tx.LockLead(ctx, existing.ID); err != nil {
+				return err
+			}
 			res, err = s.repeat(ctx, tx, existing, h, now)
 			return err
 		} else if ErrorCode(err) != ENOTFOUND {
@@ -116,8 +121,12 @@ func (s *Service) HandOff(ctx context.Context, h HandOff) (*HandOffResult, error
 
 func (s *Service) repeat(ctx context.Context, tx Tx, l *Lead, h HandOff, now time.Time) (*HandOffResult, error) {
 	changed := h.mergeInto(l)
+	clock := "its SLA clock keeps running"
+	if !l.State.Open() {
+		clock = "it is already " + l.State.Label()
+	}
 	res := &HandOffResult{Lead: l, Outcome: HandOffRepeated, Changed: changed,
-		Message: "This lead was handed off before; it stays with " + ownerOrNobody(l) + " and its SLA clock keeps running."}
+		Message: "This lead was handed off before; it stays with " + ownerOrNobody(l) + " and " + clock + "."}
 	if len(changed) == 0 {
 		return res, nil
 	}
@@ -133,8 +142,8 @@ func (s *Service) repeat(ctx context.Context, tx Tx, l *Lead, h HandOff, now tim
 			return nil, err
 		}
 	}
-	res.Message = fmt.Sprintf("This lead was handed off before; %s updated. It stays with %s and its SLA clock keeps running.",
-		strings.Join(changed, ", "), ownerOrNobody(l))
+	res.Message = fmt.Sprintf("This lead was handed off before; %s updated. It stays with %s and %s.",
+		strings.Join(changed, ", "), ownerOrNobody(l), clock)
 	return res, nil
 }
 

@@ -12,11 +12,3 @@ CREATE TABLE lead_messages (
     UNIQUE (channel, ts)
 );
 CREATE INDEX lead_messages_lead ON lead_messages (lead_id, kind, id);
-
--- Socket Mode envelopes and events already handled: Slack may deliver one
--- twice (a retry, a reconnect, another replica), and it must act once.
-CREATE TABLE slack_deliveries (
-    key         text PRIMARY KEY,
-    received_at timestamptz NOT NULL DEFAULT now()
-);
-CREATE INDEX slack_deliveries_received_at ON slack_deliveries (received_at);

@@ -142,3 +142,26 @@ func (q *queries) LockKey(ctx context.Context, key string) error {
 	_, err := q.db.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, key)
 	return mapError(err, "lock %q", key)
 }
+
+// WithLock runs fn while holding a session-level advisory lock on key, so
+// that work on one thing (redrawing one lead's cards) happens one at a time
+// across workers and replicas, in the order the lock is taken.
+func (db *DB) WithLock(ctx context.Context, key string, fn func(ctx context.Context) error) error {
+	conn, err := db.pool.Acquire(ctx)
+	if err != nil {
+		return fmt.Errorf("storage: unable to connect to lock %q: %w", key, err)
+	}
+	defer conn.Release()
+	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock(hashtextextended($1, 1))`, key); err != nil {
+		return mapError(err, "lock %q", key)
+	}
+	defer func() {
+		unlockCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		if _, err := conn.Exec(unlockCtx, `SELECT pg_advisory_unlock(hashtextextended($1, 1))`, key); err != nil {
+			// A connection that may still hold the lock must not go back to the pool.
+			_ = conn.Conn().Close(unlockCtx)
+		}
+	}()
+	return fn(ctx)
+}

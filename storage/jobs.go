@@ -49,7 +49,7 @@ func (q *queries) Enqueue(ctx context.Context, j engine.Job) (bool, error) {
 // CancelJobs cancels a lead's pending jobs of the given kinds (all kinds when none given).
 func (q *queries) CancelJobs(ctx context.Context, leadID int64, kinds ...string) (int, error) {
 	tag, err := q.db.Exec(ctx, `UPDATE jobs SET state = 'cancelled', finished_at = now()
-		WHERE lead_id = $1 AND state = 'pending' AND (cardinality($2::text[]) = 0 OR kind = ANY($2))`,
+		WHERE lead_id = $1 AND state = 'pending' AND (COALESCE(cardinality($2::text[]), 0) = 0 OR kind = ANY($2))`,
 		leadID, kinds)
 	if err != nil {
 		return 0, mapError(err, "cancel jobs of lead %d", leadID)
@@ -60,18 +60,21 @@ func (q *queries) CancelJobs(ctx context.Context, leadID int64, kinds ...string)
 // ClaimJobs takes up to limit due jobs for this worker and leases them for
 // lease. A job whose worker died (lease expired while running) is due again.
 // SKIP LOCKED lets several replicas claim side by side without waiting.
-func (db *DB) ClaimJobs(ctx context.Context, worker string, limit int, lease time.Duration) ([]engine.Job, error) {
+// With kinds, only jobs of those kinds are claimed (a worker claims what it
+// has handlers for).
+func (db *DB) ClaimJobs(ctx context.Context, worker string, limit int, lease time.Duration, kinds ...string) ([]engine.Job, error) {
 	rows, err := db.pool.Query(ctx, `UPDATE jobs SET state = 'running', attempts = attempts + 1,
 			locked_by = $1, locked_until = now() + $3::interval
 		WHERE id IN (
 			SELECT id FROM jobs
-			WHERE (state = 'pending' AND run_at <= now())
-			   OR (state = 'running' AND locked_until < now())
+			WHERE ((state = 'pending' AND run_at <= now())
+			   OR (state = 'running' AND locked_until < now() AND attempts < max_attempts))
+			  AND (COALESCE(cardinality($4::text[]), 0) = 0 OR kind = ANY($4))
 			ORDER BY run_at, id
 			LIMIT $2
 			FOR UPDATE SKIP LOCKED)
 		RETURNING id, kind, COALESCE(lead_id, 0), payload, run_at, COALESCE(unique_key, ''), attempts`,
-		worker, limit, lease)
+		worker, limit, lease, kinds)
 	if err != nil {
 		return nil, mapError(err, "claim jobs")
 	}
@@ -107,6 +110,24 @@ func (db *DB) RetryJob(ctx context.Context, id int64, worker string, after time.
 		return false, mapError(err, "reschedule job %d", id)
 	}
 	return state == "pending", nil
+}
+
+// PruneJobs deletes finished jobs older than keep (failed ones are kept four
+// times as long, for diagnosis), and fails jobs whose worker died on their
+// last attempt. It returns how many jobs it deleted.
+func (db *DB) PruneJobs(ctx context.Context, keep time.Duration) (int64, error) {
+	if _, err := db.pool.Exec(ctx, `UPDATE jobs SET state = 'failed', finished_at = now(),
+			last_error = 'the worker stopped during the last attempt'
+		WHERE state = 'running' AND locked_until < now() AND attempts >= max_attempts`); err != nil {
+		return 0, mapError(err, "fail abandoned jobs")
+	}
+	tag, err := db.pool.Exec(ctx, `DELETE FROM jobs WHERE
+		(state IN ('done', 'cancelled') AND finished_at < now() - $1::interval) OR
+		(state = 'failed' AND finished_at < now() - 4 * $1::interval)`, keep)
+	if err != nil {
+		return 0, mapError(err, "prune finished jobs")
+	}
+	return tag.RowsAffected(), nil
 }
 
 // JobCounts returns how many jobs are in each state, for metrics.

@@ -138,3 +138,56 @@ func TestJobs(t *testing.T) {
 		})
 	})
 }
+
+func TestAJobWhoseWorkerDiesOnItsLastAttemptFailsAndOldJobsArePruned(t *testing.T) {
+	ctx := context.Background()
+	db := storagetest.NewDB(t)
+	inTx(t, db, func(tx engine.Tx) error {
+		_, err := tx.Enqueue(ctx, engine.Job{Kind: "crashes-the-process", UniqueKey: "last-try"})
+		return err
+	})
+	if _, err := db.Pool().Exec(ctx, `UPDATE jobs SET max_attempts = 1`); err != nil {
+		t.Fatal(err)
+	}
+	if jobs, err := db.ClaimJobs(ctx, "dies", 10, 20*time.Millisecond); err != nil || len(jobs) != 1 {
+		t.Fatalf("claim = %v, %v", jobs, err)
+	}
+	time.Sleep(50 * time.Millisecond)
+	if jobs, err := db.ClaimJobs(ctx, "next", 10, time.Minute); err != nil || len(jobs) != 0 {
+		t.Fatalf("a job that used its last attempt was claimed again: %v, %v", jobs, err)
+	}
+	if _, err := db.PruneJobs(ctx, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	if counts, _ := db.JobCounts(ctx); counts["failed"] != 1 {
+		t.Fatalf("job counts %v, want the abandoned job failed", counts)
+	}
+	if _, err := db.Pool().Exec(ctx, `UPDATE jobs SET finished_at = now() - interval '10 days'`); err != nil {
+		t.Fatal(err)
+	}
+	n, err := db.PruneJobs(ctx, time.Hour)
+	if err != nil || n != 1 {
+		t.Errorf("pruned %d jobs (%v), want the old failed one", n, err)
+	}
+}
+
+func TestCancellingWithoutKindsCancelsEveryPendingJobOfTheLead(t *testing.T) {
+	ctx := context.Background()
+	db := storagetest.NewDB(t)
+	l := sampleLead("crm-cancel-all")
+	inTx(t, db, func(tx engine.Tx) error {
+		if err := tx.CreateLead(ctx, l); err != nil {
+			return err
+		}
+		for _, kind := range []string{"reminder", "send"} {
+			if _, err := tx.Enqueue(ctx, engine.Job{Kind: kind, LeadID: l.ID, RunAt: time.Now().Add(time.Hour)}); err != nil {
+				return err
+			}
+		}
+		n, err := tx.CancelJobs(ctx, l.ID)
+		if n != 2 {
+			t.Errorf("cancelled %d jobs, want both", n)
+		}
+		return err
+	})
+}

@@ -115,6 +115,16 @@ func (q *queries) UpdateRep(ctx context.Context, r *engine.Rep) error {
 	return nil
 }
 
+// SetRepSlackIdentity stores who a rep is in Slack: user id, time zone and
+// (if none yet) name. It leaves the rep's status alone, so a lookup racing
+// `/sla away` or a deactivation cannot undo it.
+func (q *queries) SetRepSlackIdentity(ctx context.Context, email, slackUserID, timeZone, name string) error {
+	_, err := q.db.Exec(ctx, `UPDATE reps SET slack_user_id = $2, time_zone = $3,
+		name = CASE WHEN name = '' THEN $4 ELSE name END, updated_at = now() WHERE email = lower($1)`,
+		email, slackUserID, timeZone, name)
+	return mapError(err, "store the Slack identity of rep %q", email)
+}
+
 // LockTeamCursor reads a team's round-robin cursor, locking the team row.
 func (q *queries) LockTeamCursor(ctx context.Context, team string) (int, error) {
 	var cursor int

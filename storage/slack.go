@@ -42,19 +42,3 @@ func (db *DB) LeadMessages(ctx context.Context, leadID int64, kind string) ([]Le
 	})
 	return msgs, mapError(err, "list Slack messages of lead %d", leadID)
 }
-
-// FirstDelivery records a Slack delivery key and reports whether this is the
-// first time it was seen, across every replica.
-func (db *DB) FirstDelivery(ctx context.Context, key string) (bool, error) {
-	tag, err := db.pool.Exec(ctx, `INSERT INTO slack_deliveries (key) VALUES ($1) ON CONFLICT DO NOTHING`, key)
-	if err != nil {
-		return false, mapError(err, "record Slack delivery")
-	}
-	return tag.RowsAffected() == 1, nil
-}
-
-// ForgetDeliveries drops delivery keys older than age; Slack retries within minutes.
-func (db *DB) ForgetDeliveries(ctx context.Context, age time.Duration) error {
-	_, err := db.pool.Exec(ctx, `DELETE FROM slack_deliveries WHERE received_at < now() - $1::interval`, age)
-	return mapError(err, "forget old Slack deliveries")
-}

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"time"
 
@@ -38,6 +40,7 @@ type WorkerOptions struct {
 type Worker struct {
 	db       *DB
 	handlers map[string]JobHandler
+	kinds    []string // the kinds this worker claims: those it has handlers for
 	opts     WorkerOptions
 }
 
@@ -58,7 +61,8 @@ func (db *DB) NewWorker(handlers map[string]JobHandler, opts WorkerOptions) *Wor
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Worker{db: db, handlers: handlers, opts: opts}
+	kinds := slices.Sorted(maps.Keys(handlers))
+	return &Worker{db: db, handlers: handlers, kinds: kinds, opts: opts}
 }
 
 // Run claims and runs jobs until ctx is done, then waits for the jobs in
@@ -72,11 +76,20 @@ func (w *Worker) Run(ctx context.Context) error {
 	sem := make(chan struct{}, w.opts.Concurrency)
 	var wg sync.WaitGroup
 	defer wg.Wait()
+	lastPrune := time.Time{}
 	for ctx.Err() == nil {
+		if time.Since(lastPrune) > time.Hour {
+			lastPrune = time.Now()
+			if n, err := w.db.PruneJobs(ctx, 7*24*time.Hour); err != nil {
+				w.opts.Logger.Warn("pruning finished jobs failed", "err", err)
+			} else if n > 0 {
+				w.opts.Logger.Debug("pruned finished jobs", "jobs", n)
+			}
+		}
 		free := w.opts.Concurrency - len(sem)
 		var jobs []engine.Job
 		if free > 0 {
-			jobs, err = w.db.ClaimJobs(ctx, w.opts.ID, free, w.opts.Lease)
+			jobs, err = w.db.ClaimJobs(ctx, w.opts.ID, free, w.opts.Lease, w.kinds...)
 			if err != nil && ctx.Err() == nil {
 				w.opts.Logger.Warn("claiming jobs failed", "err", err)
 			}
@@ -105,7 +118,8 @@ func (w *Worker) Run(ctx context.Context) error {
 // nextWait sleeps until the next pending job is due, at most Poll.
 func (w *Worker) nextWait(ctx context.Context) time.Duration {
 	var wait *time.Duration
-	err := w.db.pool.QueryRow(ctx, `SELECT GREATEST(min(run_at) - now(), '0'::interval) FROM jobs WHERE state = 'pending'`).Scan(&wait)
+	err := w.db.pool.QueryRow(ctx, `SELECT GREATEST(min(run_at) - now(), '0'::interval) FROM jobs
+		WHERE state = 'pending' AND kind = ANY($1)`, w.kinds).Scan(&wait)
 	if err != nil && !errors.Is(err, pgx.ErrNoRows) || wait == nil || *wait > w.opts.Poll {
 		return w.opts.Poll
 	}

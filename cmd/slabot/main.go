@@ -25,8 +25,8 @@ func commands() []command {
 		{"migrate", "[up|status]", "apply database migrations, or list them with when each was applied", cmdMigrate},
 		{"policy", "check [FILE]", "check the SLA policy file and print the agreement in plain words", cmdPolicy},
 		{"plan", "[flags]", "the reverse funnel: deals, SQLs and MQLs needed for a revenue goal", cmdPlan},
-		{"report", "[--week] [--dry-run]", "post the weekly smarketing report now (--week 2026-W47 for another week), or print it and write its chart (--dry-run)", cmdReport},
-		{"demo", "[--speed N] [--seed N] [--keep-db]", "play the whole bot against a Slack simulator and a throwaway database", cmdDemo},
+		{"report", "[--week W] [--dry-run]", "post the weekly smarketing report now (--week 2026-W47 for another week), or print it and write its chart (--dry-run)", cmdReport},
+		{"demo", "[--speed N] [--keep-db]", "play the whole bot against a Slack simulator and a throwaway database", cmdDemo},
 		{"import", "FILE.csv", "hand off leads from a CSV file (columns named like the intake API's fields)", cmdImport},
 		{"help", "", "show this help", nil},
 	}
@@ -68,7 +68,7 @@ func printHelp(w io.Writer) {
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Commands:")
 	for _, c := range commands() {
-		fmt.Fprintf(w, "  %-28s %s\n", c.Name+" "+c.Args, c.Summary)
+		fmt.Fprintf(w, "  %-30s %s\n", c.Name+" "+c.Args, c.Summary)
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Settings (environment variables):")

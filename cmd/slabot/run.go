@@ -62,7 +62,9 @@ type App struct {
 	Policy  *engine.Policy
 	Service *engine.Service
 	Bot     *bot.Bot
-	Worker  *storage.Worker
+	// Workers run the durable jobs: one for people's clicks and commands,
+	// so they never queue behind paced sends, and one for everything else.
+	Workers []*storage.Worker
 	HTTP    *http.Server
 
 	listener net.Listener
@@ -96,8 +98,14 @@ func NewApp(ctx context.Context, cfg Config, logger *slog.Logger) (*App, error) 
 		Logger: logger, Registry: registry})
 	hostname, _ := os.Hostname()
 	queue := storage.NewQueueMetrics(db, registry)
-	app.Worker = db.NewWorker(app.Bot.Handlers(), storage.WorkerOptions{
-		ID: fmt.Sprintf("%s-%d", hostname, os.Getpid()), Logger: logger, OnDone: queue.Observe})
+	handlers := app.Bot.Handlers()
+	interactive := map[string]storage.JobHandler{bot.JobInteraction: handlers[bot.JobInteraction]}
+	delete(handlers, bot.JobInteraction)
+	workerID := fmt.Sprintf("%s-%d", hostname, os.Getpid())
+	app.Workers = []*storage.Worker{
+		db.NewWorker(interactive, storage.WorkerOptions{ID: workerID + "-people", Logger: logger, OnDone: queue.Observe}),
+		db.NewWorker(handlers, storage.WorkerOptions{ID: workerID, Logger: logger, OnDone: queue.Observe}),
+	}
 	server := api.NewServer(logger, registry, map[string]api.ReadyCheck{
 		"database": db.Ping,
 		"slack":    app.Bot.Ready,
@@ -151,7 +159,7 @@ func (a *App) Addr() string { return a.listener.Addr().String() }
 func (a *App) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	errc := make(chan error, 4)
+	errc := make(chan error, 5)
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	go func() {
@@ -164,11 +172,13 @@ func (a *App) Run(ctx context.Context) error {
 			errc <- err
 		}
 	})
-	wg.Go(func() {
-		if err := a.Worker.Run(ctx); err != nil && ctx.Err() == nil {
-			errc <- fmt.Errorf("job worker: %w", err)
-		}
-	})
+	for _, w := range a.Workers {
+		wg.Go(func() {
+			if err := w.Run(ctx); err != nil && ctx.Err() == nil {
+				errc <- fmt.Errorf("job worker: %w", err)
+			}
+		})
+	}
 	wg.Go(func() {
 		if err := a.Bot.RunReportSchedule(ctx, bot.ScheduleOptions{}); err != nil {
 			errc <- fmt.Errorf("weekly report schedule: %w", err)
