@@ -91,6 +91,11 @@ func BuildWeeklyReport(p *Policy, facts []LeadFacts, mqls []MQL, reps []Rep, wee
 	if len(days) > 0 {
 		last = days[len(days)-1]
 	}
+	// A report made while its week still runs counts the month to today,
+	// not to days that have not happened yet.
+	if today := DateOf(now.In(loc)); today.Before(last) && len(days) > 0 && !today.Before(days[0]) {
+		last = today
+	}
 	month := monthToDate(last, loc)
 	all := Scope{Kind: ScopeAll}
 

@@ -34,7 +34,7 @@ var (
 		":rotating_light:": "🚨", ":white_check_mark:": "✅", ":zzz:": "💤", ":warning:": "⚠️",
 		":no_entry_sign:": "🚫", ":alarm_clock:": "⏰", ":bar_chart:": "📊", ":tada:": "🎉",
 		":mega:": "📣", ":spiral_calendar_pad:": "🗓️", ":palm_tree:": "🌴", ":busts_in_silhouette:": "👥",
-		":chart_with_upwards_trend:": "📈", ":large_green_circle:": "🟢", ":large_yellow_circle:": "🟡", ":red_circle:": "🔴", ":chart_with_downwards_trend:": "📉", ":construction:": "🚧",
+		":chart_with_upwards_trend:": "📈", ":large_green_circle:": "🟢", ":handshake:": "🤝", ":large_yellow_circle:": "🟡", ":red_circle:": "🔴", ":chart_with_downwards_trend:": "📉", ":construction:": "🚧",
 	}
 )
 

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"strings"
 	"time"
 
@@ -90,6 +91,9 @@ func (d *demo) script(ctx context.Context) error {
 			return d.command(ctx, "U0MARIA", "status team", "Maria checks the team in the pipeline meeting")
 		}},
 		{46, func(ctx context.Context) error { return d.report(ctx) }},
+	}
+	if err := d.seedMQLs(ctx); err != nil {
+		return err
 	}
 	for _, s := range steps {
 		wait := s.at - time.Since(d.start).Seconds()*d.speed
@@ -257,4 +261,32 @@ func (d *demo) report(ctx context.Context) error {
 		return err
 	}
 	return d.app.Bot.PostWeeklyReport(ctx, week)
+}
+
+// seedMQLs posts this month's marketing-qualified leads so far, as the
+// marketing automation would have, so the report has a funnel to show.
+func (d *demo) seedMQLs(ctx context.Context) error {
+	loc := d.app.Service.Policy().Location
+	now := time.Now().In(loc)
+	n := 0
+	for day := 1; day <= now.Day(); day++ {
+		perDay := 40 + d.rng.IntN(30)
+		for i := range perDay {
+			at := time.Date(now.Year(), now.Month(), day, 8+i%10, i%60, 0, 0, loc)
+			if at.After(now) {
+				break
+			}
+			body := fmt.Sprintf(`{"external_id": "mql-%d-%d", "source": "webinar", "segment": "mid-market", "at": %q}`, day, i, at.Format(time.RFC3339))
+			req, _ := http.NewRequestWithContext(ctx, http.MethodPost, d.intake+"/v1/mqls", strings.NewReader(body))
+			req.Header.Set("Authorization", "Bearer "+d.token)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				return err
+			}
+			resp.Body.Close()
+			n++
+		}
+	}
+	d.say("%s has sent this month's %d MQLs so far to slabot's intake (POST /v1/mqls), for the funnel", d.style.Bold("Marketing's automation"), n)
+	return nil
 }
