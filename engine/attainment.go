@@ -475,7 +475,7 @@ func decideCadence(p *Policy, f *LeadFacts, now time.Time) cadenceDecision {
 	if r == nil || r.Touches.Count <= 0 || r.Touches.Within <= 0 || l.AssignedAt.IsZero() {
 		return cadenceDecision{}
 	}
-	d := cadenceDecision{applies: true, end: l.AssignedAt.Add(r.Touches.Within)}
+	d := cadenceDecision{applies: true, end: r.cadenceEnd(l.AssignedAt)}
 	n := 0
 	for _, t := range f.Touches {
 		if !t.Before(l.AssignedAt) && t.Before(d.end) && !t.After(now) {

@@ -47,7 +47,7 @@ func (p *Policy) Deadlines(r *Rule, assignedAt time.Time) Deadlines {
 	}
 	slices.SortFunc(d.Reminders, time.Time.Compare)
 	if r.Touches.Count > 0 && r.Touches.Within > 0 {
-		d.CadenceDue = assignedAt.Add(r.Touches.Within)
+		d.CadenceDue = r.cadenceEnd(assignedAt)
 	}
 	return d
 }
@@ -76,7 +76,7 @@ func CadenceStatus(r *Rule, assignedAt, now time.Time, touches []time.Time) Cade
 		cp.Required, cp.Met, cp.Achievable = 0, true, true
 		return cp
 	}
-	cp.Due = assignedAt.Add(r.Touches.Within)
+	cp.Due = r.cadenceEnd(assignedAt)
 	for _, t := range touches {
 		if !t.Before(assignedAt) && t.Before(cp.Due) && !t.After(now) {
 			cp.Done++
@@ -145,4 +145,19 @@ func (p *Policy) Breaches(r *Rule, lead *Lead, touches []time.Time, now time.Tim
 		out = append(out, mk(BreachCadence, cp.Due))
 	}
 	return out
+}
+
+// cadenceEnd is the end of the cadence window of a lead assigned at
+// assignedAt. Whole days are calendar days in the policy's zone, so "15d"
+// ends at the same time of day even across a daylight-saving change.
+func (r *Rule) cadenceEnd(assignedAt time.Time) time.Time {
+	w := r.Touches.Within
+	if w%(24*time.Hour) != 0 {
+		return assignedAt.Add(w)
+	}
+	loc := r.loc
+	if loc == nil {
+		loc = assignedAt.Location()
+	}
+	return assignedAt.In(loc).AddDate(0, 0, int(w/(24*time.Hour)))
 }

@@ -39,10 +39,10 @@ func TestDeadlinesCountFirstTouchInBusinessTimeAndCadenceOnTheCalendar(t *testin
 			Reminders:     []time.Time{at(t, ny, "2026-12-28 10:00"), at(t, ny, "2026-12-28 10:45")},
 			CadenceDue:    at(t, ny, "2027-01-07 15:00"),
 		}},
-		{"the cadence window is elapsed time, so it ends an hour earlier on the clock across fall back", def, "2026-10-30 12:00", Deadlines{
+		{"the cadence window counts calendar days, so it ends at the same time of day across fall back", def, "2026-10-30 12:00", Deadlines{
 			FirstTouchDue: at(t, ny, "2026-10-30 16:00"),
 			Reminders:     []time.Time{at(t, ny, "2026-10-30 15:00"), at(t, ny, "2026-10-30 15:45")},
-			CadenceDue:    at(t, ny, "2026-11-13 11:00"),
+			CadenceDue:    at(t, ny, "2026-11-13 12:00"),
 		}},
 	}
 	for _, tt := range tests {

@@ -110,6 +110,9 @@ type Rule struct {
 	RemindBefore []time.Duration
 	// OnBreach lists what happens when the lead is breached, in file order.
 	OnBreach []BreachAction
+	// loc is the policy's zone, in which whole days of a cadence window are
+	// counted (nil: the zone of the assignment time).
+	loc *time.Location
 	// Team, when set, is the team whose round robin takes the rule's leads;
 	// otherwise the named owner's team, or the first team of the file.
 	Team string

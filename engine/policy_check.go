@@ -803,7 +803,7 @@ func (c *policyChecker) rules(p *Policy, n *yaml.Node) {
 		if rn.Kind != yaml.MappingNode {
 			continue
 		}
-		r := Rule{Line: rn.Line}
+		r := Rule{Line: rn.Line, loc: p.Location}
 		if nn := keys["name"]; nn != nil {
 			if s, ok := c.str(nn, path+".name"); ok {
 				if first, dup := names[strings.ToLower(s)]; dup {

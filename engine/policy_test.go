@@ -55,7 +55,7 @@ func TestTheDesignExamplePolicyParsesClean(t *testing.T) {
 				OnBreach: []BreachAction{ActionNotifyManager, ActionReturnToMarketing}, Line: 27},
 		},
 	}
-	if diff := cmp.Diff(want, p, cmpopts.IgnoreFields(Policy{}, "Calendar", "Location")); diff != "" {
+	if diff := cmp.Diff(want, p, cmpopts.IgnoreFields(Policy{}, "Calendar", "Location"), cmpopts.IgnoreUnexported(Rule{})); diff != "" {
 		t.Errorf("policy (-want +got):\n%s", diff)
 	}
 	if p.Location.String() != "America/New_York" {
@@ -355,7 +355,7 @@ rules:
 	}
 	want := Rule{Name: "enterprise", Match: Match{Source: []string{"demo_request", "trial"}, Segment: []string{"enterprise"}, MinScore: intp(80)},
 		FirstTouch: 30 * time.Minute, RemindBefore: []time.Duration{10 * time.Minute}, OnBreach: []BreachAction{ActionNotifyManager}, Line: 11}
-	if diff := cmp.Diff(want, p.Rules[0]); diff != "" {
+	if diff := cmp.Diff(want, p.Rules[0], cmpopts.IgnoreUnexported(Rule{})); diff != "" {
 		t.Errorf("rule (-want +got):\n%s", diff)
 	}
 	if got := p.Teams[0]; got.Manager != "boss@example.com" || got.Reps[0] != "one@example.com" {
