@@ -197,7 +197,8 @@ func (b *Bot) redrawCards(ctx context.Context, job engine.Job) error {
 func (b *Bot) alertUnreachable(ctx context.Context, l *engine.Lead, cause error) error {
 	text := fmt.Sprintf(":warning: Lead *%s* was routed to %s, who has no active Slack account (%v). "+
 		"Reassign it in your CRM or fix the team in the policy file.", esc(l.DisplayName()), esc(l.OwnerEmail), errors.Unwrap(cause))
-	return b.postToTeamChannel(ctx, l.Team, text, "ops_alert")
+	return b.postToTeamChannel(ctx, l.Team, text, "ops_alert", engine.Job{
+		UniqueKey: fmt.Sprintf("unreachable:%d:%d", l.ID, l.AssignedAt.UnixMicro()), Attempts: 2})
 }
 
 // sendOpsAlert posts a routing alert to the team's escalation channel.
@@ -207,12 +208,17 @@ func (b *Bot) sendOpsAlert(ctx context.Context, job engine.Job) error {
 	if text == "" {
 		return nil
 	}
-	return b.postToTeamChannel(ctx, team, ":warning: "+esc(text), "ops_alert")
+	return b.postToTeamChannel(ctx, team, ":warning: "+esc(text), "ops_alert", job)
 }
 
+// alertMetadataType tags ops alerts, so a retried alert finds the one that
+// went out before a crash.
+const alertMetadataType = "slabot_alert"
+
 // postToTeamChannel posts to a team's escalation channel, or to its manager
-// when the team has none.
-func (b *Bot) postToTeamChannel(ctx context.Context, teamName, text, kind string) error {
+// when the team has none. On a retry of job it first looks for the alert it
+// may already have posted.
+func (b *Bot) postToTeamChannel(ctx context.Context, teamName, text, kind string, job engine.Job) error {
 	policy := b.service.Policy()
 	team := policy.Team(teamName)
 	if team == nil && len(policy.Teams) > 0 {
@@ -232,12 +238,26 @@ func (b *Bot) postToTeamChannel(ctx context.Context, teamName, text, kind string
 			}
 			return err
 		}
-		channel = mgr.UserID
+		if channel, err = b.openDM(ctx, mgr.UserID); err != nil {
+			return err
+		}
+	}
+	meta := slack.SlackMetadata{EventType: alertMetadataType, EventPayload: map[string]any{"key": job.UniqueKey}}
+	if job.Attempts > 1 && job.UniqueKey != "" {
+		id, err := b.channelID(ctx, channel)
+		if err != nil {
+			return err
+		}
+		if id != "" {
+			if ts, err := b.findByKey(ctx, id, meta); err != nil || ts != "" {
+				return err
+			}
+		}
 	}
 	if err := b.pacer.wait(ctx, channel); err != nil {
 		return err
 	}
-	if _, _, err := b.api.PostMessageContext(ctx, channel, slack.MsgOptionText(text, false)); err != nil {
+	if _, _, err := b.api.PostMessageContext(ctx, channel, slack.MsgOptionText(text, false), slack.MsgOptionMetadata(meta)); err != nil {
 		return b.slackError("chat.postMessage", err)
 	}
 	b.metrics.sent.WithLabelValues(kind).Inc()
