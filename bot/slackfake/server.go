@@ -30,7 +30,20 @@ type config struct {
 	chanBurst       int
 	botToken        string
 	appToken        string
+	scopes          map[string]bool // nil: the bot token has every scope
 	logf            func(format string, args ...any)
+}
+
+// WithBotScopes limits the bot token to the given OAuth scopes, as an app
+// installed from a manifest is: a method whose scope is missing answers
+// missing_scope, as Slack does. Without it every scope is granted.
+func WithBotScopes(scopes ...string) Option {
+	return func(c *config) {
+		c.scopes = map[string]bool{}
+		for _, s := range scopes {
+			c.scopes[s] = true
+		}
+	}
 }
 
 // WithClock sets the clock used for message timestamps, trigger expiry and

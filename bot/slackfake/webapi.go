@@ -243,6 +243,9 @@ func (s *Server) dispatchLocked(q *apiReq) (int, obj, time.Duration) {
 	if code := s.checkAuth(q); code != "" {
 		return http.StatusOK, obj{"ok": false, "error": code}, 0
 	}
+	if need := s.missingScopeLocked(q); need != "" {
+		return http.StatusOK, obj{"ok": false, "error": "missing_scope", "needed": need}, 0
+	}
 	if ra, limited := s.rateLimitLocked(q.method); limited {
 		return http.StatusTooManyRequests, obj{"ok": false, "error": "ratelimited"}, ra
 	}
@@ -917,4 +920,46 @@ func (s *Server) handleFileDownload(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	_, _ = w.Write(data)
+}
+
+// missingScopeLocked names the bot scope a call needs and the token lacks,
+// or "" (Slack's scope table for the methods the fake answers).
+func (s *Server) missingScopeLocked(q *apiReq) string {
+	if s.cfg.scopes == nil || appTokenMethods[q.method] {
+		return ""
+	}
+	var need []string
+	switch q.method {
+	case "chat.postMessage", "chat.update", "chat.postEphemeral", "chat.delete":
+		need = []string{"chat:write"}
+	case "conversations.open":
+		need = []string{"im:write"}
+	case "conversations.history":
+		c, _ := s.resolveChannelLocked(q.str("channel"))
+		switch {
+		case c != nil && c.isIM:
+			need = []string{"im:history"}
+		case c != nil && c.private:
+			need = []string{"groups:history"}
+		default:
+			need = []string{"channels:history"}
+		}
+	case "conversations.list", "conversations.info":
+		need = []string{"channels:read"}
+		if strings.Contains(q.str("types"), "private_channel") {
+			need = append(need, "groups:read")
+		}
+	case "users.lookupByEmail":
+		need = []string{"users:read.email"}
+	case "users.info", "users.list":
+		need = []string{"users:read"}
+	case "files.getUploadURLExternal", "files.completeUploadExternal":
+		need = []string{"files:write"}
+	}
+	for _, n := range need {
+		if !s.cfg.scopes[n] {
+			return n
+		}
+	}
+	return ""
 }
