@@ -28,6 +28,9 @@ type Store interface {
 	RepBySlackID(ctx context.Context, userID string) (*engine.Rep, error)
 	UpdateRep(ctx context.Context, r *engine.Rep) error
 	SetRepSlackIdentity(ctx context.Context, email, slackUserID, timeZone, name string) error
+	// ReactivateRep puts an inactive rep back in the rotation; false when
+	// the rep was not inactive.
+	ReactivateRep(ctx context.Context, email string) (bool, error)
 	WithLock(ctx context.Context, key string, fn func(ctx context.Context) error) error
 	Reps(ctx context.Context) ([]engine.Rep, error)
 	SaveLeadMessage(ctx context.Context, m *storage.LeadMessage) error

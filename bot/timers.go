@@ -218,12 +218,25 @@ func (b *Bot) SyncDirectory(ctx context.Context) error {
 		return err
 	}
 	for _, r := range reps {
-		if r.Team == "" || r.Status == engine.RepInactive {
+		if r.Team == "" {
 			continue
 		}
 		u, ok := byID[r.SlackUserID]
 		if !ok || r.SlackUserID == "" {
 			u, ok = byEmail[r.Email]
+		}
+		if r.Status == engine.RepInactive {
+			// Slack reactivated the account: the rep rejoins the rotation.
+			if ok && !u.Deleted {
+				back, err := b.store.ReactivateRep(ctx, r.Email)
+				if err != nil {
+					return err
+				}
+				if back {
+					b.logger.Info("a rep's Slack account is active again: back in the rotation", "rep_id", r.ID)
+				}
+			}
+			continue
 		}
 		// A rep missing from the directory may be a typo in the policy
 		// file; the hand-off alert reports those. Only a deactivation is

@@ -298,6 +298,17 @@ func TestADeactivatedRepIsFoundAndTheirLeadEscalated(t *testing.T) {
 	}
 	e.waitFor("the reassignment", func() bool { return e.lead(l.ID).OwnerEmail == "bo@example.com" })
 	e.card(bo, l)
+
+	// Slack reactivates ana's account: the next check brings her back.
+	u, _ := e.fake.GetUser(ana)
+	u.Deleted = false
+	e.fake.AddUser(u)
+	if err := e.bot.SyncDirectory(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if rep, _ := e.db.RepByEmail(ctx, "ana@example.com"); rep.Status != engine.RepActive {
+		t.Errorf("after her account came back ana is %s, want active", rep.Status)
+	}
 }
 
 func TestALeadRoutedToARepUnknownToSlackIsEscalatedAtOnce(t *testing.T) {

@@ -125,6 +125,17 @@ func (q *queries) SetRepSlackIdentity(ctx context.Context, email, slackUserID, t
 	return mapError(err, "store the Slack identity of rep %q", email)
 }
 
+// ReactivateRep makes an inactive rep active again (their Slack account came
+// back); it reports false when the rep was not inactive.
+func (q *queries) ReactivateRep(ctx context.Context, email string) (bool, error) {
+	tag, err := q.db.Exec(ctx, `UPDATE reps SET status = 'active', away_until = NULL, updated_at = now()
+		WHERE email = lower($1) AND status = 'inactive'`, email)
+	if err != nil {
+		return false, mapError(err, "reactivate rep %q", email)
+	}
+	return tag.RowsAffected() == 1, nil
+}
+
 // LockTeamCursor reads a team's round-robin cursor, locking the team row.
 func (q *queries) LockTeamCursor(ctx context.Context, team string) (int, error) {
 	var cursor int
