@@ -23,28 +23,14 @@ func (db *DB) LeadFacts(ctx context.Context, from, to time.Time) ([]engine.LeadF
 	if err != nil {
 		return nil, mapError(err, "load leads for a report")
 	}
-	facts := make([]engine.LeadFacts, len(leads))
-	index := make(map[int64]int, len(leads))
-	ids := make([]int64, len(leads))
-	for i, l := range leads {
-		facts[i] = engine.LeadFacts{Lead: *l}
-		if l.State == engine.StateReturned {
+	facts, index, ids, err := db.withTouches(ctx, leads)
+	if err != nil {
+		return nil, err
+	}
+	for i := range facts {
+		if l := &facts[i].Lead; l.State == engine.StateReturned {
 			facts[i].ReturnedReason = l.ReturnReason
 		}
-		index[l.ID] = i
-		ids[i] = l.ID
-	}
-	trows, err := db.pool.Query(ctx, `SELECT lead_id, at FROM touches WHERE lead_id = ANY($1) ORDER BY lead_id, at`, ids)
-	if err != nil {
-		return nil, mapError(err, "load touches for a report")
-	}
-	var leadID int64
-	var at time.Time
-	if _, err := pgx.ForEachRow(trows, []any{&leadID, &at}, func() error {
-		facts[index[leadID]].Touches = append(facts[index[leadID]].Touches, at)
-		return nil
-	}); err != nil {
-		return nil, mapError(err, "load touches for a report")
 	}
 	erows, err := db.pool.Query(ctx, `SELECT id, lead_id, at, kind, actor, data FROM lead_events
 		WHERE lead_id = ANY($1) AND kind = $2 ORDER BY id`, ids, engine.EventBreach)
@@ -81,4 +67,33 @@ func (db *DB) MQLs(ctx context.Context, from, to time.Time) ([]engine.MQL, error
 		return m, err
 	})
 	return mqls, mapError(err, "load MQLs")
+}
+
+// withTouches pairs leads with the times of their touches, in one query. It
+// also returns each lead's index by id and the ids, for further loading.
+func (q *queries) withTouches(ctx context.Context, leads []*engine.Lead) ([]engine.LeadFacts, map[int64]int, []int64, error) {
+	facts := make([]engine.LeadFacts, len(leads))
+	index := make(map[int64]int, len(leads))
+	ids := make([]int64, len(leads))
+	for i, l := range leads {
+		facts[i] = engine.LeadFacts{Lead: *l}
+		index[l.ID] = i
+		ids[i] = l.ID
+	}
+	if len(ids) == 0 {
+		return facts, index, ids, nil
+	}
+	rows, err := q.db.Query(ctx, `SELECT lead_id, at FROM touches WHERE lead_id = ANY($1) ORDER BY lead_id, at`, ids)
+	if err != nil {
+		return nil, nil, nil, mapError(err, "load touches")
+	}
+	var leadID int64
+	var at time.Time
+	if _, err := pgx.ForEachRow(rows, []any{&leadID, &at}, func() error {
+		facts[index[leadID]].Touches = append(facts[index[leadID]].Touches, at)
+		return nil
+	}); err != nil {
+		return nil, nil, nil, mapError(err, "load touches")
+	}
+	return facts, index, ids, nil
 }

@@ -62,28 +62,9 @@ func (q *queries) OpenLeadsOf(ctx context.Context, ownerEmail string) ([]engine.
 	if err != nil {
 		return nil, mapError(err, "list the open leads of %q", ownerEmail)
 	}
-	facts := make([]engine.LeadFacts, len(leads))
-	index := make(map[int64]int, len(leads))
-	ids := make([]int64, len(leads))
-	for i, l := range leads {
-		facts[i] = engine.LeadFacts{Lead: *l}
-		index[l.ID] = i
-		ids[i] = l.ID
-	}
-	if len(ids) == 0 {
-		return facts, nil
-	}
-	trows, err := q.db.Query(ctx, `SELECT lead_id, at FROM touches WHERE lead_id = ANY($1) ORDER BY lead_id, at`, ids)
+	facts, _, _, err := q.withTouches(ctx, leads)
 	if err != nil {
-		return nil, mapError(err, "load touches of open leads")
-	}
-	var leadID int64
-	var at time.Time
-	if _, err := pgx.ForEachRow(trows, []any{&leadID, &at}, func() error {
-		facts[index[leadID]].Touches = append(facts[index[leadID]].Touches, at)
-		return nil
-	}); err != nil {
-		return nil, mapError(err, "load touches of open leads")
+		return nil, err
 	}
 	return facts, nil
 }
