@@ -55,11 +55,7 @@ func newIntakeEnv(t testing.TB) *intakeEnv {
 	if err := problems.Errors(); len(err) > 0 {
 		t.Fatal(err)
 	}
-	var teams []storage.TeamRecord
-	for _, tm := range policy.Teams {
-		teams = append(teams, storage.TeamRecord{Name: tm.Name, ManagerEmail: tm.Manager, EscalationChannel: tm.EscalationChannel, Reps: tm.Reps})
-	}
-	if err := db.SyncTeams(context.Background(), teams); err != nil {
+	if err := db.SyncTeams(context.Background(), policy.Teams); err != nil {
 		t.Fatal(err)
 	}
 	logger := slog.New(slog.DiscardHandler)

@@ -105,12 +105,8 @@ func newEnv(t testing.TB, opts ...envOption) *env {
 	if errs := problems.Errors(); len(errs) > 0 {
 		t.Fatal(errs)
 	}
-	var teams []storage.TeamRecord
-	for _, tm := range policy.Teams {
-		teams = append(teams, storage.TeamRecord{Name: tm.Name, ManagerEmail: tm.Manager, EscalationChannel: tm.EscalationChannel, Reps: tm.Reps})
-	}
 	ctx, cancel := context.WithCancel(context.Background())
-	if err := cfg.db.SyncTeams(ctx, teams); err != nil {
+	if err := cfg.db.SyncTeams(ctx, policy.Teams); err != nil {
 		t.Fatal(err)
 	}
 	logger := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))

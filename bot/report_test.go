@@ -85,11 +85,7 @@ func newReportEnv(t *testing.T, policyYAML string, db *storage.DB, fake *slackfa
 	if errs := problems.Errors(); len(errs) > 0 {
 		t.Fatal(errs)
 	}
-	var teams []storage.TeamRecord
-	for _, tm := range policy.Teams {
-		teams = append(teams, storage.TeamRecord{Name: tm.Name, ManagerEmail: tm.Manager, EscalationChannel: tm.EscalationChannel, Reps: tm.Reps})
-	}
-	if err := db.SyncTeams(context.Background(), teams); err != nil {
+	if err := db.SyncTeams(context.Background(), policy.Teams); err != nil {
 		t.Fatal(err)
 	}
 	e := &reportEnv{t: t, fake: fake, db: db, policy: policy,

@@ -55,7 +55,7 @@ func (b *Bot) sendHandOff(ctx context.Context, job engine.Job) error {
 	}
 	owner, err := b.personByEmail(ctx, l.OwnerEmail)
 	if errors.Is(err, errNotInSlack) {
-		return b.alertUnreachable(ctx, l, err)
+		return b.alertUnreachable(ctx, l, err, job.Attempts)
 	}
 	if err != nil {
 		return err
@@ -193,12 +193,13 @@ func (b *Bot) redrawCards(ctx context.Context, job engine.Job) error {
 }
 
 // alertUnreachable tells ops that a lead's owner cannot be reached in Slack,
-// instead of dropping the lead silently.
-func (b *Bot) alertUnreachable(ctx context.Context, l *engine.Lead, cause error) error {
+// instead of dropping the lead silently. attempts is the hand-off job's: a
+// retry first looks for the alert an earlier attempt may have posted.
+func (b *Bot) alertUnreachable(ctx context.Context, l *engine.Lead, cause error, attempts int) error {
 	text := fmt.Sprintf(":warning: Lead *%s* was routed to %s, who has no active Slack account (%v). "+
 		"Reassign it in your CRM or fix the team in the policy file.", esc(l.DisplayName()), esc(l.OwnerEmail), errors.Unwrap(cause))
 	return b.postToTeamChannel(ctx, l.Team, text, "ops_alert", engine.Job{
-		UniqueKey: fmt.Sprintf("unreachable:%d:%d", l.ID, l.AssignedAt.UnixMicro()), Attempts: 2})
+		UniqueKey: fmt.Sprintf("unreachable:%d:%d", l.ID, l.AssignedAt.UnixMicro()), Attempts: attempts})
 }
 
 // sendOpsAlert posts a routing alert to the team's escalation channel.

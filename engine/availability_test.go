@@ -41,11 +41,7 @@ func newAvailabilityEnv(t *testing.T) *availabilityEnv {
 	if errs := problems.Errors(); len(errs) > 0 {
 		t.Fatal(errs)
 	}
-	var teams []storage.TeamRecord
-	for _, tm := range policy.Teams {
-		teams = append(teams, storage.TeamRecord{Name: tm.Name, ManagerEmail: tm.Manager, EscalationChannel: tm.EscalationChannel, Reps: tm.Reps})
-	}
-	if err := db.SyncTeams(ctx, teams); err != nil {
+	if err := db.SyncTeams(ctx, policy.Teams); err != nil {
 		t.Fatal(err)
 	}
 	now := time.Date(2026, 11, 18, 12, 0, 0, 0, time.UTC)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"net/mail"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -114,11 +115,7 @@ func (h *HandOff) Validate() FieldErrors {
 
 func sortFieldErrors(errs FieldErrors) {
 	// A stable order makes responses and tests predictable.
-	for i := 1; i < len(errs); i++ {
-		for j := i; j > 0 && errs[j].Field < errs[j-1].Field; j-- {
-			errs[j], errs[j-1] = errs[j-1], errs[j]
-		}
-	}
+	slices.SortStableFunc(errs, func(a, b FieldError) int { return strings.Compare(a.Field, b.Field) })
 }
 
 // mergeInto copies what a repeated hand-off adds or changes into the lead

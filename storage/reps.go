@@ -10,26 +10,18 @@ import (
 	"github.com/slabot/slabot/engine"
 )
 
-// TeamRecord is a team as stored, with its round-robin cursor.
-type TeamRecord struct {
-	Name              string
-	ManagerEmail      string
-	EscalationChannel string
-	Reps              []string
-}
-
 // SyncTeams makes the teams and reps tables match the policy file: new teams
 // and reps are added, changed managers, channels and round-robin order are
 // updated, and reps no longer listed leave their team (their history stays).
 // A rep's status, Slack id and time zone are kept: they come from Slack and
 // from the reps themselves, not from the file.
-func (db *DB) SyncTeams(ctx context.Context, teams []TeamRecord) error {
+func (db *DB) SyncTeams(ctx context.Context, teams []engine.Team) error {
 	return pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
 		listed := []string{}
 		for _, t := range teams {
 			_, err := tx.Exec(ctx, `INSERT INTO teams (name, manager_email, escalation_channel) VALUES ($1, $2, $3)
 				ON CONFLICT (name) DO UPDATE SET manager_email = $2, escalation_channel = $3, updated_at = now()`,
-				t.Name, strings.ToLower(t.ManagerEmail), t.EscalationChannel)
+				t.Name, strings.ToLower(t.Manager), t.EscalationChannel)
 			if err != nil {
 				return mapError(err, "save team %q", t.Name)
 			}

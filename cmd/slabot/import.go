@@ -72,7 +72,7 @@ func cmdImport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		fmt.Fprintln(stderr, "slabot import:", err)
 		return 1
 	}
-	if err := db.SyncTeams(ctx, teamRecords(policy)); err != nil {
+	if err := db.SyncTeams(ctx, policy.Teams); err != nil {
 		fmt.Fprintln(stderr, "slabot import:", err)
 		return 1
 	}

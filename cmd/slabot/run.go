@@ -141,15 +141,7 @@ func (a *App) prepareDatabase(ctx context.Context) error {
 	if _, err := a.DB.Migrate(ctx); err != nil {
 		return err
 	}
-	return a.DB.SyncTeams(ctx, teamRecords(a.Policy))
-}
-
-func teamRecords(p *engine.Policy) []storage.TeamRecord {
-	var out []storage.TeamRecord
-	for _, t := range p.Teams {
-		out = append(out, storage.TeamRecord{Name: t.Name, ManagerEmail: t.Manager, EscalationChannel: t.EscalationChannel, Reps: t.Reps})
-	}
-	return out
+	return a.DB.SyncTeams(ctx, a.Policy.Teams)
 }
 
 // Addr is where the HTTP listener listens.
