@@ -91,27 +91,3 @@ type MQL struct {
 	Segment    string
 	At         time.Time
 }
-
-// Job is durable work for a worker: a message to send or a timer to fire.
-type Job struct {
-	ID        int64
-	Kind      string
-	LeadID    int64
-	Payload   map[string]any
-	RunAt     time.Time
-	UniqueKey string
-	Attempts  int
-}
-
-// RetryError asks the job queue to run a job again after a given delay, for
-// example when Slack answered 429 with Retry-After.
-type RetryError struct {
-	After time.Duration
-	Err   error
-}
-
-func (e *RetryError) Error() string { return "retry in " + e.After.String() + ": " + e.Err.Error() }
-func (e *RetryError) Unwrap() error { return e.Err }
-
-// RetryAfter wraps err so that the job is retried after d.
-func RetryAfter(d time.Duration, err error) error { return &RetryError{After: d, Err: err} }
