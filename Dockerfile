@@ -10,6 +10,6 @@ RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /out/slabot ./cmd/slabo
 FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /out/slabot /usr/local/bin/slabot
 USER nonroot:nonroot
-EXPOSE 8080
+EXPOSE 8080 9090
 ENTRYPOINT ["/usr/local/bin/slabot"]
 CMD ["run"]

@@ -1,19 +1,23 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"mime"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -39,13 +43,16 @@ type Intake struct {
 	logger   *slog.Logger
 	handoffs *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
+	// StoreDeadline bounds the database work of one request; NewIntake
+	// sets DefaultStoreDeadline.
+	StoreDeadline time.Duration
 }
 
 // NewIntake builds the intake handlers. token is the shared bearer secret;
 // metrics are registered on reg.
 func NewIntake(service LeadService, token string, logger *slog.Logger, reg prometheus.Registerer) *Intake {
 	in := &Intake{
-		service: service, tokenSum: sha256.Sum256([]byte(token)), logger: logger,
+		service: service, tokenSum: sha256.Sum256([]byte(token)), logger: logger, StoreDeadline: DefaultStoreDeadline,
 		handoffs: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "slabot", Name: "handoffs_total",
 			Help: "Hand-offs received by the intake API, by outcome (created, repeated, linked, rejected)."}, []string{"outcome"}),
 		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{Namespace: "slabot", Name: "intake_duration_seconds",
@@ -63,11 +70,26 @@ func (in *Intake) Register(s *Server) {
 	s.Handle("POST /v1/mqls", in.endpoint("mqls", in.mql))
 }
 
+// DefaultStoreDeadline bounds the database work of one intake request. A
+// database that does not answer within it gets the caller a 503 with
+// Retry-After well within two seconds, rather than a request that hangs
+// until the CRM gives up.
+const DefaultStoreDeadline = 1500 * time.Millisecond
+
+// retryAfter is what a 503 asks the caller to wait, in seconds.
+const retryAfter = "5"
+
+// unavailableMessage answers a request the database did not answer in
+// time. Whether or not it was stored, sending it again is safe: every
+// endpoint recognises a repeat.
+const unavailableMessage = "slabot's database is not answering right now. Please send this again in a few seconds; a repeat is recognised, so nothing is done twice."
+
 // apiError is an error with the HTTP status to answer.
 type apiError struct {
-	status  int
-	message string
-	fields  engine.FieldErrors
+	status   int
+	message  string
+	fields   engine.FieldErrors
+	warnings []string
 }
 
 func (e *apiError) Error() string { return e.message }
@@ -92,6 +114,13 @@ func (in *Intake) endpoint(name string, h handlerFunc) http.Handler {
 	})
 }
 
+// bodyError is a 400 about the body as a whole.
+func bodyError(format string, args ...any) error {
+	msg := fmt.Sprintf(format, args...)
+	return &apiError{status: http.StatusBadRequest, message: msg,
+		fields: engine.FieldErrors{{Field: "(body)", Message: msg}}}
+}
+
 func (in *Intake) serve(w http.ResponseWriter, r *http.Request, h handlerFunc) (int, any, error) {
 	if !in.authorized(r) {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="slabot"`)
@@ -112,15 +141,17 @@ func (in *Intake) serve(w http.ResponseWriter, r *http.Request, h handlerFunc) (
 			return 0, nil, &apiError{status: http.StatusRequestEntityTooLarge,
 				message: "the body is larger than 1 MiB: send one lead per request and trim long fields"}
 		}
-		return 0, nil, &apiError{status: http.StatusBadRequest, message: "the body could not be read: " + err.Error()}
+		return 0, nil, bodyError("the body could not be read in full; send it again")
 	}
-	if len(strings.TrimSpace(string(body))) == 0 {
-		return 0, nil, &apiError{status: http.StatusBadRequest, message: "the body is empty: send a JSON object"}
+	if len(bytes.TrimSpace(body)) == 0 {
+		return 0, nil, bodyError("the body is empty: send a JSON object")
 	}
 	if !json.Valid(body) {
-		return 0, nil, &apiError{status: http.StatusBadRequest, message: "the body is not valid JSON: " + describeSyntaxError(body)}
+		return 0, nil, bodyError("the body is not valid JSON: %s", describeSyntaxError(body))
 	}
-	return h(r, body)
+	ctx, cancel := context.WithTimeout(r.Context(), in.StoreDeadline)
+	defer cancel()
+	return h(r.WithContext(ctx), body)
 }
 
 // authorized compares hashes in constant time, so neither the token's
@@ -147,32 +178,41 @@ func describeSyntaxError(body []byte) string {
 				col++
 			}
 		}
-		return syn.Error() + " (line " + strconv.Itoa(line) + ", column " + strconv.Itoa(col) + ")"
+		msg, _ := engine.CleanLine(syn.Error())
+		return msg + " (line " + strconv.Itoa(line) + ", column " + strconv.Itoa(col) + ")"
 	}
 	if err != nil {
-		return err.Error()
+		msg, _ := engine.CleanLine(err.Error())
+		return msg
 	}
 	return "unexpected content"
 }
 
 type errorBody struct {
-	Error  string             `json:"error"`
-	Errors engine.FieldErrors `json:"errors,omitempty"`
+	Error    string             `json:"error"`
+	Errors   engine.FieldErrors `json:"errors,omitempty"`
+	Warnings []string           `json:"warnings,omitempty"`
 }
 
 // writeError is the one place that decides what a caller sees of a failure.
 func (in *Intake) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	var ae *apiError
 	if errors.As(err, &ae) {
-		writeJSON(w, ae.status, errorBody{Error: ae.message, Errors: ae.fields})
+		writeJSON(w, ae.status, errorBody{Error: ae.message, Errors: ae.fields, Warnings: ae.warnings})
 		return
 	}
 	if fe, ok := engine.IsFieldErrors(err); ok {
 		writeJSON(w, http.StatusBadRequest, errorBody{Error: "the request has problems; see errors", Errors: fe})
 		return
 	}
+	code := engine.ErrorCode(err)
+	if code == engine.EINTERNAL && errors.Is(err, context.DeadlineExceeded) {
+		// Whatever ran out of time was waiting for the database.
+		code = engine.EUNAVAILABLE
+	}
 	status := http.StatusInternalServerError
-	switch engine.ErrorCode(err) {
+	message := engine.ErrorMessage(err)
+	switch code {
 	case engine.EINVALID:
 		status = http.StatusBadRequest
 	case engine.ENOTFOUND:
@@ -181,14 +221,19 @@ func (in *Intake) writeError(w http.ResponseWriter, r *http.Request, err error) 
 		status = http.StatusConflict
 	case engine.EFORBIDDEN:
 		status = http.StatusForbidden
+	case engine.EUNAVAILABLE:
+		status = http.StatusServiceUnavailable
+		w.Header().Set("Retry-After", retryAfter)
+		message = unavailableMessage
+		in.logger.Warn("intake: the database is unavailable", "method", r.Method, "endpoint", r.Pattern, "err", err)
 	default:
-		in.logger.Error("intake request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+		in.logger.Error("intake request failed", "method", r.Method, "endpoint", r.Pattern, "err", err)
 	}
-	writeJSON(w, status, errorBody{Error: engine.ErrorMessage(err)})
+	writeJSON(w, status, errorBody{Error: message})
 }
 
-func invalid(fields engine.FieldErrors) error {
-	return &apiError{status: http.StatusBadRequest, message: "the request has problems; see errors", fields: fields}
+func invalid(fields engine.FieldErrors, warnings []string) error {
+	return &apiError{status: http.StatusBadRequest, message: "the request has problems; see errors", fields: fields, warnings: warnings}
 }
 
 type handoffResponse struct {
@@ -207,7 +252,7 @@ type handoffResponse struct {
 func (in *Intake) handoff(r *http.Request, body []byte) (int, any, error) {
 	h, warnings, errs := DecodeHandOff(body)
 	if len(errs) > 0 {
-		return 0, nil, invalid(errs)
+		return 0, nil, invalid(errs, warnings)
 	}
 	res, err := in.service.HandOff(r.Context(), h)
 	if err != nil {
@@ -218,18 +263,21 @@ func (in *Intake) handoff(r *http.Request, body []byte) (int, any, error) {
 	resp := handoffResponse{ID: l.ID, ExternalID: l.ExternalID, Status: res.Outcome, Owner: l.OwnerEmail, Rule: l.Rule,
 		State: string(l.State), FirstTouchDue: l.FirstTouchDue, Changed: res.Changed, Message: res.Message, Warnings: warnings}
 	if res.Outcome == engine.HandOffCreated {
-		in.logger.Info("lead handed off", "lead_id", l.ID, "rule", l.Rule, "routing", res.Routing.Reason)
+		in.logger.Info("lead handed off", "lead_id", l.ID, "rule", l.Rule, "routing", res.Routing.Reason, "warnings", len(warnings))
 		return http.StatusCreated, resp, nil
 	}
 	return http.StatusOK, resp, nil
 }
 
-func (in *Intake) lead(r *http.Request) (*engine.Lead, error) {
-	id := strings.TrimSpace(r.PathValue("external_id"))
+// pathID reads the lead's external id from the path, cleaned as hand-offs
+// clean it, so that a lead handed off with a hostile id is found again.
+func pathID(r *http.Request, d *decoder) string {
+	id, notes := engine.CleanExternalID(r.PathValue("external_id"))
+	d.cleaned("external_id", notes...)
 	if id == "" {
-		return nil, invalid(engine.FieldErrors{{Field: "external_id", Message: "is missing from the path"}})
+		d.fail("external_id", "is missing from the path: POST /v1/leads/{external_id}/…")
 	}
-	return in.service.LeadByExternalID(r.Context(), id)
+	return id
 }
 
 type leadResponse struct {
@@ -241,31 +289,63 @@ type leadResponse struct {
 	Warnings   []string `json:"warnings,omitempty"`
 }
 
+// touchKey makes an idempotency key fit for storage: a long or unclean
+// key is replaced by its checksum, which keeps keys apart as they were.
+func touchKey(key string, d *decoder, field string) string {
+	if key == "" {
+		return ""
+	}
+	clean, note := engine.CleanLine(key)
+	if note == "" && clean == key && len(key) <= 200 {
+		return key
+	}
+	if note != "" {
+		d.warn(field, "%s; its checksum is used as the key", note)
+	}
+	sum := sha256.Sum256([]byte(key))
+	return "sha256:" + hex.EncodeToString(sum[:])
+}
+
 func (in *Intake) touch(r *http.Request, body []byte) (int, any, error) {
-	var f fields
-	m := f.object("", body, "kind", "at", "by_email", "note", "key")
-	kind := engine.TouchKind(strings.ToLower(f.str("kind", m["kind"])))
-	at := f.timestamp("at", m["at"])
-	by := strings.ToLower(f.str("by_email", m["by_email"]))
-	note := f.str("note", m["note"])
-	key := f.str("key", m["key"])
-	if kind == "" {
-		f.fail("kind", "is required: call, email, meeting, linkedin or other")
-	} else if !kind.Valid() {
-		f.fail("kind", "%q is not a kind of touch: use call, email, meeting, linkedin or other", kind)
+	var d decoder
+	m, ok := d.body(body, "kind", "at", "by_email", "note", "key")
+	id := pathID(r, &d)
+	if !ok {
+		return 0, nil, invalid(dedupe(d.errs), d.result())
 	}
-	if len(note) > 2000 {
-		f.fail("note", "is longer than 2000 characters")
+	kindText, note := engine.CleanLine(d.required("kind", m["kind"], `"call"`))
+	d.cleaned("kind", note)
+	kind := engine.TouchKind(strings.ToLower(kindText))
+	switch {
+	case kindText == "":
+		d.fail("kind", "is required: call, email, meeting, linkedin or other")
+	case !kind.Valid():
+		d.warn("kind", "%s is not a kind of touch slabot knows (call, email, meeting, linkedin, other); it was logged as other", engine.Quote(kindText))
+		kind = engine.TouchOther
 	}
-	if len(f.errs) > 0 {
-		return 0, nil, invalid(dedupe(f.errs))
+	at := d.timestamp("at", m["at"], "the time slabot received it is used")
+	by, note := engine.CleanEmail(d.text("by_email", m["by_email"]))
+	if by == "" && note != "" {
+		d.warn("by_email", "%s; it was left out", note)
+	} else {
+		d.cleaned("by_email", note)
 	}
-	l, err := in.lead(r)
+	text, note := engine.CleanText(d.text("note", m["note"]))
+	d.cleaned("note", note)
+	if n := utf8.RuneCountInString(text); n > engine.MaxNoteLen {
+		text, _ = engine.Clip(text, engine.MaxNoteLen)
+		d.warn("note", "%d characters; cut to the first %d", n, engine.MaxNoteLen)
+	}
+	key := touchKey(d.text("key", m["key"]), &d, "key")
+	if k := r.Header.Get("Idempotency-Key"); k != "" {
+		key = touchKey(k, &d, "Idempotency-Key")
+	}
+	if len(d.errs) > 0 {
+		return 0, nil, invalid(dedupe(d.errs), d.result())
+	}
+	l, err := in.service.LeadByExternalID(r.Context(), id)
 	if err != nil {
 		return 0, nil, err
-	}
-	if k := r.Header.Get("Idempotency-Key"); k != "" {
-		key = k
 	}
 	if key == "" {
 		// Derived from the lead and the body: a retried webhook is a repeat.
@@ -273,12 +353,12 @@ func (in *Intake) touch(r *http.Request, body []byte) (int, any, error) {
 		key = hex.EncodeToString(sum[:16])
 	}
 	l, added, err := in.service.LogTouch(r.Context(), l.ID, engine.Actor{System: "crm"},
-		engine.TouchInput{Kind: kind, At: at, ByEmail: by, Note: note, Origin: "crm", Key: "crm:" + key})
+		engine.TouchInput{Kind: kind, At: at, ByEmail: strings.ToLower(by), Note: text, Origin: "crm", Key: "crm:" + key})
 	if err != nil {
 		return 0, nil, err
 	}
 	resp := leadResponse{ID: l.ID, ExternalID: l.ExternalID, Status: "created", State: string(l.State),
-		Message: "Touch logged.", Warnings: f.warnings()}
+		Message: "Touch logged.", Warnings: d.result()}
 	if !added {
 		resp.Status, resp.Message = "repeated", "This touch was logged before; nothing changed."
 		return http.StatusOK, resp, nil
@@ -286,36 +366,53 @@ func (in *Intake) touch(r *http.Request, body []byte) (int, any, error) {
 	return http.StatusCreated, resp, nil
 }
 
+// outcomes are what a lead can end as, in the API's words.
+var outcomes = []string{"opportunity", "won", "lost", "disqualified"}
+
 func (in *Intake) outcome(r *http.Request, body []byte) (int, any, error) {
-	var f fields
-	m := f.object("", body, "outcome", "amount", "at")
-	outcome := strings.ToLower(f.str("outcome", m["outcome"]))
-	amount := f.number("amount", m["amount"])
-	at := f.timestamp("at", m["at"])
-	switch outcome {
-	case "":
-		f.fail("outcome", "is required: opportunity, won, lost or disqualified")
-	case "opportunity", "won", "lost", "disqualified":
-	default:
-		f.fail("outcome", "%q is not an outcome: use opportunity, won, lost or disqualified", outcome)
+	var d decoder
+	m, ok := d.body(body, "outcome", "amount", "at")
+	id := pathID(r, &d)
+	if !ok {
+		return 0, nil, invalid(dedupe(d.errs), d.result())
 	}
-	if amount < 0 {
-		f.fail("amount", "is negative")
+	outcome, note := engine.CleanLine(d.required("outcome", m["outcome"], `"won"`))
+	d.cleaned("outcome", note)
+	outcome = strings.ToLower(outcome)
+	switch {
+	case outcome == "":
+		d.fail("outcome", "is required: opportunity, won, lost or disqualified")
+	case !slices.Contains(outcomes, outcome):
+		d.fail("outcome", "%s is not an outcome: use opportunity, won, lost or disqualified", engine.Quote(outcome))
 	}
-	if len(f.errs) > 0 {
-		return 0, nil, invalid(dedupe(f.errs))
+	amount := d.number("amount", m["amount"])
+	switch {
+	case amount < 0:
+		d.warn("amount", "%v is negative; it was left out", amount)
+		amount = 0
+	case amount > engine.MaxAmount:
+		d.warn("amount", "%v is more than slabot can keep (at most 999,999,999,999.99); it was left out", amount)
+		amount = 0
 	}
-	l, err := in.lead(r)
+	at := d.timestamp("at", m["at"], "the time slabot received it is used")
+	if len(d.errs) > 0 {
+		return 0, nil, invalid(dedupe(d.errs), d.result())
+	}
+	l, err := in.service.LeadByExternalID(r.Context(), id)
 	if err != nil {
 		return 0, nil, err
 	}
 	before := l.State
 	l, err = in.service.SetOutcome(r.Context(), l.ID, engine.Actor{System: "crm"}, outcome, amount, at)
+	if engine.ErrorCode(err) == engine.EINVALID {
+		// An impossible change (a won lead becoming an opportunity).
+		return 0, nil, invalid(engine.FieldErrors{{Field: "outcome", Message: engine.ErrorMessage(err)}}, d.result())
+	}
 	if err != nil {
 		return 0, nil, err
 	}
 	resp := leadResponse{ID: l.ID, ExternalID: l.ExternalID, Status: "updated", State: string(l.State),
-		Message: "The lead is now " + l.State.Label() + ".", Warnings: f.warnings()}
+		Message: "The lead is now " + l.State.Label() + ".", Warnings: d.result()}
 	if before == l.State {
 		resp.Status, resp.Message = "repeated", "The lead was already "+l.State.Label()+"; nothing changed."
 	}
@@ -329,22 +426,36 @@ type mqlResponse struct {
 }
 
 func (in *Intake) mql(r *http.Request, body []byte) (int, any, error) {
-	var f fields
-	m := f.object("", body, "external_id", "source", "segment", "at")
-	mql := engine.MQL{ExternalID: f.str("external_id", m["external_id"]), Source: f.str("source", m["source"]),
-		Segment: f.str("segment", m["segment"]), At: f.timestamp("at", m["at"])}
-	if mql.ExternalID == "" {
-		f.fail("external_id", "is required: the lead's id in your marketing tool, so a repeat is recognised")
+	var d decoder
+	m, ok := d.body(body, "external_id", "source", "segment", "at")
+	if !ok {
+		return 0, nil, invalid(dedupe(d.errs), d.result())
 	}
-	if len(f.errs) > 0 {
-		return 0, nil, invalid(dedupe(f.errs))
+	id, notes := engine.CleanExternalID(d.required("external_id", m["external_id"], `"mql-123"`))
+	d.cleaned("external_id", notes...)
+	label := func(field string) string {
+		s, note := engine.CleanLine(d.text(field, m[field]))
+		d.cleaned(field, note)
+		if n := utf8.RuneCountInString(s); n > engine.MaxLabelLen {
+			s, _ = engine.Clip(s, engine.MaxLabelLen)
+			d.warn(field, "%d characters; cut to the first %d", n, engine.MaxLabelLen)
+		}
+		return s
+	}
+	mql := engine.MQL{ExternalID: id, Source: label("source"), Segment: label("segment"),
+		At: d.timestamp("at", m["at"], "the time slabot received it is used")}
+	if mql.ExternalID == "" {
+		d.fail("external_id", "is required: the lead's id in your marketing tool, so a repeat is recognised")
+	}
+	if len(d.errs) > 0 {
+		return 0, nil, invalid(dedupe(d.errs), d.result())
 	}
 	added, err := in.service.AddMQL(r.Context(), mql)
 	if err != nil {
 		return 0, nil, err
 	}
 	if !added {
-		return http.StatusOK, mqlResponse{ExternalID: mql.ExternalID, Status: "repeated", Warnings: f.warnings()}, nil
+		return http.StatusOK, mqlResponse{ExternalID: mql.ExternalID, Status: "repeated", Warnings: d.result()}, nil
 	}
-	return http.StatusCreated, mqlResponse{ExternalID: mql.ExternalID, Status: "created", Warnings: f.warnings()}, nil
+	return http.StatusCreated, mqlResponse{ExternalID: mql.ExternalID, Status: "created", Warnings: d.result()}, nil
 }

@@ -1,7 +1,6 @@
 package api_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -61,8 +60,12 @@ func newIntakeEnv(t testing.TB) *intakeEnv {
 	logger := slog.New(slog.DiscardHandler)
 	svc := engine.NewService(db, policy, time.Now, logger)
 	reg := api.NewRegistry()
-	server := api.NewServer(logger, reg, nil)
-	api.NewIntake(svc, testToken, logger, reg).Register(server)
+	server := api.NewServer(logger, nil)
+	intake := api.NewIntake(svc, testToken, logger, reg)
+	// A busy test machine must not turn a slow answer into a 503: the
+	// deadline itself is tested with a database that never answers.
+	intake.StoreDeadline = 30 * time.Second
+	intake.Register(server)
 	srv := httptest.NewServer(server)
 	t.Cleanup(srv.Close)
 	return &intakeEnv{db: db, srv: srv}
@@ -126,7 +129,8 @@ func (e *intakeEnv) jobKinds(t testing.TB, leadID int64) map[string]int {
 	}
 	kinds := map[string]int{}
 	for _, j := range jobs {
-		if j.State == "pending" {
+		switch j.State {
+		case "available", "scheduled", "retryable": // waiting to run
 			kinds[j.Kind]++
 		}
 	}
@@ -249,15 +253,19 @@ func TestHandOff(t *testing.T) {
 func TestHandOffErrors(t *testing.T) {
 	e := newIntakeEnv(t)
 
-	t.Run("EveryProblemIsListedAtOnce", func(t *testing.T) {
+	t.Run("OnlyAnUnworkableHandOffIsRefusedWithEveryProblemAtOnce", func(t *testing.T) {
 		r := e.post(t, "/v1/handoffs", `{"score": "high", "contact": {"email": "not-an-email"}, "owner_email": 12, "crm_url": "crm/1", "handed_off_at": "yesterday"}`)
 		if r.Status != http.StatusBadRequest {
 			t.Fatalf("status %d, want 400: %s", r.Status, r.Raw)
 		}
 		got := r.fieldErrors()
-		for _, field := range []string{"external_id", "score", "contact.email", "owner_email", "crm_url", "handed_off_at"} {
-			if got[field] == "" {
-				t.Errorf("no error for %s in %s", field, r.Raw)
+		if len(got) != 2 || got["external_id"] == "" || !strings.Contains(got["contact.email"], `"not-an-email" is not an email address`) {
+			t.Errorf("errors %v; want external_id and contact.email, the two that make the lead unworkable", got)
+		}
+		warnings := fmt.Sprint(r.Body["warnings"])
+		for _, field := range []string{"score:", "contact.email:", "owner_email:", "crm_url:", "handed_off_at:"} {
+			if !strings.Contains(warnings, field) {
+				t.Errorf("no warning for %s in %s", field, r.Raw)
 			}
 		}
 	})
@@ -368,7 +376,7 @@ func TestTouchesOutcomesAndMQLs(t *testing.T) {
 		want             int
 	}{
 		{"ATouchOnAnUnknownLeadIs404", "/v1/leads/nope/touches", `{"kind": "call"}`, http.StatusNotFound},
-		{"AnUnknownTouchKindIs400", "/v1/leads/crm-123/touches", `{"kind": "smoke signal"}`, http.StatusBadRequest},
+		{"ATouchWithoutKindIs400", "/v1/leads/crm-123/touches", `{"note": "something happened"}`, http.StatusBadRequest},
 		{"AnUnknownOutcomeIs400", "/v1/leads/crm-123/outcome", `{"outcome": "maybe"}`, http.StatusBadRequest},
 		{"AnOutcomeOnAnUnknownLeadIs404", "/v1/leads/nope/outcome", `{"outcome": "won"}`, http.StatusNotFound},
 		{"AnMQLWithoutIDIs400", "/v1/mqls", `{"source": "webinar"}`, http.StatusBadRequest},
@@ -380,6 +388,17 @@ func TestTouchesOutcomesAndMQLs(t *testing.T) {
 		})
 	}
 
+	t.Run("AnUnknownTouchKindIsLoggedAsOtherWithAWarning", func(t *testing.T) {
+		r := e.post(t, "/v1/leads/crm-123/touches", `{"kind": "smoke signal", "key": "smoke-1"}`)
+		if r.Status != http.StatusCreated || !strings.Contains(r.Raw, `kind: \"smoke signal\" is not a kind of touch slabot knows`) {
+			t.Fatalf("touch = %d %s, want 201 with a warning", r.Status, r.Raw)
+		}
+		touches, _ := e.db.Touches(ctx, lead.id(t))
+		if last := touches[len(touches)-1]; last.Kind != engine.TouchOther {
+			t.Errorf("logged as %s, want other", last.Kind)
+		}
+	})
+
 	t.Run("OutcomesMoveTheLeadAndImpossibleOnesAreRefused", func(t *testing.T) {
 		r := e.post(t, "/v1/leads/crm-123/outcome", `{"outcome": "won", "amount": 30000}`)
 		if r.Status != http.StatusOK || r.Body["state"] != "won" {
@@ -390,7 +409,7 @@ func TestTouchesOutcomesAndMQLs(t *testing.T) {
 			t.Errorf("repeated won = %d %s, want 200 repeated", again.Status, again.Raw)
 		}
 		bad := e.post(t, "/v1/leads/crm-123/outcome", `{"outcome": "opportunity"}`)
-		if bad.Status != http.StatusBadRequest || !strings.Contains(bad.Raw, "already won") {
+		if bad.Status != http.StatusBadRequest || !strings.Contains(bad.fieldErrors()["outcome"], "already won") {
 			t.Errorf("won → opportunity = %d %s, want 400 explaining it is already won", bad.Status, bad.Raw)
 		}
 		l, _ := e.db.LeadByID(ctx, lead.id(t))
@@ -409,32 +428,6 @@ func TestTouchesOutcomesAndMQLs(t *testing.T) {
 		}
 		if r := e.post(t, "/v1/mqls", body); r.Status != http.StatusOK || r.Body["status"] != "repeated" {
 			t.Errorf("repeat = %d %s", r.Status, r.Raw)
-		}
-	})
-}
-
-// FuzzHandOff sends arbitrary bodies through the real handler and database:
-// whatever arrives, the answer is never a 500.
-func FuzzHandOff(f *testing.F) {
-	for _, seed := range []string{fullHandOff, `{}`, `[]`, `null`, `{"external_id": 1}`, `{"external_id": "x", "company": {"name": "y"}, "score": 1e400}`,
-		`{"external_id": "x", "contact": {"email": "a@b.c"}, "context": {"form": {"a": {"b": [1]}}}}`, "\x00\xff", `{"external_id": "` + strings.Repeat("é", 300) + `"}`} {
-		f.Add([]byte(seed))
-	}
-	e := newIntakeEnv(f)
-	f.Fuzz(func(t *testing.T, body []byte) {
-		req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/v1/handoffs", bytes.NewReader(body))
-		req.Header.Set("Authorization", "Bearer "+testToken)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		raw, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode >= 500 {
-			t.Fatalf("body %q answered %d: %s", body, resp.StatusCode, raw)
-		}
-		if !json.Valid(raw) {
-			t.Fatalf("body %q answered with non-JSON %q", body, raw)
 		}
 	})
 }

@@ -1,6 +1,7 @@
 // Package api is slabot's HTTP side: the intake webhooks that CRMs and
-// automation tools call, and the /healthz, /readyz and /metrics endpoints
-// that operators and Kubernetes use.
+// automation tools call and the /healthz and /readyz endpoints, on the
+// public listener, and the /metrics handler that cmd/slabot serves on a
+// listener of its own.
 package api
 
 import (
@@ -21,20 +22,28 @@ type ReadyCheck func(ctx context.Context) error
 
 // Server routes slabot's HTTP endpoints.
 type Server struct {
-	logger   *slog.Logger
-	registry *prometheus.Registry
-	checks   map[string]ReadyCheck
-	mux      *http.ServeMux
+	logger *slog.Logger
+	checks map[string]ReadyCheck
+	mux    *http.ServeMux
 }
 
-// NewServer builds the router. checks decide readiness: /readyz answers 503
-// naming every check that fails.
-func NewServer(logger *slog.Logger, registry *prometheus.Registry, checks map[string]ReadyCheck) *Server {
-	s := &Server{logger: logger, registry: registry, checks: checks, mux: http.NewServeMux()}
+// NewServer builds the public router. checks decide readiness: /readyz
+// answers 503 naming every check that fails. Metrics are not served here:
+// see Metrics.
+func NewServer(logger *slog.Logger, checks map[string]ReadyCheck) *Server {
+	s := &Server{logger: logger, checks: checks, mux: http.NewServeMux()}
 	s.mux.HandleFunc("GET /healthz", s.healthz)
 	s.mux.HandleFunc("GET /readyz", s.readyz)
-	s.mux.Handle("GET /metrics", promhttp.HandlerFor(registry, promhttp.HandlerOpts{Registry: registry}))
 	return s
+}
+
+// Metrics serves the registry at GET /metrics, for the private listener
+// (SLABOT_METRICS_ADDR), so the public address exposes only the intake
+// and health.
+func Metrics(registry *prometheus.Registry) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(registry, promhttp.HandlerOpts{Registry: registry}))
+	return mux
 }
 
 // Handle adds a route, for the intake handlers.

@@ -21,7 +21,7 @@ func TestHealthAndReadiness(t *testing.T) {
 	probe := prometheus.NewCounter(prometheus.CounterOpts{Namespace: "slabot", Name: "probe_total", Help: "test"})
 	reg.MustRegister(probe)
 	probe.Inc()
-	srv := httptest.NewServer(api.NewServer(slog.New(slog.DiscardHandler), reg, map[string]api.ReadyCheck{
+	srv := httptest.NewServer(api.NewServer(slog.New(slog.DiscardHandler), map[string]api.ReadyCheck{
 		"database": func(context.Context) error { return dbErr },
 		"slack":    func(context.Context) error { return nil },
 	}))
@@ -55,10 +55,23 @@ func TestHealthAndReadiness(t *testing.T) {
 			t.Errorf("/readyz = %d %s, want 200", code, body)
 		}
 	})
+	t.Run("MetricsAreNotOnThePublicAddress", func(t *testing.T) {
+		if code, _ := get("/metrics"); code != http.StatusNotFound {
+			t.Errorf("/metrics on the public server = %d, want 404", code)
+		}
+	})
 	t.Run("MetricsUseThePrivateRegistry", func(t *testing.T) {
-		code, body := get("/metrics")
-		if code != http.StatusOK || !strings.Contains(body, "slabot_probe_total 1") || !strings.Contains(body, "go_goroutines") {
-			t.Errorf("/metrics = %d, missing slabot_probe_total or go runtime metrics:\n%.500s", code, body)
+		metrics := httptest.NewServer(api.Metrics(reg))
+		defer metrics.Close()
+		resp, err := http.Get(metrics.URL + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		raw, _ := io.ReadAll(resp.Body)
+		body := string(raw)
+		if resp.StatusCode != http.StatusOK || !strings.Contains(body, "slabot_probe_total 1") || !strings.Contains(body, "go_goroutines") {
+			t.Errorf("/metrics = %d, missing slabot_probe_total or go runtime metrics:\n%.500s", resp.StatusCode, body)
 		}
 	})
 }

@@ -22,7 +22,7 @@ func BenchmarkIntakeToDM(b *testing.B) {
 	e := newEnv(b, withPace(time.Millisecond, 1000))
 	logger := slog.New(slog.DiscardHandler)
 	reg := api.NewRegistry()
-	server := api.NewServer(logger, reg, nil)
+	server := api.NewServer(logger, nil)
 	api.NewIntake(e.service, "bench-token", logger, reg).Register(server)
 	srv := httptest.NewServer(server)
 	defer srv.Close()

@@ -35,6 +35,8 @@ type Store interface {
 	Reps(ctx context.Context) ([]engine.Rep, error)
 	SaveLeadMessage(ctx context.Context, m *storage.LeadMessage) error
 	LeadMessages(ctx context.Context, leadID int64, kind string) ([]storage.LeadMessage, error)
+	// QuietLeadMessage records that a message lost its buttons.
+	QuietLeadMessage(ctx context.Context, id int64, at time.Time) error
 
 	// For /sla, the App Home and the weekly report.
 	LeadFacts(ctx context.Context, from, to time.Time) ([]engine.LeadFacts, error)
@@ -118,23 +120,41 @@ func (b *Bot) Ready(context.Context) error {
 	return nil
 }
 
-// Handlers are the bot's durable jobs, for the storage worker.
-func (b *Bot) Handlers() map[string]storage.JobHandler {
-	return map[string]storage.JobHandler{
-		JobInteraction:       b.handleDelivery,
-		engine.JobHandOff:    b.sendHandOff,
-		engine.JobCardUpdate: b.updateCards,
-		engine.JobOpsAlert:   b.sendOpsAlert,
+// Handlers are the bot's durable jobs, one per kind, for the job worker.
+func (b *Bot) Handlers() []engine.JobHandler {
+	return []engine.JobHandler{
+		engine.Handle(b.handleDelivery),
+		engine.Handle(func(ctx context.Context, job engine.Job, _ engine.HandOffArgs) error { return b.sendHandOff(ctx, job) }),
+		engine.Handle(func(ctx context.Context, job engine.Job, _ engine.CardUpdateArgs) error {
+			return b.updateCards(ctx, job)
+		}),
+		engine.Handle(b.sendOpsAlert),
 
-		engine.JobReminder:       b.fireReminder,
-		engine.JobFirstTouchDue:  b.fireFirstTouchDue,
-		engine.JobCadenceDue:     b.fireCadenceDue,
-		engine.JobReminderNotice: b.sendReminder,
-		engine.JobEscalation:     b.sendEscalation,
+		engine.Handle(func(ctx context.Context, job engine.Job, _ engine.ReminderArgs) error {
+			return b.fireReminder(ctx, job)
+		}),
+		engine.Handle(func(ctx context.Context, job engine.Job, _ engine.FirstTouchDueArgs) error {
+			return b.fireFirstTouchDue(ctx, job)
+		}),
+		engine.Handle(func(ctx context.Context, job engine.Job, _ engine.CadenceDueArgs) error {
+			return b.fireCadenceDue(ctx, job)
+		}),
+		engine.Handle(b.sendReminder),
+		engine.Handle(b.sendEscalation),
 
-		JobWeeklyReport: b.postScheduledReport,
+		engine.Handle(b.postScheduledReport),
 	}
 }
+
+// DeliveryArgs: one Slack interaction, slash command or event, recorded
+// as it arrived (Type is the Socket Mode envelope type, Body its payload).
+type DeliveryArgs struct {
+	Type string `json:"type"`
+	Body string `json:"body"`
+}
+
+func (DeliveryArgs) Kind() string  { return JobInteraction }
+func (DeliveryArgs) Queue() string { return engine.QueuePeople }
 
 // Run connects to Slack and handles envelopes until ctx is done. Every
 // envelope is handled on its own goroutine, so the event loop is never
@@ -214,8 +234,7 @@ func (b *Bot) receive(ctx context.Context, evt socketmode.Event) {
 			key = "event:" + outer.EventID // a retry has a new envelope id but the same event id
 		}
 	}
-	job := engine.Job{Kind: JobInteraction, UniqueKey: key,
-		Payload: map[string]any{"type": string(evt.Type), "body": string(req.Payload)}}
+	job := engine.Job{UniqueKey: key, Args: DeliveryArgs{Type: string(evt.Type), Body: string(req.Payload)}}
 	enqueue := func(ctx context.Context) error {
 		return b.store.InTx(ctx, func(tx engine.Tx) error {
 			_, err := tx.Enqueue(ctx, job)
@@ -225,13 +244,21 @@ func (b *Bot) receive(ctx context.Context, evt socketmode.Event) {
 	quick, cancel := context.WithTimeout(ctx, 2*time.Second)
 	err := enqueue(quick)
 	cancel()
+	if err != nil && evt.Type != socketmode.EventTypeEventsAPI {
+		// A person is waiting: say at once that nothing happened, rather
+		// than act on their click minutes later, after they moved on.
+		b.logger.Warn("could not record a click or command in time; the person is asked to try again", "type", evt.Type, "err", err)
+		b.metrics.unrecorded.Inc()
+		b.refuseUnrecorded(ctx, evt, start)
+		return
+	}
 	b.ack(req, nil, start)
 	if err == nil {
 		return
 	}
-	// The database was slow or down: keep trying for a while rather than
-	// lose what the user did.
-	b.logger.Warn("could not record a Slack delivery in time; retrying", "err", err)
+	// An event (a Home tab opened, a profile changed) has nobody waiting:
+	// keep trying for a while rather than lose it.
+	b.logger.Warn("could not record a Slack event in time; retrying", "err", err)
 	for attempt := 1; attempt <= 30 && ctx.Err() == nil; attempt++ {
 		select {
 		case <-ctx.Done():
@@ -242,6 +269,48 @@ func (b *Bot) receive(ctx context.Context, evt socketmode.Event) {
 		}
 	}
 	b.logger.Error("lost a Slack delivery: the database did not answer", "type", evt.Type, "err", err)
+}
+
+// unrecordedText is what a person reads when slabot could not record what
+// they did.
+const unrecordedText = ":hourglass: slabot could not record that just now: its database is not answering. " +
+	"Nothing was changed. Please try again in a moment."
+
+// refuseUnrecorded acknowledges a click, command or form that could not be
+// recorded, and tells the person privately: a form keeps its values and
+// shows the note, a command answers with it, a button click gets it as a
+// private message where they clicked.
+func (b *Bot) refuseUnrecorded(ctx context.Context, evt socketmode.Event, start time.Time) {
+	req := evt.Request
+	switch evt.Type {
+	case socketmode.EventTypeSlashCommand:
+		b.ack(req, map[string]any{"response_type": "ephemeral", "text": unrecordedText}, start)
+		return
+	case socketmode.EventTypeInteractive:
+		cb, ok := evt.Data.(slack.InteractionCallback)
+		if !ok {
+			break
+		}
+		if cb.Type == slack.InteractionTypeViewSubmission {
+			for blockID := range cb.View.State.Values {
+				b.ack(req, map[string]any{"response_action": "errors", "errors": map[string]string{blockID: unrecordedText}}, start)
+				return
+			}
+			break
+		}
+		b.ack(req, nil, start)
+		channel := cb.Channel.ID
+		if channel == "" || cb.User.ID == "" {
+			return
+		}
+		sendCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		if _, err := b.api.PostEphemeralContext(sendCtx, channel, cb.User.ID, slack.MsgOptionText(unrecordedText, false)); err != nil {
+			b.logger.Warn("could not tell a person their click was not recorded", "err", err)
+		}
+		return
+	}
+	b.ack(req, nil, start)
 }
 
 func (b *Bot) ack(req *socketmode.Request, payload any, start time.Time) {
@@ -258,9 +327,8 @@ func (b *Bot) ack(req *socketmode.Request, payload any, start time.Time) {
 }
 
 // handleDelivery processes one recorded Slack delivery.
-func (b *Bot) handleDelivery(ctx context.Context, job engine.Job) error {
-	typ, _ := job.Payload["type"].(string)
-	body, _ := job.Payload["body"].(string)
+func (b *Bot) handleDelivery(ctx context.Context, _ engine.Job, args DeliveryArgs) error {
+	typ, body := args.Type, args.Body
 	switch socketmode.EventType(typ) {
 	case socketmode.EventTypeInteractive:
 		var cb slack.InteractionCallback

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -109,12 +110,17 @@ func newEnv(t testing.TB, opts ...envOption) *env {
 	if err := cfg.db.SyncTeams(ctx, policy.Teams); err != nil {
 		t.Fatal(err)
 	}
-	logger := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	logger := slog.New(slog.NewTextHandler(newTestWriter(t), &slog.HandlerOptions{Level: slog.LevelWarn}))
 	service := engine.NewService(cfg.db, policy, cfg.now, logger)
 	client := slack.New(slackfake.BotToken, slack.OptionAPIURL(cfg.fake.APIURL()), slack.OptionAppLevelToken(slackfake.AppToken))
 	b := bot.New(bot.Config{API: client, Socket: socketmode.New(client), Store: cfg.db, Service: service, Logger: logger,
 		Registry: api.NewRegistry(), PaceInterval: cfg.paceEvery, PaceBurst: cfg.paceBurst})
-	worker := cfg.db.NewWorker(b.Handlers(), storage.WorkerOptions{Concurrency: cfg.concurrency, Lease: cfg.lease, Poll: 200 * time.Millisecond, Logger: logger})
+	worker, err := cfg.db.NewWorker(b.Handlers(), storage.WorkerOptions{Concurrency: cfg.concurrency,
+		JobTimeout: cfg.lease, RescueAfter: cfg.lease + time.Second, Poll: 200 * time.Millisecond, Logger: logger,
+		StopTimeout: 2 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
 	e := &env{t: t, fake: cfg.fake, db: cfg.db, service: service, bot: b, cancel: cancel}
 	e.done.Go(func() {
 		if err := b.Run(ctx); err != nil {
@@ -140,9 +146,24 @@ func (e *env) stop() {
 	e.done.Wait()
 }
 
-type testWriter struct{ t testing.TB }
+// testWriter routes a logger to t.Log until the test ends; River's
+// goroutines of a worker that was killed mid-job may still log after that,
+// which testing would treat as a bug of the test.
+type testWriter struct {
+	t    testing.TB
+	done *atomic.Bool
+}
+
+func newTestWriter(t testing.TB) testWriter {
+	w := testWriter{t: t, done: new(atomic.Bool)}
+	t.Cleanup(func() { w.done.Store(true) })
+	return w
+}
 
 func (w testWriter) Write(p []byte) (int, error) {
+	if w.done.Load() {
+		return len(p), nil
+	}
 	w.t.Log(strings.TrimSpace(string(p)))
 	return len(p), nil
 }

@@ -211,17 +211,27 @@ func whyNowField(l *engine.Lead, r *engine.Rule) string {
 	return line
 }
 
+// Room on the card for a lead's lists: what does not fit is counted, and
+// the rep told it is in the CRM.
+const (
+	maxPagesText     = 1000 // bytes of the "What they did" field for pages
+	maxDownloadsText = 600  // and for downloads
+	maxListItemShown = 120  // characters of one page or download
+	maxQuestionShown = 100  // characters of a form question
+	maxAnswerShown   = 300  // characters of a form answer
+)
+
 func activityField(l *engine.Lead) string {
-	a := l.Context.Activity
+	a, o := l.Context.Activity, l.Context.Omitted
 	var facts []string
 	if a.Visits > 0 {
 		facts = append(facts, fmt.Sprintf("%d visits", a.Visits))
 	}
-	if len(a.Pages) > 0 {
-		facts = append(facts, "pages: "+esc(strings.Join(a.Pages, ", ")))
+	if s := listText("pages: ", a.Pages, o.Pages, "page", "pages", maxPagesText); s != "" {
+		facts = append(facts, s)
 	}
-	if len(a.Downloads) > 0 {
-		facts = append(facts, "downloaded: "+esc(strings.Join(a.Downloads, ", ")))
+	if s := listText("downloaded: ", a.Downloads, o.Downloads, "download", "downloads", maxDownloadsText); s != "" {
+		facts = append(facts, s)
 	}
 	if len(facts) == 0 {
 		facts = append(facts, "no web activity recorded")
@@ -229,8 +239,49 @@ func activityField(l *engine.Lead) string {
 	return "*What they did*\n" + strings.Join(facts, "\n")
 }
 
+// listText shows as many items as fit in budget bytes, then how many more
+// there are: those the card has no room for, and those the lead never kept
+// (omitted).
+func listText(label string, items []string, omitted int, one, many string, budget int) string {
+	if len(items) == 0 && omitted <= 0 {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteString(label)
+	shown := 0
+	for _, item := range items {
+		s := esc(clip(item, maxListItemShown))
+		if shown > 0 {
+			s = ", " + s
+		}
+		// Keep room for the "+N more" note at the end.
+		if b.Len()+len(s) > budget-40 {
+			break
+		}
+		b.WriteString(s)
+		shown++
+	}
+	if more := len(items) - shown + max(omitted, 0); more > 0 {
+		if shown > 0 {
+			b.WriteString(" ")
+		}
+		b.WriteString(moreInCRM(more, one, many))
+	}
+	return b.String()
+}
+
+// moreInCRM says how much more the CRM holds: "+10 more answers in the CRM".
+func moreInCRM(n int, one, many string) string {
+	noun := many
+	if n == 1 {
+		noun = one
+	}
+	return fmt.Sprintf("_+%d more %s in the CRM_", n, noun)
+}
+
 func formText(l *engine.Lead) string {
-	if len(l.Context.Form) == 0 {
+	omitted := max(l.Context.Omitted.FormAnswers, 0)
+	if len(l.Context.Form) == 0 && omitted == 0 {
 		return ""
 	}
 	keys := make([]string, 0, len(l.Context.Form))
@@ -240,8 +291,18 @@ func formText(l *engine.Lead) string {
 	slices.Sort(keys)
 	var b strings.Builder
 	b.WriteString("*Form answers*")
+	shown := 0
 	for _, k := range keys {
-		fmt.Fprintf(&b, "\n• %s: %s", esc(clip(k, 100)), esc(clip(l.Context.Form[k], 500)))
+		line := fmt.Sprintf("\n• %s: %s", esc(clip(k, maxQuestionShown)), esc(clip(l.Context.Form[k], maxAnswerShown)))
+		// Keep room for the "+N more" note at the end.
+		if b.Len()+len(line) > maxSectionText-60 {
+			break
+		}
+		b.WriteString(line)
+		shown++
+	}
+	if more := len(keys) - shown + omitted; more > 0 {
+		b.WriteString("\n" + moreInCRM(more, "answer", "answers"))
 	}
 	return b.String()
 }

@@ -43,15 +43,17 @@ type escalationData struct {
 	Team         string
 	// Decision, once the manager has pressed a button, replaces the buttons.
 	Decision string
-	Loc      *time.Location
-	Now      time.Time
+	// MovedOn is set when the lead was given to someone else or closed
+	// after the escalation: its buttons are gone.
+	MovedOn bool
+	Loc     *time.Location
+	Now     time.Time
 }
 
 // sendEscalation posts an escalation to the team's manager (DM) or to its
 // escalation channel, once, even across a crash between post and record.
-func (b *Bot) sendEscalation(ctx context.Context, job engine.Job) error {
-	target, _ := job.Payload["target"].(string)
-	eventID, _ := strconv.ParseInt(fmt.Sprint(job.Payload["event_id"]), 10, 64)
+func (b *Bot) sendEscalation(ctx context.Context, job engine.Job, args engine.EscalationArgs) error {
+	target, eventID := args.Target, args.EventID
 	l, err := b.store.LeadByID(ctx, job.LeadID)
 	if engine.ErrorCode(err) == engine.ENOTFOUND {
 		return nil
@@ -63,12 +65,12 @@ func (b *Bot) sendEscalation(ctx context.Context, job engine.Job) error {
 	if err != nil || d == nil {
 		return err
 	}
-	if rep, _ := job.Payload["rep"].(string); rep != "" {
-		d.Rep = rep
+	if args.Rep != "" {
+		d.Rep = args.Rep
 	}
-	d.Outcome, _ = job.Payload["outcome"].(string)
-	if t, _ := job.Payload["team"].(string); t != "" {
-		d.Team = t
+	d.Outcome = args.Outcome
+	if args.Team != "" {
+		d.Team = args.Team
 	}
 	team := b.service.Policy().Team(d.Team)
 	if team == nil {
@@ -120,7 +122,7 @@ func (b *Bot) sendEscalation(ctx context.Context, job engine.Job) error {
 		if ts != "" {
 			// Record it, so the manager's decision can still redraw it.
 			return b.store.SaveLeadMessage(ctx, &storage.LeadMessage{LeadID: l.ID, Kind: msgEscalation, Recipient: recipient,
-				Channel: id, TS: ts, AssignedAt: l.AssignedAt})
+				Channel: id, TS: ts, AssignedAt: l.AssignedAt, EventID: eventID})
 		}
 	}
 	blocks, fallback := escalationMessage(*d)
@@ -134,7 +136,7 @@ func (b *Bot) sendEscalation(ctx context.Context, job engine.Job) error {
 	}
 	b.metrics.sent.WithLabelValues("escalation").Inc()
 	return b.store.SaveLeadMessage(ctx, &storage.LeadMessage{LeadID: l.ID, Kind: msgEscalation, Recipient: recipient,
-		Channel: postedTo, TS: ts, AssignedAt: l.AssignedAt})
+		Channel: postedTo, TS: ts, AssignedAt: l.AssignedAt, EventID: eventID})
 }
 
 // escalationData loads what an escalation about event eventID shows; nil
@@ -234,14 +236,14 @@ func escalationMessage(d escalationData) ([]slack.Block, string) {
 	if l.Value > 0 {
 		facts = append(facts, "value "+money(l.Value))
 	}
-	if d.Manager != "" && d.Decision == "" && l.State.Open() {
+	if d.Manager != "" && d.Decision == "" && l.State.Open() && !d.MovedOn {
 		facts = append(facts, "only "+esc(d.Manager)+" (the manager) can use these buttons")
 	}
 	if len(facts) > 0 {
 		blocks = append(blocks, slack.NewContextBlock("", mrkdwn(clipBytes(strings.Join(facts, " · "), maxSectionText))))
 	}
 	var elems []slack.BlockElement
-	if l.State.Open() && d.Decision == "" {
+	if l.State.Open() && d.Decision == "" && !d.MovedOn {
 		value := strconv.FormatInt(l.AssignedAt.UnixMicro(), 10)
 		elems = append(elems, slack.NewButtonBlockElement(actionEscReassign, value, plain("Reassign")))
 		ret := slack.NewButtonBlockElement(actionEscReturn, value, plain("Return to marketing"))

@@ -2,6 +2,7 @@ package bot_test
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -212,20 +213,31 @@ func TestAcknowledgingALeadAlreadyBeingWorkedIsRecorded(t *testing.T) {
 
 func TestACardWithHugeFieldsStaysWithinSlacksLimits(t *testing.T) {
 	e := newEnv(t)
-	long := strings.Repeat("Ü", 999)
+	long := strings.Repeat("Ü", 1000)
 	h := demoLead("crm-huge")
 	h.Contact.Name, h.Contact.Title, h.Company.Name, h.Company.Industry, h.Source = long, long, long, long, long
 	h.Context.Form = map[string]string{}
-	for i := range 50 {
+	for i := range 60 {
 		h.Context.Form[fmt.Sprintf("Question %02d %s", i, strings.Repeat("?", 200))] = strings.Repeat("answer ", 140)
 	}
+	h.Context.Activity.Pages = nil
 	for i := range 200 {
 		h.Context.Activity.Pages = append(h.Context.Activity.Pages, fmt.Sprintf("/a/very/long/page/path/number/%d", i))
 	}
 	l := e.handOff(h)
+	if len(l.Context.Form) != engine.MaxFormAnswers || l.Context.Omitted.FormAnswers != 10 || l.Context.Omitted.Pages != 150 {
+		t.Errorf("the lead keeps %d answers (%d left in the CRM) and %d pages (%d left); want 50 (10) and 50 (150)",
+			len(l.Context.Form), l.Context.Omitted.FormAnswers, len(l.Context.Activity.Pages), l.Context.Omitted.Pages)
+	}
 	msg := e.card(ana, l) // the fake refuses a message that breaks a Block Kit limit
-	if !strings.Contains(cardText(msg), "…") {
+	text := cardText(msg)
+	if !strings.Contains(text, "…") {
 		t.Error("nothing on the card was shortened")
+	}
+	for _, want := range []*regexp.Regexp{regexp.MustCompile(`\+\d+ more answers in the CRM`), regexp.MustCompile(`\+\d+ more pages in the CRM`)} {
+		if !want.MatchString(text) {
+			t.Errorf("the card does not say how much more is in the CRM (%s):\n%s", want, text)
+		}
 	}
 	if _, err := e.fake.ClickButton(ctxTimeout(t, 10*time.Second), ana, msg, "lead.ack", ""); err != nil {
 		t.Fatal(err)

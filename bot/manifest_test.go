@@ -1,7 +1,6 @@
 package bot_test
 
 import (
-	"context"
 	"os"
 	"strings"
 	"testing"
@@ -43,7 +42,9 @@ func manifestScopes(t *testing.T) []string {
 func TestTheManifestGrantsEveryScopeTheBotUses(t *testing.T) {
 	fake := addPeople(t, slackfake.New(slackfake.WithBotScopes(manifestScopes(t)...)))
 	fake.AddChannel("C0SMK", "smarketing")
-	fake.InjectRateLimit("chat.postMessage", 1, 0) // the first send retries, so the sender reads the DM's history
+	// The first send fails in a way that leaves it unclear whether it was
+	// posted (a 429 is clear: it was not), so the retry reads the DM's history.
+	fake.InjectError("chat.postMessage", "internal_error", 1)
 	e := newEnv(t, withFake(fake), withPolicy(e2ePolicy+"report: {channel: \"#smarketing\"}\n"))
 	ctx := ctxTimeout(t, 60*time.Second)
 
@@ -97,11 +98,11 @@ func TestWithoutHistoryScopesAHandOffIsStillSent(t *testing.T) {
 		}
 	}
 	fake := addPeople(t, slackfake.New(slackfake.WithBotScopes(scopes...)))
-	fake.InjectRateLimit("chat.postMessage", 1, 0)
+	fake.InjectError("chat.postMessage", "internal_error", 1)
 	e := newEnv(t, withFake(fake))
 	l := e.handOff(demoLead("crm-old-install"))
 	e.card(ana, l)
-	call, err := fake.WaitForCall(context.Background(), "conversations.history", nil)
+	call, err := fake.WaitForCall(ctxTimeout(t, 30*time.Second), "conversations.history", nil)
 	if err != nil || call.Error != "missing_scope" {
 		t.Errorf("history call = %+v, %v; want it refused for a missing scope", call, err)
 	}

@@ -7,6 +7,7 @@ type metrics struct {
 	ackLatency  prometheus.Histogram
 	sent        *prometheus.CounterVec
 	rateLimited prometheus.Counter
+	unrecorded  prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -20,9 +21,11 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "messages_total", Help: "Slack messages posted or updated, by kind."}, []string{"kind"}),
 		rateLimited: prometheus.NewCounter(prometheus.CounterOpts{Namespace: "slabot", Subsystem: "slack",
 			Name: "rate_limited_total", Help: "Web API calls Slack answered with 429; each is retried after Retry-After."}),
+		unrecorded: prometheus.NewCounter(prometheus.CounterOpts{Namespace: "slabot", Subsystem: "slack",
+			Name: "unrecorded_total", Help: "Clicks and commands the database could not record in time; the person was asked to try again."}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.envelopes, m.ackLatency, m.sent, m.rateLimited)
+		reg.MustRegister(m.envelopes, m.ackLatency, m.sent, m.rateLimited, m.unrecorded)
 	}
 	return m
 }

@@ -38,11 +38,13 @@ const (
 	progressChart   = "chart"
 )
 
-// ReportStore is what the report reads; *storage.DB has all of it.
+// ReportStore is what the report reads; *storage.DB has all of it. The
+// reps' availability history is read in a transaction (Tx.RepEvents).
 type ReportStore interface {
 	LeadFacts(ctx context.Context, from, to time.Time) ([]engine.LeadFacts, error)
 	MQLs(ctx context.Context, from, to time.Time) ([]engine.MQL, error)
 	Reps(ctx context.Context) ([]engine.Rep, error)
+	InTx(ctx context.Context, fn func(engine.Tx) error) error
 }
 
 // ReportView is a weekly report with what its rendering needs besides the
@@ -56,7 +58,8 @@ type ReportView struct {
 
 // LoadReport builds the report of week as of now from the store: every
 // lead that can count in the week, its month and the month before, the
-// MQLs of that span, and the reps.
+// MQLs of that span, the reps, and their availability history up to the
+// later of the week's end and now.
 func LoadReport(ctx context.Context, store ReportStore, p *engine.Policy, week engine.Period, now time.Time) (ReportView, error) {
 	loc := week.Start.Location()
 	// The previous month is the one before the week's, or before now's on
@@ -83,13 +86,23 @@ func LoadReport(ctx context.Context, store ReportStore, p *engine.Policy, week e
 	if err != nil {
 		return ReportView{}, err
 	}
+	var history []engine.RepEvent
+	err = store.InTx(ctx, func(tx engine.Tx) error {
+		var err error
+		history, err = tx.RepEvents(ctx, week.Start, to)
+		return err
+	})
+	if err != nil {
+		return ReportView{}, err
+	}
 	names := map[string]string{}
 	for _, r := range reps {
 		if r.Name != "" {
 			names[strings.ToLower(r.Email)] = r.Name
 		}
 	}
-	return ReportView{Report: engine.BuildWeeklyReport(p, facts, mqls, reps, week, now), Policy: p, Names: names}, nil
+	data := engine.ReportData{Facts: facts, MQLs: mqls, Reps: reps, RepHistory: history}
+	return ReportView{Report: engine.BuildReport(p, data, week, now), Policy: p, Names: names}, nil
 }
 
 // ISOWeek names a week the way `slabot report --week` takes it: "2026-W47".
@@ -197,11 +210,9 @@ func chartAltText(r engine.WeeklyReport) string {
 // recorded as it succeeds, so a retry goes on where the last attempt
 // stopped: the message is posted once, and a message that went out just
 // before a crash is found again by its metadata.
-func (b *Bot) postScheduledReport(ctx context.Context, job engine.Job) error {
+func (b *Bot) postScheduledReport(ctx context.Context, job engine.Job, args WeeklyReportArgs) error {
 	runs := b.store
-	name, _ := job.Payload["job"].(string)
-	slotText, _ := job.Payload["slot"].(string)
-	weekText, _ := job.Payload["week"].(string)
+	name, slotText, weekText := args.Job, args.Slot, args.Week
 	slot, err := time.Parse(time.RFC3339, slotText)
 	if name == "" || err != nil {
 		b.logger.Error("dropping a report job slabot cannot read", "job", job.ID)
@@ -656,18 +667,10 @@ func peopleText(v ReportView) string {
 			}
 		}
 	}
-	if len(r.AwayReps) == 0 {
+	if away := awayText(v); away == "" {
 		lines = append(lines, "*Away:* nobody")
 	} else {
-		var names []string
-		for i, email := range r.AwayReps {
-			if i == maxReportListLines {
-				names = append(names, fmt.Sprintf("and %d more", len(r.AwayReps)-i))
-				break
-			}
-			names = append(names, esc(v.name(email)))
-		}
-		lines = append(lines, "*Away:* "+strings.Join(names, ", "))
+		lines = append(lines, "*Away:* "+away)
 	}
 	if r.Unrouted == 0 {
 		lines = append(lines, "*Reached nobody:* none, every lead this week has a rep :white_check_mark:")
@@ -677,6 +680,58 @@ func peopleText(v ReportView) string {
 			map[bool]string{true: "it", false: "them"}[r.Unrouted == 1]))
 	}
 	return strings.Join(lines, "\n")
+}
+
+// awayText names the reps away or inactive during the week, each with the
+// dates of their absences: "Bo Berg (Tue Oct 27 – Thu Oct 29), Cy Chen
+// (since Mon Oct 19, back Tue Dec 1), Dee (inactive since Wed Oct 28)".
+// At most maxReportListLines reps are named; "" when there are none.
+func awayText(v ReportView) string {
+	r := v.Report
+	loc := r.Week.Start.Location()
+	var emails []string
+	spells := map[string][]string{}
+	for _, ab := range r.Away {
+		email := strings.ToLower(ab.Email)
+		if _, seen := spells[email]; !seen {
+			emails = append(emails, email)
+		}
+		spells[email] = append(spells[email], absenceDates(ab, loc))
+	}
+	var names []string
+	for i, email := range emails {
+		if i == maxReportListLines {
+			names = append(names, fmt.Sprintf("and %d more", len(emails)-i))
+			break
+		}
+		names = append(names, esc(v.name(email))+" ("+strings.Join(spells[email], "; ")+")")
+	}
+	return strings.Join(names, ", ")
+}
+
+// absenceDates says when an absence was, by day in loc: "Tue Oct 27 – Thu
+// Oct 29" (the last day away, not the day back), "since Mon Oct 19, back
+// Tue Dec 1" for one that lasts, with "inactive" before it for a rep who
+// was deactivated.
+func absenceDates(ab engine.Absence, loc *time.Location) string {
+	day := func(t time.Time) string { return t.In(loc).Format("Mon Jan 2") }
+	last := ab.To.Add(-time.Nanosecond)
+	var text string
+	switch {
+	case ab.To.IsZero():
+		text = "since " + day(ab.From)
+		if !ab.Until.IsZero() {
+			text += ", back " + day(ab.Until)
+		}
+	case engine.DateOf(ab.From.In(loc)) == engine.DateOf(last.In(loc)):
+		text = day(ab.From)
+	default:
+		text = day(ab.From) + " – " + day(last)
+	}
+	if ab.Status == engine.RepInactive {
+		text = "inactive " + text
+	}
+	return text
 }
 
 func previousMonthText(a engine.Attainment, f engine.Funnel) string {

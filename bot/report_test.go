@@ -89,7 +89,7 @@ func newReportEnv(t *testing.T, policyYAML string, db *storage.DB, fake *slackfa
 		t.Fatal(err)
 	}
 	e := &reportEnv{t: t, fake: fake, db: db, policy: policy,
-		logger: slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))}
+		logger: slog.New(slog.NewTextHandler(newTestWriter(t), &slog.HandlerOptions{Level: slog.LevelWarn}))}
 	now := time.Now()
 	e.now.Store(&now)
 	return e
@@ -112,7 +112,10 @@ func (e *reportEnv) newBot(store bot.Store) *bot.Bot {
 // runWorker runs a job worker with the bot's handlers, as cmd/slabot
 // does, until the returned stop is called.
 func (e *reportEnv) runWorker(b *bot.Bot) (stop func()) {
-	w := e.db.NewWorker(b.Handlers(), storage.WorkerOptions{Concurrency: 4, Lease: time.Minute, Poll: 100 * time.Millisecond, Logger: e.logger})
+	w, err := e.db.NewWorker(b.Handlers(), storage.WorkerOptions{Concurrency: 4, Poll: 100 * time.Millisecond, Logger: e.logger})
+	if err != nil {
+		e.t.Fatal(err)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	wg.Go(func() {
@@ -142,7 +145,7 @@ func (e *reportEnv) runWorker(b *bot.Bot) (stop func()) {
 //	L8 ana  Nov 1   returned 11:00, "student, not a buyer"      closed before its deadline
 //
 // MQLs: 50 on October 5, 20 on October 27 and 10 on November 1. Ana and
-// Bo have names in Slack; Cy is away until December.
+// Bo have names in Slack; Cy went away on October 19 until December.
 func seedReportData(t *testing.T, db *storage.DB) {
 	t.Helper()
 	ctx := context.Background()
@@ -220,11 +223,23 @@ func seedReportData(t *testing.T, db *storage.DB) {
 	for _, r := range []engine.Rep{
 		{Email: "ana@example.com", Name: "Ana Alvarez", Status: engine.RepActive},
 		{Email: "bo@example.com", Name: "Bo Berg", Status: engine.RepActive},
-		{Email: "cy@example.com", Name: "Cy Chen", Status: engine.RepAway, AwayUntil: utc("2026-12-01 00:00")},
+		{Email: "cy@example.com", Name: "Cy Chen", Status: engine.RepActive},
 	} {
 		if err := db.UpdateRep(ctx, &r); err != nil {
 			t.Fatal(err)
 		}
+	}
+	// Cy's absence as /sla away records it, on the day it began.
+	err = db.InTx(ctx, func(tx engine.Tx) error {
+		until := utc("2026-12-01 00:00")
+		if err := tx.SetRepAvailability(ctx, "cy@example.com", engine.RepAway, until); err != nil {
+			return err
+		}
+		return tx.AppendRepEvent(ctx, &engine.RepEvent{RepEmail: "cy@example.com", Kind: engine.RepEventAway,
+			Actor: "cy@example.com", At: utc("2026-10-19 09:00"), Until: until})
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }
 
@@ -325,7 +340,7 @@ func TestTheWeeklyReportShowsBothSidesFiguresEndToEnd(t *testing.T) {
 			"Month to date: 0% (target 10%) :red_circle: (0 won)",
 			// People: only Ana has three decided leads.
 			"• Ana Alvarez: 100% (3 of 3)",
-			"*Away:* Cy Chen",
+			"*Away:* Cy Chen (since Mon Oct 19, back Tue Dec 1)",
 			"*Reached nobody:* 1 lead this week has no rep :warning: Assign it in your CRM.",
 			// October, final: 70 MQLs of 930 (8%), 7 SQLs (L1 L9 L2–L6)
 			// of 186 (4%), 1 won of 19; on time 5 of 6.
@@ -411,7 +426,8 @@ func TestRenderReportStaysWithinSlackLimits(t *testing.T) {
 	for i := range 200 {
 		r.Sales.Week.BreachesByRep[fmt.Sprintf("rep%03d-with-a-long-address@example.com", i)] = i%5 + 1
 		r.Marketing.ReturnsByReason[strings.Repeat(fmt.Sprintf("reason %d ", i), 30)] = i + 1
-		r.AwayReps = append(r.AwayReps, fmt.Sprintf("away%03d@example.com", i))
+		r.Away = append(r.Away, engine.Absence{Email: fmt.Sprintf("away%03d@example.com", i), Status: engine.RepAway,
+			From: utc("2026-11-17 09:00"), To: utc("2026-11-19 17:00")})
 	}
 	blocks, fallback := bot.RenderReport(bot.ReportView{Report: r})
 	if len(blocks) > 50 {
@@ -428,6 +444,63 @@ func TestRenderReportStaysWithinSlackLimits(t *testing.T) {
 	text := bot.ReportText(blocks)
 	if !strings.Contains(text, "• 192 others: ") || !strings.Contains(text, "and 192 more") {
 		t.Errorf("long lists are not cut short:\n%s", text)
+	}
+}
+
+func TestTheReportListsRepsAwayDuringTheWeekThoughBackNow(t *testing.T) {
+	e := newReportEnv(t, reportPolicy, nil, nil)
+	seedReportData(t, e.db)
+	b := e.newBot(nil)
+	svc := engine.NewService(e.db, e.policy, func() time.Time { return *e.now.Load() }, e.logger)
+	ctx := ctxTimeout(t, 30*time.Second)
+	set := func(at string, by, rep string, away bool, until string) {
+		t.Helper()
+		e.setNow(utc(at))
+		var u time.Time
+		if until != "" {
+			u = utc(until)
+		}
+		if _, err := svc.SetAvailability(ctx, engine.Actor{Email: by}, rep, away, u); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Week 44: Bo is away from Tuesday morning and says he is back on
+	// Thursday afternoon; Maria sends Ana away on Wednesday until Friday,
+	// and Ana is back on Friday by her return date, saying nothing.
+	set("2026-10-27 09:00", "bo@example.com", "bo@example.com", true, "")
+	set("2026-10-28 08:00", "maria@example.com", "ana@example.com", true, "2026-10-30 00:00")
+	set("2026-10-29 16:00", "bo@example.com", "bo@example.com", false, "")
+
+	awayLine := func(week string) string {
+		t.Helper()
+		e.setNow(utc("2026-11-09 09:00"))
+		w, err := engine.ParseISOWeek(week, time.UTC)
+		if err != nil {
+			t.Fatal(err)
+		}
+		view, err := b.WeeklyReport(ctx, w)
+		if err != nil {
+			t.Fatal(err)
+		}
+		blocks, _ := bot.RenderReport(view)
+		for _, l := range strings.Split(bot.ReportText(blocks), "\n") {
+			if strings.HasPrefix(l, "Away:") {
+				return l
+			}
+		}
+		t.Fatalf("the report of %s has no away line", week)
+		return ""
+	}
+	for _, email := range []string{"ana@example.com", "bo@example.com"} {
+		if rep, err := e.db.RepByEmail(ctx, email); err != nil || !rep.Available(utc("2026-11-09 09:00")) {
+			t.Fatalf("%s is %+v, %v; want back by now", email, rep, err)
+		}
+	}
+	if got, want := awayLine("2026-W44"), "Away: Ana Alvarez (Wed Oct 28 – Thu Oct 29), Bo Berg (Tue Oct 27 – Thu Oct 29), Cy Chen (since Mon Oct 19, back Tue Dec 1)"; got != want {
+		t.Errorf("week 44:\n got %s\nwant %s", got, want)
+	}
+	if got, want := awayLine("2026-W45"), "Away: Cy Chen (since Mon Oct 19, back Tue Dec 1)"; got != want {
+		t.Errorf("week 45, after they came back:\n got %s\nwant %s", got, want)
 	}
 }
 

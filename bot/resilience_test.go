@@ -61,7 +61,7 @@ func TestUnderRateLimitsEveryHandOffYieldsExactlyOneDMAtThePacedRate(t *testing.
 	// Let retries that are still in flight finish, then count again.
 	e.waitFor("every job to finish", func() bool {
 		var pending int
-		_ = e.db.Pool().QueryRow(context.Background(), `SELECT count(*) FROM jobs WHERE kind = $1 AND state <> 'done'`, engine.JobHandOff).Scan(&pending)
+		_ = e.db.Pool().QueryRow(context.Background(), `SELECT count(*) FROM river_job WHERE kind = $1 AND state <> 'completed'`, engine.JobHandOff).Scan(&pending)
 		return pending == 0
 	})
 	for _, id := range ids {
@@ -115,7 +115,7 @@ func TestEnvelopesSurviveRefreshesAndDroppedConnections(t *testing.T) {
 	// A duplicate would be one more delivery job: wait until every one ran.
 	e.waitFor("every delivery to be handled", func() bool {
 		var open int
-		_ = e.db.Pool().QueryRow(context.Background(), `SELECT count(*) FROM jobs WHERE kind = $1 AND state IN ('pending', 'running')`, bot.JobInteraction).Scan(&open)
+		_ = e.db.Pool().QueryRow(context.Background(), `SELECT count(*) FROM river_job WHERE kind = $1 AND state IN ('available', 'scheduled', 'retryable', 'running')`, bot.JobInteraction).Scan(&open)
 		return open == 0
 	})
 	if touches, _ := e.db.Touches(context.Background(), l.ID); len(touches) != clicks {
@@ -137,7 +137,7 @@ func TestARedeliveredEventIsHandledOnce(t *testing.T) {
 	}
 	e.waitFor("the delivery to be recorded", func() bool {
 		var n int
-		_ = e.db.Pool().QueryRow(context.Background(), `SELECT count(*) FROM jobs WHERE unique_key = $1`, "event:"+res.EventID).Scan(&n)
+		_ = e.db.Pool().QueryRow(context.Background(), `SELECT count(*) FROM river_job WHERE args->>'key' = $1`, "event:"+res.EventID).Scan(&n)
 		return n == 1
 	})
 	// Send the same event again as Slack's retry would: same event id.
@@ -145,7 +145,7 @@ func TestARedeliveredEventIsHandledOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	var n int
-	_ = e.db.Pool().QueryRow(context.Background(), `SELECT count(*) FROM jobs WHERE kind = $1`, bot.JobInteraction).Scan(&n)
+	_ = e.db.Pool().QueryRow(context.Background(), `SELECT count(*) FROM river_job WHERE kind = $1`, bot.JobInteraction).Scan(&n)
 	if n != 1 {
 		t.Errorf("%d delivery jobs for one event, want 1", n)
 	}
@@ -172,11 +172,22 @@ func TestACrashBetweenPostingAndRecordingLeavesOneDM(t *testing.T) {
 		t.Fatalf("%d cards before the restart, want 1", n)
 	}
 
-	second := newEnv(t, withDB(db), withFake(fake))
-	second.waitFor("the restarted bot to record the card", func() bool {
+	// River's rescuer runs in whichever process leads; it takes a job
+	// running longer than its own setting to be a dead worker's.
+	second := newEnv(t, withDB(db), withFake(fake), withLease(300*time.Millisecond))
+	// The job the dead worker held is rescued once the new process leads
+	// the cluster (River elects a leader within seconds), then retried.
+	deadline := time.Now().Add(45 * time.Second)
+	for {
 		msgs, _ := db.LeadMessages(context.Background(), l.ID, "card")
-		return len(msgs) == 1
-	})
+		if len(msgs) == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the restarted bot never recorded the card")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 	second.waitFor("the lead to be marked notified", func() bool { return second.lead(l.ID).State == engine.StateNotified })
 	if n := second.cardsFor(ana, l.ID); n != 1 {
 		t.Errorf("%d hand-off DMs after the restart, want exactly 1", n)

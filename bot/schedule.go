@@ -113,8 +113,8 @@ func latestSlot(sched nexter, now time.Time, loc *time.Location) time.Time {
 func (b *Bot) claimReportSlot(ctx context.Context, runs Store, slot time.Time, loc *time.Location, by string) {
 	week := ReportWeek(slot, loc)
 	key := slot.UTC().Format(time.RFC3339)
-	job := engine.Job{Kind: JobWeeklyReport, UniqueKey: "report:" + key,
-		Payload: map[string]any{"job": reportJobName, "slot": key, "week": ISOWeek(week)}}
+	job := engine.Job{UniqueKey: "report:" + key,
+		Args: WeeklyReportArgs{Job: reportJobName, Slot: key, Week: ISOWeek(week)}}
 	claimed, err := runs.ClaimSlot(ctx, reportJobName, slot, by, job)
 	// A database that hiccups at the wrong second must not lose the week's
 	// report: try again for a little while.
@@ -135,3 +135,13 @@ func (b *Bot) claimReportSlot(ctx context.Context, runs Store, slot time.Time, l
 		b.logger.Debug("another replica posts this weekly report", "slot", key)
 	}
 }
+
+// WeeklyReportArgs: post the report of one claimed slot of a calendar job.
+type WeeklyReportArgs struct {
+	Job  string `json:"job"`
+	Slot string `json:"slot"` // the slot's instant, RFC 3339
+	Week string `json:"week"` // the ISO week the report covers
+}
+
+func (WeeklyReportArgs) Kind() string  { return JobWeeklyReport }
+func (WeeklyReportArgs) Queue() string { return engine.QueueReports }

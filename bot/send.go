@@ -182,6 +182,9 @@ func (b *Bot) redrawCards(ctx context.Context, job engine.Job) error {
 		}
 		b.metrics.sent.WithLabelValues("card_update").Inc()
 	}
+	if err := b.quietStaleMessages(ctx, l); err != nil {
+		return err
+	}
 	if l.OwnerEmail != "" {
 		// The owner's Home tab lists the lead too; a stale Home is not worth
 		// a retry of the card update, so a failure is only logged.
@@ -198,14 +201,13 @@ func (b *Bot) redrawCards(ctx context.Context, job engine.Job) error {
 func (b *Bot) alertUnreachable(ctx context.Context, l *engine.Lead, cause error, attempts int) error {
 	text := fmt.Sprintf(":warning: Lead *%s* was routed to %s, who has no active Slack account (%v). "+
 		"Reassign it in your CRM or fix the team in the policy file.", esc(l.DisplayName()), esc(l.OwnerEmail), errors.Unwrap(cause))
-	return b.postToTeamChannel(ctx, l.Team, text, "ops_alert", engine.Job{
+	return b.postToTeamChannel(ctx, l.Team, text, "ops_alert", engine.Job{Args: engine.OpsAlertArgs{Team: l.Team, Text: text},
 		UniqueKey: fmt.Sprintf("unreachable:%d:%d", l.ID, l.AssignedAt.UnixMicro()), Attempts: attempts})
 }
 
 // sendOpsAlert posts a routing alert to the team's escalation channel.
-func (b *Bot) sendOpsAlert(ctx context.Context, job engine.Job) error {
-	text, _ := job.Payload["text"].(string)
-	team, _ := job.Payload["team"].(string)
+func (b *Bot) sendOpsAlert(ctx context.Context, job engine.Job, args engine.OpsAlertArgs) error {
+	text, team := args.Text, args.Team
 	if text == "" {
 		return nil
 	}

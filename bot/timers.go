@@ -12,6 +12,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/slabot/slabot/engine"
+	"github.com/slabot/slabot/storage"
 )
 
 // reminderMetadataType tags reminders in Slack's message metadata, so a
@@ -92,7 +93,7 @@ func (b *Bot) countBreach(out *engine.BreachOutcome) {
 
 // sendReminder DMs the owner a reminder the engine decided to send, with
 // the card's buttons so the rep can act on it where they read it.
-func (b *Bot) sendReminder(ctx context.Context, job engine.Job) error {
+func (b *Bot) sendReminder(ctx context.Context, job engine.Job, args engine.ReminderNoticeArgs) error {
 	l, err := b.store.LeadByID(ctx, job.LeadID)
 	if engine.ErrorCode(err) == engine.ENOTFOUND {
 		return nil
@@ -101,7 +102,7 @@ func (b *Bot) sendReminder(ctx context.Context, job engine.Job) error {
 		return err
 	}
 	// The rep may have acted between the decision and now.
-	assigned, _ := time.Parse(time.RFC3339Nano, fmt.Sprint(job.Payload["assigned_at"]))
+	assigned := args.AssignedAt
 	if !l.State.Open() || !l.FirstTouchAt.IsZero() || !l.AcknowledgedAt.IsZero() || l.OwnerEmail == "" ||
 		(!assigned.IsZero() && !engine.SameInstant(assigned, l.AssignedAt)) {
 		return nil
@@ -119,9 +120,18 @@ func (b *Bot) sendReminder(ctx context.Context, job engine.Job) error {
 	}
 	meta := slack.SlackMetadata{EventType: reminderMetadataType, EventPayload: map[string]any{
 		"lead_id": strconv.FormatInt(l.ID, 10), "key": job.UniqueKey}}
+	// Recorded, so its buttons can be taken away once the lead moves on.
+	record := func(channel, ts string) error {
+		return b.store.SaveLeadMessage(ctx, &storage.LeadMessage{LeadID: l.ID, Kind: msgReminder, Recipient: owner.Email,
+			Channel: channel, TS: ts, AssignedAt: l.AssignedAt})
+	}
 	if job.Attempts > 1 {
-		if ts, err := b.findByKey(ctx, channel, meta); err != nil || ts != "" {
+		ts, err := b.findByKey(ctx, channel, meta)
+		if err != nil {
 			return err
+		}
+		if ts != "" {
+			return record(channel, ts)
 		}
 	}
 	now := b.service.Now()
@@ -129,12 +139,16 @@ func (b *Bot) sendReminder(ctx context.Context, job engine.Job) error {
 	if err := b.pacer.wait(ctx, channel); err != nil {
 		return err
 	}
-	if _, _, err := b.api.PostMessageContext(ctx, channel, slack.MsgOptionBlocks(blocks...),
-		slack.MsgOptionText(fallback, false), slack.MsgOptionMetadata(meta)); err != nil {
+	postedTo, ts, err := b.api.PostMessageContext(ctx, channel, slack.MsgOptionBlocks(blocks...),
+		slack.MsgOptionText(fallback, false), slack.MsgOptionMetadata(meta))
+	if err != nil {
 		return b.slackError("chat.postMessage", err)
 	}
 	b.metrics.sent.WithLabelValues("reminder").Inc()
-	if planned, err := time.Parse(time.RFC3339Nano, fmt.Sprint(job.Payload["remind_at"])); err == nil {
+	if err := record(postedTo, ts); err != nil {
+		return err
+	}
+	if planned := args.RemindAt; !planned.IsZero() {
 		b.timers.lateness.Observe(max(0, b.service.Now().Sub(planned).Seconds()))
 	}
 	return nil
@@ -170,6 +184,71 @@ func reminderMessage(d cardData) ([]slack.Block, string) {
 	}
 	fallback := clipBytes(fmt.Sprintf("Reminder: first touch due %s for %s", relative(l.FirstTouchDue, d.Now), l.DisplayName()), maxFallback)
 	return blocks, fallback
+}
+
+// msgReminder is the kind of a recorded reminder message.
+const msgReminder = "reminder"
+
+// movedOn reports whether the lead is no longer where message m left it:
+// closed, or given to someone else since.
+func movedOn(l *engine.Lead, m storage.LeadMessage) bool {
+	return !l.State.Open() || (!m.AssignedAt.IsZero() && !engine.SameInstant(m.AssignedAt, l.AssignedAt))
+}
+
+// quietReminder is a reminder whose lead moved on: what it was about and
+// where the lead went, with no buttons.
+func quietReminder(l *engine.Lead) ([]slack.Block, string) {
+	where := fmt.Sprintf("It now belongs to %s.", esc(l.OwnerEmail))
+	if !l.State.Open() {
+		where = fmt.Sprintf("The lead is now %s.", l.State.Label())
+	} else if l.OwnerEmail == "" {
+		where = "It is waiting for a new owner."
+	}
+	text := fmt.Sprintf(":arrow_right: *Moved on: %s.* %s Nothing more to do here.", esc(l.DisplayName()), where)
+	return []slack.Block{slack.NewSectionBlock(mrkdwn(clipBytes(text, maxSectionText)), nil, nil)},
+		clipBytes("Moved on: "+l.DisplayName(), maxFallback)
+}
+
+// quietStaleMessages takes the buttons away from the reminders and
+// escalations of a lead that moved on since they were posted, saying where
+// it went, so nobody acts on an old message. Each is redrawn once.
+func (b *Bot) quietStaleMessages(ctx context.Context, l *engine.Lead) error {
+	now := b.service.Now()
+	for _, kind := range []string{msgReminder, msgEscalation} {
+		msgs, err := b.store.LeadMessages(ctx, l.ID, kind)
+		if err != nil {
+			return err
+		}
+		for _, m := range msgs {
+			if !m.QuietAt.IsZero() || !movedOn(l, m) {
+				continue
+			}
+			var blocks []slack.Block
+			var fallback string
+			if kind == msgReminder {
+				blocks, fallback = quietReminder(l)
+			} else {
+				d, err := b.escalationData(ctx, l, m.EventID)
+				if err != nil {
+					return err
+				}
+				if d == nil {
+					continue // an escalation of an older release, without its event: left as it is
+				}
+				d.MovedOn = true
+				blocks, fallback = escalationMessage(*d)
+			}
+			if _, _, _, err := b.api.UpdateMessageContext(ctx, m.Channel, m.TS, slack.MsgOptionBlocks(blocks...),
+				slack.MsgOptionText(fallback, false)); err != nil {
+				return b.slackError("chat.update", err)
+			}
+			b.metrics.sent.WithLabelValues(kind + "_quiet").Inc()
+			if err := b.store.QuietLeadMessage(ctx, m.ID, now); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // findByKey looks through a conversation's recent history for a message

@@ -412,3 +412,52 @@ func TestTwoBotsOnOneDatabaseActOnce(t *testing.T) {
 		}
 	}
 }
+
+func TestOldButtonsGoQuietWhenTheLeadMovesOn(t *testing.T) {
+	e := newEnv(t, withPolicy(timerPolicy("[notify_manager, reassign]")))
+	l := e.handOff(demoLead("crm-quiet"))
+	e.waitFor("ana's reminder", func() bool { return len(e.reminders(ana, l.ID)) > 0 })
+	anaReminder := e.reminders(ana, l.ID)[0]
+	if text := cardText(anaReminder); !strings.Contains(text, "[Acknowledge]") {
+		t.Fatalf("the reminder has no buttons to begin with:\n%s", text)
+	}
+	// The breach gives the lead to bo: ana's reminder loses its buttons.
+	e.waitCard(anaReminder, "ana's reminder to say the lead moved on", func(m slackfake.Message) bool {
+		text := cardText(m)
+		return strings.Contains(text, "Moved on: Dana Ruiz") && strings.Contains(text, "bo@example.com") &&
+			!strings.Contains(text, "[Acknowledge]") && !strings.Contains(text, "[Log touch…]")
+	})
+
+	// Bo misses it too: a second escalation. The manager returns the lead
+	// from it; the first escalation, about ana, loses its buttons as well.
+	managerDM := e.fake.DMChannel(maria)
+	e.waitFor("two escalations", func() bool { return len(e.escalations(managerDM, l.ID)) == 2 })
+	first, second := e.escalations(managerDM, l.ID)[0], e.escalations(managerDM, l.ID)[1]
+	if text := cardText(first); !strings.Contains(text, "[Reassign]") {
+		t.Fatalf("the first escalation lost its buttons before the lead moved on:\n%s", text)
+	}
+	e.waitFor("bo's reminder", func() bool { return len(e.reminders(bo, l.ID)) > 0 })
+	boReminder := e.reminders(bo, l.ID)[0]
+	if _, err := e.fake.ClickButton(ctxTimeout(t, 10*time.Second), maria, second, "esc.return", ""); err != nil {
+		t.Fatal(err)
+	}
+	e.waitFor("the return", func() bool { return e.lead(l.ID).State == engine.StateReturned })
+	e.waitCard(first, "the first escalation to lose its buttons", func(m slackfake.Message) bool {
+		text := cardText(m)
+		return !strings.Contains(text, "[Reassign]") && !strings.Contains(text, "[Give more time]") &&
+			strings.Contains(text, "The lead is now") && !strings.Contains(text, "can use these buttons")
+	})
+	e.waitCard(boReminder, "bo's reminder to say where the lead went", func(m slackfake.Message) bool {
+		text := cardText(m)
+		return strings.Contains(text, "Moved on") && strings.Contains(text, "returned") && !strings.Contains(text, "[Acknowledge]")
+	})
+	// A button on a quiet message would act on a lead that moved on; there is none.
+	for _, m := range []slackfake.Message{first, anaReminder, boReminder} {
+		got, _ := e.fake.GetMessage(m.Channel, m.TS)
+		for _, button := range []string{"[Acknowledge]", "[Log touch…]", "[Snooze]", "[Return to marketing]", "[Reassign]", "[Give more time]"} {
+			if strings.Contains(cardText(got), button) {
+				t.Errorf("a quiet message still offers %s:\n%s", button, cardText(got))
+			}
+		}
+	}
+}

@@ -1,8 +1,10 @@
 package engine
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -74,6 +76,13 @@ func (s *Service) SetAvailability(ctx context.Context, a Actor, repEmail string,
 		if err := tx.SetRepAvailability(ctx, rep.Email, status, until); err != nil {
 			return err
 		}
+		ev := &RepEvent{RepEmail: rep.Email, Kind: RepEventBack, Actor: actorName(a), At: now}
+		if away {
+			ev.Kind, ev.Until = RepEventAway, until
+		}
+		if err := tx.AppendRepEvent(ctx, ev); err != nil {
+			return err
+		}
 		rep.Status, rep.AwayUntil = status, until
 		res.Changed = true
 		s.logger.Info("rep availability changed", "rep_id", rep.ID, "status", status, "until", until)
@@ -94,9 +103,9 @@ func (s *Service) SetAvailability(ctx context.Context, a Actor, repEmail string,
 				team = t.Name
 			}
 		}
-		_, err = tx.Enqueue(ctx, Job{Kind: JobOpsAlert, RunAt: now,
+		_, err = tx.Enqueue(ctx, Job{RunAt: now,
 			UniqueKey: fmt.Sprintf("%s:away:%s:%d", JobOpsAlert, rep.Email, now.UnixNano()),
-			Payload:   map[string]any{"team": team, "text": awayAlert(rep, n, until, a, policy)}})
+			Args:      OpsAlertArgs{Team: team, Text: awayAlert(rep, n, until, a, policy)}})
 		res.TeamTold = err == nil
 		return err
 	})
@@ -165,4 +174,142 @@ func awayAlert(rep *Rep, open int, until time.Time, a Actor, p *Policy) string {
 	}
 	return fmt.Sprintf("%s is away %s%s and holds %s. Their SLA clocks keep running: "+
 		"reassign them in the CRM or have a teammate cover. New leads go to the rest of the team.", name, when, by, leads)
+}
+
+// actorName is how the reps' history names who made a change: a system's
+// name, or a person's email in lower case.
+func actorName(a Actor) string {
+	if a.System != "" {
+		return a.System
+	}
+	return strings.ToLower(strings.TrimSpace(a.Email))
+}
+
+// RepEventKind is what changed in a rep's availability.
+type RepEventKind string
+
+// Kinds of change in a rep's availability.
+const (
+	// RepEventAway: the rep went away, or changed the return date of an
+	// absence.
+	RepEventAway RepEventKind = "away"
+	// RepEventBack: the rep came back before their return date (or had
+	// none).
+	RepEventBack RepEventKind = "back"
+	// RepEventDeactivated: the rep left the rotation, their Slack account
+	// deactivated.
+	RepEventDeactivated RepEventKind = "deactivated"
+	// RepEventReactivated: the rep's Slack account came back, and so did
+	// they.
+	RepEventReactivated RepEventKind = "reactivated"
+)
+
+// RepEvent is one entry of the reps' append-only availability history.
+type RepEvent struct {
+	ID       int64
+	RepEmail string
+	Kind     RepEventKind
+	// Actor made the change: a person's email, or a system's name ("slack"
+	// for the directory sync); "" when nobody said.
+	Actor string
+	At    time.Time
+	// Until is an absence's return date: zero for one until further
+	// notice, and for the other kinds.
+	Until time.Time
+	Note  string
+}
+
+// Absence is a stretch of time in which a rep could receive no new leads:
+// away, or inactive.
+type Absence struct {
+	Email string
+	// Status is RepAway or RepInactive.
+	Status RepStatus
+	// From is when the absence began. To is when it ended: the rep came
+	// back, was reactivated, or reached their return date; zero while it
+	// lasts.
+	From, To time.Time
+	// Until is the return date of an absence that lasts, when the rep gave
+	// one.
+	Until time.Time
+}
+
+// RepAbsences works out, from the reps' history (see Tx.RepEvents), the
+// absences that overlap period as of now, by email and then start. An away
+// rep is back at their return date (Rep.Available), or earlier when they
+// say so; a rep who is deactivated while away is away until then and
+// inactive from then on. Events after now are not yet history.
+func RepAbsences(history []RepEvent, period Period, now time.Time) []Absence {
+	events := slices.Clone(history)
+	slices.SortStableFunc(events, func(a, b RepEvent) int {
+		return cmp.Or(strings.Compare(strings.ToLower(a.RepEmail), strings.ToLower(b.RepEmail)), a.At.Compare(b.At))
+	})
+	var out []Absence
+	keep := func(ab Absence) {
+		if !ab.To.IsZero() && !ab.To.After(ab.From) {
+			return // over before it began: a return date in the past
+		}
+		if ab.From.Before(period.End) && (ab.To.IsZero() || ab.To.After(period.Start)) {
+			out = append(out, ab)
+		}
+	}
+	var cur *Absence
+	email := ""
+	for _, e := range events {
+		if e.At.After(now) {
+			continue
+		}
+		if e.RepEmail = strings.ToLower(e.RepEmail); e.RepEmail != email {
+			if cur != nil {
+				keep(finish(*cur, now))
+			}
+			cur, email = nil, e.RepEmail
+		}
+		// An absence whose return date came before this event is over.
+		if cur != nil && cur.Status == RepAway && !cur.Until.IsZero() && !e.At.Before(cur.Until) {
+			cur.To, cur.Until = cur.Until, time.Time{}
+			keep(*cur)
+			cur = nil
+		}
+		switch e.Kind {
+		case RepEventAway:
+			if cur != nil && cur.Status == RepAway {
+				cur.Until = e.Until // a new return date for the same absence
+				continue
+			}
+			if cur != nil {
+				cur.To = e.At
+				keep(*cur)
+			}
+			cur = &Absence{Email: e.RepEmail, Status: RepAway, From: e.At, Until: e.Until}
+		case RepEventDeactivated:
+			if cur != nil && cur.Status == RepInactive {
+				continue
+			}
+			if cur != nil {
+				cur.To, cur.Until = e.At, time.Time{}
+				keep(*cur)
+			}
+			cur = &Absence{Email: e.RepEmail, Status: RepInactive, From: e.At}
+		case RepEventBack, RepEventReactivated:
+			if cur != nil {
+				cur.To, cur.Until = e.At, time.Time{}
+				keep(*cur)
+				cur = nil
+			}
+		}
+	}
+	if cur != nil {
+		keep(finish(*cur, now))
+	}
+	return out
+}
+
+// finish closes an absence, last in its rep's history, whose return date
+// came by now.
+func finish(ab Absence, now time.Time) Absence {
+	if ab.Status == RepAway && !ab.Until.IsZero() && !now.Before(ab.Until) {
+		ab.To, ab.Until = ab.Until, time.Time{}
+	}
+	return ab
 }

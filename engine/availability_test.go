@@ -2,9 +2,12 @@ package engine_test
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/slabot/slabot/engine"
 	"github.com/slabot/slabot/storage"
@@ -64,7 +67,7 @@ func (e *availabilityEnv) addOpenLead(t *testing.T, id, owner string, state engi
 // opsAlerts returns the texts of the queued ops alerts.
 func (e *availabilityEnv) opsAlerts(t *testing.T) []string {
 	t.Helper()
-	rows, err := e.db.Pool().Query(context.Background(), `SELECT payload->>'team', payload->>'text' FROM jobs WHERE kind = $1 ORDER BY id`, engine.JobOpsAlert)
+	rows, err := e.db.Pool().Query(context.Background(), `SELECT args->'args'->>'team', args->'args'->>'text' FROM river_job WHERE kind = $1 ORDER BY id`, engine.JobOpsAlert)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,6 +79,39 @@ func (e *availabilityEnv) opsAlerts(t *testing.T) []string {
 			t.Fatal(err)
 		}
 		out = append(out, team+": "+text)
+	}
+	return out
+}
+
+// historyRow is one row of rep_events as stored.
+type historyRow struct {
+	Rep, Kind, Actor string
+	At, Until        time.Time
+}
+
+// repHistory reads the reps' availability history straight from the table.
+func (e *availabilityEnv) repHistory(t *testing.T) []historyRow {
+	t.Helper()
+	rows, err := e.db.Pool().Query(context.Background(), `SELECT rep_email, kind, actor, at, until FROM rep_events ORDER BY id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var out []historyRow
+	for rows.Next() {
+		var r historyRow
+		var until *time.Time
+		if err := rows.Scan(&r.Rep, &r.Kind, &r.Actor, &r.At, &until); err != nil {
+			t.Fatal(err)
+		}
+		if until != nil {
+			r.Until = until.UTC()
+		}
+		r.At = r.At.UTC()
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
 	}
 	return out
 }
@@ -204,6 +240,46 @@ func TestSetAvailability(t *testing.T) {
 		}
 	})
 
+	t.Run("EveryChangeIsOnTheRecordOnceWithWhoAndWhen", func(t *testing.T) {
+		// Ana away, her return date moved, ana back; Maria sends Bo away
+		// until further notice; the HR system sends Cy away. Repeats,
+		// refusals and bad input recorded nothing.
+		at := e.now.UTC()
+		want := []historyRow{
+			{Rep: "ana@example.com", Kind: "away", Actor: "ana@example.com", At: at, Until: until},
+			{Rep: "ana@example.com", Kind: "away", Actor: "ana@example.com", At: at, Until: until.Add(24 * time.Hour)},
+			{Rep: "ana@example.com", Kind: "back", Actor: "ana@example.com", At: at},
+			{Rep: "bo@example.com", Kind: "away", Actor: "maria@example.com", At: at},
+			{Rep: "cy@example.com", Kind: "away", Actor: "hris", At: at, Until: until},
+		}
+		if diff := cmp.Diff(want, e.repHistory(t)); diff != "" {
+			t.Errorf("history (-want +got):\n%s", diff)
+		}
+	})
+
+	t.Run("AChangeThatFailsLeavesNoRecord", func(t *testing.T) {
+		before := len(e.repHistory(t))
+		boom := errors.New("boom")
+		err := e.db.InTx(ctx, func(tx engine.Tx) error {
+			if err := tx.SetRepAvailability(ctx, "ana@example.com", engine.RepAway, time.Time{}); err != nil {
+				return err
+			}
+			if err := tx.AppendRepEvent(ctx, &engine.RepEvent{RepEmail: "ana@example.com", Kind: engine.RepEventAway, Actor: "ana@example.com", At: e.now}); err != nil {
+				return err
+			}
+			return boom
+		})
+		if !errors.Is(err, boom) {
+			t.Fatalf("error %v, want %v", err, boom)
+		}
+		if n := len(e.repHistory(t)); n != before {
+			t.Errorf("%d rows after a rolled-back change, want %d", n, before)
+		}
+		if rep, _ := e.db.RepByEmail(ctx, "ana@example.com"); rep.Status != engine.RepActive {
+			t.Errorf("ana is %s after a rolled-back change", rep.Status)
+		}
+	})
+
 	t.Run("AnInactiveRepStaysInactive", func(t *testing.T) {
 		if err := e.db.InTx(ctx, func(tx engine.Tx) error {
 			return tx.SetRepAvailability(ctx, "bo@example.com", engine.RepInactive, time.Time{})
@@ -213,6 +289,132 @@ func TestSetAvailability(t *testing.T) {
 		_, err := e.svc.SetAvailability(ctx, engine.Actor{Email: "bo@example.com"}, "bo@example.com", false, time.Time{})
 		if engine.ErrorCode(err) != engine.EINVALID || !strings.Contains(engine.ErrorMessage(err), "inactive") {
 			t.Errorf("error %v, want an explanation that bo is inactive", err)
+		}
+	})
+}
+
+func TestTheDirectorySyncsChangesAreOnTheRecordOnce(t *testing.T) {
+	ctx := context.Background()
+	e := newAvailabilityEnv(t)
+	e.addOpenLead(t, "b1", "bo@example.com", engine.StateNotified)
+	// Bo was away when Slack deactivated his account; two replicas see it.
+	if _, err := e.svc.SetAvailability(ctx, engine.Actor{Email: "bo@example.com"}, "bo@example.com", true, time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if _, err := e.svc.RepGone(ctx, "Bo@Example.com", "their Slack account was deactivated"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for range 2 {
+		if _, err := e.db.ReactivateRep(ctx, "bo@example.com"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var got []string
+	for _, r := range e.repHistory(t) {
+		got = append(got, r.Rep+" "+r.Kind+" by "+r.Actor)
+	}
+	want := []string{
+		"bo@example.com away by bo@example.com",
+		"bo@example.com deactivated by slack",
+		"bo@example.com reactivated by slack",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("history (-want +got):\n%s", diff)
+	}
+}
+
+func TestRepAbsences(t *testing.T) {
+	at := func(s string) time.Time {
+		t.Helper()
+		v, err := time.Parse("2006-01-02 15:04", s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	// Week 47 of 2026: Monday 16 to Sunday 22 November.
+	week := engine.WeekPeriod(2026, 47, time.UTC)
+	now := at("2026-11-23 09:00")
+	ev := func(rep string, kind engine.RepEventKind, when, until string) engine.RepEvent {
+		e := engine.RepEvent{RepEmail: rep, Kind: kind, At: at(when)}
+		if until != "" {
+			e.Until = at(until)
+		}
+		return e
+	}
+	tests := []struct {
+		name    string
+		history []engine.RepEvent
+		want    []engine.Absence
+	}{
+		{"NoHistoryNobody", nil, nil},
+		{"AwayTuesdayToThursdayThoughBackNow", []engine.RepEvent{
+			ev("Ana@Example.com", engine.RepEventAway, "2026-11-17 09:00", ""),
+			ev("ana@example.com", engine.RepEventBack, "2026-11-19 17:00", ""),
+		}, []engine.Absence{{Email: "ana@example.com", Status: engine.RepAway, From: at("2026-11-17 09:00"), To: at("2026-11-19 17:00")}}},
+		{"BackByTheReturnDate", []engine.RepEvent{
+			ev("ana@example.com", engine.RepEventAway, "2026-11-10 09:00", "2026-11-18 00:00"),
+		}, []engine.Absence{{Email: "ana@example.com", Status: engine.RepAway, From: at("2026-11-10 09:00"), To: at("2026-11-18 00:00")}}},
+		{"AReturnDateMovedIsOneAbsence", []engine.RepEvent{
+			ev("ana@example.com", engine.RepEventAway, "2026-11-10 09:00", "2026-11-18 00:00"),
+			ev("ana@example.com", engine.RepEventAway, "2026-11-17 09:00", "2026-12-01 00:00"),
+		}, []engine.Absence{{Email: "ana@example.com", Status: engine.RepAway, From: at("2026-11-10 09:00"), Until: at("2026-12-01 00:00")}}},
+		{"GoingAwayAgainAfterTheReturnDateIsAnother", []engine.RepEvent{
+			ev("ana@example.com", engine.RepEventAway, "2026-11-16 09:00", "2026-11-17 00:00"),
+			ev("ana@example.com", engine.RepEventAway, "2026-11-19 09:00", "2026-11-20 00:00"),
+		}, []engine.Absence{
+			{Email: "ana@example.com", Status: engine.RepAway, From: at("2026-11-16 09:00"), To: at("2026-11-17 00:00")},
+			{Email: "ana@example.com", Status: engine.RepAway, From: at("2026-11-19 09:00"), To: at("2026-11-20 00:00")},
+		}},
+		{"DeactivatedWhileAwayThenReactivated", []engine.RepEvent{
+			ev("bo@example.com", engine.RepEventAway, "2026-11-16 09:00", ""),
+			ev("bo@example.com", engine.RepEventDeactivated, "2026-11-18 12:00", ""),
+			ev("bo@example.com", engine.RepEventDeactivated, "2026-11-18 12:15", ""),
+			ev("bo@example.com", engine.RepEventReactivated, "2026-11-20 08:00", ""),
+		}, []engine.Absence{
+			{Email: "bo@example.com", Status: engine.RepAway, From: at("2026-11-16 09:00"), To: at("2026-11-18 12:00")},
+			{Email: "bo@example.com", Status: engine.RepInactive, From: at("2026-11-18 12:00"), To: at("2026-11-20 08:00")},
+		}},
+		{"InactiveSinceLongAgo", []engine.RepEvent{
+			ev("cy@example.com", engine.RepEventDeactivated, "2025-01-05 10:00", ""),
+		}, []engine.Absence{{Email: "cy@example.com", Status: engine.RepInactive, From: at("2025-01-05 10:00")}}},
+		{"OutsideTheWeek", []engine.RepEvent{
+			// Back exactly when the week began; away exactly when it ended;
+			// away after now (not yet history); a return date before the
+			// change (a carried-over status long over).
+			ev("ana@example.com", engine.RepEventAway, "2026-11-12 09:00", "2026-11-16 00:00"),
+			ev("bo@example.com", engine.RepEventAway, "2026-11-23 00:00", ""),
+			ev("cy@example.com", engine.RepEventAway, "2026-11-23 10:00", ""),
+			ev("dee@example.com", engine.RepEventAway, "2026-11-18 09:00", "2026-11-01 00:00"),
+		}, nil},
+		{"BackWithoutAnAbsenceIsNothing", []engine.RepEvent{
+			ev("ana@example.com", engine.RepEventBack, "2026-11-17 09:00", ""),
+			ev("ana@example.com", engine.RepEventReactivated, "2026-11-17 10:00", ""),
+		}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if diff := cmp.Diff(tt.want, engine.RepAbsences(tt.history, week, now)); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+	t.Run("ByRepThenStartWhateverTheOrderGiven", func(t *testing.T) {
+		history := []engine.RepEvent{
+			ev("bo@example.com", engine.RepEventAway, "2026-11-18 09:00", ""),
+			ev("ana@example.com", engine.RepEventAway, "2026-11-19 09:00", ""),
+			ev("ana@example.com", engine.RepEventBack, "2026-11-17 12:00", ""),
+			ev("ana@example.com", engine.RepEventAway, "2026-11-17 09:00", ""),
+		}
+		want := []engine.Absence{
+			{Email: "ana@example.com", Status: engine.RepAway, From: at("2026-11-17 09:00"), To: at("2026-11-17 12:00")},
+			{Email: "ana@example.com", Status: engine.RepAway, From: at("2026-11-19 09:00")},
+			{Email: "bo@example.com", Status: engine.RepAway, From: at("2026-11-18 09:00")},
+		}
+		if diff := cmp.Diff(want, engine.RepAbsences(history, week, now)); diff != "" {
+			t.Errorf("(-want +got):\n%s", diff)
 		}
 	})
 }

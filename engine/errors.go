@@ -13,6 +13,10 @@ const (
 	EINVALID   = "invalid"
 	ENOTFOUND  = "not_found"
 	EFORBIDDEN = "forbidden"
+	// EUNAVAILABLE means the database did not answer in time or refused
+	// the connection: nothing was decided, and the same request may be
+	// sent again in a few seconds.
+	EUNAVAILABLE = "unavailable"
 )
 
 // Error is a failure with a code and a message meant for the person who

@@ -1,6 +1,9 @@
 package engine
 
 import (
+	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 )
@@ -44,34 +47,184 @@ func timerJobs(p *Policy, r *Rule, l *Lead) []Job {
 	key := assignmentKey(l)
 	var jobs []Job
 	for i, at := range d.Reminders {
-		jobs = append(jobs, Job{Kind: JobReminder, LeadID: l.ID, RunAt: at,
+		jobs = append(jobs, Job{LeadID: l.ID, RunAt: at,
 			UniqueKey: fmt.Sprintf("%s:%s:%d", JobReminder, key, i),
-			Payload:   map[string]any{"due": d.FirstTouchDue.Format(time.RFC3339Nano), "assigned_at": l.AssignedAt.Format(time.RFC3339Nano)}})
+			Args:      ReminderArgs{Due: d.FirstTouchDue, AssignedAt: l.AssignedAt}})
 	}
-	jobs = append(jobs, Job{Kind: JobFirstTouchDue, LeadID: l.ID, RunAt: d.FirstTouchDue,
+	jobs = append(jobs, Job{LeadID: l.ID, RunAt: d.FirstTouchDue,
 		UniqueKey: fmt.Sprintf("%s:%s", JobFirstTouchDue, key),
-		Payload:   map[string]any{"assigned_at": l.AssignedAt.Format(time.RFC3339Nano)}})
+		Args:      FirstTouchDueArgs{AssignedAt: l.AssignedAt}})
 	if r.Touches.Count > 0 && !d.CadenceDue.IsZero() {
-		jobs = append(jobs, Job{Kind: JobCadenceDue, LeadID: l.ID, RunAt: d.CadenceDue,
+		jobs = append(jobs, Job{LeadID: l.ID, RunAt: d.CadenceDue,
 			UniqueKey: fmt.Sprintf("%s:%s", JobCadenceDue, key),
-			Payload:   map[string]any{"assigned_at": l.AssignedAt.Format(time.RFC3339Nano)}})
+			Args:      CadenceDueArgs{AssignedAt: l.AssignedAt}})
 	}
 	return jobs
 }
 
-// Job is durable work for a worker: a message to send or a timer to fire.
+// Queues keep kinds of work apart, so that a person's click never waits
+// behind a burst of paced sends or a night's worth of timers.
+const (
+	// QueuePeople carries what people did in chat: clicks, commands, events.
+	QueuePeople = "people"
+	// QueueSend carries the messages slabot sends on its own.
+	QueueSend = "send"
+	// QueueTimers carries deadline checks and reminders coming due.
+	QueueTimers = "timers"
+	// QueueReports carries scheduled reports, which take a while to build.
+	QueueReports = "reports"
+)
+
+// Queues lists every queue, for the worker's configuration.
+var Queues = []string{QueuePeople, QueueSend, QueueTimers, QueueReports}
+
+// JobArgs are the typed arguments of one kind of job. Kind names the kind;
+// Queue says which queue it runs on. Args are stored as JSON: field names
+// are part of the stored format and change only with a migration.
+type JobArgs interface {
+	Kind() string
+	Queue() string
+}
+
+// Job is durable work: a message to send or a timer to fire. Enqueue reads
+// Args, LeadID, RunAt and UniqueKey; a worker fills in ID and Attempts.
 type Job struct {
-	ID        int64
-	Kind      string
-	LeadID    int64
-	Payload   map[string]any
-	RunAt     time.Time
+	Args JobArgs
+	// LeadID is the lead the job is about (0: none), so that a lead's
+	// pending jobs can be cancelled together.
+	LeadID int64
+	// RunAt is when the job is due; zero means now.
+	RunAt time.Time
+	// UniqueKey, when set, makes enqueueing idempotent: a job with the same
+	// key, in any state, means this one is not added.
 	UniqueKey string
-	Attempts  int
+
+	ID int64
+	// Attempts counts this run: 1 the first time, more after a failure or
+	// after a worker died holding the job.
+	Attempts int
+}
+
+// Kind is the kind of the job's args ("" without args).
+func (j Job) Kind() string {
+	if j.Args == nil {
+		return ""
+	}
+	return j.Args.Kind()
+}
+
+// HandOffArgs: send the hand-off card to the lead's owner.
+type HandOffArgs struct{}
+
+func (HandOffArgs) Kind() string  { return JobHandOff }
+func (HandOffArgs) Queue() string { return QueueSend }
+
+// CardUpdateArgs: redraw every message showing the lead after a change.
+type CardUpdateArgs struct{}
+
+func (CardUpdateArgs) Kind() string  { return JobCardUpdate }
+func (CardUpdateArgs) Queue() string { return QueueSend }
+
+// OpsAlertArgs: tell a team's escalation channel something.
+type OpsAlertArgs struct {
+	Team string `json:"team"`
+	Text string `json:"text"`
+	// Reason and NamedOwner say why a hand-off was routed as it was.
+	Reason     string `json:"reason,omitempty"`
+	NamedOwner string `json:"named_owner,omitempty"`
+}
+
+func (OpsAlertArgs) Kind() string  { return JobOpsAlert }
+func (OpsAlertArgs) Queue() string { return QueueSend }
+
+// ReminderArgs: decide whether a reminder is due for the assignment that
+// began at AssignedAt, before the first-touch deadline Due.
+type ReminderArgs struct {
+	Due        time.Time `json:"due,omitzero"`
+	AssignedAt time.Time `json:"assigned_at,omitzero"`
+	// RemindAt is when the reminder was planned, when it was held back
+	// (a snooze, the rep's night) from its first time.
+	RemindAt time.Time `json:"remind_at,omitzero"`
+}
+
+func (ReminderArgs) Kind() string  { return JobReminder }
+func (ReminderArgs) Queue() string { return QueueTimers }
+
+// ReminderNoticeArgs: send a reminder the engine decided on; the fields
+// are the reminder's.
+type ReminderNoticeArgs struct {
+	ReminderArgs
+}
+
+func (ReminderNoticeArgs) Kind() string  { return JobReminderNotice }
+func (ReminderNoticeArgs) Queue() string { return QueueSend }
+
+// FirstTouchDueArgs: check the first-touch deadline of an assignment.
+type FirstTouchDueArgs struct {
+	AssignedAt time.Time `json:"assigned_at,omitzero"`
+	Due        time.Time `json:"due,omitzero"`
+}
+
+func (FirstTouchDueArgs) Kind() string  { return JobFirstTouchDue }
+func (FirstTouchDueArgs) Queue() string { return QueueTimers }
+
+// CadenceDueArgs: check the touch cadence of an assignment.
+type CadenceDueArgs struct {
+	AssignedAt time.Time `json:"assigned_at,omitzero"`
+}
+
+func (CadenceDueArgs) Kind() string  { return JobCadenceDue }
+func (CadenceDueArgs) Queue() string { return QueueTimers }
+
+// EscalationArgs: tell a manager (Target EscalateToManager) or a team's
+// escalation channel (EscalateToChannel) about the event EventID.
+type EscalationArgs struct {
+	Target  string `json:"target"`
+	EventID int64  `json:"event_id,string"`
+	// Rep held the lead when it happened; Outcome says what slabot did.
+	Rep     string `json:"rep,omitempty"`
+	Team    string `json:"team,omitempty"`
+	Outcome string `json:"outcome,omitempty"`
+}
+
+func (EscalationArgs) Kind() string  { return JobEscalation }
+func (EscalationArgs) Queue() string { return QueueSend }
+
+// JobHandler runs the jobs of one kind. Build one with Handle.
+type JobHandler struct {
+	Kind  string
+	Queue string
+	run   func(ctx context.Context, job Job, encoded []byte) error
+}
+
+// Handle makes the handler of the kind of T: the stored args are decoded
+// into a T, set on job.Args and passed to fn.
+func Handle[T JobArgs](fn func(ctx context.Context, job Job, args T) error) JobHandler {
+	var zero T
+	return JobHandler{Kind: zero.Kind(), Queue: zero.Queue(),
+		run: func(ctx context.Context, job Job, encoded []byte) error {
+			var args T
+			if len(encoded) > 0 {
+				if err := json.Unmarshal(encoded, &args); err != nil {
+					return DropJob(fmt.Errorf("the stored arguments of a %s job cannot be read: %w", zero.Kind(), err))
+				}
+			}
+			job.Args = args
+			return fn(ctx, job, args)
+		}}
+}
+
+// Run decodes encoded args and runs the job.
+func (h JobHandler) Run(ctx context.Context, job Job, encoded []byte) error {
+	if h.run == nil {
+		return DropJob(fmt.Errorf("no handler for %s jobs", h.Kind))
+	}
+	return h.run(ctx, job, encoded)
 }
 
 // RetryError asks the job queue to run a job again after a given delay, for
-// example when Slack answered 429 with Retry-After.
+// example when Slack answered 429 with Retry-After. Waiting so does not use
+// up one of the job's attempts.
 type RetryError struct {
 	After time.Duration
 	Err   error
@@ -82,3 +235,19 @@ func (e *RetryError) Unwrap() error { return e.Err }
 
 // RetryAfter wraps err so that the job is retried after d.
 func RetryAfter(d time.Duration, err error) error { return &RetryError{After: d, Err: err} }
+
+// DroppedError tells the job queue that a job can never succeed and must
+// not be retried.
+type DroppedError struct{ Err error }
+
+func (e *DroppedError) Error() string { return "dropped: " + e.Err.Error() }
+func (e *DroppedError) Unwrap() error { return e.Err }
+
+// DropJob wraps err so that the job is given up at once.
+func DropJob(err error) error { return &DroppedError{Err: err} }
+
+// IsDropped reports whether err gives the job up.
+func IsDropped(err error) bool {
+	var d *DroppedError
+	return errors.As(err, &d)
+}

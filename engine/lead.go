@@ -130,6 +130,8 @@ type Activity struct {
 type LeadContext struct {
 	Form     map[string]string `json:"form,omitempty"`
 	Activity Activity          `json:"activity,omitzero"`
+	// Omitted counts what the hand-off carried beyond what a lead keeps.
+	Omitted Omitted `json:"omitted,omitzero"`
 }
 
 // Lead is a sales-qualified lead handed from Marketing to Sales.

@@ -53,8 +53,10 @@ type WeeklyReport struct {
 	// Best and Worst rank reps by this week's on-time share among those
 	// with at least MinDecidedForRanking decided leads; see RankReps.
 	Best, Worst []RepLine
-	// AwayReps are the emails of reps away at the time of the report, sorted.
-	AwayReps []string
+	// Away lists the reps who were away or inactive at some time during
+	// the week, by email, with the dates of each absence (see RepAbsences):
+	// a rep away from Tuesday to Thursday is listed though back since.
+	Away []Absence
 	// Unrouted counts this week's leads that have no owner.
 	Unrouted int
 	// ReviewReminder says in plain words that the agreement's review date
@@ -81,10 +83,30 @@ const MinDecidedForRanking = 3
 // to remind everyone of it.
 const ReviewReminderDays = 30
 
-// BuildWeeklyReport assembles the report for week as of now, from every
-// lead (facts), MQL and rep. Dates are read in the week's location; the
-// numbers follow ComputeAttainment and ComputeFunnel.
+// ReportData is what a weekly report is made from.
+type ReportData struct {
+	// Facts are the leads that can count in the week, its month and the
+	// month before; MQLs those of the same span.
+	Facts []LeadFacts
+	MQLs  []MQL
+	Reps  []Rep
+	// RepHistory is the reps' availability history that bears on the week
+	// (Tx.RepEvents up to the later of the week's end and now), from which
+	// the away list comes.
+	RepHistory []RepEvent
+}
+
+// BuildWeeklyReport is BuildReport without the reps' availability
+// history, so its away list is empty.
 func BuildWeeklyReport(p *Policy, facts []LeadFacts, mqls []MQL, reps []Rep, week Period, now time.Time) WeeklyReport {
+	return BuildReport(p, ReportData{Facts: facts, MQLs: mqls, Reps: reps}, week, now)
+}
+
+// BuildReport assembles the report for week as of now. Dates are read in
+// the week's location; the numbers follow ComputeAttainment and
+// ComputeFunnel, the away list RepAbsences.
+func BuildReport(p *Policy, d ReportData, week Period, now time.Time) WeeklyReport {
+	facts, mqls, reps := d.Facts, d.MQLs, d.Reps
 	loc := week.Start.Location()
 	days := week.dates()
 	last := DateOf(week.Start.In(loc))
@@ -109,13 +131,7 @@ func BuildWeeklyReport(p *Policy, facts []LeadFacts, mqls []MQL, reps []Rep, wee
 
 	r.Best, r.Worst = RankReps(repLines(p, facts, reps, week, now), r.Sales.Week.OnTimeTarget)
 
-	for _, rep := range reps {
-		if rep.Status == RepAway && !rep.Available(now) {
-			r.AwayReps = append(r.AwayReps, strings.ToLower(rep.Email))
-		}
-	}
-	slices.Sort(r.AwayReps)
-	r.AwayReps = slices.Compact(r.AwayReps)
+	r.Away = RepAbsences(d.RepHistory, week, now)
 
 	if p != nil {
 		r.ReviewReminder = reviewReminder(p.ReviewBy, now, orUTC(p.Location))

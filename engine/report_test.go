@@ -46,6 +46,23 @@ func reportReps() []Rep {
 	}
 }
 
+// reportHistory is the availability history behind reportReps, and more:
+// a rep away and back before the week, one away from Tuesday to Thursday,
+// one who went away after the week.
+func reportHistory() []RepEvent {
+	return []RepEvent{
+		{ID: 1, RepEmail: "ivy@example.com", Kind: RepEventAway, Actor: "ivy@example.com", At: ny("2026-10-01 09:00")},
+		{ID: 2, RepEmail: "jon@example.com", Kind: RepEventAway, At: ny("2026-11-02 09:00"), Until: ny("2026-11-09 00:00")},
+		{ID: 3, RepEmail: repCy, Kind: RepEventAway, At: ny("2026-11-09 09:00"), Until: ny("2026-11-20 00:00")},
+		{ID: 4, RepEmail: repBo, Kind: RepEventAway, At: ny("2026-11-13 17:00"), Until: ny("2026-11-20 00:00")},
+		{ID: 5, RepEmail: repBo, Kind: RepEventAway, At: ny("2026-11-18 12:00"), Until: ny("2026-12-01 00:00")},
+		{ID: 6, RepEmail: "kim@example.com", Kind: RepEventAway, At: ny("2026-11-17 09:00")},
+		{ID: 7, RepEmail: "kim@example.com", Kind: RepEventBack, At: ny("2026-11-19 17:00")},
+		{ID: 8, RepEmail: "dee@example.com", Kind: RepEventDeactivated, Actor: "slack", At: ny("2026-11-21 10:00")},
+		{ID: 9, RepEmail: "lou@example.com", Kind: RepEventAway, At: ny("2026-11-23 08:00")},
+	}
+}
+
 func reportMQLs() []MQL {
 	return append(mqlsBetween(30, ny("2026-11-01 00:00"), ny("2026-11-16 00:00")), mqlsBetween(40, ny("2026-11-16 00:00"), ny("2026-11-23 00:00"))...)
 }
@@ -54,7 +71,7 @@ func TestBuildWeeklyReportForWeek47(t *testing.T) {
 	p := attPolicy(t, attPolicyYAML)
 	week := WeekPeriod(2026, 47, nyLoc)
 	now := ny("2026-11-23 09:00")
-	r := BuildWeeklyReport(p, reportFacts(), reportMQLs(), reportReps(), week, now)
+	r := BuildReport(p, ReportData{Facts: reportFacts(), MQLs: reportMQLs(), Reps: reportReps(), RepHistory: reportHistory()}, week, now)
 
 	t.Run("the month is November to the end of the week", func(t *testing.T) {
 		want := Period{Start: ny("2026-11-01 00:00"), End: ny("2026-11-23 00:00"), Label: "November 1–22, 2026"}
@@ -104,9 +121,22 @@ func TestBuildWeeklyReportForWeek47(t *testing.T) {
 			t.Errorf("Worst (-want +got):\n%s", diff)
 		}
 	})
-	t.Run("away reps are those away now, unrouted leads those without an owner", func(t *testing.T) {
-		if diff := cmp.Diff([]string{repBo, "ivy@example.com"}, r.AwayReps); diff != "" {
-			t.Errorf("AwayReps (-want +got):\n%s", diff)
+	t.Run("away reps are those away or inactive during the week, unrouted leads those without an owner", func(t *testing.T) {
+		// Bo extended his absence; Cy came back on Friday, her return
+		// date; Kim was away Tuesday to Thursday; Dee was deactivated on
+		// Saturday. Jon was back before the week, Lou went away after it.
+		want := []Absence{
+			{Email: repBo, Status: RepAway, From: ny("2026-11-13 17:00"), Until: ny("2026-12-01 00:00")},
+			{Email: repCy, Status: RepAway, From: ny("2026-11-09 09:00"), To: ny("2026-11-20 00:00")},
+			{Email: "dee@example.com", Status: RepInactive, From: ny("2026-11-21 10:00")},
+			{Email: "ivy@example.com", Status: RepAway, From: ny("2026-10-01 09:00")},
+			{Email: "kim@example.com", Status: RepAway, From: ny("2026-11-17 09:00"), To: ny("2026-11-19 17:00")},
+		}
+		if diff := cmp.Diff(want, r.Away); diff != "" {
+			t.Errorf("Away (-want +got):\n%s", diff)
+		}
+		if away := BuildWeeklyReport(p, reportFacts(), reportMQLs(), reportReps(), week, now).Away; away != nil {
+			t.Errorf("without a history the away list is %v, want none", away)
 		}
 		if r.Unrouted != 1 {
 			t.Errorf("Unrouted = %d, want 1", r.Unrouted)

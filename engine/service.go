@@ -197,12 +197,12 @@ func (s *Service) create(ctx context.Context, tx Tx, policy *Policy, h HandOff, 
 	}
 	jobs := timerJobs(policy, rule, l)
 	if l.OwnerEmail != "" {
-		jobs = append(jobs, Job{Kind: JobHandOff, LeadID: l.ID, RunAt: now, UniqueKey: JobHandOff + ":" + assignmentKey(l)})
+		jobs = append(jobs, Job{Args: HandOffArgs{}, LeadID: l.ID, RunAt: now, UniqueKey: JobHandOff + ":" + assignmentKey(l)})
 	}
 	if routing.TellOps {
-		jobs = append(jobs, Job{Kind: JobOpsAlert, LeadID: l.ID, RunAt: now, UniqueKey: JobOpsAlert + ":routing:" + assignmentKey(l),
-			Payload: map[string]any{"team": routing.Team, "reason": routing.Reason, "named_owner": named,
-				"text": "Lead " + l.DisplayName() + ": " + RoutingExplanation(routing, named) + "."}})
+		jobs = append(jobs, Job{LeadID: l.ID, RunAt: now, UniqueKey: JobOpsAlert + ":routing:" + assignmentKey(l),
+			Args: OpsAlertArgs{Team: routing.Team, Reason: routing.Reason, NamedOwner: named,
+				Text: "Lead " + l.DisplayName() + ": " + RoutingExplanation(routing, named) + "."}})
 	}
 	for _, j := range jobs {
 		if _, err := tx.Enqueue(ctx, j); err != nil {
@@ -259,9 +259,12 @@ func ownerOrNobody(l *Lead) string {
 	return l.OwnerEmail
 }
 
+// enqueueCardUpdate queues a redraw of the lead's messages. Redraws have
+// no unique key: each change gets its own, and each draws the lead as it
+// is when it runs, so two changes in one instant still end in the newest
+// picture.
 func enqueueCardUpdate(ctx context.Context, tx Tx, l *Lead, now time.Time) error {
-	_, err := tx.Enqueue(ctx, Job{Kind: JobCardUpdate, LeadID: l.ID, RunAt: now,
-		UniqueKey: fmt.Sprintf("%s:%d:%d", JobCardUpdate, l.ID, now.UnixNano())})
+	_, err := tx.Enqueue(ctx, Job{Args: CardUpdateArgs{}, LeadID: l.ID, RunAt: now})
 	return err
 }
 

@@ -81,6 +81,14 @@ type Tx interface {
 	SetRepAvailability(ctx context.Context, email string, status RepStatus, until time.Time) error
 	// CountOpenLeads counts the leads the rep owns that are still with Sales.
 	CountOpenLeads(ctx context.Context, ownerEmail string) (int, error)
+
+	// AppendRepEvent adds a row to the reps' append-only availability
+	// history and sets its ID. Every change of a rep's status appends one,
+	// in the transaction that makes the change.
+	AppendRepEvent(ctx context.Context, e *RepEvent) error
+	// RepEvents lists the availability history that bears on [from, to):
+	// every rep's events before to, in order (by time, then as written).
+	RepEvents(ctx context.Context, from, to time.Time) ([]RepEvent, error)
 }
 
 // MQL is a marketing-qualified lead, counted for Marketing's side of the funnel.

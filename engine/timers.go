@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -112,14 +111,16 @@ func SameInstant(a, b time.Time) bool {
 	return a.Sub(b).Abs() < time.Microsecond
 }
 
-// payloadTime reads a time a job's payload carries; zero when absent.
-func payloadTime(p map[string]any, key string) time.Time {
-	s, _ := p[key].(string)
-	t, err := time.Parse(time.RFC3339Nano, s)
-	if err != nil {
-		return time.Time{}
+// assignedAtOf is the assignment a deadline timer belongs to; zero when
+// the job does not say.
+func assignedAtOf(args JobArgs) time.Time {
+	switch a := args.(type) {
+	case FirstTouchDueArgs:
+		return a.AssignedAt
+	case CadenceDueArgs:
+		return a.AssignedAt
 	}
-	return t
+	return time.Time{}
 }
 
 func stamp(t time.Time) string { return t.Format(time.RFC3339Nano) }
@@ -144,20 +145,21 @@ func (s *Service) FireReminder(ctx context.Context, job Job) (ReminderDecision, 
 		if err != nil {
 			return err
 		}
-		due := payloadTime(job.Payload, "due")
-		dec = DecideReminder(l, payloadTime(job.Payload, "assigned_at"), due, now, s.Policy().Calendar.In(loc))
+		args, _ := job.Args.(ReminderArgs)
+		due := args.Due
+		dec = DecideReminder(l, args.AssignedAt, due, now, s.Policy().Calendar.In(loc))
 		if due.IsZero() {
 			due = l.FirstTouchDue
 		}
-		remindAt := payloadTime(job.Payload, "remind_at")
+		remindAt := args.RemindAt
 		if remindAt.IsZero() {
 			remindAt = job.RunAt
 		}
-		payload := map[string]any{"due": stamp(due), "assigned_at": stamp(l.AssignedAt), "remind_at": stamp(remindAt)}
 		switch {
 		case dec.Send:
-			if _, err := tx.Enqueue(ctx, Job{Kind: JobReminderNotice, LeadID: l.ID, RunAt: now,
-				UniqueKey: JobReminderNotice + ":" + job.UniqueKey, Payload: payload}); err != nil {
+			if _, err := tx.Enqueue(ctx, Job{LeadID: l.ID, RunAt: now,
+				UniqueKey: JobReminderNotice + ":" + job.UniqueKey,
+				Args:      ReminderNoticeArgs{ReminderArgs{Due: due, AssignedAt: l.AssignedAt, RemindAt: remindAt}}}); err != nil {
 				return err
 			}
 			return tx.AppendEvent(ctx, &Event{LeadID: l.ID, At: now, Kind: EventReminded, Actor: "slabot",
@@ -165,9 +167,9 @@ func (s *Service) FireReminder(ctx context.Context, job Job) (ReminderDecision, 
 		case !dec.At.IsZero():
 			// Keyed by the new time, not the old reminder: two reminders held
 			// by one snooze become one reminder when it ends.
-			payload["remind_at"] = stamp(dec.At)
-			_, err := tx.Enqueue(ctx, Job{Kind: JobReminder, LeadID: l.ID, RunAt: dec.At,
-				UniqueKey: fmt.Sprintf("%s:%s:at:%d", JobReminder, assignmentKey(l), dec.At.UnixMicro()), Payload: payload})
+			_, err := tx.Enqueue(ctx, Job{LeadID: l.ID, RunAt: dec.At,
+				UniqueKey: fmt.Sprintf("%s:%s:at:%d", JobReminder, assignmentKey(l), dec.At.UnixMicro()),
+				Args:      ReminderArgs{Due: due, AssignedAt: l.AssignedAt, RemindAt: dec.At}})
 			return err
 		}
 		return nil
@@ -243,7 +245,7 @@ func (s *Service) fireBreach(ctx context.Context, job Job, kind BreachKind) (*Br
 		if !l.State.Open() {
 			return nil
 		}
-		if at := payloadTime(job.Payload, "assigned_at"); !at.IsZero() && !SameInstant(at, l.AssignedAt) {
+		if at := assignedAtOf(job.Args); !at.IsZero() && !SameInstant(at, l.AssignedAt) {
 			return nil // a timer of an earlier owner: theirs was cancelled, this one slipped through
 		}
 		policy := s.Policy()
@@ -378,10 +380,9 @@ func breachLabel(k BreachKind) string {
 // when it happened; outcome says what slabot did about it.
 func enqueueEscalation(ctx context.Context, tx Tx, l *Lead, ev *Event, rep, outcome string, now time.Time) error {
 	for _, target := range []string{EscalateToManager, EscalateToChannel} {
-		if _, err := tx.Enqueue(ctx, Job{Kind: JobEscalation, LeadID: l.ID, RunAt: now,
+		if _, err := tx.Enqueue(ctx, Job{LeadID: l.ID, RunAt: now,
 			UniqueKey: fmt.Sprintf("%s:%s:%d:%d", JobEscalation, target, l.ID, ev.ID),
-			Payload: map[string]any{"target": target, "event_id": strconv.FormatInt(ev.ID, 10), "rep": rep,
-				"team": l.Team, "outcome": outcome}}); err != nil {
+			Args:      EscalationArgs{Target: target, EventID: ev.ID, Rep: rep, Team: l.Team, Outcome: outcome}}); err != nil {
 			return err
 		}
 	}
@@ -454,7 +455,7 @@ func (s *Service) reassign(ctx context.Context, tx Tx, policy *Policy, rule *Rul
 		return "", err
 	}
 	jobs := append(timerJobs(policy, rule, l),
-		Job{Kind: JobHandOff, LeadID: l.ID, RunAt: now, UniqueKey: JobHandOff + ":" + assignmentKey(l)})
+		Job{Args: HandOffArgs{}, LeadID: l.ID, RunAt: now, UniqueKey: JobHandOff + ":" + assignmentKey(l)})
 	for _, j := range jobs {
 		if _, err := tx.Enqueue(ctx, j); err != nil {
 			return "", err
@@ -590,16 +591,15 @@ func (s *Service) GiveMoreTime(ctx context.Context, leadID int64, a Actor, assig
 // assignment's own timers keep their keys (cancelled, but unique).
 func extensionTimers(d Deadlines, l *Lead) []Job {
 	key := fmt.Sprintf("%s:ext:%d", assignmentKey(l), d.FirstTouchDue.UnixMicro())
-	payload := func() map[string]any {
-		return map[string]any{"due": stamp(d.FirstTouchDue), "assigned_at": stamp(l.AssignedAt)}
-	}
 	var jobs []Job
 	for i, at := range d.Reminders {
-		jobs = append(jobs, Job{Kind: JobReminder, LeadID: l.ID, RunAt: at,
-			UniqueKey: fmt.Sprintf("%s:%s:%d", JobReminder, key, i), Payload: payload()})
+		jobs = append(jobs, Job{LeadID: l.ID, RunAt: at,
+			UniqueKey: fmt.Sprintf("%s:%s:%d", JobReminder, key, i),
+			Args:      ReminderArgs{Due: d.FirstTouchDue, AssignedAt: l.AssignedAt}})
 	}
-	return append(jobs, Job{Kind: JobFirstTouchDue, LeadID: l.ID, RunAt: d.FirstTouchDue,
-		UniqueKey: JobFirstTouchDue + ":" + key, Payload: payload()})
+	return append(jobs, Job{LeadID: l.ID, RunAt: d.FirstTouchDue,
+		UniqueKey: JobFirstTouchDue + ":" + key,
+		Args:      FirstTouchDueArgs{Due: d.FirstTouchDue, AssignedAt: l.AssignedAt}})
 }
 
 // RepGone records that a rep's Slack account was deactivated: the rep
@@ -661,8 +661,8 @@ func enqueueRepGoneAlert(ctx context.Context, tx Tx, email, why string, open int
 	default:
 		text += fmt.Sprintf(" Their %d open leads follow, for the manager to give to someone else.", open)
 	}
-	_, err = tx.Enqueue(ctx, Job{Kind: JobOpsAlert, RunAt: now,
+	_, err = tx.Enqueue(ctx, Job{RunAt: now,
 		UniqueKey: fmt.Sprintf("%s:gone:%s:%d", JobOpsAlert, email, now.UnixMicro()),
-		Payload:   map[string]any{"team": rep.Team, "text": text}})
+		Args:      OpsAlertArgs{Team: rep.Team, Text: text}})
 	return err
 }

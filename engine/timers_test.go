@@ -86,7 +86,14 @@ func TestExtensionTimersDoNotCollideWithTheAssignmentsOwn(t *testing.T) {
 		if keys[j.UniqueKey] {
 			t.Errorf("extension timer %s reuses a key of the assignment's timers", j.UniqueKey)
 		}
-		if !SameInstant(payloadTime(j.Payload, "assigned_at"), l.AssignedAt) {
+		var assigned time.Time
+		switch a := j.Args.(type) {
+		case ReminderArgs:
+			assigned = a.AssignedAt
+		case FirstTouchDueArgs:
+			assigned = a.AssignedAt
+		}
+		if !SameInstant(assigned, l.AssignedAt) {
 			t.Errorf("extension timer %s does not name the assignment", j.UniqueKey)
 		}
 	}

@@ -7,12 +7,17 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"net"
+	"strings"
+	"syscall"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
 
 	"github.com/slabot/slabot/engine"
 )
@@ -22,6 +27,7 @@ type DB struct {
 	queries
 	pool   *pgxpool.Pool
 	logger *slog.Logger
+	schema string
 }
 
 // Options tune Open. The zero value is fine.
@@ -30,7 +36,7 @@ type Options struct {
 	// Schema, when set, puts every table in that schema (tests use one
 	// schema each so they can commit without seeing each other).
 	Schema string
-	// MaxConns caps the pool; 0 keeps pgx's default.
+	// MaxConns caps the pool; 0 takes pool_max_conns from the URL, else 20.
 	MaxConns int32
 }
 
@@ -46,6 +52,11 @@ func Open(ctx context.Context, url string, opts Options) (*DB, error) {
 	}
 	if opts.MaxConns > 0 {
 		cfg.MaxConns = opts.MaxConns
+	} else if !strings.Contains(url, "pool_max_conns") {
+		// pgx's default (4 on this kind of machine) is too few: the job
+		// worker holds a listening connection and polls four queues while
+		// the intake and the bot work.
+		cfg.MaxConns = 20
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
@@ -55,7 +66,14 @@ func Open(ctx context.Context, url string, opts Options) (*DB, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &DB{queries: queries{db: pool}, pool: pool, logger: logger}, nil
+	db := &DB{pool: pool, logger: logger, schema: opts.Schema}
+	jobs, err := newInsertClient(db, opts.Schema)
+	if err != nil {
+		pool.Close()
+		return nil, err
+	}
+	db.queries = queries{db: pool, jobs: jobs}
+	return db, nil
 }
 
 // Close closes every connection.
@@ -77,9 +95,12 @@ func (db *DB) Ping(ctx context.Context) error {
 // InTx runs fn in one transaction, committing when fn returns nil and rolling
 // back otherwise. Everything fn does through the Tx commits or vanishes together.
 func (db *DB) InTx(ctx context.Context, fn func(engine.Tx) error) error {
-	return pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
-		return fn(&Tx{queries: queries{db: tx}})
+	err := pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
+		return fn(&Tx{queries: queries{db: tx, jobs: db.jobs}})
 	})
+	// Beginning and committing reach the database too: an unreachable one
+	// must read as such, not as an internal error.
+	return mapError(err, "run a transaction")
 }
 
 // Tx is one transaction of the store.
@@ -96,29 +117,102 @@ type dbtx interface {
 
 // queries holds every statement; it runs on a pool or inside a transaction.
 type queries struct {
-	db dbtx
+	db   dbtx
+	jobs *river.Client[pgx.Tx] // queues jobs; runs none
 }
 
-// mapError turns driver errors into the engine's error codes, adding what
-// the storage layer was doing.
+// mapError turns driver errors into the engine's error codes. The storage
+// verb and the driver's own words go into the wrapped cause, for the logs;
+// the message is for the person who asked, whoever they are, so it never
+// quotes PostgreSQL. An error that already carries a code is kept as it is.
 func mapError(err error, format string, args ...any) error {
 	if err == nil {
 		return nil
 	}
+	var coded *engine.Error
+	if errors.As(err, &coded) {
+		return err
+	}
 	what := fmt.Sprintf(format, args...)
+	cause := fmt.Errorf("storage: unable to %s: %w", what, err)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return &engine.Error{Code: engine.ENOTFOUND, Message: what + ": not found", Err: err}
+		return &engine.Error{Code: engine.ENOTFOUND, Message: notFoundMessage(what), Err: cause}
+	}
+	if unavailable(err) {
+		return &engine.Error{Code: engine.EUNAVAILABLE, Err: cause,
+			Message: "slabot's database is not answering right now; please try again in a few seconds."}
+	}
+	var pgErr *pgconn.PgError
+	if !errors.As(err, &pgErr) {
+		return cause
+	}
+	invalid := func(message string) error {
+		return &engine.Error{Code: engine.EINVALID, Message: message, Err: cause}
+	}
+	switch code := pgErr.Code; {
+	case code == "23505": // unique_violation
+		return &engine.Error{Code: engine.ECONFLICT, Err: cause,
+			Message: "That was already recorded a moment ago, perhaps by someone else; nothing more was changed."}
+	case code == "23503": // foreign_key_violation
+		return invalid("That refers to something that is no longer there — it may have been merged or deleted.")
+	case code == "22021", code == "22P05": // character_not_in_repertoire, untranslatable_character
+		return invalid("Some text has characters that cannot be stored (such as NUL); remove them and try again.")
+	case code == "22001", code == "54000": // string_data_right_truncation, program_limit_exceeded
+		return invalid("Some text is too long to store; shorten it and try again.")
+	case code == "22003": // numeric_value_out_of_range
+		return invalid("A number is too large to store; check it and try again.")
+	case code == "22007", code == "22008": // invalid_datetime_format, datetime_field_overflow
+		return invalid("A date or time is out of range; check it and try again.")
+	case strings.HasPrefix(code, "22"), strings.HasPrefix(code, "23"): // data exception, integrity constraint
+		return invalid("A value is not one slabot can store as given; check it and try again.")
+	}
+	return cause
+}
+
+// notFoundMessage says what was not found in words for people, from what
+// the storage layer was looking for.
+func notFoundMessage(what string) string {
+	for _, word := range strings.Fields(what) {
+		switch word {
+		case "lead", "leads":
+			return "That lead was not found — it may have been merged or deleted."
+		case "rep", "reps", "user":
+			return "That person is not a rep slabot knows — they may have left the team in the policy file."
+		case "team":
+			return "That team is not in the agreement — it may have been renamed or removed from the policy file."
+		case "job", "jobs":
+			return "That piece of work is no longer queued — it may have been done already."
+		}
+	}
+	return "That was not found — it may have been deleted."
+}
+
+// unavailable reports errors that mean the database could not be reached or
+// did not answer in time, rather than that it refused what was asked: the
+// same request may succeed a few seconds later.
+func unavailable(err error) bool {
+	if errors.Is(err, context.DeadlineExceeded) || pgconn.Timeout(err) {
+		return true
+	}
+	var connectErr *pgconn.ConnectError
+	if errors.As(err, &connectErr) {
+		return true
 	}
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) {
 		switch pgErr.Code {
-		case "23505": // unique_violation
-			return &engine.Error{Code: engine.ECONFLICT, Message: what + ": already exists", Err: err}
-		case "23503", "23514", "22P02": // foreign key, check, invalid text
-			return &engine.Error{Code: engine.EINVALID, Message: what + ": " + pgErr.Message, Err: err}
+		case "57P01", "57P02", "57P03", // admin_shutdown, crash_shutdown, cannot_connect_now
+			"57014",          // query_canceled (a statement timeout)
+			"53300",          // too_many_connections
+			"40001", "40P01": // serialization_failure, deadlock_detected: worth a retry
+			return true
 		}
+		return strings.HasPrefix(pgErr.Code, "08") // connection_exception
 	}
-	return fmt.Errorf("storage: unable to %s: %w", what, err)
+	var netErr net.Error
+	return errors.As(err, &netErr) || errors.Is(err, pgconn.ErrConnClosed) || errors.Is(err, net.ErrClosed) ||
+		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) ||
+		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
 }
 
 // nullTime stores a zero time as NULL.
@@ -149,7 +243,7 @@ func (q *queries) LockKey(ctx context.Context, key string) error {
 func (db *DB) WithLock(ctx context.Context, key string, fn func(ctx context.Context) error) error {
 	conn, err := db.pool.Acquire(ctx)
 	if err != nil {
-		return fmt.Errorf("storage: unable to connect to lock %q: %w", key, err)
+		return mapError(err, "connect to lock %q", key)
 	}
 	defer conn.Release()
 	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock(hashtextextended($1, 1))`, key); err != nil {

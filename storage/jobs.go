@@ -2,137 +2,161 @@ package storage
 
 import (
 	"context"
-	"errors"
+	"encoding/json"
 	"fmt"
+	"log/slog"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/riverqueue/river/rivertype"
 
 	"github.com/slabot/slabot/engine"
 )
 
-// jobsChannel is the LISTEN/NOTIFY channel that wakes workers when a job is
-// added. The notification is delivered at commit, so a worker never sees a
-// job whose transaction rolled back.
-const jobsChannel = "slabot_jobs"
+// Durable work runs on River (riverqueue.com): its river_job table lives
+// beside slabot's own, so a job is inserted in the same transaction as the
+// state change that caused it, and River's rescuer, cleaner and leader
+// election replace a hand-made lease and pruning.
 
-// Enqueue adds a job unless one with the same unique key exists.
-func (q *queries) Enqueue(ctx context.Context, j engine.Job) (bool, error) {
-	var key, leadID any
-	if j.UniqueKey != "" {
-		key = j.UniqueKey
-	}
-	if j.LeadID != 0 {
-		leadID = j.LeadID
-	}
-	payload := j.Payload
-	if payload == nil {
-		payload = map[string]any{}
-	}
-	runAt := j.RunAt
-	var id int64
-	err := q.db.QueryRow(ctx, `INSERT INTO jobs (kind, lead_id, payload, unique_key, run_at)
-		VALUES ($1, $2, $3, $4, COALESCE($5, now())) ON CONFLICT (unique_key) DO NOTHING RETURNING id`,
-		j.Kind, leadID, payload, key, nullTime(runAt)).Scan(&id)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return false, nil
-	}
-	if err != nil {
-		return false, mapError(err, "queue %s", j.Kind)
-	}
-	if _, err := q.db.Exec(ctx, `SELECT pg_notify($1, $2)`, jobsChannel, j.Kind); err != nil {
-		return false, mapError(err, "wake the workers")
-	}
-	return true, nil
+// storedJob is how every engine job is stored in River: the engine's typed
+// args, nested, beside the lead the job is about and its unique key. Only
+// the key counts for uniqueness, so a job is added once per key, as the
+// engine asks.
+type storedJob struct {
+	kind   string
+	LeadID int64           `json:"lead_id,omitempty"`
+	Key    string          `json:"key,omitempty" river:"unique"`
+	Args   json.RawMessage `json:"args,omitempty"`
 }
 
-// CancelJobs cancels a lead's pending jobs of the given kinds (all kinds when none given).
-func (q *queries) CancelJobs(ctx context.Context, leadID int64, kinds ...string) (int, error) {
-	tag, err := q.db.Exec(ctx, `UPDATE jobs SET state = 'cancelled', finished_at = now()
-		WHERE lead_id = $1 AND state = 'pending' AND (COALESCE(cardinality($2::text[]), 0) = 0 OR kind = ANY($2))`,
-		leadID, kinds)
-	if err != nil {
-		return 0, mapError(err, "cancel jobs of lead %d", leadID)
-	}
-	return int(tag.RowsAffected()), nil
+// Kind implements river.JobArgs.
+func (j storedJob) Kind() string { return j.kind }
+
+// uniqueInEveryState keeps a key unique for as long as River keeps the job:
+// a cancelled reminder or a delivery given up on is not queued again.
+var uniqueInEveryState = []rivertype.JobState{
+	rivertype.JobStateAvailable, rivertype.JobStateCancelled, rivertype.JobStateCompleted,
+	rivertype.JobStateDiscarded, rivertype.JobStatePending, rivertype.JobStateRetryable,
+	rivertype.JobStateRunning, rivertype.JobStateScheduled,
 }
 
-// ClaimJobs takes up to limit due jobs for this worker and leases them for
-// lease. A job whose worker died (lease expired while running) is due again.
-// SKIP LOCKED lets several replicas claim side by side without waiting.
-// With kinds, only jobs of those kinds are claimed (a worker claims what it
-// has handlers for).
-func (db *DB) ClaimJobs(ctx context.Context, worker string, limit int, lease time.Duration, kinds ...string) ([]engine.Job, error) {
-	rows, err := db.pool.Query(ctx, `UPDATE jobs SET state = 'running', attempts = attempts + 1,
-			locked_by = $1, locked_until = now() + $3::interval
-		WHERE id IN (
-			SELECT id FROM jobs
-			WHERE ((state = 'pending' AND run_at <= now())
-			   OR (state = 'running' AND locked_until < now() AND attempts < max_attempts))
-			  AND (COALESCE(cardinality($4::text[]), 0) = 0 OR kind = ANY($4))
-			ORDER BY run_at, id
-			LIMIT $2
-			FOR UPDATE SKIP LOCKED)
-		RETURNING id, kind, COALESCE(lead_id, 0), payload, run_at, COALESCE(unique_key, ''), attempts`,
-		worker, limit, lease, kinds)
-	if err != nil {
-		return nil, mapError(err, "claim jobs")
-	}
-	jobs, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (engine.Job, error) {
-		var j engine.Job
-		err := row.Scan(&j.ID, &j.Kind, &j.LeadID, &j.Payload, &j.RunAt, &j.UniqueKey, &j.Attempts)
-		return j, err
+// jobRetention is how long River keeps finished jobs, and so how long a
+// unique key keeps a job from being queued twice (Slack redelivers events
+// within minutes; timers are keyed by assignment).
+const jobRetention = 7 * 24 * time.Hour
+
+// newInsertClient returns the River client that queues jobs. It runs no
+// jobs: a Worker does, with a client of its own.
+func newInsertClient(db *DB, schema string) (*river.Client[pgx.Tx], error) {
+	c, err := river.NewClient(riverpgxv5.New(db.pool), &river.Config{
+		Logger:              db.logger.With("component", "river"),
+		Schema:              schema,
+		JobInsertMiddleware: []rivertype.JobInsertMiddleware{&dueOnTime{}},
 	})
-	return jobs, mapError(err, "claim jobs")
+	if err != nil {
+		return nil, fmt.Errorf("storage: unable to create the job client: %w", err)
+	}
+	return c, nil
 }
 
-// CompleteJob marks a job done, provided this worker still holds it.
-func (db *DB) CompleteJob(ctx context.Context, id int64, worker string) error {
-	_, err := db.pool.Exec(ctx, `UPDATE jobs SET state = 'done', finished_at = now(), locked_until = NULL
-		WHERE id = $1 AND locked_by = $2 AND state = 'running'`, id, worker)
-	return mapError(err, "complete job %d", id)
+// dueOnTime inserts a job that is due later as "available" with its time,
+// rather than as "scheduled". River's workers fetch only available jobs
+// whose time has come, polling every second (and at once on an insert),
+// while scheduled jobs wait for the leader's scheduler, which runs every
+// five seconds: a reminder set for two minutes before a deadline should
+// not be five seconds late. Uses River's public insert middleware.
+type dueOnTime struct {
+	river.JobInsertMiddlewareDefaults
 }
 
-// RetryJob puts a failed job back for a later attempt, or marks it failed
-// for good when it has used up its attempts. It reports whether it will retry.
-func (db *DB) RetryJob(ctx context.Context, id int64, worker string, after time.Duration, cause error) (bool, error) {
-	var state string
-	err := db.pool.QueryRow(ctx, `UPDATE jobs SET
-			state = CASE WHEN attempts >= max_attempts THEN 'failed' ELSE 'pending' END,
-			finished_at = CASE WHEN attempts >= max_attempts THEN now() END,
-			run_at = now() + $3::interval, last_error = $4, locked_until = NULL
-		WHERE id = $1 AND locked_by = $2 AND state = 'running' RETURNING state`,
-		id, worker, after, truncate(cause.Error(), 2000)).Scan(&state)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return false, nil
+func (dueOnTime) InsertMany(ctx context.Context, many []*rivertype.JobInsertParams,
+	doInner func(context.Context) ([]*rivertype.JobInsertResult, error)) ([]*rivertype.JobInsertResult, error) {
+	for _, p := range many {
+		if p.State == rivertype.JobStateScheduled {
+			p.State = rivertype.JobStateAvailable
+		}
+	}
+	return doInner(ctx)
+}
+
+// insertParams turns an engine job into River's args and options.
+func insertParams(j engine.Job) (storedJob, *river.InsertOpts, error) {
+	if j.Args == nil {
+		return storedJob{}, nil, fmt.Errorf("storage: a job without args cannot be queued")
+	}
+	encoded, err := json.Marshal(j.Args)
+	if err != nil {
+		return storedJob{}, nil, fmt.Errorf("storage: unable to encode a %s job: %w", j.Kind(), err)
+	}
+	args := storedJob{kind: j.Kind(), LeadID: j.LeadID, Key: j.UniqueKey, Args: encoded}
+	opts := &river.InsertOpts{Queue: j.Args.Queue()}
+	if j.RunAt.After(time.Now()) {
+		// River parks a job with a time as "scheduled" until its scheduler
+		// runs (every few seconds): a job due now goes straight in.
+		opts.ScheduledAt = j.RunAt
+	}
+	if j.UniqueKey != "" {
+		opts.UniqueOpts = river.UniqueOpts{ByArgs: true, ByState: uniqueInEveryState}
+	}
+	return args, opts, nil
+}
+
+// Enqueue adds a job unless one with the same unique key exists. Inside a
+// transaction the job commits or vanishes with it.
+func (q *queries) Enqueue(ctx context.Context, j engine.Job) (bool, error) {
+	args, opts, err := insertParams(j)
+	if err != nil {
+		return false, err
+	}
+	var res *rivertype.JobInsertResult
+	if tx, ok := q.db.(pgx.Tx); ok {
+		res, err = q.jobs.InsertTx(ctx, tx, args, opts)
+	} else {
+		res, err = q.jobs.Insert(ctx, args, opts)
 	}
 	if err != nil {
-		return false, mapError(err, "reschedule job %d", id)
+		return false, mapError(err, "queue a %s job", j.Kind())
 	}
-	return state == "pending", nil
+	return !res.UniqueSkippedAsDuplicate, nil
 }
 
-// PruneJobs deletes finished jobs older than keep (failed ones are kept four
-// times as long, for diagnosis), and fails jobs whose worker died on their
-// last attempt. It returns how many jobs it deleted.
-func (db *DB) PruneJobs(ctx context.Context, keep time.Duration) (int64, error) {
-	if _, err := db.pool.Exec(ctx, `UPDATE jobs SET state = 'failed', finished_at = now(),
-			last_error = 'the worker stopped during the last attempt'
-		WHERE state = 'running' AND locked_until < now() AND attempts >= max_attempts`); err != nil {
-		return 0, mapError(err, "fail abandoned jobs")
-	}
-	tag, err := db.pool.Exec(ctx, `DELETE FROM jobs WHERE
-		(state IN ('done', 'cancelled') AND finished_at < now() - $1::interval) OR
-		(state = 'failed' AND finished_at < now() - 4 * $1::interval)`, keep)
+// waitingStates are the states of a job that has not started.
+const waitingStates = `('available', 'scheduled', 'retryable', 'pending')`
+
+// CancelJobs cancels a lead's jobs that have not started yet, of the given
+// kinds (all kinds when none given). A job already running finishes.
+func (q *queries) CancelJobs(ctx context.Context, leadID int64, kinds ...string) (int, error) {
+	rows, err := q.db.Query(ctx, `SELECT id FROM river_job
+		WHERE args->'lead_id' = to_jsonb($1::bigint) AND state IN `+waitingStates+`
+		  AND (COALESCE(cardinality($2::text[]), 0) = 0 OR kind = ANY($2))`, leadID, kinds)
 	if err != nil {
-		return 0, mapError(err, "prune finished jobs")
+		return 0, mapError(err, "find the jobs of lead %d", leadID)
 	}
-	return tag.RowsAffected(), nil
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil {
+		return 0, mapError(err, "find the jobs of lead %d", leadID)
+	}
+	tx, inTx := q.db.(pgx.Tx)
+	for _, id := range ids {
+		if inTx {
+			_, err = q.jobs.JobCancelTx(ctx, tx, id)
+		} else {
+			_, err = q.jobs.JobCancel(ctx, id)
+		}
+		if err != nil {
+			return 0, mapError(err, "cancel job %d of lead %d", id, leadID)
+		}
+	}
+	return len(ids), nil
 }
 
-// JobCounts returns how many jobs are in each state, for metrics.
+// JobCounts returns how many jobs are in each of River's states, for metrics.
 func (db *DB) JobCounts(ctx context.Context) (map[string]int, error) {
-	rows, err := db.pool.Query(ctx, `SELECT state, count(*) FROM jobs GROUP BY state`)
+	rows, err := db.pool.Query(ctx, `SELECT state::text, count(*) FROM river_job GROUP BY state`)
 	if err != nil {
 		return nil, mapError(err, "count jobs")
 	}
@@ -143,65 +167,151 @@ func (db *DB) JobCounts(ctx context.Context) (map[string]int, error) {
 	return counts, mapError(err, "count jobs")
 }
 
-// ListenForJobs blocks until a job is enqueued, timeout passes or ctx ends.
-// It keeps one connection for as long as the listener lives.
-type JobListener struct {
-	conn *pgx.Conn
-}
-
-// NewJobListener opens a dedicated connection listening for new jobs.
-func (db *DB) NewJobListener(ctx context.Context) (*JobListener, error) {
-	c, err := db.pool.Acquire(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("storage: unable to connect to listen for jobs: %w", err)
-	}
-	conn := c.Hijack()
-	if _, err := conn.Exec(ctx, "LISTEN "+jobsChannel); err != nil {
-		_ = conn.Close(ctx)
-		return nil, fmt.Errorf("storage: unable to listen for jobs: %w", err)
-	}
-	return &JobListener{conn: conn}, nil
-}
-
-// Wait returns when a job was added or after timeout, whichever is first.
-func (l *JobListener) Wait(ctx context.Context, timeout time.Duration) error {
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	_, err := l.conn.WaitForNotification(ctx)
-	if err != nil && ctx.Err() != nil {
-		return nil // timed out or cancelled: the caller polls anyway
-	}
-	return err
-}
-
-// Close closes the listener's connection.
-func (l *JobListener) Close(ctx context.Context) error { return l.conn.Close(ctx) }
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n]
-}
-
-// JobInfo describes a stored job, for tests and operators.
+// JobInfo describes a stored job, for operators and tests.
 type JobInfo struct {
-	engine.Job
-	State     string
+	ID        int64
+	Kind      string
+	Queue     string
+	LeadID    int64
+	UniqueKey string
+	// Args is the job's typed args as stored (JSON).
+	Args        json.RawMessage
+	State       string
+	Attempts    int
+	MaxAttempts int
+	RunAt       time.Time
+	CreatedAt   time.Time
+	// LastError is the error of the latest failed attempt ("" for none).
 	LastError string
+}
+
+// JobFilter selects jobs to list. The zero value lists every job.
+type JobFilter struct {
+	LeadID int64
+	// States keeps jobs in one of these River states (available,
+	// scheduled, running, retryable, completed, cancelled, discarded).
+	States []string
+	// Limit caps the listing (default 100).
+	Limit int
+}
+
+// ListJobs lists jobs, newest first.
+func (db *DB) ListJobs(ctx context.Context, f JobFilter) ([]JobInfo, error) {
+	if f.Limit <= 0 {
+		f.Limit = 100
+	}
+	var lead any
+	if f.LeadID != 0 {
+		lead = f.LeadID
+	}
+	rows, err := db.pool.Query(ctx, `SELECT id, kind, queue, COALESCE((args->>'lead_id')::bigint, 0),
+			COALESCE(args->>'key', ''), COALESCE(args->'args', '{}'::jsonb), state::text, attempt, max_attempts,
+			scheduled_at, created_at, COALESCE(errors[cardinality(errors)]->>'error', '')
+		FROM river_job
+		WHERE ($1::bigint IS NULL OR args->'lead_id' = to_jsonb($1::bigint))
+		  AND (COALESCE(cardinality($2::text[]), 0) = 0 OR state::text = ANY($2))
+		ORDER BY id DESC LIMIT $3`, lead, f.States, f.Limit)
+	if err != nil {
+		return nil, mapError(err, "list jobs")
+	}
+	jobs, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (JobInfo, error) {
+		var j JobInfo
+		err := row.Scan(&j.ID, &j.Kind, &j.Queue, &j.LeadID, &j.UniqueKey, &j.Args, &j.State, &j.Attempts,
+			&j.MaxAttempts, &j.RunAt, &j.CreatedAt, &j.LastError)
+		return j, err
+	})
+	return jobs, mapError(err, "list jobs")
 }
 
 // JobsOfLead lists a lead's jobs in the order they were queued.
 func (db *DB) JobsOfLead(ctx context.Context, leadID int64) ([]JobInfo, error) {
-	rows, err := db.pool.Query(ctx, `SELECT id, kind, COALESCE(lead_id, 0), payload, run_at, COALESCE(unique_key, ''),
-		attempts, state, last_error FROM jobs WHERE lead_id = $1 ORDER BY id`, leadID)
-	if err != nil {
-		return nil, mapError(err, "list jobs of lead %d", leadID)
+	jobs, err := db.ListJobs(ctx, JobFilter{LeadID: leadID, Limit: 10_000})
+	for i, j := 0, len(jobs)-1; i < j; i, j = i+1, j-1 {
+		jobs[i], jobs[j] = jobs[j], jobs[i]
 	}
-	jobs, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (JobInfo, error) {
-		var j JobInfo
-		err := row.Scan(&j.ID, &j.Kind, &j.LeadID, &j.Payload, &j.RunAt, &j.UniqueKey, &j.Attempts, &j.State, &j.LastError)
-		return j, err
+	return jobs, err
+}
+
+// RetryJob makes a failed, cancelled or waiting job available to run now,
+// for an operator who fixed what made it fail.
+func (db *DB) RetryJob(ctx context.Context, id int64) error {
+	if _, err := db.jobs.JobRetry(ctx, id); err != nil {
+		return mapError(err, "retry job %d", id)
+	}
+	return nil
+}
+
+// carryOverLegacyJobs moves the jobs of the queue slabot kept before River
+// (the jobs table) that were still to run into River, keeping their unique
+// keys, so an upgrade loses no timer or message. Its payloads were written
+// with the same field names the typed args use.
+func carryOverLegacyJobs(ctx context.Context, tx pgx.Tx, jobs *river.Client[pgx.Tx], logger *slog.Logger) error {
+	var exists bool
+	if err := tx.QueryRow(ctx, `SELECT to_regclass('jobs') IS NOT NULL`).Scan(&exists); err != nil || !exists {
+		return err
+	}
+	rows, err := tx.Query(ctx, `SELECT kind, COALESCE(lead_id, 0), payload, COALESCE(unique_key, ''), run_at
+		FROM jobs WHERE state IN ('pending', 'running') ORDER BY id`)
+	if err != nil {
+		return fmt.Errorf("read the previous queue: %w", err)
+	}
+	type legacy struct {
+		kind, key string
+		leadID    int64
+		payload   json.RawMessage
+		runAt     time.Time
+	}
+	old, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (legacy, error) {
+		var l legacy
+		err := row.Scan(&l.kind, &l.leadID, &l.payload, &l.key, &l.runAt)
+		return l, err
 	})
-	return jobs, mapError(err, "list jobs of lead %d", leadID)
+	if err != nil {
+		return fmt.Errorf("read the previous queue: %w", err)
+	}
+	for _, l := range old {
+		args := storedJob{kind: l.kind, LeadID: l.leadID, Key: l.key, Args: l.payload}
+		opts := &river.InsertOpts{Queue: legacyQueue(l.kind)}
+		if l.runAt.After(time.Now()) {
+			opts.ScheduledAt = l.runAt
+		}
+		if l.key != "" {
+			opts.UniqueOpts = river.UniqueOpts{ByArgs: true, ByState: uniqueInEveryState}
+		}
+		if _, err := jobs.InsertTx(ctx, tx, args, opts); err != nil {
+			return fmt.Errorf("carry a %s job over: %w", l.kind, err)
+		}
+	}
+	if len(old) > 0 {
+		logger.Info("carried jobs over from the previous queue", "jobs", len(old))
+	}
+	return nil
+}
+
+// legacyQueue is the queue of a job kind of the previous release.
+func legacyQueue(kind string) string {
+	switch {
+	case strings.HasPrefix(kind, "timer."):
+		return engine.QueueTimers
+	case strings.HasPrefix(kind, "notify."):
+		return engine.QueueSend
+	case strings.HasPrefix(kind, "report."):
+		return engine.QueueReports
+	}
+	return engine.QueuePeople
+}
+
+// errorText makes an error fit to store: valid UTF-8 without NUL (which
+// PostgreSQL refuses in jsonb), cut at a character boundary.
+func errorText(s string, limit int) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	s = strings.ReplaceAll(s, "\x00", "")
+	if len(s) <= limit {
+		return s
+	}
+	cut := limit
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
 }

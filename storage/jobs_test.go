@@ -2,13 +2,26 @@ package storage_test
 
 import (
 	"context"
-	"errors"
+	"encoding/json"
 	"testing"
 	"time"
 
 	"github.com/slabot/slabot/engine"
 	"github.com/slabot/slabot/storage/storagetest"
 )
+
+// testArgs are job args of a kind only these tests use.
+type testArgs struct {
+	Note string `json:"note"`
+}
+
+func (testArgs) Kind() string  { return "test.job" }
+func (testArgs) Queue() string { return engine.QueueSend }
+
+type otherArgs struct{}
+
+func (otherArgs) Kind() string  { return "test.other" }
+func (otherArgs) Queue() string { return engine.QueueTimers }
 
 func TestJobs(t *testing.T) {
 	ctx := context.Background()
@@ -17,7 +30,7 @@ func TestJobs(t *testing.T) {
 	t.Run("AUniqueKeyIsQueuedOnce", func(t *testing.T) {
 		for i, want := range []bool{true, false} {
 			inTx(t, db, func(tx engine.Tx) error {
-				added, err := tx.Enqueue(ctx, engine.Job{Kind: "send", UniqueKey: "handoff:1"})
+				added, err := tx.Enqueue(ctx, engine.Job{Args: testArgs{Note: "x"}, UniqueKey: "handoff:1"})
 				if added != want {
 					t.Errorf("enqueue #%d added = %v, want %v", i+1, added, want)
 				}
@@ -26,168 +39,139 @@ func TestJobs(t *testing.T) {
 		}
 	})
 
-	t.Run("TwoWorkersNeverClaimTheSameJob", func(t *testing.T) {
-		a, err := db.ClaimJobs(ctx, "worker-a", 10, time.Minute)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, err := db.ClaimJobs(ctx, "worker-b", 10, time.Minute)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(a) != 1 || len(b) != 0 {
-			t.Fatalf("worker a claimed %d and b %d jobs, want 1 and 0", len(a), len(b))
-		}
-		if a[0].Attempts != 1 {
-			t.Errorf("attempts = %d, want 1", a[0].Attempts)
-		}
-		if err := db.CompleteJob(ctx, a[0].ID, "worker-a"); err != nil {
-			t.Fatal(err)
+	t.Run("AKeyStaysTakenAfterItsJobWasCancelled", func(t *testing.T) {
+		l := sampleLead("crm-cancelled-key")
+		inTx(t, db, func(tx engine.Tx) error {
+			if err := tx.CreateLead(ctx, l); err != nil {
+				return err
+			}
+			_, err := tx.Enqueue(ctx, engine.Job{Args: testArgs{}, LeadID: l.ID, UniqueKey: "reminder:once", RunAt: time.Now().Add(time.Hour)})
+			return err
+		})
+		inTx(t, db, func(tx engine.Tx) error {
+			_, err := tx.CancelJobs(ctx, l.ID)
+			return err
+		})
+		inTx(t, db, func(tx engine.Tx) error {
+			added, err := tx.Enqueue(ctx, engine.Job{Args: testArgs{}, LeadID: l.ID, UniqueKey: "reminder:once"})
+			if added {
+				t.Error("a cancelled reminder's key was queued again")
+			}
+			return err
+		})
+	})
+
+	t.Run("JobsWithoutAKeyAreAllQueued", func(t *testing.T) {
+		for range 2 {
+			inTx(t, db, func(tx engine.Tx) error {
+				added, err := tx.Enqueue(ctx, engine.Job{Args: otherArgs{}})
+				if !added {
+					t.Error("a job without a key was not queued")
+				}
+				return err
+			})
 		}
 	})
 
-	t.Run("AJobNotYetDueIsNotClaimed", func(t *testing.T) {
+	t.Run("AJobRolledBackWithItsTransactionIsGone", func(t *testing.T) {
+		err := db.InTx(ctx, func(tx engine.Tx) error {
+			if _, err := tx.Enqueue(ctx, engine.Job{Args: testArgs{}, UniqueKey: "rolled-back"}); err != nil {
+				return err
+			}
+			return engine.Errorf(engine.EINVALID, "changed my mind")
+		})
+		if engine.ErrorCode(err) != engine.EINVALID {
+			t.Fatalf("InTx = %v", err)
+		}
 		inTx(t, db, func(tx engine.Tx) error {
-			_, err := tx.Enqueue(ctx, engine.Job{Kind: "timer", RunAt: time.Now().Add(time.Hour)})
+			added, err := tx.Enqueue(ctx, engine.Job{Args: testArgs{}, UniqueKey: "rolled-back"})
+			if !added {
+				t.Error("the key of a rolled-back job is taken")
+			}
 			return err
 		})
-		jobs, err := db.ClaimJobs(ctx, "worker-a", 10, time.Minute)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(jobs) != 0 {
-			t.Errorf("claimed %d jobs an hour early", len(jobs))
-		}
 	})
 
-	t.Run("ARetriedJobComesBackAfterItsDelay", func(t *testing.T) {
+	t.Run("ArgsAreStoredTypedWithTheirLeadAndQueue", func(t *testing.T) {
+		l := sampleLead("crm-args")
+		at := time.Now().Add(2 * time.Hour).Truncate(time.Microsecond)
 		inTx(t, db, func(tx engine.Tx) error {
-			_, err := tx.Enqueue(ctx, engine.Job{Kind: "send", UniqueKey: "retry-me"})
+			if err := tx.CreateLead(ctx, l); err != nil {
+				return err
+			}
+			_, err := tx.Enqueue(ctx, engine.Job{Args: testArgs{Note: "hello"}, LeadID: l.ID, RunAt: at, UniqueKey: "args:1"})
 			return err
 		})
-		jobs, err := db.ClaimJobs(ctx, "w", 10, time.Minute)
+		jobs, err := db.JobsOfLead(ctx, l.ID)
 		if err != nil || len(jobs) != 1 {
-			t.Fatalf("claim = %v, %v", jobs, err)
+			t.Fatalf("JobsOfLead = %v, %v", jobs, err)
 		}
-		again, err := db.RetryJob(ctx, jobs[0].ID, "w", 50*time.Millisecond, errors.New("slack said 429"))
-		if err != nil || !again {
-			t.Fatalf("RetryJob = %v, %v; want a retry", again, err)
+		j := jobs[0]
+		var args testArgs
+		if err := json.Unmarshal(j.Args, &args); err != nil || args.Note != "hello" {
+			t.Errorf("args = %s (%v)", j.Args, err)
 		}
-		deadline := time.Now().Add(5 * time.Second)
-		for {
-			jobs, err = db.ClaimJobs(ctx, "w", 10, time.Minute)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(jobs) == 1 {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatal("the retried job never came back")
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
-		if jobs[0].Attempts != 2 {
-			t.Errorf("attempts = %d, want 2", jobs[0].Attempts)
-		}
-		_ = db.CompleteJob(ctx, jobs[0].ID, "w")
-	})
-
-	t.Run("AJobWhoseWorkerDiedIsClaimedAgain", func(t *testing.T) {
-		inTx(t, db, func(tx engine.Tx) error {
-			_, err := tx.Enqueue(ctx, engine.Job{Kind: "send", UniqueKey: "orphan"})
-			return err
-		})
-		if jobs, err := db.ClaimJobs(ctx, "dead-worker", 10, 50*time.Millisecond); err != nil || len(jobs) != 1 {
-			t.Fatalf("claim = %v, %v", jobs, err)
-		}
-		time.Sleep(100 * time.Millisecond)
-		jobs, err := db.ClaimJobs(ctx, "live-worker", 10, time.Minute)
-		if err != nil || len(jobs) != 1 {
-			t.Fatalf("after the lease expired, claim = %v, %v; want the orphaned job", jobs, err)
-		}
-		// The dead worker waking up late must not complete a job it lost.
-		if err := db.CompleteJob(ctx, jobs[0].ID, "dead-worker"); err != nil {
-			t.Fatal(err)
-		}
-		counts, err := db.JobCounts(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if counts["running"] != 1 {
-			t.Errorf("job counts = %v, want the orphan still running under the live worker", counts)
+		if j.Kind != "test.job" || j.Queue != engine.QueueSend || j.UniqueKey != "args:1" || j.State != "available" || !j.RunAt.Equal(at) {
+			t.Errorf("job = %+v", j)
 		}
 	})
 
-	t.Run("CancellingALeadsTimers", func(t *testing.T) {
+	t.Run("CancellingALeadsTimersLeavesItsOtherJobs", func(t *testing.T) {
 		l := sampleLead("crm-jobs")
 		inTx(t, db, func(tx engine.Tx) error {
 			if err := tx.CreateLead(ctx, l); err != nil {
 				return err
 			}
-			for _, kind := range []string{"reminder", "breach", "send"} {
-				if _, err := tx.Enqueue(ctx, engine.Job{Kind: kind, LeadID: l.ID, RunAt: time.Now().Add(time.Hour)}); err != nil {
+			for _, args := range []engine.JobArgs{testArgs{}, testArgs{}, otherArgs{}} {
+				if _, err := tx.Enqueue(ctx, engine.Job{Args: args, LeadID: l.ID, RunAt: time.Now().Add(time.Hour)}); err != nil {
 					return err
 				}
 			}
-			n, err := tx.CancelJobs(ctx, l.ID, "reminder", "breach")
+			n, err := tx.CancelJobs(ctx, l.ID, "test.job")
 			if n != 2 {
 				t.Errorf("cancelled %d jobs, want 2", n)
 			}
 			return err
 		})
-	})
-}
-
-func TestAJobWhoseWorkerDiesOnItsLastAttemptFailsAndOldJobsArePruned(t *testing.T) {
-	ctx := context.Background()
-	db := storagetest.NewDB(t)
-	inTx(t, db, func(tx engine.Tx) error {
-		_, err := tx.Enqueue(ctx, engine.Job{Kind: "crashes-the-process", UniqueKey: "last-try"})
-		return err
-	})
-	if _, err := db.Pool().Exec(ctx, `UPDATE jobs SET max_attempts = 1`); err != nil {
-		t.Fatal(err)
-	}
-	if jobs, err := db.ClaimJobs(ctx, "dies", 10, 20*time.Millisecond); err != nil || len(jobs) != 1 {
-		t.Fatalf("claim = %v, %v", jobs, err)
-	}
-	time.Sleep(50 * time.Millisecond)
-	if jobs, err := db.ClaimJobs(ctx, "next", 10, time.Minute); err != nil || len(jobs) != 0 {
-		t.Fatalf("a job that used its last attempt was claimed again: %v, %v", jobs, err)
-	}
-	if _, err := db.PruneJobs(ctx, time.Hour); err != nil {
-		t.Fatal(err)
-	}
-	if counts, _ := db.JobCounts(ctx); counts["failed"] != 1 {
-		t.Fatalf("job counts %v, want the abandoned job failed", counts)
-	}
-	if _, err := db.Pool().Exec(ctx, `UPDATE jobs SET finished_at = now() - interval '10 days'`); err != nil {
-		t.Fatal(err)
-	}
-	n, err := db.PruneJobs(ctx, time.Hour)
-	if err != nil || n != 1 {
-		t.Errorf("pruned %d jobs (%v), want the old failed one", n, err)
-	}
-}
-
-func TestCancellingWithoutKindsCancelsEveryPendingJobOfTheLead(t *testing.T) {
-	ctx := context.Background()
-	db := storagetest.NewDB(t)
-	l := sampleLead("crm-cancel-all")
-	inTx(t, db, func(tx engine.Tx) error {
-		if err := tx.CreateLead(ctx, l); err != nil {
-			return err
+		jobs, err := db.JobsOfLead(ctx, l.ID)
+		if err != nil {
+			t.Fatal(err)
 		}
-		for _, kind := range []string{"reminder", "send"} {
-			if _, err := tx.Enqueue(ctx, engine.Job{Kind: kind, LeadID: l.ID, RunAt: time.Now().Add(time.Hour)}); err != nil {
+		states := map[string]string{}
+		for _, j := range jobs {
+			states[j.Kind] += j.State + " "
+		}
+		if states["test.job"] != "cancelled cancelled " || states["test.other"] != "available " {
+			t.Errorf("states after cancelling = %v", states)
+		}
+	})
+
+	t.Run("CancellingWithoutKindsCancelsEveryWaitingJobOfTheLead", func(t *testing.T) {
+		l := sampleLead("crm-cancel-all")
+		inTx(t, db, func(tx engine.Tx) error {
+			if err := tx.CreateLead(ctx, l); err != nil {
 				return err
 			}
+			for _, args := range []engine.JobArgs{testArgs{}, otherArgs{}} {
+				if _, err := tx.Enqueue(ctx, engine.Job{Args: args, LeadID: l.ID, RunAt: time.Now().Add(time.Hour)}); err != nil {
+					return err
+				}
+			}
+			n, err := tx.CancelJobs(ctx, l.ID)
+			if n != 2 {
+				t.Errorf("cancelled %d jobs, want both", n)
+			}
+			return err
+		})
+	})
+
+	t.Run("AJobWithoutArgsIsRefused", func(t *testing.T) {
+		err := db.InTx(ctx, func(tx engine.Tx) error {
+			_, err := tx.Enqueue(ctx, engine.Job{UniqueKey: "nothing"})
+			return err
+		})
+		if err == nil {
+			t.Error("a job without args was queued")
 		}
-		n, err := tx.CancelJobs(ctx, l.ID)
-		if n != 2 {
-			t.Errorf("cancelled %d jobs, want both", n)
-		}
-		return err
 	})
 }

@@ -34,10 +34,10 @@ func (db *DB) ClaimSlot(ctx context.Context, job string, slot time.Time, by stri
 			return nil
 		}
 		claimed = true
-		if work.Kind == "" {
+		if work.Args == nil {
 			return nil
 		}
-		_, err = (&queries{db: tx}).Enqueue(ctx, work)
+		_, err = (&queries{db: tx, jobs: db.jobs}).Enqueue(ctx, work)
 		return err
 	})
 	if err != nil {

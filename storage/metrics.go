@@ -20,7 +20,7 @@ type QueueMetrics struct {
 func NewQueueMetrics(db *DB, reg prometheus.Registerer) *QueueMetrics {
 	m := &QueueMetrics{
 		db: db,
-		depth: prometheus.NewDesc("slabot_jobs", "Jobs in the durable queue by state (pending includes timers not yet due).",
+		depth: prometheus.NewDesc("slabot_jobs", "Jobs in the durable queue by River state (scheduled: timers not yet due; retryable: failed, to run again; discarded: given up).",
 			[]string{"state"}, nil),
 		attempts: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "slabot", Name: "job_attempts_total",
 			Help: "Job attempts by kind and result (done, retry, failed)."}, []string{"kind", "result"}),
@@ -40,7 +40,7 @@ func (m *QueueMetrics) Collect(ch chan<- prometheus.Metric) {
 	if err != nil {
 		return // a scrape without queue figures beats a failed scrape
 	}
-	for _, state := range []string{"pending", "running", "done", "failed", "cancelled"} {
+	for _, state := range []string{"available", "scheduled", "running", "retryable", "completed", "cancelled", "discarded"} {
 		ch <- prometheus.MustNewConstMetric(m.depth, prometheus.GaugeValue, float64(counts[state]), state)
 	}
 }

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/riverqueue/river/rivermigrate"
 
 	"github.com/slabot/slabot/migrations"
 )
@@ -88,12 +90,24 @@ func (db *DB) Migrate(ctx context.Context) ([]Migration, error) {
 	if err != nil {
 		return nil, err
 	}
+	// River's own tables first, under the same lock: slabot's migrations
+	// from 0004 on refer to them.
+	if err := db.migrateRiver(ctx); err != nil {
+		return nil, err
+	}
 	var done []Migration
 	for _, m := range all {
 		if _, ok := applied[m.Version]; ok {
 			continue
 		}
 		err := pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
+			if m.Version == riverQueueVersion {
+				// The previous queue's waiting jobs move to River in the
+				// transaction that drops it.
+				if err := carryOverLegacyJobs(ctx, tx, db.jobs, db.logger); err != nil {
+					return err
+				}
+			}
 			if _, err := tx.Exec(ctx, m.SQL); err != nil {
 				return err
 			}
@@ -107,6 +121,30 @@ func (db *DB) Migrate(ctx context.Context) ([]Migration, error) {
 		done = append(done, m)
 	}
 	return done, nil
+}
+
+// riverQueueVersion is the migration that replaced slabot's own job table
+// with River's.
+const riverQueueVersion = 4
+
+// migrateRiver applies River's migrations.
+func (db *DB) migrateRiver(ctx context.Context) error {
+	migrator, err := rivermigrate.New(riverpgxv5.New(db.pool), &rivermigrate.Config{
+		Logger: db.logger.With("component", "river"), Schema: db.schema})
+	if err != nil {
+		return fmt.Errorf("storage: unable to prepare the job queue's migrations: %w", err)
+	}
+	// Each of River's migrations runs in a transaction of its own (some add
+	// enum values, which PostgreSQL will not use in the transaction that
+	// added them); the caller's lock keeps other replicas out meanwhile.
+	res, err := migrator.Migrate(ctx, rivermigrate.DirectionUp, nil)
+	if err != nil {
+		return fmt.Errorf("storage: the job queue's migrations failed: %w", err)
+	}
+	for _, v := range res.Versions {
+		db.logger.Info("applied job queue migration", "version", v.Version, "name", v.Name)
+	}
+	return nil
 }
 
 // MigrationStatus lists every known migration with when it was applied.

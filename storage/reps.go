@@ -93,15 +93,34 @@ func (q *queries) TeamReps(ctx context.Context, team string) ([]engine.Rep, erro
 }
 
 // UpdateRep saves what Slack and the rep say about a rep: name, Slack id,
-// time zone, status and return date.
+// time zone, status and return date. A change of status or return date is
+// recorded in the reps' history, with no actor: the caller does not say
+// who made it.
 func (q *queries) UpdateRep(ctx context.Context, r *engine.Rep) error {
-	tag, err := q.db.Exec(ctx, `UPDATE reps SET name = $2, slack_user_id = $3, time_zone = $4, status = $5,
-		away_until = $6, updated_at = now() WHERE email = lower($1)`,
-		r.Email, r.Name, r.SlackUserID, r.TimeZone, string(r.Status), nullTime(r.AwayUntil))
+	var n int
+	err := q.db.QueryRow(ctx, `WITH old AS (
+			SELECT id, status, away_until FROM reps WHERE email = lower($1) FOR UPDATE
+		), changed AS (
+			UPDATE reps r SET name = $2, slack_user_id = $3, time_zone = $4, status = $5,
+				away_until = $6, updated_at = now()
+			FROM old WHERE r.id = old.id
+			RETURNING r.email, r.status, r.away_until, old.status AS old_status, old.away_until AS old_until
+		), recorded AS (
+			INSERT INTO rep_events (rep_email, kind, at, until)
+			SELECT email, CASE
+					WHEN status = 'away' THEN 'away'
+					WHEN status = 'inactive' THEN 'deactivated'
+					WHEN old_status = 'inactive' THEN 'reactivated'
+					ELSE 'back' END,
+				now(), CASE WHEN status = 'away' THEN away_until END
+			FROM changed WHERE (status, away_until) IS DISTINCT FROM (old_status, old_until)
+		)
+		SELECT count(*) FROM changed`,
+		r.Email, r.Name, r.SlackUserID, r.TimeZone, string(r.Status), nullTime(r.AwayUntil)).Scan(&n)
 	if err != nil {
 		return mapError(err, "update rep %q", r.Email)
 	}
-	if tag.RowsAffected() == 0 {
+	if n == 0 {
 		return engine.Errorf(engine.ENOTFOUND, "%s is not a rep in any team of the policy file", r.Email)
 	}
 	return nil
@@ -118,14 +137,59 @@ func (q *queries) SetRepSlackIdentity(ctx context.Context, email, slackUserID, t
 }
 
 // ReactivateRep makes an inactive rep active again (their Slack account came
-// back); it reports false when the rep was not inactive.
+// back) and records it in the reps' history, in one statement; it reports
+// false, and records nothing, when the rep was not inactive.
 func (q *queries) ReactivateRep(ctx context.Context, email string) (bool, error) {
-	tag, err := q.db.Exec(ctx, `UPDATE reps SET status = 'active', away_until = NULL, updated_at = now()
-		WHERE email = lower($1) AND status = 'inactive'`, email)
+	tag, err := q.db.Exec(ctx, `WITH back AS (
+			UPDATE reps SET status = 'active', away_until = NULL, updated_at = now()
+			WHERE email = lower($1) AND status = 'inactive' RETURNING email
+		)
+		INSERT INTO rep_events (rep_email, kind, actor, at, note)
+		SELECT email, 'reactivated', $2, now(), 'the Slack account is active again' FROM back`,
+		email, directoryActor)
 	if err != nil {
 		return false, mapError(err, "reactivate rep %q", email)
 	}
 	return tag.RowsAffected() == 1, nil
+}
+
+// directoryActor names the Slack directory sync in the reps' history, as
+// the actor of deactivations and reactivations.
+const directoryActor = "slack"
+
+// AppendRepEvent adds a row to the reps' availability history.
+func (q *queries) AppendRepEvent(ctx context.Context, e *engine.RepEvent) error {
+	err := q.db.QueryRow(ctx, `INSERT INTO rep_events (rep_email, kind, actor, at, until, note)
+		VALUES (lower($1), $2, $3, $4, $5, $6) RETURNING id`,
+		e.RepEmail, string(e.Kind), e.Actor, e.At, nullTime(e.Until), e.Note).Scan(&e.ID)
+	return mapError(err, "record %s in the history of rep %q", e.Kind, e.RepEmail)
+}
+
+// RepEvents lists the reps' availability history that bears on [from, to),
+// ordered by time and then as written: every event before to, except a
+// rep's events up to and including their last return (back or
+// reactivated) before from: the rep was available then, so nothing earlier
+// matters.
+func (q *queries) RepEvents(ctx context.Context, from, to time.Time) ([]engine.RepEvent, error) {
+	rows, err := q.db.Query(ctx, `SELECT e.id, e.rep_email, e.kind, e.actor, e.at, e.until, e.note
+		FROM rep_events e
+		WHERE e.at < $2 AND NOT EXISTS (
+			SELECT 1 FROM rep_events b
+			WHERE b.rep_email = e.rep_email AND b.kind IN ('back', 'reactivated')
+			  AND b.at < $1 AND (b.at, b.id) >= (e.at, e.id))
+		ORDER BY e.at, e.id`, from, to)
+	if err != nil {
+		return nil, mapError(err, "load the reps' history")
+	}
+	events, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (engine.RepEvent, error) {
+		var e engine.RepEvent
+		var kind string
+		var until *time.Time
+		err := row.Scan(&e.ID, &e.RepEmail, &kind, &e.Actor, &e.At, &until, &e.Note)
+		e.Kind, e.Until = engine.RepEventKind(kind), timeOrZero(until)
+		return e, err
+	})
+	return events, mapError(err, "load the reps' history")
 }
 
 // LockTeamCursor reads a team's round-robin cursor, locking the team row.

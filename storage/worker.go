@@ -5,179 +5,195 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"maps"
 	"math/rand/v2"
-	"slices"
-	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/riverqueue/river/rivertype"
 
 	"github.com/slabot/slabot/engine"
 )
 
-// JobHandler does one job. A nil error completes it; an error retries it
-// with backoff, or after the delay of an *engine.RetryError.
-type JobHandler func(ctx context.Context, job engine.Job) error
-
 // WorkerOptions tune a Worker; zero values take the defaults.
 type WorkerOptions struct {
-	// ID names this worker in the jobs table (host and process, say).
+	// ID names this process among the workers (host and process, say).
 	ID string
-	// Concurrency is how many jobs run at once (default 4).
+	// Concurrency, when set, is how many jobs of each queue run at once
+	// (default: 8 for people's clicks, 4 for sends and timers, 1 for reports).
 	Concurrency int
-	// Lease is how long a claimed job is this worker's before another may
-	// take it over, should this one die (default 1 minute).
-	Lease time.Duration
-	// Poll is the longest the worker sleeps without a wake-up (default 1s).
+	// JobTimeout bounds one attempt (default 1 minute).
+	JobTimeout time.Duration
+	// RescueAfter is how long a job may stay running before it is taken to
+	// belong to a worker that died, and run again (default 2 minutes).
+	RescueAfter time.Duration
+	// StopTimeout is how long the jobs in hand may take to finish once the
+	// worker is told to stop, before they are cancelled (default 10s).
+	StopTimeout time.Duration
+	// Poll is the longest a queue waits for work without a wake-up (default 1s).
 	Poll   time.Duration
 	Logger *slog.Logger
-	// OnDone, if set, is told how every attempt went (for metrics).
+	// OnDone, if set, is told how every attempt went (for metrics): err is
+	// nil when it succeeded; retried says whether it will run again.
 	OnDone func(kind string, err error, retried bool)
 }
 
-// Worker runs due jobs with the registered handlers until its context ends.
-type Worker struct {
-	db       *DB
-	handlers map[string]JobHandler
-	kinds    []string // the kinds this worker claims: those it has handlers for
-	opts     WorkerOptions
+var defaultConcurrency = map[string]int{
+	engine.QueuePeople: 8, engine.QueueSend: 4, engine.QueueTimers: 4, engine.QueueReports: 1,
 }
 
-// NewWorker returns a worker for the given handlers, keyed by job kind.
-func (db *DB) NewWorker(handlers map[string]JobHandler, opts WorkerOptions) *Worker {
-	if opts.Concurrency <= 0 {
-		opts.Concurrency = 4
+// Worker runs due jobs with the registered handlers.
+type Worker struct {
+	db     *DB
+	client *river.Client[pgx.Tx]
+	opts   WorkerOptions
+}
+
+// NewWorker returns a worker for the given handlers, one per job kind,
+// working the queues those handlers name.
+func (db *DB) NewWorker(handlers []engine.JobHandler, opts WorkerOptions) (*Worker, error) {
+	if opts.JobTimeout <= 0 {
+		opts.JobTimeout = time.Minute
 	}
-	if opts.Lease <= 0 {
-		opts.Lease = time.Minute
+	if opts.RescueAfter <= 0 {
+		opts.RescueAfter = 2 * time.Minute
 	}
+	opts.RescueAfter = max(opts.RescueAfter, opts.JobTimeout+time.Second)
 	if opts.Poll <= 0 {
 		opts.Poll = time.Second
 	}
-	if opts.ID == "" {
-		opts.ID = fmt.Sprintf("worker-%d", rand.Int64())
+	if opts.StopTimeout <= 0 {
+		opts.StopTimeout = 10 * time.Second
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	kinds := slices.Sorted(maps.Keys(handlers))
-	return &Worker{db: db, handlers: handlers, kinds: kinds, opts: opts}
+	w := &Worker{db: db, opts: opts}
+	workers := river.NewWorkers()
+	queues := map[string]river.QueueConfig{}
+	for _, h := range handlers {
+		// AddWorkerArgs registers a kind known at run time: every kind is
+		// stored as a storedJob and decoded into its typed args by h.
+		if err := addWorker(workers, h, w); err != nil {
+			return nil, err
+		}
+		n := opts.Concurrency
+		if n <= 0 {
+			n = max(defaultConcurrency[h.Queue], 1)
+		}
+		queues[h.Queue] = river.QueueConfig{MaxWorkers: n}
+	}
+	client, err := river.NewClient(riverpgxv5.New(db.pool), &river.Config{
+		ID:                          opts.ID,
+		Logger:                      opts.Logger.With("component", "river"),
+		Schema:                      db.schema,
+		Queues:                      queues,
+		Workers:                     workers,
+		JobTimeout:                  opts.JobTimeout,
+		RescueStuckJobsAfter:        opts.RescueAfter,
+		FetchPollInterval:           opts.Poll,
+		FetchCooldown:               min(100*time.Millisecond, opts.Poll),
+		CompletedJobRetentionPeriod: jobRetention,
+		CancelledJobRetentionPeriod: jobRetention,
+		DiscardedJobRetentionPeriod: 4 * jobRetention,
+		MaxAttempts:                 25,
+		RetryPolicy:                 retryPolicy{},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("storage: unable to create the job worker: %w", err)
+	}
+	w.client = client
+	return w, nil
 }
 
-// Run claims and runs jobs until ctx is done, then waits for the jobs in
-// hand to finish.
-func (w *Worker) Run(ctx context.Context) error {
-	listener, err := w.db.NewJobListener(ctx)
-	if err != nil {
-		return err
+func addWorker(workers *river.Workers, h engine.JobHandler, w *Worker) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("storage: unable to register the %s handler: %v", h.Kind, r)
+		}
+	}()
+	river.AddWorkerArgs(workers, storedJob{kind: h.Kind}, river.WorkFunc(func(ctx context.Context, job *river.Job[storedJob]) error {
+		return w.work(ctx, h, job)
+	}))
+	return nil
+}
+
+// work runs one attempt and turns the engine's answer into River's.
+func (w *Worker) work(ctx context.Context, h engine.JobHandler, job *river.Job[storedJob]) error {
+	ej := engine.Job{ID: job.ID, LeadID: job.Args.LeadID, UniqueKey: job.Args.Key,
+		RunAt: job.ScheduledAt, Attempts: job.Attempt}
+	err := h.Run(ctx, ej, job.Args.Args)
+	retried := err != nil && job.Attempt < job.MaxAttempts
+	var re *engine.RetryError
+	switch {
+	case err == nil:
+	case errors.As(err, &re):
+		retried = true
+		err = river.JobSnooze(max(re.After, 0))
+	case engine.IsDropped(err):
+		retried = false
+		w.opts.Logger.Warn("job given up", "job", job.ID, "kind", h.Kind, "lead_id", job.Args.LeadID, "err", err)
+		err = river.JobCancel(errors.New(errorText(err.Error(), 2000)))
+	default:
+		level := slog.LevelWarn
+		if !retried {
+			level = slog.LevelError
+		}
+		w.opts.Logger.Log(ctx, level, "job failed", "job", job.ID, "kind", h.Kind, "lead_id", job.Args.LeadID,
+			"attempt", job.Attempt, "will_retry", retried, "err", err)
+		// River records the message in jsonb, which refuses NUL and
+		// invalid UTF-8: what failed must not fail to be recorded.
+		err = errors.New(errorText(err.Error(), 2000))
 	}
-	defer listener.Close(context.Background())
-	sem := make(chan struct{}, w.opts.Concurrency)
-	var wg sync.WaitGroup
-	defer wg.Wait()
-	lastPrune := time.Time{}
-	for ctx.Err() == nil {
-		if time.Since(lastPrune) > time.Hour {
-			lastPrune = time.Now()
-			if n, err := w.db.PruneJobs(ctx, 7*24*time.Hour); err != nil {
-				w.opts.Logger.Warn("pruning finished jobs failed", "err", err)
-			} else if n > 0 {
-				w.opts.Logger.Debug("pruned finished jobs", "jobs", n)
-			}
+	if w.opts.OnDone != nil {
+		var result error
+		if err != nil {
+			result = err
 		}
-		free := w.opts.Concurrency - len(sem)
-		var jobs []engine.Job
-		if free > 0 {
-			jobs, err = w.db.ClaimJobs(ctx, w.opts.ID, free, w.opts.Lease, w.kinds...)
-			if err != nil && ctx.Err() == nil {
-				w.opts.Logger.Warn("claiming jobs failed", "err", err)
-			}
+		w.opts.OnDone(h.Kind, result, retried)
+	}
+	return err
+}
+
+// Run works jobs until ctx is done, then lets the jobs in hand finish for a
+// while before cancelling them. A database that is down when it starts is
+// waited for.
+func (w *Worker) Run(ctx context.Context) error {
+	for attempt := 0; ; attempt++ {
+		err := w.client.Start(ctx)
+		if err == nil {
+			break
 		}
-		for _, job := range jobs {
-			sem <- struct{}{}
-			wg.Go(func() {
-				defer func() { <-sem }()
-				w.runJob(ctx, job)
-			})
+		if ctx.Err() != nil {
+			return nil
 		}
-		if len(jobs) == free && free > 0 {
-			continue // there may be more due right now
+		wait := backoff(min(attempt+1, 6))
+		w.opts.Logger.Warn("the job worker cannot start yet; waiting for the database", "retry_in", wait, "err", err)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(wait):
 		}
-		if err := listener.Wait(ctx, w.nextWait(ctx)); err != nil && ctx.Err() == nil {
-			w.opts.Logger.Warn("waiting for jobs failed; reconnecting", "err", err)
-			listener.Close(context.Background())
-			if listener, err = w.db.NewJobListener(ctx); err != nil {
-				return err
-			}
-		}
+	}
+	<-ctx.Done()
+	stopCtx, cancel := context.WithTimeout(context.Background(), w.opts.StopTimeout)
+	defer cancel()
+	if err := w.client.Stop(stopCtx); err != nil {
+		w.opts.Logger.Warn("jobs in hand did not finish in time; cancelling them", "err", err)
+		cancelCtx, cancel2 := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel2()
+		_ = w.client.StopAndCancel(cancelCtx)
 	}
 	return nil
 }
 
-// nextWait sleeps until the next pending job is due, at most Poll.
-func (w *Worker) nextWait(ctx context.Context) time.Duration {
-	var wait *time.Duration
-	err := w.db.pool.QueryRow(ctx, `SELECT GREATEST(min(run_at) - now(), '0'::interval) FROM jobs
-		WHERE state = 'pending' AND kind = ANY($1)`, w.kinds).Scan(&wait)
-	if err != nil && !errors.Is(err, pgx.ErrNoRows) || wait == nil || *wait > w.opts.Poll {
-		return w.opts.Poll
-	}
-	return max(*wait, 5*time.Millisecond)
-}
+// retryPolicy retries soon at first (a Slack or database hiccup passes in
+// seconds) and then every few minutes: 25 attempts cover about two hours.
+type retryPolicy struct{}
 
-func (w *Worker) runJob(ctx context.Context, job engine.Job) {
-	handler, ok := w.handlers[job.Kind]
-	var err error
-	if !ok {
-		err = fmt.Errorf("no handler for job kind %q", job.Kind)
-	} else {
-		// A job in hand finishes even while the worker shuts down: cutting a
-		// send between Slack's answer and the record of it would only cause
-		// a retry. The lease bounds how long that may take.
-		jobCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), w.opts.Lease)
-		err = safeRun(jobCtx, handler, job)
-		cancel()
-	}
-	// Finishing must happen even as the worker shuts down.
-	finishCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-	defer cancel()
-	if err == nil {
-		if cerr := w.db.CompleteJob(finishCtx, job.ID, w.opts.ID); cerr != nil {
-			w.opts.Logger.Error("completing a job failed", "job", job.ID, "kind", job.Kind, "err", cerr)
-		}
-		if w.opts.OnDone != nil {
-			w.opts.OnDone(job.Kind, nil, false)
-		}
-		return
-	}
-	delay := backoff(job.Attempts)
-	var re *engine.RetryError
-	if errors.As(err, &re) {
-		delay = re.After
-	}
-	retried, rerr := w.db.RetryJob(finishCtx, job.ID, w.opts.ID, delay, err)
-	if rerr != nil {
-		w.opts.Logger.Error("rescheduling a job failed", "job", job.ID, "kind", job.Kind, "err", rerr)
-	}
-	level := slog.LevelWarn
-	if !retried {
-		level = slog.LevelError
-	}
-	w.opts.Logger.Log(ctx, level, "job failed", "job", job.ID, "kind", job.Kind, "lead_id", job.LeadID,
-		"attempt", job.Attempts, "retry_in", delay, "will_retry", retried, "err", err)
-	if w.opts.OnDone != nil {
-		w.opts.OnDone(job.Kind, err, retried)
-	}
-}
-
-func safeRun(ctx context.Context, h JobHandler, job engine.Job) (err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("job handler panicked: %v", r)
-		}
-	}()
-	return h(ctx, job)
+func (retryPolicy) NextRetry(job *rivertype.JobRow) time.Time {
+	return time.Now().Add(backoff(job.Attempt))
 }
 
 // backoff grows exponentially from one second to five minutes, with jitter

@@ -16,48 +16,179 @@ import (
 	"github.com/slabot/slabot/storage/storagetest"
 )
 
+// runWorker runs a worker with handlers until the test ends.
+func runWorker(t *testing.T, db *storage.DB, opts storage.WorkerOptions, handlers ...engine.JobHandler) {
+	t.Helper()
+	if opts.Poll == 0 {
+		opts.Poll = 50 * time.Millisecond
+	}
+	w, err := db.NewWorker(handlers, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	stopped := make(chan error, 1)
+	go func() { stopped <- w.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-stopped; err != nil {
+			t.Error(err)
+		}
+	})
+}
+
+func waitClosed(t *testing.T, ch <-chan struct{}, what string) {
+	t.Helper()
+	select {
+	case <-ch:
+	case <-time.After(15 * time.Second):
+		t.Fatalf("timed out waiting for %s", what)
+	}
+}
+
 func TestWorkerRunsJobsRetriesFailuresAndCountsThem(t *testing.T) {
 	db := storagetest.NewDB(t)
 	reg := prometheus.NewRegistry()
 	metrics := storage.NewQueueMetrics(db, reg)
 	var calls atomic.Int32
 	done := make(chan struct{})
-	handlers := map[string]storage.JobHandler{
-		"flaky": func(ctx context.Context, j engine.Job) error {
-			if calls.Add(1) == 1 {
+	var got atomic.Value
+	runWorker(t, db, storage.WorkerOptions{OnDone: metrics.Observe},
+		engine.Handle(func(ctx context.Context, j engine.Job, args testArgs) error {
+			switch calls.Add(1) {
+			case 1:
 				return engine.RetryAfter(10*time.Millisecond, errors.New("slack said 429"))
+			case 2:
+				return errors.New("slack said 500")
 			}
+			got.Store(args.Note)
 			close(done)
 			return nil
-		},
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	w := db.NewWorker(handlers, storage.WorkerOptions{Poll: 50 * time.Millisecond, OnDone: metrics.Observe})
-	stopped := make(chan error, 1)
-	go func() { stopped <- w.Run(ctx) }()
+		}))
 	inTx(t, db, func(tx engine.Tx) error {
-		_, err := tx.Enqueue(ctx, engine.Job{Kind: "flaky"})
+		_, err := tx.Enqueue(context.Background(), engine.Job{Args: testArgs{Note: "typed"}})
 		return err
 	})
-	select {
-	case <-done:
-	case <-time.After(10 * time.Second):
-		t.Fatal("the job never succeeded")
-	}
-	cancel()
-	if err := <-stopped; err != nil {
-		t.Fatal(err)
+	waitClosed(t, done, "the job to succeed")
+	if got.Load() != "typed" {
+		t.Errorf("the handler got %v, want the typed args", got.Load())
 	}
 	want := `
 # HELP slabot_job_attempts_total Job attempts by kind and result (done, retry, failed).
 # TYPE slabot_job_attempts_total counter
-slabot_job_attempts_total{kind="flaky",result="done"} 1
-slabot_job_attempts_total{kind="flaky",result="retry"} 1
+slabot_job_attempts_total{kind="test.job",result="done"} 1
+slabot_job_attempts_total{kind="test.job",result="retry"} 2
 `
 	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "slabot_job_attempts_total"); err != nil {
 		t.Error(err)
 	}
-	if n, err := testutil.GatherAndCount(reg, "slabot_jobs"); err != nil || n != 5 {
+	if n, err := testutil.GatherAndCount(reg, "slabot_jobs"); err != nil || n != 7 {
 		t.Errorf("slabot_jobs has %d series (%v), want one per state", n, err)
 	}
 }
+
+func TestAnErrorWithNULAndBrokenUTF8IsRecordedCutAtACharacter(t *testing.T) {
+	db := storagetest.NewDB(t)
+	failed := make(chan struct{})
+	var once atomic.Bool
+	runWorker(t, db, storage.WorkerOptions{},
+		engine.Handle(func(ctx context.Context, j engine.Job, _ testArgs) error {
+			if once.CompareAndSwap(false, true) {
+				defer close(failed)
+			}
+			return errors.New("pasted \x00 from a PDF \xff: " + strings.Repeat("é", 3000))
+		}))
+	l := sampleLead("crm-bad-error")
+	inTx(t, db, func(tx engine.Tx) error {
+		if err := tx.CreateLead(context.Background(), l); err != nil {
+			return err
+		}
+		_, err := tx.Enqueue(context.Background(), engine.Job{Args: testArgs{}, LeadID: l.ID})
+		return err
+	})
+	waitClosed(t, failed, "the job to fail")
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		jobs, err := db.JobsOfLead(context.Background(), l.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(jobs) == 1 && jobs[0].State == "retryable" {
+			msg := jobs[0].LastError
+			if !strings.HasPrefix(msg, "pasted  from a PDF \uFFFD: ééé") || !strings.HasSuffix(msg, "é…") {
+				t.Errorf("recorded error %.60q…%q", msg, msg[max(0, len(msg)-10):])
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the failure was never recorded: %+v", jobs)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func TestADroppedJobIsNotRetried(t *testing.T) {
+	db := storagetest.NewDB(t)
+	var calls atomic.Int32
+	runWorker(t, db, storage.WorkerOptions{},
+		engine.Handle(func(ctx context.Context, j engine.Job, _ testArgs) error {
+			calls.Add(1)
+			return engine.DropJob(errors.New("the lead's args cannot be read"))
+		}))
+	l := sampleLead("crm-dropped")
+	inTx(t, db, func(tx engine.Tx) error {
+		if err := tx.CreateLead(context.Background(), l); err != nil {
+			return err
+		}
+		_, err := tx.Enqueue(context.Background(), engine.Job{Args: testArgs{}, LeadID: l.ID})
+		return err
+	})
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		jobs, _ := db.JobsOfLead(context.Background(), l.ID)
+		if len(jobs) == 1 && jobs[0].State == "cancelled" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the job was not given up: %+v", jobs)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if n := calls.Load(); n != 1 {
+		t.Errorf("the handler ran %d times, want once", n)
+	}
+}
+
+func TestAClickIsWorkedWhileTheSendQueueIsBusy(t *testing.T) {
+	db := storagetest.NewDB(t)
+	release := make(chan struct{})
+	clicked := make(chan struct{})
+	runWorker(t, db, storage.WorkerOptions{Concurrency: 1},
+		engine.Handle(func(ctx context.Context, j engine.Job, _ testArgs) error { // the send queue
+			select {
+			case <-release:
+			case <-ctx.Done():
+			}
+			return nil
+		}),
+		engine.Handle(func(ctx context.Context, j engine.Job, _ clickArgs) error {
+			close(clicked)
+			return nil
+		}))
+	t.Cleanup(func() { close(release) })
+	inTx(t, db, func(tx engine.Tx) error {
+		for range 3 {
+			if _, err := tx.Enqueue(context.Background(), engine.Job{Args: testArgs{}}); err != nil {
+				return err
+			}
+		}
+		_, err := tx.Enqueue(context.Background(), engine.Job{Args: clickArgs{}})
+		return err
+	})
+	waitClosed(t, clicked, "the click to be worked while sends are stuck")
+}
+
+type clickArgs struct{}
+
+func (clickArgs) Kind() string  { return "test.click" }
+func (clickArgs) Queue() string { return engine.QueuePeople }

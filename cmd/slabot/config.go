@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"log/slog"
 	"net/url"
 	"strings"
@@ -17,6 +18,7 @@ type Config struct {
 	SlackAPIURL   string `envconfig:"SLACK_API_URL" default:"https://slack.com/api/"`
 	PolicyFile    string `envconfig:"SLABOT_POLICY_FILE" default:"slabot.yaml"`
 	HTTPAddr      string `envconfig:"SLABOT_HTTP_ADDR" default:":8080"`
+	MetricsAddr   string `envconfig:"SLABOT_METRICS_ADDR" default:":9090"`
 	IntakeToken   string `envconfig:"SLABOT_INTAKE_TOKEN"`
 	LogLevel      string `envconfig:"SLABOT_LOG_LEVEL" default:"info"`
 }
@@ -37,7 +39,8 @@ var settings = []setting{
 		"Slack app settings → Basic Information → App-Level Tokens → Generate Token and Scopes, scope connections:write"},
 	{"SLACK_API_URL", "https://slack.com/api/", "Slack Web API base URL (GovSlack, a proxy, or a test server)", ""},
 	{"SLABOT_POLICY_FILE", "slabot.yaml", "path of the SLA policy YAML (check it with `slabot policy check FILE`)", ""},
-	{"SLABOT_HTTP_ADDR", ":8080", "listen address for the intake API, /healthz, /readyz and /metrics", ""},
+	{"SLABOT_HTTP_ADDR", ":8080", "listen address for the intake API, /healthz and /readyz (the public side)", ""},
+	{"SLABOT_METRICS_ADDR", ":9090", "listen address for /metrics, kept off the public intake address", ""},
 	{"SLABOT_INTAKE_TOKEN", "required for run", "shared secret CRMs send as `Authorization: Bearer …` to the intake API",
 		"make one up, long and random, e.g. `openssl rand -hex 32`, and give it to your CRM's webhook"},
 	{"SLABOT_LOG_LEVEL", "info", "debug, info, warn or error", ""},
@@ -94,4 +97,19 @@ func parseLogLevel(s string) (slog.Level, error) {
 		return 0, fmt.Errorf("SLABOT_LOG_LEVEL %q is not one of debug, info, warn, error", s)
 	}
 	return l, nil
+}
+
+// databaseConfig reads the settings of a command that needs only the
+// database; it reports false (having said why on stderr) when it cannot go on.
+func databaseConfig(command string, stderr io.Writer) (Config, bool) {
+	cfg, err := loadConfig()
+	if err != nil {
+		fmt.Fprintln(stderr, "slabot:", err)
+		return cfg, false
+	}
+	if cfg.DatabaseURL == "" {
+		fmt.Fprintf(stderr, "slabot %s: DATABASE_URL is not set: point it at slabot's PostgreSQL database.\n", command)
+		return cfg, false
+	}
+	return cfg, true
 }

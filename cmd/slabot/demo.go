@@ -192,8 +192,8 @@ func (d *demo) run(ctx context.Context, keepDB bool) error {
 	_, _ = rand.Read(tok[:])
 	d.token = hex.EncodeToString(tok[:])
 	cfg := Config{DatabaseURL: pg.URL, SlackBotToken: slackfake.BotToken, SlackAppToken: slackfake.AppToken,
-		SlackAPIURL: d.fake.APIURL(), PolicyFile: policyFile, HTTPAddr: "127.0.0.1:0", IntakeToken: d.token, LogLevel: "error"}
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+		SlackAPIURL: d.fake.APIURL(), PolicyFile: policyFile, HTTPAddr: "127.0.0.1:0", MetricsAddr: "127.0.0.1:0", IntakeToken: d.token, LogLevel: "error"}
+	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
 	app, err := NewApp(ctx, cfg, logger)
 	if err != nil {
 		return err
@@ -201,9 +201,6 @@ func (d *demo) run(ctx context.Context, keepDB bool) error {
 	defer app.Close()
 	d.app = app
 	d.intake = "http://" + app.Addr()
-	if err := app.DB.UpdateRep(ctx, repAway("dee@example.com")); err != nil {
-		return err
-	}
 	var wg sync.WaitGroup
 	appCtx, stopApp := context.WithCancel(ctx)
 	wg.Go(func() {
@@ -211,11 +208,19 @@ func (d *demo) run(ctx context.Context, keepDB bool) error {
 			d.say("slabot stopped: %v", err)
 		}
 	})
-	wg.Go(func() { d.watch(appCtx) })
 	defer func() {
 		stopApp()
 		wg.Wait()
 	}()
+	select {
+	case <-app.Prepared():
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	if err := app.DB.UpdateRep(ctx, repAway("dee@example.com")); err != nil {
+		return err
+	}
+	wg.Go(func() { d.watch(appCtx) })
 	wctx, wcancel := context.WithTimeout(ctx, 15*time.Second)
 	err = d.fake.WaitForConnections(wctx, 1)
 	wcancel()

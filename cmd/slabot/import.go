@@ -8,10 +8,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/slabot/slabot/api"
 	"github.com/slabot/slabot/engine"
@@ -21,6 +23,8 @@ import (
 // importSummary counts what an import did with its rows.
 type importSummary struct {
 	Created, Repeated, Linked, Rejected int
+	// Warned counts rows imported with parts cleaned, cut short or left out.
+	Warned int
 }
 
 func cmdImport(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -41,13 +45,8 @@ func cmdImport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		fs.Usage()
 		return 2
 	}
-	cfg, err := loadConfig()
-	if err != nil {
-		fmt.Fprintln(stderr, "slabot:", err)
-		return 2
-	}
-	if cfg.DatabaseURL == "" {
-		fmt.Fprintln(stderr, "slabot import: DATABASE_URL is not set: point it at slabot's PostgreSQL database.")
+	cfg, ok := databaseConfig("import", stderr)
+	if !ok {
 		return 2
 	}
 	f, err := os.Open(fs.Arg(0))
@@ -86,6 +85,9 @@ func cmdImport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	progress.done()
 	fmt.Fprintf(stdout, "Imported %s: %d created, %d repeated, %d linked to an open lead, %d rejected.\n",
 		fs.Arg(0), sum.Created, sum.Repeated, sum.Linked, sum.Rejected)
+	if sum.Warned > 0 {
+		fmt.Fprintf(stdout, "%d imported rows had parts cleaned, cut short or left out; the warnings name each by its line.\n", sum.Warned)
+	}
 	if err != nil {
 		fmt.Fprintln(stderr, "slabot import stopped:", err)
 		fmt.Fprintln(stderr, "Run the same command again: rows already imported are recognised and skipped.")
@@ -130,17 +132,27 @@ func importCSV(ctx context.Context, svc handOffService, r io.Reader, p *progress
 			fmt.Fprintf(stderr, "line %d: skipped: %v\n", line, err)
 			continue
 		}
-		body, err := rowJSON(header, record)
+		body, notUTF8, err := rowJSON(header, record)
 		if err != nil {
 			sum.Rejected++
 			fmt.Fprintf(stderr, "line %d: skipped: %v\n", line, err)
 			continue
 		}
-		h, _, errs := api.DecodeHandOff(body)
+		h, warnings, errs := api.DecodeHandOff(body)
 		if len(errs) > 0 {
 			sum.Rejected++
 			fmt.Fprintf(stderr, "line %d: skipped: %v\n", line, errs)
 			continue
+		}
+		// The row is imported with what fits; say what was changed.
+		for _, col := range notUTF8 {
+			fmt.Fprintf(stderr, "line %d: %s: bytes that are not UTF-8 were replaced with �\n", line, col)
+		}
+		for _, w := range warnings {
+			fmt.Fprintf(stderr, "line %d: %s\n", line, w)
+		}
+		if len(notUTF8) > 0 || len(warnings) > 0 {
+			sum.Warned++
 		}
 		res, err := svc.HandOff(ctx, h)
 		if err != nil {
@@ -163,8 +175,10 @@ func importCSV(ctx context.Context, svc handOffService, r io.Reader, p *progress
 }
 
 // rowJSON turns one CSV row into the intake API's JSON object: a column
-// named contact.email becomes {"contact": {"email": …}}.
-func rowJSON(header, record []string) ([]byte, error) {
+// named contact.email becomes {"contact": {"email": …}}. JSON holds only
+// UTF-8, so other bytes become U+FFFD; notUTF8 names the columns that had
+// them.
+func rowJSON(header, record []string) (body []byte, notUTF8 []string, err error) {
 	obj := map[string]any{}
 	for i, col := range header {
 		if i >= len(record) || col == "" {
@@ -174,10 +188,15 @@ func rowJSON(header, record []string) ([]byte, error) {
 		if v == "" {
 			continue
 		}
+		if !utf8.ValidString(v) {
+			name, _ := engine.CleanLine(col)
+			notUTF8 = append(notUTF8, name)
+		}
 		var value any = v
 		switch col {
 		case "score", "value", "company.employees", "context.activity.visits":
-			if n, err := strconv.ParseFloat(v, 64); err == nil {
+			// NaN and infinities stay text, for the decoder to name: JSON has no such numbers.
+			if n, err := strconv.ParseFloat(v, 64); err == nil && !math.IsNaN(n) && !math.IsInf(n, 0) {
 				value = n
 			}
 		case "context.activity.pages", "context.activity.downloads":
@@ -204,5 +223,6 @@ func rowJSON(header, record []string) ([]byte, error) {
 		}
 		node[path[len(path)-1]] = value
 	}
-	return json.Marshal(obj)
+	body, err = json.Marshal(obj)
+	return body, notUTF8, err
 }

@@ -176,11 +176,64 @@ func TestImport(t *testing.T) {
 		if n := e.count(t, `SELECT count(DISTINCT external_id) FROM leads`); n != valid {
 			t.Errorf("%d distinct external ids, want %d", n, valid)
 		}
-		if n := e.count(t, `SELECT count(*) FROM jobs WHERE kind = 'notify.handoff'`); n != valid {
+		if n := e.count(t, `SELECT count(*) FROM river_job WHERE kind = 'notify.handoff'`); n != valid {
 			t.Errorf("%d hand-off DMs queued, want one per lead: %d", n, valid)
 		}
 		if !strings.Contains(out.String(), "repeated") {
 			t.Errorf("rerun summary: %s", out.String())
 		}
 	})
+}
+
+func TestImportCleansRowsRatherThanLosingThem(t *testing.T) {
+	e := newImportEnv(t)
+	long := strings.Repeat("ü", 1000)
+	csv := "external_id,contact.name,contact.email,company.name,contact.title,score,context.form.Bud\x00get,context.activity.pages\n" +
+		"imp\x00-1,Da\x00na\a,dana@acme.test,Acme," + long + ",870,$50k\x00,/a;/b\n" +
+		"imp-2,Caf\xe9,,Bistro,,,,\n" +
+		"\x00,Nobody,nobody@acme.test,,,,,\n" +
+		"imp-3,Nan,nan@acme.test,,,NaN,,\n"
+	path := filepath.Join(e.dir, "hostile.csv")
+	if err := os.WriteFile(path, []byte(csv), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var out, errOut bytes.Buffer
+	cmd := e.command("import", path)
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	_ = cmd.Run()
+	if code := cmd.ProcessState.ExitCode(); code != 1 {
+		t.Errorf("exit code %d, want 1 for the row without an id", code)
+	}
+	for _, want := range []string{"3 created, 0 repeated, 0 linked to an open lead, 1 rejected", "3 imported rows had parts cleaned"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("stdout does not say %q:\n%s", want, out.String())
+		}
+	}
+	for _, want := range []string{
+		"line 2: external_id: control characters were removed",
+		"line 2: contact.name: control characters were removed",
+		"line 2: contact.title: 1000 characters; cut to the first 200",
+		"line 2: score: 870 is outside 0–100",
+		"line 2: context.form.Budget: control characters were removed",
+		"line 3: contact.name: bytes that are not UTF-8 were replaced",
+		"line 4: skipped: external_id",
+		`line 5: score: "NaN" is not a finite number; it was left out`,
+	} {
+		if !strings.Contains(errOut.String(), want) {
+			t.Errorf("stderr does not say %q:\n%s", want, errOut.String())
+		}
+	}
+	var name, budget, title string
+	err := e.db.Pool().QueryRow(context.Background(),
+		`SELECT contact->>'name', context->'form'->>'Budget', contact->>'title' FROM leads WHERE external_id = 'imp-1'`).Scan(&name, &budget, &title)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if name != "Dana" || budget != "$50k" || len([]rune(title)) != 200 {
+		t.Errorf("stored name %q, budget %q, a title of %d characters", name, budget, len([]rune(title)))
+	}
+	var cafe string
+	if err := e.db.Pool().QueryRow(context.Background(), `SELECT contact->>'name' FROM leads WHERE external_id = 'imp-2'`).Scan(&cafe); err != nil || cafe != "Caf\uFFFD" {
+		t.Errorf("stored name %q (%v), want Caf\uFFFD", cafe, err)
+	}
 }

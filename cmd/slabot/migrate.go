@@ -18,13 +18,8 @@ func cmdMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		fmt.Fprintln(stderr, "usage: slabot migrate [up|status]")
 		return 2
 	}
-	cfg, err := loadConfig()
-	if err != nil {
-		fmt.Fprintln(stderr, "slabot:", err)
-		return 2
-	}
-	if cfg.DatabaseURL == "" {
-		fmt.Fprintln(stderr, "slabot migrate: DATABASE_URL is not set: point it at slabot's PostgreSQL database.")
+	cfg, ok := databaseConfig("migrate", stderr)
+	if !ok {
 		return 2
 	}
 	logger := newLogger(stderr, cfg.LogLevel)

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/slack-go/slack"
@@ -53,8 +54,8 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// App is the running bot: the database, the policy, the HTTP listener and
-// (as the bot grows) the Slack connection and the workers.
+// App is the running bot: the database, the policy, the listeners, the
+// Slack connection and the job worker.
 type App struct {
 	Config  Config
 	Logger  *slog.Logger
@@ -62,16 +63,20 @@ type App struct {
 	Policy  *engine.Policy
 	Service *engine.Service
 	Bot     *bot.Bot
-	// Workers run the durable jobs: one for people's clicks and commands,
-	// so they never queue behind paced sends, and one for everything else.
-	Workers []*storage.Worker
+	// Worker runs the durable jobs, each queue apart, so people's clicks
+	// never wait behind paced sends or timers.
+	Worker  *storage.Worker
 	HTTP    *http.Server
+	Metrics *http.Server
 
-	listener net.Listener
+	listener        net.Listener
+	metricsListener net.Listener
+	prepared        chan struct{} // closed once the database is migrated
+	preparedOK      atomic.Bool
 }
 
-// NewApp loads the policy, connects to and migrates the database, and opens
-// the HTTP listener. It does not start serving: Run does.
+// NewApp loads the policy and opens the listeners and the (lazy) database
+// pool. It does not wait for the database or start serving: Run does.
 func NewApp(ctx context.Context, cfg Config, logger *slog.Logger) (*App, error) {
 	policy, problems := engine.LoadPolicy(cfg.PolicyFile, time.Now())
 	if errs := problems.Errors(); len(errs) > 0 {
@@ -85,11 +90,7 @@ func NewApp(ctx context.Context, cfg Config, logger *slog.Logger) (*App, error) 
 	if err != nil {
 		return nil, err
 	}
-	app := &App{Config: cfg, Logger: logger, DB: db, Policy: policy}
-	if err := app.prepareDatabase(ctx); err != nil {
-		db.Close()
-		return nil, err
-	}
+	app := &App{Config: cfg, Logger: logger, DB: db, Policy: policy, prepared: make(chan struct{})}
 	registry := api.NewRegistry()
 	app.Service = engine.NewService(db, policy, time.Now, logger)
 	client := slack.New(cfg.SlackBotToken, slack.OptionAPIURL(cfg.SlackAPIURL), slack.OptionAppLevelToken(cfg.SlackAppToken),
@@ -98,98 +99,154 @@ func NewApp(ctx context.Context, cfg Config, logger *slog.Logger) (*App, error) 
 		Logger: logger, Registry: registry})
 	hostname, _ := os.Hostname()
 	queue := storage.NewQueueMetrics(db, registry)
-	handlers := app.Bot.Handlers()
-	interactive := map[string]storage.JobHandler{bot.JobInteraction: handlers[bot.JobInteraction]}
-	delete(handlers, bot.JobInteraction)
-	workerID := fmt.Sprintf("%s-%d", hostname, os.Getpid())
-	app.Workers = []*storage.Worker{
-		db.NewWorker(interactive, storage.WorkerOptions{ID: workerID + "-people", Logger: logger, OnDone: queue.Observe}),
-		db.NewWorker(handlers, storage.WorkerOptions{ID: workerID, Logger: logger, OnDone: queue.Observe}),
+	app.Worker, err = db.NewWorker(app.Bot.Handlers(), storage.WorkerOptions{
+		ID: fmt.Sprintf("%s-%d", hostname, os.Getpid()), Logger: logger, OnDone: queue.Observe})
+	if err != nil {
+		db.Close()
+		return nil, err
 	}
-	server := api.NewServer(logger, registry, map[string]api.ReadyCheck{
-		"database": db.Ping,
+	server := api.NewServer(logger, map[string]api.ReadyCheck{
+		"database": app.databaseReady,
 		"slack":    app.Bot.Ready,
 	})
 	api.NewIntake(app.Service, cfg.IntakeToken, logger, registry).Register(server)
 	app.HTTP = &http.Server{Handler: server, ReadHeaderTimeout: 10 * time.Second}
+	app.Metrics = &http.Server{Handler: api.Metrics(registry), ReadHeaderTimeout: 10 * time.Second}
 	app.listener, err = net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("listen on SLABOT_HTTP_ADDR %q: %w", cfg.HTTPAddr, err)
 	}
+	if cfg.MetricsAddr != "" {
+		app.metricsListener, err = net.Listen("tcp", cfg.MetricsAddr)
+		if err != nil {
+			app.listener.Close()
+			db.Close()
+			return nil, fmt.Errorf("listen on SLABOT_METRICS_ADDR %q: %w", cfg.MetricsAddr, err)
+		}
+	}
 	return app, nil
 }
 
-// prepareDatabase waits for the database (a replica may start before it),
-// migrates it, and stores the teams of the policy file.
-func (a *App) prepareDatabase(ctx context.Context) error {
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		err := a.DB.Ping(ctx)
-		if err == nil {
-			break
-		}
-		if time.Now().After(deadline) || ctx.Err() != nil {
-			return fmt.Errorf("the database at DATABASE_URL did not answer for a minute: %w", err)
-		}
-		a.Logger.Info("waiting for the database", "err", err)
-		select {
-		case <-ctx.Done():
-		case <-time.After(2 * time.Second):
-		}
-	}
-	if _, err := a.DB.Migrate(ctx); err != nil {
+// databaseReady is the readiness check of the database: it answers, and
+// it has been migrated.
+func (a *App) databaseReady(ctx context.Context) error {
+	if err := a.DB.Ping(ctx); err != nil {
 		return err
 	}
-	return a.DB.SyncTeams(ctx, a.Policy.Teams)
+	if !a.preparedOK.Load() {
+		return errors.New("the database is being migrated")
+	}
+	return nil
 }
+
+// prepareDatabase waits for the database for as long as it takes (a replica
+// may start before it, or it may be restarting), migrates it, and stores
+// the teams of the policy file.
+func (a *App) prepareDatabase(ctx context.Context) error {
+	for attempt := 1; ; attempt++ {
+		err := a.DB.Ping(ctx)
+		if err == nil {
+			if _, err = a.DB.Migrate(ctx); err == nil {
+				err = a.DB.SyncTeams(ctx, a.Policy.Teams)
+			}
+			if err == nil {
+				a.preparedOK.Store(true)
+				close(a.prepared)
+				return nil
+			}
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		wait := min(time.Duration(attempt)*time.Second, 15*time.Second)
+		a.Logger.Warn("waiting for the database at DATABASE_URL", "attempt", attempt, "retry_in", wait, "err", err)
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(wait):
+		}
+	}
+}
+
+// Prepared is closed once the database is ready for the bot.
+func (a *App) Prepared() <-chan struct{} { return a.prepared }
 
 // Addr is where the HTTP listener listens.
 func (a *App) Addr() string { return a.listener.Addr().String() }
 
-// Run serves until ctx is cancelled, then shuts down gracefully.
+// MetricsAddr is where /metrics is served ("" when it is not).
+func (a *App) MetricsAddr() string {
+	if a.metricsListener == nil {
+		return ""
+	}
+	return a.metricsListener.Addr().String()
+}
+
+// Run serves until ctx is cancelled, then shuts down gracefully. The HTTP
+// listeners serve at once (health, and 503 from the intake while the
+// database is away); the bot and the worker start once the database is
+// migrated. Nothing the database does makes Run return.
 func (a *App) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	errc := make(chan error, 5)
+	var errMu sync.Mutex
+	var firstErr error
+	fail := func(err error) {
+		errMu.Lock()
+		if firstErr == nil {
+			firstErr = err
+		}
+		errMu.Unlock()
+		cancel()
+	}
 	var wg sync.WaitGroup
 	defer wg.Wait()
-	go func() {
-		if err := a.HTTP.Serve(a.listener); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			errc <- fmt.Errorf("http: %w", err)
+	serve := func(name string, srv *http.Server, l net.Listener) {
+		if l == nil {
+			return
 		}
-	}()
-	wg.Go(func() {
-		if err := a.Bot.Run(ctx); err != nil {
-			errc <- err
-		}
-	})
-	for _, w := range a.Workers {
 		wg.Go(func() {
-			if err := w.Run(ctx); err != nil && ctx.Err() == nil {
-				errc <- fmt.Errorf("job worker: %w", err)
+			if err := srv.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				fail(fmt.Errorf("%s: %w", name, err))
 			}
 		})
 	}
+	serve("http", a.HTTP, a.listener)
+	serve("metrics", a.Metrics, a.metricsListener)
+	wg.Go(func() {
+		<-ctx.Done()
+		shutdownCtx, stop := context.WithTimeout(context.Background(), 10*time.Second)
+		defer stop()
+		_ = a.HTTP.Shutdown(shutdownCtx)
+		_ = a.Metrics.Shutdown(shutdownCtx)
+	})
+	a.Logger.Info("slabot is starting", "http", a.Addr(), "metrics", a.MetricsAddr(), "policy", a.Config.PolicyFile)
+	if err := a.prepareDatabase(ctx); err != nil {
+		return nil // stopped while waiting
+	}
+	wg.Go(func() {
+		if err := a.Bot.Run(ctx); err != nil {
+			fail(err)
+		}
+	})
+	wg.Go(func() {
+		if err := a.Worker.Run(ctx); err != nil {
+			fail(fmt.Errorf("job worker: %w", err))
+		}
+	})
 	wg.Go(func() {
 		if err := a.Bot.RunReportSchedule(ctx, bot.ScheduleOptions{}); err != nil {
-			errc <- fmt.Errorf("weekly report schedule: %w", err)
+			fail(fmt.Errorf("weekly report schedule: %w", err))
 		}
 	})
 	a.Logger.Info("slabot is running", "http", a.Addr(), "policy", a.Config.PolicyFile,
 		"teams", len(a.Policy.Teams), "rules", len(a.Policy.Rules))
-	var err error
-	select {
-	case <-ctx.Done():
-	case err = <-errc:
-	}
-	cancel()
-	shutdownCtx, stop := context.WithTimeout(context.Background(), 10*time.Second)
-	defer stop()
-	if serr := a.HTTP.Shutdown(shutdownCtx); serr != nil && err == nil {
-		err = fmt.Errorf("http shutdown: %w", serr)
-	}
-	return err
+	<-ctx.Done()
+	wg.Wait()
+	errMu.Lock()
+	defer errMu.Unlock()
+	return firstErr
 }
 
 // Close releases the database.

@@ -83,8 +83,7 @@ func Start(ctx context.Context) (*Server, error) {
 		s.Stop()
 		return nil, err
 	}
-	if err := s.run(ctx, "pg_ctl", "-D", data, "-l", filepath.Join(dir, "server.log"), "-w", "-t", "60",
-		"-o", "-F -k "+dir+" -c listen_addresses= -c max_connections=100", "start"); err != nil {
+	if err := s.Resume(ctx); err != nil {
 		s.Stop()
 		return nil, err
 	}
@@ -114,6 +113,18 @@ func (s *Server) run(ctx context.Context, prog string, args ...string) error {
 		return fmt.Errorf("pgtemp: %s failed: %w\n%s", prog, err, strings.TrimSpace(out.String()))
 	}
 	return nil
+}
+
+// Pause stops the server as an administrator restarting it would
+// (pg_ctl -m fast: every session is ended), keeping its data for Resume.
+func (s *Server) Pause(ctx context.Context) error {
+	return s.run(ctx, "pg_ctl", "-D", filepath.Join(s.Dir, "data"), "-m", "fast", "-w", "stop")
+}
+
+// Resume starts a paused server again with the same data and address.
+func (s *Server) Resume(ctx context.Context) error {
+	return s.run(ctx, "pg_ctl", "-D", filepath.Join(s.Dir, "data"), "-l", filepath.Join(s.Dir, "server.log"), "-w", "-t", "60",
+		"-o", "-F -k "+s.Dir+" -c listen_addresses= -c max_connections=100", "start")
 }
 
 // Stop stops the server and removes its directory.

@@ -1,0 +1,113 @@
+package storage_test
+
+import (
+	"context"
+	"encoding/json"
+	"io/fs"
+	"regexp"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/slabot/slabot/engine"
+	"github.com/slabot/slabot/migrations"
+	"github.com/slabot/slabot/storage"
+	"github.com/slabot/slabot/storage/storagetest"
+)
+
+// migrateUpTo applies slabot's own migrations up to version by hand, as an
+// earlier release would have left the database.
+func migrateUpTo(t *testing.T, db *storage.DB, version int) {
+	t.Helper()
+	ctx := context.Background()
+	pool := db.Pool()
+	if _, err := pool.Exec(ctx, `CREATE TABLE schema_migrations (
+		version int PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`); err != nil {
+		t.Fatal(err)
+	}
+	names, err := fs.Glob(migrations.FS, "*.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := regexp.MustCompile(`^(\d{4})_([a-z0-9_]+)\.sql$`)
+	for _, name := range names {
+		m := file.FindStringSubmatch(name)
+		if m == nil {
+			continue
+		}
+		if v, _ := strconv.Atoi(m[1]); v <= version {
+			body, err := fs.ReadFile(migrations.FS, name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := pool.Exec(ctx, string(body)); err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			if _, err := pool.Exec(ctx, `INSERT INTO schema_migrations (version, name) VALUES ($1, $2)`, v, m[2]); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+}
+
+// TestAnUpgradeCarriesWaitingJobsIntoRiver upgrades a database of the
+// release before River, with timers and a message still waiting in its own
+// queue: each arrives in River with its kind, lead, key, time and args; the
+// finished ones do not; the old table is gone; and a key carried over
+// still keeps its job from being queued twice.
+func TestAnUpgradeCarriesWaitingJobsIntoRiver(t *testing.T) {
+	ctx := context.Background()
+	db := storagetest.Open(t)
+	migrateUpTo(t, db, 3)
+	pool := db.Pool()
+	due := time.Now().Add(3 * time.Hour).UTC().Truncate(time.Microsecond)
+	if _, err := pool.Exec(ctx, `INSERT INTO leads (external_id, source, contact, company, owner_email, team, rule, state,
+			handed_off_at, received_at, assigned_at, first_touch_due)
+		VALUES ('crm-old', 'web', '{"name": "Lee"}', '{"name": "Acme"}', 'ana@example.com', 'sdr', 'default', 'notified',
+			now(), now(), '2026-11-30T10:00:00Z', $1)`, due); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pool.Exec(ctx, `INSERT INTO jobs (kind, lead_id, payload, unique_key, run_at, state) VALUES
+		('timer.first_touch', 1, '{"assigned_at": "2026-11-30T10:00:00Z"}', 'timer.first_touch:1:old', $1, 'pending'),
+		('notify.escalation', 1, '{"target": "manager", "event_id": "7", "rep": "ana@example.com"}', 'notify.escalation:manager:1:7', now(), 'running'),
+		('notify.handoff', 1, '{}', 'notify.handoff:1:old', now(), 'done')`, due); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var gone bool
+	if err := pool.QueryRow(ctx, `SELECT to_regclass('jobs') IS NULL`).Scan(&gone); err != nil || !gone {
+		t.Errorf("the old jobs table is still there (%v)", err)
+	}
+	jobs, err := db.JobsOfLead(ctx, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(jobs) != 2 {
+		t.Fatalf("%d jobs carried over, want the 2 still waiting: %+v", len(jobs), jobs)
+	}
+	timer, esc := jobs[0], jobs[1]
+	if timer.Kind != engine.JobFirstTouchDue || timer.Queue != engine.QueueTimers || timer.UniqueKey != "timer.first_touch:1:old" ||
+		!timer.RunAt.Equal(due) {
+		t.Errorf("the deadline check arrived as %+v", timer)
+	}
+	var ft engine.FirstTouchDueArgs
+	if err := json.Unmarshal(timer.Args, &ft); err != nil || !ft.AssignedAt.Equal(time.Date(2026, 11, 30, 10, 0, 0, 0, time.UTC)) {
+		t.Errorf("the deadline check's args = %s (%v)", timer.Args, err)
+	}
+	var ea engine.EscalationArgs
+	if err := json.Unmarshal(esc.Args, &ea); err != nil || ea.EventID != 7 || ea.Target != engine.EscalateToManager || esc.Queue != engine.QueueSend {
+		t.Errorf("the escalation arrived as %+v with args %s (%v)", esc, esc.Args, err)
+	}
+	err = db.InTx(ctx, func(tx engine.Tx) error {
+		added, err := tx.Enqueue(ctx, engine.Job{Args: engine.FirstTouchDueArgs{}, LeadID: 1, UniqueKey: "timer.first_touch:1:old"})
+		if added {
+			t.Error("a key carried over from the old queue was queued again")
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
