@@ -418,3 +418,37 @@ func TestRepAbsences(t *testing.T) {
 		}
 	})
 }
+
+// TestTwoChangesInOneInstantEachRedrawTheCard guards against de-duplicating
+// card redraws by a key built from the clock: two changes in the same tick
+// (a frozen test clock here; a coarse clock in production) each queue a
+// redraw, so the card never stays at the older state.
+func TestTwoChangesInOneInstantEachRedrawTheCard(t *testing.T) {
+	e := newAvailabilityEnv(t)
+	ctx := context.Background()
+	e.addOpenLead(t, "crm-tick", "ana@example.com", engine.StateNotified)
+	l, err := e.svc.LeadByExternalID(ctx, "crm-tick")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ana := engine.Actor{Email: "ana@example.com"}
+	if _, err := e.svc.Acknowledge(ctx, l.ID, ana); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := e.svc.LogTouch(ctx, l.ID, ana, engine.TouchInput{Kind: engine.TouchCall}); err != nil {
+		t.Fatal(err)
+	}
+	jobs, err := e.db.JobsOfLead(ctx, l.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	redraws := 0
+	for _, j := range jobs {
+		if j.Kind == engine.JobCardUpdate {
+			redraws++
+		}
+	}
+	if redraws != 2 {
+		t.Errorf("%d card redraws queued for two changes in one instant, want 2", redraws)
+	}
+}
