@@ -15,7 +15,6 @@ import (
 	"github.com/slack-go/slack/socketmode"
 
 	"github.com/slabot/slabot/engine"
-	"github.com/slabot/slabot/storage"
 )
 
 // Store is what the bot reads and records beyond the engine's decisions.
@@ -25,16 +24,18 @@ type Store interface {
 	Touches(ctx context.Context, leadID int64) ([]engine.Touch, error)
 	Events(ctx context.Context, leadID int64) ([]engine.Event, error)
 	RepByEmail(ctx context.Context, email string) (*engine.Rep, error)
-	RepBySlackID(ctx context.Context, userID string) (*engine.Rep, error)
 	UpdateRep(ctx context.Context, r *engine.Rep) error
-	SetRepSlackIdentity(ctx context.Context, email, slackUserID, timeZone, name string) error
+	// Who people are on the chat platform, by email and by user id.
+	ChatIdentityByEmail(ctx context.Context, platform, email string) (*engine.ChatIdentity, error)
+	ChatIdentityByUserID(ctx context.Context, platform, userID string) (*engine.ChatIdentity, error)
+	SaveChatIdentity(ctx context.Context, id *engine.ChatIdentity) error
 	// ReactivateRep puts an inactive rep back in the rotation; false when
 	// the rep was not inactive.
 	ReactivateRep(ctx context.Context, email string) (bool, error)
 	WithLock(ctx context.Context, key string, fn func(ctx context.Context) error) error
 	Reps(ctx context.Context) ([]engine.Rep, error)
-	SaveLeadMessage(ctx context.Context, m *storage.LeadMessage) error
-	LeadMessages(ctx context.Context, leadID int64, kind string) ([]storage.LeadMessage, error)
+	SaveLeadMessage(ctx context.Context, m *engine.MessageRef) error
+	LeadMessages(ctx context.Context, leadID int64, kind string) ([]engine.MessageRef, error)
 	// QuietLeadMessage records that a message lost its buttons.
 	QuietLeadMessage(ctx context.Context, id int64, at time.Time) error
 

@@ -9,6 +9,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/slabot/slabot/engine"
 )
 
 // This file reads the text of /sla into a command. It is pure: no clock, no
@@ -491,20 +493,10 @@ func (c *command) parseBack(args []string) error {
 }
 
 var (
-	isoDateRe   = regexp.MustCompile(`^(\d{4})-(\d{1,2})-(\d{1,2})$`)
-	monthDayRe  = regexp.MustCompile(`^([a-z]+)\.?\s+(\d{1,2})(?:st|nd|rd|th)?(?:,?\s+(\d{4}))?$`)
-	dayMonthRe  = regexp.MustCompile(`^(\d{1,2})(?:st|nd|rd|th)?\s+([a-z]+)\.?(?:,?\s+(\d{4}))?$`)
-	weekdayName = map[string]time.Weekday{}
+	isoDateRe  = regexp.MustCompile(`^(\d{4})-(\d{1,2})-(\d{1,2})$`)
+	monthDayRe = regexp.MustCompile(`^([a-z]+)\.?\s+(\d{1,2})(?:st|nd|rd|th)?(?:,?\s+(\d{4}))?$`)
+	dayMonthRe = regexp.MustCompile(`^(\d{1,2})(?:st|nd|rd|th)?\s+([a-z]+)\.?(?:,?\s+(\d{4}))?$`)
 )
-
-func init() {
-	for d := time.Sunday; d <= time.Saturday; d++ {
-		name := strings.ToLower(d.String())
-		weekdayName[name] = d
-		weekdayName[name[:3]] = d
-	}
-	weekdayName["tues"], weekdayName["thur"], weekdayName["thurs"] = time.Tuesday, time.Thursday, time.Thursday
-}
 
 // parseDate reads a return date: 2026-12-01, Dec 1, 1 December 2026,
 // tomorrow, or a weekday (the next one).
@@ -518,7 +510,7 @@ func parseDate(s string) (dateSpec, error) {
 		spec.Tomorrow = true
 		return spec, nil
 	}
-	if d, ok := weekdayName[strings.TrimPrefix(t, "next ")]; ok {
+	if d, ok := engine.ParseWeekday(strings.TrimPrefix(t, "next ")); ok {
 		spec.Weekday, spec.HasWkday = d, true
 		return spec, nil
 	}
@@ -618,7 +610,7 @@ func closestWord(word string, cands []string) string {
 	}
 	best, bestD := "", math.MaxInt
 	for _, c := range cands {
-		d := editDistance(w, c)
+		d := engine.EditDistance(w, c)
 		if (len(w) >= 2 && strings.HasPrefix(c, w)) || (len(c) >= 3 && strings.HasPrefix(w, c)) {
 			d = min(d, 1)
 		}
@@ -640,31 +632,4 @@ func indexOf(list []string, s string) int {
 		}
 	}
 	return -1
-}
-
-// editDistance is the Damerau–Levenshtein (optimal string alignment)
-// distance, so a swap of two letters ("stauts") costs one.
-func editDistance(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	d := make([][]int, len(ra)+1)
-	for i := range d {
-		d[i] = make([]int, len(rb)+1)
-		d[i][0] = i
-	}
-	for j := range rb {
-		d[0][j+1] = j + 1
-	}
-	for i := 1; i <= len(ra); i++ {
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
-			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
-				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
-			}
-		}
-	}
-	return d[len(ra)][len(rb)]
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
 	"sort"
 	"strings"
 	"time"
@@ -428,38 +427,12 @@ func zoneName(p *engine.Policy) string {
 	return "UTC"
 }
 
-// pct writes a share as a whole percentage, or with one decimal when that
-// would round to a misleading 100% or 0%.
-func pct(x float64) string {
-	r := math.Round(x * 100)
-	if (r == 100 && x < 1) || (r == 0 && x > 0) {
-		return fmt.Sprintf("%.1f%%", math.Floor(x*1000)/10)
-	}
-	return fmt.Sprintf("%.0f%%", r)
-}
+// pct writes a share for people: "67%", "0.4%" rather than "0%", "99.9%"
+// rather than "100%".
+func pct(x float64) string { return engine.FormatPercent(x, engine.PercentShare) }
 
 // durationText writes a duration for people: "45 s", "12 min", "2 h 5 min", "3 days 4 h".
-func durationText(d time.Duration) string {
-	switch {
-	case d < time.Minute:
-		return fmt.Sprintf("%d s", int(d.Round(time.Second)/time.Second))
-	case d < time.Hour:
-		return fmt.Sprintf("%d min", int(d.Round(time.Minute)/time.Minute))
-	case d < 48*time.Hour:
-		d = d.Round(time.Minute)
-		h, m := int(d/time.Hour), int(d%time.Hour/time.Minute)
-		if m == 0 {
-			return fmt.Sprintf("%d h", h)
-		}
-		return fmt.Sprintf("%d h %d min", h, m)
-	}
-	d = d.Round(time.Hour)
-	days, h := int(d/(24*time.Hour)), int(d%(24*time.Hour)/time.Hour)
-	if h == 0 {
-		return fmt.Sprintf("%d days", days)
-	}
-	return fmt.Sprintf("%d days %d h", days, h)
-}
+func durationText(d time.Duration) string { return engine.FormatDurationShort(d) }
 
 func plural(n int, one, many string) string {
 	if n == 1 {

@@ -23,16 +23,27 @@ type slackPerson struct {
 	Loc    *time.Location
 }
 
-// personByEmail finds a rep or manager in Slack. A rep's Slack id and time
-// zone are stored on the rep, so later messages skip the lookup.
+// personByEmail finds a rep or manager in Slack. Who they are in Slack
+// (user id, time zone) is stored, so later messages skip the lookup; an
+// inactive rep is looked up again, in case their account came back.
 func (b *Bot) personByEmail(ctx context.Context, email string) (slackPerson, error) {
 	email = strings.ToLower(email)
 	rep, err := b.store.RepByEmail(ctx, email)
 	if err != nil && engine.ErrorCode(err) != engine.ENOTFOUND {
 		return slackPerson{}, err
 	}
-	if rep != nil && rep.SlackUserID != "" && rep.Status != engine.RepInactive {
-		return slackPerson{UserID: rep.SlackUserID, Email: email, Loc: b.zone(rep.TimeZone)}, nil
+	if rep == nil || rep.Status != engine.RepInactive {
+		id, err := b.store.ChatIdentityByEmail(ctx, engine.PlatformSlack, email)
+		switch {
+		case err == nil && id.UserID != "":
+			zone := id.TimeZone
+			if rep != nil && rep.TimeZone != "" {
+				zone = rep.TimeZone
+			}
+			return slackPerson{UserID: id.UserID, Email: email, Loc: b.zone(zone)}, nil
+		case err != nil && engine.ErrorCode(err) != engine.ENOTFOUND:
+			return slackPerson{}, err
+		}
 	}
 	u, err := b.api.GetUserByEmailContext(ctx, email)
 	if err != nil {
@@ -44,10 +55,9 @@ func (b *Bot) personByEmail(ctx context.Context, email string) (slackPerson, err
 	if u.Deleted {
 		return slackPerson{}, fmt.Errorf("%s is deactivated: %w", email, errNotInSlack)
 	}
-	if rep != nil {
-		if err := b.store.SetRepSlackIdentity(ctx, email, u.ID, u.TZ, u.RealName); err != nil {
-			return slackPerson{}, err
-		}
+	if err := b.store.SaveChatIdentity(ctx, &engine.ChatIdentity{Platform: engine.PlatformSlack, Email: email,
+		UserID: u.ID, TimeZone: u.TZ, Name: u.RealName}); err != nil {
+		return slackPerson{}, err
 	}
 	b.users.Store(u.ID, email)
 	return slackPerson{UserID: u.ID, Email: email, Loc: b.zone(u.TZ)}, nil
@@ -55,9 +65,9 @@ func (b *Bot) personByEmail(ctx context.Context, email string) (slackPerson, err
 
 // emailOf finds who a Slack user is, by email, for authorising actions.
 func (b *Bot) emailOf(ctx context.Context, userID string) (string, error) {
-	rep, err := b.store.RepBySlackID(ctx, userID)
+	id, err := b.store.ChatIdentityByUserID(ctx, engine.PlatformSlack, userID)
 	if err == nil {
-		return rep.Email, nil
+		return id.Email, nil
 	}
 	if engine.ErrorCode(err) != engine.ENOTFOUND {
 		return "", err
@@ -71,9 +81,10 @@ func (b *Bot) emailOf(ctx context.Context, userID string) (string, error) {
 	}
 	email := strings.ToLower(u.Profile.Email)
 	b.users.Store(userID, email)
-	if rep, err := b.store.RepByEmail(ctx, email); err == nil && rep.SlackUserID == "" {
-		if err := b.store.SetRepSlackIdentity(ctx, email, u.ID, u.TZ, ""); err != nil {
-			b.logger.Warn("could not store a rep's Slack id", "err", err)
+	if email != "" {
+		if err := b.store.SaveChatIdentity(ctx, &engine.ChatIdentity{Platform: engine.PlatformSlack, Email: email,
+			UserID: u.ID, TimeZone: u.TZ}); err != nil {
+			b.logger.Warn("could not store a person's Slack id", "err", err)
 		}
 	}
 	return email, nil

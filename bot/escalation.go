@@ -11,7 +11,6 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/slabot/slabot/engine"
-	"github.com/slabot/slabot/storage"
 )
 
 // The manager's buttons on an escalation. The actions block id carries the
@@ -121,8 +120,8 @@ func (b *Bot) sendEscalation(ctx context.Context, job engine.Job, args engine.Es
 		}
 		if ts != "" {
 			// Record it, so the manager's decision can still redraw it.
-			return b.store.SaveLeadMessage(ctx, &storage.LeadMessage{LeadID: l.ID, Kind: msgEscalation, Recipient: recipient,
-				Channel: id, TS: ts, AssignedAt: l.AssignedAt, EventID: eventID})
+			return b.store.SaveLeadMessage(ctx, &engine.MessageRef{Platform: engine.PlatformSlack, LeadID: l.ID, Kind: msgEscalation, Recipient: recipient,
+				Conversation: id, MessageID: ts, AssignedAt: l.AssignedAt, EventID: eventID})
 		}
 	}
 	blocks, fallback := escalationMessage(*d)
@@ -135,8 +134,8 @@ func (b *Bot) sendEscalation(ctx context.Context, job engine.Job, args engine.Es
 		return b.slackError("chat.postMessage", err)
 	}
 	b.metrics.sent.WithLabelValues("escalation").Inc()
-	return b.store.SaveLeadMessage(ctx, &storage.LeadMessage{LeadID: l.ID, Kind: msgEscalation, Recipient: recipient,
-		Channel: postedTo, TS: ts, AssignedAt: l.AssignedAt, EventID: eventID})
+	return b.store.SaveLeadMessage(ctx, &engine.MessageRef{Platform: engine.PlatformSlack, LeadID: l.ID, Kind: msgEscalation, Recipient: recipient,
+		Conversation: postedTo, MessageID: ts, AssignedAt: l.AssignedAt, EventID: eventID})
 }
 
 // escalationData loads what an escalation about event eventID shows; nil

@@ -10,7 +10,6 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/slabot/slabot/engine"
-	"github.com/slabot/slabot/storage"
 )
 
 // Message kinds recorded in lead_messages.
@@ -48,7 +47,7 @@ func (b *Bot) sendHandOff(ctx context.Context, job engine.Job) error {
 			// This assignment's card went out already; an earlier attempt
 			// may have died before marking the lead notified.
 			if l.State == engine.StateNew || l.State == engine.StateReassigned {
-				return b.service.MarkNotified(ctx, l.ID, c.Channel, c.TS)
+				return b.service.MarkNotified(ctx, l.ID, c)
 			}
 			return nil
 		}
@@ -99,11 +98,12 @@ func (b *Bot) sendHandOff(ctx context.Context, job engine.Job) error {
 var afterPostHook func(leadID int64)
 
 func (b *Bot) recordCard(ctx context.Context, l *engine.Lead, recipient, channel, ts string) error {
-	if err := b.store.SaveLeadMessage(ctx, &storage.LeadMessage{LeadID: l.ID, Kind: msgCard, Recipient: recipient,
-		Channel: channel, TS: ts, AssignedAt: l.AssignedAt}); err != nil {
+	ref := engine.MessageRef{Platform: engine.PlatformSlack, LeadID: l.ID, Kind: msgCard, Recipient: recipient,
+		Conversation: channel, MessageID: ts, AssignedAt: l.AssignedAt}
+	if err := b.store.SaveLeadMessage(ctx, &ref); err != nil {
 		return err
 	}
-	return b.service.MarkNotified(ctx, l.ID, channel, ts)
+	return b.service.MarkNotified(ctx, l.ID, ref)
 }
 
 // findSent looks through the DM's recent history for a message carrying
@@ -176,7 +176,7 @@ func (b *Bot) redrawCards(ctx context.Context, job engine.Job) error {
 			return err
 		}
 		blocks, fallback := leadCard(data)
-		if _, _, _, err := b.api.UpdateMessageContext(ctx, c.Channel, c.TS, slack.MsgOptionBlocks(blocks...),
+		if _, _, _, err := b.api.UpdateMessageContext(ctx, c.Conversation, c.MessageID, slack.MsgOptionBlocks(blocks...),
 			slack.MsgOptionText(fallback, false)); err != nil {
 			return b.slackError("chat.update", err)
 		}

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/slabot/slabot/engine"
 )
 
 // esc escapes text for Slack mrkdwn, so a lead's fields cannot inject links
@@ -37,34 +39,22 @@ func clipBytes(s string, n int) string {
 }
 
 // relative says how far t is from now in a few words: "in 14 min",
-// "5 min ago", "in 2 h 5 min", "in 3 days".
+// "5 min ago", "in 2 h 5 min", "in 3 days". A countdown does not round its
+// seconds up, and beyond two days it counts whole days.
 func relative(t, now time.Time) string {
 	d := t.Sub(now)
 	past := d < 0
 	if past {
 		d = -d
 	}
-	var s string
-	switch {
-	case d < time.Second:
+	if d < time.Second {
 		return "now"
-	case d < time.Minute:
-		s = fmt.Sprintf("%d s", int(d.Seconds()))
-	case d < time.Hour:
-		s = fmt.Sprintf("%d min", int(math.Round(d.Minutes())))
-	case d < 48*time.Hour:
-		h := int(d / time.Hour)
-		m := int((d % time.Hour).Round(time.Minute) / time.Minute)
-		if m == 60 {
-			h, m = h+1, 0
-		}
-		s = fmt.Sprintf("%d h", h)
-		if m > 0 {
-			s += fmt.Sprintf(" %d min", m)
-		}
-	default:
-		s = fmt.Sprintf("%d days", int(math.Round(d.Hours()/24)))
 	}
+	d = d.Truncate(time.Second)
+	if d >= 48*time.Hour {
+		d = d.Round(24 * time.Hour)
+	}
+	s := engine.FormatDurationShort(d)
 	if past {
 		return s + " ago"
 	}

@@ -13,11 +13,14 @@ func TestRelativeTimeReadsLikeACountdown(t *testing.T) {
 	}{
 		{0, "now"},
 		{40 * time.Second, "in 40 s"},
+		{40*time.Second + 900*time.Millisecond, "in 40 s"}, // a countdown does not round up
 		{-40 * time.Second, "40 s ago"},
 		{14*time.Minute + 20*time.Second, "in 14 min"},
 		{2*time.Hour + 5*time.Minute, "in 2 h 5 min"},
 		{-3 * time.Hour, "3 h ago"},
 		{72 * time.Hour, "in 3 days"},
+		{59 * time.Hour, "in 2 days"}, // beyond two days, whole days
+		{-60 * time.Hour, "3 days ago"},
 	}
 	for _, c := range cases {
 		if got := relative(now.Add(c.d), now); got != c.want {

@@ -12,7 +12,6 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/slabot/slabot/engine"
-	"github.com/slabot/slabot/storage"
 )
 
 // reminderMetadataType tags reminders in Slack's message metadata, so a
@@ -122,8 +121,8 @@ func (b *Bot) sendReminder(ctx context.Context, job engine.Job, args engine.Remi
 		"lead_id": strconv.FormatInt(l.ID, 10), "key": job.UniqueKey}}
 	// Recorded, so its buttons can be taken away once the lead moves on.
 	record := func(channel, ts string) error {
-		return b.store.SaveLeadMessage(ctx, &storage.LeadMessage{LeadID: l.ID, Kind: msgReminder, Recipient: owner.Email,
-			Channel: channel, TS: ts, AssignedAt: l.AssignedAt})
+		return b.store.SaveLeadMessage(ctx, &engine.MessageRef{Platform: engine.PlatformSlack, LeadID: l.ID, Kind: msgReminder, Recipient: owner.Email,
+			Conversation: channel, MessageID: ts, AssignedAt: l.AssignedAt})
 	}
 	if job.Attempts > 1 {
 		ts, err := b.findByKey(ctx, channel, meta)
@@ -191,7 +190,7 @@ const msgReminder = "reminder"
 
 // movedOn reports whether the lead is no longer where message m left it:
 // closed, or given to someone else since.
-func movedOn(l *engine.Lead, m storage.LeadMessage) bool {
+func movedOn(l *engine.Lead, m engine.MessageRef) bool {
 	return !l.State.Open() || (!m.AssignedAt.IsZero() && !engine.SameInstant(m.AssignedAt, l.AssignedAt))
 }
 
@@ -238,7 +237,7 @@ func (b *Bot) quietStaleMessages(ctx context.Context, l *engine.Lead) error {
 				d.MovedOn = true
 				blocks, fallback = escalationMessage(*d)
 			}
-			if _, _, _, err := b.api.UpdateMessageContext(ctx, m.Channel, m.TS, slack.MsgOptionBlocks(blocks...),
+			if _, _, _, err := b.api.UpdateMessageContext(ctx, m.Conversation, m.MessageID, slack.MsgOptionBlocks(blocks...),
 				slack.MsgOptionText(fallback, false)); err != nil {
 				return b.slackError("chat.update", err)
 			}
@@ -300,8 +299,15 @@ func (b *Bot) SyncDirectory(ctx context.Context) error {
 		if r.Team == "" {
 			continue
 		}
-		u, ok := byID[r.SlackUserID]
-		if !ok || r.SlackUserID == "" {
+		// By the stored id first: an email changed in Slack still finds them.
+		var u slack.User
+		ok := false
+		if id, err := b.store.ChatIdentityByEmail(ctx, engine.PlatformSlack, r.Email); err == nil && id.UserID != "" {
+			u, ok = byID[id.UserID]
+		} else if err != nil && engine.ErrorCode(err) != engine.ENOTFOUND {
+			return err
+		}
+		if !ok {
 			u, ok = byEmail[r.Email]
 		}
 		if r.Status == engine.RepInactive {

@@ -187,8 +187,12 @@ func TestABreachTellsTheManagerThenReassigns(t *testing.T) {
 		e.waitCard(second, "the decision", func(m slackfake.Message) bool {
 			return strings.Contains(cardText(m), "maria@example.com reassigned it to ana@example.com")
 		})
-		// A second press on the same message changes nothing.
-		if _, err := e.fake.ClickButton(ctxTimeout(t, 10*time.Second), maria, dm, "esc.reassign", ""); err != nil {
+		// The first escalation loses its buttons now that the lead moved on;
+		// a press from a client still showing them changes nothing.
+		e.waitCard(dm, "the first escalation to lose its buttons", func(m slackfake.Message) bool {
+			return !strings.Contains(cardText(m), "[Reassign]")
+		})
+		if _, err := e.fake.ClickButtonAsSeen(ctxTimeout(t, 10*time.Second), maria, dm, "esc.reassign", ""); err != nil {
 			t.Fatal(err)
 		}
 		e.waitFor("the refusal", func() bool {

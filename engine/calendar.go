@@ -255,6 +255,24 @@ func (c *Calendar) String() string {
 	return s
 }
 
+// weekdayNames maps what people write for a day, in lower case, to the day.
+var weekdayNames = map[string]time.Weekday{
+	"sun": time.Sunday, "sunday": time.Sunday,
+	"mon": time.Monday, "monday": time.Monday,
+	"tue": time.Tuesday, "tues": time.Tuesday, "tuesday": time.Tuesday,
+	"wed": time.Wednesday, "wednesday": time.Wednesday,
+	"thu": time.Thursday, "thur": time.Thursday, "thurs": time.Thursday, "thursday": time.Thursday,
+	"fri": time.Friday, "friday": time.Friday,
+	"sat": time.Saturday, "saturday": time.Saturday,
+}
+
+// ParseWeekday reads a day of the week as people write it, in any case:
+// its English name ("Monday") or a short form ("mon", "tues", "thurs").
+func ParseWeekday(s string) (time.Weekday, bool) {
+	d, ok := weekdayNames[strings.ToLower(s)]
+	return d, ok
+}
+
 // weekdaysText writes days (Monday first) compactly: "Mon–Fri", "Mon, Wed,
 // Fri", "Mon–Thu, Sat".
 func weekdaysText(days []time.Weekday) string {

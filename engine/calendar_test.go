@@ -310,6 +310,22 @@ func TestParseTimeOfDay(t *testing.T) {
 	}
 }
 
+func TestParseWeekday(t *testing.T) {
+	for s, want := range map[string]time.Weekday{
+		"mon": time.Monday, "Monday": time.Monday, "TUES": time.Tuesday, "wed": time.Wednesday,
+		"thur": time.Thursday, "thurs": time.Thursday, "thursday": time.Thursday, "sun": time.Sunday, "Sat": time.Saturday,
+	} {
+		if got, ok := ParseWeekday(s); !ok || got != want {
+			t.Errorf("ParseWeekday(%q) = %v, %v; want %v", s, got, ok, want)
+		}
+	}
+	for _, s := range []string{"", "mo", "weds", "next monday", " monday", "1"} {
+		if got, ok := ParseWeekday(s); ok {
+			t.Errorf("ParseWeekday(%q) = %v, want no day", s, got)
+		}
+	}
+}
+
 func TestWeekdaysText(t *testing.T) {
 	tests := []struct {
 		days []time.Weekday

@@ -7,6 +7,11 @@ import (
 	"time"
 )
 
+// This file reads durations as the policy file writes them (ParseDuration)
+// and writes them for people: in words (FormatDuration), in the short units
+// of a chat line (FormatDurationShort), coarsely for countdowns
+// (roughDuration) and back in the policy file's syntax (compactDuration).
+
 // durDay and durWeek are the calendar units the policy file adds to Go's own.
 // A day is always 24 hours here: whether those hours are business hours is
 // the calendar's job, not the duration's.
@@ -168,24 +173,39 @@ func FormatDuration(d time.Duration) string {
 		return countNoun(int64(d/durWeek), "week")
 	}
 	var parts []string
-	for _, u := range []struct {
-		size time.Duration
-		name string
-	}{{durDay, "day"}, {time.Hour, "hour"}, {time.Minute, "minute"}, {time.Second, "second"}} {
-		if n := d / u.size; n > 0 {
-			parts = append(parts, countNoun(int64(n), u.name))
+	for _, u := range writtenUnits {
+		if n := d / u.size; n > 0 && u.size != durWeek { // weeks only when whole, above
+			parts = append(parts, countNoun(int64(n), u.long))
 			d -= n * u.size
 		}
 	}
 	return strings.Join(parts, " ")
 }
 
-// countNoun writes "1 hour" or "3 hours".
-func countNoun(n int64, unit string) string {
-	if n == 1 {
-		return "1 " + unit
+// FormatDurationShort writes d in the short units of a chat line, to two
+// units at most: "45 s", "12 min", "2 h 5 min", "3 days 4 h". It rounds to
+// its last unit: seconds under a minute, minutes under an hour, whole
+// minutes under two days and whole hours beyond.
+func FormatDurationShort(d time.Duration) string {
+	switch {
+	case d < time.Minute:
+		return fmt.Sprintf("%d s", int(d.Round(time.Second)/time.Second))
+	case d < time.Hour:
+		return fmt.Sprintf("%d min", int(d.Round(time.Minute)/time.Minute))
+	case d < 2*durDay:
+		d = d.Round(time.Minute)
+		h, m := int(d/time.Hour), int(d%time.Hour/time.Minute)
+		if m == 0 {
+			return fmt.Sprintf("%d h", h)
+		}
+		return fmt.Sprintf("%d h %d min", h, m)
 	}
-	return fmt.Sprintf("%d %ss", n, unit)
+	d = d.Round(time.Hour)
+	days, h := int(d/durDay), int(d%durDay/time.Hour)
+	if h == 0 {
+		return fmt.Sprintf("%d days", days)
+	}
+	return fmt.Sprintf("%d days %d h", days, h)
 }
 
 // roughDuration writes d coarsely, for countdowns where minutes do not
@@ -203,4 +223,40 @@ func roughDuration(d time.Duration) string {
 		return "less than a minute"
 	}
 	return "no time"
+}
+
+// compactDuration writes d the way the policy file does: "8h", "7h30m".
+func compactDuration(d time.Duration) string {
+	var b strings.Builder
+	for _, u := range writtenUnits {
+		if n := d / u.size; n > 0 {
+			fmt.Fprintf(&b, "%d%s", n, u.short)
+			d -= n * u.size
+		}
+	}
+	if b.Len() == 0 {
+		return "0s"
+	}
+	return b.String()
+}
+
+// writtenUnits are the units FormatDuration and compactDuration write,
+// largest first, with their names in words and in the policy file.
+var writtenUnits = []struct {
+	size        time.Duration
+	long, short string
+}{
+	{durWeek, "week", "w"},
+	{durDay, "day", "d"},
+	{time.Hour, "hour", "h"},
+	{time.Minute, "minute", "m"},
+	{time.Second, "second", "s"},
+}
+
+// countNoun writes "1 hour" or "3 hours".
+func countNoun(n int64, unit string) string {
+	if n == 1 {
+		return "1 " + unit
+	}
+	return fmt.Sprintf("%d %ss", n, unit)
 }

@@ -187,3 +187,23 @@ func TestRoughDurationIsForCountdowns(t *testing.T) {
 		}
 	}
 }
+
+func TestFormatDurationShortIsForChatLines(t *testing.T) {
+	tests := map[time.Duration]string{
+		0:                               "0 s",
+		30 * time.Second:                "30 s",
+		12 * time.Minute:                "12 min",
+		12*time.Minute + 30*time.Second: "13 min",
+		time.Hour:                       "1 h",
+		125 * time.Minute:               "2 h 5 min",
+		48*time.Hour - 15*time.Second:   "48 h",
+		72 * time.Hour:                  "3 days",
+		76 * time.Hour:                  "3 days 4 h",
+		76*time.Hour + 40*time.Minute:   "3 days 5 h",
+	}
+	for d, want := range tests {
+		if got := FormatDurationShort(d); got != want {
+			t.Errorf("FormatDurationShort(%v) = %q, want %q", d, got, want)
+		}
+	}
+}

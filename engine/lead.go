@@ -241,14 +241,14 @@ const (
 
 // Rep is a salesperson who receives leads.
 type Rep struct {
-	ID          int64
-	Email       string
-	Name        string
-	Team        string
-	SlackUserID string
-	TimeZone    string
-	Status      RepStatus
-	AwayUntil   time.Time
+	ID    int64
+	Email string
+	Name  string
+	Team  string
+	// TimeZone is the rep's own zone, as their chat platform knows it.
+	TimeZone  string
+	Status    RepStatus
+	AwayUntil time.Time
 }
 
 // Available reports whether the rep may receive a new lead at now.

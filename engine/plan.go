@@ -103,15 +103,15 @@ func (p Plan) String() string {
 	switch p.Basis {
 	case FromRevenue:
 		fmt.Fprintf(&b, "Revenue goal %s ÷ deal size %s = %s deals a month\n", amountText(p.Revenue), amountText(p.DealSize), countText(p.Deals))
-		fmt.Fprintf(&b, "%s deals at a %s win rate = %s SQLs a month\n", countText(p.Deals), percentText(p.WinRate), countText(p.SQLs))
+		fmt.Fprintf(&b, "%s deals at a %s win rate = %s SQLs a month\n", countText(p.Deals), FormatPercent(p.WinRate, PercentRate), countText(p.SQLs))
 		if p.MQLToSQL > 0 {
-			fmt.Fprintf(&b, "%s SQLs at a %s MQL→SQL rate = %s MQLs a month\n", countText(p.SQLs), percentText(p.MQLToSQL), countText(p.MQLs))
+			fmt.Fprintf(&b, "%s SQLs at a %s MQL→SQL rate = %s MQLs a month\n", countText(p.SQLs), FormatPercent(p.MQLToSQL, PercentRate), countText(p.MQLs))
 		} else {
 			b.WriteString("Give the MQL→SQL rate to see how many MQLs Marketing must deliver\n")
 		}
 	default:
-		fmt.Fprintf(&b, "%s MQLs at a %s MQL→SQL rate = %s SQLs a month\n", countText(p.MQLs), percentText(p.MQLToSQL), countText(p.SQLs))
-		fmt.Fprintf(&b, "%s SQLs at a %s SQL→won rate = %s deals a month\n", countText(p.SQLs), percentText(p.SQLToWon), countText(p.Deals))
+		fmt.Fprintf(&b, "%s MQLs at a %s MQL→SQL rate = %s SQLs a month\n", countText(p.MQLs), FormatPercent(p.MQLToSQL, PercentRate), countText(p.SQLs))
+		fmt.Fprintf(&b, "%s SQLs at a %s SQL→won rate = %s deals a month\n", countText(p.SQLs), FormatPercent(p.SQLToWon, PercentRate), countText(p.Deals))
 	}
 	b.WriteString("Counts are rounded up: half a lead cannot be delivered.")
 	return b.String()
@@ -149,7 +149,28 @@ func amountText(x float64) string {
 	return s
 }
 
-// percentText writes a rate as a percentage: 0.25 → 25%, 0.125 → 12.5%.
-func percentText(r float64) string {
-	return strconv.FormatFloat(math.Round(r*10000)/100, 'f', -1, 64) + "%"
+// PercentStyle says how FormatPercent rounds.
+type PercentStyle int
+
+const (
+	// PercentRate writes a rate as the agreement sets it, to a hundredth
+	// of a percent: 0.25 is "25%", 0.125 is "12.5%".
+	PercentRate PercentStyle = iota
+	// PercentShare writes a measured share as a whole percentage, 2/3 is
+	// "67%"; a share that would round to a misleading 0% or 100% gets one
+	// decimal, cut down: 0.995 is "99.5%", 0.001 is "0.1%".
+	PercentShare
+)
+
+// FormatPercent writes the fraction x as a percentage, rounded as style
+// says: 0.25 is "25%" in either style.
+func FormatPercent(x float64, style PercentStyle) string {
+	places := 2 // a rate: hundredths of a percent
+	if style == PercentShare {
+		if r := math.Round(x * 100); (r == 100 && x < 1) || (r == 0 && x > 0) {
+			return strconv.FormatFloat(math.Floor(x*1000)/10, 'f', 1, 64) + "%"
+		}
+		places = 0
+	}
+	return strconv.FormatFloat(math.Round(x*math.Pow10(places+2))/math.Pow10(places), 'f', -1, 64) + "%"
 }

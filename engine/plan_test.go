@@ -146,3 +146,18 @@ func TestCountText(t *testing.T) {
 		}
 	}
 }
+
+func TestFormatPercent(t *testing.T) {
+	rates := map[float64]string{0: "0%", 0.25: "25%", 0.125: "12.5%", 0.07: "7%", 1.0 / 3: "33.33%", 0.99999: "100%", 1: "100%"}
+	for x, want := range rates {
+		if got := FormatPercent(x, PercentRate); got != want {
+			t.Errorf("FormatPercent(%v, PercentRate) = %q, want %q", x, got, want)
+		}
+	}
+	shares := map[float64]string{0: "0%", 2.0 / 3: "67%", 0.125: "13%", 0.995: "99.5%", 0.9999: "99.9%", 1: "100%", 0.001: "0.1%", 0.25: "25%"}
+	for x, want := range shares {
+		if got := FormatPercent(x, PercentShare); got != want {
+			t.Errorf("FormatPercent(%v, PercentShare) = %q, want %q", x, got, want)
+		}
+	}
+}

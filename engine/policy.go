@@ -361,7 +361,7 @@ func (p *Policy) Summary() string {
 		b.WriteString("The SLA clock runs around the clock, weekends and nights included.\n")
 	}
 	if p.Targets.FirstTouchOnTime > 0 {
-		fmt.Fprintf(&b, "Sales aims to make the first touch on time for %s of leads.\n", percentText(p.Targets.FirstTouchOnTime))
+		fmt.Fprintf(&b, "Sales aims to make the first touch on time for %s of leads.\n", FormatPercent(p.Targets.FirstTouchOnTime, PercentRate))
 	}
 	b.WriteString("Snoozing a lead silences its reminders but does not stop the SLA clock.\n")
 
@@ -371,17 +371,17 @@ func (p *Policy) Summary() string {
 			fmt.Fprintf(&b, "- Marketing delivers %s MQLs.\n", countText(t.MQLs))
 		}
 		if t.MQLToSQL > 0 {
-			fmt.Fprintf(&b, "- %s of MQLs become SQLs (MQL→SQL).\n", percentText(t.MQLToSQL))
+			fmt.Fprintf(&b, "- %s of MQLs become SQLs (MQL→SQL).\n", FormatPercent(t.MQLToSQL, PercentRate))
 		}
 		if t.SQLs > 0 {
 			how := ""
 			if t.SQLsDerived {
-				how = fmt.Sprintf(" (%s × %s, rounded up)", countText(t.MQLs), percentText(t.MQLToSQL))
+				how = fmt.Sprintf(" (%s × %s, rounded up)", countText(t.MQLs), FormatPercent(t.MQLToSQL, PercentRate))
 			}
 			fmt.Fprintf(&b, "- That is %s SQLs%s.\n", countText(t.SQLs), how)
 		}
 		if t.SQLToWon > 0 {
-			line := fmt.Sprintf("- Sales wins %s of SQLs (SQL→won)", percentText(t.SQLToWon))
+			line := fmt.Sprintf("- Sales wins %s of SQLs (SQL→won)", FormatPercent(t.SQLToWon, PercentRate))
 			if t.SQLs > 0 {
 				line += fmt.Sprintf(": %s deals", countText(ceilCount(float64(t.SQLs)*t.SQLToWon)))
 			}
@@ -397,7 +397,7 @@ func (p *Policy) Summary() string {
 			fmt.Fprintf(&b, "- Average deal size: %s.\n", amountText(t.DealSize))
 		}
 		if t.WinRate > 0 {
-			line := "- Win rate: " + percentText(t.WinRate)
+			line := "- Win rate: " + FormatPercent(t.WinRate, PercentRate)
 			if t.Revenue > 0 && t.DealSize > 0 {
 				if plan, err := PlanFromRevenue(t.Revenue, t.DealSize, t.WinRate, t.MQLToSQL); err == nil {
 					line += fmt.Sprintf(", so the revenue goal needs %s SQLs", countText(plan.SQLs))

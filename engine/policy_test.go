@@ -140,6 +140,8 @@ func TestPolicyCheckFindsEachKindOfProblem(t *testing.T) {
 			Problem{Path: "busines_hours", Line: 4, Message: `"busines_hours" is not a key slabot knows here: did you mean "business_hours"?`}},
 		{"an unknown key with nothing close lists the keys", "report", "report: {channel: x, color: red}",
 			Problem{Path: "report.color", Line: 5, Message: `"color" is not a key slabot knows here: the keys are channel and schedule`}},
+		{"swapped letters count as one slip each", "", "timezone: UTC\nteams: []\nrules: []\ntiemzoen: UTC\n",
+			Problem{Path: "tiemzoen", Line: 4, Message: `"tiemzoen" is not a key slabot knows here: did you mean "timezone"?`}},
 		{"a dashed key suggests the underscored one", "report", "report: {channel: x}\nreview-by: \"2027-01-01\"",
 			Problem{Path: "review-by", Line: 6, Message: `"review-by" is not a key slabot knows here: did you mean "review_by"?`}},
 		{"a key given twice", "timezone", "timezone: UTC\ntimezone: Europe/Berlin",

@@ -248,19 +248,13 @@ func reviewReminder(reviewBy, now time.Time, loc *time.Location) string {
 	days := int(time.Date(due.Year, due.Month, due.Day, 12, 0, 0, 0, time.UTC).
 		Sub(time.Date(today.Year, today.Month, today.Day, 12, 0, 0, 0, time.UTC)).Hours() / 24)
 	when := time.Date(due.Year, due.Month, due.Day, 12, 0, 0, 0, time.UTC).Format("Monday 2 January 2006")
-	plural := func(n int) string {
-		if n == 1 {
-			return "1 day"
-		}
-		return fmt.Sprintf("%d days", n)
-	}
 	switch {
 	case days < 0:
-		return fmt.Sprintf("The agreement was due for review on %s, %s ago. Sales and Marketing should review it together and update the policy file.", when, plural(-days))
+		return fmt.Sprintf("The agreement was due for review on %s, %s ago. Sales and Marketing should review it together and update the policy file.", when, countNoun(int64(-days), "day"))
 	case days == 0:
 		return fmt.Sprintf("The agreement is due for review today, %s. Sales and Marketing should review it together and update the policy file.", when)
 	case days <= ReviewReminderDays:
-		return fmt.Sprintf("The agreement is due for review on %s, in %s: time to book the review with Sales and Marketing.", when, plural(days))
+		return fmt.Sprintf("The agreement is due for review on %s, in %s: time to book the review with Sales and Marketing.", when, countNoun(int64(days), "day"))
 	}
 	return ""
 }

@@ -550,7 +550,7 @@ func IsFieldErrors(err error) (FieldErrors, bool) {
 
 // MarkNotified records that the owner's hand-off message went out. It is a
 // no-op for a lead that has moved on meanwhile.
-func (s *Service) MarkNotified(ctx context.Context, leadID int64, channel, ts string) error {
+func (s *Service) MarkNotified(ctx context.Context, leadID int64, ref MessageRef) error {
 	return s.store.InTx(ctx, func(tx Tx) error {
 		l, err := tx.LockLead(ctx, leadID)
 		if err != nil {
@@ -558,7 +558,8 @@ func (s *Service) MarkNotified(ctx context.Context, leadID int64, channel, ts st
 		}
 		now := s.now()
 		if err := tx.AppendEvent(ctx, &Event{LeadID: l.ID, At: now, Kind: "notified", Actor: "slabot",
-			Data: map[string]any{"owner": l.OwnerEmail, "channel": channel, "ts": ts}}); err != nil {
+			Data: map[string]any{"owner": l.OwnerEmail, "platform": ref.Platform, "conversation": ref.Conversation,
+				"message_id": ref.MessageID}}); err != nil {
 			return err
 		}
 		if l.State != StateNew && l.State != StateReassigned {

@@ -5,15 +5,11 @@ import (
 	"time"
 )
 
-// Store is slabot's durable state. The storage package implements it on
-// PostgreSQL. Every change happens inside InTx so a state change and the work
-// it causes (messages, timers) commit together or not at all.
-type Store interface {
-	InTx(ctx context.Context, fn func(Tx) error) error
-}
-
-// Tx is what can be read and changed inside one transaction. Methods that
-// find one thing return an ENOTFOUND error when there is none.
+// Tx is what can be read and changed inside one transaction (see
+// ServiceStore.InTx; the storage package implements it on PostgreSQL), so a
+// state change and the work it causes (messages, timers) commit together or
+// not at all. Methods that find one thing return an ENOTFOUND error when
+// there is none.
 type Tx interface {
 	// LockKey holds a lock on key until the transaction ends, serialising
 	// transactions that work on the same thing (one external id, one contact).
@@ -44,7 +40,6 @@ type Tx interface {
 	Touches(ctx context.Context, leadID int64) ([]Touch, error)
 
 	AppendEvent(ctx context.Context, e *Event) error
-	Events(ctx context.Context, leadID int64) ([]Event, error)
 
 	// AddMQL records a marketing-qualified lead; false when its external id
 	// was recorded before.

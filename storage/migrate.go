@@ -58,7 +58,12 @@ func loadMigrations(fsys fs.FS) ([]Migration, error) {
 // lock (scoped to the current schema) while it works, so several replicas
 // starting at once apply each migration exactly once: the others wait, then
 // find nothing left to do. It returns the migrations it applied.
-func (db *DB) Migrate(ctx context.Context) ([]Migration, error) {
+func (db *DB) Migrate(ctx context.Context) ([]Migration, error) { return db.MigrateTo(ctx, 0) }
+
+// MigrateTo applies the pending migrations up to version (every one when
+// version is 0), under the same lock as Migrate: a release's schema, for a
+// staged upgrade or an upgrade test. River's own migrations always run.
+func (db *DB) MigrateTo(ctx context.Context, version int) ([]Migration, error) {
 	all, err := loadMigrations(migrations.FS)
 	if err != nil {
 		return nil, err
@@ -97,7 +102,7 @@ func (db *DB) Migrate(ctx context.Context) ([]Migration, error) {
 	}
 	var done []Migration
 	for _, m := range all {
-		if _, ok := applied[m.Version]; ok {
+		if _, ok := applied[m.Version]; ok || version > 0 && m.Version > version {
 			continue
 		}
 		err := pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {

@@ -42,13 +42,13 @@ func (db *DB) SyncTeams(ctx context.Context, teams []engine.Team) error {
 	})
 }
 
-const repColumns = `id, email, name, COALESCE(team, ''), slack_user_id, time_zone, status, away_until`
+const repColumns = `id, email, name, COALESCE(team, ''), time_zone, status, away_until`
 
 func scanRep(row pgx.Row) (engine.Rep, error) {
 	var r engine.Rep
 	var status string
 	var away *time.Time
-	err := row.Scan(&r.ID, &r.Email, &r.Name, &r.Team, &r.SlackUserID, &r.TimeZone, &status, &away)
+	err := row.Scan(&r.ID, &r.Email, &r.Name, &r.Team, &r.TimeZone, &status, &away)
 	r.Status = engine.RepStatus(status)
 	r.AwayUntil = timeOrZero(away)
 	return r, err
@@ -59,15 +59,6 @@ func (q *queries) RepByEmail(ctx context.Context, email string) (*engine.Rep, er
 	r, err := scanRep(q.db.QueryRow(ctx, `SELECT `+repColumns+` FROM reps WHERE email = lower($1)`, email))
 	if err != nil {
 		return nil, mapError(err, "find rep %q", email)
-	}
-	return &r, nil
-}
-
-// RepBySlackID finds a rep by Slack user id.
-func (q *queries) RepBySlackID(ctx context.Context, userID string) (*engine.Rep, error) {
-	r, err := scanRep(q.db.QueryRow(ctx, `SELECT `+repColumns+` FROM reps WHERE slack_user_id = $1 AND slack_user_id <> ''`, userID))
-	if err != nil {
-		return nil, mapError(err, "find Slack user %q", userID)
 	}
 	return &r, nil
 }
@@ -92,8 +83,7 @@ func (q *queries) TeamReps(ctx context.Context, team string) ([]engine.Rep, erro
 	return reps, mapError(err, "list reps of team %q", team)
 }
 
-// UpdateRep saves what Slack and the rep say about a rep: name, Slack id,
-// time zone, status and return date. A change of status or return date is
+// UpdateRep saves a rep's name, time zone, status and return date. A change of status or return date is
 // recorded in the reps' history, with no actor: the caller does not say
 // who made it.
 func (q *queries) UpdateRep(ctx context.Context, r *engine.Rep) error {
@@ -101,8 +91,8 @@ func (q *queries) UpdateRep(ctx context.Context, r *engine.Rep) error {
 	err := q.db.QueryRow(ctx, `WITH old AS (
 			SELECT id, status, away_until FROM reps WHERE email = lower($1) FOR UPDATE
 		), changed AS (
-			UPDATE reps r SET name = $2, slack_user_id = $3, time_zone = $4, status = $5,
-				away_until = $6, updated_at = now()
+			UPDATE reps r SET name = $2, time_zone = $3, status = $4,
+				away_until = $5, updated_at = now()
 			FROM old WHERE r.id = old.id
 			RETURNING r.email, r.status, r.away_until, old.status AS old_status, old.away_until AS old_until
 		), recorded AS (
@@ -116,7 +106,7 @@ func (q *queries) UpdateRep(ctx context.Context, r *engine.Rep) error {
 			FROM changed WHERE (status, away_until) IS DISTINCT FROM (old_status, old_until)
 		)
 		SELECT count(*) FROM changed`,
-		r.Email, r.Name, r.SlackUserID, r.TimeZone, string(r.Status), nullTime(r.AwayUntil)).Scan(&n)
+		r.Email, r.Name, r.TimeZone, string(r.Status), nullTime(r.AwayUntil)).Scan(&n)
 	if err != nil {
 		return mapError(err, "update rep %q", r.Email)
 	}
@@ -124,16 +114,6 @@ func (q *queries) UpdateRep(ctx context.Context, r *engine.Rep) error {
 		return engine.Errorf(engine.ENOTFOUND, "%s is not a rep in any team of the policy file", r.Email)
 	}
 	return nil
-}
-
-// SetRepSlackIdentity stores who a rep is in Slack: user id, time zone and
-// (if none yet) name. It leaves the rep's status alone, so a lookup racing
-// `/sla away` or a deactivation cannot undo it.
-func (q *queries) SetRepSlackIdentity(ctx context.Context, email, slackUserID, timeZone, name string) error {
-	_, err := q.db.Exec(ctx, `UPDATE reps SET slack_user_id = $2, time_zone = $3,
-		name = CASE WHEN name = '' THEN $4 ELSE name END, updated_at = now() WHERE email = lower($1)`,
-		email, slackUserID, timeZone, name)
-	return mapError(err, "store the Slack identity of rep %q", email)
 }
 
 // ReactivateRep makes an inactive rep active again (their Slack account came

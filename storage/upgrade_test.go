@@ -3,50 +3,20 @@ package storage_test
 import (
 	"context"
 	"encoding/json"
-	"io/fs"
-	"regexp"
-	"strconv"
 	"testing"
 	"time"
 
 	"github.com/slabot/slabot/engine"
-	"github.com/slabot/slabot/migrations"
 	"github.com/slabot/slabot/storage"
 	"github.com/slabot/slabot/storage/storagetest"
 )
 
-// migrateUpTo applies slabot's own migrations up to version by hand, as an
-// earlier release would have left the database.
+// migrateUpTo leaves the database as the release whose last migration is
+// version left it.
 func migrateUpTo(t *testing.T, db *storage.DB, version int) {
 	t.Helper()
-	ctx := context.Background()
-	pool := db.Pool()
-	if _, err := pool.Exec(ctx, `CREATE TABLE schema_migrations (
-		version int PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`); err != nil {
+	if _, err := db.MigrateTo(context.Background(), version); err != nil {
 		t.Fatal(err)
-	}
-	names, err := fs.Glob(migrations.FS, "*.sql")
-	if err != nil {
-		t.Fatal(err)
-	}
-	file := regexp.MustCompile(`^(\d{4})_([a-z0-9_]+)\.sql$`)
-	for _, name := range names {
-		m := file.FindStringSubmatch(name)
-		if m == nil {
-			continue
-		}
-		if v, _ := strconv.Atoi(m[1]); v <= version {
-			body, err := fs.ReadFile(migrations.FS, name)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if _, err := pool.Exec(ctx, string(body)); err != nil {
-				t.Fatalf("%s: %v", name, err)
-			}
-			if _, err := pool.Exec(ctx, `INSERT INTO schema_migrations (version, name) VALUES ($1, $2)`, v, m[2]); err != nil {
-				t.Fatal(err)
-			}
-		}
 	}
 }
 

@@ -124,8 +124,22 @@ func (w *Worker) work(ctx context.Context, h engine.JobHandler, job *river.Job[s
 	ej := engine.Job{ID: job.ID, LeadID: job.Args.LeadID, UniqueKey: job.Args.Key,
 		RunAt: job.ScheduledAt, Attempts: job.Attempt}
 	err := h.Run(ctx, ej, job.Args.Args)
-	retried := err != nil && job.Attempt < job.MaxAttempts
+	// A short wait (Slack's usual Retry-After of a second) is waited out
+	// here: a snoozed job waits for River's scheduler, which runs only every
+	// few seconds.
 	var re *engine.RetryError
+	for inline := 0; inline < maxInlineWaits && errors.As(err, &re) && re.After <= maxInlineWait; inline++ {
+		if w.opts.OnDone != nil {
+			w.opts.OnDone(h.Kind, err, true)
+		}
+		select {
+		case <-ctx.Done():
+			return river.JobSnooze(0)
+		case <-time.After(max(re.After, 0)):
+		}
+		err = h.Run(ctx, ej, job.Args.Args)
+	}
+	retried := err != nil && job.Attempt < job.MaxAttempts
 	switch {
 	case err == nil:
 	case errors.As(err, &re):
@@ -155,6 +169,13 @@ func (w *Worker) work(ctx context.Context, h engine.JobHandler, job *river.Job[s
 	}
 	return err
 }
+
+// A job asked to retry within maxInlineWait is retried in place, up to
+// maxInlineWaits times, before it is snoozed.
+const (
+	maxInlineWait  = 2 * time.Second
+	maxInlineWaits = 3
+)
 
 // Run works jobs until ctx is done, then lets the jobs in hand finish for a
 // while before cancelling them. A database that is down when it starts is

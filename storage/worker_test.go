@@ -113,7 +113,7 @@ func TestAnErrorWithNULAndBrokenUTF8IsRecordedCutAtACharacter(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(jobs) == 1 && jobs[0].State == "retryable" {
+		if len(jobs) == 1 && jobs[0].LastError != "" {
 			msg := jobs[0].LastError
 			if !strings.HasPrefix(msg, "pasted  from a PDF \uFFFD: ééé") || !strings.HasSuffix(msg, "é…") {
 				t.Errorf("recorded error %.60q…%q", msg, msg[max(0, len(msg)-10):])

@@ -75,11 +75,27 @@ func withIDs(res EnvelopeResult, trig, rurl string) EnvelopeResult {
 // a select ("" keeps the element's own value). It returns once the bot acks
 // or the ack timeout passes (ErrNotAcked).
 func (s *Server) ClickButton(ctx context.Context, userID string, msg Message, actionID, value string) (EnvelopeResult, error) {
+	return s.click(ctx, userID, msg, actionID, value, false)
+}
+
+// ClickButtonAsSeen clicks actionID in msg as the caller holds it, not as
+// the server now has it: a Slack client that has not yet shown an update
+// (offline, or a moment behind) still sends the click of the old buttons.
+func (s *Server) ClickButtonAsSeen(ctx context.Context, userID string, msg Message, actionID, value string) (EnvelopeResult, error) {
+	return s.click(ctx, userID, msg, actionID, value, true)
+}
+
+func (s *Server) click(ctx context.Context, userID string, msg Message, actionID, value string, asSeen bool) (EnvelopeResult, error) {
 	s.mu.Lock()
 	m := s.findMsgLocked(msg.Channel, msg.TS)
 	if m == nil || m.Deleted {
 		s.mu.Unlock()
 		return EnvelopeResult{}, fmt.Errorf("slackfake: message %s/%s not found", msg.Channel, msg.TS)
+	}
+	if asSeen {
+		seen := *m
+		seen.Blocks = msg.Blocks
+		m = &seen
 	}
 	if m.Ephemeral && m.To != userID {
 		s.mu.Unlock()

@@ -1,0 +1,89 @@
+package engine
+
+import (
+	"strings"
+
+	"github.com/robfig/cron/v3"
+	"go.yaml.in/yaml/v3"
+)
+
+// When the agreement is looked at again: its review date and the weekly
+// report's channel and schedule.
+
+func (c *policyChecker) reviewBy(p *Policy, n *yaml.Node) {
+	s, ok := c.str(n, "review_by")
+	if !ok {
+		return
+	}
+	d, err := ParseCalendarDate(s)
+	if err != nil {
+		c.errorf(n, "review_by", "%s", ErrorMessage(err))
+		return
+	}
+	p.ReviewBy = d.In(p.Location)
+	if today := DateOf(c.now.In(p.Location)); d.Before(today) {
+		c.warnf(n, "review_by", "the agreement was due for review on %s: review it with Marketing and Sales and set a new review_by date", d)
+	}
+}
+
+func (c *policyChecker) report(p *Policy, n *yaml.Node) {
+	keys := c.mapping(n, "report", reportKeys)
+	if n.Kind != yaml.MappingNode {
+		return
+	}
+	if cn := keys["channel"]; cn != nil {
+		if s, ok := c.str(cn, "report.channel"); ok {
+			if strings.ContainsAny(s, " \t") {
+				c.errorf(cn, "report.channel", "%q cannot be a channel: Slack channel names have no spaces (like #smarketing)", s)
+			} else {
+				p.Report.Channel = s
+			}
+		}
+	} else {
+		c.errorf(n, "report.channel", "is missing: say where to post the report, like channel: \"#smarketing\"")
+	}
+	p.Report.Schedule = DefaultReportSchedule
+	if sn := keys["schedule"]; sn != nil {
+		if s, ok := c.str(sn, "report.schedule"); ok {
+			if err := checkSchedule(s); err != nil {
+				c.errorf(sn, "report.schedule", "%s", ErrorMessage(err))
+			} else {
+				p.Report.Schedule = s
+			}
+		}
+	}
+}
+
+// ParseSchedule parses a report schedule: a cron spec of 5 fields (minute
+// hour day-of-month month day-of-week), 6 fields with seconds first, or a
+// descriptor such as "@weekly". The schedule runs in the policy's zone,
+// so a TZ= prefix is refused.
+func ParseSchedule(spec string) (cron.Schedule, error) {
+	if err := checkSchedule(spec); err != nil {
+		return nil, err
+	}
+	return scheduleParser(spec).Parse(strings.TrimSpace(spec))
+}
+
+func scheduleParser(spec string) cron.Parser {
+	if len(strings.Fields(spec)) == 6 {
+		return cron.NewParser(cron.Second | cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow)
+	}
+	return cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
+}
+
+func checkSchedule(spec string) error {
+	spec = strings.TrimSpace(spec)
+	const how = `write 5 fields (minute hour day-of-month month day-of-week), like "0 9 * * MON" for Mondays at 09:00, or 6 with seconds first`
+	if strings.HasPrefix(spec, "TZ=") || strings.HasPrefix(spec, "CRON_TZ=") {
+		return Errorf(EINVALID, "%q names its own time zone: the report runs in the policy's timezone, so remove the TZ= part", spec)
+	}
+	fields := strings.Fields(spec)
+	if !strings.HasPrefix(spec, "@") && len(fields) != 5 && len(fields) != 6 {
+		return Errorf(EINVALID, "%q has %d fields: %s", spec, len(fields), how)
+	}
+	if _, err := scheduleParser(spec).Parse(spec); err != nil {
+		return Errorf(EINVALID, "%q is not a schedule (%v): %s", spec, err, how)
+	}
+	return nil
+}

@@ -1,0 +1,109 @@
+package storage
+
+import (
+	"context"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/slabot/slabot/engine"
+)
+
+// SaveLeadMessage records a posted message; recording the same one twice
+// is a no-op.
+func (db *DB) SaveLeadMessage(ctx context.Context, m *engine.MessageRef) error {
+	var event any
+	if m.EventID != 0 {
+		event = m.EventID
+	}
+	_, err := db.pool.Exec(ctx, `INSERT INTO lead_messages
+			(lead_id, kind, recipient, platform, conversation, message_id, assigned_at, event_id)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (platform, conversation, message_id) DO NOTHING`,
+		m.LeadID, m.Kind, m.Recipient, m.Platform, m.Conversation, m.MessageID, nullTime(m.AssignedAt), event)
+	return mapError(err, "record the message of lead %d", m.LeadID)
+}
+
+// LeadMessages lists the messages of one kind about a lead, oldest first.
+func (db *DB) LeadMessages(ctx context.Context, leadID int64, kind string) ([]engine.MessageRef, error) {
+	rows, err := db.pool.Query(ctx, `SELECT id, lead_id, kind, recipient, platform, conversation, message_id,
+			assigned_at, COALESCE(event_id, 0), quiet_at
+		FROM lead_messages WHERE lead_id = $1 AND kind = $2 ORDER BY id`, leadID, kind)
+	if err != nil {
+		return nil, mapError(err, "list the messages of lead %d", leadID)
+	}
+	msgs, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (engine.MessageRef, error) {
+		var m engine.MessageRef
+		var assigned, quiet *time.Time
+		err := row.Scan(&m.ID, &m.LeadID, &m.Kind, &m.Recipient, &m.Platform, &m.Conversation, &m.MessageID,
+			&assigned, &m.EventID, &quiet)
+		m.AssignedAt, m.QuietAt = timeOrZero(assigned), timeOrZero(quiet)
+		return m, err
+	})
+	return msgs, mapError(err, "list the messages of lead %d", leadID)
+}
+
+// QuietLeadMessage records that a message lost its buttons.
+func (db *DB) QuietLeadMessage(ctx context.Context, id int64, at time.Time) error {
+	_, err := db.pool.Exec(ctx, `UPDATE lead_messages SET quiet_at = $2 WHERE id = $1 AND quiet_at IS NULL`, id, at)
+	return mapError(err, "record that message %d lost its buttons", id)
+}
+
+const identityColumns = `platform, email, user_id, conversation_id, service_url, tenant_id, time_zone, name`
+
+func scanIdentity(row pgx.Row) (*engine.ChatIdentity, error) {
+	var id engine.ChatIdentity
+	err := row.Scan(&id.Platform, &id.Email, &id.UserID, &id.ConversationID, &id.ServiceURL, &id.TenantID, &id.TimeZone, &id.Name)
+	return &id, err
+}
+
+// ChatIdentityByEmail finds who a person is on a platform.
+func (db *DB) ChatIdentityByEmail(ctx context.Context, platform, email string) (*engine.ChatIdentity, error) {
+	id, err := scanIdentity(db.pool.QueryRow(ctx, `SELECT `+identityColumns+` FROM chat_identities
+		WHERE platform = $1 AND email = lower($2)`, platform, email))
+	if err != nil {
+		return nil, mapError(err, "find %q on %s", email, platform)
+	}
+	return id, nil
+}
+
+// ChatIdentityByUserID finds a person by their id on a platform.
+func (db *DB) ChatIdentityByUserID(ctx context.Context, platform, userID string) (*engine.ChatIdentity, error) {
+	id, err := scanIdentity(db.pool.QueryRow(ctx, `SELECT `+identityColumns+` FROM chat_identities
+		WHERE platform = $1 AND user_id = $2 AND user_id <> ''`, platform, userID))
+	if err != nil {
+		return nil, mapError(err, "find user %q on %s", userID, platform)
+	}
+	return id, nil
+}
+
+// SaveChatIdentity stores who a person is on a platform, taking the user id
+// from anyone who held it before (an account given to someone else). A
+// rep with this email gets the platform's time zone and, when they have
+// none yet, its name; their status is left alone, so a lookup racing
+// `/sla away` or a deactivation cannot undo it.
+func (db *DB) SaveChatIdentity(ctx context.Context, id *engine.ChatIdentity) error {
+	return pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
+		if id.UserID != "" {
+			if _, err := tx.Exec(ctx, `UPDATE chat_identities SET user_id = '', updated_at = now()
+				WHERE platform = $1 AND user_id = $2 AND email <> lower($3)`, id.Platform, id.UserID, id.Email); err != nil {
+				return mapError(err, "store who %q is on %s", id.Email, id.Platform)
+			}
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO chat_identities (`+identityColumns+`)
+			VALUES ($1, lower($2), $3, $4, $5, $6, $7, $8)
+			ON CONFLICT (platform, email) DO UPDATE SET user_id = EXCLUDED.user_id,
+				conversation_id = CASE WHEN EXCLUDED.conversation_id = '' THEN chat_identities.conversation_id ELSE EXCLUDED.conversation_id END,
+				service_url = CASE WHEN EXCLUDED.service_url = '' THEN chat_identities.service_url ELSE EXCLUDED.service_url END,
+				tenant_id = CASE WHEN EXCLUDED.tenant_id = '' THEN chat_identities.tenant_id ELSE EXCLUDED.tenant_id END,
+				time_zone = CASE WHEN EXCLUDED.time_zone = '' THEN chat_identities.time_zone ELSE EXCLUDED.time_zone END,
+				name = CASE WHEN EXCLUDED.name = '' THEN chat_identities.name ELSE EXCLUDED.name END,
+				updated_at = now()`,
+			id.Platform, id.Email, id.UserID, id.ConversationID, id.ServiceURL, id.TenantID, id.TimeZone, id.Name); err != nil {
+			return mapError(err, "store who %q is on %s", id.Email, id.Platform)
+		}
+		_, err := tx.Exec(ctx, `UPDATE reps SET time_zone = CASE WHEN $2 = '' THEN time_zone ELSE $2 END,
+				name = CASE WHEN name = '' THEN $3 ELSE name END, updated_at = now()
+			WHERE email = lower($1)`, id.Email, id.TimeZone, id.Name)
+		return mapError(err, "store the time zone of rep %q", id.Email)
+	})
+}
