@@ -121,7 +121,9 @@ func (b *Bot) Ready(context.Context) error {
 	return nil
 }
 
-// Handlers are the bot's durable jobs, one per kind, for the job worker.
+// Handlers are the bot's durable jobs, one per kind, for the job worker:
+// what to send and where. The timers that decide a reminder or a breach
+// are the engine's (Service.TimerHandlers).
 func (b *Bot) Handlers() []engine.JobHandler {
 	return []engine.JobHandler{
 		engine.Handle(b.handleDelivery),
@@ -130,17 +132,10 @@ func (b *Bot) Handlers() []engine.JobHandler {
 			return b.updateCards(ctx, job)
 		}),
 		engine.Handle(b.sendOpsAlert),
-
-		engine.Handle(func(ctx context.Context, job engine.Job, _ engine.ReminderArgs) error {
-			return b.fireReminder(ctx, job)
-		}),
-		engine.Handle(func(ctx context.Context, job engine.Job, _ engine.FirstTouchDueArgs) error {
-			return b.fireFirstTouchDue(ctx, job)
-		}),
-		engine.Handle(func(ctx context.Context, job engine.Job, _ engine.CadenceDueArgs) error {
-			return b.fireCadenceDue(ctx, job)
-		}),
 		engine.Handle(b.sendReminder),
+		engine.Handle(func(ctx context.Context, _ engine.Job, args HomeRefreshArgs) error {
+			return b.refreshHome(ctx, args.Email)
+		}),
 		engine.Handle(b.sendEscalation),
 
 		engine.Handle(b.postScheduledReport),
@@ -300,18 +295,39 @@ func (b *Bot) refuseUnrecorded(ctx context.Context, evt socketmode.Event, start 
 			break
 		}
 		b.ack(req, nil, start)
-		channel := cb.Channel.ID
-		if channel == "" || cb.User.ID == "" {
-			return
-		}
-		sendCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-		defer cancel()
-		if _, err := b.api.PostEphemeralContext(sendCtx, channel, cb.User.ID, slack.MsgOptionText(unrecordedText, false)); err != nil {
-			b.logger.Warn("could not tell a person their click was not recorded", "err", err)
-		}
+		b.tellUnrecorded(ctx, cb)
 		return
 	}
 	b.ack(req, nil, start)
+}
+
+// tellUnrecorded tells the person whose click was not recorded, privately:
+// through the click's response_url, else as an ephemeral message where they
+// clicked, trying again for a few seconds while Slack is busy or failing.
+func (b *Bot) tellUnrecorded(ctx context.Context, cb slack.InteractionCallback) {
+	sendCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	var err error
+	for attempt := 0; attempt < 4 && sendCtx.Err() == nil; attempt++ {
+		if attempt > 0 {
+			select {
+			case <-sendCtx.Done():
+			case <-time.After(time.Duration(attempt) * time.Second):
+			}
+		}
+		if cb.ResponseURL != "" {
+			err = slack.PostWebhookContext(sendCtx, cb.ResponseURL, &slack.WebhookMessage{Text: unrecordedText,
+				ResponseType: slack.ResponseTypeEphemeral, ReplaceOriginal: false})
+		} else if cb.Channel.ID != "" && cb.User.ID != "" {
+			_, err = b.api.PostEphemeralContext(sendCtx, cb.Channel.ID, cb.User.ID, slack.MsgOptionText(unrecordedText, false))
+		} else {
+			return
+		}
+		if err == nil {
+			return
+		}
+	}
+	b.logger.Warn("could not tell a person their click was not recorded", "err", err)
 }
 
 func (b *Bot) ack(req *socketmode.Request, payload any, start time.Time) {

@@ -115,7 +115,7 @@ func newEnv(t testing.TB, opts ...envOption) *env {
 	client := slack.New(slackfake.BotToken, slack.OptionAPIURL(cfg.fake.APIURL()), slack.OptionAppLevelToken(slackfake.AppToken))
 	b := bot.New(bot.Config{API: client, Socket: socketmode.New(client), Store: cfg.db, Service: service, Logger: logger,
 		Registry: api.NewRegistry(), PaceInterval: cfg.paceEvery, PaceBurst: cfg.paceBurst})
-	worker, err := cfg.db.NewWorker(b.Handlers(), storage.WorkerOptions{Concurrency: cfg.concurrency,
+	worker, err := cfg.db.NewWorker(append(b.Handlers(), service.TimerHandlers(nil)...), storage.WorkerOptions{Concurrency: cfg.concurrency,
 		JobTimeout: cfg.lease, RescueAfter: cfg.lease + time.Second, Poll: 200 * time.Millisecond, Logger: logger,
 		StopTimeout: 2 * time.Second})
 	if err != nil {

@@ -155,6 +155,7 @@ func (b *Bot) escalationData(ctx context.Context, l *engine.Lead, eventID int64)
 	for _, e := range events {
 		if e.ID == eventID {
 			d.Event = e
+			d.Decision = decisionAfter(events, e, l, d.Now, d.Loc)
 			for _, k := range []string{"rep", "owner"} {
 				if v, _ := e.Data[k].(string); v != "" && d.Rep == "" {
 					d.Rep = v
@@ -165,6 +166,32 @@ func (b *Bot) escalationData(ctx context.Context, l *engine.Lead, eventID int64)
 	}
 	b.logger.Warn("an escalation names an event the lead does not have", "lead_id", l.ID, "event_id", eventID)
 	return nil, nil
+}
+
+// decisionAfter finds what a person decided about the lead after the
+// escalated event: the manager's reassignment, return or extension, as its
+// message's line; "" when nobody did.
+func decisionAfter(events []engine.Event, escalated engine.Event, l *engine.Lead, now time.Time, loc *time.Location) string {
+	for _, e := range events {
+		if e.ID <= escalated.ID || e.Actor == "" || !strings.Contains(e.Actor, "@") {
+			continue
+		}
+		switch e.Kind {
+		case engine.EventReassigned:
+			to, _ := e.Data["to"].(string)
+			return fmt.Sprintf("%s reassigned it to %s, who has a fresh card and a fresh first-touch clock.", esc(e.Actor), esc(to))
+		case "returned":
+			reason, _ := e.Data["reason"].(string)
+			return fmt.Sprintf("%s returned it to Marketing (%s).", esc(e.Actor), esc(reason))
+		case engine.EventDeadlineMoved:
+			due, err := time.Parse(time.RFC3339Nano, fmt.Sprint(e.Data["to"]))
+			if err != nil {
+				due = l.FirstTouchDue
+			}
+			return fmt.Sprintf("%s gave more time: the first touch is now due %s.", esc(e.Actor), clock(due, now, loc))
+		}
+	}
+	return ""
 }
 
 // escalationMessage names the lead, the rep and how late, says what slabot
@@ -281,24 +308,13 @@ func (b *Bot) onEscalationAction(ctx context.Context, cb slack.InteractionCallba
 		assigned = time.UnixMicro(us)
 	}
 	var l *engine.Lead
-	var decision string
 	switch a.ActionID {
 	case actionEscReassign:
 		l, err = b.service.ManagerReassign(ctx, leadID, actor, assigned)
-		if err == nil {
-			decision = fmt.Sprintf("%s reassigned it to %s, who has a fresh card and a fresh first-touch clock.", esc(actor.Email), esc(l.OwnerEmail))
-		}
 	case actionEscReturn:
 		l, err = b.service.ManagerReturn(ctx, leadID, actor, assigned)
-		if err == nil {
-			decision = fmt.Sprintf("%s returned it to Marketing (%s).", esc(actor.Email), engine.ReturnReasonBreached)
-		}
 	case actionEscMoreTime:
 		l, err = b.service.GiveMoreTime(ctx, leadID, actor, assigned)
-		if err == nil {
-			decision = fmt.Sprintf("%s gave %s more time: the first touch is now due %s.", esc(actor.Email), esc(l.OwnerEmail),
-				clock(l.FirstTouchDue, b.service.Now(), b.zone("")))
-		}
 	}
 	if err != nil {
 		return err
@@ -306,11 +322,12 @@ func (b *Bot) onEscalationAction(ctx context.Context, cb slack.InteractionCallba
 	if cb.ResponseURL == "" || l == nil {
 		return nil
 	}
+	// The decision is read back from the lead's history, as the redraw of
+	// a message whose lead moved on does: whichever lands last says the same.
 	d, err := b.escalationData(ctx, l, eventID)
 	if err != nil || d == nil {
 		return err
 	}
-	d.Decision = decision
 	if t := b.service.Policy().Team(l.Team); t != nil {
 		d.Manager = t.Manager
 	}

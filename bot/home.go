@@ -40,6 +40,34 @@ func (b *Bot) publishHome(ctx context.Context, userID string) error {
 	return nil
 }
 
+// JobHomeRefresh republishes a person's Home tab after their leads changed.
+const JobHomeRefresh = "notify.home"
+
+// HomeRefreshArgs: republish the Home tab of the person with this email.
+type HomeRefreshArgs struct {
+	Email string `json:"email"`
+}
+
+func (HomeRefreshArgs) Kind() string  { return JobHomeRefresh }
+func (HomeRefreshArgs) Queue() string { return engine.QueueSend }
+
+// homeRefreshWindow is how often at most a person's Home tab is rebuilt
+// while their leads keep changing: a burst of clicks costs one rebuild a
+// window, not one a click.
+const homeRefreshWindow = time.Second
+
+// queueHomeRefresh asks for the person's Home tab to be rebuilt at the end
+// of the current window; every change within the window shares that job,
+// which runs after all of them and so shows them all.
+func (b *Bot) queueHomeRefresh(ctx context.Context, email string) error {
+	at := time.Now().Truncate(homeRefreshWindow).Add(homeRefreshWindow)
+	return b.store.InTx(ctx, func(tx engine.Tx) error {
+		_, err := tx.Enqueue(ctx, engine.Job{Args: HomeRefreshArgs{Email: email}, RunAt: at,
+			UniqueKey: fmt.Sprintf("%s:%s:%d", JobHomeRefresh, email, at.UnixMilli())})
+		return err
+	})
+}
+
 // refreshHome republishes the Home tab of a rep or manager by email, for
 // changes to their leads or availability. A person not in Slack is skipped.
 func (b *Bot) refreshHome(ctx context.Context, email string) error {

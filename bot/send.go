@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/slack-go/slack"
@@ -106,31 +107,70 @@ func (b *Bot) recordCard(ctx context.Context, l *engine.Lead, recipient, channel
 	return b.service.MarkNotified(ctx, l.ID, ref)
 }
 
-// findSent looks through the DM's recent history for a message carrying
-// meta, returning its ts, or "" when there is none.
+// findSent looks through the DM's history for the hand-off card of this
+// assignment (by its metadata), returning its ts, or "" when there is none.
 func (b *Bot) findSent(ctx context.Context, channel string, meta slack.SlackMetadata) (string, error) {
-	hist, err := b.api.GetConversationHistoryContext(ctx, &slack.GetConversationHistoryParameters{
-		ChannelID: channel, Limit: 100, IncludeAllMetadata: true})
-	if err != nil {
-		var rl *slack.RateLimitedError
-		if errors.As(err, &rl) {
+	return b.findPosted(ctx, channel, func(m slack.Message) bool {
+		return m.Metadata.EventType == meta.EventType &&
+			fmt.Sprint(m.Metadata.EventPayload["lead_id"]) == meta.EventPayload["lead_id"] &&
+			fmt.Sprint(m.Metadata.EventPayload["assigned_at"]) == meta.EventPayload["assigned_at"]
+	})
+}
+
+// findByKey looks through a conversation's history for a message whose
+// metadata carries the same type and key, returning its ts or "".
+func (b *Bot) findByKey(ctx context.Context, channel string, meta slack.SlackMetadata) (string, error) {
+	return b.findPosted(ctx, channel, func(m slack.Message) bool {
+		return m.Metadata.EventType == meta.EventType &&
+			fmt.Sprint(m.Metadata.EventPayload["key"]) == fmt.Sprint(meta.EventPayload["key"])
+	})
+}
+
+// historyPages bounds how far back a resend looks for an earlier post:
+// five pages of 100 messages, far more than a retry's few minutes produce.
+const historyPages = 5
+
+// findPosted is the one check before a resend: it pages through a
+// conversation's recent history for a message that match accepts. Only an
+// app that may not read the conversation (a missing scope: installed from
+// an older manifest, or a channel it may post to but not read) posts
+// without the check, since a rare duplicate beats a message never sent;
+// any other failure (a 5xx, a timeout) is retried, as posting then could
+// double a message that went out before a crash.
+func (b *Bot) findPosted(ctx context.Context, channel string, match func(slack.Message) bool) (string, error) {
+	cursor := ""
+	for range historyPages {
+		hist, err := b.api.GetConversationHistoryContext(ctx, &slack.GetConversationHistoryParameters{
+			ChannelID: channel, Limit: 100, Cursor: cursor, IncludeAllMetadata: true})
+		if err != nil {
+			if cannotRead(err) {
+				b.logger.Warn("cannot read a conversation to check for an earlier post; posting", "channel", channel, "err", err)
+				return "", nil
+			}
 			return "", b.slackError("conversations.history", err)
 		}
-		// Without im:history (an app installed from an older manifest) the
-		// check cannot be made: a rare duplicate beats a lead never sent.
-		b.logger.Warn("cannot read the DM to check for an earlier hand-off card; posting it", "err", err)
-		return "", nil
-	}
-	for _, m := range hist.Messages {
-		if m.Metadata.EventType != meta.EventType {
-			continue
+		for _, m := range hist.Messages {
+			if match(m) {
+				return m.Timestamp, nil
+			}
 		}
-		if fmt.Sprint(m.Metadata.EventPayload["lead_id"]) == meta.EventPayload["lead_id"] &&
-			fmt.Sprint(m.Metadata.EventPayload["assigned_at"]) == meta.EventPayload["assigned_at"] {
-			return m.Timestamp, nil
+		if !hist.HasMore || hist.ResponseMetaData.NextCursor == "" {
+			break
 		}
+		cursor = hist.ResponseMetaData.NextCursor
 	}
 	return "", nil
+}
+
+// cannotRead reports whether Slack refused a history read for good: the
+// app lacks the scope, or may not read that conversation at all.
+func cannotRead(err error) bool {
+	for _, code := range []string{"missing_scope", "not_allowed_token_type", "not_in_channel", "channel_not_found"} {
+		if strings.Contains(err.Error(), code) {
+			return true
+		}
+	}
+	return false
 }
 
 // cardData gathers what a card shows for one viewer.
@@ -186,11 +226,10 @@ func (b *Bot) redrawCards(ctx context.Context, job engine.Job) error {
 		return err
 	}
 	if l.OwnerEmail != "" {
-		// The owner's Home tab lists the lead too; a stale Home is not worth
-		// a retry of the card update, so a failure is only logged.
-		if err := b.refreshHome(ctx, l.OwnerEmail); err != nil {
-			b.logger.Warn("refreshing the App Home failed", "lead_id", l.ID, "err", err)
-		}
+		// The owner's Home tab lists the lead too: a job of its own, so it
+		// is retried apart from the cards, and shared by every change to
+		// the owner's leads within a second.
+		return b.queueHomeRefresh(ctx, l.OwnerEmail)
 	}
 	return nil
 }

@@ -18,11 +18,10 @@ import (
 // resend after a crash finds the reminder that already went out.
 const reminderMetadataType = "slabot_reminder"
 
+// timerMetrics measures the reminders the bot sends; what the timers
+// decided is the engine's to report (api.TimerMetrics).
 type timerMetrics struct {
-	lateness  prometheus.Histogram
-	reminders *prometheus.CounterVec
-	breaches  *prometheus.CounterVec
-	actions   *prometheus.CounterVec
+	lateness prometheus.Histogram
 }
 
 func newTimerMetrics(reg prometheus.Registerer) *timerMetrics {
@@ -30,64 +29,11 @@ func newTimerMetrics(reg prometheus.Registerer) *timerMetrics {
 		lateness: prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: "slabot", Subsystem: "timers",
 			Name: "reminder_lateness_seconds", Help: "How long after its planned time a reminder reached Slack.",
 			Buckets: []float64{.05, .1, .25, .5, 1, 2, 5, 10, 30, 60, 300}}),
-		reminders: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "slabot", Subsystem: "timers",
-			Name: "reminders_total", Help: "Reminders whose time came, by outcome (sent, deferred, dropped) and reason."},
-			[]string{"outcome", "reason"}),
-		breaches: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "slabot", Subsystem: "timers",
-			Name: "breaches_total", Help: "SLA breaches recorded, by rule and kind."}, []string{"rule", "kind"}),
-		actions: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "slabot", Subsystem: "timers",
-			Name: "breach_actions_total", Help: "Breach actions from on_breach, by rule, action and result (done, skipped)."},
-			[]string{"rule", "action", "result"}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.lateness, m.reminders, m.breaches, m.actions)
+		reg.MustRegister(m.lateness)
 	}
 	return m
-}
-
-// fireReminder lets the engine decide a reminder whose time has come.
-func (b *Bot) fireReminder(ctx context.Context, job engine.Job) error {
-	dec, err := b.service.FireReminder(ctx, job)
-	if err != nil {
-		return err
-	}
-	outcome := "dropped"
-	switch {
-	case dec.Send:
-		outcome = "sent"
-	case !dec.At.IsZero():
-		outcome = "deferred"
-	}
-	b.timers.reminders.WithLabelValues(outcome, dec.Reason).Inc()
-	return nil
-}
-
-func (b *Bot) fireFirstTouchDue(ctx context.Context, job engine.Job) error {
-	out, err := b.service.FireFirstTouchDue(ctx, job)
-	b.countBreach(out)
-	return err
-}
-
-func (b *Bot) fireCadenceDue(ctx context.Context, job engine.Job) error {
-	out, err := b.service.FireCadenceDue(ctx, job)
-	b.countBreach(out)
-	return err
-}
-
-func (b *Bot) countBreach(out *engine.BreachOutcome) {
-	if out == nil {
-		return
-	}
-	b.timers.breaches.WithLabelValues(out.Breach.Rule, string(out.Breach.Kind)).Inc()
-	for _, a := range out.Actions {
-		result := "done"
-		if !a.Done {
-			result = "skipped"
-		}
-		b.timers.actions.WithLabelValues(out.Breach.Rule, string(a.Action), result).Inc()
-	}
-	b.logger.Info("SLA breach", "lead_id", out.Breach.LeadID, "kind", out.Breach.Kind, "rule", out.Breach.Rule,
-		"actions", fmt.Sprint(out.Actions))
 }
 
 // sendReminder DMs the owner a reminder the engine decided to send, with
@@ -248,30 +194,6 @@ func (b *Bot) quietStaleMessages(ctx context.Context, l *engine.Lead) error {
 		}
 	}
 	return nil
-}
-
-// findByKey looks through a conversation's recent history for a message
-// whose metadata carries the same type and key, returning its ts or "".
-// When the history cannot be read (a channel slabot may post to but not
-// read), it answers "" and the caller posts: a rare duplicate beats a
-// lost message.
-func (b *Bot) findByKey(ctx context.Context, channel string, meta slack.SlackMetadata) (string, error) {
-	hist, err := b.api.GetConversationHistoryContext(ctx, &slack.GetConversationHistoryParameters{
-		ChannelID: channel, Limit: 100, IncludeAllMetadata: true})
-	if err != nil {
-		var rl *slack.RateLimitedError
-		if errors.As(err, &rl) {
-			return "", b.slackError("conversations.history", err)
-		}
-		b.logger.Warn("cannot read a conversation to check for an earlier post; posting", "channel", channel, "err", err)
-		return "", nil
-	}
-	for _, m := range hist.Messages {
-		if m.Metadata.EventType == meta.EventType && fmt.Sprint(m.Metadata.EventPayload["key"]) == fmt.Sprint(meta.EventPayload["key"]) {
-			return m.Timestamp, nil
-		}
-	}
-	return "", nil
 }
 
 // SyncDirectory checks every rep against Slack's directory: a rep whose

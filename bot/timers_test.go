@@ -449,7 +449,7 @@ func TestOldButtonsGoQuietWhenTheLeadMovesOn(t *testing.T) {
 	e.waitCard(first, "the first escalation to lose its buttons", func(m slackfake.Message) bool {
 		text := cardText(m)
 		return !strings.Contains(text, "[Reassign]") && !strings.Contains(text, "[Give more time]") &&
-			strings.Contains(text, "The lead is now") && !strings.Contains(text, "can use these buttons")
+			strings.Contains(text, "maria@example.com returned it to Marketing") && !strings.Contains(text, "can use these buttons")
 	})
 	e.waitCard(boReminder, "bo's reminder to say where the lead went", func(m slackfake.Message) bool {
 		text := cardText(m)

@@ -34,8 +34,11 @@ func loadRelease(t *testing.T, db *storage.DB, file string, schema int) []slackf
 	if _, err := db.MigrateTo(ctx, schema); err != nil {
 		t.Fatal(err)
 	}
+	// The release's waiting timers (river_job) are left out: they were due
+	// minutes after the fixture was written, and would breach the leads
+	// whenever the test runs. storage's upgrade tests cover queued jobs.
 	for _, table := range []string{"teams", "reps", "leads", "lead_aliases", "touches", "lead_events", "mqls",
-		"lead_messages", "scheduled_runs", "rep_events", "river_job"} {
+		"lead_messages", "scheduled_runs", "rep_events"} {
 		// Generated columns (a lead's contact_email) are computed, not loaded.
 		var cols string
 		if err := db.Pool().QueryRow(ctx, `SELECT string_agg(quote_ident(column_name), ', ' ORDER BY ordinal_position)

@@ -679,6 +679,10 @@ type faults struct {
 	ratioAfter time.Duration
 	rng        *rand.Rand
 	errs       map[string][]*errRule
+	// serverErr* answer a share of calls with an HTTP error status.
+	serverErrRatio  float64
+	serverErrStatus int
+	serverErrRng    *rand.Rand
 }
 
 type rateRule struct {
@@ -712,6 +716,33 @@ func (s *Server) InjectRateLimitRatio(ratio float64, retryAfter time.Duration, s
 	s.faults.rng = rand.New(rand.NewSource(seed))
 }
 
+// InjectServerErrorRatio makes a share (0..1) of all Web API calls answer
+// with HTTP status (500 when 0), as Slack does in an outage: the method does not
+// run, and slack-go returns a StatusCodeError. Calls are chosen by a PRNG
+// seeded with seed so runs repeat. apps.connections.open is exempt, as with
+// InjectRateLimitRatio; ratio 0 turns it off. The draw comes after
+// InjectRateLimitRatio's, so with both set a share r of the calls that
+// escaped a 429 get the error: 15% 429s and 30% of calls failing in all
+// take InjectRateLimitRatio(0.15, …) and InjectServerErrorRatio(0.15/0.85, …).
+func (s *Server) InjectServerErrorRatio(ratio float64, status int, seed int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if status == 0 {
+		status = http.StatusInternalServerError
+	}
+	s.faults.serverErrRatio = ratio
+	s.faults.serverErrStatus = status
+	s.faults.serverErrRng = rand.New(rand.NewSource(seed))
+}
+
+// serverErrorLocked decides whether this call gets an HTTP error status.
+func (s *Server) serverErrorLocked(method string) (int, bool) {
+	if s.faults.serverErrRatio > 0 && method != "apps.connections.open" && s.faults.serverErrRng.Float64() < s.faults.serverErrRatio {
+		return s.faults.serverErrStatus, true
+	}
+	return 0, false
+}
+
 // InjectError makes the next n calls to method answer
 // {"ok":false,"error":slackError} (HTTP 200, as Slack does). n < 0 means
 // every call until ClearFaults. Rules for one method queue up in order.
@@ -728,7 +759,7 @@ func (s *Server) SetLatency(d time.Duration) {
 	s.latency = d
 }
 
-// ClearFaults removes all injected rate limits, errors and latency.
+// ClearFaults removes all injected rate limits, server errors, errors and latency.
 func (s *Server) ClearFaults() {
 	s.mu.Lock()
 	defer s.mu.Unlock()

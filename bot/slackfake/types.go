@@ -62,7 +62,8 @@ type Call struct {
 	// JSON is the raw body when the client sent JSON (views.*, apps.connections.open).
 	JSON json.RawMessage
 	At   time.Time
-	// Status is the HTTP status returned (200, or 429 for rate limits).
+	// Status is the HTTP status returned (200, 429 for rate limits, or an
+	// injected server error such as 500).
 	Status int
 	// Error is the Slack error code returned, "" on success.
 	Error string

@@ -254,6 +254,9 @@ func (s *Server) dispatchLocked(q *apiReq) (int, obj, time.Duration) {
 			return http.StatusTooManyRequests, obj{"ok": false, "error": "ratelimited"}, time.Second
 		}
 	}
+	if status, failed := s.serverErrorLocked(q.method); failed {
+		return status, obj{"ok": false, "error": "fatal_error"}, 0
+	}
 	if code := s.injectedErrorLocked(q.method); code != "" {
 		return http.StatusOK, obj{"ok": false, "error": code}, 0
 	}

@@ -99,7 +99,8 @@ func NewApp(ctx context.Context, cfg Config, logger *slog.Logger) (*App, error) 
 		Logger: logger, Registry: registry})
 	hostname, _ := os.Hostname()
 	queue := storage.NewQueueMetrics(db, registry)
-	app.Worker, err = db.NewWorker(app.Bot.Handlers(), storage.WorkerOptions{
+	handlers := append(app.Bot.Handlers(), app.Service.TimerHandlers(api.NewTimerMetrics(registry))...)
+	app.Worker, err = db.NewWorker(handlers, storage.WorkerOptions{
 		ID: fmt.Sprintf("%s-%d", hostname, os.Getpid()), Logger: logger, OnDone: queue.Observe})
 	if err != nil {
 		db.Close()
