@@ -196,3 +196,42 @@ func TestACrashBetweenPostingAndRecordingLeavesOneDM(t *testing.T) {
 		t.Error("the restarted sender did not check the DM's history before resending")
 	}
 }
+
+// TestASlackOutageDelaysCardsButLosesAndDoublesNone has the Web API answer
+// every call with a 500 for a while, as during a Slack incident: the
+// hand-offs made meanwhile arrive once Slack is back, each exactly once.
+func TestASlackOutageDelaysCardsButLosesAndDoublesNone(t *testing.T) {
+	fake := newFakeSlack(t)
+	e := newEnv(t, withFake(fake))
+	fake.InjectServerErrorRatio(1, 500, 7)
+	var ids []int64
+	for i := range 5 {
+		ids = append(ids, e.handOff(demoLead(fmt.Sprintf("crm-outage-%d", i))).ID)
+	}
+	time.Sleep(3 * time.Second) // Slack is down: every send fails and is retried
+	for _, id := range ids {
+		if n := e.cardsFor(ana, id); n != 0 {
+			t.Fatalf("a card arrived while every Web API call failed (%d)", n)
+		}
+	}
+	fake.ClearFaults()
+	deadline := time.Now().Add(90 * time.Second)
+	for {
+		arrived := 0
+		for _, id := range ids {
+			switch n := e.cardsFor(ana, id); {
+			case n == 1:
+				arrived++
+			case n > 1:
+				t.Fatalf("lead %d has %d cards after the outage, want 1", id, n)
+			}
+		}
+		if arrived == len(ids) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d cards arrived after the outage", arrived, len(ids))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}

@@ -1,7 +1,8 @@
 // Package pgtemp starts a throwaway PostgreSQL server from the machine's own
-// binaries, in a temporary directory, listening only on a Unix socket there,
-// and removes it all again. `slabot demo` uses it so that trying slabot
-// needs no database set up; scripts/pg.sh does the same for make.
+// binaries, in a directory of its own, listening only on a Unix socket
+// there, and removes it all again. It is the one starter: `slabot demo`
+// uses it so that trying slabot needs no database set up, and cmd/pgtemp
+// (behind scripts/pg.sh) wraps make test, make bench and make run in one.
 package pgtemp
 
 import (
@@ -51,47 +52,86 @@ func findBin() (string, error) {
 	return "", ErrNoBinaries
 }
 
+// maxConnections leaves room for parallel test packages, each with pools
+// of its own, and a bot's job workers.
+const maxConnections = 200
+
 // Start creates and starts a server in a new temporary directory.
 func Start(ctx context.Context) (*Server, error) {
+	dir, err := os.MkdirTemp("", "slabot-pg.")
+	if err != nil {
+		return nil, fmt.Errorf("pgtemp: create a temporary directory: %w", err)
+	}
+	s, err := StartIn(ctx, dir)
+	if err != nil {
+		os.RemoveAll(dir)
+	}
+	return s, err
+}
+
+// StartIn starts a server in dir, creating the directory and the cluster
+// when they do not exist yet, and the "slabot" database when it is missing;
+// a cluster already in dir is started again with its data.
+func StartIn(ctx context.Context, dir string) (*Server, error) {
 	bin, err := findBin()
 	if err != nil {
 		return nil, err
 	}
-	dir, err := os.MkdirTemp("", "slabot-demo-pg.")
-	if err != nil {
-		return nil, fmt.Errorf("pgtemp: create a temporary directory: %w", err)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("pgtemp: create %s: %w", dir, err)
+	}
+	if dir, err = filepath.Abs(dir); err != nil {
+		return nil, fmt.Errorf("pgtemp: %w", err)
 	}
 	s := &Server{Dir: dir, bin: bin}
 	if os.Geteuid() == 0 {
-		// PostgreSQL refuses to run as root.
+		// PostgreSQL refuses to run as root: it runs as postgres, created
+		// when the machine has no such user.
 		s.asUser = "postgres"
 		u, err := user.Lookup("postgres")
 		if err != nil {
-			os.RemoveAll(dir)
-			return nil, fmt.Errorf("pgtemp: running as root needs a postgres user to run the server: %w", err)
+			if out, aerr := exec.CommandContext(ctx, "useradd", "--system", "--no-create-home", "--shell",
+				"/usr/sbin/nologin", "postgres").CombinedOutput(); aerr != nil {
+				return nil, fmt.Errorf("pgtemp: running as root needs a postgres user to run the server, and creating one failed: %v: %s", aerr, out)
+			}
+			if u, err = user.Lookup("postgres"); err != nil {
+				return nil, fmt.Errorf("pgtemp: %w", err)
+			}
 		}
 		var uid, gid int
 		fmt.Sscan(u.Uid, &uid)
 		fmt.Sscan(u.Gid, &gid)
 		if err := os.Chown(dir, uid, gid); err != nil {
-			os.RemoveAll(dir)
 			return nil, fmt.Errorf("pgtemp: %w", err)
 		}
 	}
 	data := filepath.Join(dir, "data")
-	if err := s.run(ctx, "initdb", "-D", data, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-locale"); err != nil {
-		s.Stop()
-		return nil, err
+	if _, err := os.Stat(filepath.Join(data, "PG_VERSION")); err != nil {
+		if err := s.run(ctx, "initdb", "-D", data, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-locale"); err != nil {
+			return nil, err
+		}
 	}
 	if err := s.Resume(ctx); err != nil {
-		s.Stop()
-		return nil, err
-	}
-	if err := s.run(ctx, "createdb", "-h", dir, "-U", "postgres", "slabot"); err != nil {
-		s.Stop()
 		return nil, err
 	}
 	s.URL = "postgres://postgres@/slabot?host=" + dir + "&sslmode=disable"
+	if err := s.run(ctx, "createdb", "-h", dir, "-U", "postgres", "slabot"); err != nil &&
+		!strings.Contains(err.Error(), "already exists") {
+		return nil, err
+	}
+	return s, nil
+}
+
+// Attach returns the server whose directory is dir, to stop it.
+func Attach(dir string) (*Server, error) {
+	bin, err := findBin()
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{Dir: dir, bin: bin, URL: "postgres://postgres@/slabot?host=" + dir + "&sslmode=disable"}
+	if os.Geteuid() == 0 {
+		s.asUser = "postgres"
+	}
 	return s, nil
 }
 
@@ -124,7 +164,7 @@ func (s *Server) Pause(ctx context.Context) error {
 // Resume starts a paused server again with the same data and address.
 func (s *Server) Resume(ctx context.Context) error {
 	return s.run(ctx, "pg_ctl", "-D", filepath.Join(s.Dir, "data"), "-l", filepath.Join(s.Dir, "server.log"), "-w", "-t", "60",
-		"-o", "-F -k "+s.Dir+" -c listen_addresses= -c max_connections=100", "start")
+		"-o", fmt.Sprintf("-F -k %s -c listen_addresses= -c max_connections=%d", s.Dir, maxConnections), "start")
 }
 
 // Stop stops the server and removes its directory.
