@@ -4,7 +4,7 @@ GO       ?= go
 PKGS     ?= ./...
 BIN      := bin/slabot
 
-.PHONY: all build test vet bench soak demo run migrate clean fmt
+.PHONY: all build test vet bench bench-scale soak demo run migrate clean fmt
 
 all: build
 
@@ -28,6 +28,21 @@ bench:
 		$(GO) test -run='^$$' -bench=. -benchmem $(PKGS); \
 	else \
 		scripts/pg.sh run -- $(GO) test -run='^$$' -bench=. -benchmem $(PKGS); \
+	fi
+
+# The scale benchmarks of issue 14 on a generated history (storage/benchgen):
+# SCALE_LEADS leads over 12 months, 500 reps in 50 teams. Generated once per
+# server into schema bench_<SCALE_LEADS> (about 80 s for 1,000,000), so both
+# packages run against one throwaway server.
+SCALE_LEADS ?= 1000000
+SCALE_BENCH = SLABOT_BENCH_LEADS=$(SCALE_LEADS) $(GO) test -run="^$$" -bench="^BenchmarkScale$$" -benchtime=1x -timeout=2h ./bot/ && \
+	SLABOT_BENCH_LEADS=$(SCALE_LEADS) $(GO) test -run="^$$" -bench="^BenchmarkScale(Loaders|Queries)$$" -benchtime=1x -timeout=2h ./storage/benchgen/
+
+bench-scale:
+	@if [ -n "$$TEST_DATABASE_URL" ]; then \
+		$(SCALE_BENCH); \
+	else \
+		scripts/pg.sh run -- sh -c '$(SCALE_BENCH)'; \
 	fi
 
 # The soak (issue 15), not part of `make test`: two `slabot run` replicas,

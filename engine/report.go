@@ -195,12 +195,34 @@ func repLines(p *Policy, facts []LeadFacts, reps []Rep, week Period, now time.Ti
 	}
 	slices.Sort(emails)
 	emails = slices.Compact(emails)
+	// Each rep's figures come from the leads they own and the breaches
+	// recorded against them: index those once, rather than give every rep
+	// the whole history (500 reps × a year of leads).
+	mine := make(map[string][]int, len(emails))
+	for i := range facts {
+		f := &facts[i]
+		owner := strings.ToLower(strings.TrimSpace(f.Lead.OwnerEmail))
+		if owner != "" {
+			mine[owner] = append(mine[owner], i)
+		}
+		for _, b := range f.Breaches {
+			if rep := strings.TrimSpace(breachRep(b, &f.Lead)); rep != "" && rep != owner {
+				if idx := mine[rep]; len(idx) == 0 || idx[len(idx)-1] != i {
+					mine[rep] = append(idx, i)
+				}
+			}
+		}
+	}
 	var lines []RepLine
 	for _, email := range emails {
 		if email == "" {
 			continue
 		}
-		a := ComputeAttainment(p, facts, Scope{Kind: ScopeRep, Rep: email}, week, now)
+		subset := make([]LeadFacts, 0, len(mine[email]))
+		for _, i := range mine[email] {
+			subset = append(subset, facts[i])
+		}
+		a := ComputeAttainment(p, subset, Scope{Kind: ScopeRep, Rep: email}, week, now)
 		lines = append(lines, RepLine{Email: email, SQLs: a.SQLs, Decided: a.FirstTouchOnTime + a.FirstTouchLate,
 			OnTimeShare: a.OnTimeShare, Breaches: a.Breaches})
 	}

@@ -2,6 +2,8 @@ package engine
 
 import (
 	"fmt"
+	"math/rand/v2"
+	"strings"
 	"testing"
 	"time"
 
@@ -296,5 +298,51 @@ func TestAnEmptyWeekMakesAReportWithoutNaN(t *testing.T) {
 	}
 	if len(r.Waterfall) != 30 || r.Waterfall[21].Actual != 0 || !r.Waterfall[21].HasActual {
 		t.Errorf("waterfall day 22: %+v", r.Waterfall[21])
+	}
+}
+
+// TestRepLinesMatchEachRepsAttainmentOverTheWholeHistory keeps the
+// straightforward computation (every rep's attainment over every lead) as
+// the oracle of repLines, which gives each rep only the leads they own and
+// the breaches recorded against them, on random histories with reassigned
+// leads, breaches by former owners, odd spacing and case in emails.
+func TestRepLinesMatchEachRepsAttainmentOverTheWholeHistory(t *testing.T) {
+	p := attPolicy(t, attPolicyYAML)
+	week, err := PeriodContaining("week", ny("2026-11-18 12:00"), p.Location)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := ny("2026-11-23 09:00")
+	owners := []string{repAna, repBo, " " + strings.ToUpper(repCy) + " ", "dee@example.com", ""}
+	states := []LeadState{StateNotified, StateWorking, StateAcknowledged, StateWon, StateLost, StateReturned}
+	for seed := range 20 {
+		rng := rand.New(rand.NewPCG(uint64(seed), 7))
+		var facts []LeadFacts
+		for id := range 200 {
+			received := week.Start.Add(time.Duration(rng.IntN(10*24)-72) * time.Hour)
+			l := Lead{ID: int64(id + 1), OwnerEmail: owners[rng.IntN(len(owners))], Team: "sdr-east", Rule: "default",
+				State: states[rng.IntN(len(states))], HandedOffAt: received, ReceivedAt: received, AssignedAt: received,
+				FirstTouchDue: received.Add(4 * time.Hour)}
+			f := LeadFacts{Lead: l}
+			if rng.IntN(3) > 0 {
+				f.Touches = []time.Time{received.Add(time.Duration(rng.IntN(8*60)) * time.Minute)}
+			}
+			for range rng.IntN(3) {
+				f.Breaches = append(f.Breaches, Breach{LeadID: l.ID, Kind: BreachFirstTouch, Rule: "default",
+					RepEmail: strings.ToLower(strings.TrimSpace(owners[rng.IntN(len(owners))])),
+					Due:      received.Add(4 * time.Hour), At: received.Add(5 * time.Hour)})
+			}
+			facts = append(facts, f)
+		}
+		reps := []Rep{{Email: repAna}, {Email: repBo}, {Email: repCy}, {Email: "ivy@example.com"}}
+		got := repLines(p, facts, reps, week, now)
+		for _, line := range got {
+			a := ComputeAttainment(p, facts, Scope{Kind: ScopeRep, Rep: line.Email}, week, now)
+			want := RepLine{Email: line.Email, SQLs: a.SQLs, Decided: a.FirstTouchOnTime + a.FirstTouchLate,
+				OnTimeShare: a.OnTimeShare, Breaches: a.Breaches}
+			if diff := cmp.Diff(want, line); diff != "" {
+				t.Errorf("seed %d, %s (-whole history +own leads):\n%s", seed, line.Email, diff)
+			}
+		}
 	}
 }

@@ -315,19 +315,8 @@ func (s *Service) LogTouch(ctx context.Context, leadID int64, a Actor, in TouchI
 	if !in.Kind.Valid() {
 		return nil, false, Errorf(EINVALID, "%q is not a kind of touch: use call, email, meeting, linkedin or other", in.Kind)
 	}
-	var (
-		lead  *Lead
-		added bool
-	)
-	err := s.store.InTx(ctx, func(tx Tx) error {
-		now := s.now()
-		l, err := tx.LockLead(ctx, leadID)
-		if err != nil {
-			return err
-		}
-		if err := s.authorize(l, a); err != nil {
-			return err
-		}
+	var added bool
+	lead, err := s.actOnLead(ctx, leadID, a, func(tx Tx, l *Lead, now time.Time) error {
 		at := in.At
 		if at.IsZero() {
 			at = now
@@ -337,9 +326,9 @@ func (s *Service) LogTouch(ctx context.Context, leadID int64, a Actor, in TouchI
 			by = a.Email
 		}
 		t := &Touch{LeadID: l.ID, Kind: in.Kind, At: at, ByEmail: strings.ToLower(by), Note: in.Note, Origin: in.Origin, Key: in.Key}
+		var err error
 		added, err = tx.AddTouch(ctx, t)
 		if err != nil || !added {
-			lead = l
 			return err
 		}
 		first := l.FirstTouchAt.IsZero() || at.Before(l.FirstTouchAt)
@@ -361,29 +350,46 @@ func (s *Service) LogTouch(ctx context.Context, leadID int64, a Actor, in TouchI
 				return err
 			}
 		}
-		lead = l
 		return enqueueCardUpdate(ctx, tx, l, now)
 	})
 	return lead, added, err
+}
+
+// actOnLead is the one way a person or system changes a lead: in one
+// transaction, with the lead locked (concurrent actions on it apply one
+// after the other) and the actor authorised, fn makes the change and
+// queues what it causes. It returns the lead as fn left it.
+func (s *Service) actOnLead(ctx context.Context, leadID int64, a Actor, fn func(tx Tx, l *Lead, now time.Time) error) (*Lead, error) {
+	return s.actOnLeadAs(ctx, leadID, a, s.authorize, fn)
+}
+
+// actOnLeadAs is actOnLead with another rule of who may act (a manager's
+// decision after a breach, say).
+func (s *Service) actOnLeadAs(ctx context.Context, leadID int64, a Actor, authorize func(*Lead, Actor) error,
+	fn func(tx Tx, l *Lead, now time.Time) error) (*Lead, error) {
+	var lead *Lead
+	err := s.store.InTx(ctx, func(tx Tx) error {
+		lead = nil
+		l, err := tx.LockLead(ctx, leadID)
+		if err != nil {
+			return err
+		}
+		if err := authorize(l, a); err != nil {
+			return err
+		}
+		lead = l
+		return fn(tx, l, s.now())
+	})
+	return lead, err
 }
 
 // change applies one state change to a lead on behalf of a, with an event.
 // apply edits the lead; it returns the event's data.
 func (s *Service) change(ctx context.Context, leadID int64, a Actor, to LeadState, kind string,
 	apply func(l *Lead, now time.Time) map[string]any) (*Lead, error) {
-	var lead *Lead
-	err := s.store.InTx(ctx, func(tx Tx) error {
-		now := s.now()
-		l, err := tx.LockLead(ctx, leadID)
-		if err != nil {
-			return err
-		}
-		if err := s.authorize(l, a); err != nil {
-			return err
-		}
+	return s.actOnLead(ctx, leadID, a, func(tx Tx, l *Lead, now time.Time) error {
 		if l.State == to && to != StateSnoozed {
-			lead = l // a double click or a retried webhook: nothing to do
-			return nil
+			return nil // a double click or a retried webhook: nothing to do
 		}
 		if err := Transition(l.State, to); err != nil {
 			return err
@@ -401,26 +407,14 @@ func (s *Service) change(ctx context.Context, leadID int64, a Actor, to LeadStat
 				return err
 			}
 		}
-		lead = l
 		return enqueueCardUpdate(ctx, tx, l, now)
 	})
-	return lead, err
 }
 
 // Acknowledge records that the owner has seen the lead and will work it.
 // It does not count as a touch: only contact with the buyer does.
 func (s *Service) Acknowledge(ctx context.Context, leadID int64, a Actor) (*Lead, error) {
-	var lead *Lead
-	err := s.store.InTx(ctx, func(tx Tx) error {
-		now := s.now()
-		l, err := tx.LockLead(ctx, leadID)
-		if err != nil {
-			return err
-		}
-		if err := s.authorize(l, a); err != nil {
-			return err
-		}
-		lead = l
+	return s.actOnLead(ctx, leadID, a, func(tx Tx, l *Lead, now time.Time) error {
 		if !l.AcknowledgedAt.IsZero() {
 			return nil // a double tap
 		}
@@ -447,7 +441,6 @@ func (s *Service) Acknowledge(ctx context.Context, leadID int64, a Actor) (*Lead
 		}
 		return enqueueCardUpdate(ctx, tx, l, now)
 	})
-	return lead, err
 }
 
 // Snooze silences reminders on the lead until the given time. The SLA

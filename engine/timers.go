@@ -507,16 +507,8 @@ func (s *Service) authorizeManager(l *Lead, a Actor) error {
 // message never reassigns twice.
 func (s *Service) managerAction(ctx context.Context, leadID int64, a Actor, assignedAt time.Time,
 	do func(tx Tx, policy *Policy, rule *Rule, l *Lead, now time.Time) error) (*Lead, error) {
-	var lead *Lead
-	err := s.store.InTx(ctx, func(tx Tx) error {
-		now := s.now().Truncate(time.Microsecond)
-		l, err := tx.LockLead(ctx, leadID)
-		if err != nil {
-			return err
-		}
-		if err := s.authorizeManager(l, a); err != nil {
-			return err
-		}
+	return s.actOnLeadAs(ctx, leadID, a, s.authorizeManager, func(tx Tx, l *Lead, now time.Time) error {
+		now = now.Truncate(time.Microsecond)
 		if !l.State.Open() {
 			return Errorf(EINVALID, "%s is already %s: nothing more to decide.", l.DisplayName(), l.State.Label())
 		}
@@ -528,10 +520,8 @@ func (s *Service) managerAction(ctx context.Context, leadID int64, a Actor, assi
 		if rule == nil {
 			return Errorf(EINVALID, "%s falls under the rule %q, which is no longer in the policy file.", l.DisplayName(), l.Rule)
 		}
-		lead = l
 		return do(tx, policy, rule, l, now)
 	})
-	return lead, err
 }
 
 // ManagerReassign gives an escalated lead to the next available rep in the

@@ -2,6 +2,7 @@ package storage
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -9,11 +10,16 @@ import (
 	"github.com/slabot/slabot/engine"
 )
 
+// factColumns are leadColumns without the lead's context (who, company,
+// form answers, web activity): figures never show it, and decoding it was
+// most of the cost of an answer.
+var factColumns = strings.Replace(leadColumns, "contact, company, context,", "'{}'::jsonb, '{}'::jsonb, '{}'::jsonb,", 1)
+
 // LeadFacts loads every lead that can count in the period [from, to): those
 // received before its end that were still open at, or closed after, its
 // start; with their touches, breaches and return reasons.
 func (db *DB) LeadFacts(ctx context.Context, from, to time.Time) ([]engine.LeadFacts, error) {
-	rows, err := db.pool.Query(ctx, `SELECT `+leadColumns+` FROM leads
+	rows, err := db.pool.Query(ctx, `SELECT `+factColumns+` FROM leads
 		WHERE received_at < $2 AND (closed_at IS NULL OR closed_at >= $1 OR received_at >= $1)
 		ORDER BY id`, from, to)
 	if err != nil {

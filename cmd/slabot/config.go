@@ -21,6 +21,7 @@ type Config struct {
 	MetricsAddr   string `envconfig:"SLABOT_METRICS_ADDR" default:":9090"`
 	IntakeToken   string `envconfig:"SLABOT_INTAKE_TOKEN"`
 	LogLevel      string `envconfig:"SLABOT_LOG_LEVEL" default:"info"`
+	Chat          string `envconfig:"SLABOT_CHAT" default:"slack"`
 }
 
 // setting documents one environment variable for `slabot help` and for the
@@ -44,6 +45,7 @@ var settings = []setting{
 	{"SLABOT_INTAKE_TOKEN", "required for run", "shared secret CRMs send as `Authorization: Bearer …` to the intake API",
 		"make one up, long and random, e.g. `openssl rand -hex 32`, and give it to your CRM's webhook"},
 	{"SLABOT_LOG_LEVEL", "info", "debug, info, warn or error", ""},
+	{"SLABOT_CHAT", "slack", "the chat platform this deployment serves: slack (Microsoft Teams is being built)", ""},
 }
 
 // loadConfig reads the environment.
@@ -75,6 +77,13 @@ func (c Config) problemsForRun() []string {
 		return true
 	}
 	missing("DATABASE_URL", c.DatabaseURL)
+	switch strings.ToLower(c.Chat) {
+	case "slack":
+	case "teams":
+		problems = append(problems, "SLABOT_CHAT=teams: this release serves Slack only; Microsoft Teams support is being built. Set SLABOT_CHAT=slack (or leave it unset).")
+	default:
+		problems = append(problems, fmt.Sprintf("SLABOT_CHAT %q is not a chat platform slabot serves: use slack.", c.Chat))
+	}
 	if !missing("SLACK_BOT_TOKEN", c.SlackBotToken) && !strings.HasPrefix(c.SlackBotToken, "xoxb-") {
 		problems = append(problems, "SLACK_BOT_TOKEN does not start with xoxb-: use the Bot User OAuth Token, not a user or app token.")
 	}

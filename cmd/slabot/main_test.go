@@ -153,3 +153,20 @@ func TestPlan(t *testing.T) {
 		}
 	})
 }
+
+func TestRunRefusesAChatPlatformItDoesNotServe(t *testing.T) {
+	t.Setenv("DATABASE_URL", "postgres://localhost/slabot")
+	t.Setenv("SLACK_BOT_TOKEN", "xoxb-1")
+	t.Setenv("SLACK_APP_TOKEN", "xapp-1")
+	t.Setenv("SLABOT_INTAKE_TOKEN", "secret")
+	for value, want := range map[string]string{
+		"teams":   "SLABOT_CHAT=teams: this release serves Slack only",
+		"discord": `SLABOT_CHAT "discord" is not a chat platform`,
+	} {
+		t.Setenv("SLABOT_CHAT", value)
+		code, _, errOut := runMain(t, "run")
+		if code != 2 || !strings.Contains(errOut, want) {
+			t.Errorf("SLABOT_CHAT=%s: exit %d, stderr %q; want 2 and %q", value, code, errOut, want)
+		}
+	}
+}

@@ -146,6 +146,12 @@ func TestTheBotOutlivesADatabaseRestart(t *testing.T) {
 	if err != nil {
 		t.Errorf("the person whose click was not recorded was not told: %v", err)
 	}
+	cmdCtx, cmdCancel := context.WithTimeout(ctx, 10*time.Second)
+	asked, err := fake.SlashCommand(cmdCtx, ana, "C0OPS", "/sla", "leads")
+	cmdCancel()
+	if err != nil || !asked.Acked || !strings.Contains(string(asked.Ack.Payload), "try again in a moment") {
+		t.Errorf("a command while the database is down was answered %s (%v); want the ask to try again", asked.Ack.Payload, err)
+	}
 	time.Sleep(2 * time.Second) // the bot keeps running without its database
 
 	if err := pg.Resume(ctx); err != nil {

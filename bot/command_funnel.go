@@ -1,0 +1,108 @@
+package bot
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/slack-go/slack"
+
+	"github.com/slabot/slabot/engine"
+)
+
+// This file answers /sla funnel: Marketing's funnel against its targets.
+
+// funnelPeriod is the period a funnel command asks for: this week, month
+// or quarter, or a named month (the latest one that has begun).
+func funnelPeriod(c command, now time.Time, loc *time.Location) (engine.Period, error) {
+	if c.Month != 0 {
+		y := c.Year
+		if y == 0 {
+			lt := now.In(loc)
+			y = lt.Year()
+			if c.Month > lt.Month() {
+				y--
+			}
+		}
+		p := engine.MonthPeriod(y, c.Month, loc)
+		if !p.Start.Before(now) {
+			return engine.Period{}, engine.Errorf(engine.EINVALID, "%s has not begun yet: its funnel is empty.", p.Label)
+		}
+		return p, nil
+	}
+	kind := c.Period
+	if kind == "" {
+		kind = "month"
+	}
+	return engine.PeriodContaining(kind, now, loc)
+}
+
+func (b *Bot) cmdFunnel(ctx context.Context, c command) (reply, error) {
+	q := b.store
+	policy, now := b.service.Policy(), b.service.Now()
+	period, err := funnelPeriod(c, now, policy.Location)
+	if err != nil {
+		return reply{}, err
+	}
+	facts, err := q.LeadFacts(ctx, period.Start, period.End)
+	if err != nil {
+		return reply{}, err
+	}
+	mqls, err := q.MQLs(ctx, period.Start, period.End)
+	if err != nil {
+		return reply{}, err
+	}
+	f := engine.ComputeFunnel(policy, facts, mqls, period, now)
+	blocks := []slack.Block{
+		slack.NewHeaderBlock(plain(clip("Funnel: "+period.Label, maxHeader))),
+		slack.NewContextBlock("", mrkdwn(fmt.Sprintf("Day %d of %d · targets are monthly, pro-rated by day", f.DaysElapsed, f.DaysInPeriod))),
+		slack.NewSectionBlock(mrkdwn(clipBytes(funnelText(f), maxSectionText)), nil, nil),
+	}
+	text := fmt.Sprintf("Funnel, %s: %d MQLs, %d SQLs, %d won", period.Label, f.MQLs, f.SQLs, f.Won)
+	return reply{Text: text, Blocks: blocks}, nil
+}
+
+// paceText says whether a count keeps pace with its pro-rated target.
+func paceText(pace float64, target int) string {
+	switch {
+	case target == 0:
+		return ""
+	case pace == 0:
+		return " · no pace yet"
+	case pace >= 1:
+		return fmt.Sprintf(" · :white_check_mark: on pace (%s)", pct(pace))
+	}
+	return fmt.Sprintf(" · :warning: %s behind pace", pct(1-pace))
+}
+
+func targetText(n int) string {
+	if n == 0 {
+		return "no target set"
+	}
+	return "target " + thousands(n)
+}
+
+func rateText(actual, target float64) string {
+	s := pct(actual)
+	if target > 0 {
+		s += " (target " + pct(target) + ")"
+	}
+	return s
+}
+
+func funnelText(f engine.Funnel) string {
+	lines := []string{
+		fmt.Sprintf("*MQLs:* %s · %s%s", thousands(f.MQLs), targetText(f.MQLTarget), paceText(f.MQLPace, f.MQLTarget)),
+		fmt.Sprintf("*SQLs:* %s · %s%s", thousands(f.SQLs), targetText(f.SQLTarget), paceText(f.SQLPace, f.SQLTarget)),
+		fmt.Sprintf("*Won:* %s · %s", thousands(f.Won), targetText(f.WonTarget)),
+		fmt.Sprintf("*MQL → SQL:* %s", rateText(f.MQLToSQL, f.MQLToSQLTarget)),
+		fmt.Sprintf("*SQL → won:* %s", rateText(f.SQLToWon, f.SQLToWonTarget)),
+	}
+	open := fmt.Sprintf("*Open pipeline:* %s", plural(f.OpenSQLs, "SQL", "SQLs"))
+	if f.ExpectedPipeline > 0 {
+		open += " ≈ " + money(f.ExpectedPipeline) + " expected at the agreed win rate and deal size"
+	}
+	lines = append(lines, open)
+	return strings.Join(lines, "\n")
+}

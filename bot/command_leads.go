@@ -1,0 +1,128 @@
+package bot
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/slack-go/slack"
+
+	"github.com/slabot/slabot/engine"
+)
+
+// This file answers /sla leads: a rep's open leads, next deadline first.
+
+// maxLeadsInMessage keeps a leads answer within 50 blocks: two a lead,
+// plus a header, an intro and a footer.
+const maxLeadsInMessage = 20
+
+func (b *Bot) cmdLeads(ctx context.Context, who asker, name string) (reply, error) {
+	if who.Rep == nil {
+		return textReply(fmt.Sprintf("You hold no leads: you are not a rep in a team of the agreement. Try `%s status team` or `%s funnel`.", name, name)), nil
+	}
+	q := b.store
+	open, err := q.OpenLeadsOf(ctx, who.Email)
+	if err != nil {
+		return reply{}, err
+	}
+	policy, now := b.service.Policy(), b.service.Now()
+	loc := b.zone(who.Rep.TimeZone)
+	sortByDeadline(policy, open, now)
+	if len(open) == 0 {
+		return textReply(":tada: You have no open leads. New ones arrive in your DMs."), nil
+	}
+	blocks := []slack.Block{
+		slack.NewHeaderBlock(plain(fmt.Sprintf("Your open leads (%d)", len(open)))),
+		slack.NewContextBlock("", mrkdwn("Next deadline first · times in "+esc(loc.String()))),
+	}
+	shown := min(len(open), maxLeadsInMessage)
+	for i := range open[:shown] {
+		blocks = append(blocks, leadRowBlocks(policy, &open[i], who.Email, now, loc)...)
+	}
+	if len(open) > shown {
+		blocks = append(blocks, slack.NewContextBlock("", mrkdwn(fmt.Sprintf("…and %d more: open slabot's Home tab to see them all.", len(open)-shown))))
+	}
+	return reply{Text: fmt.Sprintf("You have %s; next: %s", plural(len(open), "open lead", "open leads"),
+		open[0].Lead.DisplayName()), Blocks: blocks}, nil
+}
+
+// nextDeadline is what the rep must do next on a lead and by when: the
+// first touch, else the rest of the cadence; zero when nothing is due.
+func nextDeadline(p *engine.Policy, f *engine.LeadFacts, now time.Time) (time.Time, string) {
+	l := &f.Lead
+	if l.FirstTouchAt.IsZero() && !l.FirstTouchDue.IsZero() {
+		return l.FirstTouchDue, "first touch"
+	}
+	if r := p.Rule(l.Rule); r != nil && r.Touches.Count > 0 && !l.AssignedAt.IsZero() {
+		cp := engine.CadenceStatus(r, l.AssignedAt, now, f.Touches)
+		if !cp.Met {
+			return cp.Due, fmt.Sprintf("%d more %s", cp.Left, map[bool]string{true: "touch", false: "touches"}[cp.Left == 1])
+		}
+	}
+	return time.Time{}, ""
+}
+
+// sortByDeadline orders leads by next deadline; those with none go last.
+func sortByDeadline(p *engine.Policy, leads []engine.LeadFacts, now time.Time) {
+	due := make(map[int64]time.Time, len(leads))
+	for i := range leads {
+		due[leads[i].Lead.ID], _ = nextDeadline(p, &leads[i], now)
+	}
+	sort.SliceStable(leads, func(i, j int) bool {
+		a, b := due[leads[i].Lead.ID], due[leads[j].Lead.ID]
+		switch {
+		case a.IsZero() != b.IsZero():
+			return b.IsZero()
+		case !a.Equal(b):
+			return a.Before(b)
+		}
+		return leads[i].Lead.ID < leads[j].Lead.ID
+	})
+}
+
+// leadRow says in two lines what a lead is and what is due next.
+func leadRow(p *engine.Policy, f *engine.LeadFacts, now time.Time, loc *time.Location) string {
+	l := &f.Lead
+	title := "*" + esc(clip(l.DisplayName(), 150)) + "*"
+	var facts []string
+	if l.Source != "" {
+		facts = append(facts, esc(strings.ReplaceAll(clip(l.Source, 60), "_", " ")))
+	}
+	if l.State != engine.StateNew && l.State != engine.StateNotified {
+		facts = append(facts, l.State.Label())
+	}
+	if len(facts) > 0 {
+		title += " · " + strings.Join(facts, " · ")
+	}
+	due, what := nextDeadline(p, f, now)
+	var next string
+	switch {
+	case due.IsZero():
+		next = ":white_check_mark: Nothing due: the cadence is met"
+	case what == "first touch" && !now.Before(due):
+		next = fmt.Sprintf(":rotating_light: *First touch overdue* — was due %s (%s)", relative(due, now), clock(due, now, loc))
+	case what == "first touch":
+		next = fmt.Sprintf(":hourglass_flowing_sand: *First touch due %s* (%s)", relative(due, now), clock(due, now, loc))
+	case !now.Before(due):
+		next = fmt.Sprintf(":rotating_light: Cadence window closed %s, %s short", relative(due, now), what)
+	default:
+		next = fmt.Sprintf("Cadence: %s needed %s (by %s)", what, relative(due, now), clock(due, now, loc))
+	}
+	if l.State == engine.StateSnoozed && l.SnoozedUntil.After(now) {
+		next += fmt.Sprintf("\n:zzz: Reminders snoozed until %s", clock(l.SnoozedUntil, now, loc))
+	}
+	return title + "\n" + next
+}
+
+// leadRowBlocks is a lead's line and the card's buttons, in an actions
+// block with the card's block id ("lead:<id>"), so clicks act as on the card.
+func leadRowBlocks(p *engine.Policy, f *engine.LeadFacts, viewer string, now time.Time, loc *time.Location) []slack.Block {
+	l := f.Lead
+	blocks := []slack.Block{slack.NewSectionBlock(mrkdwn(clipBytes(leadRow(p, f, now, loc), maxSectionText)), nil, nil)}
+	if actions := cardActions(cardData{Lead: &l, Viewer: viewer, Policy: p, Now: now, Loc: loc}); actions != nil {
+		blocks = append(blocks, actions)
+	}
+	return blocks
+}
