@@ -41,6 +41,9 @@ type Store interface {
 
 	// For /sla, the App Home and the weekly report.
 	LeadFacts(ctx context.Context, from, to time.Time) ([]engine.LeadFacts, error)
+	// LeadFactsFor loads only the leads that can count for a rep or a team
+	// (emails: the rep, or the team's reps).
+	LeadFactsFor(ctx context.Context, from, to time.Time, scope engine.Scope, emails []string) ([]engine.LeadFacts, error)
 	MQLs(ctx context.Context, from, to time.Time) ([]engine.MQL, error)
 	OpenLeadsOf(ctx context.Context, ownerEmail string) ([]engine.LeadFacts, error)
 

@@ -29,7 +29,7 @@ func (b *Bot) cmdStatus(ctx context.Context, who asker, c command, name string) 
 	if err != nil {
 		return reply{}, err
 	}
-	facts, err := q.LeadFacts(ctx, period.Start, period.End)
+	facts, err := q.LeadFactsFor(ctx, period.Start, period.End, scope, scopeEmails(policy, scope))
 	if err != nil {
 		return reply{}, err
 	}
@@ -260,4 +260,24 @@ func (b *Bot) teamTable(ctx context.Context, p *engine.Policy, t *engine.Team, f
 			plural(a.Breaches, "breach", "breaches"), away))
 	}
 	return strings.Join(lines, "\n")
+}
+
+// scopeEmails are the reps whose leads and breaches a scope's figures can
+// draw on, in lower case: the rep, or a team's reps in the policy.
+func scopeEmails(p *engine.Policy, s engine.Scope) []string {
+	switch s.Kind {
+	case engine.ScopeRep:
+		return []string{strings.ToLower(strings.TrimSpace(s.Rep))}
+	case engine.ScopeTeam:
+		t := p.Team(strings.TrimSpace(s.Team))
+		if t == nil {
+			return nil
+		}
+		emails := make([]string, 0, len(t.Reps))
+		for _, r := range t.Reps {
+			emails = append(emails, strings.ToLower(strings.TrimSpace(r)))
+		}
+		return emails
+	}
+	return nil
 }

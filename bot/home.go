@@ -109,17 +109,16 @@ func (b *Bot) homeView(ctx context.Context, who asker) (slack.HomeTabViewRequest
 		y, w := start.ISOWeek()
 		weeks[i] = engine.WeekPeriod(y, w, policy.Location)
 	}
-	facts, err := q.LeadFacts(ctx, weeks[0].Start, week.End)
-	if err != nil {
-		return slack.HomeTabViewRequest{}, err
-	}
-
 	var scope engine.Scope
 	switch {
 	case who.Rep != nil:
 		scope = engine.Scope{Kind: engine.ScopeRep, Rep: who.Email}
 	default:
 		scope = engine.Scope{Kind: engine.ScopeTeam, Team: who.Manages[0].Name}
+	}
+	facts, err := q.LeadFactsFor(ctx, weeks[0].Start, week.End, scope, scopeEmails(policy, scope))
+	if err != nil {
+		return slack.HomeTabViewRequest{}, err
 	}
 	if who.Rep != nil && !who.Rep.Available(now) {
 		line := ":palm_tree: *You are away*"

@@ -19,9 +19,39 @@ var factColumns = strings.Replace(leadColumns, "contact, company, context,", "'{
 // received before its end that were still open at, or closed after, its
 // start; with their touches, breaches and return reasons.
 func (db *DB) LeadFacts(ctx context.Context, from, to time.Time) ([]engine.LeadFacts, error) {
-	rows, err := db.pool.Query(ctx, `SELECT `+factColumns+` FROM leads
-		WHERE received_at < $2 AND (closed_at IS NULL OR closed_at >= $1 OR received_at >= $1)
-		ORDER BY id`, from, to)
+	return db.LeadFactsFor(ctx, from, to, engine.Scope{}, nil)
+}
+
+// LeadFactsFor loads what LeadFacts loads, but for a rep's or a team's
+// figures only the leads that can count for them: those they own (by the
+// lead's team, or its owner among emails, the team's reps), and those with
+// a breach recorded against them. The set may hold more leads than the
+// scope's figures use; ComputeAttainment picks exactly. emails are
+// lower-case; ScopeAll loads every lead of the period.
+func (db *DB) LeadFactsFor(ctx context.Context, from, to time.Time, scope engine.Scope, emails []string) ([]engine.LeadFacts, error) {
+	var (
+		rows pgx.Rows
+		err  error
+	)
+	switch scope.Kind {
+	case engine.ScopeRep, engine.ScopeTeam:
+		team := ""
+		if scope.Kind == engine.ScopeTeam {
+			team = strings.TrimSpace(scope.Team)
+		} else {
+			emails = []string{strings.ToLower(strings.TrimSpace(scope.Rep))}
+		}
+		rows, err = db.pool.Query(ctx, `SELECT `+factColumns+` FROM leads
+			WHERE received_at < $2 AND (closed_at IS NULL OR closed_at >= $1 OR received_at >= $1)
+			  AND (lower(owner_email) = ANY($3) OR ($4 <> '' AND lower(team) = lower($4))
+			       OR id IN (SELECT lead_id FROM lead_events WHERE kind = 'breach'
+			                 AND (lower(data->>'rep') = ANY($3) OR ($4 <> '' AND lower(data->>'team') = lower($4)))))
+			ORDER BY id`, from, to, emails, team)
+	default:
+		rows, err = db.pool.Query(ctx, `SELECT `+factColumns+` FROM leads
+			WHERE received_at < $2 AND (closed_at IS NULL OR closed_at >= $1 OR received_at >= $1)
+			ORDER BY id`, from, to)
+	}
 	if err != nil {
 		return nil, mapError(err, "load leads for a report")
 	}

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/jackc/pgx/v5"
 
 	"github.com/slabot/slabot/engine"
@@ -228,5 +229,57 @@ func TestOpenKeepsAndReuses(t *testing.T) {
 	}
 	if sum(other) != first {
 		t.Error("the same Config gave different rows")
+	}
+}
+
+// TestScopedFactsGiveTheSameFigures keeps the whole period's leads as the
+// oracle of LeadFactsFor: a rep's and a team's figures over a generated
+// history (reassigned leads, breaches by former owners, leads of other
+// teams) are the same from the scoped load as from everything.
+func TestScopedFactsGiveTheSameFigures(t *testing.T) {
+	ctx := context.Background()
+	db := storagetest.NewDB(t)
+	cfg := benchgen.Config{Leads: 20_000, Now: testNow}
+	if _, err := benchgen.Generate(ctx, db, cfg, t.Logf); err != nil {
+		t.Fatal(err)
+	}
+	policy, err := benchgen.Policy(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	scopes := []engine.Scope{{Kind: engine.ScopeTeam, Team: "team04"}, {Kind: engine.ScopeTeam, Team: "TEAM17 "},
+		{Kind: engine.ScopeRep, Rep: "rep042@bench.test"}, {Kind: engine.ScopeRep, Rep: " Rep311@Bench.test"}}
+	for _, kind := range []string{"week", "month", "quarter"} {
+		period, err := engine.PeriodContaining(kind, testNow, policy.Location)
+		if err != nil {
+			t.Fatal(err)
+		}
+		all, err := db.LeadFacts(ctx, period.Start, period.End)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, scope := range scopes {
+			var emails []string
+			if scope.Kind == engine.ScopeTeam {
+				for _, r := range policy.Team(strings.TrimSpace(scope.Team)).Reps {
+					emails = append(emails, strings.ToLower(r))
+				}
+			}
+			some, err := db.LeadFactsFor(ctx, period.Start, period.End, scope, emails)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := engine.ComputeAttainment(policy, all, scope, period, testNow)
+			got := engine.ComputeAttainment(policy, some, scope, period, testNow)
+			if kind == "quarter" && want.SQLs == 0 && want.Breaches == 0 {
+				t.Errorf("%s, %s: nothing to compare; pick a busier scope", kind, scope)
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("%s, %s: %d of %d leads loaded, figures differ (-all +scoped):\n%s", kind, scope, len(some), len(all), diff)
+			}
+			if len(some) >= len(all) {
+				t.Errorf("%s, %s: the scoped load holds all %d leads", kind, scope, len(all))
+			}
+		}
 	}
 }
