@@ -41,11 +41,15 @@ func (db *DB) LeadFactsFor(ctx context.Context, from, to time.Time, scope engine
 		} else {
 			emails = []string{strings.ToLower(strings.TrimSpace(scope.Rep))}
 		}
+		// Each way in is an index: the owners', the team's, the breaches'.
 		rows, err = db.pool.Query(ctx, `SELECT `+factColumns+` FROM leads
-			WHERE received_at < $2 AND (closed_at IS NULL OR closed_at >= $1 OR received_at >= $1)
-			  AND (lower(owner_email) = ANY($3) OR ($4 <> '' AND lower(team) = lower($4))
-			       OR id IN (SELECT lead_id FROM lead_events WHERE kind = 'breach'
-			                 AND (lower(data->>'rep') = ANY($3) OR ($4 <> '' AND lower(data->>'team') = lower($4)))))
+			WHERE id = ANY(ARRAY(
+				SELECT id FROM leads WHERE lower(owner_email) = ANY($3) AND received_at < $2
+				UNION SELECT id FROM leads WHERE $4 <> '' AND lower(team) = lower($4) AND received_at < $2
+				UNION SELECT e.lead_id FROM unnest($3::text[]) AS r(email), LATERAL (
+					SELECT lead_id FROM lead_events WHERE kind = 'breach' AND lower(data->>'rep') = r.email OFFSET 0) e
+				UNION SELECT lead_id FROM lead_events WHERE kind = 'breach' AND $4 <> '' AND lower(data->>'team') = lower($4)))
+			  AND received_at < $2 AND (closed_at IS NULL OR closed_at >= $1 OR received_at >= $1)
 			ORDER BY id`, from, to, emails, team)
 	default:
 		rows, err = db.pool.Query(ctx, `SELECT `+factColumns+` FROM leads
