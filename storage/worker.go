@@ -85,15 +85,18 @@ func (db *DB) NewWorker(handlers []engine.JobHandler, opts WorkerOptions) (*Work
 		queues[h.Queue] = river.QueueConfig{MaxWorkers: n}
 	}
 	client, err := river.NewClient(riverpgxv5.New(db.pool), &river.Config{
-		ID:                          opts.ID,
-		Logger:                      opts.Logger.With("component", "river"),
-		Schema:                      db.schema,
-		Queues:                      queues,
-		Workers:                     workers,
-		JobTimeout:                  opts.JobTimeout,
-		RescueStuckJobsAfter:        opts.RescueAfter,
-		FetchPollInterval:           opts.Poll,
-		FetchCooldown:               min(100*time.Millisecond, opts.Poll),
+		ID:                   opts.ID,
+		Logger:               opts.Logger.With("component", "river"),
+		Schema:               db.schema,
+		Queues:               queues,
+		Workers:              workers,
+		JobTimeout:           opts.JobTimeout,
+		RescueStuckJobsAfter: opts.RescueAfter,
+		FetchPollInterval:    opts.Poll,
+		// River waits this long after a wake-up before it fetches, to gather
+		// a burst into one fetch; its default (100 ms) would be most of a
+		// click's answer time.
+		FetchCooldown:               min(10*time.Millisecond, opts.Poll),
 		CompletedJobRetentionPeriod: jobRetention,
 		CancelledJobRetentionPeriod: jobRetention,
 		DiscardedJobRetentionPeriod: 4 * jobRetention,
