@@ -56,6 +56,10 @@ func newInsertClient(db *DB, schema string) (*river.Client[pgx.Tx], error) {
 		Logger:              db.logger.With("component", "river"),
 		Schema:              schema,
 		JobInsertMiddleware: []rivertype.JobInsertMiddleware{&dueOnTime{}},
+		// An insert wakes the workers at most once per this long per queue;
+		// River's default (100 ms) leaves a job inserted just after another
+		// waiting for the next poll.
+		FetchCooldown: 10 * time.Millisecond,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("storage: unable to create the job client: %w", err)
