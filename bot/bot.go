@@ -272,8 +272,8 @@ func (b *Bot) receive(ctx context.Context, evt socketmode.Event) {
 
 // unrecordedText is what a person reads when slabot could not record what
 // they did.
-const unrecordedText = ":hourglass: slabot could not record that just now: its database is not answering. " +
-	"Nothing was changed. Please try again in a moment."
+const unrecordedText = ":hourglass: slabot could not confirm it recorded that: its database is not answering. " +
+	"Look at the card again in a moment; if nothing changed, please try again."
 
 // refuseUnrecorded acknowledges a click, command or form that could not be
 // recorded, and tells the person privately: a form keeps its values and

@@ -222,16 +222,15 @@ func (b *Bot) redrawCards(ctx context.Context, job engine.Job) error {
 		}
 		b.metrics.sent.WithLabelValues("card_update").Inc()
 	}
-	if err := b.quietStaleMessages(ctx, l); err != nil {
-		return err
-	}
 	if l.OwnerEmail != "" {
 		// The owner's Home tab lists the lead too: a job of its own, so it
 		// is retried apart from the cards, and shared by every change to
 		// the owner's leads within a second.
-		return b.queueHomeRefresh(ctx, l.OwnerEmail)
+		if err := b.queueHomeRefresh(ctx, l.OwnerEmail); err != nil {
+			return err
+		}
 	}
-	return nil
+	return b.quietStaleMessages(ctx, l)
 }
 
 // alertUnreachable tells ops that a lead's owner cannot be reached in Slack,

@@ -140,6 +140,18 @@ func movedOn(l *engine.Lead, m engine.MessageRef) bool {
 	return !l.State.Open() || (!m.AssignedAt.IsZero() && !engine.SameInstant(m.AssignedAt, l.AssignedAt))
 }
 
+// goneForGood reports whether Slack refused an update for good: the
+// message or its channel is gone, or the app may no longer edit it. There
+// is nothing left to quiet, and retrying would hold up the redraws behind it.
+func goneForGood(err error) bool {
+	for _, code := range []string{"message_not_found", "cant_update_message", "channel_not_found", "is_archived", "not_in_channel"} {
+		if strings.Contains(err.Error(), code) {
+			return true
+		}
+	}
+	return false
+}
+
 // quietReminder is a reminder whose lead moved on: what it was about and
 // where the lead went, with no buttons.
 func quietReminder(l *engine.Lead) ([]slack.Block, string) {
@@ -184,7 +196,7 @@ func (b *Bot) quietStaleMessages(ctx context.Context, l *engine.Lead) error {
 				blocks, fallback = escalationMessage(*d)
 			}
 			if _, _, _, err := b.api.UpdateMessageContext(ctx, m.Conversation, m.MessageID, slack.MsgOptionBlocks(blocks...),
-				slack.MsgOptionText(fallback, false)); err != nil {
+				slack.MsgOptionText(fallback, false)); err != nil && !goneForGood(err) {
 				return b.slackError("chat.update", err)
 			}
 			b.metrics.sent.WithLabelValues(kind + "_quiet").Inc()

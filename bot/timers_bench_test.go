@@ -61,9 +61,12 @@ rules:
 	}
 	payload := fmt.Sprintf(`{"due": %q, "assigned_at": %q}`, due.Format(time.RFC3339Nano), assigned.Format(time.RFC3339Nano))
 	// River's table, filled in bulk with the shape storage gives every job.
+	// Timers hours or days ahead wait as "scheduled", woken 6 s early with
+	// their due time in "at", as storage inserts them.
 	if _, err := pool.Exec(ctx, `INSERT INTO river_job (kind, args, queue, scheduled_at, state, max_attempts)
-		SELECT k.kind, jsonb_build_object('lead_id', l.id, 'key', k.kind || ':bench:' || l.id, 'args', $1::jsonb),
-			'timers', $2::timestamptz + k.after, 'available', 25
+		SELECT k.kind, jsonb_build_object('lead_id', l.id, 'key', k.kind || ':bench:' || l.id, 'args', $1::jsonb,
+				'at', $2::timestamptz + k.after),
+			'timers', $2::timestamptz + k.after - interval '6 seconds', 'scheduled', 40
 		FROM leads l CROSS JOIN (VALUES ('timer.reminder', interval '3 hours'), ('timer.first_touch', interval '4 hours'),
 			('timer.cadence', interval '14 days')) AS k(kind, after)`, payload, assigned); err != nil {
 		b.Fatal(err)
@@ -104,7 +107,7 @@ rules:
 		before := reminded()
 		if _, err := pool.Exec(ctx, `INSERT INTO river_job (kind, args, queue, scheduled_at, state, max_attempts)
 			SELECT 'timer.reminder', jsonb_build_object('lead_id', t.id, 'key', 'timer.reminder:bench:' || t.id || ':' || $4,
-				'args', $1::jsonb), 'timers', t.at, 'available', 25
+				'args', $1::jsonb), 'timers', t.at, 'available', 40
 			FROM unnest($2::bigint[], $3::timestamptz[]) AS t(id, at)`, payload, leadIDs, runAt, batchKey); err != nil {
 			b.Fatal(err)
 		}

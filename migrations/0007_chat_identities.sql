@@ -17,8 +17,12 @@ CREATE TABLE chat_identities (
 );
 CREATE UNIQUE INDEX chat_identities_user ON chat_identities (platform, user_id) WHERE user_id <> '';
 
+-- A Slack id could sit on two reps (an email changed in Slack and in the
+-- policy): the rep updated last keeps it.
 INSERT INTO chat_identities (platform, email, user_id, time_zone, name)
-SELECT 'slack', email, slack_user_id, time_zone, name FROM reps WHERE slack_user_id <> '';
+SELECT DISTINCT ON (slack_user_id) 'slack', email, slack_user_id, time_zone, name
+FROM reps WHERE slack_user_id <> ''
+ORDER BY slack_user_id, updated_at DESC, id DESC;
 
 ALTER TABLE reps DROP COLUMN slack_user_id;
 

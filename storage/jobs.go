@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -31,6 +32,9 @@ type storedJob struct {
 	LeadID int64           `json:"lead_id,omitempty"`
 	Key    string          `json:"key,omitempty" river:"unique"`
 	Args   json.RawMessage `json:"args,omitempty"`
+	// At is when the job is due, when River was asked to make it available
+	// a little earlier (see insertParams).
+	At time.Time `json:"at,omitzero"`
 }
 
 // Kind implements river.JobArgs.
@@ -60,6 +64,8 @@ func newInsertClient(db *DB, schema string) (*river.Client[pgx.Tx], error) {
 		// River's default (100 ms) leaves a job inserted just after another
 		// waiting for the next poll.
 		FetchCooldown: 10 * time.Millisecond,
+		// Jobs take their attempts from the client that inserts them.
+		MaxAttempts: maxAttempts,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("storage: unable to create the job client: %w", err)
@@ -67,7 +73,14 @@ func newInsertClient(db *DB, schema string) (*river.Client[pgx.Tx], error) {
 	return c, nil
 }
 
-// dueOnTime inserts a job that is due later as "available" with its time,
+// dueOnTimeTag marks the jobs dueOnTime makes available with their time.
+const dueOnTimeTag = "due_on_time"
+
+// earlyBy is how long before it is due a job leaves River's "scheduled"
+// state: a little more than River's scheduler interval (5 s).
+const earlyBy = 6 * time.Second
+
+// dueOnTime inserts a job that is due within earlyBy as "available" with its time,
 // rather than as "scheduled". River's workers fetch only available jobs
 // whose time has come, polling every second (and at once on an insert),
 // while scheduled jobs wait for the leader's scheduler, which runs every
@@ -80,7 +93,7 @@ type dueOnTime struct {
 func (dueOnTime) InsertMany(ctx context.Context, many []*rivertype.JobInsertParams,
 	doInner func(context.Context) ([]*rivertype.JobInsertResult, error)) ([]*rivertype.JobInsertResult, error) {
 	for _, p := range many {
-		if p.State == rivertype.JobStateScheduled {
+		if p.State == rivertype.JobStateScheduled && slices.Contains(p.Tags, dueOnTimeTag) {
 			p.State = rivertype.JobStateAvailable
 		}
 	}
@@ -98,15 +111,30 @@ func insertParams(j engine.Job) (storedJob, *river.InsertOpts, error) {
 	}
 	args := storedJob{kind: j.Kind(), LeadID: j.LeadID, Key: j.UniqueKey, Args: encoded}
 	opts := &river.InsertOpts{Queue: j.Args.Queue()}
-	if j.RunAt.After(time.Now()) {
-		// River parks a job with a time as "scheduled" until its scheduler
-		// runs (every few seconds): a job due now goes straight in.
-		opts.ScheduledAt = j.RunAt
-	}
+	schedule(&args, opts, j.RunAt)
 	if j.UniqueKey != "" {
 		opts.UniqueOpts = river.UniqueOpts{ByArgs: true, ByState: uniqueInEveryState}
 	}
 	return args, opts, nil
+}
+
+// schedule sets when a job becomes available to the workers.
+func schedule(args *storedJob, opts *river.InsertOpts, runAt time.Time) {
+	switch now := time.Now(); {
+	case !runAt.After(now):
+		// Due now: straight in, for the workers to fetch at once.
+	case runAt.Sub(now) <= earlyBy:
+		// Due within a few seconds: "available" with its time (dueOnTime).
+		opts.ScheduledAt = runAt
+		opts.Tags = []string{dueOnTimeTag}
+	default:
+		// Due later: "scheduled" for River's scheduler, which makes jobs
+		// available every few seconds, so it is woken early by that much
+		// and the worker waits out the rest. Keeping far-off timers out of
+		// "available" keeps the workers' fetches cheap.
+		opts.ScheduledAt = runAt.Add(-earlyBy)
+		args.At = runAt
+	}
 }
 
 // Enqueue adds a job unless one with the same unique key exists. Inside a
@@ -210,7 +238,7 @@ func (db *DB) ListJobs(ctx context.Context, f JobFilter) ([]JobInfo, error) {
 	}
 	rows, err := db.pool.Query(ctx, `SELECT id, kind, queue, COALESCE((args->>'lead_id')::bigint, 0),
 			COALESCE(args->>'key', ''), COALESCE(args->'args', '{}'::jsonb), state::text, attempt, max_attempts,
-			scheduled_at, created_at, COALESCE(errors[cardinality(errors)]->>'error', '')
+			COALESCE((args->>'at')::timestamptz, scheduled_at), created_at, COALESCE(errors[cardinality(errors)]->>'error', '')
 		FROM river_job
 		WHERE ($1::bigint IS NULL OR args->'lead_id' = to_jsonb($1::bigint))
 		  AND (COALESCE(cardinality($2::text[]), 0) = 0 OR state::text = ANY($2))
@@ -254,6 +282,11 @@ func carryOverLegacyJobs(ctx context.Context, tx pgx.Tx, jobs *river.Client[pgx.
 	if err := tx.QueryRow(ctx, `SELECT to_regclass('jobs') IS NOT NULL`).Scan(&exists); err != nil || !exists {
 		return err
 	}
+	// Replicas of the previous release may still be queueing: hold the
+	// table until it is dropped, so none of their jobs commits unseen.
+	if _, err := tx.Exec(ctx, `LOCK TABLE jobs IN EXCLUSIVE MODE`); err != nil {
+		return fmt.Errorf("lock the previous queue: %w", err)
+	}
 	rows, err := tx.Query(ctx, `SELECT kind, COALESCE(lead_id, 0), payload, COALESCE(unique_key, ''), run_at
 		FROM jobs WHERE state IN ('pending', 'running') ORDER BY id`)
 	if err != nil {
@@ -276,9 +309,7 @@ func carryOverLegacyJobs(ctx context.Context, tx pgx.Tx, jobs *river.Client[pgx.
 	for _, l := range old {
 		args := storedJob{kind: l.kind, LeadID: l.leadID, Key: l.key, Args: l.payload}
 		opts := &river.InsertOpts{Queue: legacyQueue(l.kind)}
-		if l.runAt.After(time.Now()) {
-			opts.ScheduledAt = l.runAt
-		}
+		schedule(&args, opts, l.runAt)
 		if l.key != "" {
 			opts.UniqueOpts = river.UniqueOpts{ByArgs: true, ByState: uniqueInEveryState}
 		}

@@ -111,7 +111,7 @@ func TestJobs(t *testing.T) {
 		if err := json.Unmarshal(j.Args, &args); err != nil || args.Note != "hello" {
 			t.Errorf("args = %s (%v)", j.Args, err)
 		}
-		if j.Kind != "test.job" || j.Queue != engine.QueueSend || j.UniqueKey != "args:1" || j.State != "available" || !j.RunAt.Equal(at) {
+		if j.Kind != "test.job" || j.Queue != engine.QueueSend || j.UniqueKey != "args:1" || j.State != "scheduled" || !j.RunAt.Equal(at) {
 			t.Errorf("job = %+v", j)
 		}
 	})
@@ -141,7 +141,7 @@ func TestJobs(t *testing.T) {
 		for _, j := range jobs {
 			states[j.Kind] += j.State + " "
 		}
-		if states["test.job"] != "cancelled cancelled " || states["test.other"] != "available " {
+		if states["test.job"] != "cancelled cancelled " || states["test.other"] != "scheduled " {
 			t.Errorf("states after cancelling = %v", states)
 		}
 	})

@@ -81,3 +81,29 @@ func TestAnUpgradeCarriesWaitingJobsIntoRiver(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestAnUpgradeKeepsOneIdentityPerSlackUser covers a Slack id held by two
+// reps in the previous release (an email changed in Slack and then in the
+// policy): the migration keeps it for the rep updated last, and succeeds.
+func TestAnUpgradeKeepsOneIdentityPerSlackUser(t *testing.T) {
+	ctx := context.Background()
+	db := storagetest.Open(t)
+	migrateUpTo(t, db, 6)
+	if _, err := db.Pool().Exec(ctx, `INSERT INTO teams (name) VALUES ('sdr');
+		INSERT INTO reps (email, team, slack_user_id, time_zone, updated_at) VALUES
+			('ana.old@example.com', 'sdr', 'U1', 'UTC', '2026-01-01Z'),
+			('ana@example.com', 'sdr', 'U1', 'Europe/Berlin', '2026-06-01Z'),
+			('bo@example.com', 'sdr', 'U2', 'UTC', '2026-01-01Z')`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Migrate(ctx); err != nil {
+		t.Fatalf("the upgrade failed on a Slack id held twice: %v", err)
+	}
+	id, err := db.ChatIdentityByUserID(ctx, engine.PlatformSlack, "U1")
+	if err != nil || id.Email != "ana@example.com" || id.TimeZone != "Europe/Berlin" {
+		t.Errorf("U1 is %+v (%v), want the rep updated last", id, err)
+	}
+	if _, err := db.ChatIdentityByUserID(ctx, engine.PlatformSlack, "U2"); err != nil {
+		t.Errorf("bo's identity was lost: %v", err)
+	}
+}

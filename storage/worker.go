@@ -102,7 +102,7 @@ func (db *DB) NewWorker(handlers []engine.JobHandler, opts WorkerOptions) (*Work
 		CompletedJobRetentionPeriod: jobRetention,
 		CancelledJobRetentionPeriod: jobRetention,
 		DiscardedJobRetentionPeriod: 4 * jobRetention,
-		MaxAttempts:                 25,
+		MaxAttempts:                 maxAttempts,
 		RetryPolicy:                 retryPolicy{},
 	})
 	if err != nil {
@@ -128,6 +128,20 @@ func addWorker(workers *river.Workers, h engine.JobHandler, w *Worker) (err erro
 func (w *Worker) work(ctx context.Context, h engine.JobHandler, job *river.Job[storedJob]) error {
 	ej := engine.Job{ID: job.ID, LeadID: job.Args.LeadID, UniqueKey: job.Args.Key,
 		RunAt: job.ScheduledAt, Attempts: job.Attempt}
+	if at := job.Args.At; !at.IsZero() {
+		// Woken early (see insertParams): wait for the time it is due.
+		ej.RunAt = at
+		if wait := time.Until(at); wait > 0 {
+			if wait > maxInlineWait {
+				return river.JobSnooze(wait)
+			}
+			select {
+			case <-ctx.Done():
+				return river.JobSnooze(0)
+			case <-time.After(wait):
+			}
+		}
+	}
 	err := h.Run(ctx, ej, job.Args.Args)
 	// A short wait (Slack's usual Retry-After of a second) is waited out
 	// here: a snoozed job waits for River's scheduler, which runs only every
@@ -187,7 +201,9 @@ const (
 // waited for.
 func (w *Worker) Run(ctx context.Context) error {
 	for attempt := 0; ; attempt++ {
-		err := w.client.Start(ctx)
+		// The jobs' contexts derive from Start's: a stop must let the jobs
+		// in hand finish (Stop below), not cancel them with the run.
+		err := w.client.Start(context.WithoutCancel(ctx))
 		if err == nil {
 			break
 		}
@@ -214,8 +230,12 @@ func (w *Worker) Run(ctx context.Context) error {
 	return nil
 }
 
+// maxAttempts with retryPolicy's backoff covers about two hours of a Slack
+// or database outage before a job is given up.
+const maxAttempts = 40
+
 // retryPolicy retries soon at first (a Slack or database hiccup passes in
-// seconds) and then every few minutes: 25 attempts cover about two hours.
+// seconds) and then every few minutes.
 type retryPolicy struct{}
 
 func (retryPolicy) NextRetry(job *rivertype.JobRow) time.Time {

@@ -192,3 +192,45 @@ type clickArgs struct{}
 
 func (clickArgs) Kind() string  { return "test.click" }
 func (clickArgs) Queue() string { return engine.QueuePeople }
+
+// TestAJobDueLaterRunsOnTimeNotEarly covers a timer due beyond River's
+// scheduler interval: it waits as "scheduled", is woken a little early,
+// and the worker holds it until it is due.
+func TestAJobDueLaterRunsOnTimeNotEarly(t *testing.T) {
+	db := storagetest.NewDB(t)
+	ran := make(chan time.Time, 1)
+	var got atomic.Value
+	runWorker(t, db, storage.WorkerOptions{},
+		engine.Handle(func(ctx context.Context, j engine.Job, _ testArgs) error {
+			got.Store(j.RunAt)
+			ran <- time.Now()
+			return nil
+		}))
+	l := sampleLead("crm-due-later")
+	due := time.Now().Add(8 * time.Second)
+	inTx(t, db, func(tx engine.Tx) error {
+		if err := tx.CreateLead(context.Background(), l); err != nil {
+			return err
+		}
+		_, err := tx.Enqueue(context.Background(), engine.Job{Args: testArgs{}, LeadID: l.ID, RunAt: due})
+		return err
+	})
+	jobs, err := db.JobsOfLead(context.Background(), l.ID)
+	if err != nil || len(jobs) != 1 || jobs[0].State != "scheduled" || !engine.SameInstant(jobs[0].RunAt, due) {
+		t.Fatalf("a job due in 8 s is stored as %+v (%v); want scheduled, due %v", jobs, err, due)
+	}
+	select {
+	case at := <-ran:
+		if at.Before(due) {
+			t.Errorf("the job ran %v before it was due", due.Sub(at))
+		}
+		if late := at.Sub(due); late > 3*time.Second {
+			t.Errorf("the job ran %v late", late)
+		}
+		if runAt, _ := got.Load().(time.Time); !engine.SameInstant(runAt, due) {
+			t.Errorf("the handler saw RunAt %v, want the due time %v", runAt, due)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("the job never ran")
+	}
+}

@@ -20,8 +20,8 @@ func TestJobsListsWhatFailedAndRunsItAgain(t *testing.T) {
 		t.Fatal(err)
 	}
 	var id int64
-	if err := e.db.Pool().QueryRow(ctx, `UPDATE river_job SET state = 'discarded', attempt = 25, finalized_at = now(),
-			errors = ARRAY['{"at": "2026-11-30T10:00:00Z", "attempt": 25, "error": "chat.postMessage: channel_not_found"}'::jsonb]
+	if err := e.db.Pool().QueryRow(ctx, `UPDATE river_job SET state = 'discarded', attempt = 40, finalized_at = now(),
+			errors = ARRAY['{"at": "2026-11-30T10:00:00Z", "attempt": 40, "error": "chat.postMessage: channel_not_found"}'::jsonb]
 		RETURNING id`).Scan(&id); err != nil {
 		t.Fatal(err)
 	}
@@ -32,7 +32,7 @@ func TestJobsListsWhatFailedAndRunsItAgain(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("slabot jobs exited %d: %s", code, errOut)
 	}
-	for _, want := range []string{strconv.FormatInt(id, 10), "notify.ops", "discarded", "25/25", "channel_not_found"} {
+	for _, want := range []string{strconv.FormatInt(id, 10), "notify.ops", "discarded", "40/40", "channel_not_found"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("slabot jobs does not show %q:\n%s", want, out)
 		}

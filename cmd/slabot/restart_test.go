@@ -140,7 +140,7 @@ func TestTheBotOutlivesADatabaseRestart(t *testing.T) {
 	}
 	waitCtx, waitCancel := context.WithTimeout(ctx, 15*time.Second)
 	_, err = fake.WaitForMessage(waitCtx, func(m slackfake.Message) bool {
-		return m.Ephemeral && m.To == ana && strings.Contains(m.Text, "try again in a moment")
+		return m.Ephemeral && m.To == ana && strings.Contains(m.Text, "could not confirm it recorded that")
 	})
 	waitCancel()
 	if err != nil {
@@ -149,7 +149,7 @@ func TestTheBotOutlivesADatabaseRestart(t *testing.T) {
 	cmdCtx, cmdCancel := context.WithTimeout(ctx, 10*time.Second)
 	asked, err := fake.SlashCommand(cmdCtx, ana, "C0OPS", "/sla", "leads")
 	cmdCancel()
-	if err != nil || !asked.Acked || !strings.Contains(string(asked.Ack.Payload), "try again in a moment") {
+	if err != nil || !asked.Acked || !strings.Contains(string(asked.Ack.Payload), "could not confirm it recorded that") {
 		t.Errorf("a command while the database is down was answered %s (%v); want the ask to try again", asked.Ack.Payload, err)
 	}
 	time.Sleep(2 * time.Second) // the bot keeps running without its database

@@ -492,7 +492,7 @@ func TestSoak(t *testing.T) {
 	}
 	told := 0
 	for _, m := range fake.AllMessages() {
-		if m.Ephemeral && strings.Contains(m.Text, "try again in a moment") {
+		if m.Ephemeral && strings.Contains(m.Text, "could not confirm it recorded that") {
 			told++
 		}
 	}
