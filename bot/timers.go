@@ -190,7 +190,12 @@ func (b *Bot) quietStaleMessages(ctx context.Context, l *engine.Lead) error {
 					return err
 				}
 				if d == nil {
-					continue // an escalation of an older release, without its event: left as it is
+					// An escalation of an older release, without its event:
+					// it cannot be redrawn, so it is left as it is, once.
+					if err := b.store.QuietLeadMessage(ctx, m.ID, now); err != nil {
+						return err
+					}
+					continue
 				}
 				d.MovedOn = true
 				blocks, fallback = escalationMessage(*d)

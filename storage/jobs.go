@@ -162,9 +162,13 @@ const waitingStates = `('available', 'scheduled', 'retryable', 'pending')`
 // CancelJobs cancels a lead's jobs that have not started yet, of the given
 // kinds (all kinds when none given). A job already running finishes.
 func (q *queries) CancelJobs(ctx context.Context, leadID int64, kinds ...string) (int, error) {
+	// FOR UPDATE keeps River's fetch (which skips locked rows) off these
+	// jobs until this transaction ends, and drops any it fetched meanwhile:
+	// a job that started running is left to finish, not cancelled midway.
 	rows, err := q.db.Query(ctx, `SELECT id FROM river_job
 		WHERE args->'lead_id' = to_jsonb($1::bigint) AND state IN `+waitingStates+`
-		  AND (COALESCE(cardinality($2::text[]), 0) = 0 OR kind = ANY($2))`, leadID, kinds)
+		  AND (COALESCE(cardinality($2::text[]), 0) = 0 OR kind = ANY($2))
+		FOR UPDATE`, leadID, kinds)
 	if err != nil {
 		return 0, mapError(err, "find the jobs of lead %d", leadID)
 	}

@@ -84,13 +84,32 @@ func run(ctx context.Context, args []string) int {
 		cmd := exec.Command(cmdArgs[0], cmdArgs[1:]...)
 		cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
 		cmd.Env = append(os.Environ(), "DATABASE_URL="+srv.URL, "TEST_DATABASE_URL="+srv.URL)
-		// The command gets the signal too (same process group); the server
-		// is stopped once it has exited.
-		signal.Ignore(os.Interrupt, syscall.SIGTERM)
-		err = cmd.Run()
+		// A signal to pgtemp (timeout, CI, Ctrl-C) is passed on to the
+		// command; the server is stopped once the command has exited.
+		sigs := make(chan os.Signal, 2)
+		signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+		defer signal.Stop(sigs)
+		if err = cmd.Start(); err == nil {
+			done := make(chan struct{})
+			go func() {
+				for {
+					select {
+					case sig := <-sigs:
+						_ = cmd.Process.Signal(sig)
+					case <-done:
+						return
+					}
+				}
+			}()
+			err = cmd.Wait()
+			close(done)
+		}
 		var exit *exec.ExitError
 		switch {
 		case errors.As(err, &exit):
+			if ws, ok := exit.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+				return 128 + int(ws.Signal()) // as a shell reports it
+			}
 			return exit.ExitCode()
 		case err != nil:
 			fmt.Fprintln(os.Stderr, "pgtemp:", err)

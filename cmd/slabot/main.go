@@ -28,7 +28,7 @@ func commands() []command {
 		{"report", "[--week W] [--dry-run]", "post the weekly smarketing report now (--week 2026-W47 for another week), or print it and write its chart (--dry-run)", cmdReport},
 		{"demo", "[--speed N] [--keep-db]", "play the whole bot against a Slack simulator and a throwaway database", cmdDemo},
 		{"import", "FILE.csv", "hand off leads from a CSV file (columns named like the intake API's fields)", cmdImport},
-		{"jobs", "[--all] [--lead ID] [--retry ID]", "list failing, given-up and running jobs with their last error; run one again", cmdJobs},
+		{"jobs", "[--all | --state S] [--lead ID] [--limit N] [--retry ID]", "list failing, given-up and running jobs with their last error; run one again", cmdJobs},
 		{"help", "", "show this help", nil},
 	}
 }
