@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -206,6 +207,26 @@ func (b *Bot) redrawCards(ctx context.Context, job engine.Job) error {
 	if err != nil {
 		return err
 	}
+	// Home tabs list the lead too: the owner's, a previous owner's (it has
+	// left their list) and the team manager's. Each is a job of its own,
+	// retried apart from the cards and shared by every change to that
+	// person's leads within a second.
+	homes := []string{l.OwnerEmail}
+	for _, c := range cards {
+		homes = append(homes, c.Recipient)
+	}
+	if t := b.service.Policy().Team(l.Team); t != nil {
+		homes = append(homes, t.Manager)
+	}
+	slices.Sort(homes)
+	for _, email := range slices.Compact(homes) {
+		if email == "" {
+			continue
+		}
+		if err := b.queueHomeRefresh(ctx, email); err != nil {
+			return err
+		}
+	}
 	for _, c := range cards {
 		loc := b.zone("")
 		if rep, err := b.store.RepByEmail(ctx, c.Recipient); err == nil {
@@ -218,17 +239,12 @@ func (b *Bot) redrawCards(ctx context.Context, job engine.Job) error {
 		blocks, fallback := leadCard(data)
 		if _, _, _, err := b.api.UpdateMessageContext(ctx, c.Conversation, c.MessageID, slack.MsgOptionBlocks(blocks...),
 			slack.MsgOptionText(fallback, false)); err != nil {
+			if goneForGood(err) {
+				continue // deleted, or its DM closed to the app: nothing to redraw
+			}
 			return b.slackError("chat.update", err)
 		}
 		b.metrics.sent.WithLabelValues("card_update").Inc()
-	}
-	if l.OwnerEmail != "" {
-		// The owner's Home tab lists the lead too: a job of its own, so it
-		// is retried apart from the cards, and shared by every change to
-		// the owner's leads within a second.
-		if err := b.queueHomeRefresh(ctx, l.OwnerEmail); err != nil {
-			return err
-		}
 	}
 	return b.quietStaleMessages(ctx, l)
 }
