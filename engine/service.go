@@ -204,10 +204,8 @@ func (s *Service) create(ctx context.Context, tx Tx, policy *Policy, h HandOff, 
 			Args: OpsAlertArgs{Team: routing.Team, Reason: routing.Reason, NamedOwner: named,
 				Text: "Lead " + l.DisplayName() + ": " + RoutingExplanation(routing, named) + "."}})
 	}
-	for _, j := range jobs {
-		if _, err := tx.Enqueue(ctx, j); err != nil {
-			return nil, err
-		}
+	if err := tx.EnqueueAll(ctx, jobs); err != nil {
+		return nil, err
 	}
 	msg := "New lead handed to " + ownerOrNobody(l) + "."
 	if routing.Reason != RoutedNamedOwner && routing.Reason != RoutedRoundRobin {

@@ -56,6 +56,9 @@ type Tx interface {
 	// Enqueue adds durable work. A job whose UniqueKey exists is not added
 	// again; Enqueue reports whether it added the job.
 	Enqueue(ctx context.Context, j Job) (bool, error)
+	// EnqueueAll adds several jobs in one round trip, each unless its
+	// UniqueKey exists.
+	EnqueueAll(ctx context.Context, jobs []Job) error
 	// CancelJobs cancels the pending jobs of a lead whose kind is one of kinds.
 	CancelJobs(ctx context.Context, leadID int64, kinds ...string) (int, error)
 

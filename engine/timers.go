@@ -456,10 +456,8 @@ func (s *Service) reassign(ctx context.Context, tx Tx, policy *Policy, rule *Rul
 	}
 	jobs := append(timerJobs(policy, rule, l),
 		Job{Args: HandOffArgs{}, LeadID: l.ID, RunAt: now, UniqueKey: JobHandOff + ":" + assignmentKey(l)})
-	for _, j := range jobs {
-		if _, err := tx.Enqueue(ctx, j); err != nil {
-			return "", err
-		}
+	if err := tx.EnqueueAll(ctx, jobs); err != nil {
+		return "", err
 	}
 	// The previous owner's card says the lead moved on.
 	return next.Email, enqueueCardUpdate(ctx, tx, l, now)

@@ -156,6 +156,29 @@ func (q *queries) Enqueue(ctx context.Context, j engine.Job) (bool, error) {
 	return !res.UniqueSkippedAsDuplicate, nil
 }
 
+// EnqueueAll adds jobs in one round trip, each unless its unique key
+// exists; inside a transaction they commit or vanish with it.
+func (q *queries) EnqueueAll(ctx context.Context, jobs []engine.Job) error {
+	if len(jobs) == 0 {
+		return nil
+	}
+	params := make([]river.InsertManyParams, 0, len(jobs))
+	for _, j := range jobs {
+		args, opts, err := insertParams(j)
+		if err != nil {
+			return err
+		}
+		params = append(params, river.InsertManyParams{Args: args, InsertOpts: opts})
+	}
+	var err error
+	if tx, ok := q.db.(pgx.Tx); ok {
+		_, err = q.jobs.InsertManyTx(ctx, tx, params)
+	} else {
+		_, err = q.jobs.InsertMany(ctx, params)
+	}
+	return mapError(err, "queue %d jobs", len(jobs))
+}
+
 // waitingStates are the states of a job that has not started.
 const waitingStates = `('available', 'scheduled', 'retryable', 'pending')`
 

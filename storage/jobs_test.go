@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/slabot/slabot/engine"
 	"github.com/slabot/slabot/storage/storagetest"
 )
@@ -163,6 +165,35 @@ func TestJobs(t *testing.T) {
 			}
 			return err
 		})
+	})
+
+	t.Run("SeveralJobsAtOnceKeepTheirKeys", func(t *testing.T) {
+		l := sampleLead("crm-all-at-once")
+		inTx(t, db, func(tx engine.Tx) error {
+			if err := tx.CreateLead(ctx, l); err != nil {
+				return err
+			}
+			if _, err := tx.Enqueue(ctx, engine.Job{Args: testArgs{}, LeadID: l.ID, UniqueKey: "all:1"}); err != nil {
+				return err
+			}
+			return tx.EnqueueAll(ctx, []engine.Job{
+				{Args: testArgs{Note: "again"}, LeadID: l.ID, UniqueKey: "all:1"}, // taken: not added
+				{Args: testArgs{Note: "new"}, LeadID: l.ID, UniqueKey: "all:2"},
+				{Args: otherArgs{}, LeadID: l.ID, RunAt: time.Now().Add(time.Hour)},
+			})
+		})
+		jobs, err := db.JobsOfLead(ctx, l.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var keys []string
+		for _, j := range jobs {
+			keys = append(keys, j.Kind+"/"+j.UniqueKey+"/"+j.State)
+		}
+		want := []string{"test.job/all:1/available", "test.job/all:2/available", "test.other//scheduled"}
+		if diff := cmp.Diff(want, keys); diff != "" {
+			t.Errorf("jobs after EnqueueAll (-want +got):\n%s", diff)
+		}
 	})
 
 	t.Run("AJobWithoutArgsIsRefused", func(t *testing.T) {
