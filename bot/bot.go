@@ -244,8 +244,8 @@ func (b *Bot) receive(ctx context.Context, evt socketmode.Event) {
 	err := enqueue(quick)
 	cancel()
 	if err != nil && evt.Type != socketmode.EventTypeEventsAPI {
-		// A person is waiting: say at once that nothing happened, rather
-		// than act on their click minutes later, after they moved on.
+		// A person is waiting: say at once that it may not have taken,
+		// rather than act on their click minutes later, after they moved on.
 		b.logger.Warn("could not record a click or command in time; the person is asked to try again", "type", evt.Type, "err", err)
 		b.metrics.unrecorded.Inc()
 		b.refuseUnrecorded(ctx, evt, start)
@@ -270,10 +270,16 @@ func (b *Bot) receive(ctx context.Context, evt socketmode.Event) {
 	b.logger.Error("lost a Slack delivery: the database did not answer", "type", evt.Type, "err", err)
 }
 
-// unrecordedText is what a person reads when slabot could not record what
-// they did.
-const unrecordedText = ":hourglass: slabot could not confirm it recorded that: its database is not answering. " +
-	"Look at the card again in a moment; if nothing changed, please try again."
+// What a person reads when slabot could not confirm it recorded what they
+// did: after a button, to check the card; after a command or a form, to
+// send it again (a command changes nothing worth checking first, and a
+// form stays open with what they typed).
+const (
+	unrecordedText = ":hourglass: slabot could not confirm it recorded that: its database is not answering. " +
+		"Look at the card again in a moment; if nothing changed, please try again."
+	unrecordedCommandText = ":hourglass: slabot could not confirm it recorded that: its database is not answering. " +
+		"Please send it again in a moment."
+)
 
 // refuseUnrecorded acknowledges a click, command or form that could not be
 // recorded, and tells the person privately: a form keeps its values and
@@ -283,7 +289,7 @@ func (b *Bot) refuseUnrecorded(ctx context.Context, evt socketmode.Event, start 
 	req := evt.Request
 	switch evt.Type {
 	case socketmode.EventTypeSlashCommand:
-		b.ack(req, map[string]any{"response_type": "ephemeral", "text": unrecordedText}, start)
+		b.ack(req, map[string]any{"response_type": "ephemeral", "text": unrecordedCommandText}, start)
 		return
 	case socketmode.EventTypeInteractive:
 		cb, ok := evt.Data.(slack.InteractionCallback)
@@ -292,7 +298,7 @@ func (b *Bot) refuseUnrecorded(ctx context.Context, evt socketmode.Event, start 
 		}
 		if cb.Type == slack.InteractionTypeViewSubmission {
 			for blockID := range cb.View.State.Values {
-				b.ack(req, map[string]any{"response_action": "errors", "errors": map[string]string{blockID: unrecordedText}}, start)
+				b.ack(req, map[string]any{"response_action": "errors", "errors": map[string]string{blockID: unrecordedCommandText}}, start)
 				return
 			}
 			break

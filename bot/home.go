@@ -56,16 +56,18 @@ func (HomeRefreshArgs) Queue() string { return engine.QueueSend }
 // window, not one a click.
 const homeRefreshWindow = time.Second
 
-// queueHomeRefresh asks for the person's Home tab to be rebuilt at the end
-// of the current window; every change within the window shares that job,
-// which runs after all of them and so shows them all.
-func (b *Bot) queueHomeRefresh(ctx context.Context, email string) error {
+// queueHomeRefreshes asks for these people's Home tabs to be rebuilt at
+// the end of the current window, in one round trip; every change within the
+// window shares each person's job, which runs after all of them and so
+// shows them all.
+func (b *Bot) queueHomeRefreshes(ctx context.Context, emails []string) error {
 	at := time.Now().Truncate(homeRefreshWindow).Add(homeRefreshWindow)
-	return b.store.InTx(ctx, func(tx engine.Tx) error {
-		_, err := tx.Enqueue(ctx, engine.Job{Args: HomeRefreshArgs{Email: email}, RunAt: at,
+	jobs := make([]engine.Job, 0, len(emails))
+	for _, email := range emails {
+		jobs = append(jobs, engine.Job{Args: HomeRefreshArgs{Email: email}, RunAt: at,
 			UniqueKey: fmt.Sprintf("%s:%s:%d", JobHomeRefresh, email, at.UnixMilli())})
-		return err
-	})
+	}
+	return b.store.InTx(ctx, func(tx engine.Tx) error { return tx.EnqueueAll(ctx, jobs) })
 }
 
 // refreshHome republishes the Home tab of a rep or manager by email, for

@@ -219,13 +219,9 @@ func (b *Bot) redrawCards(ctx context.Context, job engine.Job) error {
 		homes = append(homes, t.Manager)
 	}
 	slices.Sort(homes)
-	for _, email := range slices.Compact(homes) {
-		if email == "" {
-			continue
-		}
-		if err := b.queueHomeRefresh(ctx, email); err != nil {
-			return err
-		}
+	homes = slices.DeleteFunc(slices.Compact(homes), func(email string) bool { return email == "" })
+	if err := b.queueHomeRefreshes(ctx, homes); err != nil {
+		return err
 	}
 	for _, c := range cards {
 		loc := b.zone("")

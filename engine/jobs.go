@@ -75,9 +75,6 @@ const (
 	QueueReports = "reports"
 )
 
-// Queues lists every queue, for the worker's configuration.
-var Queues = []string{QueuePeople, QueueSend, QueueTimers, QueueReports}
-
 // JobArgs are the typed arguments of one kind of job. Kind names the kind;
 // Queue says which queue it runs on. Args are stored as JSON: field names
 // are part of the stored format and change only with a migration.

@@ -131,15 +131,10 @@ func (w *Worker) work(ctx context.Context, h engine.JobHandler, job *river.Job[s
 	if at := job.Args.At; !at.IsZero() {
 		// Woken early (see insertParams): wait for the time it is due.
 		ej.RunAt = at
-		if wait := time.Until(at); wait > 0 {
-			if wait > maxInlineWait {
-				return river.JobSnooze(wait)
-			}
-			select {
-			case <-ctx.Done():
-				return river.JobSnooze(0)
-			case <-time.After(wait):
-			}
+		if wait := time.Until(at); wait > maxInlineWait {
+			return river.JobSnooze(wait)
+		} else if !sleep(ctx, wait) {
+			return river.JobSnooze(0)
 		}
 	}
 	err := h.Run(ctx, ej, job.Args.Args)
@@ -151,10 +146,8 @@ func (w *Worker) work(ctx context.Context, h engine.JobHandler, job *river.Job[s
 		if w.opts.OnDone != nil {
 			w.opts.OnDone(h.Kind, err, true)
 		}
-		select {
-		case <-ctx.Done():
+		if !sleep(ctx, re.After) {
 			return river.JobSnooze(0)
-		case <-time.After(max(re.After, 0)):
 		}
 		err = h.Run(ctx, ej, job.Args.Args)
 	}
@@ -180,13 +173,24 @@ func (w *Worker) work(ctx context.Context, h engine.JobHandler, job *river.Job[s
 		err = errors.New(errorText(err.Error(), 2000))
 	}
 	if w.opts.OnDone != nil {
-		var result error
-		if err != nil {
-			result = err
-		}
-		w.opts.OnDone(h.Kind, result, retried)
+		w.opts.OnDone(h.Kind, err, retried)
 	}
 	return err
+}
+
+// sleep waits for d (nothing when d <= 0); false when ctx ended first.
+func sleep(ctx context.Context, d time.Duration) bool {
+	if d <= 0 {
+		return ctx.Err() == nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
 }
 
 // A job asked to retry within maxInlineWait is retried in place, up to

@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/kelseyhightower/envconfig"
+
+	"github.com/slabot/slabot/engine"
 )
 
 // Config is every setting slabot reads from its environment.
@@ -78,8 +80,8 @@ func (c Config) problemsForRun() []string {
 	}
 	missing("DATABASE_URL", c.DatabaseURL)
 	switch strings.ToLower(c.Chat) {
-	case "slack":
-	case "teams":
+	case engine.PlatformSlack:
+	case engine.PlatformTeams:
 		problems = append(problems, "SLABOT_CHAT=teams: this release serves Slack only; Microsoft Teams support is being built. Set SLABOT_CHAT=slack (or leave it unset).")
 	default:
 		problems = append(problems, fmt.Sprintf("SLABOT_CHAT %q is not a chat platform slabot serves: use slack.", c.Chat))
