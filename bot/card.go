@@ -7,13 +7,12 @@ import (
 	"strings"
 	"time"
 
-	"github.com/slack-go/slack"
-
+	"github.com/slabot/slabot/bot/view"
 	"github.com/slabot/slabot/engine"
 )
 
-// Action ids of the hand-off card's controls. The block id of the actions
-// block carries the lead id ("lead:42").
+// Action ids of the hand-off card's controls. The actions row's id carries
+// the lead id ("lead:42").
 const (
 	actionAck      = "lead.ack"
 	actionTouch    = "lead.touch"
@@ -23,14 +22,11 @@ const (
 	leadBlockIDPfx = "lead:"
 )
 
-// Slack's Block Kit limits that the card must respect however long a lead's
-// fields are.
+// Room a card gives to text of any length, in bytes: a section, one of the
+// side-by-side fields. Every platform slabot serves takes at least this.
 const (
-	maxHeader      = 150
 	maxSectionText = 3000
 	maxFieldText   = 2000
-	maxButtonText  = 75
-	maxFallback    = 3000
 )
 
 // cardData is everything a hand-off card shows.
@@ -40,18 +36,17 @@ type cardData struct {
 	Events  []engine.Event
 	Rule    *engine.Rule // nil when the lead's rule left the policy
 	Policy  *engine.Policy
-	// Viewer is whose DM the card sits in; a card of a previous owner says
-	// the lead moved on.
+	// Viewer is whose chat the card sits in; a card of a previous owner
+	// says the lead moved on.
 	Viewer string
 	Loc    *time.Location
 	Now    time.Time
 }
 
-// leadCard renders the hand-off card: who, why now, what they did, the
-// deadline in the viewer's time, the cadence, and the buttons that act.
-func leadCard(d cardData) ([]slack.Block, string) {
+// leadCard is the hand-off card: who, why now, what they did, the deadline
+// in the viewer's time, the cadence, and the buttons that act.
+func leadCard(d cardData) view.Message {
 	l := d.Lead
-	var blocks []slack.Block
 	title := l.DisplayName()
 	prefix := "New lead"
 	switch {
@@ -62,67 +57,52 @@ func leadCard(d cardData) ([]slack.Block, string) {
 	case l.State != engine.StateNew && l.State != engine.StateNotified && l.State != engine.StateReassigned:
 		prefix = "Lead"
 	}
-	header := clip(prefix+": "+title, maxHeader)
-	blocks = append(blocks, slack.NewHeaderBlock(slack.NewTextBlockObject(slack.PlainTextType, header, true, false)))
-
 	status := statusLines(d)
-	blocks = append(blocks, slack.NewSectionBlock(mrkdwn(clipBytes(status, maxSectionText)), nil, nil))
-
-	blocks = append(blocks, slack.NewSectionBlock(nil, []*slack.TextBlockObject{
-		mrkdwn(clipBytes(contactField(l), maxFieldText)),
-		mrkdwn(clipBytes(companyField(l), maxFieldText)),
-		mrkdwn(clipBytes(whyNowField(l, d.Rule), maxFieldText)),
-		mrkdwn(clipBytes(activityField(l), maxFieldText)),
-	}, nil))
-	if form := formText(l); form != "" {
-		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(clipBytes(form, maxSectionText)), nil, nil))
+	blocks := []view.Block{
+		view.Heading{Text: prefix + ": " + title},
+		view.Section{Lines: status},
+		view.Fields{Fields: []view.Section{contactField(l), companyField(l), whyNowField(l, d.Rule), activityField(l)}},
 	}
-	if hist := historyLine(d); hist != "" {
-		blocks = append(blocks, slack.NewContextBlock("", mrkdwn(clipBytes(hist, maxSectionText))))
+	if form, ok := formText(l); ok {
+		blocks = append(blocks, form)
 	}
-	if actions := cardActions(d); actions != nil {
+	if hist := historyLine(d); hist != nil {
+		blocks = append(blocks, view.Context{Lines: []view.Text{hist}})
+	}
+	if actions, ok := cardActions(d); ok {
 		blocks = append(blocks, actions)
 	}
-	fallback := clipBytes(fmt.Sprintf("%s: %s. %s", prefix, title, firstLine(status)), maxFallback)
-	return blocks, fallback
-}
-
-func mrkdwn(s string) *slack.TextBlockObject {
-	return slack.NewTextBlockObject(slack.MarkdownType, s, false, false)
-}
-
-func firstLine(s string) string {
-	line, _, _ := strings.Cut(s, "\n")
-	return strings.ReplaceAll(line, "*", "")
+	return view.Message{Summary: fmt.Sprintf("%s: %s. %s", prefix, title, status[0].Plain()), Blocks: blocks}
 }
 
 // statusLines says what the rep must do next and by when.
-func statusLines(d cardData) string {
+func statusLines(d cardData) []view.Text {
 	l, now, loc := d.Lead, d.Now, d.Loc
-	var lines []string
+	var lines []view.Text
 	switch {
 	case d.Viewer != "" && d.Viewer != l.OwnerEmail:
 		owner := l.OwnerEmail
 		if owner == "" {
 			owner = "nobody yet"
 		}
-		lines = append(lines, fmt.Sprintf("*This lead now belongs to %s.* Nothing more to do here.", esc(owner)))
+		lines = append(lines, view.T(view.B("This lead now belongs to "+owner+"."), " Nothing more to do here."))
 	case l.State == engine.StateReturned:
-		lines = append(lines, fmt.Sprintf("*Returned to Marketing*: %s", esc(l.ReturnReason)))
+		lines = append(lines, view.T(view.B("Returned to Marketing"), ": "+l.ReturnReason))
 	case !l.State.Open():
-		lines = append(lines, fmt.Sprintf("*This lead is %s.* Nothing more is due.", l.State.Label()))
+		lines = append(lines, view.T(view.B("This lead is "+l.State.Label()+"."), " Nothing more is due."))
 	case l.FirstTouchAt.IsZero():
 		if now.Before(l.FirstTouchDue) {
-			lines = append(lines, fmt.Sprintf("*First touch due %s* — %s", relative(l.FirstTouchDue, now), clock(l.FirstTouchDue, now, loc)))
+			lines = append(lines, view.T(view.B("First touch due "+relative(l.FirstTouchDue, now)), " — "+clock(l.FirstTouchDue, now, loc)))
 		} else {
-			lines = append(lines, fmt.Sprintf(":rotating_light: *First touch overdue* — it was due %s (%s)", relative(l.FirstTouchDue, now), clock(l.FirstTouchDue, now, loc)))
+			lines = append(lines, view.T(view.Alarm, " ", view.B("First touch overdue"),
+				fmt.Sprintf(" — it was due %s (%s)", relative(l.FirstTouchDue, now), clock(l.FirstTouchDue, now, loc))))
 		}
 	default:
 		onTime := "on time"
 		if l.FirstTouchAt.After(l.FirstTouchDue) {
 			onTime = "late"
 		}
-		lines = append(lines, fmt.Sprintf(":white_check_mark: First touch done %s (%s)", clock(l.FirstTouchAt, now, loc), onTime))
+		lines = append(lines, view.T(view.Done, fmt.Sprintf(" First touch done %s (%s)", clock(l.FirstTouchAt, now, loc), onTime)))
 	}
 	if d.Rule != nil && l.State.Open() && (d.Viewer == "" || d.Viewer == l.OwnerEmail) {
 		var times []time.Time
@@ -131,70 +111,68 @@ func statusLines(d cardData) string {
 		}
 		cp := engine.CadenceStatus(d.Rule, l.AssignedAt, now, times)
 		if cp.Required > 0 {
-			lines = append(lines, "Cadence: "+cp.String())
+			lines = append(lines, view.T("Cadence: "+cp.String()))
 		}
 	}
 	if l.State == engine.StateSnoozed && l.SnoozedUntil.After(now) {
-		lines = append(lines, fmt.Sprintf(":zzz: Reminders snoozed until %s — the SLA clock keeps running", clock(l.SnoozedUntil, now, loc)))
+		lines = append(lines, view.T(view.Snoozed, " Reminders snoozed until "+clock(l.SnoozedUntil, now, loc)+" — the SLA clock keeps running"))
 	}
-	return strings.Join(lines, "\n")
+	return lines
 }
 
-func contactField(l *engine.Lead) string {
+func contactField(l *engine.Lead) view.Section {
 	c := l.Contact
-	var parts []string
 	name := c.Name
 	if name == "" {
 		name = "(no name)"
 	}
-	line := "*" + esc(name) + "*"
+	line := view.T(view.B(name))
 	if c.Title != "" {
-		line += ", " + esc(c.Title)
+		line = view.T(line, ", "+c.Title)
 	}
-	parts = append(parts, "*Who*\n"+line)
-	if c.Email != "" {
-		parts = append(parts, esc(c.Email))
+	lines := []view.Text{view.T(view.B("Who")), line}
+	for _, s := range []string{c.Email, c.Phone} {
+		if s != "" {
+			lines = append(lines, view.T(s))
+		}
 	}
-	if c.Phone != "" {
-		parts = append(parts, esc(c.Phone))
-	}
-	return strings.Join(parts, "\n")
+	return view.Section{Lines: lines}
 }
 
-func companyField(l *engine.Lead) string {
+func companyField(l *engine.Lead) view.Section {
 	co := l.Company
 	name := co.Name
 	if name == "" {
 		name = "(no company)"
 	}
-	line := "*Company*\n" + esc(name)
 	if co.Domain != "" {
-		line += " (" + esc(co.Domain) + ")"
+		name += " (" + co.Domain + ")"
 	}
+	lines := []view.Text{view.T(view.B("Company")), view.T(name)}
 	var facts []string
 	if co.Employees > 0 {
 		facts = append(facts, thousands(co.Employees)+" employees")
 	}
 	for _, s := range []string{co.Industry, co.Country} {
 		if s != "" {
-			facts = append(facts, esc(s))
+			facts = append(facts, s)
 		}
 	}
 	if len(facts) > 0 {
-		line += "\n" + strings.Join(facts, " · ")
+		lines = append(lines, view.T(strings.Join(facts, " · ")))
 	}
-	return line
+	return view.Section{Lines: lines}
 }
 
-func whyNowField(l *engine.Lead, r *engine.Rule) string {
+func whyNowField(l *engine.Lead, r *engine.Rule) view.Section {
 	var facts []string
 	if l.Source != "" {
-		facts = append(facts, esc(strings.ReplaceAll(l.Source, "_", " ")))
+		facts = append(facts, strings.ReplaceAll(l.Source, "_", " "))
 	}
 	if l.Segment != "" {
-		facts = append(facts, esc(l.Segment))
+		facts = append(facts, l.Segment)
 	}
-	line := "*Why now*\n" + strings.Join(facts, " · ")
+	lines := []view.Text{view.T(view.B("Why now")), view.T(strings.Join(facts, " · "))}
 	var nums []string
 	if l.Score > 0 {
 		nums = append(nums, "score "+strconv.Itoa(l.Score))
@@ -203,12 +181,12 @@ func whyNowField(l *engine.Lead, r *engine.Rule) string {
 		nums = append(nums, "value "+money(l.Value))
 	}
 	if len(nums) > 0 {
-		line += "\n" + strings.Join(nums, " · ")
+		lines = append(lines, view.T(strings.Join(nums, " · ")))
 	}
 	if r != nil {
-		line += "\nSLA: " + esc(r.Name)
+		lines = append(lines, view.T("SLA: "+r.Name))
 	}
-	return line
+	return view.Section{Lines: lines}
 }
 
 // Room on the card for a lead's lists: what does not fit is counted, and
@@ -221,36 +199,36 @@ const (
 	maxAnswerShown   = 300  // characters of a form answer
 )
 
-func activityField(l *engine.Lead) string {
+func activityField(l *engine.Lead) view.Section {
 	a, o := l.Context.Activity, l.Context.Omitted
-	var facts []string
+	lines := []view.Text{view.T(view.B("What they did"))}
 	if a.Visits > 0 {
-		facts = append(facts, fmt.Sprintf("%d visits", a.Visits))
+		lines = append(lines, view.T(fmt.Sprintf("%d visits", a.Visits)))
 	}
-	if s := listText("pages: ", a.Pages, o.Pages, "page", "pages", maxPagesText); s != "" {
-		facts = append(facts, s)
+	if s := listText("pages: ", a.Pages, o.Pages, "page", "pages", maxPagesText); s != nil {
+		lines = append(lines, s)
 	}
-	if s := listText("downloaded: ", a.Downloads, o.Downloads, "download", "downloads", maxDownloadsText); s != "" {
-		facts = append(facts, s)
+	if s := listText("downloaded: ", a.Downloads, o.Downloads, "download", "downloads", maxDownloadsText); s != nil {
+		lines = append(lines, s)
 	}
-	if len(facts) == 0 {
-		facts = append(facts, "no web activity recorded")
+	if len(lines) == 1 {
+		lines = append(lines, view.T("no web activity recorded"))
 	}
-	return "*What they did*\n" + strings.Join(facts, "\n")
+	return view.Section{Lines: lines}
 }
 
 // listText shows as many items as fit in budget bytes, then how many more
 // there are: those the card has no room for, and those the lead never kept
 // (omitted).
-func listText(label string, items []string, omitted int, one, many string, budget int) string {
+func listText(label string, items []string, omitted int, one, many string, budget int) view.Text {
 	if len(items) == 0 && omitted <= 0 {
-		return ""
+		return nil
 	}
 	var b strings.Builder
 	b.WriteString(label)
 	shown := 0
 	for _, item := range items {
-		s := esc(clip(item, maxListItemShown))
+		s := clip(item, maxListItemShown)
 		if shown > 0 {
 			s = ", " + s
 		}
@@ -261,54 +239,57 @@ func listText(label string, items []string, omitted int, one, many string, budge
 		b.WriteString(s)
 		shown++
 	}
+	line := view.T(b.String())
 	if more := len(items) - shown + max(omitted, 0); more > 0 {
 		if shown > 0 {
-			b.WriteString(" ")
+			line = view.T(line, " ")
 		}
-		b.WriteString(moreInCRM(more, one, many))
+		line = view.T(line, moreInCRM(more, one, many))
 	}
-	return b.String()
+	return line
 }
 
 // moreInCRM says how much more the CRM holds: "+10 more answers in the CRM".
-func moreInCRM(n int, one, many string) string {
+func moreInCRM(n int, one, many string) view.Span {
 	noun := many
 	if n == 1 {
 		noun = one
 	}
-	return fmt.Sprintf("_+%d more %s in the CRM_", n, noun)
+	return view.I(fmt.Sprintf("+%d more %s in the CRM", n, noun))
 }
 
-func formText(l *engine.Lead) string {
+// formText is the lead's form answers, as many as fit; false when there
+// are none.
+func formText(l *engine.Lead) (view.Section, bool) {
 	omitted := max(l.Context.Omitted.FormAnswers, 0)
 	if len(l.Context.Form) == 0 && omitted == 0 {
-		return ""
+		return view.Section{}, false
 	}
 	keys := make([]string, 0, len(l.Context.Form))
 	for k := range l.Context.Form {
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
-	var b strings.Builder
-	b.WriteString("*Form answers*")
-	shown := 0
+	lines := []view.Text{view.T(view.B("Form answers"))}
+	size := len("Form answers")
 	for _, k := range keys {
-		line := fmt.Sprintf("\n• %s: %s", esc(clip(k, maxQuestionShown)), esc(clip(l.Context.Form[k], maxAnswerShown)))
+		line := fmt.Sprintf("• %s: %s", clip(k, maxQuestionShown), clip(l.Context.Form[k], maxAnswerShown))
 		// Keep room for the "+N more" note at the end.
-		if b.Len()+len(line) > maxSectionText-60 {
+		if size+1+len(line) > maxSectionText-60 {
 			break
 		}
-		b.WriteString(line)
-		shown++
+		size += 1 + len(line)
+		lines = append(lines, view.T(line))
 	}
-	if more := len(keys) - shown + omitted; more > 0 {
-		b.WriteString("\n" + moreInCRM(more, "answer", "answers"))
+	if more := len(keys) - (len(lines) - 1) + omitted; more > 0 {
+		lines = append(lines, view.T(moreInCRM(more, "answer", "answers")))
 	}
-	return b.String()
+	return view.Section{Lines: lines}, true
 }
 
-// historyLine sums up what has happened: acknowledged, touches, snoozes.
-func historyLine(d cardData) string {
+// historyLine sums up what has happened: acknowledged, touches, snoozes;
+// nil when nothing has.
+func historyLine(d cardData) view.Text {
 	l := d.Lead
 	var parts []string
 	if !l.AcknowledgedAt.IsZero() {
@@ -318,31 +299,27 @@ func historyLine(d cardData) string {
 				by = e.Actor
 			}
 		}
-		parts = append(parts, fmt.Sprintf("Acknowledged by %s at %s", esc(by), clock(l.AcknowledgedAt, d.Now, d.Loc)))
+		parts = append(parts, fmt.Sprintf("Acknowledged by %s at %s", by, clock(l.AcknowledgedAt, d.Now, d.Loc)))
 	}
 	if n := len(d.Touches); n > 0 {
 		var kinds []string
 		for _, t := range d.Touches {
 			kinds = append(kinds, string(t.Kind))
 		}
-		word := "touches"
-		if n == 1 {
-			word = "touch"
-		}
-		parts = append(parts, fmt.Sprintf("%d %s logged (%s)", n, word, strings.Join(compact(kinds), ", ")))
+		parts = append(parts, fmt.Sprintf("%s logged (%s)", plural(n, "touch", "touches"), strings.Join(compact(kinds), ", ")))
 	}
 	for i := len(d.Events) - 1; i >= 0; i-- {
 		if e := d.Events[i]; e.Kind == "snoozed" && l.State == engine.StateSnoozed {
 			if reason, _ := e.Data["reason"].(string); reason != "" {
-				parts = append(parts, "Snoozed: "+esc(reason))
+				parts = append(parts, "Snoozed: "+reason)
 			}
 			break
 		}
 	}
-	if l.CRMURL == "" && len(parts) == 0 {
-		return ""
+	if len(parts) == 0 {
+		return nil
 	}
-	return strings.Join(parts, " · ")
+	return view.T(strings.Join(parts, " · "))
 }
 
 // compact counts repeats: [call call email] → [2× call, email].
@@ -369,41 +346,36 @@ var touchLabels = map[engine.TouchKind]string{
 }
 
 // cardActions are the buttons; a closed lead or a previous owner's card
-// keeps only the CRM link.
-func cardActions(d cardData) slack.Block {
+// keeps only the CRM link. False when there is nothing to press.
+func cardActions(d cardData) (view.Actions, bool) {
 	l := d.Lead
 	id := strconv.FormatInt(l.ID, 10)
-	var elems []slack.BlockElement
-	active := l.State.Open() && (d.Viewer == "" || d.Viewer == l.OwnerEmail)
-	if active {
+	var controls []view.Control
+	if l.State.Open() && (d.Viewer == "" || d.Viewer == l.OwnerEmail) {
 		if l.AcknowledgedAt.IsZero() {
-			ack := slack.NewButtonBlockElement(actionAck, id, slack.NewTextBlockObject(slack.PlainTextType, "Acknowledge", false, false))
-			ack.Style = slack.StylePrimary
-			elems = append(elems, ack)
+			controls = append(controls, view.Button{Action: actionAck, Value: id, Label: "Acknowledge", Style: view.Primary})
 		}
-		var opts []*slack.OptionBlockObject
+		touch := view.Choice{Action: actionTouch, Placeholder: "Log touch…"}
 		for _, k := range engine.TouchKinds {
-			opts = append(opts, slack.NewOptionBlockObject(string(k), slack.NewTextBlockObject(slack.PlainTextType, touchLabels[k], false, false), nil))
+			touch.Options = append(touch.Options, view.Option{Value: string(k), Label: touchLabels[k]})
 		}
-		sel := slack.NewOptionsSelectBlockElement(slack.OptTypeStatic, slack.NewTextBlockObject(slack.PlainTextType, "Log touch…", false, false), actionTouch, opts...)
-		elems = append(elems, sel)
-		elems = append(elems, slack.NewButtonBlockElement(actionSnooze, id, slack.NewTextBlockObject(slack.PlainTextType, "Snooze", false, false)))
-		ret := slack.NewButtonBlockElement(actionReturn, id, slack.NewTextBlockObject(slack.PlainTextType, "Return to marketing", false, false))
-		ret.Style = slack.StyleDanger
-		elems = append(elems, ret)
+		controls = append(controls, touch,
+			view.Button{Action: actionSnooze, Value: id, Label: "Snooze"},
+			view.Button{Action: actionReturn, Value: id, Label: "Return to marketing", Style: view.Danger})
 	}
-	if l.CRMURL != "" && len(l.CRMURL) <= 3000 {
-		crm := slack.NewButtonBlockElement(actionOpenCRM, id, slack.NewTextBlockObject(slack.PlainTextType, "Open in CRM", false, false))
-		crm.URL = l.CRMURL
-		elems = append(elems, crm)
+	if l.CRMURL != "" && len(l.CRMURL) <= maxURL {
+		controls = append(controls, view.Button{Action: actionOpenCRM, Value: id, Label: "Open in CRM", URL: l.CRMURL})
 	}
-	if len(elems) == 0 {
-		return nil
+	if len(controls) == 0 {
+		return view.Actions{}, false
 	}
-	return slack.NewActionBlock(leadBlockIDPfx+id, elems...)
+	return view.Actions{ID: leadBlockIDPfx + id, Controls: controls}, true
 }
 
-// leadIDFromBlock reads the lead id from an actions block id.
+// maxURL is the longest link a button carries; longer ones are left off.
+const maxURL = 3000
+
+// leadIDFromBlock reads the lead id from an actions row's id.
 func leadIDFromBlock(blockID string) (int64, bool) {
 	s, ok := strings.CutPrefix(blockID, leadBlockIDPfx)
 	if !ok {

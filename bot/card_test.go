@@ -11,6 +11,7 @@ import (
 
 	"github.com/slack-go/slack"
 
+	"github.com/slabot/slabot/bot/view"
 	"github.com/slabot/slabot/engine"
 )
 
@@ -100,12 +101,12 @@ func checkBlockKit(t *testing.T, blocks []slack.Block) {
 
 func TestCardShowsWhatFitsAndCountsTheRest(t *testing.T) {
 	l := hugeLead()
-	blocks, fallback := leadCard(cardData{Lead: l, Loc: time.UTC, Now: l.AssignedAt, Viewer: l.OwnerEmail})
+	blocks, fallback := slackMessage(leadCard(cardData{Lead: l, Loc: time.UTC, Now: l.AssignedAt, Viewer: l.OwnerEmail}))
 	checkBlockKit(t, blocks)
 	if n := utf8.RuneCountInString(fallback); n > maxFallback || !utf8.ValidString(fallback) {
 		t.Errorf("fallback text of %d characters, valid UTF-8 %v", n, utf8.ValidString(fallback))
 	}
-	form, activity := formText(l), activityField(l)
+	form, activity := formPlain(l), plainLines(activityField(l))
 	shownAnswers := strings.Count(form, "\n• ")
 	if shownAnswers == 0 {
 		t.Fatalf("no form answer shown:\n%s", form)
@@ -128,11 +129,25 @@ func TestCardShowsWhatFitsAndCountsTheRest(t *testing.T) {
 func TestCardOfASmallLeadHasNoMoreNote(t *testing.T) {
 	l := &engine.Lead{ID: 1, ExternalID: "crm-1", Contact: engine.Contact{Email: "dana@acme.test"}, State: engine.StateNew,
 		Context: engine.LeadContext{Form: map[string]string{"Budget": "$50k"}, Activity: engine.Activity{Pages: []string{"/pricing"}}}}
-	if text := formText(l) + activityField(l); strings.Contains(text, "more") {
+	if text := formPlain(l) + plainLines(activityField(l)); strings.Contains(text, "more") {
 		t.Errorf("a small lead's card speaks of more in the CRM:\n%s", text)
 	}
 	one := &engine.Lead{Context: engine.LeadContext{Omitted: engine.Omitted{FormAnswers: 1}}}
-	if got := formText(one); !strings.Contains(got, "+1 more answer in the CRM") {
+	if got := formPlain(one); !strings.Contains(got, "+1 more answer in the CRM") {
 		t.Errorf("form text %q; want one answer counted in the CRM", got)
 	}
+}
+
+// formPlain is the form answers' section as plain lines ("" when none).
+func formPlain(l *engine.Lead) string {
+	form, _ := formText(l)
+	return plainLines(form)
+}
+
+func plainLines(s view.Section) string {
+	lines := make([]string, len(s.Lines))
+	for i, l := range s.Lines {
+		lines[i] = l.Plain()
+	}
+	return strings.Join(lines, "\n")
 }

@@ -121,8 +121,8 @@ func leadRow(p *engine.Policy, f *engine.LeadFacts, now time.Time, loc *time.Loc
 func leadRowBlocks(p *engine.Policy, f *engine.LeadFacts, viewer string, now time.Time, loc *time.Location) []slack.Block {
 	l := f.Lead
 	blocks := []slack.Block{slack.NewSectionBlock(mrkdwn(clipBytes(leadRow(p, f, now, loc), maxSectionText)), nil, nil)}
-	if actions := cardActions(cardData{Lead: &l, Viewer: viewer, Policy: p, Now: now, Loc: loc}); actions != nil {
-		blocks = append(blocks, actions)
+	if actions, ok := cardActions(cardData{Lead: &l, Viewer: viewer, Policy: p, Now: now, Loc: loc}); ok {
+		blocks = append(blocks, slackActions(actions))
 	}
 	return blocks
 }

@@ -79,7 +79,7 @@ func (b *Bot) sendHandOff(ctx context.Context, job engine.Job) error {
 	if err != nil {
 		return err
 	}
-	blocks, fallback := leadCard(data)
+	blocks, fallback := slackMessage(leadCard(data))
 	if err := b.pacer.wait(ctx, channel); err != nil {
 		return err
 	}
@@ -232,7 +232,7 @@ func (b *Bot) redrawCards(ctx context.Context, job engine.Job) error {
 		if err != nil {
 			return err
 		}
-		blocks, fallback := leadCard(data)
+		blocks, fallback := slackMessage(leadCard(data))
 		if _, _, _, err := b.api.UpdateMessageContext(ctx, c.Conversation, c.MessageID, slack.MsgOptionBlocks(blocks...),
 			slack.MsgOptionText(fallback, false)); err != nil {
 			if goneForGood(err) {

@@ -124,8 +124,8 @@ func reminderMessage(d cardData) ([]slack.Block, string) {
 	}
 	body += "\nReach out now, then log the touch here or on the lead's card."
 	blocks := []slack.Block{slack.NewSectionBlock(mrkdwn(clipBytes(body, maxSectionText)), nil, nil)}
-	if actions := cardActions(d); actions != nil {
-		blocks = append(blocks, actions)
+	if actions, ok := cardActions(d); ok {
+		blocks = append(blocks, slackActions(actions))
 	}
 	fallback := clipBytes(fmt.Sprintf("Reminder: first touch due %s for %s", relative(l.FirstTouchDue, d.Now), l.DisplayName()), maxFallback)
 	return blocks, fallback

@@ -1,0 +1,186 @@
+// Package slack is slabot's Slack adapter: it renders the views of package
+// view as Block Kit and mrkdwn, escaping what people typed, within the
+// limits Slack enforces.
+package slack
+
+import (
+	"strings"
+	"unicode/utf8"
+
+	"github.com/slack-go/slack"
+
+	"github.com/slabot/slabot/bot/view"
+)
+
+// Block Kit limits a rendered message respects however long its text is.
+const (
+	MaxHeader      = 150  // characters of a header block
+	MaxSectionText = 3000 // bytes of a section's text (Slack counts characters; bytes are the safe bound)
+	MaxFieldText   = 2000 // bytes of one field
+	MaxButtonText  = 75   // characters of a button label
+	MaxFallback    = 3000 // bytes of a message's text fallback
+	maxURL         = 3000 // characters of a button's link
+)
+
+// markers are the emoji shortcodes of view's markers.
+var markers = map[view.Marker]string{
+	view.Done: ":white_check_mark:", view.Alarm: ":rotating_light:", view.Warning: ":warning:",
+	view.Snoozed: ":zzz:", view.Away: ":palm_tree:", view.Refused: ":no_entry_sign:", view.Stopped: ":no_entry:",
+	view.Unsure: ":thinking_face:", view.Announce: ":mega:", view.Team: ":busts_in_silhouette:",
+	view.Celebrate: ":tada:", view.Calendar: ":calendar:", view.Plan: ":spiral_calendar_pad:",
+	view.Behind: ":red_circle:", view.Near: ":large_yellow_circle:", view.OnTarget: ":large_green_circle:",
+	view.Waiting: ":hourglass:", view.Pending: ":hourglass_flowing_sand:", view.Deal: ":handshake:",
+	view.Next: ":arrow_right:", view.Hello: ":wave:", view.Up: ":arrow_upper_right:", view.Down: ":arrow_lower_right:",
+	view.Reminder: ":alarm_clock:",
+}
+
+// Escape escapes text for mrkdwn, so what people typed cannot become a
+// link or a mention.
+func Escape(s string) string {
+	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
+}
+
+// Mrkdwn renders a line of spans as Slack mrkdwn.
+func Mrkdwn(t view.Text) string {
+	var b strings.Builder
+	for _, s := range t {
+		if s.Marker != "" {
+			b.WriteString(markers[s.Marker])
+			continue
+		}
+		text := Escape(s.Text)
+		if s.URL != "" {
+			text = "<" + s.URL + "|" + text + ">"
+		}
+		if s.Style&view.Code != 0 {
+			text = "`" + text + "`"
+		}
+		if s.Style&view.Emphasis != 0 {
+			text = "_" + text + "_"
+		}
+		if s.Style&view.Strong != 0 {
+			text = "*" + text + "*"
+		}
+		b.WriteString(text)
+	}
+	return b.String()
+}
+
+// Lines renders lines one under the other.
+func Lines(lines []view.Text) string {
+	out := make([]string, len(lines))
+	for i, l := range lines {
+		out[i] = Mrkdwn(l)
+	}
+	return strings.Join(out, "\n")
+}
+
+// Blocks renders a message as Block Kit and its text fallback. Images are
+// left out: Slack shows a picture from a URL or an uploaded file, which the
+// sender uploads beside the message.
+func Blocks(m view.Message) ([]slack.Block, string) {
+	var blocks []slack.Block
+	for _, blk := range m.Blocks {
+		if b := block(blk); b != nil {
+			blocks = append(blocks, b)
+		}
+	}
+	return blocks, ClipBytes(Escape(m.Summary), MaxFallback)
+}
+
+func block(blk view.Block) slack.Block {
+	switch b := blk.(type) {
+	case view.Heading:
+		return slack.NewHeaderBlock(plain(Clip(b.Text, MaxHeader)))
+	case view.Section:
+		return slack.NewSectionBlock(mrkdwn(ClipBytes(Lines(b.Lines), MaxSectionText)), nil, nil)
+	case view.Fields:
+		fields := make([]*slack.TextBlockObject, len(b.Fields))
+		for i, f := range b.Fields {
+			fields[i] = mrkdwn(ClipBytes(Lines(f.Lines), MaxFieldText))
+		}
+		return slack.NewSectionBlock(nil, fields, nil)
+	case view.Context:
+		return slack.NewContextBlock("", mrkdwn(ClipBytes(Lines(b.Lines), MaxSectionText)))
+	case view.Divider:
+		return slack.NewDividerBlock()
+	case view.Table:
+		rows := make([]view.Text, len(b.Rows))
+		for i, r := range b.Rows {
+			var line view.Text
+			for j, cell := range r {
+				if j > 0 {
+					line = append(line, view.Span{Text: " · "})
+				}
+				line = append(line, cell...)
+			}
+			rows[i] = line
+		}
+		return slack.NewSectionBlock(mrkdwn(ClipBytes(Lines(rows), MaxSectionText)), nil, nil)
+	case view.Actions:
+		return actions(b)
+	}
+	return nil
+}
+
+func actions(a view.Actions) slack.Block {
+	var elems []slack.BlockElement
+	for _, c := range a.Controls {
+		switch c := c.(type) {
+		case view.Button:
+			btn := slack.NewButtonBlockElement(c.Action, c.Value, plain(Clip(c.Label, MaxButtonText)))
+			switch c.Style {
+			case view.Primary:
+				btn.Style = slack.StylePrimary
+			case view.Danger:
+				btn.Style = slack.StyleDanger
+			}
+			if c.URL != "" {
+				if len(c.URL) > maxURL {
+					continue // Slack refuses the whole message over one long link
+				}
+				btn.URL = c.URL
+			}
+			elems = append(elems, btn)
+		case view.Choice:
+			opts := make([]*slack.OptionBlockObject, len(c.Options))
+			for i, o := range c.Options {
+				opts[i] = slack.NewOptionBlockObject(o.Value, plain(Clip(o.Label, MaxButtonText)), nil)
+			}
+			elems = append(elems, slack.NewOptionsSelectBlockElement(slack.OptTypeStatic, plain(Clip(c.Placeholder, MaxButtonText)), c.Action, opts...))
+		}
+	}
+	if len(elems) == 0 {
+		return nil
+	}
+	return slack.NewActionBlock(a.ID, elems...)
+}
+
+func plain(s string) *slack.TextBlockObject {
+	return slack.NewTextBlockObject(slack.PlainTextType, s, false, false)
+}
+
+func mrkdwn(s string) *slack.TextBlockObject {
+	return slack.NewTextBlockObject(slack.MarkdownType, s, false, false)
+}
+
+// Clip shortens s to at most n characters (runes), ending with an ellipsis.
+func Clip(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	r := []rune(s)
+	return string(r[:n-1]) + "…"
+}
+
+// ClipBytes shortens s to at most n bytes of valid UTF-8, with an ellipsis.
+func ClipBytes(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := n - len("…")
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
+}
