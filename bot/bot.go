@@ -14,6 +14,7 @@ import (
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/socketmode"
 
+	slackui "github.com/slabot/slabot/bot/slack"
 	"github.com/slabot/slabot/engine"
 )
 
@@ -83,6 +84,10 @@ type Bot struct {
 	store   Store
 	service *engine.Service
 	logger  *slog.Logger
+	// chat is the platform's side of notifications; slack the same
+	// adapter for the Slack calls not yet behind the port.
+	chat    Chat
+	slack   *slackui.Chat
 	pacer   *pacer
 	metrics *metrics
 	timers  *timerMetrics
@@ -100,18 +105,16 @@ func New(cfg Config) *Bot {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	if cfg.PaceInterval <= 0 {
-		cfg.PaceInterval = time.Second
-	}
-	if cfg.PaceBurst <= 0 {
-		cfg.PaceBurst = 3
-	}
 	if cfg.DirectoryInterval == 0 {
 		cfg.DirectoryInterval = 15 * time.Minute
 	}
+	chat := slackui.NewChat(slackui.Config{API: cfg.API, Logger: cfg.Logger, Registry: cfg.Registry,
+		PaceInterval: cfg.PaceInterval, PaceBurst: cfg.PaceBurst})
+	m := newMetrics(cfg.Registry)
+	m.sent = sentCounter{chat}
 	return &Bot{
 		api: cfg.API, socket: cfg.Socket, store: cfg.Store, service: cfg.Service, logger: cfg.Logger,
-		pacer: newPacer(cfg.PaceInterval, cfg.PaceBurst), metrics: newMetrics(cfg.Registry),
+		chat: chat, slack: chat, pacer: &pacer{chat}, metrics: m,
 		timers: newTimerMetrics(cfg.Registry), directoryEvery: cfg.DirectoryInterval,
 	}
 }
@@ -378,11 +381,4 @@ func (b *Bot) handleDelivery(ctx context.Context, _ engine.Job, args DeliveryArg
 
 // slackError turns a Web API failure into a job error: a 429 retries after
 // Slack's Retry-After, anything else with the queue's backoff.
-func (b *Bot) slackError(what string, err error) error {
-	var rl *slack.RateLimitedError
-	if errors.As(err, &rl) {
-		b.metrics.rateLimited.Inc()
-		return engine.RetryAfter(max(rl.RetryAfter, 100*time.Millisecond), fmt.Errorf("%s: %w", what, err))
-	}
-	return fmt.Errorf("%s: %w", what, err)
-}
+func (b *Bot) slackError(what string, err error) error { return b.slack.Error(what, err) }

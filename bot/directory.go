@@ -2,8 +2,6 @@ package bot
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"strings"
 	"time"
 
@@ -11,57 +9,6 @@ import (
 
 	"github.com/slabot/slabot/engine"
 )
-
-// errNotInSlack means a person has no active Slack account: unknown to the
-// workspace or deactivated.
-var errNotInSlack = errors.New("no active Slack account")
-
-// slackPerson is a person as Slack knows them.
-type slackPerson struct {
-	UserID string
-	Email  string
-	Loc    *time.Location
-}
-
-// personByEmail finds a rep or manager in Slack. Who they are in Slack
-// (user id, time zone) is stored, so later messages skip the lookup; an
-// inactive rep is looked up again, in case their account came back.
-func (b *Bot) personByEmail(ctx context.Context, email string) (slackPerson, error) {
-	email = strings.ToLower(email)
-	rep, err := b.store.RepByEmail(ctx, email)
-	if err != nil && engine.ErrorCode(err) != engine.ENOTFOUND {
-		return slackPerson{}, err
-	}
-	if rep == nil || rep.Status != engine.RepInactive {
-		id, err := b.store.ChatIdentityByEmail(ctx, engine.PlatformSlack, email)
-		switch {
-		case err == nil && id.UserID != "":
-			zone := id.TimeZone
-			if rep != nil && rep.TimeZone != "" {
-				zone = rep.TimeZone
-			}
-			return slackPerson{UserID: id.UserID, Email: email, Loc: b.zone(zone)}, nil
-		case err != nil && engine.ErrorCode(err) != engine.ENOTFOUND:
-			return slackPerson{}, err
-		}
-	}
-	u, err := b.api.GetUserByEmailContext(ctx, email)
-	if err != nil {
-		if strings.Contains(err.Error(), "users_not_found") {
-			return slackPerson{}, fmt.Errorf("%s: %w", email, errNotInSlack)
-		}
-		return slackPerson{}, b.slackError("users.lookupByEmail", err)
-	}
-	if u.Deleted {
-		return slackPerson{}, fmt.Errorf("%s is deactivated: %w", email, errNotInSlack)
-	}
-	if err := b.store.SaveChatIdentity(ctx, &engine.ChatIdentity{Platform: engine.PlatformSlack, Email: email,
-		UserID: u.ID, TimeZone: u.TZ, Name: u.RealName}); err != nil {
-		return slackPerson{}, err
-	}
-	b.users.Store(u.ID, email)
-	return slackPerson{UserID: u.ID, Email: email, Loc: b.zone(u.TZ)}, nil
-}
 
 // emailOf finds who a Slack user is, by email, for authorising actions.
 func (b *Bot) emailOf(ctx context.Context, userID string) (string, error) {
@@ -110,4 +57,84 @@ func (b *Bot) openDM(ctx context.Context, userID string) (string, error) {
 		return "", b.slackError("conversations.open", err)
 	}
 	return ch.ID, nil
+}
+
+// SyncDirectory checks every rep against Slack's directory: a rep whose
+// Slack account was deactivated leaves the rotation, and their open leads
+// are escalated to their team. Bot.Run calls it every DirectoryInterval;
+// several replicas may run it at once, and each rep is handled once.
+func (b *Bot) SyncDirectory(ctx context.Context) error {
+	users, err := b.api.GetUsersContext(ctx)
+	if err != nil {
+		return b.slackError("users.list", err)
+	}
+	byID := make(map[string]slack.User, len(users))
+	byEmail := make(map[string]slack.User, len(users))
+	for _, u := range users {
+		byID[u.ID] = u
+		if e := strings.ToLower(u.Profile.Email); e != "" {
+			byEmail[e] = u
+		}
+	}
+	reps, err := b.store.Reps(ctx)
+	if err != nil {
+		return err
+	}
+	for _, r := range reps {
+		if r.Team == "" {
+			continue
+		}
+		// By the stored id first: an email changed in Slack still finds them.
+		var u slack.User
+		ok := false
+		if id, err := b.store.ChatIdentityByEmail(ctx, engine.PlatformSlack, r.Email); err == nil && id.UserID != "" {
+			u, ok = byID[id.UserID]
+		} else if err != nil && engine.ErrorCode(err) != engine.ENOTFOUND {
+			return err
+		}
+		if !ok {
+			u, ok = byEmail[r.Email]
+		}
+		if r.Status == engine.RepInactive {
+			// Slack reactivated the account: the rep rejoins the rotation.
+			if ok && !u.Deleted {
+				back, err := b.store.ReactivateRep(ctx, r.Email)
+				if err != nil {
+					return err
+				}
+				if back {
+					b.logger.Info("a rep's Slack account is active again: back in the rotation", "rep_id", r.ID)
+				}
+			}
+			continue
+		}
+		// A rep missing from the directory may be a typo in the policy
+		// file; the hand-off alert reports those. Only a deactivation is
+		// proof the rep has left.
+		if !ok || !u.Deleted {
+			continue
+		}
+		n, err := b.service.RepGone(ctx, r.Email, "their Slack account was deactivated")
+		if err != nil {
+			return err
+		}
+		b.logger.Info("a rep's Slack account was deactivated: out of the rotation", "rep_id", r.ID, "open_leads_escalated", n)
+	}
+	return nil
+}
+
+// syncDirectoryLoop runs SyncDirectory every interval until ctx ends.
+func (b *Bot) syncDirectoryLoop(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := b.SyncDirectory(ctx); err != nil && ctx.Err() == nil {
+				b.logger.Warn("checking the Slack directory failed; trying again later", "err", err)
+			}
+		}
+	}
 }

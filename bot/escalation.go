@@ -10,6 +10,7 @@ import (
 
 	"github.com/slack-go/slack"
 
+	"github.com/slabot/slabot/bot/view"
 	"github.com/slabot/slabot/engine"
 )
 
@@ -22,8 +23,7 @@ const (
 	actionEscMoreTime = "esc.more_time"
 	escBlockIDPfx     = "esc:"
 
-	msgEscalation          = "escalation"
-	escalationMetadataType = "slabot_escalation"
+	msgEscalation = "escalation"
 )
 
 func isEscalationAction(id string) bool {
@@ -77,65 +77,37 @@ func (b *Bot) sendEscalation(ctx context.Context, job engine.Job, args engine.Es
 		return nil
 	}
 	d.Manager = team.Manager
-	var channel, recipient string
+	var to engine.Destination
 	switch target {
 	case engine.EscalateToManager:
 		if team.Manager == "" {
 			return nil
 		}
 		mgr, err := b.personByEmail(ctx, team.Manager)
-		if errors.Is(err, errNotInSlack) {
-			b.logger.Error("a breach escalation cannot reach the manager: they are not in Slack", "team", team.Name)
+		if errors.Is(err, engine.ErrUnreachable) {
+			b.logger.Error("a breach escalation cannot reach the manager in chat", "team", team.Name)
 			return nil
 		}
 		if err != nil {
 			return err
 		}
-		if channel, err = b.openDM(ctx, mgr.UserID); err != nil {
-			return err
-		}
-		recipient, d.Loc = team.Manager, mgr.Loc
+		to.Person, d.Loc = &mgr.ChatIdentity, mgr.Loc
 	case engine.EscalateToChannel:
 		if team.EscalationChannel == "" {
 			return nil // the manager's DM is all there is
 		}
-		channel, recipient = team.EscalationChannel, team.EscalationChannel
+		to.Channel = team.EscalationChannel
 	default:
 		return nil
 	}
-	meta := slack.SlackMetadata{EventType: escalationMetadataType, EventPayload: map[string]any{
-		"lead_id": strconv.FormatInt(l.ID, 10), "key": job.UniqueKey}}
-	if job.Attempts > 1 {
-		// History takes channel ids, and the policy names channels.
-		id, err := b.channelID(ctx, channel)
-		if err != nil {
-			return err
-		}
-		if id == "" {
-			id = channel
-		}
-		ts, err := b.findByKey(ctx, id, meta)
-		if err != nil {
-			return err
-		}
-		if ts != "" {
-			// Record it, so the manager's decision can still redraw it.
-			return b.store.SaveLeadMessage(ctx, &engine.MessageRef{Platform: engine.PlatformSlack, LeadID: l.ID, Kind: msgEscalation, Recipient: recipient,
-				Conversation: id, MessageID: ts, AssignedAt: l.AssignedAt, EventID: eventID})
-		}
-	}
-	blocks, fallback := escalationMessage(*d)
-	if err := b.pacer.wait(ctx, channel); err != nil {
+	key := engine.PostKey{Kind: msgEscalation, LeadID: l.ID, AssignedAt: l.AssignedAt, Key: job.UniqueKey}
+	ref, err := b.postOnce(ctx, job, to, key, func() (view.Message, error) { return escalationMessage(*d), nil })
+	if err != nil {
 		return err
 	}
-	postedTo, ts, err := b.api.PostMessageContext(ctx, channel, slack.MsgOptionBlocks(blocks...),
-		slack.MsgOptionText(fallback, false), slack.MsgOptionMetadata(meta))
-	if err != nil {
-		return b.slackError("chat.postMessage", err)
-	}
-	b.metrics.sent.WithLabelValues("escalation").Inc()
-	return b.store.SaveLeadMessage(ctx, &engine.MessageRef{Platform: engine.PlatformSlack, LeadID: l.ID, Kind: msgEscalation, Recipient: recipient,
-		Conversation: postedTo, MessageID: ts, AssignedAt: l.AssignedAt, EventID: eventID})
+	// Recorded, so the manager's decision can redraw it.
+	ref.EventID = eventID
+	return b.store.SaveLeadMessage(ctx, &ref)
 }
 
 // escalationData loads what an escalation about event eventID shows; nil
@@ -179,16 +151,16 @@ func decisionAfter(events []engine.Event, escalated engine.Event, l *engine.Lead
 		switch e.Kind {
 		case engine.EventReassigned:
 			to, _ := e.Data["to"].(string)
-			return fmt.Sprintf("%s reassigned it to %s, who has a fresh card and a fresh first-touch clock.", esc(e.Actor), esc(to))
+			return fmt.Sprintf("%s reassigned it to %s, who has a fresh card and a fresh first-touch clock.", e.Actor, to)
 		case "returned":
 			reason, _ := e.Data["reason"].(string)
-			return fmt.Sprintf("%s returned it to Marketing (%s).", esc(e.Actor), esc(reason))
+			return fmt.Sprintf("%s returned it to Marketing (%s).", e.Actor, reason)
 		case engine.EventDeadlineMoved:
 			due, err := time.Parse(time.RFC3339Nano, fmt.Sprint(e.Data["to"]))
 			if err != nil {
 				due = l.FirstTouchDue
 			}
-			return fmt.Sprintf("%s gave more time: the first touch is now due %s.", esc(e.Actor), clock(due, now, loc))
+			return fmt.Sprintf("%s gave more time: the first touch is now due %s.", e.Actor, clock(due, now, loc))
 		}
 	}
 	return ""
@@ -197,21 +169,22 @@ func decisionAfter(events []engine.Event, escalated engine.Event, l *engine.Lead
 // escalationMessage names the lead, the rep and how late, says what slabot
 // did, and offers the manager Reassign, Return to marketing and Give more
 // time while the lead is still with Sales.
-func escalationMessage(d escalationData) ([]slack.Block, string) {
+func escalationMessage(d escalationData) view.Message {
 	l, e := d.Lead, d.Event
 	rep := d.Rep
 	if rep == "" {
 		rep = "the rep"
 	}
-	var head, what string
+	name := l.DisplayName()
+	var head string
+	var what view.Text
 	switch e.Kind {
 	case engine.EventOwnerGone:
-		head = "Lead without an owner: " + l.DisplayName()
-		what = fmt.Sprintf(":busts_in_silhouette: *%s* can no longer work *%s*: %s. Choose who takes it.",
-			esc(rep), esc(l.DisplayName()), esc(fmt.Sprint(e.Data["why"])))
+		head = "Lead without an owner: " + name
+		what = view.T(view.Team, " ", view.B(rep), " can no longer work ", view.B(name), ": "+fmt.Sprint(e.Data["why"])+". Choose who takes it.")
 	default:
 		br, _ := engine.BreachFromEvent(e)
-		head = "SLA breach: " + l.DisplayName()
+		head = "SLA breach: " + name
 		late := relative(br.Due, d.Now)
 		if br.Kind == engine.BreachCadence {
 			var times []time.Time
@@ -226,35 +199,32 @@ func escalationMessage(d escalationData) ([]slack.Block, string) {
 				}
 				cadence = " (" + engine.CadenceStatus(d.Rule, assigned, d.Now, times).String() + ")"
 			}
-			what = fmt.Sprintf(":rotating_light: *%s* did not keep up the touch cadence on *%s*: the window closed %s, at %s%s.",
-				esc(rep), esc(l.DisplayName()), late, clock(br.Due, d.Now, d.Loc), cadence)
+			what = view.T(view.Alarm, " ", view.B(rep), " did not keep up the touch cadence on ", view.B(name),
+				fmt.Sprintf(": the window closed %s, at %s%s.", late, clock(br.Due, d.Now, d.Loc), cadence))
 		} else {
-			what = fmt.Sprintf(":rotating_light: *%s* has not touched *%s* yet: the first touch was due %s, at %s.",
-				esc(rep), esc(l.DisplayName()), late, clock(br.Due, d.Now, d.Loc))
+			what = view.T(view.Alarm, " ", view.B(rep), " has not touched ", view.B(name),
+				fmt.Sprintf(" yet: the first touch was due %s, at %s.", late, clock(br.Due, d.Now, d.Loc)))
 		}
 	}
-	lines := []string{what}
+	lines := []view.Text{what}
 	if d.Outcome != "" {
-		lines = append(lines, "slabot "+esc(d.Outcome)+".")
+		lines = append(lines, view.T("slabot "+d.Outcome+"."))
 	}
 	switch {
 	case d.Decision != "":
-		lines = append(lines, ":white_check_mark: "+d.Decision)
+		lines = append(lines, view.T(view.Done, " "+d.Decision))
 	case !l.State.Open():
-		lines = append(lines, fmt.Sprintf("The lead is now %s.", l.State.Label()))
+		lines = append(lines, view.T(fmt.Sprintf("The lead is now %s.", l.State.Label())))
 	case l.OwnerEmail != "" && l.OwnerEmail != d.Rep:
-		lines = append(lines, fmt.Sprintf("It now belongs to %s.", esc(l.OwnerEmail)))
+		lines = append(lines, view.T(fmt.Sprintf("It now belongs to %s.", l.OwnerEmail)))
 	}
-	blocks := []slack.Block{
-		slack.NewHeaderBlock(slack.NewTextBlockObject(slack.PlainTextType, clip(head, maxHeader), true, false)),
-		slack.NewSectionBlock(mrkdwn(clipBytes(strings.Join(lines, "\n"), maxSectionText)), nil, nil),
-	}
+	blocks := []view.Block{view.Heading{Text: head}, view.Section{Lines: lines}}
 	var facts []string
 	if d.Rule != nil {
-		facts = append(facts, "SLA: "+esc(d.Rule.Name))
+		facts = append(facts, "SLA: "+d.Rule.Name)
 	}
 	if l.Source != "" {
-		facts = append(facts, esc(strings.ReplaceAll(l.Source, "_", " ")))
+		facts = append(facts, strings.ReplaceAll(l.Source, "_", " "))
 	}
 	if l.Score > 0 {
 		facts = append(facts, "score "+strconv.Itoa(l.Score))
@@ -263,31 +233,28 @@ func escalationMessage(d escalationData) ([]slack.Block, string) {
 		facts = append(facts, "value "+money(l.Value))
 	}
 	if d.Manager != "" && d.Decision == "" && l.State.Open() && !d.MovedOn {
-		facts = append(facts, "only "+esc(d.Manager)+" (the manager) can use these buttons")
+		facts = append(facts, "only "+d.Manager+" (the manager) can use these buttons")
 	}
 	if len(facts) > 0 {
-		blocks = append(blocks, slack.NewContextBlock("", mrkdwn(clipBytes(strings.Join(facts, " · "), maxSectionText))))
+		blocks = append(blocks, view.Context{Lines: []view.Text{view.T(strings.Join(facts, " · "))}})
 	}
-	var elems []slack.BlockElement
+	var controls []view.Control
 	if l.State.Open() && d.Decision == "" && !d.MovedOn {
 		value := strconv.FormatInt(l.AssignedAt.UnixMicro(), 10)
-		elems = append(elems, slack.NewButtonBlockElement(actionEscReassign, value, plain("Reassign")))
-		ret := slack.NewButtonBlockElement(actionEscReturn, value, plain("Return to marketing"))
-		ret.Style = slack.StyleDanger
-		elems = append(elems, ret)
+		controls = append(controls,
+			view.Button{Action: actionEscReassign, Value: value, Label: "Reassign"},
+			view.Button{Action: actionEscReturn, Value: value, Label: "Return to marketing", Style: view.Danger})
 		if l.FirstTouchAt.IsZero() {
-			elems = append(elems, slack.NewButtonBlockElement(actionEscMoreTime, value, plain("Give more time")))
+			controls = append(controls, view.Button{Action: actionEscMoreTime, Value: value, Label: "Give more time"})
 		}
 	}
-	if l.CRMURL != "" && len(l.CRMURL) <= 3000 {
-		crm := slack.NewButtonBlockElement(actionOpenCRM, strconv.FormatInt(l.ID, 10), plain("Open in CRM"))
-		crm.URL = l.CRMURL
-		elems = append(elems, crm)
+	if l.CRMURL != "" && len(l.CRMURL) <= maxURL {
+		controls = append(controls, view.Button{Action: actionOpenCRM, Value: strconv.FormatInt(l.ID, 10), Label: "Open in CRM", URL: l.CRMURL})
 	}
-	if len(elems) > 0 {
-		blocks = append(blocks, slack.NewActionBlock(fmt.Sprintf("%s%d:%d", escBlockIDPfx, l.ID, e.ID), elems...))
+	if len(controls) > 0 {
+		blocks = append(blocks, view.Actions{ID: fmt.Sprintf("%s%d:%d", escBlockIDPfx, l.ID, e.ID), Controls: controls})
 	}
-	return blocks, clipBytes(head+". "+strings.ReplaceAll(what, "*", ""), maxFallback)
+	return view.Message{Summary: head + ". " + what.Plain(), Blocks: blocks}
 }
 
 // onEscalationAction carries out a manager's button press on an
@@ -331,7 +298,7 @@ func (b *Bot) onEscalationAction(ctx context.Context, cb slack.InteractionCallba
 	if t := b.service.Policy().Team(l.Team); t != nil {
 		d.Manager = t.Manager
 	}
-	blocks, fallback := escalationMessage(*d)
+	blocks, fallback := slackMessage(escalationMessage(*d))
 	msg := &slack.WebhookMessage{Text: fallback, Blocks: &slack.Blocks{BlockSet: blocks}, ReplaceOriginal: true}
 	if err := slack.PostWebhookContext(ctx, cb.ResponseURL, msg); err != nil {
 		// The decision is made and recorded; only its echo in Slack failed.

@@ -1,7 +1,10 @@
 package bot
 
 import (
+	"context"
 	"strings"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/slack-go/slack"
 
@@ -37,3 +40,13 @@ func firstLine(s string) string {
 	line, _, _ := strings.Cut(s, "\n")
 	return strings.ReplaceAll(line, "*", "")
 }
+
+// pacer and sentCounter let the Slack calls still made in this package
+// pace and count through the adapter, which paces and counts its own.
+type pacer struct{ chat *slackui.Chat }
+
+func (p *pacer) wait(ctx context.Context, channel string) error { return p.chat.Pace(ctx, channel) }
+
+type sentCounter struct{ chat *slackui.Chat }
+
+func (s sentCounter) WithLabelValues(kind string) prometheus.Counter { return s.chat.Counter(kind) }

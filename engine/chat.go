@@ -1,6 +1,10 @@
 package engine
 
-import "time"
+import (
+	"errors"
+	"fmt"
+	"time"
+)
 
 // Chat platforms slabot can serve (SLABOT_CHAT).
 const (
@@ -47,3 +51,53 @@ type MessageRef struct {
 	// on (zero while it has them).
 	QuietAt time.Time
 }
+
+// Destination is where a message goes: a person's 1:1 chat with slabot
+// (Person set), or a channel as the policy names it.
+type Destination struct {
+	Person  *ChatIdentity
+	Channel string
+}
+
+// String names the destination for logs: the channel, or the person's id
+// on the platform (never their email).
+func (d Destination) String() string {
+	if d.Person != nil {
+		return "user " + d.Person.UserID
+	}
+	return d.Channel
+}
+
+// PostKey names a post so that a resend after a crash can find the one
+// that went out: what kind of message it is, the lead and assignment it is
+// about, and a key unique to the post (the job's).
+type PostKey struct {
+	Kind       string
+	LeadID     int64
+	AssignedAt time.Time
+	Key        string
+}
+
+// UnreachableError says why a person cannot be reached on the chat
+// platform (no account, deactivated, the app cannot be installed for
+// them); it is ErrUnreachable.
+type UnreachableError struct{ Reason string }
+
+func (e *UnreachableError) Error() string        { return e.Reason }
+func (e *UnreachableError) Is(target error) bool { return target == ErrUnreachable }
+
+// Unreachable returns an UnreachableError with the reason, in words for
+// the people an alert goes to.
+func Unreachable(format string, args ...any) error {
+	return &UnreachableError{Reason: fmt.Sprintf(format, args...)}
+}
+
+// Errors a chat platform's adapter answers with, besides RetryAfter.
+var (
+	// ErrUnreachable: the person has no active account on the platform,
+	// or slabot cannot start a chat with them.
+	ErrUnreachable = errors.New("not reachable on the chat platform")
+	// ErrMessageGone: the message to redraw was deleted, or its
+	// conversation closed to slabot, for good.
+	ErrMessageGone = errors.New("the message is gone")
+)

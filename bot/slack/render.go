@@ -91,7 +91,7 @@ func Blocks(m view.Message) ([]slack.Block, string) {
 func block(blk view.Block) slack.Block {
 	switch b := blk.(type) {
 	case view.Heading:
-		return slack.NewHeaderBlock(plain(Clip(b.Text, MaxHeader)))
+		return slack.NewHeaderBlock(slack.NewTextBlockObject(slack.PlainTextType, Clip(b.Text, MaxHeader), true, false))
 	case view.Section:
 		return slack.NewSectionBlock(mrkdwn(ClipBytes(Lines(b.Lines), MaxSectionText)), nil, nil)
 	case view.Fields:

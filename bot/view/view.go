@@ -5,6 +5,8 @@
 // knows a platform's syntax.
 package view
 
+import "strings"
+
 // Marker is a status sign at the start of a line or beside a figure. Each
 // adapter draws it its own way (an emoji shortcode on Slack, the emoji on
 // Teams).
@@ -95,7 +97,8 @@ func C(s string) Span { return Span{Text: s, Style: Code} }
 // Link is a link with a label.
 func Link(label, url string) Span { return Span{Text: label, URL: url} }
 
-// Plain is the text of t without styles or markers, for summaries and logs.
+// Plain is the text of t without styles or markers, and without the space
+// around them at its ends, for summaries and logs.
 func (t Text) Plain() string {
 	var n int
 	for _, s := range t {
@@ -105,7 +108,7 @@ func (t Text) Plain() string {
 	for _, s := range t {
 		out = append(out, s.Text...)
 	}
-	return string(out)
+	return strings.TrimSpace(string(out))
 }
 
 // Block is one part of a message.

@@ -1,0 +1,111 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/slabot/slabot/bot/view"
+	"github.com/slabot/slabot/engine"
+)
+
+// Chat is the one thing a chat platform does for slabot's notifications:
+// find a person, post a view to a person or a channel, find a post an
+// earlier attempt made, and redraw a post in place. bot/slack implements
+// it; a platform answers engine.RetryAfter when it asks slabot to slow
+// down, engine.ErrUnreachable for a person it cannot reach and
+// engine.ErrMessageGone for a message that is gone for good.
+type Chat interface {
+	Platform() string
+	FindPerson(ctx context.Context, email string) (engine.ChatIdentity, error)
+	Post(ctx context.Context, to engine.Destination, m view.Message, key engine.PostKey) (engine.MessageRef, error)
+	// FindPosted reports the earlier post with key at to, if any; a
+	// platform that cannot look answers false.
+	FindPosted(ctx context.Context, to engine.Destination, key engine.PostKey) (engine.MessageRef, bool, error)
+	Update(ctx context.Context, ref engine.MessageRef, m view.Message) error
+}
+
+// errNotInSlack is the unreachable error by its older name.
+var errNotInSlack = engine.ErrUnreachable
+
+// contact is a person slabot can message: who they are on the platform,
+// and the time zone to tell them times in.
+type contact struct {
+	engine.ChatIdentity
+	Loc *time.Location
+}
+
+// personByEmail finds a rep or manager on the platform. Who they are there
+// is stored, so later messages skip the lookup; an inactive rep is looked
+// up again, in case their account came back.
+func (b *Bot) personByEmail(ctx context.Context, email string) (contact, error) {
+	email = strings.ToLower(email)
+	rep, err := b.store.RepByEmail(ctx, email)
+	if err != nil && engine.ErrorCode(err) != engine.ENOTFOUND {
+		return contact{}, err
+	}
+	platform := b.chat.Platform()
+	if rep == nil || rep.Status != engine.RepInactive {
+		id, err := b.store.ChatIdentityByEmail(ctx, platform, email)
+		switch {
+		case err == nil && id.UserID != "":
+			zone := id.TimeZone
+			if rep != nil && rep.TimeZone != "" {
+				zone = rep.TimeZone
+			}
+			return contact{ChatIdentity: *id, Loc: b.zone(zone)}, nil
+		case err != nil && engine.ErrorCode(err) != engine.ENOTFOUND:
+			return contact{}, err
+		}
+	}
+	id, err := b.chat.FindPerson(ctx, email)
+	if err != nil {
+		return contact{}, err
+	}
+	id.Platform, id.Email = platform, email
+	if err := b.store.SaveChatIdentity(ctx, &id); err != nil {
+		return contact{}, err
+	}
+	b.users.Store(id.UserID, email)
+	return contact{ChatIdentity: id, Loc: b.zone(id.TimeZone)}, nil
+}
+
+// postOnce is the one way a notification goes out: on a retry it first
+// looks for the post an earlier attempt may have made before it died, and
+// only then renders and posts. The caller records the reference.
+func (b *Bot) postOnce(ctx context.Context, job engine.Job, to engine.Destination, key engine.PostKey,
+	render func() (view.Message, error)) (engine.MessageRef, error) {
+	if job.Attempts > 1 {
+		ref, found, err := b.chat.FindPosted(ctx, to, key)
+		if err != nil || found {
+			return ref, err
+		}
+	}
+	m, err := render()
+	if err != nil {
+		return engine.MessageRef{}, err
+	}
+	ref, err := b.chat.Post(ctx, to, m, key)
+	if err != nil {
+		return engine.MessageRef{}, err
+	}
+	if hook := afterPostHook; hook != nil && key.Kind == msgCard {
+		hook(key.LeadID)
+	}
+	return ref, nil
+}
+
+// afterPostHook lets a test stop the process between posting a card and
+// recording it, the moment a crash would cause a duplicate.
+var afterPostHook func(leadID int64)
+
+// redraw updates a posted message in place; a message gone for good is
+// nothing to redraw, and false says so.
+func (b *Bot) redraw(ctx context.Context, ref engine.MessageRef, m view.Message) (bool, error) {
+	err := b.chat.Update(ctx, ref, m)
+	if errors.Is(err, engine.ErrMessageGone) {
+		return false, nil
+	}
+	return err == nil, err
+}

@@ -1,0 +1,329 @@
+package slack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/slack-go/slack"
+
+	"github.com/slabot/slabot/bot/view"
+	"github.com/slabot/slabot/engine"
+)
+
+// Chat is slabot's way of talking on Slack: it finds people, posts and
+// redraws views in their DMs and in channels, and finds a post an earlier
+// attempt made (by the message metadata it carries), so a resend after a
+// crash posts nothing twice. Posts to one channel are paced.
+type Chat struct {
+	api         *slack.Client
+	pacer       *pacer
+	logger      *slog.Logger
+	sent        *prometheus.CounterVec
+	rateLimited prometheus.Counter
+}
+
+// Config wires a Chat.
+type Config struct {
+	API    *slack.Client
+	Logger *slog.Logger
+	// Registry receives the Web API metrics; nil registers none.
+	Registry prometheus.Registerer
+	// PaceInterval and PaceBurst pace posts per channel (default one a
+	// second with bursts of three, Slack's guidance for chat.postMessage).
+	PaceInterval time.Duration
+	PaceBurst    int
+}
+
+// NewChat returns a Chat for a Web API client.
+func NewChat(cfg Config) *Chat {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.PaceInterval <= 0 {
+		cfg.PaceInterval = time.Second
+	}
+	if cfg.PaceBurst <= 0 {
+		cfg.PaceBurst = 3
+	}
+	c := &Chat{
+		api: cfg.API, pacer: newPacer(cfg.PaceInterval, cfg.PaceBurst), logger: cfg.Logger,
+		sent: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "slabot", Subsystem: "slack",
+			Name: "messages_total", Help: "Slack messages posted or updated, by kind."}, []string{"kind"}),
+		rateLimited: prometheus.NewCounter(prometheus.CounterOpts{Namespace: "slabot", Subsystem: "slack",
+			Name: "rate_limited_total", Help: "Web API calls Slack answered with 429; each is retried after Retry-After."}),
+	}
+	if cfg.Registry != nil {
+		cfg.Registry.MustRegister(c.sent, c.rateLimited)
+	}
+	return c
+}
+
+// Platform is engine.PlatformSlack.
+func (c *Chat) Platform() string { return engine.PlatformSlack }
+
+// API is the Web API client, for the parts of the bot that still call it
+// directly.
+func (c *Chat) API() *slack.Client { return c.api }
+
+// FindPerson looks a person up in the workspace by email:
+// engine.ErrUnreachable when nobody has it or their account is deactivated.
+func (c *Chat) FindPerson(ctx context.Context, email string) (engine.ChatIdentity, error) {
+	u, err := c.api.GetUserByEmailContext(ctx, email)
+	if err != nil {
+		if strings.Contains(err.Error(), "users_not_found") {
+			return engine.ChatIdentity{}, engine.Unreachable("no active Slack account has the email %s", email)
+		}
+		return engine.ChatIdentity{}, c.Error("users.lookupByEmail", err)
+	}
+	if u.Deleted {
+		return engine.ChatIdentity{}, engine.Unreachable("no active Slack account: %s is deactivated", email)
+	}
+	return engine.ChatIdentity{Platform: engine.PlatformSlack, Email: email, UserID: u.ID, TimeZone: u.TZ, Name: u.RealName}, nil
+}
+
+// Post posts a message and returns where it landed. The post carries key
+// in its metadata, for FindPosted.
+func (c *Chat) Post(ctx context.Context, to engine.Destination, m view.Message, key engine.PostKey) (engine.MessageRef, error) {
+	channel, err := c.conversation(ctx, to)
+	if err != nil {
+		return engine.MessageRef{}, err
+	}
+	blocks, fallback := Blocks(m)
+	if err := c.pacer.wait(ctx, channel); err != nil {
+		return engine.MessageRef{}, err
+	}
+	opts := []slack.MsgOption{slack.MsgOptionText(fallback, false), slack.MsgOptionMetadata(metadata(key))}
+	if len(blocks) > 0 {
+		opts = append(opts, slack.MsgOptionBlocks(blocks...))
+	}
+	postedTo, ts, err := c.api.PostMessageContext(ctx, channel, opts...)
+	if err != nil {
+		return engine.MessageRef{}, c.Error("chat.postMessage", err)
+	}
+	c.sent.WithLabelValues(key.Kind).Inc()
+	return c.ref(to, key, postedTo, ts), nil
+}
+
+// FindPosted looks through the destination's recent history for a post
+// carrying key; false when there is none.
+func (c *Chat) FindPosted(ctx context.Context, to engine.Destination, key engine.PostKey) (engine.MessageRef, bool, error) {
+	channel, err := c.conversation(ctx, to)
+	if err != nil {
+		return engine.MessageRef{}, false, err
+	}
+	if to.Person == nil {
+		// History takes channel ids, and the policy names channels.
+		id, err := c.ChannelID(ctx, channel)
+		if err != nil {
+			return engine.MessageRef{}, false, err
+		}
+		if id == "" {
+			return engine.MessageRef{}, false, nil // not a channel slabot is in: it was never posted there
+		}
+		channel = id
+	}
+	want := metadata(key)
+	ts, err := c.FindInHistory(ctx, channel, func(m slack.Message) bool { return sameKey(m.Metadata, want) })
+	if err != nil || ts == "" {
+		return engine.MessageRef{}, false, err
+	}
+	return c.ref(to, key, channel, ts), true, nil
+}
+
+// Update redraws a message in place: engine.ErrMessageGone when it was
+// deleted or slabot may no longer edit it.
+func (c *Chat) Update(ctx context.Context, ref engine.MessageRef, m view.Message) error {
+	blocks, fallback := Blocks(m)
+	_, _, _, err := c.api.UpdateMessageContext(ctx, ref.Conversation, ref.MessageID,
+		slack.MsgOptionBlocks(blocks...), slack.MsgOptionText(fallback, false))
+	if err != nil {
+		if goneForGood(err) {
+			return fmt.Errorf("chat.update: %w: %w", engine.ErrMessageGone, err)
+		}
+		return c.Error("chat.update", err)
+	}
+	c.sent.WithLabelValues(ref.Kind + "_update").Inc()
+	return nil
+}
+
+// Pace waits until a post to channel is allowed, for posts made outside
+// Post.
+func (c *Chat) Pace(ctx context.Context, channel string) error { return c.pacer.wait(ctx, channel) }
+
+// Counter counts messages of a kind posted outside Post.
+func (c *Chat) Counter(kind string) prometheus.Counter { return c.sent.WithLabelValues(kind) }
+
+// Error turns a Web API failure into a job error: a 429 retries after
+// Slack's Retry-After, anything else with the queue's backoff.
+func (c *Chat) Error(what string, err error) error {
+	var rl *slack.RateLimitedError
+	if errors.As(err, &rl) {
+		c.rateLimited.Inc()
+		return engine.RetryAfter(max(rl.RetryAfter, 100*time.Millisecond), fmt.Errorf("%s: %w", what, err))
+	}
+	return fmt.Errorf("%s: %w", what, err)
+}
+
+func (c *Chat) ref(to engine.Destination, key engine.PostKey, channel, ts string) engine.MessageRef {
+	recipient := to.Channel
+	if to.Person != nil {
+		recipient = to.Person.Email
+	}
+	return engine.MessageRef{Platform: engine.PlatformSlack, LeadID: key.LeadID, Kind: key.Kind, Recipient: recipient,
+		Conversation: channel, MessageID: ts, AssignedAt: key.AssignedAt}
+}
+
+// conversation is the channel to post to: a person's DM (opened once per
+// post: Slack answers with the same id) or the channel as named.
+func (c *Chat) conversation(ctx context.Context, to engine.Destination) (string, error) {
+	if to.Person == nil {
+		return to.Channel, nil
+	}
+	ch, _, _, err := c.api.OpenConversationContext(ctx, &slack.OpenConversationParameters{Users: []string{to.Person.UserID}, ReturnIM: true})
+	if err != nil {
+		return "", c.Error("conversations.open", err)
+	}
+	return ch.ID, nil
+}
+
+// Metadata event types that mark slabot's posts. Cards carry their lead
+// and assignment (as since the first release); other posts their job's key.
+var metadataTypes = map[string]string{
+	"card": "slabot_lead_card", "reminder": "slabot_reminder", "escalation": "slabot_escalation", "ops_alert": "slabot_alert",
+}
+
+func metadata(key engine.PostKey) slack.SlackMetadata {
+	typ := metadataTypes[key.Kind]
+	if typ == "" {
+		typ = "slabot_" + key.Kind
+	}
+	if key.Kind == "card" {
+		return slack.SlackMetadata{EventType: typ, EventPayload: map[string]any{
+			"lead_id":     strconv.FormatInt(key.LeadID, 10),
+			"assigned_at": strconv.FormatInt(key.AssignedAt.UnixMicro(), 10),
+		}}
+	}
+	payload := map[string]any{"key": key.Key}
+	if key.LeadID != 0 {
+		payload["lead_id"] = strconv.FormatInt(key.LeadID, 10)
+	}
+	return slack.SlackMetadata{EventType: typ, EventPayload: payload}
+}
+
+// sameKey reports whether a message's metadata names the same post.
+func sameKey(got, want slack.SlackMetadata) bool {
+	if got.EventType != want.EventType {
+		return false
+	}
+	for _, field := range []string{"lead_id", "assigned_at", "key"} {
+		w, ok := want.EventPayload[field]
+		if ok && fmt.Sprint(got.EventPayload[field]) != fmt.Sprint(w) {
+			return false
+		}
+	}
+	return true
+}
+
+// historyPages bounds how far back a resend looks for an earlier post:
+// five pages of 100 messages, far more than a retry's few minutes produce.
+const historyPages = 5
+
+// FindInHistory is the one check before a resend: it pages through a
+// conversation's recent history for a message that match accepts,
+// returning its ts or "". Only an app that may not read the conversation
+// (a missing scope: installed from an older manifest, or a channel it may
+// post to but not read) posts without the check, since a rare duplicate
+// beats a message never sent; any other failure (a 5xx, a timeout) is
+// retried, as posting then could double a message that went out before a
+// crash.
+func (c *Chat) FindInHistory(ctx context.Context, channel string, match func(slack.Message) bool) (string, error) {
+	cursor := ""
+	for range historyPages {
+		hist, err := c.api.GetConversationHistoryContext(ctx, &slack.GetConversationHistoryParameters{
+			ChannelID: channel, Limit: 100, Cursor: cursor, IncludeAllMetadata: true})
+		if err != nil {
+			if cannotRead(err) {
+				c.logger.Warn("cannot read a conversation to check for an earlier post; posting", "channel", channel, "err", err)
+				return "", nil
+			}
+			return "", c.Error("conversations.history", err)
+		}
+		for _, m := range hist.Messages {
+			if match(m) {
+				return m.Timestamp, nil
+			}
+		}
+		if !hist.HasMore || hist.ResponseMetaData.NextCursor == "" {
+			break
+		}
+		cursor = hist.ResponseMetaData.NextCursor
+	}
+	return "", nil
+}
+
+// cannotRead reports whether Slack refused a history read for good: the
+// app lacks the scope, or may not read that conversation at all.
+func cannotRead(err error) bool {
+	return hasCode(err, "missing_scope", "not_allowed_token_type", "not_in_channel", "channel_not_found")
+}
+
+// goneForGood reports whether Slack refused an update for good: the
+// message or its channel is gone, or the app may no longer edit it.
+func goneForGood(err error) bool {
+	return hasCode(err, "message_not_found", "cant_update_message", "channel_not_found", "is_archived", "not_in_channel")
+}
+
+func hasCode(err error, codes ...string) bool {
+	for _, code := range codes {
+		if strings.Contains(err.Error(), code) {
+			return true
+		}
+	}
+	return false
+}
+
+// ChannelID turns a channel as the policy names it, a name or an id, into
+// an id: conversations.history takes ids only. "" when no channel slabot
+// can see has the name.
+func (c *Chat) ChannelID(ctx context.Context, channel string) (string, error) {
+	if looksLikeChannelID(channel) {
+		return channel, nil
+	}
+	name := strings.ToLower(strings.TrimPrefix(strings.TrimSpace(channel), "#"))
+	params := &slack.GetConversationsParameters{ExcludeArchived: true, Limit: 200, Types: []string{"public_channel", "private_channel"}}
+	for {
+		chans, cursor, err := c.api.GetConversationsContext(ctx, params)
+		if err != nil {
+			return "", c.Error("conversations.list", err)
+		}
+		for _, ch := range chans {
+			if strings.EqualFold(ch.Name, name) {
+				return ch.ID, nil
+			}
+		}
+		if cursor == "" {
+			return "", nil
+		}
+		params.Cursor = cursor
+	}
+}
+
+// looksLikeChannelID: Slack's ids are a C, G or D and upper-case letters
+// and digits; channel names are lower case.
+func looksLikeChannelID(s string) bool {
+	if len(s) < 9 || !strings.ContainsRune("CGD", rune(s[0])) {
+		return false
+	}
+	for _, c := range s {
+		if (c < 'A' || c > 'Z') && (c < '0' || c > '9') {
+			return false
+		}
+	}
+	return true
+}
