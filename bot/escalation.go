@@ -270,35 +270,18 @@ func (b *Bot) onEscalationAction(ctx context.Context, cb slack.InteractionCallba
 		return nil
 	}
 	eventID, _ := strconv.ParseInt(eventPart, 10, 64)
-	var assigned time.Time
-	if us, err := strconv.ParseInt(a.Value, 10, 64); err == nil && us > 0 {
-		assigned = time.UnixMicro(us)
-	}
-	var l *engine.Lead
-	switch a.ActionID {
-	case actionEscReassign:
-		l, err = b.service.ManagerReassign(ctx, leadID, actor, assigned)
-	case actionEscReturn:
-		l, err = b.service.ManagerReturn(ctx, leadID, actor, assigned)
-	case actionEscMoreTime:
-		l, err = b.service.GiveMoreTime(ctx, leadID, actor, assigned)
-	}
+	l, err := b.Act(ctx, Action{Actor: actor, Verb: a.ActionID, LeadID: leadID, EventID: eventID, Value: a.Value})
 	if err != nil {
 		return err
 	}
 	if cb.ResponseURL == "" || l == nil {
 		return nil
 	}
-	// The decision is read back from the lead's history, as the redraw of
-	// a message whose lead moved on does: whichever lands last says the same.
-	d, err := b.escalationData(ctx, l, eventID)
-	if err != nil || d == nil {
+	m, ok, err := b.EscalationView(ctx, l, eventID)
+	if err != nil || !ok {
 		return err
 	}
-	if t := b.service.Policy().Team(l.Team); t != nil {
-		d.Manager = t.Manager
-	}
-	blocks, fallback := slackMessage(escalationMessage(*d))
+	blocks, fallback := slackMessage(m)
 	msg := &slack.WebhookMessage{Text: fallback, Blocks: &slack.Blocks{BlockSet: blocks}, ReplaceOriginal: true}
 	if err := slack.PostWebhookContext(ctx, cb.ResponseURL, msg); err != nil {
 		// The decision is made and recorded; only its echo in Slack failed.

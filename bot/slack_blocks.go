@@ -50,3 +50,7 @@ func (p *pacer) wait(ctx context.Context, channel string) error { return p.chat.
 type sentCounter struct{ chat *slackui.Chat }
 
 func (s sentCounter) WithLabelValues(kind string) prometheus.Counter { return s.chat.Counter(kind) }
+
+func plain(s string) *slack.TextBlockObject {
+	return slack.NewTextBlockObject(slack.PlainTextType, s, false, false)
+}

@@ -1,0 +1,222 @@
+package bot
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/slabot/slabot/bot/view"
+	"github.com/slabot/slabot/engine"
+)
+
+// This file is what people can do on a card, a reminder or an escalation,
+// whichever platform they press the button on: the adapter reads the
+// click or the submitted form into an Action, and Act carries it out.
+
+// Action is what a person did: pressed a button (Verb is its action id),
+// picked a touch, or submitted a form (Verb is the form's id).
+type Action struct {
+	Actor  engine.Actor
+	Verb   string
+	LeadID int64
+	// Value is the touch kind picked, or, on an escalation's button, the
+	// assignment it is about (Unix microseconds).
+	Value string
+	// EventID is the event an escalation's button is about.
+	EventID int64
+	// Key makes a redelivered click log one touch, not two.
+	Key string
+	// Inputs are a submitted form's values by input id.
+	Inputs map[string]string
+}
+
+// Forms and their inputs. The ids are those of the first release's Slack
+// modals, so a form open during an upgrade still submits.
+const (
+	formSnooze = "lead.snooze"
+	formReturn = "lead.return"
+
+	inputSnoozeLength  = "snooze_length"
+	inputSnoozeReason  = "snooze_reason"
+	inputReturnCode    = "return_code"
+	inputReturnDetails = "return_details"
+)
+
+var snoozeLengths = []struct {
+	Value, Label string
+	D            time.Duration
+}{
+	{"30m", "30 minutes", 30 * time.Minute}, {"1h", "1 hour", time.Hour}, {"2h", "2 hours", 2 * time.Hour},
+	{"4h", "4 hours", 4 * time.Hour}, {"1d", "1 day", 24 * time.Hour}, {"3d", "3 days", 72 * time.Hour},
+}
+
+// returnReasons are the reason codes Marketing hears back, reported weekly.
+var returnReasons = []struct{ Value, Label string }{
+	{"not_a_fit", "Not a fit (size, industry, region)"},
+	{"no_budget", "No budget or no project"},
+	{"bad_contact", "Wrong or missing contact details"},
+	{"duplicate", "Duplicate of a lead or customer"},
+	{"not_a_buyer", "Student, competitor or job seeker"},
+	{"not_now", "Interested, but not now (nurture)"},
+	{"other", "Other (say why below)"},
+}
+
+func returnReasonLabel(code string) string {
+	for _, r := range returnReasons {
+		if r.Value == code {
+			return r.Label
+		}
+	}
+	return ""
+}
+
+func snoozeFor(v string) time.Duration {
+	for _, s := range snoozeLengths {
+		if s.Value == v {
+			return s.D
+		}
+	}
+	return 0
+}
+
+// Act carries out an action. A refusal (a stranger's click, a lead that
+// moved on, a form missing an answer) is an engine error whose message is
+// for the person; anything else is for the job queue to retry. A verb
+// that needs a form first (snooze, return) is not an action: FormFor.
+func (b *Bot) Act(ctx context.Context, a Action) (*engine.Lead, error) {
+	switch a.Verb {
+	case actionAck:
+		return b.service.Acknowledge(ctx, a.LeadID, a.Actor)
+	case actionTouch:
+		l, _, err := b.service.LogTouch(ctx, a.LeadID, a.Actor,
+			engine.TouchInput{Kind: engine.TouchKind(a.Value), Origin: b.chat.Platform(), Key: a.Key})
+		return l, err
+	case formSnooze, formReturn:
+		if errs := validateForm(a.Verb, a.Inputs); errs != nil {
+			for _, msg := range errs {
+				return nil, engine.Errorf(engine.EINVALID, "%s", msg)
+			}
+		}
+		if a.Verb == formSnooze {
+			return b.service.Snooze(ctx, a.LeadID, a.Actor, snoozeFor(a.Inputs[inputSnoozeLength]), a.Inputs[inputSnoozeReason])
+		}
+		reason := returnReasonLabel(a.Inputs[inputReturnCode])
+		if details := a.Inputs[inputReturnDetails]; details != "" {
+			reason += ": " + details
+		}
+		return b.service.ReturnToMarketing(ctx, a.LeadID, a.Actor, reason)
+	case actionEscReassign, actionEscReturn, actionEscMoreTime:
+		var assigned time.Time
+		if us, err := strconv.ParseInt(a.Value, 10, 64); err == nil && us > 0 {
+			assigned = time.UnixMicro(us)
+		}
+		switch a.Verb {
+		case actionEscReassign:
+			return b.service.ManagerReassign(ctx, a.LeadID, a.Actor, assigned)
+		case actionEscReturn:
+			return b.service.ManagerReturn(ctx, a.LeadID, a.Actor, assigned)
+		default:
+			return b.service.GiveMoreTime(ctx, a.LeadID, a.Actor, assigned)
+		}
+	}
+	return nil, nil
+}
+
+// Refusal is the line for a person whose action was refused, and true;
+// false for an error that is not theirs to fix (the job retries it).
+func Refusal(err error) (view.Text, bool) {
+	switch engine.ErrorCode(err) {
+	case engine.EFORBIDDEN, engine.EINVALID, engine.ENOTFOUND, engine.ECONFLICT:
+		return view.T(view.Refused, " "+engine.ErrorMessage(err)), true
+	}
+	return nil, false
+}
+
+// FormFor is the form a snooze or a return asks for, once the person may
+// act on the lead: a stranger is refused before seeing a form.
+func (b *Bot) FormFor(ctx context.Context, actor engine.Actor, leadID int64, verb string) (view.Form, error) {
+	l, err := b.store.LeadByID(ctx, leadID)
+	if err != nil {
+		return view.Form{}, err
+	}
+	if err := b.service.Authorize(l, actor); err != nil {
+		return view.Form{}, err
+	}
+	if !l.State.Open() {
+		return view.Form{}, engine.Errorf(engine.EINVALID, "%s is already %s.", l.DisplayName(), l.State.Label())
+	}
+	if verb == actionReturn {
+		return returnForm(l), nil
+	}
+	return snoozeForm(l), nil
+}
+
+func snoozeForm(l *engine.Lead) view.Form {
+	length := view.Input{ID: inputSnoozeLength, Label: "For", Placeholder: "How long?", Initial: snoozeLengths[1].Value}
+	for _, s := range snoozeLengths {
+		length.Options = append(length.Options, view.Option{Value: s.Value, Label: s.Label})
+	}
+	return view.Form{ID: formSnooze, Subject: strconv.FormatInt(l.ID, 10), Title: "Snooze reminders", Submit: "Snooze",
+		Intro: []view.Text{view.T(view.B(l.DisplayName())),
+			view.T("Snoozing silences reminders for a while. The SLA clock keeps running: the first-touch deadline does not move.")},
+		Inputs: []view.Input{length,
+			{ID: inputSnoozeReason, Label: "Why", Placeholder: "e.g. buyer asked to call back Monday", MaxLength: 300}},
+	}
+}
+
+func returnForm(l *engine.Lead) view.Form {
+	code := view.Input{ID: inputReturnCode, Label: "Reason", Placeholder: "Choose a reason"}
+	for _, r := range returnReasons {
+		code.Options = append(code.Options, view.Option{Value: r.Value, Label: r.Label})
+	}
+	return view.Form{ID: formReturn, Subject: strconv.FormatInt(l.ID, 10), Title: "Return to Marketing", Submit: "Return lead",
+		Intro: []view.Text{view.T(view.B(l.DisplayName()),
+			" goes back to Marketing and leaves your queue. The reason is reported to both teams every week.")},
+		Inputs: []view.Input{code,
+			{ID: inputReturnDetails, Label: "Details", Placeholder: "What should Marketing know?", Multiline: true, MaxLength: 1000, Optional: true}},
+	}
+}
+
+// validateForm checks a submitted form: what to fix, by input id, or nil.
+// The platform shows these beside the inputs, and the lead is not touched.
+func validateForm(formID string, values map[string]string) map[string]string {
+	value := func(id string) string { return strings.TrimSpace(values[id]) }
+	errs := map[string]string{}
+	switch formID {
+	case formSnooze:
+		if value(inputSnoozeReason) == "" {
+			errs[inputSnoozeReason] = "Say why, so your manager knows the lead is in hand."
+		}
+		if snoozeFor(value(inputSnoozeLength)) == 0 {
+			errs[inputSnoozeLength] = "Choose how long to snooze."
+		}
+	case formReturn:
+		code := value(inputReturnCode)
+		switch {
+		case returnReasonLabel(code) == "":
+			errs[inputReturnCode] = "Choose a reason: Marketing needs it to send better leads."
+		case code == "other" && value(inputReturnDetails) == "":
+			errs[inputReturnDetails] = "Say why you return the lead."
+		}
+	}
+	if len(errs) == 0 {
+		return nil
+	}
+	return errs
+}
+
+// EscalationView is an escalation as it stands now, for the platform to
+// redraw where the manager pressed its button.
+func (b *Bot) EscalationView(ctx context.Context, l *engine.Lead, eventID int64) (view.Message, bool, error) {
+	// The decision is read back from the lead's history, as the redraw of
+	// a message whose lead moved on does: whichever lands last says the same.
+	d, err := b.escalationData(ctx, l, eventID)
+	if err != nil || d == nil {
+		return view.Message{}, false, err
+	}
+	if t := b.service.Policy().Team(l.Team); t != nil {
+		d.Manager = t.Manager
+	}
+	return escalationMessage(*d), true, nil
+}
