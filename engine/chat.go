@@ -101,3 +101,26 @@ var (
 	// conversation closed to slabot, for good.
 	ErrMessageGone = errors.New("the message is gone")
 )
+
+// ChatPost is a post an adapter recorded around its send, on a platform
+// where it cannot look for it afterwards: SentAt is zero while the post
+// may or may not have gone out.
+type ChatPost struct {
+	Platform     string
+	Key          string
+	Conversation string
+	MessageID    string
+	SentAt       time.Time
+}
+
+// ChatChannel is a channel slabot may post to, as the platform told it
+// (Teams: the channels of the teams slabot was added to).
+type ChatChannel struct {
+	Platform   string
+	ID         string
+	Name       string
+	TeamID     string
+	TeamName   string
+	ServiceURL string
+	TenantID   string
+}

@@ -2,6 +2,8 @@ package storage
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -106,4 +108,94 @@ func (db *DB) SaveChatIdentity(ctx context.Context, id *engine.ChatIdentity) err
 			WHERE email = lower($1)`, id.Email, id.TimeZone, id.Name)
 		return mapError(err, "store the time zone of rep %q", id.Email)
 	})
+}
+
+// IntendPost records that a post is about to be sent and returns its
+// record: a fresh one, or the one an earlier attempt left (sent, with its
+// message id, or not known to have gone out).
+func (db *DB) IntendPost(ctx context.Context, platform, key, conversation string) (*engine.ChatPost, error) {
+	// A racing attempt's row, committed while this statement waited on it,
+	// is not in this statement's snapshot: the next statement sees it.
+	for range 3 {
+		p, err := db.intendPost(ctx, platform, key, conversation)
+		if !errors.Is(err, pgx.ErrNoRows) {
+			return p, mapError(err, "record a post about to be sent")
+		}
+	}
+	return nil, fmt.Errorf("storage: record a post about to be sent: it was neither inserted nor found")
+}
+
+func (db *DB) intendPost(ctx context.Context, platform, key, conversation string) (*engine.ChatPost, error) {
+	row := db.pool.QueryRow(ctx, `WITH fresh AS (
+			INSERT INTO chat_posts (platform, post_key, conversation) VALUES ($1, $2, $3)
+			ON CONFLICT (platform, post_key) DO NOTHING
+			RETURNING platform, post_key, conversation, message_id, sent_at)
+		SELECT * FROM fresh
+		UNION ALL
+		SELECT platform, post_key, conversation, message_id, sent_at FROM chat_posts WHERE platform = $1 AND post_key = $2
+		LIMIT 1`, platform, key, conversation)
+	return scanChatPost(row)
+}
+
+// PostSent records the message id of a post that went out.
+func (db *DB) PostSent(ctx context.Context, platform, key, conversation, messageID string, at time.Time) error {
+	_, err := db.pool.Exec(ctx, `INSERT INTO chat_posts (platform, post_key, conversation, message_id, sent_at)
+		VALUES ($1, $2, $3, $4, $5)
+		ON CONFLICT (platform, post_key) DO UPDATE SET conversation = $3, message_id = $4, sent_at = $5`,
+		platform, key, conversation, messageID, at)
+	return mapError(err, "record a post that was sent")
+}
+
+// ChatPostByKey finds a recorded post; ENOTFOUND when there is none.
+func (db *DB) ChatPostByKey(ctx context.Context, platform, key string) (*engine.ChatPost, error) {
+	p, err := scanChatPost(db.pool.QueryRow(ctx, `SELECT platform, post_key, conversation, message_id, sent_at
+		FROM chat_posts WHERE platform = $1 AND post_key = $2`, platform, key))
+	return p, mapError(err, "find a recorded post")
+}
+
+func scanChatPost(row pgx.Row) (*engine.ChatPost, error) {
+	var p engine.ChatPost
+	var sent *time.Time
+	if err := row.Scan(&p.Platform, &p.Key, &p.Conversation, &p.MessageID, &sent); err != nil {
+		return nil, err
+	}
+	p.SentAt = timeOrZero(sent)
+	return &p, nil
+}
+
+// SaveChatChannel records a channel as the platform describes it now.
+func (db *DB) SaveChatChannel(ctx context.Context, c *engine.ChatChannel) error {
+	_, err := db.pool.Exec(ctx, `INSERT INTO chat_channels
+			(platform, channel_id, channel_name, team_id, team_name, service_url, tenant_id, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, now())
+		ON CONFLICT (platform, channel_id) DO UPDATE SET channel_name = $3, team_id = $4, team_name = $5,
+			service_url = $6, tenant_id = $7, updated_at = now()`,
+		c.Platform, c.ID, c.Name, c.TeamID, c.TeamName, c.ServiceURL, c.TenantID)
+	return mapError(err, "record channel %s", c.ID)
+}
+
+// ChatChannelByName finds a channel by its team's and its own name, in any
+// case; ENOTFOUND when slabot knows no such channel.
+func (db *DB) ChatChannelByName(ctx context.Context, platform, team, channel string) (*engine.ChatChannel, error) {
+	var c engine.ChatChannel
+	err := db.pool.QueryRow(ctx, `SELECT platform, channel_id, channel_name, team_id, team_name, service_url, tenant_id
+		FROM chat_channels WHERE platform = $1 AND lower(team_name) = lower($2) AND lower(channel_name) = lower($3)
+		ORDER BY updated_at DESC LIMIT 1`, platform, team, channel).
+		Scan(&c.Platform, &c.ID, &c.Name, &c.TeamID, &c.TeamName, &c.ServiceURL, &c.TenantID)
+	if err != nil {
+		return nil, mapError(err, "find channel %s/%s", team, channel)
+	}
+	return &c, nil
+}
+
+// ChatChannelByID finds a channel by its id; ENOTFOUND when unknown.
+func (db *DB) ChatChannelByID(ctx context.Context, platform, id string) (*engine.ChatChannel, error) {
+	var c engine.ChatChannel
+	err := db.pool.QueryRow(ctx, `SELECT platform, channel_id, channel_name, team_id, team_name, service_url, tenant_id
+		FROM chat_channels WHERE platform = $1 AND channel_id = $2`, platform, id).
+		Scan(&c.Platform, &c.ID, &c.Name, &c.TeamID, &c.TeamName, &c.ServiceURL, &c.TenantID)
+	if err != nil {
+		return nil, mapError(err, "find channel %s", id)
+	}
+	return &c, nil
 }
