@@ -359,9 +359,10 @@ func cardActions(d cardData) (view.Actions, bool) {
 		for _, k := range engine.TouchKinds {
 			touch.Options = append(touch.Options, view.Option{Value: string(k), Label: touchLabels[k]})
 		}
+		snooze, ret := snoozeForm(l), returnForm(l)
 		controls = append(controls, touch,
-			view.Button{Action: actionSnooze, Value: id, Label: "Snooze"},
-			view.Button{Action: actionReturn, Value: id, Label: "Return to marketing", Style: view.Danger})
+			view.Button{Action: actionSnooze, Value: id, Label: "Snooze", Form: &snooze},
+			view.Button{Action: actionReturn, Value: id, Label: "Return to marketing", Style: view.Danger, Form: &ret})
 	}
 	if l.CRMURL != "" && len(l.CRMURL) <= maxURL {
 		controls = append(controls, view.Button{Action: actionOpenCRM, Value: id, Label: "Open in CRM", URL: l.CRMURL})

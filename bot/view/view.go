@@ -170,13 +170,17 @@ const (
 	Danger
 )
 
-// Button acts when pressed (Action with Value), or opens URL.
+// Button acts when pressed (Action with Value), or opens URL. A button
+// with a Form asks for it first: a platform that can show a form inside
+// the message (Teams) opens it in place; another (Slack) asks slabot for
+// the form when the button is pressed.
 type Button struct {
 	Action string
 	Value  string
 	Label  string
 	Style  ButtonStyle
 	URL    string
+	Form   *Form
 }
 
 // Choice is a menu that acts as soon as an option is picked.
