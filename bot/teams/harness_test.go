@@ -42,9 +42,9 @@ func newHarness(t *testing.T) *harness {
 	h.tokens = teams.NewTokenSource(teams.TokenSourceOptions{
 		LoginURL: h.cfg.LoginURL, TenantID: h.cfg.TenantID, AppID: h.cfg.AppID, AppPassword: h.cfg.AppPassword,
 	})
-	h.connector = teams.NewConnector(teams.ConnectorOptions{
-		AppID: h.cfg.AppID, TenantID: h.cfg.TenantID, ServiceURL: h.cfg.ServiceURL, Tokens: h.tokens,
-	})
+	// Tests of other things than pace should not wait a second per message;
+	// TestPacingUnderRateLimits uses the real limits.
+	h.connector = h.newConnector(teams.NewPacer(teams.PacerOptions{Interval: time.Millisecond}))
 	h.graph = teams.NewGraph(teams.GraphOptions{BaseURL: h.cfg.GraphURL, AppID: h.cfg.AppID, Tokens: h.tokens})
 	h.verifier = teams.NewVerifier(teams.VerifierOptions{
 		AppID: h.cfg.AppID, OpenIDMetadataURL: h.cfg.OpenIDMetadataURL, MinRefetchInterval: -1,
@@ -58,6 +58,12 @@ func newHarness(t *testing.T) *harness {
 		bot.Close()
 	})
 	return h
+}
+
+func (h *harness) newConnector(pacer *teams.Pacer) *teams.Connector {
+	return teams.NewConnector(teams.ConnectorOptions{
+		AppID: h.cfg.AppID, TenantID: h.cfg.TenantID, ServiceURL: h.cfg.ServiceURL, Tokens: h.tokens, Pacer: pacer,
+	})
 }
 
 func (h *harness) onActivity(_ context.Context, a *teams.Activity) (*teams.InvokeResponse, error) {

@@ -204,7 +204,12 @@ func (s *Server) Send(ctx context.Context, a Activity, opts ...TokenOption) (*Bo
 	if err != nil {
 		return nil, fmt.Errorf("teamsfake: encode activity: %w", err)
 	}
-	return s.post(ctx, endpoint, body, a.ServiceURL, opts)
+	resp, err := s.post(ctx, endpoint, body, a.ServiceURL, opts)
+	// Wake WaitFor: a condition on the bot's side may hold now.
+	s.mu.Lock()
+	s.notifyLocked()
+	s.mu.Unlock()
+	return resp, err
 }
 
 func mustJSON(v any) json.RawMessage {

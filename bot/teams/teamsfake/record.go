@@ -47,8 +47,8 @@ func (s *Server) WaitActivities(ctx context.Context, conversationID string, n in
 	}
 }
 
-// WaitFor waits until cond, evaluated after every change the fake sees,
-// holds.
+// WaitFor waits until cond holds, evaluating it after every change the
+// fake sees and after every answer of the bot to an activity.
 func (s *Server) WaitFor(ctx context.Context, cond func() bool) error {
 	for {
 		s.mu.Lock()
