@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/slabot/slabot/engine"
@@ -119,6 +120,14 @@ type Attachment struct {
 	ContentURL  string `json:"contentUrl,omitempty"`
 	Content     any    `json:"content,omitempty"`
 	Name        string `json:"name,omitempty"`
+}
+
+// BaseConversationID drops the ";messageid=…" Teams appends to the id of
+// a channel conversation when the activity is in a reply thread, leaving
+// the channel's id.
+func BaseConversationID(id string) string {
+	base, _, _ := strings.Cut(id, ";messageid=")
+	return base
 }
 
 // TenantID returns the tenant of the activity, from channelData or the

@@ -68,19 +68,38 @@ type User struct {
 
 const userFields = "id,displayName,mail,userPrincipalName,accountEnabled"
 
-// UserByEmail looks a person up by email (their user principal name).
-// A 404 is errors.Is(err, ErrUnknownPerson).
+// UserByEmail looks a person up by email: first as their user principal
+// name (GET users/{email}), then, where the UPN differs from the mail
+// address, by mail. Nobody found is errors.Is(err, ErrUnknownPerson).
 func (g *Graph) UserByEmail(ctx context.Context, email string) (*User, error) {
 	if email == "" {
 		return nil, errors.New("teams: look up a person: no email")
 	}
 	var u User
 	path := "users/" + url.PathEscape(email) + "?$select=" + userFields
-	if err := g.do(ctx, http.MethodGet, path, nil, &u, ErrUnknownPerson); err != nil {
+	err := g.do(ctx, http.MethodGet, path, nil, &u, ErrUnknownPerson)
+	if err == nil {
+		return &u, nil
+	}
+	if !errors.Is(err, ErrUnknownPerson) {
 		return nil, err
 	}
-	return &u, nil
+	var found struct {
+		Value []User `json:"value"`
+	}
+	filter := "mail eq '" + escapeODataString(email) + "'"
+	path = "users?$filter=" + queryEscape(filter) + "&$select=" + userFields
+	if err := g.do(ctx, http.MethodGet, path, nil, &found, nil); err != nil {
+		return nil, err
+	}
+	if len(found.Value) == 0 {
+		return nil, fmt.Errorf("teams: look up a person by mail: %w", ErrUnknownPerson)
+	}
+	return &found.Value[0], nil
 }
+
+// queryEscape escapes an OData query value with %20 for spaces.
+func queryEscape(s string) string { return strings.ReplaceAll(url.QueryEscape(s), "+", "%20") }
 
 // AppCatalogID returns the id the organisation's catalog gave the app
 // (not the app id itself); it is looked up once and cached.
@@ -92,7 +111,7 @@ func (g *Graph) AppCatalogID(ctx context.Context) (string, error) {
 		return cached, nil
 	}
 	filter := "externalId eq '" + escapeODataString(g.opts.AppID) + "'"
-	path := "appCatalogs/teamsApps?$filter=" + strings.ReplaceAll(url.QueryEscape(filter), "+", "%20")
+	path := "appCatalogs/teamsApps?$filter=" + queryEscape(filter)
 	var out struct {
 		Value []struct {
 			ID         string `json:"id"`

@@ -28,6 +28,11 @@ func TestPersonLookupAndProactiveInstall(t *testing.T) {
 	if _, err := h.graph.UserByEmail(ctx, "nobody@example.com"); !errors.Is(err, teams.ErrUnknownPerson) {
 		t.Errorf("unknown email: %v, want ErrUnknownPerson", err)
 	}
+	// A tenant whose sign-in names are not the mail addresses.
+	upn := h.fake.AddPerson(teamsfake.Person{Email: "o'neil@example.com", UserPrincipalName: "oneil_example.com#EXT#@corp.onmicrosoft.com"})
+	if u, err := h.graph.UserByEmail(ctx, "O'Neil@example.com"); err != nil || u.ID != upn.AADObjectID {
+		t.Errorf("person by mail: %+v %v, want %s", u, err, upn.AADObjectID)
+	}
 
 	// The flow of design.md: 403 on the 1:1 chat → install → try again.
 	_, err = h.connector.CreateConversation(ctx, "", user.ID)

@@ -150,6 +150,11 @@ func (h *Handler) decode(w http.ResponseWriter, r *http.Request) (*Activity, int
 func (h *Handler) answer(w http.ResponseWriter, activity *Activity, res activityResult) {
 	if res.err != nil {
 		h.log.Error("teams: handling an activity failed", "type", activity.Type, "name", activity.Name, "err", res.err)
+		if activity.IsAdaptiveCardAction() {
+			// Teams shows this on the card instead of a generic failure.
+			writeInvoke(w, ErrorResponse(http.StatusInternalServerError, "InternalError", "slabot could not do that just now. Please try again."))
+			return
+		}
 		writeError(w, http.StatusInternalServerError, "the bot could not handle the activity")
 		return
 	}

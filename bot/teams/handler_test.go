@@ -3,9 +3,12 @@ package teams_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -84,13 +87,18 @@ func TestClickIsAnsweredWithTheRedrawnCard(t *testing.T) {
 	if res.Type != teams.InvokeResponseMessage || res.Message != "Only the owner can do that." {
 		t.Errorf("message answer %q %q", res.Type, res.Message)
 	}
-	var gotAction *teams.CardAction
-	var gotData map[string]string
+	var (
+		mu        sync.Mutex
+		gotAction *teams.CardAction
+		gotData   map[string]string
+	)
 	h.setReply(func(a *teams.Activity) (*teams.InvokeResponse, error) {
 		action, err := a.CardAction()
 		if err != nil {
 			return nil, err
 		}
+		mu.Lock()
+		defer mu.Unlock()
 		gotAction = action
 		gotData, _ = action.Strings()
 		if a.SenderID() != ann.AADObjectID || a.ReplyToID != activityID {
@@ -108,14 +116,40 @@ func TestClickIsAnsweredWithTheRedrawnCard(t *testing.T) {
 	if texts := teamsfake.CardTexts(res.Card); len(texts) != 1 || texts[0] != "Returned: not a fit" {
 		t.Errorf("redrawn card texts %q", texts)
 	}
-	if gotAction.Verb != "return" || gotData["lead"] != "42" || gotData["reason"] != "not a fit" {
-		t.Errorf("action %+v data %v", gotAction, gotData)
-	}
 	seen, _ := h.fake.CardFor(ann.Email, conv, activityID)
 	if texts := teamsfake.CardTexts(seen); len(texts) != 1 || texts[0] != "Returned: not a fit" {
 		t.Errorf("the clicker sees %q", texts)
 	}
+	mu.Lock()
+	if gotAction.Verb != "return" || gotData["lead"] != "42" || gotData["reason"] != "not a fit" {
+		t.Errorf("action %+v data %v", gotAction, gotData)
+	}
+	mu.Unlock()
 
+	// An update in place replaces what everyone sees, the clicker too.
+	if err := h.connector.UpdateActivity(ctx, "", conv, activityID, msg); err != nil {
+		t.Fatal(err)
+	}
+	if seen, _ = h.fake.CardFor(ann.Email, conv, activityID); !slices.Contains(teamsfake.CardVerbs(seen), "return") {
+		t.Errorf("after the update the clicker sees verbs %v", teamsfake.CardVerbs(seen))
+	}
+
+	// A failure of the bot is an error Teams can show on the card.
+	h.setReply(func(*teams.Activity) (*teams.InvokeResponse, error) { return nil, errors.New("database down") })
+	res, err = h.fake.Click(ctx, ann.Email, conv, activityID, "return", map[string]any{"reason": "again"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.HTTPStatus != http.StatusOK || res.StatusCode != http.StatusInternalServerError || res.Type != teams.InvokeResponseError {
+		t.Errorf("failed invoke answered %d/%d %q, want 200/500 error", res.HTTPStatus, res.StatusCode, res.Type)
+	}
+	if strings.Contains(string(res.Body), "database") {
+		t.Errorf("the internal error leaks to Teams: %s", res.Body)
+	}
+	seen, _ = h.fake.CardFor(ann.Email, conv, activityID)
+	if texts := teamsfake.CardTexts(seen); len(texts) != 1 || texts[0] != "New lead: Acme" {
+		t.Errorf("after a failed click the clicker sees %q, want the card unchanged", texts)
+	}
 }
 
 func TestHandlerRefusesBadRequestsWithoutCallingTheBot(t *testing.T) {

@@ -6,6 +6,7 @@ import "net/http"
 const (
 	InvokeResponseCard    = "application/vnd.microsoft.card.adaptive"
 	InvokeResponseMessage = "application/vnd.microsoft.activity.message"
+	InvokeResponseError   = "application/vnd.microsoft.error"
 	ContentTypeCard       = "application/vnd.microsoft.card.adaptive"
 )
 
@@ -37,5 +38,19 @@ func CardResponse(card any) *InvokeResponse {
 func MessageResponse(text string) *InvokeResponse {
 	return &InvokeResponse{Status: http.StatusOK, Body: AdaptiveCardInvokeResponse{
 		StatusCode: http.StatusOK, Type: InvokeResponseMessage, Value: text,
+	}}
+}
+
+// InvokeError is the value of an error answer to an invoke.
+type InvokeError struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// ErrorResponse answers a click with an error Teams shows on the card:
+// statusCode 400 (the request was wrong) or 500 (the bot failed).
+func ErrorResponse(statusCode int, code, message string) *InvokeResponse {
+	return &InvokeResponse{Status: http.StatusOK, Body: AdaptiveCardInvokeResponse{
+		StatusCode: statusCode, Type: InvokeResponseError, Value: InvokeError{Code: code, Message: message},
 	}}
 }

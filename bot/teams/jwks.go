@@ -62,10 +62,17 @@ func (s *keySet) key(ctx context.Context, kid string) (signingKey, error) {
 	if known && !stale {
 		return k, nil
 	}
-	mayFetch := s.triedAt.IsZero() || now.Sub(s.triedAt) >= s.minRefetch
-	if mayFetch {
+	interval := s.minRefetch
+	if s.keys == nil {
+		// Without any key every request fails: try again sooner.
+		interval = min(interval, 5*time.Second)
+	}
+	if s.triedAt.IsZero() || now.Sub(s.triedAt) >= interval {
 		s.triedAt = now
-		keys, err := s.fetch(ctx)
+		// One request's cancellation must not cost everyone the keys.
+		fetchCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		keys, err := s.fetch(fetchCtx)
+		cancel()
 		if err != nil {
 			s.log.Warn("teams: fetching Bot Framework signing keys failed", "err", err)
 			if s.keys == nil {

@@ -21,3 +21,15 @@ func TestCommandText(t *testing.T) {
 		}
 	}
 }
+
+func TestBaseConversationID(t *testing.T) {
+	for in, want := range map[string]string{
+		"19:abc@thread.tacv2;messageid=1700000000001": "19:abc@thread.tacv2",
+		"19:abc@thread.tacv2":                         "19:abc@thread.tacv2",
+		"a:1xyz":                                      "a:1xyz",
+	} {
+		if got := BaseConversationID(in); got != want {
+			t.Errorf("BaseConversationID(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

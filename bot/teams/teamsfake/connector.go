@@ -86,7 +86,7 @@ func (s *Server) createConversation(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	p := s.personByIDLocked(body.Members[0].ID)
+	p := s.personByMemberIDLocked(body.Members[0].ID)
 	if p == nil {
 		writeError(w, http.StatusNotFound, "NotFound", "user not found")
 		return

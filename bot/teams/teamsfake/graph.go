@@ -28,29 +28,59 @@ func (s *Server) graph(h http.HandlerFunc) http.HandlerFunc {
 
 func (s *Server) getUser(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
-	p := s.personByIDLocked(r.PathValue("user"))
+	p := s.personByGraphIDLocked(r.PathValue("user"))
+	var snapshot Person
+	if p != nil {
+		snapshot = p.Person
+	}
 	s.mu.Unlock()
 	if p == nil {
 		writeError(w, http.StatusNotFound, "Request_ResourceNotFound", "Resource '"+r.PathValue("user")+"' does not exist or one of its queried reference-property objects are not present.")
 		return
 	}
+	writeJSON(w, http.StatusOK, userJSON(snapshot, r.URL.Query().Get("$select")))
+}
+
+// userJSON is a Graph user with only the $select fields (all if empty).
+func userJSON(p Person, sel string) map[string]any {
 	all := map[string]any{
 		"id":                p.AADObjectID,
 		"displayName":       p.Name,
 		"mail":              p.Email,
-		"userPrincipalName": p.Email,
+		"userPrincipalName": p.UserPrincipalName,
 		"accountEnabled":    !p.Disabled,
 	}
-	selected := all
-	if sel := r.URL.Query().Get("$select"); sel != "" {
-		selected = map[string]any{}
-		for _, f := range strings.Split(sel, ",") {
-			if v, ok := all[strings.TrimSpace(f)]; ok {
-				selected[strings.TrimSpace(f)] = v
-			}
+	if sel == "" {
+		return all
+	}
+	selected := map[string]any{}
+	for _, f := range strings.Split(sel, ",") {
+		if v, ok := all[strings.TrimSpace(f)]; ok {
+			selected[strings.TrimSpace(f)] = v
 		}
 	}
-	writeJSON(w, http.StatusOK, selected)
+	return selected
+}
+
+// listUsers answers GET users?$filter=mail eq '…', the one filter slabot
+// uses.
+func (s *Server) listUsers(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	mail, ok := strings.CutPrefix(q.Get("$filter"), "mail eq '")
+	if !ok || !strings.HasSuffix(mail, "'") {
+		writeError(w, http.StatusBadRequest, "BadRequest", "teamsfake understands only $filter=mail eq '…'")
+		return
+	}
+	mail = strings.ReplaceAll(strings.TrimSuffix(mail, "'"), "''", "'")
+	value := []map[string]any{}
+	s.mu.Lock()
+	for _, p := range s.people {
+		if strings.EqualFold(p.Email, mail) {
+			value = append(value, userJSON(p.Person, q.Get("$select")))
+		}
+	}
+	s.mu.Unlock()
+	writeJSON(w, http.StatusOK, map[string]any{"value": value})
 }
 
 func (s *Server) listCatalogApps(w http.ResponseWriter, r *http.Request) {
@@ -90,7 +120,7 @@ func (s *Server) installApp(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.mu.Lock()
-	p := s.personByIDLocked(r.PathValue("user"))
+	p := s.personByGraphIDLocked(r.PathValue("user"))
 	switch {
 	case p == nil:
 		s.mu.Unlock()

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -15,6 +16,9 @@ func (s *Server) AddPerson(p Person) Person {
 	}
 	if p.UserID == "" {
 		p.UserID = "29:1" + randomHex(20)
+	}
+	if p.UserPrincipalName == "" {
+		p.UserPrincipalName = p.Email
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -46,13 +50,22 @@ func (s *Server) SetDisabled(email string, disabled bool) {
 	}
 }
 
-// personByIDLocked finds a person by Entra object id, 29: id or email.
-func (s *Server) personByIDLocked(id string) *person {
-	if p := s.people[key(id)]; p != nil {
-		return p
-	}
+// personByMemberIDLocked finds a person as the connector does: by Entra
+// object id or 29: id.
+func (s *Server) personByMemberIDLocked(id string) *person {
 	for _, p := range s.people {
 		if p.AADObjectID == id || p.UserID == id {
+			return p
+		}
+	}
+	return nil
+}
+
+// personByGraphIDLocked finds a person as Graph's users/{id} does: by
+// Entra object id or user principal name.
+func (s *Server) personByGraphIDLocked(id string) *person {
+	for _, p := range s.people {
+		if p.AADObjectID == id || strings.EqualFold(p.UserPrincipalName, id) {
 			return p
 		}
 	}

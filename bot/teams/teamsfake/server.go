@@ -97,6 +97,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /smba/{region}/v3/conversations/{conv}/activities", s.connector(s.sendActivity))
 	mux.HandleFunc("PUT /smba/{region}/v3/conversations/{conv}/activities/{activity}", s.connector(s.updateActivity))
 	mux.HandleFunc("GET /smba/{region}/v3/teams/{team}/conversations", s.connector(s.teamConversations))
+	mux.HandleFunc("GET /graph/v1.0/users", s.graph(s.listUsers))
 	mux.HandleFunc("GET /graph/v1.0/users/{user}", s.graph(s.getUser))
 	mux.HandleFunc("GET /graph/v1.0/appCatalogs/teamsApps", s.graph(s.listCatalogApps))
 	mux.HandleFunc("POST /graph/v1.0/users/{user}/teamwork/installedApps", s.graph(s.installApp))

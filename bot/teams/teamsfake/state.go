@@ -8,7 +8,11 @@ import (
 // Person is someone in the fake tenant.
 type Person struct {
 	Email string
-	Name  string
+	// UserPrincipalName is the sign-in name Graph finds the person by
+	// (default: Email). Set it to something else to make GET users/{email}
+	// miss, as in tenants whose UPNs are not mail addresses.
+	UserPrincipalName string
+	Name              string
 	// AADObjectID is the Entra object id; UserID the "29:…" id. Both are
 	// generated when empty.
 	AADObjectID string
