@@ -135,7 +135,8 @@ func (c *Connector) UpdateActivity(ctx context.Context, serviceURL, conversation
 	return c.do(ctx, http.MethodPut, serviceURL, path, a, nil, ErrNotInstalled)
 }
 
-// TeamChannels lists the channels of a team the bot was added to.
+// TeamChannels lists the channels of a team the bot was added to; a 403
+// (the bot is not, or no longer, in the team) is ErrNotInstalled.
 func (c *Connector) TeamChannels(ctx context.Context, serviceURL, teamID string) ([]Channel, error) {
 	var out struct {
 		Conversations []Channel `json:"conversations"`

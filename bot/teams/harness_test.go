@@ -39,13 +39,11 @@ func newHarness(t *testing.T) *harness {
 	if err := h.cfg.Validate(); err != nil {
 		t.Fatalf("config of the fake does not validate: %v", err)
 	}
-	h.tokens = teams.NewTokenSource(teams.TokenSourceOptions{
-		LoginURL: h.cfg.LoginURL, TenantID: h.cfg.TenantID, AppID: h.cfg.AppID, AppPassword: h.cfg.AppPassword,
-	})
 	// Tests of other things than pace should not wait a second per message;
 	// TestPacingUnderRateLimits uses the real limits.
-	h.connector = h.newConnector(teams.NewPacer(teams.PacerOptions{Interval: time.Millisecond}))
-	h.graph = teams.NewGraph(teams.GraphOptions{BaseURL: h.cfg.GraphURL, AppID: h.cfg.AppID, Tokens: h.tokens})
+	tr := teams.NewTransport(h.cfg, teams.TransportOptions{Pacer: teams.NewPacer(teams.PacerOptions{Interval: time.Millisecond})})
+	h.tokens, h.connector, h.graph = tr.Tokens, tr.Connector, tr.Graph
+	// A verifier that may refetch keys at once, for the key tests.
 	h.verifier = teams.NewVerifier(teams.VerifierOptions{
 		AppID: h.cfg.AppID, OpenIDMetadataURL: h.cfg.OpenIDMetadataURL, MinRefetchInterval: -1,
 	})
