@@ -11,8 +11,11 @@ import (
 )
 
 // ActivityHandler is what the bot does with a verified inbound activity.
-// For an invoke it returns the synchronous answer (nil: 200 with no body);
-// for other activities the response is ignored. It should record what it
+// For an invoke it returns the synchronous answer (nil: 200 with no body,
+// which Teams shows as a failure for an adaptiveCard/action: answer those
+// with CardResponse, MessageResponse or ErrorResponse); for other
+// activities the response is ignored. An error answers 500 (for a click:
+// an ErrorResponse without the error's text). It should record what it
 // must and return quickly: the Handler answers Teams after SoftTimeout
 // even if OnActivity is still running, and lets it finish in the
 // background on a context that outlives the request.
