@@ -4,7 +4,7 @@ GO       ?= go
 PKGS     ?= ./...
 BIN      := bin/slabot
 
-.PHONY: all build test vet bench bench-scale soak demo run migrate clean fmt
+.PHONY: all build test vet bench bench-scale soak demo run migrate clean fmt teams-package
 
 all: build
 
@@ -66,6 +66,12 @@ demo: build
 
 migrate: build
 	$(BIN) migrate
+
+# The Microsoft Teams app package to upload to the org catalog: the manifest
+# of manifests/teams with TEAMS_APP_ID (a GUID, required) filled in, and its
+# icons. Written by a Go program, so no zip binary is needed.
+teams-package:
+	$(GO) run ./scripts/teamspkg -manifest manifests/teams -out bin/slabot-teams.zip
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')

@@ -1,0 +1,117 @@
+package teamsfake
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+)
+
+func token(t *testing.T, s *Server, scope string) string {
+	t.Helper()
+	resp, err := http.PostForm(s.LoginURL()+s.TenantID()+"/oauth2/v2.0/token", url.Values{
+		"grant_type": {"client_credentials"}, "client_id": {s.AppID()}, "client_secret": {s.AppPassword()}, "scope": {scope},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var body struct {
+		AccessToken string `json:"access_token"`
+		Error       string `json:"error"`
+	}
+	_ = json.NewDecoder(resp.Body).Decode(&body)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("token for %q: %d %s", scope, resp.StatusCode, body.Error)
+	}
+	return body.AccessToken
+}
+
+func call(t *testing.T, method, url, bearer, body string) int {
+	t.Helper()
+	req, _ := http.NewRequest(method, url, strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+bearer)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+func TestFakeIsStrict(t *testing.T) {
+	s := New(Options{})
+	defer s.Close()
+	p := s.AddPerson(Person{Email: "p@example.com", Installed: true})
+	graphToken := token(t, s, ScopeGraph)
+	botToken := token(t, s, ScopeBotFramework)
+	create := s.ServiceURL() + "v3/conversations"
+	good := `{"members":[{"id":"` + p.AADObjectID + `"}],"tenantId":"` + s.TenantID() + `","channelData":{"tenant":{"id":"` + s.TenantID() + `"}}}`
+
+	if got := call(t, http.MethodPost, create, graphToken, good); got != http.StatusUnauthorized {
+		t.Errorf("connector with a Graph token: %d, want 401", got)
+	}
+	if got := call(t, http.MethodPost, create, botToken, `{"members":[{"id":"`+p.AADObjectID+`"}]}`); got != http.StatusBadRequest {
+		t.Errorf("conversation without tenant: %d, want 400", got)
+	}
+	if got := call(t, http.MethodPost, create, botToken, good); got != http.StatusCreated {
+		t.Errorf("good conversation: %d, want 201", got)
+	}
+	if got := call(t, http.MethodGet, s.GraphURL()+"users/"+p.Email, botToken, ""); got != http.StatusUnauthorized {
+		t.Errorf("Graph with a connector token: %d, want 401", got)
+	}
+	resp, _ := http.PostForm(s.LoginURL()+s.TenantID()+"/oauth2/v2.0/token", url.Values{
+		"grant_type": {"client_credentials"}, "client_id": {s.AppID()}, "client_secret": {s.AppPassword()}, "scope": {"https://management.azure.com/.default"},
+	})
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("unknown scope: %d, want 400", resp.StatusCode)
+	}
+}
+
+func TestFakePublishesEndorsedKeys(t *testing.T) {
+	s := New(Options{})
+	defer s.Close()
+	resp, err := http.Get(s.OpenIDMetadataURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var meta struct {
+		JWKSURI string `json:"jwks_uri"`
+	}
+	_ = json.NewDecoder(resp.Body).Decode(&meta)
+	resp.Body.Close()
+	resp, err = http.Get(meta.JWKSURI)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var jwks struct {
+		Keys []struct {
+			Kid          string   `json:"kid"`
+			Endorsements []string `json:"endorsements"`
+		} `json:"keys"`
+	}
+	_ = json.NewDecoder(resp.Body).Decode(&jwks)
+	if len(jwks.Keys) != 1 || len(jwks.Keys[0].Endorsements) != 1 || jwks.Keys[0].Endorsements[0] != "msteams" {
+		t.Errorf("keys %+v", jwks.Keys)
+	}
+	kid := s.RotateKey(true)
+	if s.KeyFetches() != 1 || kid == jwks.Keys[0].Kid {
+		t.Errorf("fetches %d, new kid %q", s.KeyFetches(), kid)
+	}
+}
+
+func TestWaitActivitiesGivesUp(t *testing.T) {
+	s := New(Options{})
+	defer s.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if _, err := s.WaitActivities(ctx, "a:none", 1); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("error %v, want the deadline", err)
+	}
+}
