@@ -111,15 +111,11 @@ func (b *Bot) redrawCards(ctx context.Context, job engine.Job) error {
 		return err
 	}
 	for _, c := range cards {
-		loc := b.zone("")
-		if rep, err := b.store.RepByEmail(ctx, c.Recipient); err == nil {
-			loc = b.zone(rep.TimeZone)
-		}
-		data, err := b.cardData(ctx, l, c.Recipient, loc)
+		m, err := b.CardView(ctx, l, c.Recipient)
 		if err != nil {
 			return err
 		}
-		if _, err := b.redraw(ctx, c, leadCard(data)); err != nil {
+		if _, err := b.redraw(ctx, c, m); err != nil {
 			return err
 		}
 	}
@@ -182,4 +178,18 @@ func (b *Bot) postToTeamChannel(ctx context.Context, teamName string, m view.Mes
 	_, err := b.postOnce(ctx, job, to, engine.PostKey{Kind: msgOpsAlert, Key: job.UniqueKey},
 		func() (view.Message, error) { return m, nil })
 	return err
+}
+
+// CardView is a lead's card as viewer (an email) sees it now, for a
+// platform that answers a click with the redrawn card.
+func (b *Bot) CardView(ctx context.Context, l *engine.Lead, viewer string) (view.Message, error) {
+	loc := b.zone("")
+	if rep, err := b.store.RepByEmail(ctx, viewer); err == nil {
+		loc = b.zone(rep.TimeZone)
+	}
+	data, err := b.cardData(ctx, l, viewer, loc)
+	if err != nil {
+		return view.Message{}, err
+	}
+	return leadCard(data), nil
 }

@@ -27,3 +27,6 @@ CREATE TABLE chat_channels (
     PRIMARY KEY (platform, channel_id)
 );
 CREATE INDEX chat_channels_by_name ON chat_channels (platform, lower(team_name), lower(channel_name));
+
+-- A redraw finds where a person's 1:1 chat is served by its conversation.
+CREATE INDEX chat_identities_conversation ON chat_identities (platform, conversation_id) WHERE conversation_id <> '';

@@ -199,3 +199,19 @@ func (db *DB) ChatChannelByID(ctx context.Context, platform, id string) (*engine
 	}
 	return &c, nil
 }
+
+// ConversationServiceURL is where a conversation is served, as last
+// learnt from the platform (a person's 1:1 chat or a channel); "" when
+// slabot never learnt it.
+func (db *DB) ConversationServiceURL(ctx context.Context, platform, conversation string) (string, error) {
+	var url string
+	err := db.pool.QueryRow(ctx, `SELECT service_url FROM (
+			SELECT service_url, updated_at FROM chat_identities WHERE platform = $1 AND conversation_id = $2 AND service_url <> ''
+			UNION ALL
+			SELECT service_url, updated_at FROM chat_channels WHERE platform = $1 AND channel_id = $2 AND service_url <> ''
+		) known ORDER BY updated_at DESC LIMIT 1`, platform, conversation).Scan(&url)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", nil
+	}
+	return url, mapError(err, "find where conversation %s is served", conversation)
+}

@@ -1,0 +1,250 @@
+package teams
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/slabot/slabot/bot/view"
+	"github.com/slabot/slabot/engine"
+)
+
+// Store is what the Teams side keeps in slabot's database: who people are
+// and where their 1:1 chat is, the posts recorded around their send (Teams
+// has no history a bot may read), and the channels of the teams slabot was
+// added to.
+type Store interface {
+	ChatIdentityByEmail(ctx context.Context, platform, email string) (*engine.ChatIdentity, error)
+	ChatIdentityByUserID(ctx context.Context, platform, userID string) (*engine.ChatIdentity, error)
+	SaveChatIdentity(ctx context.Context, id *engine.ChatIdentity) error
+	IntendPost(ctx context.Context, platform, key, conversation string) (*engine.ChatPost, error)
+	PostSent(ctx context.Context, platform, key, conversation, messageID string, at time.Time) error
+	ChatPostByKey(ctx context.Context, platform, key string) (*engine.ChatPost, error)
+	ConversationServiceURL(ctx context.Context, platform, conversation string) (string, error)
+	SaveChatChannel(ctx context.Context, c *engine.ChatChannel) error
+	ChatChannelByName(ctx context.Context, platform, team, channel string) (*engine.ChatChannel, error)
+	ChatChannelByID(ctx context.Context, platform, id string) (*engine.ChatChannel, error)
+}
+
+// Chat is slabot's way of talking on Teams: it finds people in the
+// directory, opens their 1:1 chat (installing the app for them when Teams
+// says it is missing), posts and redraws cards, and posts in the channels
+// the policy names.
+//
+// Exactly once, as far as Teams allows: a post is recorded as intended
+// before it is sent and with its activity id once Teams accepted it. A
+// retry of a post with an activity id sends nothing; only a crash in the
+// moment between Teams' answer and that record sends a post twice.
+type Chat struct {
+	tr     *Transport
+	store  Store
+	logger *slog.Logger
+	now    func() time.Time
+}
+
+// NewChat returns the Teams side of the chat port.
+func NewChat(tr *Transport, store Store, logger *slog.Logger) *Chat {
+	return &Chat{tr: tr, store: store, logger: loggerOrDiscard(logger), now: time.Now}
+}
+
+// Platform is engine.PlatformTeams.
+func (c *Chat) Platform() string { return engine.PlatformTeams }
+
+// FindPerson looks a person up in the Microsoft 365 directory by email: an
+// unknown or disabled account is engine.ErrUnreachable.
+func (c *Chat) FindPerson(ctx context.Context, email string) (engine.ChatIdentity, error) {
+	u, err := c.tr.Graph.UserByEmail(ctx, email)
+	if errors.Is(err, ErrUnknownPerson) {
+		return engine.ChatIdentity{}, engine.Unreachable("nobody in the Microsoft 365 directory has the email %s", email)
+	}
+	if err != nil {
+		return engine.ChatIdentity{}, err
+	}
+	if !u.AccountEnabled {
+		return engine.ChatIdentity{}, engine.Unreachable("no active Microsoft 365 account: %s is disabled", email)
+	}
+	return engine.ChatIdentity{Platform: engine.PlatformTeams, Email: email, UserID: u.ID, Name: u.DisplayName,
+		TenantID: c.tr.Config.TenantID}, nil
+}
+
+// Post sends a message (its card, and its pictures beside it) and returns
+// where it landed.
+func (c *Chat) Post(ctx context.Context, to engine.Destination, m view.Message, key engine.PostKey) (engine.MessageRef, error) {
+	conv, err := c.conversation(ctx, to)
+	if err != nil {
+		return engine.MessageRef{}, err
+	}
+	k := PostKey(key)
+	intent, err := c.store.IntendPost(ctx, engine.PlatformTeams, k, conv.id)
+	if err != nil {
+		return engine.MessageRef{}, err
+	}
+	if !intent.SentAt.IsZero() {
+		return c.ref(to, key, intent.Conversation, intent.MessageID), nil
+	}
+	activity, err := MessageActivity(m)
+	if err != nil {
+		return engine.MessageRef{}, err
+	}
+	id, err := c.tr.Connector.SendActivity(ctx, conv.serviceURL, conv.id, activity)
+	if errors.Is(err, ErrNotInstalled) && to.Person != nil {
+		// Uninstalled since the chat was opened: install again, once.
+		if err = c.install(ctx, *to.Person); err == nil {
+			id, err = c.tr.Connector.SendActivity(ctx, conv.serviceURL, conv.id, activity)
+		}
+	}
+	if err != nil {
+		return engine.MessageRef{}, fmt.Errorf("teams: post %s: %w", key.Kind, err)
+	}
+	if err := c.store.PostSent(ctx, engine.PlatformTeams, k, conv.id, id, c.now()); err != nil {
+		return engine.MessageRef{}, err
+	}
+	return c.ref(to, key, conv.id, id), nil
+}
+
+// FindPosted reports a post recorded as sent. A post only intended may or
+// may not have gone out; it is sent again.
+func (c *Chat) FindPosted(ctx context.Context, to engine.Destination, key engine.PostKey) (engine.MessageRef, bool, error) {
+	p, err := c.store.ChatPostByKey(ctx, engine.PlatformTeams, PostKey(key))
+	if engine.ErrorCode(err) == engine.ENOTFOUND {
+		return engine.MessageRef{}, false, nil
+	}
+	if err != nil || p.SentAt.IsZero() {
+		return engine.MessageRef{}, false, err
+	}
+	return c.ref(to, key, p.Conversation, p.MessageID), true, nil
+}
+
+// Update redraws a message in place: engine.ErrMessageGone when its chat
+// is gone or slabot was removed from it.
+func (c *Chat) Update(ctx context.Context, ref engine.MessageRef, m view.Message) error {
+	activity, err := MessageActivity(m)
+	if err != nil {
+		return err
+	}
+	svc, err := c.store.ConversationServiceURL(ctx, engine.PlatformTeams, ref.Conversation)
+	if err != nil {
+		return err
+	}
+	err = c.tr.Connector.UpdateActivity(ctx, svc, ref.Conversation, ref.MessageID, activity)
+	if errors.Is(err, ErrConversationNotFound) || errors.Is(err, ErrNotInstalled) {
+		return fmt.Errorf("teams: update %s: %w: %w", ref.Kind, engine.ErrMessageGone, err)
+	}
+	return err
+}
+
+// PostKey names a post in chat_posts.
+func PostKey(k engine.PostKey) string {
+	return fmt.Sprintf("%s:%d:%d:%s", k.Kind, k.LeadID, k.AssignedAt.UnixMicro(), k.Key)
+}
+
+// MessageActivity is a message as a Teams activity: the card, and its pictures
+// as image attachments beside it.
+func MessageActivity(m view.Message) (*Activity, error) {
+	activity, err := CardMessage(Render(m), m.Summary)
+	if err != nil {
+		return nil, err
+	}
+	activity.Attachments = append(activity.Attachments, ImageAttachments(m)...)
+	return activity, nil
+}
+
+func (c *Chat) ref(to engine.Destination, key engine.PostKey, conversation, id string) engine.MessageRef {
+	recipient := to.Channel
+	if to.Person != nil {
+		recipient = to.Person.Email
+	}
+	return engine.MessageRef{Platform: engine.PlatformTeams, LeadID: key.LeadID, Kind: key.Kind, Recipient: recipient,
+		Conversation: conversation, MessageID: id, AssignedAt: key.AssignedAt}
+}
+
+type conversation struct{ id, serviceURL string }
+
+// conversation finds where a destination is: a person's 1:1 chat (opened,
+// and the app installed for them, when slabot has none yet), or a channel
+// by its id or as "Team name/Channel name".
+func (c *Chat) conversation(ctx context.Context, to engine.Destination) (conversation, error) {
+	if to.Person == nil {
+		return c.channel(ctx, to.Channel)
+	}
+	person := *to.Person
+	if person.ConversationID == "" {
+		if known, err := c.store.ChatIdentityByEmail(ctx, engine.PlatformTeams, person.Email); err == nil {
+			person = *known
+		} else if engine.ErrorCode(err) != engine.ENOTFOUND {
+			return conversation{}, err
+		}
+	}
+	if person.ConversationID != "" {
+		return conversation{id: person.ConversationID, serviceURL: person.ServiceURL}, nil
+	}
+	if person.UserID == "" {
+		return conversation{}, engine.Unreachable("slabot does not know %s in Teams yet", person.Email)
+	}
+	id, err := c.tr.Connector.CreateConversation(ctx, person.ServiceURL, person.UserID)
+	if errors.Is(err, ErrNotInstalled) {
+		if err = c.install(ctx, person); err == nil {
+			id, err = c.tr.Connector.CreateConversation(ctx, person.ServiceURL, person.UserID)
+		}
+	}
+	if err != nil {
+		return conversation{}, err
+	}
+	person.Platform, person.ConversationID = engine.PlatformTeams, id
+	if person.TenantID == "" {
+		person.TenantID = c.tr.Config.TenantID
+	}
+	if err := c.store.SaveChatIdentity(ctx, &person); err != nil {
+		return conversation{}, err
+	}
+	return conversation{id: id, serviceURL: person.ServiceURL}, nil
+}
+
+// install adds slabot to a person's Teams through Graph; a person it
+// cannot be installed for is unreachable.
+func (c *Chat) install(ctx context.Context, person engine.ChatIdentity) error {
+	err := c.tr.Graph.InstallApp(ctx, person.UserID)
+	switch {
+	case err == nil:
+		c.logger.Info("installed slabot in Teams for a person who did not have it")
+		return nil
+	case errors.Is(err, ErrUnknownPerson), errors.Is(err, ErrAppNotInCatalog):
+		return engine.Unreachable("slabot is not installed in Teams for %s and could not be installed (%v)", person.Email, err)
+	case IsRetryable(err):
+		return err
+	}
+	var apiErr *APIError
+	if errors.As(err, &apiErr) && apiErr.Status == 403 {
+		return engine.Unreachable("slabot is not installed in Teams for %s and may not install itself: grant it TeamsAppInstallation.ReadWriteSelfForUser.All", person.Email)
+	}
+	return err
+}
+
+// channel finds a channel the policy names.
+func (c *Chat) channel(ctx context.Context, name string) (conversation, error) {
+	name = strings.TrimSpace(name)
+	var ch *engine.ChatChannel
+	var err error
+	if strings.HasPrefix(name, "19:") {
+		ch, err = c.store.ChatChannelByID(ctx, engine.PlatformTeams, name)
+		if engine.ErrorCode(err) == engine.ENOTFOUND {
+			return conversation{id: name}, nil // not learnt yet: served where Teams serves by default
+		}
+	} else {
+		team, channel, ok := strings.Cut(name, "/")
+		if !ok {
+			return conversation{}, engine.DropJob(fmt.Errorf("the policy names Teams channel %q: write it as \"Team name/Channel name\" or by its id (19:…)", name))
+		}
+		ch, err = c.store.ChatChannelByName(ctx, engine.PlatformTeams, strings.TrimSpace(team), strings.TrimSpace(channel))
+		if engine.ErrorCode(err) == engine.ENOTFOUND {
+			return conversation{}, engine.DropJob(fmt.Errorf("the policy names Teams channel %q, but slabot is in no team with that channel: add slabot to the team, or fix the name", name))
+		}
+	}
+	if err != nil {
+		return conversation{}, err
+	}
+	return conversation{id: ch.ID, serviceURL: ch.ServiceURL}, nil
+}

@@ -1,0 +1,261 @@
+package teams
+
+import (
+	"strings"
+
+	"github.com/slabot/slabot/bot/view"
+)
+
+// This file renders slabot's views (package view) as Adaptive Cards.
+
+// Keys of the data an Action.Execute carries back: the row of controls it
+// sits in (which lead, which escalation) and the button's value.
+const (
+	DataRow   = "row"
+	DataValue = "value"
+	// InputTouchKind is the choice of a touch kind in the "Log touch" form.
+	InputTouchKind = "touch_kind"
+)
+
+// emoji are view's markers as Teams shows them.
+var emoji = map[view.Marker]string{
+	view.Done: "✅", view.Alarm: "🚨", view.Warning: "⚠️", view.Snoozed: "💤", view.Away: "🌴",
+	view.Refused: "🚫", view.Stopped: "⛔", view.Unsure: "🤔", view.Announce: "📣", view.Team: "👥",
+	view.Celebrate: "🎉", view.Calendar: "📆", view.Plan: "🗓️", view.Behind: "🔴", view.Near: "🟡",
+	view.OnTarget: "🟢", view.Waiting: "⌛", view.Pending: "⏳", view.Deal: "🤝", view.Next: "➡️",
+	view.Hello: "👋", view.Up: "↗️", view.Down: "↘️", view.Reminder: "⏰",
+}
+
+// markdownEscaper keeps what people typed from becoming formatting, a
+// link, a mention or an entity in a TextBlock's Markdown.
+var markdownEscaper = strings.NewReplacer(`\`, `\\`, "*", `\*`, "_", `\_`, "[", `\[`, "]", `\]`,
+	"<", "&lt;", "&", "&amp;")
+
+// Markdown renders a line of spans as the Markdown a TextBlock takes:
+// **bold**, _italic_, [links](…); code is set plain, as Teams has no code
+// spans in cards.
+func Markdown(t view.Text) string {
+	var b strings.Builder
+	for _, s := range t {
+		if s.Marker != "" {
+			b.WriteString(emoji[s.Marker])
+			continue
+		}
+		text := markdownEscaper.Replace(s.Text)
+		// Markdown does not style text that starts or ends with a space.
+		lead, core, trail := splitSpace(text)
+		if core == "" {
+			b.WriteString(text)
+			continue
+		}
+		if s.URL != "" {
+			core = "[" + core + "](" + strings.ReplaceAll(s.URL, ")", "%29") + ")"
+		}
+		if s.Style&view.Emphasis != 0 {
+			core = "_" + core + "_"
+		}
+		if s.Style&view.Strong != 0 {
+			core = "**" + core + "**"
+		}
+		b.WriteString(lead + core + trail)
+	}
+	return b.String()
+}
+
+func splitSpace(s string) (lead, core, trail string) {
+	core = strings.TrimLeft(s, " ")
+	lead = s[:len(s)-len(core)]
+	trimmed := strings.TrimRight(core, " ")
+	return lead, trimmed, core[len(trimmed):]
+}
+
+// Render turns a message into a card. Images are not in the card: the
+// sender attaches them beside it (ImageAttachments).
+func Render(m view.Message) Card {
+	card := Card{FullWidth: true, FallbackText: m.Summary}
+	for _, blk := range m.Blocks {
+		switch b := blk.(type) {
+		case view.Actions:
+			card.Actions = append(card.Actions, actions(b)...)
+		default:
+			if el := element(b); el != nil {
+				card.Body = append(card.Body, el)
+			}
+		}
+	}
+	return card
+}
+
+// ImageAttachments are the pictures of a message, as attachments.
+func ImageAttachments(m view.Message) []Attachment {
+	var out []Attachment
+	for _, blk := range m.Blocks {
+		if img, ok := blk.(view.Image); ok && len(img.PNG) > 0 {
+			name := img.Title
+			if name == "" {
+				name = "chart.png"
+			}
+			out = append(out, ImageAttachment(img.PNG, name))
+		}
+	}
+	return out
+}
+
+func element(blk view.Block) Element {
+	switch b := blk.(type) {
+	case view.Heading:
+		return TextBlock{Text: markdownEscaper.Replace(b.Text), Wrap: true, Size: "large", Weight: "bolder", Style: "heading"}
+	case view.Section:
+		return lines(b.Lines, false)
+	case view.Context:
+		return lines(b.Lines, true)
+	case view.Fields:
+		var cols []Column
+		for _, f := range b.Fields {
+			cols = append(cols, Column{Width: "stretch", Items: []Element{lines(f.Lines, false)}})
+		}
+		// Two side by side, as on Slack; more wrap onto the next row.
+		var rows []Element
+		for len(cols) > 0 {
+			n := min(2, len(cols))
+			rows = append(rows, ColumnSet{Columns: cols[:n]})
+			cols = cols[n:]
+		}
+		return Container{Items: rows}
+	case view.Divider:
+		return Container{Items: []Element{}, Separator: true}
+	case view.Table:
+		return table(b)
+	}
+	return nil
+}
+
+// lines is a paragraph: a TextBlock a line, so no line break depends on
+// how a client reads newlines in Markdown.
+func lines(ls []view.Text, subtle bool) Element {
+	items := make([]Element, 0, len(ls))
+	for i, l := range ls {
+		tb := TextBlock{Text: Markdown(l), Wrap: true, IsSubtle: subtle}
+		if subtle {
+			tb.Size = "small"
+		}
+		if i > 0 {
+			tb.Spacing = "none"
+		}
+		items = append(items, tb)
+	}
+	return Container{Items: items}
+}
+
+func table(t view.Table) Element {
+	width := len(t.Columns)
+	for _, r := range t.Rows {
+		width = max(width, len(r))
+	}
+	if width == 0 {
+		return nil
+	}
+	cols := make([]TableColumn, width)
+	for i := range cols {
+		cols[i] = TableColumn{Width: 1}
+	}
+	cols[0].Width = 2 // names are longer than figures
+	cell := func(text string, bold bool) TableCell {
+		tb := TextBlock{Text: text, Wrap: true}
+		if bold {
+			tb.Weight = "bolder"
+		}
+		return TableCell{Items: []Element{tb}}
+	}
+	var rows []TableRow
+	if len(t.Columns) > 0 {
+		var header TableRow
+		for i := range width {
+			name := ""
+			if i < len(t.Columns) {
+				name = t.Columns[i]
+			}
+			header.Cells = append(header.Cells, cell(markdownEscaper.Replace(name), true))
+		}
+		rows = append(rows, header)
+	}
+	for _, r := range t.Rows {
+		var row TableRow
+		for i := range width {
+			var text string
+			if i < len(r) {
+				text = Markdown(r[i])
+			}
+			row.Cells = append(row.Cells, cell(text, false))
+		}
+		rows = append(rows, row)
+	}
+	return Table{Columns: cols, Rows: rows, FirstRowAsHeader: len(t.Columns) > 0, ShowGridLines: true}
+}
+
+// actions renders a row of controls: a button acts (Action.Execute), opens
+// a link, or, with a form, opens the form in place (Action.ShowCard) whose
+// submit acts; a choice is a small form of its own.
+func actions(a view.Actions) []Action {
+	var out []Action
+	for _, c := range a.Controls {
+		switch c := c.(type) {
+		case view.Button:
+			switch {
+			case c.URL != "":
+				out = append(out, ActionOpenURL{Title: c.Label, URL: c.URL})
+			case c.Form != nil:
+				out = append(out, ActionShowCard{Title: c.Label, Card: formCard(*c.Form, a.ID)})
+			default:
+				out = append(out, ActionExecute{Title: c.Label, Verb: c.Action, Style: style(c.Style),
+					Data: map[string]string{DataRow: a.ID, DataValue: c.Value}, AssociatedInputs: "none"})
+			}
+		case view.Choice:
+			choices := make([]Choice, len(c.Options))
+			for i, o := range c.Options {
+				choices[i] = Choice{Title: o.Label, Value: o.Value}
+			}
+			title := strings.TrimSuffix(c.Placeholder, "…")
+			out = append(out, ActionShowCard{Title: c.Placeholder, Card: Card{
+				Body: []Element{InputChoiceSet{ID: InputTouchKind, Label: title, Choices: choices, Style: "expanded",
+					IsRequired: true, ErrorMessage: "Choose one."}},
+				Actions: []Action{ActionExecute{Title: title, Verb: c.Action, Data: map[string]string{DataRow: a.ID}}},
+			}})
+		}
+	}
+	return out
+}
+
+// formCard is a form as a card shown in place: its inputs, and a button
+// that submits them with the row they belong to.
+func formCard(f view.Form, row string) Card {
+	var body []Element
+	if len(f.Intro) > 0 {
+		body = append(body, lines(f.Intro, false))
+	}
+	for _, in := range f.Inputs {
+		if len(in.Options) > 0 {
+			choices := make([]Choice, len(in.Options))
+			for i, o := range in.Options {
+				choices[i] = Choice{Title: o.Label, Value: o.Value}
+			}
+			body = append(body, InputChoiceSet{ID: in.ID, Label: in.Label, Choices: choices, Value: in.Initial,
+				Style: "compact", IsRequired: !in.Optional, ErrorMessage: "Choose one.", Placeholder: in.Placeholder})
+			continue
+		}
+		body = append(body, InputText{ID: in.ID, Label: in.Label, Placeholder: in.Placeholder, Value: in.Initial,
+			IsMultiline: in.Multiline, MaxLength: in.MaxLength, IsRequired: !in.Optional, ErrorMessage: "Please fill this in."})
+	}
+	return Card{Body: body, Actions: []Action{ActionExecute{Title: f.Submit, Verb: f.ID,
+		Data: map[string]string{DataRow: row, DataValue: f.Subject}}}}
+}
+
+func style(s view.ButtonStyle) string {
+	switch s {
+	case view.Primary:
+		return "positive"
+	case view.Danger:
+		return "destructive"
+	}
+	return ""
+}

@@ -1,0 +1,94 @@
+package teams
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/slabot/slabot/bot/view"
+)
+
+func TestMarkdownEscapesWhatPeopleTypedAndStylesTheRest(t *testing.T) {
+	got := Markdown(view.T(view.Alarm, " ", view.B("Ana *the* [best] <at>x</at> & co"), " said ", view.I(" hi "),
+		" see ", view.Link("the CRM", "https://crm.example/a_(b)")))
+	want := `🚨 **Ana \*the\* \[best\] &lt;at>x&lt;/at> &amp; co** said  _hi_  see [the CRM](https://crm.example/a_(b%29)`
+	if got != want {
+		t.Errorf("markdown\n got %s\nwant %s", got, want)
+	}
+}
+
+func TestEveryMarkerHasAnEmoji(t *testing.T) {
+	for _, m := range []view.Marker{view.Done, view.Alarm, view.Warning, view.Snoozed, view.Away, view.Refused, view.Stopped,
+		view.Unsure, view.Announce, view.Team, view.Celebrate, view.Calendar, view.Plan, view.Behind, view.Near, view.OnTarget,
+		view.Waiting, view.Pending, view.Deal, view.Next, view.Hello, view.Up, view.Down, view.Reminder} {
+		if emoji[m] == "" {
+			t.Errorf("marker %q has no emoji", m)
+		}
+	}
+}
+
+func TestACardActsThroughExecuteAndOpensFormsInPlace(t *testing.T) {
+	form := view.Form{ID: "lead.snooze", Subject: "42", Submit: "Snooze", Inputs: []view.Input{
+		{ID: "snooze_length", Label: "For", Options: []view.Option{{Value: "1h", Label: "1 hour"}}, Initial: "1h"},
+		{ID: "snooze_reason", Label: "Why", MaxLength: 300},
+		{ID: "details", Label: "Details", Optional: true},
+	}}
+	card := Render(view.Message{Summary: "New lead: Dana", Blocks: []view.Block{
+		view.Heading{Text: "New lead: Dana"},
+		view.Section{Lines: []view.Text{view.T(view.B("First touch due in 15 min"))}},
+		view.Image{PNG: []byte{0x89}, Title: "chart.png"},
+		view.Actions{ID: "lead:42", Controls: []view.Control{
+			view.Button{Action: "lead.ack", Value: "42", Label: "Acknowledge", Style: view.Primary},
+			view.Choice{Action: "lead.touch", Placeholder: "Log touch…", Options: []view.Option{{Value: "call", Label: "Call"}}},
+			view.Button{Action: "lead.snooze", Value: "42", Label: "Snooze", Form: &form},
+			view.Button{Action: "lead.crm", Value: "42", Label: "Open in CRM", URL: "https://crm.example/42"},
+		}},
+	}})
+	raw, err := card.JSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		Version string
+		Body    []map[string]any
+		Actions []struct {
+			Type, Title, Verb, URL string
+			Data                   map[string]string
+			Card                   struct {
+				Body    []map[string]any
+				Actions []struct {
+					Verb string
+					Data map[string]string
+				}
+			}
+		}
+	}
+	if err := json.Unmarshal(raw, &got); err != nil {
+		t.Fatal(err)
+	}
+	if got.Version != "1.5" || len(got.Body) != 2 {
+		t.Fatalf("version %q, %d body elements; want 1.5 and the heading and section (the image goes beside the card):\n%s", got.Version, len(got.Body), raw)
+	}
+	if len(got.Actions) != 4 {
+		t.Fatalf("%d actions; want 4:\n%s", len(got.Actions), raw)
+	}
+	ack, touch, snooze, crm := got.Actions[0], got.Actions[1], got.Actions[2], got.Actions[3]
+	if ack.Type != "Action.Execute" || ack.Verb != "lead.ack" || ack.Data[DataRow] != "lead:42" || ack.Data[DataValue] != "42" {
+		t.Errorf("acknowledge: %+v", ack)
+	}
+	if touch.Type != "Action.ShowCard" || len(touch.Card.Actions) != 1 || touch.Card.Actions[0].Verb != "lead.touch" ||
+		touch.Card.Body[0]["id"] != InputTouchKind {
+		t.Errorf("log touch: %+v", touch)
+	}
+	if snooze.Type != "Action.ShowCard" || snooze.Card.Actions[0].Verb != "lead.snooze" || snooze.Card.Actions[0].Data[DataRow] != "lead:42" ||
+		len(snooze.Card.Body) != 3 || snooze.Card.Body[1]["isRequired"] != true || snooze.Card.Body[2]["isRequired"] != nil {
+		t.Errorf("snooze form: %+v", snooze)
+	}
+	if crm.Type != "Action.OpenUrl" || crm.URL != "https://crm.example/42" {
+		t.Errorf("CRM link: %+v", crm)
+	}
+	if atts := ImageAttachments(view.Message{Blocks: []view.Block{view.Image{PNG: []byte{1, 2}}}}); len(atts) != 1 ||
+		!strings.HasPrefix(atts[0].ContentURL, "data:image/png;base64,") {
+		t.Errorf("image attachments: %+v", atts)
+	}
+}
