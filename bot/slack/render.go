@@ -105,22 +105,40 @@ func block(blk view.Block) slack.Block {
 	case view.Divider:
 		return slack.NewDividerBlock()
 	case view.Table:
-		rows := make([]view.Text, len(b.Rows))
-		for i, r := range b.Rows {
-			var line view.Text
-			for j, cell := range r {
-				if j > 0 {
-					line = append(line, view.Span{Text: " · "})
-				}
-				line = append(line, cell...)
-			}
-			rows[i] = line
-		}
-		return slack.NewSectionBlock(mrkdwn(ClipBytes(Lines(rows), MaxSectionText)), nil, nil)
+		return slack.NewSectionBlock(mrkdwn(ClipBytes(Lines(tableLines(b)), MaxSectionText)), nil, nil)
 	case view.Actions:
 		return actions(b)
 	}
 	return nil
+}
+
+// tableLines sets a table as a list, as mrkdwn has no tables: the first
+// column's header in bold as the list's title, then a bullet a row, naming
+// it by its first cell, with the other cells after a colon, joined by " · ".
+// The other headers are left out and so are empty cells: a row on a phone
+// reads as a sentence ("Ana: 67% on time · 4 open"), so its cells say what
+// they count.
+func tableLines(t view.Table) []view.Text {
+	var lines []view.Text
+	if len(t.Columns) > 0 && t.Columns[0] != "" {
+		lines = append(lines, view.T(view.B(t.Columns[0])))
+	}
+	for _, row := range t.Rows {
+		if len(row) == 0 {
+			continue
+		}
+		line := view.T("• ", row[0])
+		sep := ": "
+		for _, cell := range row[1:] {
+			if len(cell) == 0 {
+				continue
+			}
+			line = view.T(line, sep, cell)
+			sep = " · "
+		}
+		lines = append(lines, line)
+	}
+	return lines
 }
 
 func actions(a view.Actions) slack.Block {
