@@ -48,3 +48,33 @@ func TestALongTableStaysWithinASection(t *testing.T) {
 		t.Errorf("a section of %d bytes", n)
 	}
 }
+
+func TestMrkdwnSetsEachSpan(t *testing.T) {
+	link := view.Link("Acme & co", "https://crm.example/1")
+	boldLink := link
+	boldLink.Style = view.Strong
+	cases := []struct {
+		line view.Text
+		want string
+	}{
+		{view.T(view.Alarm, " ", view.B("First touch overdue"), " — due <now>"), ":rotating_light: *First touch overdue* — due &lt;now&gt;"},
+		{view.T(view.I("Returned because:"), " ", view.C("a_b")), "_Returned because:_ `a_b`"},
+		{view.T(link, " ", boldLink), "<https://crm.example/1|Acme &amp; co> *<https://crm.example/1|Acme &amp; co>*"},
+		{view.T(view.Marker(view.Done)), ":white_check_mark:"},
+	}
+	for _, c := range cases {
+		if got := Mrkdwn(c.line); got != c.want {
+			t.Errorf("Mrkdwn = %q, want %q", got, c.want)
+		}
+	}
+}
+
+func TestABoldTitleWithItsMarkerIsOneBoldRun(t *testing.T) {
+	if got, want := Mrkdwn(view.Bold(view.Calendar, " October 2026, final figures")), "*:calendar: October 2026, final figures*"; got != want {
+		t.Errorf("Mrkdwn = %q, want %q", got, want)
+	}
+	// Bold spans with a plain one between stay apart; links stay apart.
+	if got, want := Mrkdwn(view.T(view.B("a"), view.B("b"), " ", view.B("c"))), "*ab* *c*"; got != want {
+		t.Errorf("Mrkdwn = %q, want %q", got, want)
+	}
+}
