@@ -9,6 +9,10 @@ import (
 
 // This file answers /sla policy: the agreement in plain words.
 
+// policySectionText is how much text of the agreement a section takes,
+// leaving a tenth of a section for the marks and escapes a platform adds.
+const policySectionText = maxSectionText * 9 / 10
+
 // policyReply is the agreement in plain words: its first paragraph as the
 // title, then a section per paragraph, a long one cut into a few.
 func policyReply(p *engine.Policy) reply {
@@ -16,7 +20,7 @@ func policyReply(p *engine.Policy) reply {
 	paras := strings.Split(summary, "\n\n")
 	blocks := []view.Block{view.Heading{Text: paras[0]}}
 	for _, para := range paras[1:] {
-		for _, chunk := range chunkLines(policyLines(para), maxSectionText) {
+		for _, chunk := range chunkLines(policyLines(para), policySectionText) {
 			if len(blocks) < maxMessageBlocks {
 				blocks = append(blocks, view.Section{Lines: chunk})
 			}

@@ -6,6 +6,7 @@ package bot
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -304,5 +305,29 @@ func TestAttainmentLinesOnSlack(t *testing.T) {
 		"_Returned because:_ &lt;script&gt; &amp; co (1)"
 	if got := slackui.Lines(attainmentLines(nil, a)); got != want {
 		t.Errorf("status reads\n%s\nwant\n%s", got, want)
+	}
+}
+
+func TestALongParagraphOfThePolicyIsCutIntoSectionsSlackTakes(t *testing.T) {
+	lines := []view.Text{view.T(view.B("Rules:"))}
+	for i := range 200 {
+		lines = append(lines, view.T(fmt.Sprintf("• rule %d: first touch within 4 h, & 6 touches in 14 days", i)))
+	}
+	chunks := chunkLines(lines, policySectionText)
+	if len(chunks) < 2 {
+		t.Fatalf("%d sections for %d lines", len(chunks), len(lines))
+	}
+	n := 0
+	for _, c := range chunks {
+		n += len(c)
+		if size := len(slackui.Lines(c)); size > maxSectionText {
+			t.Errorf("a section of %d bytes on Slack", size)
+		}
+	}
+	if n != len(lines) {
+		t.Errorf("%d lines in the sections, want %d", n, len(lines))
+	}
+	if got := slackui.Lines(policyLines("Rules:\n- demo: 15 min\n- other: 4 h")); got != "*Rules:*\n• demo: 15 min\n• other: 4 h" {
+		t.Errorf("a paragraph of the policy reads %q", got)
 	}
 }
