@@ -43,7 +43,7 @@ func (b *Bot) cmdStatus(ctx context.Context, who asker, c command, name string) 
 			blocks = append(blocks, b.teamTable(ctx, "By rep", policy, t, facts, period, now))
 		}
 	}
-	summary := fmt.Sprintf("SLA status, %s, %s: %s", title, period.Label, plainSummary([]view.Text{onTimeLine(a)}))
+	summary := fmt.Sprintf("SLA status, %s, %s: %s", title, period.Label, strings.TrimSpace(onTimeLine(a).Plain()))
 	return reply{Message: view.Message{Summary: summary, Blocks: blocks}}, nil
 }
 

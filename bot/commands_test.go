@@ -7,6 +7,7 @@ package bot
 import (
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -329,5 +330,71 @@ func TestALongParagraphOfThePolicyIsCutIntoSectionsSlackTakes(t *testing.T) {
 	}
 	if got := slackui.Lines(policyLines("Rules:\n- demo: 15 min\n- other: 4 h")); got != "*Rules:*\n• demo: 15 min\n• other: 4 h" {
 		t.Errorf("a paragraph of the policy reads %q", got)
+	}
+}
+
+// slackMarkup is Slack syntax that has no place in a view: bold and
+// italic runs and emoji shortcodes are the renderer's. (A lone "*", as in
+// a cron schedule, is text.)
+var slackMarkup = regexp.MustCompile(`\*[^\s*][^*]*\*|(^|\s)_[^\s_][^_]*_|:[a-z_]+:`)
+
+// neutral fails the test where a message's text carries Slack markup.
+func neutral(t *testing.T, what string, m view.Message) {
+	t.Helper()
+	var lines []view.Text
+	for _, blk := range m.Blocks {
+		switch b := blk.(type) {
+		case view.Heading:
+			lines = append(lines, view.T(b.Text))
+		case view.Section:
+			lines = append(lines, b.Lines...)
+		case view.Context:
+			lines = append(lines, b.Lines...)
+		case view.Table:
+			for _, row := range b.Rows {
+				lines = append(lines, row...)
+			}
+		}
+	}
+	lines = append(lines, view.T(m.Summary))
+	for _, l := range lines {
+		for _, s := range l {
+			if slackMarkup.MatchString(s.Text) {
+				t.Errorf("%s carries Slack markup: %q", what, s.Text)
+			}
+		}
+	}
+}
+
+func TestAnswersAreViewsWithoutSlackMarkup(t *testing.T) {
+	policy, problems := engine.ParsePolicy([]byte("report: {channel: \"#smk\"}\nteams: [{name: t, manager: m@x.test, reps: [r@x.test]}]\n"+
+		"rules: [{name: d, first_touch: 4h, touches: {count: 3, within: 2d}}]\n"), time.Now())
+	if errs := problems.Errors(); len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	b := &Bot{service: engine.NewService(nil, policy, time.Now, nil)}
+	neutral(t, "help", helpReply("/sla", &parseError{Unknown: "stauts", Suggest: cmdStatus}).Message)
+	neutral(t, "the policy", policyReply(policy).Message)
+	neutral(t, "the report command", b.cmdReport(asker{Manages: []*engine.Team{{Name: "t"}}}).Message)
+	for _, c := range []command{{Revenue: 5000, Deal: 100, Win: 0.5, MQLToSQL: 0.25, HasMQLToSQL: true}, {Revenue: 5000, Deal: 100, Win: 2}} {
+		r, err := cmdPlanReply(c, "/sla")
+		if err != nil {
+			t.Fatal(err)
+		}
+		neutral(t, "a plan", r.Message)
+	}
+	a := engine.Attainment{HasOnTimeData: true, OnTimeShare: 0.5, OnTimeTarget: 0.9, FirstTouchOnTime: 1, FirstTouchLate: 1, Returns: 1,
+		ReturnsByReason: map[string]int{"no budget": 1}, Breaches: 1, BreachesByKind: map[engine.BreachKind]int{engine.BreachFirstTouch: 1}}
+	f := engine.Funnel{MQLs: 3, MQLTarget: 10, MQLPace: 0.5, SQLs: 2, SQLTarget: 2, SQLPace: 1.2, ExpectedPipeline: 500}
+	neutral(t, "a status", view.Message{Blocks: []view.Block{view.Section{Lines: attainmentLines(policy, a)}, view.Section{Lines: funnelLines(f)}}})
+
+	now := time.Date(2026, 11, 18, 12, 0, 0, 0, time.UTC)
+	lead := engine.LeadFacts{Lead: engine.Lead{ID: 1, Contact: engine.Contact{Name: "Dana"}, Source: "demo_request", Rule: "d",
+		State: engine.StateSnoozed, SnoozedUntil: now.Add(time.Hour), AssignedAt: now.Add(-5 * time.Hour), FirstTouchDue: now.Add(-time.Hour)}}
+	lines := leadRow(policy, &lead, now, time.UTC)
+	neutral(t, "a lead's row", view.Message{Blocks: []view.Block{view.Section{Lines: lines}}})
+	if got, want := slackui.Lines(lines), "*Dana* · demo request · snoozed\n"+
+		":rotating_light: *First touch overdue* — was due 1 h ago (11:00 AM)\n:zzz: Reminders snoozed until 1:00 PM"; got != want {
+		t.Errorf("a lead's row reads\n%s\nwant\n%s", got, want)
 	}
 }
