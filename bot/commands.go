@@ -37,6 +37,10 @@ func textReply(lines ...view.Text) reply {
 	return reply{Message: view.Message{Summary: plainSummary(lines), Blocks: []view.Block{view.Section{Lines: lines}}}}
 }
 
+// onSlashCommand, postReply and respond are the Slack side of commands:
+// they render an answer as Block Kit and post it, and move to the Slack
+// adapter with it. What an answer says is decided in runCommand.
+
 // onSlashCommand answers /sla through the command's response_url.
 func (b *Bot) onSlashCommand(ctx context.Context, cmd slack.SlashCommand) error {
 	r := b.runCommand(ctx, cmd.UserID, cmd.Command, cmd.Text)

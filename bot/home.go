@@ -25,7 +25,9 @@ const maxViewBlocks = 100
 // trendWeeks is how many weeks the trend line covers, this one included.
 const trendWeeks = 4
 
-// publishHome draws a user's Home tab and publishes it as a Slack view.
+// publishHome draws a user's Home tab (homeView) and publishes it as a
+// Slack view: the one Slack step of the Home tab, which moves to the Slack
+// adapter with it.
 func (b *Bot) publishHome(ctx context.Context, userID string) error {
 	who, err := b.whoIs(ctx, userID)
 	if err != nil {
