@@ -146,8 +146,8 @@ func (b *Bot) homeView(ctx context.Context, who asker) (view.Message, error) {
 			return view.Message{}, err
 		}
 		sortByDeadline(policy, open, now)
-		// Room for the leads: what is left after the team table, a
-		// possible "more" line and the footer.
+		// Room for the leads: what is left after the list's divider and
+		// title, the team table, a possible "more" line and the footer.
 		room := maxViewBlocks - len(home.Blocks) - 2 - len(team) - 2
 		home.Blocks = append(home.Blocks, homeLeads(policy, open, who.Email, now, loc, room)...)
 	}
