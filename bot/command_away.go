@@ -2,10 +2,10 @@ package bot
 
 import (
 	"context"
-	"fmt"
 	"strings"
 	"time"
 
+	"github.com/slabot/slabot/bot/view"
 	"github.com/slabot/slabot/engine"
 )
 
@@ -41,31 +41,31 @@ func (b *Bot) cmdAvailability(ctx context.Context, who asker, c command, name st
 	if err := b.refreshHome(ctx, res.Rep.Email); err != nil {
 		b.logger.Warn("could not refresh a Home tab after an availability change", "rep_id", res.Rep.ID, "err", err)
 	}
-	subject, have := "You are", "you have"
+	subject, have := "You are", "You have"
 	if !self {
-		subject, have = repName(res.Rep)+" is", "they have"
+		subject, have = repName(res.Rep)+" is", "They have"
 	}
-	var b2 strings.Builder
 	if !away {
-		fmt.Fprintf(&b2, ":wave: %s back: new leads come to %s again.", subject, map[bool]string{true: "you", false: "them"}[self])
-		return textReply(b2.String()), nil
+		whom := map[bool]string{true: "you", false: "them"}[self]
+		return textReply(view.T(view.Hello, " "+subject+" back: new leads come to "+whom+" again.")), nil
 	}
-	when := "until you say `" + name + " back`"
+	when := view.T("until you say ", commandExample(name, "back"))
 	if !self {
-		when = "until they are back (`" + name + " back @" + strings.Split(res.Rep.Email, "@")[0] + "`)"
+		when = view.T("until they are back (", commandExample(name, "back @"+strings.Split(res.Rep.Email, "@")[0]), ")")
 	}
 	if !until.IsZero() {
-		when = "until " + until.In(loc).Format("Monday, Jan 2")
+		when = view.T("until " + until.In(loc).Format("Monday, Jan 2"))
 	}
-	fmt.Fprintf(&b2, ":palm_tree: %s away %s. New leads go to the rest of the team meanwhile.", subject, when)
+	lines := []view.Text{view.T(view.Away, " "+subject+" away ", when, ". New leads go to the rest of the team meanwhile.")}
 	if res.OpenLeads > 0 {
-		fmt.Fprintf(&b2, "\n%s %s: their SLA clocks keep running.", strings.ToUpper(have[:1])+have[1:], plural(res.OpenLeads, "open lead", "open leads"))
+		open := view.T(have + " " + plural(res.OpenLeads, "open lead", "open leads") + ": their SLA clocks keep running.")
 		if res.TeamTold {
-			b2.WriteString(" The team has been told so someone can cover them.")
+			open = view.T(open, " The team has been told so someone can cover them.")
 		}
+		lines = append(lines, open)
 	}
 	if !res.Changed {
-		b2.WriteString("\n(That was already so: nothing changed.)")
+		lines = append(lines, view.T("(That was already so: nothing changed.)"))
 	}
-	return textReply(b2.String()), nil
+	return textReply(lines...), nil
 }

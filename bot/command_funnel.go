@@ -3,11 +3,9 @@ package bot
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
-	"github.com/slack-go/slack"
-
+	"github.com/slabot/slabot/bot/view"
 	"github.com/slabot/slabot/engine"
 )
 
@@ -54,26 +52,26 @@ func (b *Bot) cmdFunnel(ctx context.Context, c command) (reply, error) {
 		return reply{}, err
 	}
 	f := engine.ComputeFunnel(policy, facts, mqls, period, now)
-	blocks := []slack.Block{
-		slack.NewHeaderBlock(plain(clip("Funnel: "+period.Label, maxHeader))),
-		slack.NewContextBlock("", mrkdwn(fmt.Sprintf("Day %d of %d · targets are monthly, pro-rated by day", f.DaysElapsed, f.DaysInPeriod))),
-		slack.NewSectionBlock(mrkdwn(clipBytes(funnelText(f), maxSectionText)), nil, nil),
+	blocks := []view.Block{
+		view.Heading{Text: "Funnel: " + period.Label},
+		view.Context{Lines: []view.Text{view.T(fmt.Sprintf("Day %d of %d · targets are monthly, pro-rated by day", f.DaysElapsed, f.DaysInPeriod))}},
+		view.Section{Lines: funnelLines(f)},
 	}
-	text := fmt.Sprintf("Funnel, %s: %d MQLs, %d SQLs, %d won", period.Label, f.MQLs, f.SQLs, f.Won)
-	return reply{Text: text, Blocks: blocks}, nil
+	summary := fmt.Sprintf("Funnel, %s: %d MQLs, %d SQLs, %d won", period.Label, f.MQLs, f.SQLs, f.Won)
+	return reply{Message: view.Message{Summary: summary, Blocks: blocks}}, nil
 }
 
 // paceText says whether a count keeps pace with its pro-rated target.
-func paceText(pace float64, target int) string {
+func paceText(pace float64, target int) view.Text {
 	switch {
 	case target == 0:
-		return ""
+		return nil
 	case pace == 0:
-		return " · no pace yet"
+		return view.T(" · no pace yet")
 	case pace >= 1:
-		return fmt.Sprintf(" · :white_check_mark: on pace (%s)", pct(pace))
+		return view.T(" · ", view.Done, fmt.Sprintf(" on pace (%s)", pct(pace)))
 	}
-	return fmt.Sprintf(" · :warning: %s behind pace", pct(1-pace))
+	return view.T(" · ", view.Warning, fmt.Sprintf(" %s behind pace", pct(1-pace)))
 }
 
 func targetText(n int) string {
@@ -91,18 +89,17 @@ func rateText(actual, target float64) string {
 	return s
 }
 
-func funnelText(f engine.Funnel) string {
-	lines := []string{
-		fmt.Sprintf("*MQLs:* %s · %s%s", thousands(f.MQLs), targetText(f.MQLTarget), paceText(f.MQLPace, f.MQLTarget)),
-		fmt.Sprintf("*SQLs:* %s · %s%s", thousands(f.SQLs), targetText(f.SQLTarget), paceText(f.SQLPace, f.SQLTarget)),
-		fmt.Sprintf("*Won:* %s · %s", thousands(f.Won), targetText(f.WonTarget)),
-		fmt.Sprintf("*MQL → SQL:* %s", rateText(f.MQLToSQL, f.MQLToSQLTarget)),
-		fmt.Sprintf("*SQL → won:* %s", rateText(f.SQLToWon, f.SQLToWonTarget)),
-	}
-	open := fmt.Sprintf("*Open pipeline:* %s", plural(f.OpenSQLs, "SQL", "SQLs"))
+func funnelLines(f engine.Funnel) []view.Text {
+	open := " " + plural(f.OpenSQLs, "SQL", "SQLs")
 	if f.ExpectedPipeline > 0 {
 		open += " ≈ " + money(f.ExpectedPipeline) + " expected at the agreed win rate and deal size"
 	}
-	lines = append(lines, open)
-	return strings.Join(lines, "\n")
+	return []view.Text{
+		view.T(view.B("MQLs:"), " "+thousands(f.MQLs)+" · "+targetText(f.MQLTarget), paceText(f.MQLPace, f.MQLTarget)),
+		view.T(view.B("SQLs:"), " "+thousands(f.SQLs)+" · "+targetText(f.SQLTarget), paceText(f.SQLPace, f.SQLTarget)),
+		view.T(view.B("Won:"), " "+thousands(f.Won)+" · "+targetText(f.WonTarget)),
+		view.T(view.B("MQL → SQL:"), " "+rateText(f.MQLToSQL, f.MQLToSQLTarget)),
+		view.T(view.B("SQL → won:"), " "+rateText(f.SQLToWon, f.SQLToWonTarget)),
+		view.T(view.B("Open pipeline:"), open),
+	}
 }

@@ -2,9 +2,8 @@ package bot
 
 import (
 	"fmt"
-	"strings"
 
-	"github.com/slack-go/slack"
+	"github.com/slabot/slabot/bot/view"
 )
 
 // This file answers /sla help, and an unknown command, with what each does.
@@ -21,25 +20,27 @@ var helpLines = []struct{ kind, text string }{
 	{cmdReport, "managers: post the weekly report now"},
 }
 
+// helpReply lists the commands; for an unknown word pe, it first says so
+// and suggests the closest command, if any.
 func helpReply(name string, pe *parseError) reply {
-	var b strings.Builder
-	var text string
+	var lines []view.Text
+	summary := "slabot: " + name + " status, leads, funnel, plan, policy, away, back, report"
 	if pe != nil {
+		unknown := quote(pe.Unknown)
 		if pe.Suggest != "" {
-			fmt.Fprintf(&b, ":thinking_face: I don't know %s. Did you mean `%s %s`?\n\n", esc(quote(pe.Unknown)), name, commandUsage[pe.Suggest])
-			text = fmt.Sprintf("I don't know %s. Did you mean %s %s?", quote(pe.Unknown), name, pe.Suggest)
+			lines = append(lines, view.T(view.Unsure, " I don't know "+unknown+". Did you mean ", commandExample(name, commandUsage[pe.Suggest]), "?"))
+			summary = fmt.Sprintf("I don't know %s. Did you mean %s %s?", unknown, name, pe.Suggest)
 		} else {
-			fmt.Fprintf(&b, ":thinking_face: I don't know %s. Here is what I can do:\n\n", esc(quote(pe.Unknown)))
-			text = fmt.Sprintf("I don't know %s. Type %s help for the commands.", quote(pe.Unknown), name)
+			lines = append(lines, view.T(view.Unsure, " I don't know "+unknown+". Here is what I can do:"))
+			summary = fmt.Sprintf("I don't know %s. Type %s help for the commands.", unknown, name)
 		}
+		lines = append(lines, nil)
 	}
-	b.WriteString("*slabot keeps the Sales–Marketing SLA.* New leads arrive in your DMs with buttons to acknowledge, log touches, snooze or return them.\n")
+	lines = append(lines, view.T(view.B("slabot keeps the Sales–Marketing SLA."),
+		" New leads arrive in your DMs with buttons to acknowledge, log touches, snooze or return them."), nil)
 	for _, h := range helpLines {
-		fmt.Fprintf(&b, "\n`%s %s`\n%s", name, commandUsage[h.kind], h.text)
+		lines = append(lines, view.T(commandExample(name, commandUsage[h.kind])), view.T(h.text))
 	}
-	b.WriteString("\n\nAnswers are private; add `share` to post one in the channel.")
-	if text == "" {
-		text = "slabot: " + name + " status, leads, funnel, plan, policy, away, back, report"
-	}
-	return reply{Text: text, Blocks: []slack.Block{slack.NewSectionBlock(mrkdwn(clipBytes(b.String(), maxSectionText)), nil, nil)}}
+	lines = append(lines, nil, view.T("Answers are private; add ", view.C("share"), " to post one in the channel."))
+	return reply{Message: view.Message{Summary: summary, Blocks: []view.Block{view.Section{Lines: lines}}}}
 }

@@ -7,8 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/slack-go/slack"
-
+	"github.com/slabot/slabot/bot/view"
 	"github.com/slabot/slabot/engine"
 )
 
@@ -20,7 +19,8 @@ const maxLeadsInMessage = 20
 
 func (b *Bot) cmdLeads(ctx context.Context, who asker, name string) (reply, error) {
 	if who.Rep == nil {
-		return textReply(fmt.Sprintf("You hold no leads: you are not a rep in a team of the agreement. Try `%s status team` or `%s funnel`.", name, name)), nil
+		return textReply(view.T("You hold no leads: you are not a rep in a team of the agreement. Try ",
+			commandExample(name, "status team"), " or ", commandExample(name, "funnel"), ".")), nil
 	}
 	q := b.store
 	open, err := q.OpenLeadsOf(ctx, who.Email)
@@ -31,21 +31,21 @@ func (b *Bot) cmdLeads(ctx context.Context, who asker, name string) (reply, erro
 	loc := b.zone(who.Rep.TimeZone)
 	sortByDeadline(policy, open, now)
 	if len(open) == 0 {
-		return textReply(":tada: You have no open leads. New ones arrive in your DMs."), nil
+		return textReply(view.T(view.Celebrate, " You have no open leads. New ones arrive in your DMs.")), nil
 	}
-	blocks := []slack.Block{
-		slack.NewHeaderBlock(plain(fmt.Sprintf("Your open leads (%d)", len(open)))),
-		slack.NewContextBlock("", mrkdwn("Next deadline first · times in "+esc(loc.String()))),
+	blocks := []view.Block{
+		view.Heading{Text: fmt.Sprintf("Your open leads (%d)", len(open))},
+		view.Context{Lines: []view.Text{view.T("Next deadline first · times in " + loc.String())}},
 	}
 	shown := min(len(open), maxLeadsInMessage)
 	for i := range open[:shown] {
 		blocks = append(blocks, leadRowBlocks(policy, &open[i], who.Email, now, loc)...)
 	}
 	if len(open) > shown {
-		blocks = append(blocks, slack.NewContextBlock("", mrkdwn(fmt.Sprintf("…and %d more: open slabot's Home tab to see them all.", len(open)-shown))))
+		blocks = append(blocks, view.Context{Lines: []view.Text{view.T(fmt.Sprintf("…and %d more: open slabot's Home tab to see them all.", len(open)-shown))}})
 	}
-	return reply{Text: fmt.Sprintf("You have %s; next: %s", plural(len(open), "open lead", "open leads"),
-		open[0].Lead.DisplayName()), Blocks: blocks}, nil
+	summary := fmt.Sprintf("You have %s; next: %s", plural(len(open), "open lead", "open leads"), open[0].Lead.DisplayName())
+	return reply{Message: view.Message{Summary: summary, Blocks: blocks}}, nil
 }
 
 // nextDeadline is what the rep must do next on a lead and by when: the
@@ -83,46 +83,45 @@ func sortByDeadline(p *engine.Policy, leads []engine.LeadFacts, now time.Time) {
 }
 
 // leadRow says in two lines what a lead is and what is due next.
-func leadRow(p *engine.Policy, f *engine.LeadFacts, now time.Time, loc *time.Location) string {
+func leadRow(p *engine.Policy, f *engine.LeadFacts, now time.Time, loc *time.Location) []view.Text {
 	l := &f.Lead
-	title := "*" + esc(clip(l.DisplayName(), 150)) + "*"
-	var facts []string
+	title := view.T(view.B(clip(l.DisplayName(), 150)))
 	if l.Source != "" {
-		facts = append(facts, esc(strings.ReplaceAll(clip(l.Source, 60), "_", " ")))
+		title = view.T(title, " · "+strings.ReplaceAll(clip(l.Source, 60), "_", " "))
 	}
 	if l.State != engine.StateNew && l.State != engine.StateNotified {
-		facts = append(facts, l.State.Label())
+		title = view.T(title, " · "+l.State.Label())
 	}
-	if len(facts) > 0 {
-		title += " · " + strings.Join(facts, " · ")
-	}
-	due, what := nextDeadline(p, f, now)
-	var next string
-	switch {
-	case due.IsZero():
-		next = ":white_check_mark: Nothing due: the cadence is met"
-	case what == "first touch" && !now.Before(due):
-		next = fmt.Sprintf(":rotating_light: *First touch overdue* — was due %s (%s)", relative(due, now), clock(due, now, loc))
-	case what == "first touch":
-		next = fmt.Sprintf(":hourglass_flowing_sand: *First touch due %s* (%s)", relative(due, now), clock(due, now, loc))
-	case !now.Before(due):
-		next = fmt.Sprintf(":rotating_light: Cadence window closed %s, %s short", relative(due, now), what)
-	default:
-		next = fmt.Sprintf("Cadence: %s needed %s (by %s)", what, relative(due, now), clock(due, now, loc))
-	}
+	lines := []view.Text{title, nextLine(p, f, now, loc)}
 	if l.State == engine.StateSnoozed && l.SnoozedUntil.After(now) {
-		next += fmt.Sprintf("\n:zzz: Reminders snoozed until %s", clock(l.SnoozedUntil, now, loc))
+		lines = append(lines, view.T(view.Snoozed, " Reminders snoozed until "+clock(l.SnoozedUntil, now, loc)))
 	}
-	return title + "\n" + next
+	return lines
 }
 
-// leadRowBlocks is a lead's line and the card's buttons, in an actions
-// block with the card's block id ("lead:<id>"), so clicks act as on the card.
-func leadRowBlocks(p *engine.Policy, f *engine.LeadFacts, viewer string, now time.Time, loc *time.Location) []slack.Block {
+// nextLine says what is due next on a lead, and whether it is late.
+func nextLine(p *engine.Policy, f *engine.LeadFacts, now time.Time, loc *time.Location) view.Text {
+	due, what := nextDeadline(p, f, now)
+	switch {
+	case due.IsZero():
+		return view.T(view.Done, " Nothing due: the cadence is met")
+	case what == "first touch" && !now.Before(due):
+		return view.T(view.Alarm, " ", view.B("First touch overdue"), fmt.Sprintf(" — was due %s (%s)", relative(due, now), clock(due, now, loc)))
+	case what == "first touch":
+		return view.T(view.Pending, " ", view.B("First touch due "+relative(due, now)), " ("+clock(due, now, loc)+")")
+	case !now.Before(due):
+		return view.T(view.Alarm, fmt.Sprintf(" Cadence window closed %s, %s short", relative(due, now), what))
+	}
+	return view.T(fmt.Sprintf("Cadence: %s needed %s (by %s)", what, relative(due, now), clock(due, now, loc)))
+}
+
+// leadRowBlocks is a lead's lines and the card's buttons, in an actions
+// row with the card's id ("lead:<id>"), so clicks act as on the card.
+func leadRowBlocks(p *engine.Policy, f *engine.LeadFacts, viewer string, now time.Time, loc *time.Location) []view.Block {
 	l := f.Lead
-	blocks := []slack.Block{slack.NewSectionBlock(mrkdwn(clipBytes(leadRow(p, f, now, loc), maxSectionText)), nil, nil)}
+	blocks := []view.Block{view.Section{Lines: leadRow(p, f, now, loc)}}
 	if actions, ok := cardActions(cardData{Lead: &l, Viewer: viewer, Policy: p, Now: now, Loc: loc}); ok {
-		blocks = append(blocks, slackActions(actions))
+		blocks = append(blocks, actions)
 	}
 	return blocks
 }

@@ -4,14 +4,14 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/slack-go/slack"
-
+	"github.com/slabot/slabot/bot/view"
 	"github.com/slabot/slabot/engine"
 )
 
 // This file answers /sla plan: the monthly funnel worked out from a revenue goal.
 
-const planUsageExample = "`/sla plan revenue=5000 deal=100 win=0.5 mql_to_sql=0.25`"
+// planUsage is the arguments of a complete /sla plan, to show as an example.
+const planUsage = "plan revenue=5000 deal=100 win=0.5 mql_to_sql=0.25"
 
 func cmdPlanReply(c command, name string) (reply, error) {
 	mql := 0.0
@@ -20,25 +20,26 @@ func cmdPlanReply(c command, name string) (reply, error) {
 	}
 	plan, err := engine.PlanFromRevenue(c.Revenue, c.Deal, c.Win, mql)
 	if err != nil {
-		msg := engine.ErrorMessage(err)
-		return textReply(":warning: " + esc(msg) + ".\nTry: " + withCommandName(planUsageExample, name)), nil
+		return textReply(view.T(view.Warning, " "+engine.ErrorMessage(err)+"."), view.T("Try: ", commandExample(name, planUsage))), nil
 	}
-	var lines []string
-	for _, line := range strings.Split(plan.String(), "\n") {
-		lines = append(lines, esc(line))
-	}
-	body := "*" + lines[0] + "*"
+	// The plan's last line says where its figures come from: small print.
+	// The lines above are the figures, or the one line is the plan itself.
+	lines := strings.Split(plan.String(), "\n")
+	body := []view.Text{view.T(view.B(lines[0]))}
 	if len(lines) > 1 {
-		body = strings.Join(lines[:len(lines)-1], "\n")
+		body = body[:0]
+		for _, line := range lines[:len(lines)-1] {
+			body = append(body, view.T(line))
+		}
 	}
-	blocks := []slack.Block{
-		slack.NewHeaderBlock(plain("Monthly plan from the revenue goal")),
-		slack.NewSectionBlock(mrkdwn(clipBytes(body, maxSectionText)), nil, nil),
-		slack.NewContextBlock("", mrkdwn(esc(lines[len(lines)-1]))),
+	blocks := []view.Block{
+		view.Heading{Text: "Monthly plan from the revenue goal"},
+		view.Section{Lines: body},
+		view.Context{Lines: []view.Text{view.T(lines[len(lines)-1])}},
 	}
-	text := fmt.Sprintf("Plan: %d deals, %d SQLs", plan.Deals, plan.SQLs)
+	summary := fmt.Sprintf("Plan: %d deals, %d SQLs", plan.Deals, plan.SQLs)
 	if plan.MQLs > 0 {
-		text += fmt.Sprintf(", %d MQLs", plan.MQLs)
+		summary += fmt.Sprintf(", %d MQLs", plan.MQLs)
 	}
-	return reply{Text: text + " a month", Blocks: blocks}, nil
+	return reply{Message: view.Message{Summary: summary + " a month", Blocks: blocks}}, nil
 }

@@ -3,62 +3,75 @@ package bot
 import (
 	"strings"
 
-	"github.com/slack-go/slack"
-
+	"github.com/slabot/slabot/bot/view"
 	"github.com/slabot/slabot/engine"
 )
 
 // This file answers /sla policy: the agreement in plain words.
 
-// policyReply is the agreement in plain words, a section per paragraph.
+// policySectionText is how much text of the agreement a section takes,
+// leaving a tenth of a section for the marks and escapes a platform adds.
+const policySectionText = maxSectionText * 9 / 10
+
+// policyReply is the agreement in plain words: its first paragraph as the
+// title, then a section per paragraph, a long one cut into a few.
 func policyReply(p *engine.Policy) reply {
 	summary := p.Summary()
 	paras := strings.Split(summary, "\n\n")
-	var blocks []slack.Block
-	for i, para := range paras {
-		if i == 0 {
-			blocks = append(blocks, slack.NewHeaderBlock(plain(clip(para, maxHeader))))
-			continue
-		}
-		lines := strings.Split(para, "\n")
-		for j, line := range lines {
-			line = esc(line)
-			if rest, ok := strings.CutPrefix(line, "- "); ok {
-				line = "• " + rest
-			} else if j == 0 && strings.HasSuffix(line, ":") {
-				line = "*" + line + "*"
-			}
-			lines[j] = line
-		}
-		for _, chunk := range chunkText(strings.Join(lines, "\n"), maxSectionText) {
+	blocks := []view.Block{view.Heading{Text: paras[0]}}
+	for _, para := range paras[1:] {
+		for _, chunk := range chunkLines(policyLines(para), policySectionText) {
 			if len(blocks) < maxMessageBlocks {
-				blocks = append(blocks, slack.NewSectionBlock(mrkdwn(chunk), nil, nil))
+				blocks = append(blocks, view.Section{Lines: chunk})
 			}
 		}
 	}
 	if p.ReviewBy.IsZero() {
-		blocks = append(blocks[:min(len(blocks), maxMessageBlocks-1)], slack.NewContextBlock("", mrkdwn("The agreement sets no review date: add review_by to the policy file.")))
+		blocks = append(blocks[:min(len(blocks), maxMessageBlocks-1)],
+			view.Context{Lines: []view.Text{view.T("The agreement sets no review date: add review_by to the policy file.")}})
 	}
-	return reply{Text: firstLine(summary), Blocks: blocks}
+	title, _, _ := strings.Cut(summary, "\n")
+	return reply{Message: view.Message{Summary: title, Blocks: blocks}}
 }
 
-// chunkText splits text at line ends into pieces of at most n bytes.
-func chunkText(text string, n int) []string {
-	var out []string
-	var cur strings.Builder
-	for _, line := range strings.Split(text, "\n") {
-		line = clipBytes(line, n)
-		if cur.Len() > 0 && cur.Len()+1+len(line) > n {
-			out = append(out, cur.String())
-			cur.Reset()
+// policyLines sets a paragraph of the agreement's summary: "- " items as
+// bullets, and a first line ending in a colon as the paragraph's title.
+func policyLines(para string) []view.Text {
+	var lines []view.Text
+	for i, line := range strings.Split(para, "\n") {
+		line = clipBytes(line, maxSectionText)
+		switch rest, item := strings.CutPrefix(line, "- "); {
+		case item:
+			lines = append(lines, view.T("• "+rest))
+		case i == 0 && strings.HasSuffix(line, ":"):
+			lines = append(lines, view.T(view.B(line)))
+		default:
+			lines = append(lines, view.T(line))
 		}
-		if cur.Len() > 0 {
-			cur.WriteByte('\n')
-		}
-		cur.WriteString(line)
 	}
-	if cur.Len() > 0 {
-		out = append(out, cur.String())
+	return lines
+}
+
+// chunkLines splits lines into runs of at most n bytes of text each, a
+// line's end included, so each run fits a section.
+func chunkLines(lines []view.Text, n int) [][]view.Text {
+	var out [][]view.Text
+	var cur []view.Text
+	size := 0
+	for _, line := range lines {
+		l := len(line.Plain())
+		if len(cur) > 0 && size+1+l > n {
+			out = append(out, cur)
+			cur, size = nil, 0
+		}
+		if len(cur) > 0 {
+			size++
+		}
+		cur = append(cur, line)
+		size += l
+	}
+	if len(cur) > 0 {
+		out = append(out, cur)
 	}
 	return out
 }

@@ -1,18 +1,23 @@
 package bot
 
-import "context"
+import (
+	"context"
+
+	"github.com/slabot/slabot/bot/view"
+)
 
 // This file answers /sla report: a manager posts the weekly report now.
 
 func (b *Bot) cmdReport(who asker) reply {
 	if len(who.Manages) == 0 {
-		return textReply(":no_entry_sign: Only a team's manager can post the weekly report on demand. It goes out on its own on the agreement's schedule.")
+		return textReply(view.T(view.Refused, " Only a team's manager can post the weekly report on demand. It goes out on its own on the agreement's schedule."))
 	}
 	channel := b.service.Policy().Report.Channel
 	if channel == "" {
-		return textReply(":no_entry_sign: The agreement names no report channel. Add `report: {channel: \"#smarketing\"}` to the policy file, then ask again.")
+		return textReply(view.T(view.Refused, " The agreement names no report channel. Add ", view.C(`report: {channel: "#smarketing"}`),
+			" to the policy file, then ask again."))
 	}
-	r := textReply(":mega: The weekly report is being posted to " + esc(channel) + ".")
+	r := textReply(view.T(view.Announce, " The weekly report is being posted to "+channel+"."))
 	r.after = b.postReportNow
 	return r
 }

@@ -7,8 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/slack-go/slack"
-
+	"github.com/slabot/slabot/bot/view"
 	"github.com/slabot/slabot/engine"
 )
 
@@ -34,18 +33,18 @@ func (b *Bot) cmdStatus(ctx context.Context, who asker, c command, name string) 
 		return reply{}, err
 	}
 	a := engine.ComputeAttainment(policy, facts, scope, period, now)
-	blocks := []slack.Block{
-		slack.NewHeaderBlock(plain(clip("SLA status: "+title, maxHeader))),
-		slack.NewContextBlock("", mrkdwn(esc(period.Label)+" · as of "+clock(now, now, b.zone(""))+" ("+esc(zoneName(policy))+")")),
-		slack.NewSectionBlock(mrkdwn(clipBytes(statusText(policy, a), maxSectionText)), nil, nil),
+	blocks := []view.Block{
+		view.Heading{Text: "SLA status: " + title},
+		view.Context{Lines: []view.Text{view.T(period.Label + " · as of " + clock(now, now, b.zone("")) + " (" + zoneName(policy) + ")")}},
+		view.Section{Lines: attainmentLines(policy, a)},
 	}
 	if scope.Kind == engine.ScopeTeam && who.manages(scope.Team) {
 		if t := policy.Team(scope.Team); t != nil && len(t.Reps) > 0 {
-			blocks = append(blocks, slack.NewSectionBlock(mrkdwn(clipBytes(b.teamTable(ctx, policy, t, facts, period, now), maxSectionText)), nil, nil))
+			blocks = append(blocks, b.teamTable(ctx, "By rep", policy, t, facts, period, now))
 		}
 	}
-	text := fmt.Sprintf("SLA status, %s, %s: %s", title, period.Label, firstLine(onTimeLine(a)))
-	return reply{Text: text, Blocks: blocks}, nil
+	summary := fmt.Sprintf("SLA status, %s, %s: %s", title, period.Label, strings.TrimSpace(onTimeLine(a).Plain()))
+	return reply{Message: view.Message{Summary: summary, Blocks: blocks}}, nil
 }
 
 // statusScope decides whose figures a status asks for, and whether the
@@ -136,66 +135,81 @@ func zoneName(p *engine.Policy) string {
 	return "UTC"
 }
 
-func onTimeLine(a engine.Attainment) string {
+func onTimeLine(a engine.Attainment) view.Text {
 	if !a.HasOnTimeData {
-		return fmt.Sprintf("*First touch on time:* nothing to judge yet · target %s", pct(a.OnTimeTarget))
+		return view.T(view.B("First touch on time:"), " nothing to judge yet · target "+pct(a.OnTimeTarget))
 	}
-	mark := ":white_check_mark:"
+	mark := view.Done
 	if a.OnTimeShare < a.OnTimeTarget {
-		mark = ":warning:"
+		mark = view.Warning
 	}
-	return fmt.Sprintf("%s *First touch on time: %s* (%d of %d) · target %s", mark, pct(a.OnTimeShare),
-		a.FirstTouchOnTime, a.FirstTouchOnTime+a.FirstTouchLate, pct(a.OnTimeTarget))
+	return view.T(mark, " ", view.B("First touch on time: "+pct(a.OnTimeShare)),
+		fmt.Sprintf(" (%d of %d) · target %s", a.FirstTouchOnTime, a.FirstTouchOnTime+a.FirstTouchLate, pct(a.OnTimeTarget)))
 }
 
-// statusText is the attainment in lines a phone shows whole.
-func statusText(p *engine.Policy, a engine.Attainment) string {
-	var lines []string
-	lines = append(lines, onTimeLine(a))
+// attainmentLines is the attainment in lines a phone shows whole.
+func attainmentLines(p *engine.Policy, a engine.Attainment) []view.Text {
+	lines := []view.Text{
+		onTimeLine(a),
+		sqlsLine(a),
+		firstTouchTimeLine(p, a),
+		cadenceLine(a),
+		breachesLine(a),
+		view.T(view.B("Open leads:"), fmt.Sprintf(" %d", a.OpenLeads)),
+		conversionsLine(a),
+	}
+	if a.Returns > 0 {
+		lines = append(lines, returnReasonsLine(a))
+	}
+	return lines
+}
 
-	sql := fmt.Sprintf("*SQLs received:* %d", a.SQLs)
+// sqlsLine counts the SQLs received and what became of their first touch.
+func sqlsLine(a engine.Attainment) view.Text {
 	var parts []string
-	if a.FirstTouchOnTime > 0 {
-		parts = append(parts, fmt.Sprintf("%d on time", a.FirstTouchOnTime))
-	}
-	if a.FirstTouchLate > 0 {
-		parts = append(parts, fmt.Sprintf("%d late", a.FirstTouchLate))
-	}
-	if a.FirstTouchPending > 0 {
-		parts = append(parts, fmt.Sprintf("%d waiting", a.FirstTouchPending))
-	}
-	if a.FirstTouchClosed > 0 {
-		parts = append(parts, fmt.Sprintf("%d closed before due", a.FirstTouchClosed))
-	}
-	if a.Unrouted > 0 {
-		parts = append(parts, fmt.Sprintf("%d with no owner", a.Unrouted))
-	}
-	if len(parts) > 0 {
-		sql += " — " + strings.Join(parts, ", ")
-	}
-	lines = append(lines, sql)
-
-	if st := a.TimeToFirstTouchBusiness; st.Count > 0 {
-		line := fmt.Sprintf("*Time to first touch:* median %s · 90th percentile %s (%s)",
-			durationText(st.Median), durationText(st.P90), plural(st.Count, "lead", "leads"))
-		if p != nil && !p.Calendar.Always() {
-			line += ", in business hours"
+	for _, n := range []struct {
+		count int
+		what  string
+	}{
+		{a.FirstTouchOnTime, "on time"}, {a.FirstTouchLate, "late"}, {a.FirstTouchPending, "waiting"},
+		{a.FirstTouchClosed, "closed before due"}, {a.Unrouted, "with no owner"},
+	} {
+		if n.count > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n.count, n.what))
 		}
-		lines = append(lines, line)
-	} else {
-		lines = append(lines, "*Time to first touch:* no lead touched yet")
 	}
+	line := view.T(view.B("SQLs received:"), fmt.Sprintf(" %d", a.SQLs))
+	if len(parts) > 0 {
+		line = view.T(line, " — "+strings.Join(parts, ", "))
+	}
+	return line
+}
 
-	cad := fmt.Sprintf("*Cadence:* %d met, %d missed", a.CadenceMet, a.CadenceMissed)
+func firstTouchTimeLine(p *engine.Policy, a engine.Attainment) view.Text {
+	st := a.TimeToFirstTouchBusiness
+	if st.Count == 0 {
+		return view.T(view.B("Time to first touch:"), " no lead touched yet")
+	}
+	text := fmt.Sprintf(" median %s · 90th percentile %s (%s)", durationText(st.Median), durationText(st.P90), plural(st.Count, "lead", "leads"))
+	if p != nil && !p.Calendar.Always() {
+		text += ", in business hours"
+	}
+	return view.T(view.B("Time to first touch:"), text)
+}
+
+func cadenceLine(a engine.Attainment) view.Text {
+	text := fmt.Sprintf(" %d met, %d missed", a.CadenceMet, a.CadenceMissed)
 	if a.HasCadenceData {
-		cad += " (" + pct(a.CadenceShare) + " met)"
+		text += " (" + pct(a.CadenceShare) + " met)"
 	}
 	if a.CadenceRunning > 0 {
-		cad += fmt.Sprintf(" · %d still running", a.CadenceRunning)
+		text += fmt.Sprintf(" · %d still running", a.CadenceRunning)
 	}
-	lines = append(lines, cad)
+	return view.T(view.B("Cadence:"), text)
+}
 
-	br := fmt.Sprintf("*Breaches:* %d", a.Breaches)
+func breachesLine(a engine.Attainment) view.Text {
+	text := fmt.Sprintf(" %d", a.Breaches)
 	if a.Breaches > 0 {
 		var kinds []string
 		if n := a.BreachesByKind[engine.BreachFirstTouch]; n > 0 {
@@ -205,61 +219,69 @@ func statusText(p *engine.Policy, a engine.Attainment) string {
 			kinds = append(kinds, fmt.Sprintf("%d cadence", n))
 		}
 		if len(kinds) > 0 {
-			br += " — " + strings.Join(kinds, ", ")
+			text += " — " + strings.Join(kinds, ", ")
 		}
 	}
-	lines = append(lines, br)
-	lines = append(lines, fmt.Sprintf("*Open leads:* %d", a.OpenLeads))
-
-	conv := []string{
-		plural(a.Opportunities, "opportunity", "opportunities"),
-		fmt.Sprintf("%d won", a.Won),
-	}
-	if a.WonAmount > 0 {
-		conv[1] += " (" + money(a.WonAmount) + ")"
-	}
-	conv = append(conv, fmt.Sprintf("%d lost", a.Lost), fmt.Sprintf("%d disqualified", a.Disqualified),
-		fmt.Sprintf("%d returned to Marketing", a.Returns))
-	lines = append(lines, "*Conversions:* "+strings.Join(conv, " · "))
-	if a.Returns > 0 {
-		reasons := make([]string, 0, len(a.ReturnsByReason))
-		for r, n := range a.ReturnsByReason {
-			reasons = append(reasons, fmt.Sprintf("%s (%d)", esc(clip(r, 80)), n))
-		}
-		sort.Strings(reasons)
-		lines = append(lines, "_Returned because:_ "+strings.Join(reasons, ", "))
-	}
-	return strings.Join(lines, "\n")
+	return view.T(view.B("Breaches:"), text)
 }
 
-// teamTable is one line per rep of the team: on-time share, open leads,
-// breaches, availability.
-func (b *Bot) teamTable(ctx context.Context, p *engine.Policy, t *engine.Team, facts []engine.LeadFacts, period engine.Period, now time.Time) string {
-	var lines []string
-	lines = append(lines, "*By rep*")
+func conversionsLine(a engine.Attainment) view.Text {
+	won := fmt.Sprintf("%d won", a.Won)
+	if a.WonAmount > 0 {
+		won += " (" + money(a.WonAmount) + ")"
+	}
+	conv := []string{
+		plural(a.Opportunities, "opportunity", "opportunities"), won,
+		fmt.Sprintf("%d lost", a.Lost), fmt.Sprintf("%d disqualified", a.Disqualified),
+		fmt.Sprintf("%d returned to Marketing", a.Returns),
+	}
+	return view.T(view.B("Conversions:"), " "+strings.Join(conv, " · "))
+}
+
+// returnReasonsLine says why leads went back to Marketing, a reason (cut
+// short: people type them) with its count.
+func returnReasonsLine(a engine.Attainment) view.Text {
+	reasons := make([]string, 0, len(a.ReturnsByReason))
+	for r, n := range a.ReturnsByReason {
+		reasons = append(reasons, fmt.Sprintf("%s (%d)", clip(r, 80), n))
+	}
+	sort.Strings(reasons)
+	return view.T(view.I("Returned because:"), " "+strings.Join(reasons, ", "))
+}
+
+// teamTable is a row per rep of the team: on-time share, open leads,
+// breaches, availability. title heads the reps' column.
+func (b *Bot) teamTable(ctx context.Context, title string, p *engine.Policy, t *engine.Team, facts []engine.LeadFacts, period engine.Period, now time.Time) view.Table {
+	table := view.Table{Columns: []string{title, "On time", "Open", "Breaches", "Availability"}}
 	for _, email := range t.Reps {
 		a := engine.ComputeAttainment(p, facts, engine.Scope{Kind: engine.ScopeRep, Rep: email}, period, now)
 		name := email
-		away := ""
+		var away view.Text
 		if rep, err := b.store.RepByEmail(ctx, email); err == nil {
 			name = repName(rep)
-			switch {
-			case rep.Status == engine.RepInactive:
-				away = " · :no_entry: inactive"
-			case !rep.Available(now) && !rep.AwayUntil.IsZero():
-				away = " · :palm_tree: away until " + rep.AwayUntil.In(b.zone(rep.TimeZone)).Format("Mon Jan 2")
-			case !rep.Available(now):
-				away = " · :palm_tree: away"
-			}
+			away = b.availability(rep, now)
 		}
 		share := "—"
 		if a.HasOnTimeData {
 			share = pct(a.OnTimeShare)
 		}
-		lines = append(lines, fmt.Sprintf("• *%s*: %s on time · %d open · %s%s", esc(name), share, a.OpenLeads,
-			plural(a.Breaches, "breach", "breaches"), away))
+		table.Rows = append(table.Rows, []view.Text{view.T(view.B(name)), view.T(share + " on time"),
+			view.T(fmt.Sprintf("%d open", a.OpenLeads)), view.T(plural(a.Breaches, "breach", "breaches")), away})
 	}
-	return strings.Join(lines, "\n")
+	return table
+}
+
+// availability says why a rep takes no leads now; nothing when they do.
+func (b *Bot) availability(rep *engine.Rep, now time.Time) view.Text {
+	switch {
+	case rep.Status == engine.RepInactive:
+		return view.T(view.Stopped, " inactive")
+	case !rep.Available(now) && !rep.AwayUntil.IsZero():
+		return view.T(view.Away, " away until "+rep.AwayUntil.In(b.zone(rep.TimeZone)).Format("Mon Jan 2"))
+	case !rep.Available(now):
+		return view.T(view.Away, " away")
+	}
+	return nil
 }
 
 // scopeEmails are the reps whose leads and breaches a scope's figures can

@@ -9,6 +9,8 @@ import (
 
 	"github.com/slack-go/slack"
 
+	slackui "github.com/slabot/slabot/bot/slack"
+	"github.com/slabot/slabot/bot/view"
 	"github.com/slabot/slabot/engine"
 )
 
@@ -17,49 +19,54 @@ import (
 // response_url, privately unless the user added "share".
 // Each subcommand is answered in its own command_*.go file.
 
-// maxMessageBlocks is Slack's limit of blocks in a message.
+// maxMessageBlocks is the most blocks a message may have (Slack's limit).
 const maxMessageBlocks = 50
 
-// reply is an answer to a command.
+// reply is an answer to a command: what it says, and to whom.
 type reply struct {
-	Text   string
-	Blocks []slack.Block
+	Message view.Message
 	// Share posts the answer in the channel for everyone.
 	Share bool
 	// after runs once the answer is posted (e.g. posting the report).
 	after func(ctx context.Context) error
 }
 
-func textReply(text string) reply {
-	return reply{Text: text, Blocks: []slack.Block{slack.NewSectionBlock(mrkdwn(clipBytes(text, maxSectionText)), nil, nil)}}
+// textReply is an answer of a few lines and no title; its summary is its
+// text.
+func textReply(lines ...view.Text) reply {
+	return reply{Message: view.Message{Summary: plainSummary(lines), Blocks: []view.Block{view.Section{Lines: lines}}}}
 }
+
+// onSlashCommand, postReply and respond are the Slack side of commands:
+// they render an answer as Block Kit and post it, and move to the Slack
+// adapter with it. What an answer says is decided in runCommand.
 
 // onSlashCommand answers /sla through the command's response_url.
 func (b *Bot) onSlashCommand(ctx context.Context, cmd slack.SlashCommand) error {
-	r := b.runCommand(ctx, cmd)
+	r := b.runCommand(ctx, cmd.UserID, cmd.Command, cmd.Text)
 	if err := b.postReply(ctx, cmd.ResponseURL, r); err != nil {
 		return err
 	}
 	if r.after != nil {
 		if err := r.after(ctx); err != nil {
 			b.logger.Error("a command's follow-up failed", "command", cmd.Command, "err", err)
-			return b.respond(ctx, cmd.ResponseURL, ":warning: "+engine.ErrorMessage(err))
+			return b.respond(ctx, cmd.ResponseURL, slackui.Mrkdwn(view.T(view.Warning, " "+engine.ErrorMessage(err))))
 		}
 	}
 	return nil
 }
 
-// postReply posts an answer to a response_url.
+// postReply posts an answer to a response_url, rendered as Block Kit.
 func (b *Bot) postReply(ctx context.Context, responseURL string, r reply) error {
 	if responseURL == "" {
 		return nil
 	}
-	msg := &slack.WebhookMessage{Text: clipBytes(r.Text, maxFallback), ResponseType: slack.ResponseTypeEphemeral}
+	blocks, fallback := slackui.Blocks(r.Message)
+	msg := &slack.WebhookMessage{Text: fallback, ResponseType: slack.ResponseTypeEphemeral}
 	if r.Share {
 		msg.ResponseType = slack.ResponseTypeInChannel
 	}
-	if len(r.Blocks) > 0 {
-		blocks := r.Blocks
+	if len(blocks) > 0 {
 		if len(blocks) > maxMessageBlocks {
 			blocks = blocks[:maxMessageBlocks]
 		}
@@ -71,7 +78,7 @@ func (b *Bot) postReply(ctx context.Context, responseURL string, r reply) error 
 	return nil
 }
 
-// respond posts a private answer to a response_url.
+// respond posts a private answer, in mrkdwn, to a response_url.
 func (b *Bot) respond(ctx context.Context, responseURL, text string) error {
 	if responseURL == "" {
 		return nil
@@ -182,24 +189,25 @@ func repName(r *engine.Rep) string {
 	return r.Email
 }
 
-// runCommand parses and carries out one /sla command.
-func (b *Bot) runCommand(ctx context.Context, cmd slack.SlashCommand) reply {
-	name := strings.TrimSpace(cmd.Command)
+// runCommand parses and carries out one /sla command that userID typed as
+// name (the command's name in this workspace, "/sla" by default).
+func (b *Bot) runCommand(ctx context.Context, userID, name, text string) reply {
+	name = strings.TrimSpace(name)
 	if name == "" {
 		name = "/sla"
 	}
-	c, err := parseCommand(cmd.Text)
+	c, err := parseCommand(text)
 	if err != nil {
 		var pe *parseError
 		if errors.As(err, &pe) && pe.Unknown != "" {
 			return helpReply(name, pe)
 		}
-		return textReply(":thinking_face: " + withCommandName(esc(err.Error()), name))
+		return textReply(view.T(view.Unsure, " "+withCommandName(err.Error(), name)))
 	}
 	if c.Kind == cmdHelp {
 		return helpReply(name, nil)
 	}
-	who, err := b.whoIs(ctx, cmd.UserID)
+	who, err := b.whoIs(ctx, userID)
 	if err != nil {
 		return b.failure(err)
 	}
@@ -232,12 +240,13 @@ func (b *Bot) runCommand(ctx context.Context, cmd slack.SlashCommand) reply {
 func (b *Bot) failure(err error) reply {
 	switch engine.ErrorCode(err) {
 	case engine.EFORBIDDEN:
-		return textReply(":no_entry_sign: " + esc(engine.ErrorMessage(err)))
+		return textReply(view.T(view.Refused, " "+engine.ErrorMessage(err)))
 	case engine.EINVALID, engine.ENOTFOUND, engine.ECONFLICT:
-		return textReply(":warning: " + esc(engine.ErrorMessage(err)))
+		return textReply(view.T(view.Warning, " "+engine.ErrorMessage(err)))
+	default:
+		b.logger.Error("a slash command failed", "err", err)
+		return textReply(view.T(view.Warning, " "+engine.ErrorMessage(err)))
 	}
-	b.logger.Error("a slash command failed", "err", err)
-	return textReply(":warning: " + engine.ErrorMessage(err))
 }
 
 // withCommandName shows examples with the command as the user invoked it.
@@ -247,6 +256,10 @@ func withCommandName(s, name string) string {
 	}
 	return strings.ReplaceAll(s, "`/sla ", "`"+name+" ")
 }
+
+// commandExample is a command to type, with the command's name as the
+// user invoked it: "/sla back".
+func commandExample(name, args string) view.Span { return view.C(name + " " + args) }
 
 // pct writes a share for people: "67%", "0.4%" rather than "0%", "99.9%"
 // rather than "100%".

@@ -6,6 +6,8 @@ package bot
 
 import (
 	"errors"
+	"fmt"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +15,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	slackui "github.com/slabot/slabot/bot/slack"
+	"github.com/slabot/slabot/bot/view"
 	"github.com/slabot/slabot/engine"
 )
 
@@ -217,8 +221,8 @@ func TestWording(t *testing.T) {
 		t.Errorf("closestCommand(st) = %q", got)
 	}
 	r := helpReply("/sla", &parseError{Unknown: "stauts", Suggest: cmdStatus})
-	if !strings.Contains(r.Text, "Did you mean /sla status") {
-		t.Errorf("help fallback %q does not suggest the command", r.Text)
+	if !strings.Contains(r.Message.Summary, "Did you mean /sla status") {
+		t.Errorf("help fallback %q does not suggest the command", r.Message.Summary)
 	}
 }
 
@@ -229,7 +233,168 @@ func TestReportWithoutAReportChannelSaysWhatToAdd(t *testing.T) {
 	}
 	b := &Bot{service: engine.NewService(nil, policy, time.Now, nil)}
 	r := b.cmdReport(asker{Manages: []*engine.Team{{Name: "t"}}})
-	if !strings.Contains(r.Text, "names no report channel") || r.after != nil {
-		t.Errorf("answer %q, want it to ask for a report channel and run nothing", r.Text)
+	if !strings.Contains(r.Message.Summary, "names no report channel") || r.after != nil {
+		t.Errorf("answer %q, want it to ask for a report channel and run nothing", r.Message.Summary)
+	}
+}
+
+// sectionText is the mrkdwn of an answer's one section, as Slack shows it.
+func sectionText(t *testing.T, r reply) string {
+	t.Helper()
+	if len(r.Message.Blocks) != 1 {
+		t.Fatalf("%d blocks, want one section", len(r.Message.Blocks))
+	}
+	s, ok := r.Message.Blocks[0].(view.Section)
+	if !ok {
+		t.Fatalf("the answer is a %T, want a section", r.Message.Blocks[0])
+	}
+	return slackui.Lines(s.Lines)
+}
+
+func TestHelpReadsOnSlackAsItAlwaysHas(t *testing.T) {
+	r := helpReply("/sla", &parseError{Unknown: "stauts", Suggest: cmdStatus})
+	want := ":thinking_face: I don't know “stauts”. Did you mean `/sla status [@rep | team | all] [week | month | quarter] [share]`?\n\n" +
+		"*slabot keeps the Sales–Marketing SLA.* New leads arrive in your DMs with buttons to acknowledge, log touches, snooze or return them.\n\n" +
+		"`/sla status [@rep | team | all] [week | month | quarter] [share]`\nhow you (or your team) are doing against the SLA\n" +
+		"`/sla leads`\nyour open leads, next deadline first, with their buttons\n" +
+		"`/sla funnel [week | month | quarter | november | 2026-11] [share]`\nMarketing's funnel: MQLs → SQLs → won against targets\n" +
+		"`/sla plan revenue=5000 deal=100 win=0.5 [mql_to_sql=0.25] [share]`\nwork out the monthly funnel from a revenue goal\n" +
+		"`/sla policy [share]`\nthe agreement in plain words\n" +
+		"`/sla away [@rep] [until 2026-12-01 | until monday]`\nstop new leads while you are out (managers: for a rep)\n" +
+		"`/sla back [@rep]`\ntake leads again\n" +
+		"`/sla report`\nmanagers: post the weekly report now\n\n" +
+		"Answers are private; add `share` to post one in the channel."
+	if got := sectionText(t, r); got != want {
+		t.Errorf("help reads\n%s\nwant\n%s", got, want)
+	}
+	if got := sectionText(t, helpReply("/pipeline", nil)); !strings.Contains(got, "\n`/pipeline leads`\n") || strings.Contains(got, "/sla") {
+		t.Errorf("help under another command name reads\n%s", got)
+	}
+}
+
+func TestAnUnknownWordIsEscapedOnlyWhereItIsShown(t *testing.T) {
+	r := helpReply("/sla", &parseError{Unknown: "<@U1>&"})
+	if got := sectionText(t, r); !strings.Contains(got, "I don't know “&lt;@U1&gt;&amp;”.") {
+		t.Errorf("the unknown word is not escaped on Slack:\n%s", got)
+	}
+	if !strings.Contains(r.Message.Summary, "“<@U1>&”") {
+		t.Errorf("the summary %q is escaped already: the renderer escapes it once more", r.Message.Summary)
+	}
+}
+
+func TestATextReplysSummaryIsItsPlainText(t *testing.T) {
+	r := textReply(view.T(view.Away, " ", view.B("You are away"), " until ", view.C("/sla back")), view.T("Two"))
+	if want := "You are away until /sla back\nTwo"; r.Message.Summary != want {
+		t.Errorf("summary %q, want %q", r.Message.Summary, want)
+	}
+	if got, want := sectionText(t, r), ":palm_tree: *You are away* until `/sla back`\nTwo"; got != want {
+		t.Errorf("on Slack %q, want %q", got, want)
+	}
+}
+
+func TestAttainmentLinesOnSlack(t *testing.T) {
+	a := engine.Attainment{HasOnTimeData: true, OnTimeShare: 0.5, OnTimeTarget: 0.9, FirstTouchOnTime: 1, FirstTouchLate: 1,
+		SQLs: 2, Returns: 1, ReturnsByReason: map[string]int{"<script> & co": 1}, Won: 1, WonAmount: 1200,
+		Breaches: 1, BreachesByKind: map[engine.BreachKind]int{engine.BreachFirstTouch: 1}}
+	want := ":warning: *First touch on time: 50%* (1 of 2) · target 90%\n" +
+		"*SQLs received:* 2 — 1 on time, 1 late\n" +
+		"*Time to first touch:* no lead touched yet\n" +
+		"*Cadence:* 0 met, 0 missed\n" +
+		"*Breaches:* 1 — 1 first touch\n" +
+		"*Open leads:* 0\n" +
+		"*Conversions:* 0 opportunities · 1 won ($1,200) · 0 lost · 0 disqualified · 1 returned to Marketing\n" +
+		"_Returned because:_ &lt;script&gt; &amp; co (1)"
+	if got := slackui.Lines(attainmentLines(nil, a)); got != want {
+		t.Errorf("status reads\n%s\nwant\n%s", got, want)
+	}
+}
+
+func TestALongParagraphOfThePolicyIsCutIntoSectionsSlackTakes(t *testing.T) {
+	lines := []view.Text{view.T(view.B("Rules:"))}
+	for i := range 200 {
+		lines = append(lines, view.T(fmt.Sprintf("• rule %d: first touch within 4 h, & 6 touches in 14 days", i)))
+	}
+	chunks := chunkLines(lines, policySectionText)
+	if len(chunks) < 2 {
+		t.Fatalf("%d sections for %d lines", len(chunks), len(lines))
+	}
+	n := 0
+	for _, c := range chunks {
+		n += len(c)
+		if size := len(slackui.Lines(c)); size > maxSectionText {
+			t.Errorf("a section of %d bytes on Slack", size)
+		}
+	}
+	if n != len(lines) {
+		t.Errorf("%d lines in the sections, want %d", n, len(lines))
+	}
+	if got := slackui.Lines(policyLines("Rules:\n- demo: 15 min\n- other: 4 h")); got != "*Rules:*\n• demo: 15 min\n• other: 4 h" {
+		t.Errorf("a paragraph of the policy reads %q", got)
+	}
+}
+
+// slackMarkup is Slack syntax that has no place in a view: bold and
+// italic runs and emoji shortcodes are the renderer's. (A lone "*", as in
+// a cron schedule, is text.)
+var slackMarkup = regexp.MustCompile(`\*[^\s*][^*]*\*|(^|\s)_[^\s_][^_]*_|:[a-z_]+:`)
+
+// neutral fails the test where a message's text carries Slack markup.
+func neutral(t *testing.T, what string, m view.Message) {
+	t.Helper()
+	var lines []view.Text
+	for _, blk := range m.Blocks {
+		switch b := blk.(type) {
+		case view.Heading:
+			lines = append(lines, view.T(b.Text))
+		case view.Section:
+			lines = append(lines, b.Lines...)
+		case view.Context:
+			lines = append(lines, b.Lines...)
+		case view.Table:
+			for _, row := range b.Rows {
+				lines = append(lines, row...)
+			}
+		}
+	}
+	lines = append(lines, view.T(m.Summary))
+	for _, l := range lines {
+		for _, s := range l {
+			if slackMarkup.MatchString(s.Text) {
+				t.Errorf("%s carries Slack markup: %q", what, s.Text)
+			}
+		}
+	}
+}
+
+func TestAnswersAreViewsWithoutSlackMarkup(t *testing.T) {
+	policy, problems := engine.ParsePolicy([]byte("report: {channel: \"#smk\"}\nteams: [{name: t, manager: m@x.test, reps: [r@x.test]}]\n"+
+		"rules: [{name: d, first_touch: 4h, touches: {count: 3, within: 2d}}]\n"), time.Now())
+	if errs := problems.Errors(); len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	b := &Bot{service: engine.NewService(nil, policy, time.Now, nil)}
+	neutral(t, "help", helpReply("/sla", &parseError{Unknown: "stauts", Suggest: cmdStatus}).Message)
+	neutral(t, "the policy", policyReply(policy).Message)
+	neutral(t, "the report command", b.cmdReport(asker{Manages: []*engine.Team{{Name: "t"}}}).Message)
+	for _, c := range []command{{Revenue: 5000, Deal: 100, Win: 0.5, MQLToSQL: 0.25, HasMQLToSQL: true}, {Revenue: 5000, Deal: 100, Win: 2}} {
+		r, err := cmdPlanReply(c, "/sla")
+		if err != nil {
+			t.Fatal(err)
+		}
+		neutral(t, "a plan", r.Message)
+	}
+	a := engine.Attainment{HasOnTimeData: true, OnTimeShare: 0.5, OnTimeTarget: 0.9, FirstTouchOnTime: 1, FirstTouchLate: 1, Returns: 1,
+		ReturnsByReason: map[string]int{"no budget": 1}, Breaches: 1, BreachesByKind: map[engine.BreachKind]int{engine.BreachFirstTouch: 1}}
+	f := engine.Funnel{MQLs: 3, MQLTarget: 10, MQLPace: 0.5, SQLs: 2, SQLTarget: 2, SQLPace: 1.2, ExpectedPipeline: 500}
+	neutral(t, "a status", view.Message{Blocks: []view.Block{view.Section{Lines: attainmentLines(policy, a)}, view.Section{Lines: funnelLines(f)}}})
+
+	now := time.Date(2026, 11, 18, 12, 0, 0, 0, time.UTC)
+	lead := engine.LeadFacts{Lead: engine.Lead{ID: 1, Contact: engine.Contact{Name: "Dana"}, Source: "demo_request", Rule: "d",
+		State: engine.StateSnoozed, SnoozedUntil: now.Add(time.Hour), AssignedAt: now.Add(-5 * time.Hour), FirstTouchDue: now.Add(-time.Hour)}}
+	lines := leadRow(policy, &lead, now, time.UTC)
+	neutral(t, "a lead's row", view.Message{Blocks: []view.Block{view.Section{Lines: lines}}})
+	if got, want := slackui.Lines(lines), "*Dana* · demo request · snoozed\n"+
+		":rotating_light: *First touch overdue* — was due 1 h ago (11:00 AM)\n:zzz: Reminders snoozed until 1:00 PM"; got != want {
+		t.Errorf("a lead's row reads\n%s\nwant\n%s", got, want)
 	}
 }

@@ -9,6 +9,8 @@ import (
 
 	"github.com/slack-go/slack"
 
+	slackui "github.com/slabot/slabot/bot/slack"
+	"github.com/slabot/slabot/bot/view"
 	"github.com/slabot/slabot/engine"
 )
 
@@ -17,23 +19,27 @@ import (
 // card's handlers act on clicks here too), this week's on-time share and
 // its trend, and for managers their team's table.
 
-// maxViewBlocks is Slack's limit of blocks in a Home tab.
+// maxViewBlocks is the most blocks a Home tab may have (Slack's limit).
 const maxViewBlocks = 100
 
 // trendWeeks is how many weeks the trend line covers, this one included.
 const trendWeeks = 4
 
-// publishHome draws and publishes a user's Home tab.
+// publishHome draws a user's Home tab (homeView) and publishes it as a
+// Slack view: the one Slack step of the Home tab, which moves to the Slack
+// adapter with it.
 func (b *Bot) publishHome(ctx context.Context, userID string) error {
 	who, err := b.whoIs(ctx, userID)
 	if err != nil {
 		return err
 	}
-	view, err := b.homeView(ctx, who)
+	home, err := b.homeView(ctx, who)
 	if err != nil {
 		return err
 	}
-	if _, err := b.api.PublishViewContext(ctx, slack.PublishViewContextRequest{UserID: userID, View: view}); err != nil {
+	blocks, _ := slackui.Blocks(home)
+	req := slack.HomeTabViewRequest{Type: slack.VTHomeTab, Blocks: slack.Blocks{BlockSet: blocks}, CallbackID: "slabot.home"}
+	if _, err := b.api.PublishViewContext(ctx, slack.PublishViewContextRequest{UserID: userID, View: req}); err != nil {
 		return b.slackError("views.publish", err)
 	}
 	b.metrics.sent.WithLabelValues("home").Inc()
@@ -83,8 +89,9 @@ func (b *Bot) refreshHome(ctx context.Context, email string) error {
 	return b.publishHome(ctx, p.UserID)
 }
 
-// homeView gathers and renders the Home tab for one person.
-func (b *Bot) homeView(ctx context.Context, who asker) (slack.HomeTabViewRequest, error) {
+// homeView gathers and draws the Home tab for one person: their week, and
+// a rep's open leads or a manager's team.
+func (b *Bot) homeView(ctx context.Context, who asker) (view.Message, error) {
 	q := b.store
 	policy, now := b.service.Policy(), b.service.Now()
 	loc := b.zone("")
@@ -93,15 +100,14 @@ func (b *Bot) homeView(ctx context.Context, who asker) (slack.HomeTabViewRequest
 	}
 	week, err := engine.PeriodContaining("week", now, policy.Location)
 	if err != nil {
-		return slack.HomeTabViewRequest{}, err
+		return view.Message{}, err
 	}
-	var blocks []slack.Block
-	blocks = append(blocks, slack.NewHeaderBlock(plain("Your SLA dashboard")))
-
+	home := view.Message{Summary: "Your SLA dashboard", Blocks: []view.Block{view.Heading{Text: "Your SLA dashboard"}}}
 	if who.Rep == nil && len(who.Manages) == 0 {
-		blocks = append(blocks, slack.NewSectionBlock(mrkdwn("You are not a rep or a manager in the agreement, so no leads come to you here. "+
-			"Type `/sla help` to see what slabot can do, or `/sla status all` for everyone's figures."), nil, nil))
-		return homeRequest(blocks), nil
+		home.Blocks = append(home.Blocks, view.Section{Lines: []view.Text{view.T(
+			"You are not a rep or a manager in the agreement, so no leads come to you here. Type ", view.C("/sla help"),
+			" to see what slabot can do, or ", view.C("/sla status all"), " for everyone's figures.")}})
+		return home, nil
 	}
 
 	// The trend needs the facts of the last few weeks; one load covers them.
@@ -120,18 +126,54 @@ func (b *Bot) homeView(ctx context.Context, who asker) (slack.HomeTabViewRequest
 	}
 	facts, err := q.LeadFactsFor(ctx, weeks[0].Start, week.End, scope, scopeEmails(policy, scope))
 	if err != nil {
-		return slack.HomeTabViewRequest{}, err
+		return view.Message{}, err
 	}
 	if who.Rep != nil && !who.Rep.Available(now) {
-		line := ":palm_tree: *You are away*"
-		if !who.Rep.AwayUntil.IsZero() {
-			line += " until " + who.Rep.AwayUntil.In(loc).Format("Monday, Jan 2")
-		}
-		if who.Rep.Status == engine.RepInactive {
-			line = ":no_entry: *Your account is marked inactive*"
-		}
-		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(line+": no new leads come to you. Type `/sla back` when you return."), nil, nil))
+		home.Blocks = append(home.Blocks, view.Section{Lines: []view.Text{awayNotice(who.Rep, loc)}})
 	}
+	home.Blocks = append(home.Blocks, view.Section{Lines: weekLines(who, policy, facts, scope, week, weeks, now)})
+
+	// The manager's table goes before the leads so a long queue cannot push it out.
+	var team []view.Block
+	for _, t := range who.Manages {
+		team = append(team, view.Divider{}, b.teamTable(ctx, "Team "+t.Name+" this week", policy, t, facts, week, now))
+	}
+
+	footer := view.Context{Lines: []view.Text{view.T(fmt.Sprintf("Updated %s · ", clock(now, now, loc)), view.C("/sla help"), " for commands")}}
+	if who.Rep != nil {
+		open, err := q.OpenLeadsOf(ctx, who.Email)
+		if err != nil {
+			return view.Message{}, err
+		}
+		sortByDeadline(policy, open, now)
+		// Room for the leads: what is left after the list's divider and
+		// title, the team table, a possible "more" line and the footer.
+		room := maxViewBlocks - len(home.Blocks) - 2 - len(team) - 2
+		home.Blocks = append(home.Blocks, homeLeads(policy, open, who.Email, now, loc, room)...)
+	}
+	home.Blocks = append(home.Blocks, team...)
+	home.Blocks = append(home.Blocks, footer)
+	if len(home.Blocks) > maxViewBlocks {
+		home.Blocks = append(home.Blocks[:maxViewBlocks-1], footer)
+	}
+	return home, nil
+}
+
+// awayNotice tells a rep who is away or inactive that no leads come to them.
+func awayNotice(rep *engine.Rep, loc *time.Location) view.Text {
+	state := view.T(view.Away, " ", view.B("You are away"))
+	if !rep.AwayUntil.IsZero() {
+		state = view.T(state, " until "+rep.AwayUntil.In(loc).Format("Monday, Jan 2"))
+	}
+	if rep.Status == engine.RepInactive {
+		state = view.T(view.Stopped, " ", view.B("Your account is marked inactive"))
+	}
+	return view.T(state, ": no new leads come to you. Type ", view.C("/sla back"), " when you return.")
+}
+
+// weekLines are this week's figures of a rep or a manager's team, with the
+// on-time trend of the last weeks (this one last).
+func weekLines(who asker, policy *engine.Policy, facts []engine.LeadFacts, scope engine.Scope, week engine.Period, weeks []engine.Period, now time.Time) []view.Text {
 	var shares []string
 	var this engine.Attainment
 	for i, p := range weeks {
@@ -149,76 +191,54 @@ func (b *Bot) homeView(ctx context.Context, who asker) (slack.HomeTabViewRequest
 	if who.Rep == nil {
 		whose = "Team " + who.Manages[0].Name + "'s"
 	}
-	summary := fmt.Sprintf("*%s week* (%s)\n%s\n*Trend*, last %d weeks: %s%s\n*Open leads:* %d · *Breaches this week:* %d",
-		whose, esc(week.Label), onTimeLine(this), trendWeeks, strings.Join(shares, " → "), trendArrow(policy, facts, scope, weeks, now),
-		this.OpenLeads, this.Breaches)
-	blocks = append(blocks, slack.NewSectionBlock(mrkdwn(clipBytes(summary, maxSectionText)), nil, nil))
-
-	// The manager's table goes before the leads so a long queue cannot push it out.
-	var team []slack.Block
-	for _, t := range who.Manages {
-		team = append(team, slack.NewDividerBlock(),
-			slack.NewSectionBlock(mrkdwn(clipBytes("*Team "+esc(t.Name)+" this week*\n"+
-				strings.TrimPrefix(b.teamTable(ctx, policy, t, facts, week, now), "*By rep*\n"), maxSectionText)), nil, nil))
+	return []view.Text{
+		view.T(view.B(whose+" week"), " ("+week.Label+")"),
+		onTimeLine(this),
+		view.T(view.B("Trend"), fmt.Sprintf(", last %d weeks: %s", trendWeeks, strings.Join(shares, " → ")), trendArrow(policy, facts, scope, weeks, now)),
+		view.T(view.B("Open leads:"), fmt.Sprintf(" %d · ", this.OpenLeads), view.B("Breaches this week:"), fmt.Sprintf(" %d", this.Breaches)),
 	}
-
-	footer := slack.NewContextBlock("", mrkdwn(fmt.Sprintf("Updated %s · `/sla help` for commands", clock(now, now, loc))))
-	if who.Rep != nil {
-		open, err := q.OpenLeadsOf(ctx, who.Email)
-		if err != nil {
-			return slack.HomeTabViewRequest{}, err
-		}
-		sortByDeadline(policy, open, now)
-		blocks = append(blocks, slack.NewDividerBlock())
-		if len(open) == 0 {
-			blocks = append(blocks, slack.NewSectionBlock(mrkdwn(":tada: *No open leads.* New ones arrive in your DMs."), nil, nil))
-		} else {
-			blocks = append(blocks, slack.NewSectionBlock(mrkdwn(fmt.Sprintf("*Your open leads (%d)*, next deadline first", len(open))), nil, nil))
-			// Room for the leads: what is left after the team table, a
-			// possible "more" line and the footer.
-			room := maxViewBlocks - len(blocks) - len(team) - 2
-			shown := 0
-			for i := range open {
-				row := leadRowBlocks(policy, &open[i], who.Email, now, loc)
-				if len(row) > room {
-					break
-				}
-				blocks = append(blocks, row...)
-				room -= len(row)
-				shown++
-			}
-			if shown < len(open) {
-				blocks = append(blocks, slack.NewContextBlock("", mrkdwn(fmt.Sprintf("…and %d more with later deadlines.", len(open)-shown))))
-			}
-		}
-	}
-	blocks = append(blocks, team...)
-	blocks = append(blocks, footer)
-	if len(blocks) > maxViewBlocks {
-		blocks = append(blocks[:maxViewBlocks-1], footer)
-	}
-	return homeRequest(blocks), nil
 }
 
-func homeRequest(blocks []slack.Block) slack.HomeTabViewRequest {
-	return slack.HomeTabViewRequest{Type: slack.VTHomeTab, Blocks: slack.Blocks{BlockSet: blocks}, CallbackID: "slabot.home"}
+// homeLeads lists a rep's open leads, in at most room blocks beside the
+// divider and title before them.
+func homeLeads(policy *engine.Policy, open []engine.LeadFacts, viewer string, now time.Time, loc *time.Location, room int) []view.Block {
+	if len(open) == 0 {
+		return []view.Block{view.Divider{}, view.Section{Lines: []view.Text{
+			view.T(view.Celebrate, " ", view.B("No open leads."), " New ones arrive in your DMs.")}}}
+	}
+	blocks := []view.Block{view.Divider{}, view.Section{Lines: []view.Text{
+		view.T(view.B(fmt.Sprintf("Your open leads (%d)", len(open))), ", next deadline first")}}}
+	shown := 0
+	for i := range open {
+		row := leadRowBlocks(policy, &open[i], viewer, now, loc)
+		if len(row) > room {
+			break
+		}
+		blocks = append(blocks, row...)
+		room -= len(row)
+		shown++
+	}
+	if shown < len(open) {
+		blocks = append(blocks, view.Context{Lines: []view.Text{view.T(fmt.Sprintf("…and %d more with later deadlines.", len(open)-shown))}})
+	}
+	return blocks
 }
 
 // trendArrow compares this week's on-time share with last week's.
-func trendArrow(p *engine.Policy, facts []engine.LeadFacts, scope engine.Scope, weeks []engine.Period, now time.Time) string {
+func trendArrow(p *engine.Policy, facts []engine.LeadFacts, scope engine.Scope, weeks []engine.Period, now time.Time) view.Text {
 	if len(weeks) < 2 {
-		return ""
+		return nil
 	}
 	last := engine.ComputeAttainment(p, facts, scope, weeks[len(weeks)-2], now)
 	this := engine.ComputeAttainment(p, facts, scope, weeks[len(weeks)-1], now)
 	if !last.HasOnTimeData || !this.HasOnTimeData {
-		return ""
+		return nil
 	}
 	switch {
 	case this.OnTimeShare > last.OnTimeShare:
-		return " :arrow_upper_right: better than last week"
+		return view.T(" ", view.Up, " better than last week")
 	case this.OnTimeShare < last.OnTimeShare:
-		return " :arrow_lower_right: worse than last week"
+		return view.T(" ", view.Down, " worse than last week")
 	}
-	return " :arrow_right: same as last week"
+	return view.T(" ", view.Next, " same as last week")
 }

@@ -9,11 +9,12 @@ import (
 )
 
 // The weekly smarketing report (engine.WeeklyReport) goes to the report
-// channel as one Block Kit message followed by its chart: on demand
+// channel as one message followed by its chart: on demand
 // (PostWeeklyReport, `/sla report`, `slabot report`) or as the durable job
-// a scheduled slot queues (see schedule.go). This file holds the view and
-// names its week; report_build.go loads it, report_render.go renders it and
-// report_post.go posts it.
+// a scheduled slot queues (see schedule.go). This file holds its data and
+// names its week; report_build.go loads it, report_render.go draws it as a
+// view (figures and chart), report_slack.go renders that as Block Kit and
+// report_post.go posts it on Slack.
 
 // ReportView is a weekly report with what its rendering needs besides the
 // numbers.

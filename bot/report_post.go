@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"strings"
@@ -8,7 +9,8 @@ import (
 
 	"github.com/slack-go/slack"
 
-	"github.com/slabot/slabot/bot/chart"
+	slackui "github.com/slabot/slabot/bot/slack"
+	"github.com/slabot/slabot/bot/view"
 	"github.com/slabot/slabot/engine"
 )
 
@@ -39,15 +41,19 @@ func (b *Bot) PostWeeklyReport(ctx context.Context, week engine.Period) error {
 	if channel == "" {
 		return engine.Errorf(engine.EINVALID, "The agreement names no report channel: add report: {channel: \"#smarketing\"} to the policy file.")
 	}
-	view, err := b.WeeklyReport(ctx, week)
+	report, err := b.WeeklyReport(ctx, week)
 	if err != nil {
 		return err
 	}
-	channelID, _, err := b.postReportMessage(ctx, channel, view, reportMetadata(view.Report.Week, time.Time{}))
+	msg, err := ReportMessage(report)
 	if err != nil {
 		return err
 	}
-	_, err = b.uploadChart(ctx, channelID, view)
+	channelID, _, err := b.postReportMessage(ctx, channel, msg, reportMetadata(report.Report.Week, time.Time{}))
+	if err != nil {
+		return err
+	}
+	_, err = b.uploadChart(ctx, channelID, report.Report.Week, msg)
 	return err
 }
 
@@ -59,8 +65,11 @@ func reportMetadata(week engine.Period, slot time.Time) slack.SlackMetadata {
 	return slack.SlackMetadata{EventType: reportMetadataType, EventPayload: payload}
 }
 
-func (b *Bot) postReportMessage(ctx context.Context, channel string, view ReportView, meta slack.SlackMetadata) (channelID, ts string, err error) {
-	blocks, fallback := RenderReport(view)
+// postReportMessage posts the report's figures as Block Kit; its chart
+// goes after it as a file (uploadChart), as Slack shows no image from
+// bytes inside a message.
+func (b *Bot) postReportMessage(ctx context.Context, channel string, msg view.Message, meta slack.SlackMetadata) (channelID, ts string, err error) {
+	blocks, fallback := slackui.Blocks(msg)
 	if err := b.pacer.wait(ctx, channel); err != nil {
 		return "", "", err
 	}
@@ -73,20 +82,20 @@ func (b *Bot) postReportMessage(ctx context.Context, channel string, view Report
 	return channelID, ts, nil
 }
 
-// uploadChart shares the report's chart in the channel (an ID: the v2
-// upload's completeUploadExternal takes no names) and returns the file's id.
-func (b *Bot) uploadChart(ctx context.Context, channelID string, view ReportView) (string, error) {
-	png, err := chart.WeeklyChart(view.Report)
-	if err != nil {
-		return "", err
+// uploadChart shares the report's chart, the message's image, in the
+// channel (an ID: the v2 upload's completeUploadExternal takes no names)
+// and returns the file's id.
+func (b *Bot) uploadChart(ctx context.Context, channelID string, week engine.Period, msg view.Message) (string, error) {
+	img, ok := messageImage(msg)
+	if !ok {
+		return "", engine.Errorf(engine.EINTERNAL, "the weekly report has no chart to upload")
 	}
 	if err := b.pacer.wait(ctx, channelID); err != nil {
 		return "", err
 	}
-	week := ISOWeek(view.Report.Week)
 	f, err := b.api.UploadFileContext(ctx, slack.UploadFileParameters{
-		Reader: strings.NewReader(string(png)), FileSize: len(png), Filename: "smarketing-" + week + ".png",
-		Title: "SQLs against target, " + view.Report.Month.Label, AltTxt: chartAltText(view.Report), Channel: channelID,
+		Reader: bytes.NewReader(img.PNG), FileSize: len(img.PNG), Filename: "smarketing-" + ISOWeek(week) + ".png",
+		Title: img.Title, AltTxt: img.Alt, Channel: channelID,
 	})
 	if err != nil {
 		return "", b.slackError("files.uploadV2", err)
@@ -95,12 +104,14 @@ func (b *Bot) uploadChart(ctx context.Context, channelID string, view ReportView
 	return f.ID, nil
 }
 
-// chartAltText says in words what the chart shows, for screen readers.
-func chartAltText(r engine.WeeklyReport) string {
-	f := r.Marketing.MonthFunnel
-	return clip(fmt.Sprintf("Chart for %s: cumulative SQLs against the daily target, and the funnel month to date: "+
-		"%s of %s MQLs, %s of %s SQLs, %s of %s won.", r.Month.Label, thousands(f.MQLs), thousands(f.MQLTarget),
-		thousands(f.SQLs), thousands(f.SQLTarget), thousands(f.Won), thousands(f.WonTarget)), 1000)
+// messageImage is a message's first image.
+func messageImage(m view.Message) (view.Image, bool) {
+	for _, blk := range m.Blocks {
+		if img, ok := blk.(view.Image); ok {
+			return img, true
+		}
+	}
+	return view.Image{}, false
 }
 
 // postScheduledReport posts the report of one claimed slot. Each step is
@@ -131,16 +142,20 @@ func (b *Bot) postScheduledReport(ctx context.Context, job engine.Job, args Week
 		return err
 	}
 	meta := reportMetadata(week, slot)
-	var view *ReportView
-	load := func() (ReportView, error) {
-		if view == nil {
-			v, err := b.WeeklyReport(ctx, week)
+	var msg *view.Message
+	load := func() (view.Message, error) {
+		if msg == nil {
+			report, err := b.WeeklyReport(ctx, week)
 			if err != nil {
-				return v, err
+				return view.Message{}, err
 			}
-			view = &v
+			m, err := ReportMessage(report)
+			if err != nil {
+				return view.Message{}, err
+			}
+			msg = &m
 		}
-		return *view, nil
+		return *msg, nil
 	}
 	save := func(key, value string) error {
 		progress[key] = value
@@ -182,7 +197,7 @@ func (b *Bot) postScheduledReport(ctx context.Context, job engine.Job, args Week
 		if err != nil {
 			return err
 		}
-		id, err := b.uploadChart(ctx, progress[progressChannel], v)
+		id, err := b.uploadChart(ctx, progress[progressChannel], week, v)
 		if err != nil {
 			return err
 		}

@@ -7,106 +7,86 @@ import (
 	"strings"
 	"time"
 
-	"github.com/slack-go/slack"
-
+	"github.com/slabot/slabot/bot/chart"
+	"github.com/slabot/slabot/bot/view"
 	"github.com/slabot/slabot/engine"
 )
 
-// This file renders the weekly report as Block Kit and as plain text.
+// This file draws the weekly report as a view: its figures, and its chart
+// as an image.
 //
 // The message is read on phones: one section per side of the agreement,
 // short lines, the number first and the target after it, and a coloured
 // dot that says at a glance whether it is on track.
 
 // maxReportListLines caps each list in the report (reasons, reps), so a
-// bad week cannot push a section past Slack's 3,000 characters.
+// bad week cannot push a section past what a message holds.
 const maxReportListLines = 8
 
-// RenderReport renders the report as Block Kit (at most a dozen blocks)
-// and the notification text.
-func RenderReport(v ReportView) ([]slack.Block, string) {
-	r := v.Report
-	loc := r.Week.Start.Location()
-	blocks := []slack.Block{
-		slack.NewHeaderBlock(plain(clip("Smarketing report · "+r.Week.Label, maxHeader))),
-		slack.NewContextBlock("", mrkdwn(esc(fmt.Sprintf("Month to date: %s · figures as of %s (%s)",
-			r.Month.Label, r.GeneratedAt.In(loc).Format("Mon Jan 2, 3:04 PM"), loc.String())))),
+// ReportMessage is the weekly report as a message: its figures (at most a
+// dozen blocks) and its chart.
+func ReportMessage(v ReportView) (view.Message, error) {
+	png, err := chart.WeeklyChart(v.Report)
+	if err != nil {
+		return view.Message{}, err
 	}
-	section := func(text string) {
-		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(clipBytes(text, maxSectionText)), nil, nil))
-	}
-	if r.ReviewReminder != "" {
-		section(":spiral_calendar_pad: *The agreement*\n" + esc(r.ReviewReminder))
-	}
-	blocks = append(blocks, slack.NewDividerBlock())
-	section(marketingText(r))
-	blocks = append(blocks, slack.NewDividerBlock())
-	section(salesText(v))
-	blocks = append(blocks, slack.NewDividerBlock())
-	section(peopleText(v))
-	if r.PreviousMonth != nil && r.PreviousMonthFunnel != nil {
-		blocks = append(blocks, slack.NewDividerBlock())
-		section(previousMonthText(*r.PreviousMonth, *r.PreviousMonthFunnel))
-	}
-	blocks = append(blocks, slack.NewContextBlock("", mrkdwn(
-		"Targets are monthly, spread evenly over the days; while a period runs, % compares with the target of its days so far. "+
-			"Leads count in the week they came in; breaches, returns and wins in the week they happened.")))
-
-	w, m := r.Marketing.WeekFunnel, r.Sales.Week
-	fallback := fmt.Sprintf("Smarketing report, %s: %s, %s; first touch on time %s (target %s); %s.",
-		r.Week.Label, countOf(w.MQLs, "MQL", "MQLs"), countOf(w.SQLs, "SQL", "SQLs"),
-		onTimeShare(m), pct(m.OnTimeTarget), countOf(m.Breaches, "breach", "breaches"))
-	return blocks, clipBytes(fallback, maxFallback)
+	m := reportFigures(v)
+	m.Blocks = append(m.Blocks, view.Image{PNG: png, Alt: chartAltText(v.Report), Title: "SQLs against target, " + v.Report.Month.Label})
+	return m, nil
 }
 
-// ReportText is the report as plain text, for `slabot report --dry-run`.
-func ReportText(blocks []slack.Block) string {
-	var out []string
-	for _, bl := range blocks {
-		switch v := bl.(type) {
-		case *slack.HeaderBlock:
-			out = append(out, strings.ToUpper(v.Text.Text))
-		case *slack.SectionBlock:
-			if v.Text != nil {
-				out = append(out, v.Text.Text)
-			}
-		case *slack.ContextBlock:
-			for _, el := range v.ContextElements.Elements {
-				if t, ok := el.(*slack.TextBlockObject); ok {
-					out = append(out, t.Text)
-				}
-			}
-		case *slack.DividerBlock:
-			out = append(out, strings.Repeat("─", 40))
-		}
+// reportFigures is the report's text: a section a side of the agreement,
+// and a summary for notifications.
+func reportFigures(v ReportView) view.Message {
+	r := v.Report
+	loc := r.Week.Start.Location()
+	blocks := []view.Block{
+		view.Heading{Text: "Smarketing report · " + r.Week.Label},
+		view.Context{Lines: []view.Text{view.T(fmt.Sprintf("Month to date: %s · figures as of %s (%s)",
+			r.Month.Label, r.GeneratedAt.In(loc).Format("Mon Jan 2, 3:04 PM"), loc.String()))}},
 	}
-	text := strings.Join(out, "\n\n")
-	lines := strings.Split(text, "\n")
-	for i, l := range lines {
-		if len(l) > 2 && strings.HasPrefix(l, "_") && strings.HasSuffix(l, "_") {
-			lines[i] = l[1 : len(l)-1]
-		}
+	if r.ReviewReminder != "" {
+		blocks = append(blocks, view.Section{Lines: []view.Text{view.T(view.Plan, " ", view.B("The agreement")), view.T(r.ReviewReminder)}})
 	}
-	text = strings.Join(lines, "\n")
-	return strings.NewReplacer("*", "", "&amp;", "&", "&lt;", "<", "&gt;", ">",
-		":large_green_circle:", "●", ":large_yellow_circle:", "◐", ":red_circle:", "○",
-		":mega:", "»", ":handshake:", "»", ":busts_in_silhouette:", "»", ":spiral_calendar_pad:", "»",
-		":calendar:", "»", ":white_check_mark:", "✓", ":warning:", "!").Replace(text) + "\n"
+	blocks = append(blocks,
+		view.Divider{}, view.Section{Lines: marketingLines(r)},
+		view.Divider{}, view.Section{Lines: salesLines(v)},
+		view.Divider{}, view.Section{Lines: peopleLines(v)})
+	if r.PreviousMonth != nil && r.PreviousMonthFunnel != nil {
+		blocks = append(blocks, view.Divider{}, view.Section{Lines: previousMonthLines(*r.PreviousMonth, *r.PreviousMonthFunnel)})
+	}
+	blocks = append(blocks, view.Context{Lines: []view.Text{view.T(
+		"Targets are monthly, spread evenly over the days; while a period runs, % compares with the target of its days so far. " +
+			"Leads count in the week they came in; breaches, returns and wins in the week they happened.")}})
+
+	w, m := r.Marketing.WeekFunnel, r.Sales.Week
+	summary := fmt.Sprintf("Smarketing report, %s: %s, %s; first touch on time %s (target %s); %s.",
+		r.Week.Label, countOf(w.MQLs, "MQL", "MQLs"), countOf(w.SQLs, "SQL", "SQLs"),
+		onTimeShare(m), pct(m.OnTimeTarget), countOf(m.Breaches, "breach", "breaches"))
+	return view.Message{Summary: summary, Blocks: blocks}
+}
+
+// chartAltText says in words what the chart shows, for screen readers.
+func chartAltText(r engine.WeeklyReport) string {
+	f := r.Marketing.MonthFunnel
+	return clip(fmt.Sprintf("Chart for %s: cumulative SQLs against the daily target, and the funnel month to date: "+
+		"%s of %s MQLs, %s of %s SQLs, %s of %s won.", r.Month.Label, thousands(f.MQLs), thousands(f.MQLTarget),
+		thousands(f.SQLs), thousands(f.SQLTarget), thousands(f.Won), thousands(f.WonTarget)), 1000)
 }
 
 // dot is the traffic light of an actual against its target: green at or
 // above it, amber within 10% below, red further behind; none without a
 // target.
-func dot(actual, target float64) string {
+func dot(actual, target float64) view.Text {
 	switch {
 	case target <= 0:
-		return ""
+		return nil
 	case actual >= target:
-		return " :large_green_circle:"
+		return view.T(" ", view.OnTarget)
 	case actual >= 0.9*target:
-		return " :large_yellow_circle:"
+		return view.T(" ", view.Near)
 	}
-	return " :red_circle:"
+	return view.T(" ", view.Behind)
 }
 
 // countOf writes "1 lead", "2 leads", "1,200 leads".
@@ -117,47 +97,47 @@ func countOf(n int, one, many string) string {
 	return thousands(n) + " " + many
 }
 
-// againstTarget writes "*40* / 420 · 10% 🔴": the count, its target for
-// the whole period, and how far along it is. For a period that is over
-// that is actual ÷ the target shown, the sum a reader (and the chart)
-// does; for one still running it is the pace, actual ÷ the target of the
-// days so far.
-func againstTarget(f engine.Funnel, actual, target int, pace float64) string {
+// againstTarget writes the count (in bold), its target for the whole
+// period, and how far along it is: "40 / 420 · 10% 🔴". For a period that
+// is over that is actual ÷ the target shown, the sum a reader (and the
+// chart) does; for one still running it is the pace, actual ÷ the target
+// of the days so far.
+func againstTarget(f engine.Funnel, actual, target int, pace float64) view.Text {
 	if target <= 0 {
-		return fmt.Sprintf("*%s* (no target set)", thousands(actual))
+		return view.T(view.B(thousands(actual)), " (no target set)")
 	}
 	if f.DaysElapsed >= f.DaysInPeriod {
 		pace = float64(actual) / float64(target)
 	}
-	return fmt.Sprintf("*%s* / %s · %s%s", thousands(actual), thousands(target), pct(pace), dot(pace, 1))
+	return view.T(view.B(thousands(actual)), " / "+thousands(target)+" · "+pct(pace), dot(pace, 1))
 }
 
-func rateAgainst(actual, target float64) string {
+func rateAgainst(actual, target float64) view.Text {
 	if target <= 0 {
-		return pct(actual)
+		return view.T(pct(actual))
 	}
-	return fmt.Sprintf("%s (target %s)%s", pct(actual), pct(target), dot(actual, target))
+	return view.T(fmt.Sprintf("%s (target %s)", pct(actual), pct(target)), dot(actual, target))
 }
 
-func marketingText(r engine.WeeklyReport) string {
+func marketingLines(r engine.WeeklyReport) []view.Text {
 	w, m := r.Marketing.WeekFunnel, r.Marketing.MonthFunnel
-	lines := []string{
-		"*:mega: Marketing*",
-		"*MQLs*",
-		"This week: " + againstTarget(w, w.MQLs, w.MQLTarget, w.MQLPace),
-		"Month to date: " + againstTarget(m, m.MQLs, m.MQLTarget, m.MQLPace),
-		"*SQLs*",
-		"This week: " + againstTarget(w, w.SQLs, w.SQLTarget, w.SQLPace),
-		"Month to date: " + againstTarget(m, m.SQLs, m.SQLTarget, m.SQLPace),
-		"*MQL → SQL*",
+	lines := []view.Text{
+		view.Bold(view.Announce, " Marketing"),
+		view.T(view.B("MQLs")),
+		view.T("This week: ", againstTarget(w, w.MQLs, w.MQLTarget, w.MQLPace)),
+		view.T("Month to date: ", againstTarget(m, m.MQLs, m.MQLTarget, m.MQLPace)),
+		view.T(view.B("SQLs")),
+		view.T("This week: ", againstTarget(w, w.SQLs, w.SQLTarget, w.SQLPace)),
+		view.T("Month to date: ", againstTarget(m, m.SQLs, m.SQLTarget, m.SQLPace)),
+		view.T(view.B("MQL → SQL")),
 	}
 	if w.MQLs > 0 {
-		lines = append(lines, "This week: "+rateAgainst(w.MQLToSQL, w.MQLToSQLTarget))
+		lines = append(lines, view.T("This week: ", rateAgainst(w.MQLToSQL, w.MQLToSQLTarget)))
 	} else {
-		lines = append(lines, "This week: no MQLs, so no rate")
+		lines = append(lines, view.T("This week: no MQLs, so no rate"))
 	}
 	if m.MQLs > 0 {
-		lines = append(lines, "Month to date: "+rateAgainst(m.MQLToSQL, m.MQLToSQLTarget))
+		lines = append(lines, view.T("Month to date: ", rateAgainst(m.MQLToSQL, m.MQLToSQLTarget)))
 	}
 	returns := r.Marketing.ReturnsByReason
 	total := 0
@@ -165,17 +145,15 @@ func marketingText(r engine.WeeklyReport) string {
 		total += n
 	}
 	if total == 0 {
-		lines = append(lines, "*Returned to Marketing:* none this week")
-	} else {
-		lines = append(lines, fmt.Sprintf("*Returned to Marketing:* %s this week", countOf(total, "lead", "leads")))
-		lines = append(lines, rankedLines(returns, func(reason string) string { return esc(clip(reason, 120)) })...)
+		return append(lines, view.T(view.B("Returned to Marketing:"), " none this week"))
 	}
-	return strings.Join(lines, "\n")
+	lines = append(lines, view.T(view.B("Returned to Marketing:"), " "+countOf(total, "lead", "leads")+" this week"))
+	return append(lines, rankedLines(returns, func(reason string) string { return clip(reason, 120) })...)
 }
 
 // rankedLines lists counts as bullets, largest first (ties by name), at
 // most maxReportListLines of them.
-func rankedLines[K ~string](counts map[K]int, name func(K) string) []string {
+func rankedLines[K ~string](counts map[K]int, name func(K) string) []view.Text {
 	keys := make([]K, 0, len(counts))
 	for k, n := range counts {
 		if n > 0 {
@@ -188,17 +166,17 @@ func rankedLines[K ~string](counts map[K]int, name func(K) string) []string {
 		}
 		return keys[i] < keys[j]
 	})
-	var lines []string
+	var lines []view.Text
 	for i, k := range keys {
 		if i == maxReportListLines {
 			rest := 0
 			for _, k := range keys[i:] {
 				rest += counts[k]
 			}
-			lines = append(lines, fmt.Sprintf("• %d others: %d", len(keys)-i, rest))
+			lines = append(lines, view.T(fmt.Sprintf("• %d others: %d", len(keys)-i, rest)))
 			break
 		}
-		lines = append(lines, fmt.Sprintf("• %s: %d", name(k), counts[k]))
+		lines = append(lines, view.T(fmt.Sprintf("• %s: %d", name(k), counts[k])))
 	}
 	return lines
 }
@@ -216,19 +194,43 @@ var breachReasons = map[engine.BreachKind]string{
 	engine.BreachCadence:    "too few touches",
 }
 
-func salesText(v ReportView) string {
+func salesLines(v ReportView) []view.Text {
 	r := v.Report
-	w, m := r.Sales.Week, r.Sales.MonthToDate
-	lines := []string{"*:handshake: Sales*", "*First touch on time*"}
-	if w.HasOnTimeData {
-		lines = append(lines, fmt.Sprintf("This week: *%s* (%d of %d) · target %s%s", pct(w.OnTimeShare),
-			w.FirstTouchOnTime, w.FirstTouchOnTime+w.FirstTouchLate, pct(w.OnTimeTarget), dot(w.OnTimeShare, w.OnTimeTarget)))
+	w := r.Sales.Week
+	lines := []view.Text{view.Bold(view.Deal, " Sales")}
+	lines = append(lines, onTimeLines(r.Sales)...)
+	lines = append(lines, firstTouchTimeLines(v)...)
+	lines = append(lines, cadenceLines(w)...)
+	if w.Breaches == 0 {
+		lines = append(lines, view.T(view.B("Breaches:"), " none this week ", view.Done))
 	} else {
-		lines = append(lines, "This week: no lead was due yet")
+		lines = append(lines, view.T(view.B("Breaches:"), fmt.Sprintf(" %d this week", w.Breaches)), view.T(view.I("By rep")))
+		lines = append(lines, rankedLines(w.BreachesByRep, v.name)...)
+		lines = append(lines, view.T(view.I("By reason")))
+		lines = append(lines, rankedLines(w.BreachesByKind, func(k engine.BreachKind) string {
+			if s, ok := breachReasons[k]; ok {
+				return s
+			}
+			return strings.ReplaceAll(string(k), "_", " ")
+		})...)
+	}
+	return append(lines, wonLines(r)...)
+}
+
+// onTimeLines are the share of first touches on time, this week and this
+// month, and the leads not counted.
+func onTimeLines(s engine.SalesReport) []view.Text {
+	w, m := s.Week, s.MonthToDate
+	lines := []view.Text{view.T(view.B("First touch on time"))}
+	if w.HasOnTimeData {
+		lines = append(lines, view.T("This week: ", view.B(pct(w.OnTimeShare)), fmt.Sprintf(" (%d of %d) · target %s",
+			w.FirstTouchOnTime, w.FirstTouchOnTime+w.FirstTouchLate, pct(w.OnTimeTarget)), dot(w.OnTimeShare, w.OnTimeTarget)))
+	} else {
+		lines = append(lines, view.T("This week: no lead was due yet"))
 	}
 	if m.HasOnTimeData {
-		lines = append(lines, fmt.Sprintf("Month to date: %s (%d of %d)%s", pct(m.OnTimeShare),
-			m.FirstTouchOnTime, m.FirstTouchOnTime+m.FirstTouchLate, dot(m.OnTimeShare, m.OnTimeTarget)))
+		lines = append(lines, view.T(fmt.Sprintf("Month to date: %s (%d of %d)", pct(m.OnTimeShare),
+			m.FirstTouchOnTime, m.FirstTouchOnTime+m.FirstTouchLate), dot(m.OnTimeShare, m.OnTimeTarget)))
 	}
 	var aside []string
 	if w.FirstTouchPending > 0 {
@@ -238,98 +240,91 @@ func salesText(v ReportView) string {
 		aside = append(aside, fmt.Sprintf("%d closed before the deadline", w.FirstTouchClosed))
 	}
 	if len(aside) > 0 {
-		lines = append(lines, "_Not counted: "+strings.Join(aside, ", ")+"_")
+		lines = append(lines, view.T(view.I("Not counted: "+strings.Join(aside, ", "))))
 	}
+	return lines
+}
 
-	lines = append(lines, "*Time to first touch*")
-	if st := w.TimeToFirstTouchBusiness; st.Count > 0 {
-		clock := ""
-		if v.Policy != nil && v.Policy.Calendar != nil {
-			clock = " (business hours)"
-		}
-		lines = append(lines, fmt.Sprintf("Median %s · 9 in 10 within %s%s", durationText(st.Median), durationText(st.P90), clock))
-	} else {
-		lines = append(lines, "No lead of this week touched yet")
+func firstTouchTimeLines(v ReportView) []view.Text {
+	lines := []view.Text{view.T(view.B("Time to first touch"))}
+	st := v.Report.Sales.Week.TimeToFirstTouchBusiness
+	if st.Count == 0 {
+		return append(lines, view.T("No lead of this week touched yet"))
 	}
+	hours := ""
+	if v.Policy != nil && v.Policy.Calendar != nil {
+		hours = " (business hours)"
+	}
+	return append(lines, view.T(fmt.Sprintf("Median %s · 9 in 10 within %s%s", durationText(st.Median), durationText(st.P90), hours)))
+}
 
-	lines = append(lines, "*Cadence*")
+func cadenceLines(w engine.Attainment) []view.Text {
+	lines := []view.Text{view.T(view.B("Cadence"))}
 	switch {
 	case w.HasCadenceData:
 		line := fmt.Sprintf("%d of %d met (%s)", w.CadenceMet, w.CadenceMet+w.CadenceMissed, pct(w.CadenceShare))
 		if w.CadenceRunning > 0 {
 			line += fmt.Sprintf(" · %d still running", w.CadenceRunning)
 		}
-		lines = append(lines, line)
+		return append(lines, view.T(line))
 	case w.CadenceRunning > 0:
-		lines = append(lines, fmt.Sprintf("None ended this week · %d still running", w.CadenceRunning))
-	default:
-		lines = append(lines, "None ended this week")
+		return append(lines, view.T(fmt.Sprintf("None ended this week · %d still running", w.CadenceRunning)))
 	}
-
-	if w.Breaches == 0 {
-		lines = append(lines, "*Breaches:* none this week :white_check_mark:")
-	} else {
-		lines = append(lines, fmt.Sprintf("*Breaches:* %d this week", w.Breaches), "_By rep_")
-		lines = append(lines, rankedLines(w.BreachesByRep, func(email string) string { return esc(v.name(email)) })...)
-		lines = append(lines, "_By reason_")
-		lines = append(lines, rankedLines(w.BreachesByKind, func(k engine.BreachKind) string {
-			if s, ok := breachReasons[k]; ok {
-				return s
-			}
-			return esc(strings.ReplaceAll(string(k), "_", " "))
-		})...)
-	}
-
-	wf, mf := r.Marketing.WeekFunnel, r.Marketing.MonthFunnel
-	lines = append(lines, "*SQL → won*")
-	won := fmt.Sprintf("This week: %s (%s", rateAgainst(wf.SQLToWon, wf.SQLToWonTarget), countOf(wf.Won, "won", "won"))
-	if w.WonAmount > 0 {
-		won += ", " + money(w.WonAmount)
-	}
-	lines = append(lines, won+")")
-	if wf.SQLs == 0 {
-		lines[len(lines)-1] = fmt.Sprintf("This week: no SQLs, %s", countOf(wf.Won, "deal won", "deals won"))
-	}
-	if mf.SQLs > 0 {
-		lines = append(lines, fmt.Sprintf("Month to date: %s (%d won)", rateAgainst(mf.SQLToWon, mf.SQLToWonTarget), mf.Won))
-	}
-	return strings.Join(lines, "\n")
+	return append(lines, view.T("None ended this week"))
 }
 
-func peopleText(v ReportView) string {
+// wonLines are the SQLs won, this week and this month, against the target rate.
+func wonLines(r engine.WeeklyReport) []view.Text {
+	wf, mf := r.Marketing.WeekFunnel, r.Marketing.MonthFunnel
+	lines := []view.Text{view.T(view.B("SQL → won"))}
+	if wf.SQLs == 0 {
+		lines = append(lines, view.T(fmt.Sprintf("This week: no SQLs, %s", countOf(wf.Won, "deal won", "deals won"))))
+	} else {
+		won := countOf(wf.Won, "won", "won")
+		if r.Sales.Week.WonAmount > 0 {
+			won += ", " + money(r.Sales.Week.WonAmount)
+		}
+		lines = append(lines, view.T("This week: ", rateAgainst(wf.SQLToWon, wf.SQLToWonTarget), " ("+won+")"))
+	}
+	if mf.SQLs > 0 {
+		lines = append(lines, view.T("Month to date: ", rateAgainst(mf.SQLToWon, mf.SQLToWonTarget), fmt.Sprintf(" (%d won)", mf.Won)))
+	}
+	return lines
+}
+
+func peopleLines(v ReportView) []view.Text {
 	r := v.Report
-	lines := []string{"*:busts_in_silhouette: People*"}
-	repLine := func(l engine.RepLine) string {
-		return fmt.Sprintf("• %s: %s (%d of %d)", esc(v.name(l.Email)), pct(l.OnTimeShare),
-			int(math.Round(l.OnTimeShare*float64(l.Decided))), l.Decided)
+	lines := []view.Text{view.Bold(view.Team, " People")}
+	repLine := func(l engine.RepLine) view.Text {
+		return view.T(fmt.Sprintf("• %s: %s (%d of %d)", v.name(l.Email), pct(l.OnTimeShare),
+			int(math.Round(l.OnTimeShare*float64(l.Decided))), l.Decided))
 	}
 	if len(r.Best) == 0 {
-		lines = append(lines, fmt.Sprintf("_Nobody had %d leads due this week, so nobody is ranked._", engine.MinDecidedForRanking))
+		lines = append(lines, view.T(view.I(fmt.Sprintf("Nobody had %d leads due this week, so nobody is ranked.", engine.MinDecidedForRanking))))
 	} else {
-		lines = append(lines, "*Most on time*")
+		lines = append(lines, view.T(view.B("Most on time")))
 		for _, l := range r.Best {
 			lines = append(lines, repLine(l))
 		}
 		if len(r.Worst) > 0 {
-			lines = append(lines, "*Least on time*")
+			lines = append(lines, view.T(view.B("Least on time")))
 			for _, l := range r.Worst {
 				lines = append(lines, repLine(l))
 			}
 		}
 	}
-	if away := awayText(v); away == "" {
-		lines = append(lines, "*Away:* nobody")
-	} else {
-		lines = append(lines, "*Away:* "+away)
+	away := awayText(v)
+	if away == "" {
+		away = "nobody"
 	}
+	lines = append(lines, view.T(view.B("Away:"), " "+away))
 	if r.Unrouted == 0 {
-		lines = append(lines, "*Reached nobody:* none, every lead this week has a rep :white_check_mark:")
-	} else {
-		lines = append(lines, fmt.Sprintf("*Reached nobody:* %s this week %s no rep :warning: Assign %s in your CRM.",
-			countOf(r.Unrouted, "lead", "leads"), map[bool]string{true: "has", false: "have"}[r.Unrouted == 1],
-			map[bool]string{true: "it", false: "them"}[r.Unrouted == 1]))
+		return append(lines, view.T(view.B("Reached nobody:"), " none, every lead this week has a rep ", view.Done))
 	}
-	return strings.Join(lines, "\n")
+	one := r.Unrouted == 1
+	return append(lines, view.T(view.B("Reached nobody:"),
+		fmt.Sprintf(" %s this week %s no rep ", countOf(r.Unrouted, "lead", "leads"), map[bool]string{true: "has", false: "have"}[one]),
+		view.Warning, fmt.Sprintf(" Assign %s in your CRM.", map[bool]string{true: "it", false: "them"}[one])))
 }
 
 // awayText names the reps away or inactive during the week, each with the
@@ -354,7 +349,7 @@ func awayText(v ReportView) string {
 			names = append(names, fmt.Sprintf("and %d more", len(emails)-i))
 			break
 		}
-		names = append(names, esc(v.name(email))+" ("+strings.Join(spells[email], "; ")+")")
+		names = append(names, v.name(email)+" ("+strings.Join(spells[email], "; ")+")")
 	}
 	return strings.Join(names, ", ")
 }
@@ -384,29 +379,29 @@ func absenceDates(ab engine.Absence, loc *time.Location) string {
 	return text
 }
 
-func previousMonthText(a engine.Attainment, f engine.Funnel) string {
-	lines := []string{
-		fmt.Sprintf("*:calendar: %s, final figures*", esc(f.Period.Label)),
-		"MQLs: " + againstTarget(f, f.MQLs, f.MQLTarget, f.MQLPace),
-		"SQLs: " + againstTarget(f, f.SQLs, f.SQLTarget, f.SQLPace),
+func previousMonthLines(a engine.Attainment, f engine.Funnel) []view.Text {
+	lines := []view.Text{
+		view.Bold(view.Calendar, " "+f.Period.Label+", final figures"),
+		view.T("MQLs: ", againstTarget(f, f.MQLs, f.MQLTarget, f.MQLPace)),
+		view.T("SQLs: ", againstTarget(f, f.SQLs, f.SQLTarget, f.SQLPace)),
 	}
 	if f.WonTarget > 0 {
-		lines = append(lines, fmt.Sprintf("Won: *%s* / %s%s", thousands(f.Won), thousands(f.WonTarget), dot(float64(f.Won), float64(f.WonTarget))))
+		lines = append(lines, view.T("Won: ", view.B(thousands(f.Won)), " / "+thousands(f.WonTarget), dot(float64(f.Won), float64(f.WonTarget))))
 	} else {
-		lines = append(lines, fmt.Sprintf("Won: *%s*", thousands(f.Won)))
+		lines = append(lines, view.T("Won: ", view.B(thousands(f.Won))))
 	}
 	if f.MQLs > 0 {
-		lines = append(lines, "MQL → SQL: "+rateAgainst(f.MQLToSQL, f.MQLToSQLTarget))
+		lines = append(lines, view.T("MQL → SQL: ", rateAgainst(f.MQLToSQL, f.MQLToSQLTarget)))
 	}
 	if f.SQLs > 0 {
-		lines = append(lines, "SQL → won: "+rateAgainst(f.SQLToWon, f.SQLToWonTarget))
+		lines = append(lines, view.T("SQL → won: ", rateAgainst(f.SQLToWon, f.SQLToWonTarget)))
 	}
 	if a.HasOnTimeData {
-		lines = append(lines, fmt.Sprintf("First touch on time: %s (target %s)%s", pct(a.OnTimeShare),
-			pct(a.OnTimeTarget), dot(a.OnTimeShare, a.OnTimeTarget)))
+		lines = append(lines, view.T(fmt.Sprintf("First touch on time: %s (target %s)", pct(a.OnTimeShare), pct(a.OnTimeTarget)),
+			dot(a.OnTimeShare, a.OnTimeTarget)))
 	}
 	if a.Breaches > 0 {
-		lines = append(lines, "Breaches: "+thousands(a.Breaches))
+		lines = append(lines, view.T("Breaches: "+thousands(a.Breaches)))
 	}
-	return strings.Join(lines, "\n")
+	return lines
 }

@@ -7,6 +7,7 @@ import (
 	"image/png"
 	"log/slog"
 	"os"
+	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -20,6 +21,7 @@ import (
 	"github.com/slabot/slabot/bot"
 	"github.com/slabot/slabot/bot/chart"
 	"github.com/slabot/slabot/bot/slackfake"
+	"github.com/slabot/slabot/bot/view"
 	"github.com/slabot/slabot/engine"
 	"github.com/slabot/slabot/storage"
 	"github.com/slabot/slabot/storage/storagetest"
@@ -516,5 +518,67 @@ func TestReportWeek(t *testing.T) {
 		if got := bot.ISOWeek(bot.ReportWeek(utc(tt.at), time.UTC)); got != tt.want {
 			t.Errorf("ReportWeek(%s) = %s, want %s", tt.at, got, tt.want)
 		}
+	}
+}
+
+// slackSyntax is Slack markup that has no place in a view: emphasis marks
+// and emoji shortcodes belong to the renderer.
+var slackSyntax = regexp.MustCompile(`[*_]|:[a-z_]+:`)
+
+func TestTheReportIsAViewWithItsChartAndNoSlackSyntax(t *testing.T) {
+	prev, pf := engine.Attainment{HasOnTimeData: true, OnTimeShare: 0.5, OnTimeTarget: 0.9, Breaches: 2},
+		engine.Funnel{Period: engine.MonthPeriod(2026, time.October, time.UTC), MQLs: 5, MQLTarget: 10, SQLs: 2, SQLTarget: 2, WonTarget: 1, DaysElapsed: 31, DaysInPeriod: 31}
+	r := engine.WeeklyReport{
+		Week: engine.WeekPeriod(2026, 47, time.UTC), Month: engine.MonthPeriod(2026, time.November, time.UTC),
+		ReviewReminder: "Review the agreement by Friday.", Unrouted: 1,
+		Sales: engine.SalesReport{Week: engine.Attainment{Breaches: 1, BreachesByRep: map[string]int{"ana@example.com": 1},
+			BreachesByKind: map[engine.BreachKind]int{engine.BreachFirstTouch: 1}, HasOnTimeData: true, OnTimeShare: 0.5, OnTimeTarget: 0.9, FirstTouchClosed: 1}},
+		Marketing:     engine.MarketingReport{ReturnsByReason: map[string]int{"no budget": 2}, WeekFunnel: engine.Funnel{MQLs: 4, MQLTarget: 10, SQLs: 1, SQLTarget: 2}},
+		PreviousMonth: &prev, PreviousMonthFunnel: &pf,
+	}
+	m, err := bot.ReportMessage(bot.ReportView{Report: r})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var images []view.Image
+	var markers int
+	for _, blk := range m.Blocks {
+		var lines []view.Text
+		switch b := blk.(type) {
+		case view.Image:
+			images = append(images, b)
+		case view.Section:
+			lines = b.Lines
+		case view.Context:
+			lines = b.Lines
+		case view.Heading:
+			lines = []view.Text{view.T(b.Text)}
+		}
+		for _, l := range lines {
+			for _, span := range l {
+				if span.Marker != "" {
+					markers++
+				}
+				if slackSyntax.MatchString(span.Text) {
+					t.Errorf("the report's view carries Slack markup: %q", span.Text)
+				}
+			}
+		}
+	}
+	if markers == 0 {
+		t.Error("the report's view has no markers: its dots and section signs are lost")
+	}
+	if len(images) != 1 {
+		t.Fatalf("%d images in the report's view, want its chart", len(images))
+	}
+	img := images[0]
+	if _, err := png.Decode(bytes.NewReader(img.PNG)); err != nil {
+		t.Errorf("the chart is not a PNG: %v", err)
+	}
+	if img.Title != "SQLs against target, November 2026" || !strings.HasPrefix(img.Alt, "Chart for November 2026: cumulative SQLs") {
+		t.Errorf("the chart is titled %q, described %q", img.Title, img.Alt)
+	}
+	if blocks, _ := bot.RenderReport(bot.ReportView{Report: r}); len(blocks) != len(m.Blocks)-1 {
+		t.Errorf("%d Slack blocks for %d view blocks and a chart: the figures should render a block each", len(blocks), len(m.Blocks))
 	}
 }

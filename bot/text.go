@@ -7,6 +7,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/slabot/slabot/bot/view"
 	"github.com/slabot/slabot/engine"
 )
 
@@ -92,3 +93,13 @@ func money(v float64) string {
 
 // thousands formats 1200 as 1,200.
 func thousands(n int) string { return strings.TrimPrefix(money(float64(n)), "$") }
+
+// plainSummary is lines as plain text, one under the other, for a summary:
+// without styles, and without the space a marker leaves at a line's start.
+func plainSummary(lines []view.Text) string {
+	out := make([]string, len(lines))
+	for i, l := range lines {
+		out[i] = strings.TrimSpace(l.Plain())
+	}
+	return strings.Join(out, "\n")
+}

@@ -88,6 +88,16 @@ func T(parts ...any) Text {
 // B is text in bold.
 func B(s string) Span { return Span{Text: s, Style: Strong} }
 
+// Bold is T with every part in bold, markers included: a title that
+// begins with its marker reads as one bold run.
+func Bold(parts ...any) Text {
+	t := T(parts...)
+	for i := range t {
+		t[i].Style |= Strong
+	}
+	return t
+}
+
 // I is text in italics.
 func I(s string) Span { return Span{Text: s, Style: Emphasis} }
 
