@@ -18,12 +18,21 @@ import (
 // engine.ErrMessageGone for a message that is gone for good.
 type Chat interface {
 	Platform() string
+	// FindPerson finds who has an email on the platform; FindPersonByID
+	// who a platform user id is (their email may be empty).
 	FindPerson(ctx context.Context, email string) (engine.ChatIdentity, error)
+	FindPersonByID(ctx context.Context, userID string) (engine.ChatIdentity, error)
 	Post(ctx context.Context, to engine.Destination, m view.Message, key engine.PostKey) (engine.MessageRef, error)
 	// FindPosted reports the earlier post with key at to, if any; a
 	// platform that cannot look answers false.
 	FindPosted(ctx context.Context, to engine.Destination, key engine.PostKey) (engine.MessageRef, bool, error)
 	Update(ctx context.Context, ref engine.MessageRef, m view.Message) error
+	// PublishHome shows a person their home view (Slack's App Home tab, a
+	// card kept up to date in their Teams chat).
+	PublishHome(ctx context.Context, person engine.ChatIdentity, m view.Message) error
+	// ImagesInline reports whether a message carries its pictures; if
+	// not, each picture is posted after it as a message of its own.
+	ImagesInline() bool
 }
 
 // errNotInSlack is the unreachable error by its older name.
@@ -108,4 +117,35 @@ func (b *Bot) redraw(ctx context.Context, ref engine.MessageRef, m view.Message)
 		return false, nil
 	}
 	return err == nil, err
+}
+
+// emailOf finds who a platform user is, by email, for authorising what
+// they do: from what slabot stored, else from the platform (and stored).
+func (b *Bot) emailOf(ctx context.Context, userID string) (string, error) {
+	platform := b.chat.Platform()
+	id, err := b.store.ChatIdentityByUserID(ctx, platform, userID)
+	if err == nil {
+		return id.Email, nil
+	}
+	if engine.ErrorCode(err) != engine.ENOTFOUND {
+		return "", err
+	}
+	if v, ok := b.users.Load(userID); ok {
+		return v.(string), nil
+	}
+	found, err := b.chat.FindPersonByID(ctx, userID)
+	if err != nil {
+		return "", err
+	}
+	email := strings.ToLower(found.Email)
+	b.users.Store(userID, email)
+	if email != "" {
+		// Only who they are: a name is learnt where slabot looks a rep up
+		// by their email, as the agreement names them.
+		found.Platform, found.Email, found.Name = platform, email, ""
+		if err := b.store.SaveChatIdentity(ctx, &found); err != nil {
+			b.logger.Warn("could not store who a person is on the chat platform", "err", err)
+		}
+	}
+	return email, nil
 }

@@ -105,7 +105,7 @@ func (b *Bot) onEvent(ctx context.Context, body []byte) error {
 	}
 	ev := outer.Event
 	if ev.Type == "app_home_opened" && ev.User != "" && (ev.Tab == "home" || ev.Tab == "") {
-		return b.publishHome(ctx, ev.User)
+		return b.OpenHome(ctx, ev.User)
 	}
 	return nil
 }
@@ -131,14 +131,21 @@ func (a asker) manages(team string) bool {
 	return false
 }
 
-// whoIs finds who a Slack user is: their email, whether they are a rep,
-// and which teams they manage.
+// whoIs finds who a platform user is: their email, whether they are a
+// rep, and which teams they manage.
 func (b *Bot) whoIs(ctx context.Context, userID string) (asker, error) {
 	email, err := b.emailOf(ctx, userID)
 	if err != nil {
 		return asker{}, err
 	}
-	a := asker{UserID: userID, Email: strings.ToLower(email)}
+	a, err := b.askerByEmail(ctx, email)
+	a.UserID = userID
+	return a, err
+}
+
+// askerByEmail is who a person is in the agreement.
+func (b *Bot) askerByEmail(ctx context.Context, email string) (asker, error) {
+	a := asker{Email: strings.ToLower(email)}
 	policy := b.service.Policy()
 	if rep, err := b.store.RepByEmail(ctx, a.Email); err == nil {
 		team := rep.Team
@@ -169,9 +176,6 @@ func (b *Bot) resolvePerson(ctx context.Context, p person) (string, error) {
 	case p.UserID != "":
 		email, err := b.emailOf(ctx, p.UserID)
 		if err != nil {
-			if strings.Contains(err.Error(), "user_not_found") {
-				return "", engine.Errorf(engine.ENOTFOUND, "I can't find that person in Slack.")
-			}
 			return "", err
 		}
 		if email == "" {

@@ -10,33 +10,6 @@ import (
 	"github.com/slabot/slabot/engine"
 )
 
-// emailOf finds who a Slack user is, by email, for authorising actions.
-func (b *Bot) emailOf(ctx context.Context, userID string) (string, error) {
-	id, err := b.store.ChatIdentityByUserID(ctx, engine.PlatformSlack, userID)
-	if err == nil {
-		return id.Email, nil
-	}
-	if engine.ErrorCode(err) != engine.ENOTFOUND {
-		return "", err
-	}
-	if v, ok := b.users.Load(userID); ok {
-		return v.(string), nil
-	}
-	u, err := b.api.GetUserInfoContext(ctx, userID)
-	if err != nil {
-		return "", b.slackError("users.info", err)
-	}
-	email := strings.ToLower(u.Profile.Email)
-	b.users.Store(userID, email)
-	if email != "" {
-		if err := b.store.SaveChatIdentity(ctx, &engine.ChatIdentity{Platform: engine.PlatformSlack, Email: email,
-			UserID: u.ID, TimeZone: u.TZ}); err != nil {
-			b.logger.Warn("could not store a person's Slack id", "err", err)
-		}
-	}
-	return email, nil
-}
-
 // zone loads a Slack time zone name, falling back to the policy's zone.
 func (b *Bot) zone(name string) *time.Location {
 	if name != "" {

@@ -7,9 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/slack-go/slack"
-
-	slackui "github.com/slabot/slabot/bot/slack"
 	"github.com/slabot/slabot/bot/view"
 	"github.com/slabot/slabot/engine"
 )
@@ -25,25 +22,14 @@ const maxViewBlocks = 100
 // trendWeeks is how many weeks the trend line covers, this one included.
 const trendWeeks = 4
 
-// publishHome draws a user's Home tab (homeView) and publishes it as a
-// Slack view: the one Slack step of the Home tab, which moves to the Slack
-// adapter with it.
-func (b *Bot) publishHome(ctx context.Context, userID string) error {
-	who, err := b.whoIs(ctx, userID)
-	if err != nil {
+// OpenHome shows a person their home view, when they open it (Slack's
+// App Home tab) or install slabot (Teams).
+func (b *Bot) OpenHome(ctx context.Context, userID string) error {
+	email, err := b.emailOf(ctx, userID)
+	if err != nil || email == "" {
 		return err
 	}
-	home, err := b.homeView(ctx, who)
-	if err != nil {
-		return err
-	}
-	blocks, _ := slackui.Blocks(home)
-	req := slack.HomeTabViewRequest{Type: slack.VTHomeTab, Blocks: slack.Blocks{BlockSet: blocks}, CallbackID: "slabot.home"}
-	if _, err := b.api.PublishViewContext(ctx, slack.PublishViewContextRequest{UserID: userID, View: req}); err != nil {
-		return b.slackError("views.publish", err)
-	}
-	b.metrics.sent.WithLabelValues("home").Inc()
-	return nil
+	return b.refreshHome(ctx, email)
 }
 
 // JobHomeRefresh republishes a person's Home tab after their leads changed.
@@ -76,17 +62,26 @@ func (b *Bot) queueHomeRefreshes(ctx context.Context, emails []string) error {
 	return b.store.InTx(ctx, func(tx engine.Tx) error { return tx.EnqueueAll(ctx, jobs) })
 }
 
-// refreshHome republishes the Home tab of a rep or manager by email, for
-// changes to their leads or availability. A person not in Slack is skipped.
+// refreshHome republishes the home view of a rep or manager by email, for
+// changes to their leads or availability. A person slabot cannot reach is
+// skipped.
 func (b *Bot) refreshHome(ctx context.Context, email string) error {
 	p, err := b.personByEmail(ctx, email)
-	if errors.Is(err, errNotInSlack) {
+	if errors.Is(err, engine.ErrUnreachable) {
 		return nil
 	}
 	if err != nil {
 		return err
 	}
-	return b.publishHome(ctx, p.UserID)
+	who, err := b.askerByEmail(ctx, p.Email)
+	if err != nil {
+		return err
+	}
+	home, err := b.homeView(ctx, who)
+	if err != nil {
+		return err
+	}
+	return b.chat.PublishHome(ctx, p.ChatIdentity, home)
 }
 
 // homeView gathers and draws the Home tab for one person: their week, and

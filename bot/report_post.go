@@ -1,15 +1,9 @@
 package bot
 
 import (
-	"bytes"
 	"context"
-	"fmt"
-	"strings"
 	"time"
 
-	"github.com/slack-go/slack"
-
-	slackui "github.com/slabot/slabot/bot/slack"
 	"github.com/slabot/slabot/bot/view"
 	"github.com/slabot/slabot/engine"
 )
@@ -19,10 +13,6 @@ import (
 // JobWeeklyReport is the durable job that posts the report of one
 // scheduled slot. Its handler is part of Handlers.
 const JobWeeklyReport = "report.weekly"
-
-// reportMetadataType tags report messages in Slack's message metadata, so
-// a retry after a crash finds the report that already went out.
-const reportMetadataType = "slabot_weekly_report"
 
 // Keys of a scheduled report's progress (storage.DB.SaveRunProgress).
 const (
@@ -49,75 +39,90 @@ func (b *Bot) PostWeeklyReport(ctx context.Context, week engine.Period) error {
 	if err != nil {
 		return err
 	}
-	channelID, _, err := b.postReportMessage(ctx, channel, msg, reportMetadata(report.Report.Week, time.Time{}))
+	// Asked for by a person: posted now, whatever was posted before.
+	return b.postReport(ctx, engine.Job{}, channel, msg, engine.PostKey{Kind: msgReport, Key: ISOWeek(report.Report.Week)}, nil)
+}
+
+// Message kinds of the report's posts.
+const (
+	msgReport      = "report"
+	msgReportChart = "report_chart"
+)
+
+// reportRun is what went out of one report so far (the progress keys
+// above), and how to record more; save nil records nothing.
+type reportRun struct {
+	progress map[string]string
+	save     func(key, value string) error
+}
+
+// done reports whether every part of the report went out.
+func (r *reportRun) done(imagesInline bool) bool {
+	return r.progress[progressTS] != "" && (imagesInline || r.progress[progressChart] != "")
+}
+
+func (r *reportRun) record(key, value string) error {
+	r.progress[key] = value
+	if r.save == nil {
+		return nil
+	}
+	return r.save(key, value)
+}
+
+// postReport posts the report to channel, each part once: on a platform
+// whose messages carry pictures, one post; on another, the figures, then
+// the chart where the figures went (a channel id: uploads take no names).
+func (b *Bot) postReport(ctx context.Context, job engine.Job, channel string, msg view.Message, key engine.PostKey, run *reportRun) error {
+	if run == nil {
+		run = &reportRun{progress: map[string]string{}}
+	}
+	figures, charts := msg, []view.Image(nil)
+	if !b.chat.ImagesInline() {
+		figures, charts = splitImages(msg)
+	}
+	if run.progress[progressTS] == "" {
+		ref, err := b.postOnce(ctx, job, engine.Destination{Channel: channel}, key, func() (view.Message, error) { return figures, nil })
+		if err != nil {
+			return err
+		}
+		if err := run.record(progressChannel, ref.Conversation); err != nil {
+			return err
+		}
+		if err := run.record(progressTS, ref.MessageID); err != nil {
+			return err
+		}
+	}
+	if len(charts) == 0 || run.progress[progressChart] != "" {
+		return nil
+	}
+	chartKey := key
+	chartKey.Kind = msgReportChart
+	chart := view.Message{Summary: charts[0].Alt, Blocks: []view.Block{charts[0]}}
+	ref, err := b.chat.Post(ctx, engine.Destination{Channel: run.progress[progressChannel]}, chart, chartKey)
 	if err != nil {
 		return err
 	}
-	_, err = b.uploadChart(ctx, channelID, report.Report.Week, msg)
-	return err
+	return run.record(progressChart, ref.MessageID)
 }
 
-func reportMetadata(week engine.Period, slot time.Time) slack.SlackMetadata {
-	payload := map[string]any{"week": ISOWeek(week)}
-	if !slot.IsZero() {
-		payload["slot"] = slot.UTC().Format(time.RFC3339)
-	}
-	return slack.SlackMetadata{EventType: reportMetadataType, EventPayload: payload}
-}
-
-// postReportMessage posts the report's figures as Block Kit; its chart
-// goes after it as a file (uploadChart), as Slack shows no image from
-// bytes inside a message.
-func (b *Bot) postReportMessage(ctx context.Context, channel string, msg view.Message, meta slack.SlackMetadata) (channelID, ts string, err error) {
-	blocks, fallback := slackui.Blocks(msg)
-	if err := b.pacer.wait(ctx, channel); err != nil {
-		return "", "", err
-	}
-	channelID, ts, err = b.api.PostMessageContext(ctx, channel, slack.MsgOptionBlocks(blocks...),
-		slack.MsgOptionText(fallback, false), slack.MsgOptionMetadata(meta))
-	if err != nil {
-		return "", "", b.slackError("chat.postMessage", err)
-	}
-	b.metrics.sent.WithLabelValues("report").Inc()
-	return channelID, ts, nil
-}
-
-// uploadChart shares the report's chart, the message's image, in the
-// channel (an ID: the v2 upload's completeUploadExternal takes no names)
-// and returns the file's id.
-func (b *Bot) uploadChart(ctx context.Context, channelID string, week engine.Period, msg view.Message) (string, error) {
-	img, ok := messageImage(msg)
-	if !ok {
-		return "", engine.Errorf(engine.EINTERNAL, "the weekly report has no chart to upload")
-	}
-	if err := b.pacer.wait(ctx, channelID); err != nil {
-		return "", err
-	}
-	f, err := b.api.UploadFileContext(ctx, slack.UploadFileParameters{
-		Reader: bytes.NewReader(img.PNG), FileSize: len(img.PNG), Filename: "smarketing-" + ISOWeek(week) + ".png",
-		Title: img.Title, AltTxt: img.Alt, Channel: channelID,
-	})
-	if err != nil {
-		return "", b.slackError("files.uploadV2", err)
-	}
-	b.metrics.sent.WithLabelValues("report_chart").Inc()
-	return f.ID, nil
-}
-
-// messageImage is a message's first image.
-func messageImage(m view.Message) (view.Image, bool) {
+// splitImages separates a message's pictures from the rest.
+func splitImages(m view.Message) (view.Message, []view.Image) {
+	var rest []view.Block
+	var images []view.Image
 	for _, blk := range m.Blocks {
 		if img, ok := blk.(view.Image); ok {
-			return img, true
+			images = append(images, img)
+			continue
 		}
+		rest = append(rest, blk)
 	}
-	return view.Image{}, false
+	m.Blocks = rest
+	return m, images
 }
 
-// postScheduledReport posts the report of one claimed slot. Each step is
-// recorded as it succeeds, so a retry goes on where the last attempt
-// stopped: the message is posted once, and a message that went out just
-// before a crash is found again by its metadata.
+// postScheduledReport posts the report of one claimed slot. Each part is
+// recorded as it goes out, so a retry goes on where the last attempt
+// stopped, and a post that went out just before a crash is found again.
 func (b *Bot) postScheduledReport(ctx context.Context, job engine.Job, args WeeklyReportArgs) error {
 	runs := b.store
 	name, slotText, weekText := args.Job, args.Slot, args.Week
@@ -141,130 +146,19 @@ func (b *Bot) postScheduledReport(ctx context.Context, job engine.Job, args Week
 	if err != nil {
 		return err
 	}
-	meta := reportMetadata(week, slot)
-	var msg *view.Message
-	load := func() (view.Message, error) {
-		if msg == nil {
-			report, err := b.WeeklyReport(ctx, week)
-			if err != nil {
-				return view.Message{}, err
-			}
-			m, err := ReportMessage(report)
-			if err != nil {
-				return view.Message{}, err
-			}
-			msg = &m
-		}
-		return *msg, nil
-	}
-	save := func(key, value string) error {
-		progress[key] = value
+	run := &reportRun{progress: progress, save: func(key, value string) error {
 		return runs.SaveRunProgress(ctx, name, slot, key, value)
+	}}
+	if run.done(b.chat.ImagesInline()) {
+		return nil
 	}
-
-	if progress[progressTS] == "" && job.Attempts > 1 {
-		channelID, ts, err := b.findReport(ctx, channel, meta)
-		if err != nil {
-			return err
-		}
-		if ts != "" {
-			if err := save(progressChannel, channelID); err != nil {
-				return err
-			}
-			if err := save(progressTS, ts); err != nil {
-				return err
-			}
-		}
-	}
-	if progress[progressTS] == "" {
-		v, err := load()
-		if err != nil {
-			return err
-		}
-		channelID, ts, err := b.postReportMessage(ctx, channel, v, meta)
-		if err != nil {
-			return err
-		}
-		if err := save(progressChannel, channelID); err != nil {
-			return err
-		}
-		if err := save(progressTS, ts); err != nil {
-			return err
-		}
-	}
-	if progress[progressChart] == "" {
-		v, err := load()
-		if err != nil {
-			return err
-		}
-		id, err := b.uploadChart(ctx, progress[progressChannel], week, v)
-		if err != nil {
-			return err
-		}
-		if err := save(progressChart, id); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// findReport looks through the channel's recent history for the report
-// message carrying meta, returning the channel's id and the message's ts,
-// or "" when there is none.
-func (b *Bot) findReport(ctx context.Context, channel string, meta slack.SlackMetadata) (string, string, error) {
-	channelID, err := b.channelID(ctx, channel)
-	if err != nil || channelID == "" {
-		return "", "", err
-	}
-	hist, err := b.api.GetConversationHistoryContext(ctx, &slack.GetConversationHistoryParameters{
-		ChannelID: channelID, Limit: 100, IncludeAllMetadata: true})
+	report, err := b.WeeklyReport(ctx, week)
 	if err != nil {
-		return "", "", b.slackError("conversations.history", err)
+		return err
 	}
-	for _, m := range hist.Messages {
-		if m.Metadata.EventType == meta.EventType &&
-			fmt.Sprint(m.Metadata.EventPayload["slot"]) == fmt.Sprint(meta.EventPayload["slot"]) {
-			return channelID, m.Timestamp, nil
-		}
+	msg, err := ReportMessage(report)
+	if err != nil {
+		return err
 	}
-	return channelID, "", nil
-}
-
-// channelID turns the policy's channel, a name or an id, into an id:
-// conversations.history takes ids only. "" when no channel has the name.
-func (b *Bot) channelID(ctx context.Context, channel string) (string, error) {
-	name := strings.ToLower(strings.TrimPrefix(strings.TrimSpace(channel), "#"))
-	if looksLikeChannelID(channel) {
-		return channel, nil
-	}
-	params := &slack.GetConversationsParameters{ExcludeArchived: true, Limit: 200, Types: []string{"public_channel", "private_channel"}}
-	for {
-		chans, cursor, err := b.api.GetConversationsContext(ctx, params)
-		if err != nil {
-			return "", b.slackError("conversations.list", err)
-		}
-		for _, c := range chans {
-			if strings.EqualFold(c.Name, name) {
-				return c.ID, nil
-			}
-		}
-		if cursor == "" {
-			return "", nil
-		}
-		params.Cursor = cursor
-	}
-}
-
-// looksLikeChannelID: Slack's ids are a C, G or D and upper-case letters
-// and digits; channel names are lower case.
-func looksLikeChannelID(s string) bool {
-	if len(s) < 9 || !strings.ContainsRune("CGD", rune(s[0])) {
-		return false
-	}
-	for _, c := range s {
-		if (c < 'A' || c > 'Z') && (c < '0' || c > '9') {
-			return false
-		}
-	}
-	return true
+	return b.postReport(ctx, job, channel, msg, engine.PostKey{Kind: msgReport, Key: ISOWeek(week) + "@" + slot.UTC().Format(time.RFC3339)}, run)
 }

@@ -31,7 +31,8 @@ func ReportMessage(v ReportView) (view.Message, error) {
 		return view.Message{}, err
 	}
 	m := reportFigures(v)
-	m.Blocks = append(m.Blocks, view.Image{PNG: png, Alt: chartAltText(v.Report), Title: "SQLs against target, " + v.Report.Month.Label})
+	m.Blocks = append(m.Blocks, view.Image{PNG: png, Alt: chartAltText(v.Report), Title: "SQLs against target, " + v.Report.Month.Label,
+		Name: "smarketing-" + ISOWeek(v.Report.Week) + ".png"})
 	return m, nil
 }
 

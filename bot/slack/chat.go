@@ -1,6 +1,7 @@
 package slack
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -87,12 +88,51 @@ func (c *Chat) FindPerson(ctx context.Context, email string) (engine.ChatIdentit
 	return engine.ChatIdentity{Platform: engine.PlatformSlack, Email: email, UserID: u.ID, TimeZone: u.TZ, Name: u.RealName}, nil
 }
 
+// FindPersonByID looks a Slack user up by id; ENOTFOUND, in words for
+// people, when Slack knows no such user.
+func (c *Chat) FindPersonByID(ctx context.Context, userID string) (engine.ChatIdentity, error) {
+	u, err := c.api.GetUserInfoContext(ctx, userID)
+	if err != nil {
+		if strings.Contains(err.Error(), "user_not_found") {
+			return engine.ChatIdentity{}, engine.Errorf(engine.ENOTFOUND, "I can't find that person in Slack.")
+		}
+		return engine.ChatIdentity{}, c.Error("users.info", err)
+	}
+	return engine.ChatIdentity{Platform: engine.PlatformSlack, Email: strings.ToLower(u.Profile.Email), UserID: u.ID,
+		TimeZone: u.TZ, Name: u.RealName}, nil
+}
+
+// ImagesInline is false: a Slack message shows no picture from bytes, so a
+// picture is posted after its message, as an uploaded file.
+func (c *Chat) ImagesInline() bool { return false }
+
+// PublishHome publishes a person's App Home tab.
+func (c *Chat) PublishHome(ctx context.Context, person engine.ChatIdentity, m view.Message) error {
+	blocks, _ := Blocks(m)
+	if len(blocks) > maxHomeBlocks {
+		blocks = blocks[:maxHomeBlocks]
+	}
+	req := slack.HomeTabViewRequest{Type: slack.VTHomeTab, Blocks: slack.Blocks{BlockSet: blocks}, CallbackID: "slabot.home"}
+	if _, err := c.api.PublishViewContext(ctx, slack.PublishViewContextRequest{UserID: person.UserID, View: req}); err != nil {
+		return c.Error("views.publish", err)
+	}
+	c.sent.WithLabelValues("home").Inc()
+	return nil
+}
+
+// maxHomeBlocks is the most blocks a Home tab may have.
+const maxHomeBlocks = 100
+
 // Post posts a message and returns where it landed. The post carries key
-// in its metadata, for FindPosted.
+// in its metadata, for FindPosted. A message that is only a picture is
+// uploaded as a file to the channel.
 func (c *Chat) Post(ctx context.Context, to engine.Destination, m view.Message, key engine.PostKey) (engine.MessageRef, error) {
 	channel, err := c.conversation(ctx, to)
 	if err != nil {
 		return engine.MessageRef{}, err
+	}
+	if img, ok := onlyImage(m); ok {
+		return c.upload(ctx, to, channel, img, key)
 	}
 	blocks, fallback := Blocks(m)
 	if err := c.pacer.wait(ctx, channel); err != nil {
@@ -134,6 +174,45 @@ func (c *Chat) FindPosted(ctx context.Context, to engine.Destination, key engine
 		return engine.MessageRef{}, false, err
 	}
 	return c.ref(to, key, channel, ts), true, nil
+}
+
+func onlyImage(m view.Message) (view.Image, bool) {
+	if len(m.Blocks) != 1 {
+		return view.Image{}, false
+	}
+	img, ok := m.Blocks[0].(view.Image)
+	return img, ok
+}
+
+// upload shares a picture in a channel (an id: the v2 upload takes no
+// names), as its own post; the file's id is the post's id.
+func (c *Chat) upload(ctx context.Context, to engine.Destination, channel string, img view.Image, key engine.PostKey) (engine.MessageRef, error) {
+	if !looksLikeChannelID(channel) {
+		id, err := c.ChannelID(ctx, channel)
+		if err != nil {
+			return engine.MessageRef{}, err
+		}
+		if id == "" {
+			return engine.MessageRef{}, engine.DropJob(fmt.Errorf("slack: no channel %q to upload a picture to: invite slabot to it", channel))
+		}
+		channel = id
+	}
+	if err := c.pacer.wait(ctx, channel); err != nil {
+		return engine.MessageRef{}, err
+	}
+	name := img.Name
+	if name == "" {
+		name = "chart.png"
+	}
+	f, err := c.api.UploadFileContext(ctx, slack.UploadFileParameters{
+		Reader: bytes.NewReader(img.PNG), FileSize: len(img.PNG), Filename: name,
+		Title: img.Title, AltTxt: img.Alt, Channel: channel,
+	})
+	if err != nil {
+		return engine.MessageRef{}, c.Error("files.uploadV2", err)
+	}
+	c.sent.WithLabelValues(key.Kind).Inc()
+	return c.ref(to, key, channel, f.ID), nil
 }
 
 // Update redraws a message in place: engine.ErrMessageGone when it was
@@ -196,6 +275,7 @@ func (c *Chat) conversation(ctx context.Context, to engine.Destination) (string,
 // and assignment (as since the first release); other posts their job's key.
 var metadataTypes = map[string]string{
 	"card": "slabot_lead_card", "reminder": "slabot_reminder", "escalation": "slabot_escalation", "ops_alert": "slabot_alert",
+	"report": "slabot_weekly_report",
 }
 
 func metadata(key engine.PostKey) slack.SlackMetadata {
@@ -209,6 +289,16 @@ func metadata(key engine.PostKey) slack.SlackMetadata {
 			"assigned_at": strconv.FormatInt(key.AssignedAt.UnixMicro(), 10),
 		}}
 	}
+	if key.Kind == "report" {
+		// As the first releases tagged a report: its week, and the slot
+		// of a scheduled one (the key is "week@slot").
+		week, slot, _ := strings.Cut(key.Key, "@")
+		payload := map[string]any{"week": week}
+		if slot != "" {
+			payload["slot"] = slot
+		}
+		return slack.SlackMetadata{EventType: typ, EventPayload: payload}
+	}
 	payload := map[string]any{"key": key.Key}
 	if key.LeadID != 0 {
 		payload["lead_id"] = strconv.FormatInt(key.LeadID, 10)
@@ -221,7 +311,7 @@ func sameKey(got, want slack.SlackMetadata) bool {
 	if got.EventType != want.EventType {
 		return false
 	}
-	for _, field := range []string{"lead_id", "assigned_at", "key"} {
+	for _, field := range []string{"lead_id", "assigned_at", "key", "slot"} {
 		w, ok := want.EventPayload[field]
 		if ok && fmt.Sprint(got.EventPayload[field]) != fmt.Sprint(w) {
 			return false
@@ -317,7 +407,7 @@ func (c *Chat) ChannelID(ctx context.Context, channel string) (string, error) {
 // looksLikeChannelID: Slack's ids are a C, G or D and upper-case letters
 // and digits; channel names are lower case.
 func looksLikeChannelID(s string) bool {
-	if len(s) < 9 || !strings.ContainsRune("CGD", rune(s[0])) {
+	if len(s) < 2 || !strings.ContainsRune("CGD", rune(s[0])) {
 		return false
 	}
 	for _, c := range s {

@@ -91,7 +91,7 @@ func ImageAttachments(m view.Message) []Attachment {
 	var out []Attachment
 	for _, blk := range m.Blocks {
 		if img, ok := blk.(view.Image); ok && len(img.PNG) > 0 {
-			name := img.Title
+			name := img.Name
 			if name == "" {
 				name = "chart.png"
 			}

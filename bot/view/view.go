@@ -145,11 +145,13 @@ type Table struct {
 	Rows    [][]Text
 }
 
-// Image is a picture carried in the message (a chart).
+// Image is a picture carried in the message (a chart). Name is a file
+// name for platforms that share pictures as files.
 type Image struct {
 	PNG   []byte
 	Alt   string
 	Title string
+	Name  string
 }
 
 // Actions is a row of controls; ID names the row (the lead it acts on).
