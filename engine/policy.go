@@ -37,6 +37,10 @@ type Policy struct {
 	// Rules are tried in order; the first that matches a lead applies.
 	// A valid policy's last rule matches every lead.
 	Rules []Rule
+	// Webhooks are the endpoints told about lead events (key webhooks).
+	Webhooks []Webhook
+	// CRM tunes the CRM integrations (key crm).
+	CRM CRMConfig
 }
 
 // ReportConfig says where and when the weekly smarketing report is posted.
