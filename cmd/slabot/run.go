@@ -100,6 +100,12 @@ func NewApp(ctx context.Context, cfg Config, logger *slog.Logger) (*App, error) 
 	hostname, _ := os.Hostname()
 	queue := storage.NewQueueMetrics(db, registry)
 	handlers := append(app.Bot.Handlers(), app.Service.TimerHandlers(api.NewTimerMetrics(registry))...)
+	crmJobs, err := crmHandlers(cfg, app.Service, db, logger)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	handlers = append(handlers, crmJobs...)
 	app.Worker, err = db.NewWorker(handlers, storage.WorkerOptions{
 		ID: fmt.Sprintf("%s-%d", hostname, os.Getpid()), Logger: logger, OnDone: queue.Observe})
 	if err != nil {
