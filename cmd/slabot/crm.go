@@ -12,6 +12,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/slabot/slabot/api"
 	"github.com/slabot/slabot/crm"
 	"github.com/slabot/slabot/crm/hubspot"
 	"github.com/slabot/slabot/crm/webhook"
@@ -125,4 +126,15 @@ func hubSpotWriter(cfg Config, db *storage.DB, client *http.Client, logger *slog
 	}
 	return &hubspot.Writer{Client: &hubspot.Client{BaseURL: cfg.HubSpotAPIURL, Token: cfg.HubSpotToken, HTTP: client},
 		Store: db, Now: time.Now, Logger: logger}, nil
+}
+
+// hubSpotIntake serves POST /v1/hubspot/handoffs beside the intake: owner
+// ids are looked up with HUBSPOT_TOKEN when it is set, and
+// HUBSPOT_CLIENT_SECRET lets HubSpot's v3 signature stand in for the token.
+func hubSpotIntake(cfg Config, intake *api.Intake, svc *engine.Service, logger *slog.Logger) *api.HubSpotIntake {
+	var owners api.HubSpotOwners
+	if cfg.HubSpotToken != "" {
+		owners = &hubspot.Client{BaseURL: cfg.HubSpotAPIURL, Token: cfg.HubSpotToken, HTTP: &http.Client{Timeout: 10 * time.Second}}
+	}
+	return api.NewHubSpotIntake(intake, svc.Policy, owners, cfg.HubSpotClientSecret, logger)
 }

@@ -116,7 +116,9 @@ func NewApp(ctx context.Context, cfg Config, logger *slog.Logger) (*App, error) 
 		"database": app.databaseReady,
 		"slack":    app.Bot.Ready,
 	})
-	api.NewIntake(app.Service, cfg.IntakeToken, logger, registry).Register(server)
+	intake := api.NewIntake(app.Service, cfg.IntakeToken, logger, registry)
+	intake.Register(server)
+	hubSpotIntake(cfg, intake, app.Service, logger).Register(server)
 	app.HTTP = &http.Server{Handler: server, ReadHeaderTimeout: 10 * time.Second}
 	app.Metrics = &http.Server{Handler: api.Metrics(registry), ReadHeaderTimeout: 10 * time.Second}
 	app.listener, err = net.Listen("tcp", cfg.HTTPAddr)

@@ -40,7 +40,9 @@ func TestWebhooksShowsADeadEndpointsParkedDeliveryAndRedeliversIt(t *testing.T) 
 	id := list[0].ID
 	now := created
 	d := &webhook.Deliverer{Store: e.db, Now: func() time.Time { return now }, Logger: slog.New(slog.DiscardHandler),
-		Secret: func(string) ([]byte, error) { return base64.StdEncoding.DecodeString("c2VjcmV0IHNlY3JldCBzZWNyZXQgc2VjcmV0") }}
+		Secret: func(string) ([]byte, error) {
+			return base64.StdEncoding.DecodeString("c2VjcmV0IHNlY3JldCBzZWNyZXQgc2VjcmV0")
+		}}
 	// Within the day it is retried; past it, parked.
 	if err := d.Deliver(ctx, id); err == nil {
 		t.Fatal("a failed attempt within the window must ask for a retry")
