@@ -77,3 +77,34 @@ func TestRepAwayAndBackArePublished(t *testing.T) {
 		t.Errorf("rep.away data %v: want owner bo, by maria, and until", got[0].Data)
 	}
 }
+
+func TestEveryLeadEventTypeIsPublishedWithItsFields(t *testing.T) {
+	ep := newEndpoint(t, nil)
+	l := newLoop(t, hooksFor(ep.URL, "lead.snoozed", "lead.reassigned", "outcome.recorded"), nil)
+	ctx := context.Background()
+	lead := l.handOff(t, "kinds-1", "k@acme.test")
+	if _, err := l.svc.Snooze(ctx, lead.ID, ana, 2*time.Hour, "buyer asked for Monday"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.svc.ManagerReassign(ctx, lead.ID, engine.Actor{Email: "maria@example.com"}, lead.AssignedAt); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.svc.SetOutcome(ctx, lead.ID, engine.Actor{System: "crm"}, "won", 1200, time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "three deliveries", func() bool { return len(ep.delivered()) == 3 })
+	got := ep.requests()
+	want := []struct{ typ, key, value string }{
+		{"lead.snoozed", "reason", "buyer asked for Monday"},
+		{"lead.reassigned", "to", "bo@example.com"},
+		{"outcome.recorded", "kind", "won"},
+	}
+	for i, w := range want {
+		if got[i].Type != w.typ || fmt.Sprint(got[i].Data[w.key]) != w.value {
+			t.Errorf("delivery %d: %s with %s=%v; want %s with %s=%s", i, got[i].Type, w.key, got[i].Data[w.key], w.typ, w.key, w.value)
+		}
+	}
+	if got[1].Data["by"] != "maria@example.com" || got[1].Data["origin"] != "chat" || got[2].Data["origin"] != "api" {
+		t.Errorf("by/origin: reassigned %v, outcome %v", got[1].Data, got[2].Data)
+	}
+}

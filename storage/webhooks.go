@@ -74,9 +74,11 @@ func scanDelivery(row pgx.Row) (*WebhookDelivery, error) {
 // rep, locked), so job ids give that order.
 func (db *DB) EarlierCRMEventPending(ctx context.Context, subject string, jobID int64) (bool, error) {
 	var pending bool
+	// The kind is written into the query, not passed, so that the partial
+	// index river_job_crm_subject applies to every plan.
 	err := db.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM river_job
-		WHERE kind = $1 AND args->'args'->>'subject' = $2 AND id < $3
-		  AND state NOT IN ('completed', 'cancelled', 'discarded'))`, engine.JobCRMEvent, subject, jobID).Scan(&pending)
+		WHERE kind = '`+engine.JobCRMEvent+`' AND args->'args'->>'subject' = $1 AND id < $2
+		  AND state NOT IN ('completed', 'cancelled', 'discarded'))`, subject, jobID).Scan(&pending)
 	return pending, mapError(err, "look for earlier events of %s", subject)
 }
 
