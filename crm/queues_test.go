@@ -108,3 +108,31 @@ func TestEveryLeadEventTypeIsPublishedWithItsFields(t *testing.T) {
 		t.Errorf("by/origin: reassigned %v, outcome %v", got[1].Data, got[2].Data)
 	}
 }
+
+func TestOldDeliveredWebhooksAndFinishedWritesArePruned(t *testing.T) {
+	ep := newEndpoint(t, nil)
+	l := newLoop(t, hooksFor(ep.URL, "lead.returned"), nil)
+	ctx := context.Background()
+	lead := l.handOff(t, "prune-1", "old@acme.test")
+	if _, err := l.svc.ReturnToMarketing(ctx, lead.ID, ana, "no budget"); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the delivery", func() bool { return len(ep.delivered()) == 1 })
+	if _, err := l.db.HubSpotWriteFor(ctx, "lead:1:1", "notes", "m"); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.db.FinishHubSpotWrite(ctx, "lead:1:1", "written", true, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the delivery to be recorded", func() bool {
+		var n int
+		_ = l.db.Pool().QueryRow(ctx, `SELECT count(*) FROM webhook_deliveries WHERE state = 'delivered'`).Scan(&n)
+		return n == 1
+	})
+	if n, err := l.db.PruneCRM(ctx, time.Now().Add(-time.Hour)); err != nil || n != 0 {
+		t.Fatalf("pruning what is an hour old removed %d rows (%v); want none of today's", n, err)
+	}
+	if n, err := l.db.PruneCRM(ctx, time.Now().Add(time.Minute)); err != nil || n != 2 {
+		t.Fatalf("pruning removed %d rows (%v); want the delivery and the write", n, err)
+	}
+}

@@ -191,12 +191,21 @@ func (db *DB) ListWebhookDeliveries(ctx context.Context, f WebhookFilter) ([]Web
 func (db *DB) RedeliverWebhook(ctx context.Context, id int64, now time.Time, job func(id int64, redelivery int) engine.Job) error {
 	err := pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
 		var n int
-		err := tx.QueryRow(ctx, `UPDATE webhook_deliveries SET state = 'pending', retry_from = $2, attempts = 0,
-			redeliveries = redeliveries + 1, next_attempt_at = $2, parked_at = NULL, delivered_at = NULL
-			WHERE id = $1 RETURNING redeliveries`, id, now).Scan(&n)
+		var state string
+		err := tx.QueryRow(ctx, `SELECT state FROM webhook_deliveries WHERE id = $1 FOR UPDATE`, id).Scan(&state)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return engine.Errorf(engine.ENOTFOUND, "there is no webhook delivery %d (slabot webhooks lists them)", id)
 		}
+		if err != nil {
+			return err
+		}
+		if state == DeliveryPending {
+			// Its own job is still trying it: a second one would send it twice at once.
+			return engine.Errorf(engine.ECONFLICT, "delivery %d is still being retried; wait for it to be delivered or parked", id)
+		}
+		err = tx.QueryRow(ctx, `UPDATE webhook_deliveries SET state = 'pending', retry_from = $2, attempts = 0,
+			redeliveries = redeliveries + 1, next_attempt_at = $2, parked_at = NULL, delivered_at = NULL
+			WHERE id = $1 RETURNING redeliveries`, id, now).Scan(&n)
 		if err != nil {
 			return err
 		}
@@ -204,7 +213,7 @@ func (db *DB) RedeliverWebhook(ctx context.Context, id int64, now time.Time, job
 		_, err = q.Enqueue(ctx, job(id, n))
 		return err
 	})
-	if engine.ErrorCode(err) == engine.ENOTFOUND {
+	if c := engine.ErrorCode(err); c == engine.ENOTFOUND || c == engine.ECONFLICT {
 		return err
 	}
 	return mapError(err, "redeliver webhook delivery %d", id)
@@ -213,4 +222,20 @@ func (db *DB) RedeliverWebhook(ctx context.Context, id int64, now time.Time, job
 // String names a delivery for logs and the operator.
 func (d WebhookDelivery) String() string {
 	return fmt.Sprintf("delivery %d (%s of %s)", d.ID, d.EventType, d.Subject)
+}
+
+// PruneCRM deletes what the CRM loop no longer needs: deliveries delivered
+// before before, and HubSpot writes finished before it (their jobs, and
+// so any retry of them, are long gone by then).
+func (db *DB) PruneCRM(ctx context.Context, before time.Time) (int64, error) {
+	tag, err := db.pool.Exec(ctx, `DELETE FROM webhook_deliveries WHERE state = 'delivered' AND delivered_at < $1`, before)
+	if err != nil {
+		return 0, mapError(err, "prune webhook deliveries")
+	}
+	n := tag.RowsAffected()
+	tag, err = db.pool.Exec(ctx, `DELETE FROM hubspot_writes WHERE done_at < $1`, before)
+	if err != nil {
+		return n, mapError(err, "prune HubSpot writes")
+	}
+	return n + tag.RowsAffected(), nil
 }

@@ -75,6 +75,9 @@ func TestWebhooksShowsADeadEndpointsParkedDeliveryAndRedeliversIt(t *testing.T) 
 	if err := e.db.Pool().QueryRow(ctx, `SELECT count(*) FROM river_job WHERE kind = $1`, webhook.JobDeliver).Scan(&queued); err != nil || queued != 2 {
 		t.Errorf("%d delivery jobs queued (%v), want the first and the redelivery", queued, err)
 	}
+	if code, _, errOut = runMain(t, "webhooks", "--redeliver", strconv.FormatInt(id, 10)); code != 1 || !strings.Contains(errOut, "still being retried") {
+		t.Errorf("redelivering a delivery still in line: exit %d, %q; want a refusal (it would go out twice)", code, errOut)
+	}
 	if code, _, errOut = runMain(t, "webhooks", "--redeliver", "999"); code != 1 || !strings.Contains(errOut, "no webhook delivery 999") {
 		t.Errorf("redelivering an unknown id: exit %d, %q", code, errOut)
 	}
