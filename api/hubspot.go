@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -59,8 +60,19 @@ func (hs *HubSpotIntake) Register(s *Server) {
 	s.Handle("POST /v1/hubspot/handoffs", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if hs.ClientSecret != "" && r.Header.Get("X-HubSpot-Signature-v3") != "" {
 			body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+			if err != nil {
+				var tooBig *http.MaxBytesError
+				if errors.As(err, &tooBig) {
+					err = &apiError{status: http.StatusRequestEntityTooLarge,
+						message: "the body is larger than 1 MiB: send one contact per request, with fewer properties"}
+				} else {
+					err = bodyError("the body could not be read in full; send it again")
+				}
+				hs.intake.writeError(w, r, err)
+				return
+			}
 			r.Body = io.NopCloser(bytes.NewReader(body))
-			if err == nil && hs.signedByHubSpot(r, body) {
+			if hs.signedByHubSpot(r, body) {
 				r = r.WithContext(context.WithValue(r.Context(), signedKey{}, true))
 			}
 		}

@@ -276,3 +276,12 @@ func FuzzHubSpotHandOff(f *testing.F) {
 		}
 	})
 }
+
+func TestHubSpotSignedBodyOverOneMiBIs413(t *testing.T) {
+	e := newHubSpotEnv(t, "", nil)
+	big := `{"hs_object_id": "1", "email": "a@acme.test", "notes": "` + strings.Repeat("x", api.MaxBodyBytes) + `"}`
+	r := e.post(t, "/v1/hubspot/handoffs", big, "X-HubSpot-Signature-v3", "c2ln", "X-HubSpot-Request-Timestamp", "1")
+	if r.Status != http.StatusRequestEntityTooLarge {
+		t.Errorf("%d %s; want 413", r.Status, r.Raw)
+	}
+}
