@@ -429,6 +429,8 @@ func (p *Policy) Summary() string {
 		}
 	}
 
+	b.WriteString(p.crmSummary())
+
 	if !p.ReviewBy.IsZero() {
 		fmt.Fprintf(&b, "\nThis agreement is to be reviewed by %s.\n", p.ReviewBy.Format("Monday 2 January 2006"))
 	}

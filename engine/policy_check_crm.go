@@ -160,3 +160,28 @@ func (c *policyChecker) crm(p *Policy, n *yaml.Node) {
 		}
 	}
 }
+
+// crmSummary says, for Summary, where lead events go and which HubSpot
+// properties differ from the stock ones.
+func (p *Policy) crmSummary() string {
+	var b strings.Builder
+	if len(p.Webhooks) > 0 {
+		b.WriteString("\nLead events go out as signed webhooks (Standard Webhooks), in order per lead, retried for a day:\n")
+		for _, w := range p.Webhooks {
+			events := "every event"
+			if len(w.Events) > 0 {
+				events = andList(w.Events)
+			}
+			fmt.Fprintf(&b, "- %s: %s, signed with the secret in %s.\n", w.URL, events, w.SecretEnv)
+		}
+	}
+	if len(p.CRM.HubSpot.Map) > 0 {
+		fields := make([]string, 0, len(p.CRM.HubSpot.Map))
+		for f, prop := range p.CRM.HubSpot.Map {
+			fields = append(fields, fmt.Sprintf("%s from %s", f, prop))
+		}
+		slices.Sort(fields)
+		fmt.Fprintf(&b, "\nHubSpot hand-offs read %s; other fields use HubSpot's stock properties.\n", andList(fields))
+	}
+	return b.String()
+}

@@ -34,6 +34,13 @@ crm:
 	if p.CRM.HubSpot.Map["owner"] != "sales_rep_email" || p.CRM.HubSpot.Map["score"] != "lead_grade" {
 		t.Errorf("hubspot map %v", p.CRM.HubSpot.Map)
 	}
+	summary := p.Summary()
+	for _, want := range []string{"https://hooks.example.com/slabot: touch.logged and lead.returned, signed with the secret in HOOK_SECRET",
+		"http://n8n.internal:5678/webhook/x: every event", "owner from sales_rep_email and score from lead_grade"} {
+		if !strings.Contains(summary, want) {
+			t.Errorf("the summary does not say %q:\n%s", want, summary)
+		}
+	}
 }
 
 func TestPolicyCheckSaysWhatToFixInWebhooks(t *testing.T) {
