@@ -276,13 +276,13 @@ func TestWebhooksAreSignedPerStandardWebhooksAndCarryTheContractFields(t *testin
 	}{
 		{0, "origin", "api"}, {0, "by", ""},
 		{1, "origin", "chat"}, {1, "by", "ana@example.com"},
-		{2, "origin", "chat"}, {2, "kind", "call"}, {2, "by", "ana@example.com"},
+		{2, "origin", "chat"}, {2, "kind", "call"}, {2, "by", "ana@example.com"}, {2, "note", "left a voicemail"},
 		{3, "origin", "api"}, {3, "kind", "email"},
 		{4, "reason", "not a buyer yet"}, {4, "origin", "chat"},
 	}
 	for _, c := range checks {
-		if got := fmt.Sprint(got[c.i].Data[c.key]); got != c.want {
-			t.Errorf("%s: data.%s = %q, want %q", got, c.key, got, c.want)
+		if v := fmt.Sprint(got[c.i].Data[c.key]); v != c.want {
+			t.Errorf("%s: data.%s = %q, want %q", got[c.i].Type, c.key, v, c.want)
 		}
 	}
 }

@@ -144,6 +144,9 @@ func (t *crmPublishingTx) AppendEvent(ctx context.Context, e *Event) error {
 	args := leadCRMEvent(typ, e, l)
 	if typ == CRMTouchLogged && t.lastTouch != nil && t.lastTouch.LeadID == l.ID {
 		args.Note = t.lastTouch.Note
+		if args.Note != "" {
+			args.Data["note"] = args.Note
+		}
 	}
 	_, err = t.Tx.Enqueue(ctx, Job{Args: args, LeadID: l.ID,
 		UniqueKey: fmt.Sprintf("%s:%s:%d", JobCRMEvent, args.Subject, e.ID)})
