@@ -148,7 +148,9 @@ func (hs *HubSpotIntake) handoff(r *http.Request, body []byte) (int, any, error)
 	if p := hs.Policy(); p != nil {
 		overrides = p.CRM.HubSpot.Map
 	}
-	native, more := hs.toHandOff(r.Context(), props, portal, overrides)
+	// The owner lookup waits on HubSpot, not the database: it must not eat
+	// the store's deadline, which starts again after it.
+	native, more := hs.toHandOff(context.WithoutCancel(r.Context()), props, portal, overrides)
 	encoded, err := json.Marshal(native)
 	if err != nil {
 		return 0, nil, bodyError("the HubSpot properties could not be read")
@@ -158,7 +160,9 @@ func (hs *HubSpotIntake) handoff(r *http.Request, body []byte) (int, any, error)
 	if len(errs) > 0 {
 		return 0, nil, invalid(hubSpotFieldNames(errs, overrides), warnings)
 	}
-	res, err := hs.intake.service.HandOff(r.Context(), h)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), hs.intake.StoreDeadline)
+	defer cancel()
+	res, err := hs.intake.service.HandOff(ctx, h)
 	if err != nil {
 		return 0, nil, err
 	}

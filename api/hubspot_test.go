@@ -285,3 +285,36 @@ func TestHubSpotSignedBodyOverOneMiBIs413(t *testing.T) {
 		t.Errorf("%d %s; want 413", r.Status, r.Raw)
 	}
 }
+
+// slowOwners answers owner lookups after a delay, as a slow HubSpot would.
+type slowOwners struct{ delay time.Duration }
+
+func (s slowOwners) OwnerEmail(ctx context.Context, id string) (string, error) {
+	select {
+	case <-time.After(s.delay):
+		return "bo@example.com", nil
+	case <-ctx.Done():
+		return "", ctx.Err()
+	}
+}
+
+func TestASlowOwnerLookupDoesNotEatTheDatabasesDeadline(t *testing.T) {
+	db := storagetest.NewDB(t)
+	policy, _ := engine.ParsePolicy([]byte(testPolicy), time.Now())
+	if err := db.SyncTeams(context.Background(), policy.Teams); err != nil {
+		t.Fatal(err)
+	}
+	logger := slog.New(slog.DiscardHandler)
+	svc := engine.NewService(db, policy, time.Now, logger)
+	server := api.NewServer(logger, nil)
+	intake := api.NewIntake(svc, testToken, logger, api.NewRegistry())
+	intake.StoreDeadline = 800 * time.Millisecond
+	api.NewHubSpotIntake(intake, svc.Policy, slowOwners{delay: time.Second}, "", logger).Register(server)
+	srv := httptest.NewServer(server)
+	defer srv.Close()
+	e := &intakeEnv{db: db, srv: srv}
+	r := e.post(t, "/v1/hubspot/handoffs", `{"hs_object_id": "1", "email": "a@acme.test", "hubspot_owner_id": "77"}`)
+	if r.Status != http.StatusCreated || r.Body["owner"] != "bo@example.com" || strings.Contains(r.Raw, "looked up") {
+		t.Errorf("%d %s; want 201 with the looked-up owner, bo", r.Status, r.Raw)
+	}
+}
