@@ -122,7 +122,7 @@ func bodyError(format string, args ...any) error {
 }
 
 func (in *Intake) serve(w http.ResponseWriter, r *http.Request, h handlerFunc) (int, any, error) {
-	if !in.authorized(r) {
+	if !in.authorized(r) && !signedRequest(r.Context()) {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="slabot"`)
 		return 0, nil, &apiError{status: http.StatusUnauthorized,
 			message: "missing or wrong token: send the header `Authorization: Bearer <SLABOT_INTAKE_TOKEN>`"}

@@ -37,6 +37,10 @@ type Policy struct {
 	// Rules are tried in order; the first that matches a lead applies.
 	// A valid policy's last rule matches every lead.
 	Rules []Rule
+	// Webhooks are the endpoints told about lead events (key webhooks).
+	Webhooks []Webhook
+	// CRM tunes the CRM integrations (key crm).
+	CRM CRMConfig
 }
 
 // ReportConfig says where and when the weekly smarketing report is posted.
@@ -424,6 +428,8 @@ func (p *Policy) Summary() string {
 			b.WriteString(line + ".\n")
 		}
 	}
+
+	b.WriteString(p.crmSummary())
 
 	if !p.ReviewBy.IsZero() {
 		fmt.Fprintf(&b, "\nThis agreement is to be reviewed by %s.\n", p.ReviewBy.Format("Monday 2 January 2006"))

@@ -127,5 +127,11 @@ func (c *policyChecker) parse(data []byte) *Policy {
 	} else {
 		c.errorf(root, "rules", "the policy has no rules: add at least one that matches every lead, like\n  - name: default\n    first_touch: 4h")
 	}
+	if n := top["webhooks"]; n != nil {
+		c.webhooks(p, n)
+	}
+	if n := top["crm"]; n != nil {
+		c.crm(p, n)
+	}
 	return p
 }

@@ -18,6 +18,7 @@ type Service struct {
 	policy atomic.Pointer[Policy]
 	now    func() time.Time
 	logger *slog.Logger
+	crm    crmSwitch
 }
 
 // ServiceStore is what the Service needs of storage: transactions, plus the
@@ -31,7 +32,8 @@ func NewService(store ServiceStore, policy *Policy, now func() time.Time, logger
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Service{store: store, now: now, logger: logger}
+	s := &Service{now: now, logger: logger}
+	s.store = crmPublishingStore{ServiceStore: store, s: s}
 	s.policy.Store(policy)
 	return s
 }

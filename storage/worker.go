@@ -21,7 +21,7 @@ type WorkerOptions struct {
 	// ID names this process among the workers (host and process, say).
 	ID string
 	// Concurrency, when set, is how many jobs of each queue run at once
-	// (default: 8 for people's clicks, 4 for sends and timers, 1 for reports).
+	// (default: 8 for people's clicks, 4 for sends, timers and CRM calls, 1 for reports).
 	Concurrency int
 	// JobTimeout bounds one attempt (default 1 minute).
 	JobTimeout time.Duration
@@ -41,6 +41,9 @@ type WorkerOptions struct {
 
 var defaultConcurrency = map[string]int{
 	engine.QueuePeople: 8, engine.QueueSend: 4, engine.QueueTimers: 4, engine.QueueReports: 1,
+	// CRM calls wait on other people's servers: a queue of their own keeps
+	// a slow CRM from holding up cards, clicks and timers.
+	engine.QueueCRM: 4,
 }
 
 // Worker runs due jobs with the registered handlers.

@@ -24,6 +24,10 @@ type Config struct {
 	IntakeToken   string `envconfig:"SLABOT_INTAKE_TOKEN"`
 	LogLevel      string `envconfig:"SLABOT_LOG_LEVEL" default:"info"`
 	Chat          string `envconfig:"SLABOT_CHAT" default:"slack"`
+	// The CRM loop (cmd/slabot/crm.go).
+	HubSpotToken        string `envconfig:"HUBSPOT_TOKEN"`
+	HubSpotAPIURL       string `envconfig:"HUBSPOT_API_URL" default:"https://api.hubapi.com/"`
+	HubSpotClientSecret string `envconfig:"HUBSPOT_CLIENT_SECRET"`
 }
 
 // setting documents one environment variable for `slabot help` and for the
@@ -47,6 +51,11 @@ var settings = []setting{
 	{"SLABOT_INTAKE_TOKEN", "required for run", "shared secret CRMs send as `Authorization: Bearer …` to the intake API",
 		"make one up, long and random, e.g. `openssl rand -hex 32`, and give it to your CRM's webhook"},
 	{"SLABOT_LOG_LEVEL", "info", "debug, info, warn or error", ""},
+	{"HUBSPOT_TOKEN", "none", "HubSpot private app token; when set, what reps do in chat is written back to HubSpot and hubspot_owner_id is read as the owner's email",
+		"HubSpot → Settings → Integrations → Private apps → Create (scopes: see the README's HubSpot section) → Access token"},
+	{"HUBSPOT_API_URL", "https://api.hubapi.com/", "HubSpot API base URL (a proxy, or a test server)", ""},
+	{"HUBSPOT_CLIENT_SECRET", "none", "the client secret of the HubSpot app whose workflows call POST /v1/hubspot/handoffs; when set, HubSpot's v3 request signature is accepted there in place of the bearer token",
+		"HubSpot → the app's Auth tab → Client secret"},
 	{"SLABOT_CHAT", "slack", "the chat platform this deployment serves: slack (Microsoft Teams is being built)", ""},
 }
 

@@ -129,6 +129,7 @@ type demo struct {
 	intake string
 	token  string
 	names  map[string]string // Slack user or channel id → how to call it
+	crm    *demoCRM
 }
 
 func (d *demo) say(format string, args ...any) {
@@ -185,14 +186,19 @@ func (d *demo) run(ctx context.Context, keepDB bool) error {
 	}
 	defer os.RemoveAll(dir)
 	policyFile := filepath.Join(dir, "slabot.yaml")
-	if err := os.WriteFile(policyFile, []byte(demoPolicy(d.speed)), 0o600); err != nil {
+	if d.crm, err = d.startCRM("dana@acme.test", "lee@globex.test", "sam@initech.test", "kim@uni.test"); err != nil {
+		return err
+	}
+	defer d.crm.close()
+	if err := os.WriteFile(policyFile, []byte(demoPolicy(d.speed)+d.crm.policy()), 0o600); err != nil {
 		return err
 	}
 	var tok [16]byte
 	_, _ = rand.Read(tok[:])
 	d.token = hex.EncodeToString(tok[:])
 	cfg := Config{DatabaseURL: pg.URL, SlackBotToken: slackfake.BotToken, SlackAppToken: slackfake.AppToken,
-		SlackAPIURL: d.fake.APIURL(), PolicyFile: policyFile, HTTPAddr: "127.0.0.1:0", MetricsAddr: "127.0.0.1:0", IntakeToken: d.token, LogLevel: "error"}
+		SlackAPIURL: d.fake.APIURL(), PolicyFile: policyFile, HTTPAddr: "127.0.0.1:0", MetricsAddr: "127.0.0.1:0", IntakeToken: d.token, LogLevel: "error",
+		HubSpotToken: demoHubSpotToken, HubSpotAPIURL: d.crm.hubspot.APIURL()}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
 	app, err := NewApp(ctx, cfg, logger)
 	if err != nil {
@@ -221,6 +227,7 @@ func (d *demo) run(ctx context.Context, keepDB bool) error {
 		return err
 	}
 	wg.Go(func() { d.watch(appCtx) })
+	wg.Go(func() { d.watchHubSpot(appCtx, d.crm) })
 	wctx, wcancel := context.WithTimeout(ctx, 15*time.Second)
 	err = d.fake.WaitForConnections(wctx, 1)
 	wcancel()

@@ -41,6 +41,8 @@ func TestDemoPlaysEveryPartOfTheStory(t *testing.T) {
 		"First touch on time",                               // … and is answered
 		"posts to #smarketing",                              // the weekly report
 		"the report's chart",
+		"receives webhook touch.logged for crm-1001 (signature verified)", // the CRM loop: a webhook…
+		"HubSpot", "records a call on contact", // … and a HubSpot engagement
 	} {
 		if !strings.Contains(text, want) {
 			t.Errorf("the transcript does not show %q", want)

@@ -100,6 +100,12 @@ func NewApp(ctx context.Context, cfg Config, logger *slog.Logger) (*App, error) 
 	hostname, _ := os.Hostname()
 	queue := storage.NewQueueMetrics(db, registry)
 	handlers := append(app.Bot.Handlers(), app.Service.TimerHandlers(api.NewTimerMetrics(registry))...)
+	crmJobs, err := crmHandlers(cfg, app.Service, db, logger)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	handlers = append(handlers, crmJobs...)
 	app.Worker, err = db.NewWorker(handlers, storage.WorkerOptions{
 		ID: fmt.Sprintf("%s-%d", hostname, os.Getpid()), Logger: logger, OnDone: queue.Observe})
 	if err != nil {
@@ -110,7 +116,9 @@ func NewApp(ctx context.Context, cfg Config, logger *slog.Logger) (*App, error) 
 		"database": app.databaseReady,
 		"slack":    app.Bot.Ready,
 	})
-	api.NewIntake(app.Service, cfg.IntakeToken, logger, registry).Register(server)
+	intake := api.NewIntake(app.Service, cfg.IntakeToken, logger, registry)
+	intake.Register(server)
+	hubSpotIntake(cfg, intake, app.Service, logger).Register(server)
 	app.HTTP = &http.Server{Handler: server, ReadHeaderTimeout: 10 * time.Second}
 	app.Metrics = &http.Server{Handler: api.Metrics(registry), ReadHeaderTimeout: 10 * time.Second}
 	app.listener, err = net.Listen("tcp", cfg.HTTPAddr)

@@ -1,0 +1,281 @@
+// Package hubspotfake is a HubSpot-compatible API server for tests: the
+// endpoints slabot calls (objects create and search, v4 default
+// associations, owners), bearer tokens with scopes of their own, and
+// injected failures: 429s with HubSpot's headers, and creates whose answer
+// is lost after the object was made.
+package hubspotfake
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"sync"
+)
+
+// Scopes a private app is granted.
+const (
+	ScopeContactsRead  = "crm.objects.contacts.read"
+	ScopeContactsWrite = "crm.objects.contacts.write"
+	ScopeOwnersRead    = "crm.objects.owners.read"
+)
+
+// AllScopes are what slabot needs.
+var AllScopes = []string{ScopeContactsRead, ScopeContactsWrite, ScopeOwnersRead}
+
+// Object is a stored record.
+type Object struct {
+	ID         string
+	Type       string
+	Properties map[string]string
+	// Contacts are the ids of the contacts it is associated with.
+	Contacts []string
+}
+
+// Request is one call the fake answered.
+type Request struct {
+	Method, Path string
+	Status       int
+}
+
+// Server is the fake.
+type Server struct {
+	*httptest.Server
+
+	mu       sync.Mutex
+	tokens   map[string][]string
+	objects  map[string][]*Object
+	owners   map[string]string
+	nextID   int
+	requests []Request
+	tooMany  int
+	lose     int
+}
+
+// New starts a fake; close it with Close.
+func New() *Server {
+	s := &Server{tokens: map[string][]string{}, objects: map[string][]*Object{}, owners: map[string]string{}, nextID: 1000}
+	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
+	return s
+}
+
+// URL is the base URL to give slabot (HUBSPOT_API_URL), with its slash.
+func (s *Server) APIURL() string { return s.Server.URL + "/" }
+
+// AddToken lets token in with scopes.
+func (s *Server) AddToken(token string, scopes ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.tokens[token] = scopes
+}
+
+// AddContact stores a contact and returns its id.
+func (s *Server) AddContact(email string, props map[string]string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p := map[string]string{"email": strings.ToLower(email)}
+	for k, v := range props {
+		p[k] = v
+	}
+	return s.add("contacts", p).ID
+}
+
+// AddOwner stores an owner.
+func (s *Server) AddOwner(id, email string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.owners[id] = email
+}
+
+// FailNext makes the next n requests answer 429 (secondly limit).
+func (s *Server) FailNext(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.tooMany = n
+}
+
+// LoseNextCreates makes the next n creates make their object and then
+// drop the connection without an answer.
+func (s *Server) LoseNextCreates(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.lose = n
+}
+
+// Objects lists the stored objects of a type.
+func (s *Server) Objects(objectType string) []Object {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []Object
+	for _, o := range s.objects[objectType] {
+		c := *o
+		c.Contacts = slices.Clone(o.Contacts)
+		out = append(out, c)
+	}
+	return out
+}
+
+// Requests lists the calls answered.
+func (s *Server) Requests() []Request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.requests)
+}
+
+func (s *Server) add(objectType string, props map[string]string) *Object {
+	s.nextID++
+	o := &Object{ID: fmt.Sprint(s.nextID), Type: objectType, Properties: props}
+	o.Properties["hs_object_id"] = o.ID
+	s.objects[objectType] = append(s.objects[objectType], o)
+	return o
+}
+
+func (s *Server) find(objectType, id string) *Object {
+	for _, o := range s.objects[objectType] {
+		if o.ID == id {
+			return o
+		}
+	}
+	return nil
+}
+
+var engagementTypes = []string{"calls", "emails", "meetings", "notes"}
+
+func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	rec := Request{Method: r.Method, Path: r.URL.Path}
+	answer := func(status int, body any) {
+		rec.Status = status
+		s.requests = append(s.requests, rec)
+		w.Header().Set("Content-Type", "application/json;charset=utf-8")
+		w.WriteHeader(status)
+		if body != nil {
+			_ = json.NewEncoder(w).Encode(body)
+		}
+	}
+	token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	scopes, known := s.tokens[token]
+	if !ok || !known {
+		answer(401, map[string]any{"status": "error", "category": "INVALID_AUTHENTICATION",
+			"message": "Authentication credentials not found."})
+		return
+	}
+	if s.tooMany > 0 {
+		s.tooMany--
+		w.Header().Set("X-HubSpot-RateLimit-Interval-Milliseconds", "100")
+		w.Header().Set("X-HubSpot-RateLimit-Max", "100")
+		w.Header().Set("X-HubSpot-RateLimit-Remaining", "0")
+		answer(429, map[string]any{"status": "error", "message": "You have reached your secondly limit.",
+			"errorType": "RATE_LIMIT", "policyName": "SECONDLY"})
+		return
+	}
+	need := func(scope string) bool {
+		if slices.Contains(scopes, scope) {
+			return true
+		}
+		answer(403, map[string]any{"status": "error", "category": "MISSING_SCOPES",
+			"message": "This app hasn't been granted all required scopes to make this call.",
+			"errors": []any{map[string]any{"message": "One or more of the following scopes are required.",
+				"context": map[string]any{"requiredGranularScopes": []string{scope}}}}})
+		return false
+	}
+	parts := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
+	switch {
+	case r.Method == http.MethodGet && len(parts) == 4 && parts[0] == "crm" && parts[1] == "v3" && parts[2] == "owners":
+		if !need(ScopeOwnersRead) {
+			return
+		}
+		email, ok := s.owners[parts[3]]
+		if !ok {
+			answer(404, map[string]any{"status": "error", "category": "OBJECT_NOT_FOUND", "message": "Owner not found"})
+			return
+		}
+		answer(200, map[string]any{"id": parts[3], "email": email, "type": "PERSON"})
+	case r.Method == http.MethodPost && len(parts) == 5 && parts[:3][2] == "objects" && parts[4] == "search":
+		if !need(ScopeContactsRead) {
+			return
+		}
+		var q struct {
+			FilterGroups []struct {
+				Filters []struct{ PropertyName, Operator, Value string } `json:"filters"`
+			} `json:"filterGroups"`
+		}
+		if err := json.NewDecoder(r.Body).Decode(&q); err != nil {
+			answer(400, map[string]any{"status": "error", "category": "VALIDATION_ERROR", "message": err.Error()})
+			return
+		}
+		var results []any
+		for _, o := range s.objects[parts[3]] {
+			for _, g := range q.FilterGroups {
+				match := true
+				for _, f := range g.Filters {
+					v := o.Properties[f.PropertyName]
+					switch f.Operator {
+					case "EQ":
+						match = match && strings.EqualFold(v, f.Value)
+					case "CONTAINS_TOKEN":
+						match = match && slices.ContainsFunc(strings.FieldsFunc(v, notTokenRune), func(t string) bool {
+							return strings.EqualFold(t, f.Value)
+						})
+					default:
+						match = false
+					}
+				}
+				if match {
+					results = append(results, map[string]any{"id": o.ID, "properties": o.Properties})
+					break
+				}
+			}
+		}
+		answer(200, map[string]any{"total": len(results), "results": results})
+	case r.Method == http.MethodPost && len(parts) == 4 && parts[2] == "objects" && slices.Contains(engagementTypes, parts[3]):
+		if !need(ScopeContactsWrite) {
+			return
+		}
+		var in struct {
+			Properties map[string]string `json:"properties"`
+		}
+		if err := json.NewDecoder(r.Body).Decode(&in); err != nil || in.Properties["hs_timestamp"] == "" {
+			answer(400, map[string]any{"status": "error", "category": "VALIDATION_ERROR",
+				"message": "Property values were not valid: hs_timestamp is required"})
+			return
+		}
+		o := s.add(parts[3], in.Properties)
+		if s.lose > 0 {
+			s.lose--
+			rec.Status = -1
+			s.requests = append(s.requests, rec)
+			if hj, ok := w.(http.Hijacker); ok {
+				if conn, _, err := hj.Hijack(); err == nil {
+					conn.Close()
+					return
+				}
+			}
+			w.WriteHeader(http.StatusBadGateway)
+			return
+		}
+		answer(201, map[string]any{"id": o.ID, "properties": o.Properties})
+	case r.Method == http.MethodPut && len(parts) == 9 && parts[1] == "v4" && parts[6] == "default" && parts[7] == "contacts":
+		if !need(ScopeContactsWrite) {
+			return
+		}
+		o, c := s.find(parts[3], parts[4]), s.find("contacts", parts[8])
+		if o == nil || c == nil {
+			answer(404, map[string]any{"status": "error", "category": "OBJECT_NOT_FOUND", "message": "no such record"})
+			return
+		}
+		if !slices.Contains(o.Contacts, c.ID) {
+			o.Contacts = append(o.Contacts, c.ID)
+		}
+		answer(200, map[string]any{"status": "COMPLETE"})
+	default:
+		answer(404, map[string]any{"status": "error", "message": "the fake does not serve " + r.Method + " " + r.URL.Path})
+	}
+}
+
+func notTokenRune(r rune) bool {
+	return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9')
+}

@@ -1,0 +1,222 @@
+package crm_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/slabot/slabot/crm/hubspot"
+	"github.com/slabot/slabot/crm/hubspot/hubspotfake"
+	"github.com/slabot/slabot/engine"
+)
+
+const hubspotToken = "pat-na1-test"
+
+type hubspotLoop struct {
+	*loop
+	fake   *hubspotfake.Server
+	writer *hubspot.Writer
+}
+
+// newHubSpotLoop runs the CRM side with HubSpot on (a fake granted
+// scopes) and no webhooks.
+func newHubSpotLoop(t *testing.T, scopes ...string) *hubspotLoop {
+	t.Helper()
+	fake := hubspotfake.New()
+	t.Cleanup(fake.Close)
+	fake.AddToken(hubspotToken, scopes...)
+	w := &hubspot.Writer{Client: &hubspot.Client{BaseURL: fake.APIURL(), Token: hubspotToken},
+		Now: time.Now, SearchSettle: -1, OpsTeam: "east", Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	l := newLoop(t, "", []func(engine.CRMEventArgs) []engine.Job{w.Jobs}, w.Handler())
+	w.Store = l.db
+	return &hubspotLoop{loop: l, fake: fake, writer: w}
+}
+
+// settled waits until the crm queue has nothing left to run.
+func (h *hubspotLoop) settled(t *testing.T) {
+	t.Helper()
+	eventually(t, "the crm queue to empty", func() bool {
+		var n int
+		err := h.db.Pool().QueryRow(context.Background(), `SELECT count(*) FROM river_job
+			WHERE queue = 'crm' AND state IN ('available', 'running', 'retryable', 'scheduled', 'pending')`).Scan(&n)
+		return err == nil && n == 0
+	})
+}
+
+func TestATouchLoggedInChatBecomesOneEngagementOnTheContact(t *testing.T) {
+	h := newHubSpotLoop(t, hubspotfake.AllScopes...)
+	contact := h.fake.AddContact("dana@acme.test", nil)
+	h.fake.AddContact("someone.else@acme.test", nil)
+	ctx := context.Background()
+	lead := h.handOff(t, "crm-1", "Dana@Acme.test")
+	if _, err := h.svc.Acknowledge(ctx, lead.ID, ana); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := h.svc.LogTouch(ctx, lead.ID, ana, engine.TouchInput{Kind: engine.TouchCall, Note: "talked budget", Origin: "slack"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := h.svc.LogTouch(ctx, lead.ID, ana, engine.TouchInput{Kind: engine.TouchMeeting, Origin: "slack"}); err != nil {
+		t.Fatal(err)
+	}
+	// Logged in the CRM and sent through the API: HubSpot has it already.
+	if _, _, err := h.svc.LogTouch(ctx, lead.ID, engine.Actor{System: "crm"}, engine.TouchInput{Kind: engine.TouchEmail, Origin: "crm", Key: "crm:9"}); err != nil {
+		t.Fatal(err)
+	}
+	h.settled(t)
+	calls, meetings, emails, notes := h.fake.Objects("calls"), h.fake.Objects("meetings"), h.fake.Objects("emails"), h.fake.Objects("notes")
+	if len(calls) != 1 || len(meetings) != 1 || len(emails) != 0 || len(notes) != 1 {
+		t.Fatalf("HubSpot has %d calls, %d meetings, %d emails, %d notes; want 1, 1, 0 (the API's touch is not written back), 1 (the acknowledgement)",
+			len(calls), len(meetings), len(emails), len(notes))
+	}
+	for _, o := range []hubspotfake.Object{calls[0], meetings[0], notes[0]} {
+		if len(o.Contacts) != 1 || o.Contacts[0] != contact {
+			t.Errorf("%s %s is associated with %v, want contact %s", o.Type, o.ID, o.Contacts, contact)
+		}
+		if o.Properties["hs_timestamp"] == "" {
+			t.Errorf("%s has no hs_timestamp", o.Type)
+		}
+	}
+	if body := calls[0].Properties["hs_call_body"]; !strings.Contains(body, "talked budget") || !strings.Contains(body, "ana@example.com") {
+		t.Errorf("the call's body %q lacks the note and who called", body)
+	}
+	if !strings.Contains(notes[0].Properties["hs_note_body"], "acknowledged") {
+		t.Errorf("the note %q does not say the lead was acknowledged", notes[0].Properties["hs_note_body"])
+	}
+}
+
+func TestAnEngagementIsWrittenOnceAcrossALostAnswerAndA429(t *testing.T) {
+	h := newHubSpotLoop(t, hubspotfake.AllScopes...)
+	contact := h.fake.AddContact("dana@acme.test", nil)
+	ctx := context.Background()
+	lead := h.handOff(t, "crm-1", "dana@acme.test")
+	h.fake.LoseNextCreates(1)
+	if _, _, err := h.svc.LogTouch(ctx, lead.ID, ana, engine.TouchInput{Kind: engine.TouchCall, Origin: "slack"}); err != nil {
+		t.Fatal(err)
+	}
+	h.settled(t)
+	h.fake.FailNext(2)
+	if _, _, err := h.svc.LogTouch(ctx, lead.ID, ana, engine.TouchInput{Kind: engine.TouchEmail, Origin: "slack"}); err != nil {
+		t.Fatal(err)
+	}
+	h.settled(t)
+	calls, emails := h.fake.Objects("calls"), h.fake.Objects("emails")
+	if len(calls) != 1 || len(emails) != 1 {
+		t.Fatalf("HubSpot has %d calls and %d emails, want exactly one each", len(calls), len(emails))
+	}
+	if len(calls[0].Contacts) != 1 || calls[0].Contacts[0] != contact || len(emails[0].Contacts) != 1 {
+		t.Errorf("associations: call %v, email %v; want contact %s", calls[0].Contacts, emails[0].Contacts, contact)
+	}
+	var lost, limited, creates int
+	for _, r := range h.fake.Requests() {
+		switch {
+		case r.Status == -1:
+			lost++
+		case r.Status == 429:
+			limited++
+		}
+		if r.Method == "POST" && !strings.HasSuffix(r.Path, "/search") {
+			creates++
+		}
+	}
+	if lost != 1 || limited != 2 {
+		t.Errorf("the fake lost %d answers and answered %d 429s; the test wants 1 and 2", lost, limited)
+	}
+	if creates != 2 {
+		t.Errorf("%d creates were sent (the lost call's object was found, not sent again; the 429s made nothing); want 2", creates)
+	}
+}
+
+func TestACrashAfterSendingFindsTheObjectInsteadOfMakingASecond(t *testing.T) {
+	h := newHubSpotLoop(t, hubspotfake.AllScopes...)
+	h.fake.AddContact("dana@acme.test", nil)
+	ev := engine.CRMEventArgs{Type: engine.CRMTouchLogged, Subject: "lead:77", EventID: 501, LeadID: 77, At: time.Now(),
+		ContactEmail: "dana@acme.test", Data: map[string]any{"kind": "note", "by": "ana@example.com", "origin": "chat"}}
+	ctx := context.Background()
+	// The first run sent the create, HubSpot made the note, and the
+	// process died before it heard back.
+	if _, err := h.db.HubSpotWriteFor(ctx, "lead:77:501", "notes", "slabotL77E501"); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.db.MarkHubSpotSent(ctx, "lead:77:501", time.Now().Add(-time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	made, err := (&hubspot.Client{BaseURL: h.fake.APIURL(), Token: hubspotToken}).Create(ctx, "notes",
+		map[string]string{"hs_timestamp": "2026-12-01T10:00:00.000Z", "hs_note_body": "Touch\n\n(slabotL77E501)"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := h.writer.Write(ctx, ev); err != nil {
+		t.Fatal(err)
+	}
+	notes := h.fake.Objects("notes")
+	if len(notes) != 1 || notes[0].ID != made || len(notes[0].Contacts) != 1 {
+		t.Fatalf("notes %+v: want only the one made before the crash, now on the contact", notes)
+	}
+	// And a run after that does nothing at all.
+	n := len(h.fake.Requests())
+	if err := h.writer.Write(ctx, ev); err != nil {
+		t.Fatal(err)
+	}
+	if len(h.fake.Requests()) != n {
+		t.Errorf("a finished write called HubSpot again")
+	}
+}
+
+func TestALeadFromHubSpotUsesItsRecordAndAnUnknownContactIsNotRetried(t *testing.T) {
+	h := newHubSpotLoop(t, hubspotfake.AllScopes...)
+	record := h.fake.AddContact("other-address@acme.test", nil)
+	ctx := context.Background()
+	res, err := h.svc.HandOff(ctx, engine.HandOff{ExternalID: record, OwnerEmail: "ana@example.com",
+		CRMURL:  "https://app.hubspot.com/contacts/123456/record/0-1/" + record,
+		Contact: engine.Contact{Email: "dana@acme.test"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	unknown := h.handOff(t, "crm-2", "nobody@nowhere.test")
+	for _, id := range []int64{res.Lead.ID, unknown.ID} {
+		if _, _, err := h.svc.LogTouch(ctx, id, ana, engine.TouchInput{Kind: engine.TouchCall, Origin: "slack"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h.settled(t)
+	calls := h.fake.Objects("calls")
+	if len(calls) != 1 || len(calls[0].Contacts) != 1 || calls[0].Contacts[0] != record {
+		t.Fatalf("calls %+v: want one, on the HubSpot record the lead came from (%s)", calls, record)
+	}
+	var failed int
+	err = h.db.Pool().QueryRow(ctx, `SELECT count(*) FROM river_job WHERE kind = 'hubspot.write' AND state <> 'completed'`).Scan(&failed)
+	if err != nil || failed != 0 {
+		t.Errorf("%d HubSpot writes did not complete (%v): an unknown contact is logged, not retried", failed, err)
+	}
+}
+
+func TestAMissingScopeIsReportedOnceAndNotRetried(t *testing.T) {
+	h := newHubSpotLoop(t, hubspotfake.ScopeContactsRead)
+	h.fake.AddContact("dana@acme.test", nil)
+	ctx := context.Background()
+	lead := h.handOff(t, "crm-1", "dana@acme.test")
+	for i := 0; i < 3; i++ {
+		if _, _, err := h.svc.LogTouch(ctx, lead.ID, ana, engine.TouchInput{Kind: engine.TouchCall, Origin: "slack"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h.settled(t)
+	var alerts int
+	var text string
+	err := h.db.Pool().QueryRow(ctx, `SELECT count(*), max(args->'args'->>'text') FROM river_job WHERE kind = $1`, engine.JobOpsAlert).Scan(&alerts, &text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The hand-off's own routing alert is not among them: Ana is a rep.
+	if alerts != 1 || !strings.Contains(text, hubspotfake.ScopeContactsWrite) {
+		t.Errorf("%d ops alerts, text %q; want one naming %s", alerts, text, hubspotfake.ScopeContactsWrite)
+	}
+	var cancelled, attempts int
+	err = h.db.Pool().QueryRow(ctx, `SELECT count(*), COALESCE(max(attempt), 0) FROM river_job WHERE kind = 'hubspot.write' AND state = 'cancelled'`).Scan(&cancelled, &attempts)
+	if err != nil || cancelled != 3 || attempts != 1 {
+		t.Errorf("%d writes given up, at most %d attempts (%v); want 3 given up after 1 attempt each", cancelled, attempts, err)
+	}
+}

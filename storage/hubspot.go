@@ -1,0 +1,99 @@
+package storage
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/slabot/slabot/engine"
+)
+
+// The HubSpot writer's memory: which events became which HubSpot object,
+// and which missing scopes operators were told about.
+
+// HubSpotWrite is what is known of one event's HubSpot object.
+type HubSpotWrite struct {
+	EventKey   string
+	ObjectType string
+	Marker     string
+	// SentAt is set when a create was sent and its answer may be lost.
+	SentAt     time.Time
+	ObjectID   string
+	Associated bool
+	Done       bool
+	Outcome    string
+}
+
+// HubSpotWriteFor reads the record of an event's write, making it (with
+// objectType and marker) when there is none.
+func (db *DB) HubSpotWriteFor(ctx context.Context, key, objectType, marker string) (*HubSpotWrite, error) {
+	_, err := db.pool.Exec(ctx, `INSERT INTO hubspot_writes (event_key, object_type, marker) VALUES ($1, $2, $3)
+		ON CONFLICT (event_key) DO NOTHING`, key, objectType, marker)
+	if err != nil {
+		return nil, mapError(err, "record the HubSpot write of %s", key)
+	}
+	var w HubSpotWrite
+	var sent, done *time.Time
+	var id *string
+	err = db.pool.QueryRow(ctx, `SELECT event_key, object_type, marker, sent_at, object_id, associated, done_at, outcome
+		FROM hubspot_writes WHERE event_key = $1`, key).Scan(&w.EventKey, &w.ObjectType, &w.Marker, &sent, &id, &w.Associated, &done, &w.Outcome)
+	if err != nil {
+		return nil, mapError(err, "read the HubSpot write of %s", key)
+	}
+	if sent != nil {
+		w.SentAt = *sent
+	}
+	if id != nil {
+		w.ObjectID = *id
+	}
+	w.Done = done != nil
+	return &w, nil
+}
+
+// MarkHubSpotSent records, before a create is sent, that it may exist
+// from now on; at zero it records that it surely does not.
+func (db *DB) MarkHubSpotSent(ctx context.Context, key string, at time.Time) error {
+	_, err := db.pool.Exec(ctx, `UPDATE hubspot_writes SET sent_at = $2 WHERE event_key = $1`, key, nullTime(at))
+	return mapError(err, "record the HubSpot create of %s", key)
+}
+
+// SetHubSpotObject records the object made (or found) for an event.
+func (db *DB) SetHubSpotObject(ctx context.Context, key, objectID string) error {
+	_, err := db.pool.Exec(ctx, `UPDATE hubspot_writes SET object_id = $2 WHERE event_key = $1`, key, objectID)
+	return mapError(err, "record the HubSpot object of %s", key)
+}
+
+// FinishHubSpotWrite records that an event's write is over, and how.
+func (db *DB) FinishHubSpotWrite(ctx context.Context, key, outcome string, associated bool, at time.Time) error {
+	_, err := db.pool.Exec(ctx, `UPDATE hubspot_writes SET done_at = $2, outcome = $3, associated = $4
+		WHERE event_key = $1`, key, at, outcome, associated)
+	return mapError(err, "finish the HubSpot write of %s", key)
+}
+
+// ReportHubSpotScopeOnce records that operators were told a scope is
+// missing and queues alert with it; it reports false (and queues nothing)
+// when they were told before.
+func (db *DB) ReportHubSpotScopeOnce(ctx context.Context, scope string, at time.Time, alert *engine.Job) (bool, error) {
+	var first bool
+	err := pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
+		var s string
+		err := tx.QueryRow(ctx, `INSERT INTO hubspot_scope_reports (scope, reported_at) VALUES ($1, $2)
+			ON CONFLICT (scope) DO NOTHING RETURNING scope`, scope, at).Scan(&s)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		first = true
+		if alert == nil {
+			return nil
+		}
+		q := queries{db: tx, jobs: db.jobs}
+		_, err = q.Enqueue(ctx, *alert)
+		return err
+	})
+	return first, mapError(err, "record the report of HubSpot scope %s", scope)
+}
