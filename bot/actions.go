@@ -93,7 +93,7 @@ func (b *Bot) Act(ctx context.Context, a Action) (*engine.Lead, error) {
 			engine.TouchInput{Kind: engine.TouchKind(a.Value), Origin: b.chat.Platform(), Key: a.Key})
 		return l, err
 	case formSnooze, formReturn:
-		if errs := validateForm(a.Verb, a.Inputs); errs != nil {
+		if errs := ValidateForm(a.Verb, a.Inputs); errs != nil {
 			for _, msg := range errs {
 				return nil, engine.Errorf(engine.EINVALID, "%s", msg)
 			}
@@ -178,9 +178,9 @@ func returnForm(l *engine.Lead) view.Form {
 	}
 }
 
-// validateForm checks a submitted form: what to fix, by input id, or nil.
+// ValidateForm checks a submitted form: what to fix, by input id, or nil.
 // The platform shows these beside the inputs, and the lead is not touched.
-func validateForm(formID string, values map[string]string) map[string]string {
+func ValidateForm(formID string, values map[string]string) map[string]string {
 	value := func(id string) string { return strings.TrimSpace(values[id]) }
 	errs := map[string]string{}
 	switch formID {
@@ -220,3 +220,47 @@ func (b *Bot) EscalationView(ctx context.Context, l *engine.Lead, eventID int64)
 	}
 	return escalationMessage(*d), true, nil
 }
+
+// ActionOn reads what a press on a control of a card, a reminder, a home
+// view or an escalation asks for: from the id of the control's row (the
+// lead; for an escalation also the event escalated), the control's action
+// and its value (a button's value, or the option picked). False for a
+// control that only opens a link, or a row slabot did not draw.
+func ActionOn(actor engine.Actor, row, verb, value string) (Action, bool) {
+	if verb == actionOpenCRM {
+		return Action{}, false
+	}
+	if rest, ok := strings.CutPrefix(row, escBlockIDPfx); ok {
+		if !isEscalationAction(verb) {
+			return Action{}, false
+		}
+		leadPart, eventPart, _ := strings.Cut(rest, ":")
+		leadID, err := strconv.ParseInt(leadPart, 10, 64)
+		if err != nil || leadID <= 0 {
+			return Action{}, false
+		}
+		eventID, _ := strconv.ParseInt(eventPart, 10, 64)
+		return Action{Actor: actor, Verb: verb, LeadID: leadID, EventID: eventID, Value: value}, true
+	}
+	leadID, ok := leadIDFromBlock(row)
+	if !ok {
+		// A button of an older release named its lead in its value.
+		leadID, _ = strconv.ParseInt(value, 10, 64)
+	}
+	switch verb {
+	case actionAck, actionTouch, actionSnooze, actionReturn:
+	default:
+		return Action{}, false
+	}
+	if leadID <= 0 {
+		return Action{}, false
+	}
+	return Action{Actor: actor, Verb: verb, LeadID: leadID, Value: value}, true
+}
+
+// NeedsForm reports whether an action asks for a form (FormFor) before
+// anything is done: a snooze, a return to Marketing.
+func NeedsForm(verb string) bool { return verb == actionSnooze || verb == actionReturn }
+
+// IsForm reports whether id names one of slabot's forms.
+func IsForm(id string) bool { return id == formSnooze || id == formReturn }

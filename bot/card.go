@@ -75,6 +75,13 @@ func leadCard(d cardData) view.Message {
 	return view.Message{Summary: fmt.Sprintf("%s: %s. %s", prefix, title, status[0].Plain()), Blocks: blocks}
 }
 
+// LeadCard is a lead's hand-off card as viewer sees it at now, in loc,
+// without the lead's history: a preview, and what a platform's rendering
+// is tested with.
+func LeadCard(l *engine.Lead, viewer string, loc *time.Location, now time.Time) view.Message {
+	return leadCard(cardData{Lead: l, Viewer: viewer, Loc: loc, Now: now})
+}
+
 // statusLines says what the rep must do next and by when.
 func statusLines(d cardData) []view.Text {
 	l, now, loc := d.Lead, d.Now, d.Loc

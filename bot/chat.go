@@ -99,15 +99,8 @@ func (b *Bot) postOnce(ctx context.Context, job engine.Job, to engine.Destinatio
 	if err != nil {
 		return engine.MessageRef{}, err
 	}
-	if hook := afterPostHook; hook != nil && key.Kind == msgCard {
-		hook(key.LeadID)
-	}
 	return ref, nil
 }
-
-// afterPostHook lets a test stop the process between posting a card and
-// recording it, the moment a crash would cause a duplicate.
-var afterPostHook func(leadID int64)
 
 // redraw updates a posted message in place; a message gone for good is
 // nothing to redraw, and false says so.
@@ -119,9 +112,9 @@ func (b *Bot) redraw(ctx context.Context, ref engine.MessageRef, m view.Message)
 	return err == nil, err
 }
 
-// emailOf finds who a platform user is, by email, for authorising what
+// EmailOf finds who a platform user is, by email, for authorising what
 // they do: from what slabot stored, else from the platform (and stored).
-func (b *Bot) emailOf(ctx context.Context, userID string) (string, error) {
+func (b *Bot) EmailOf(ctx context.Context, userID string) (string, error) {
 	platform := b.chat.Platform()
 	id, err := b.store.ChatIdentityByUserID(ctx, platform, userID)
 	if err == nil {

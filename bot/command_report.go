@@ -18,7 +18,7 @@ func (b *Bot) cmdReport(who asker) reply {
 			" to the policy file, then ask again."))
 	}
 	r := textReply(view.T(view.Announce, " The weekly report is being posted to "+channel+"."))
-	r.after = b.postReportNow
+	r.After = b.postReportNow
 	return r
 }
 

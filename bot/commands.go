@@ -2,112 +2,38 @@ package bot
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"strings"
 	"time"
 
-	"github.com/slack-go/slack"
-
-	slackui "github.com/slabot/slabot/bot/slack"
 	"github.com/slabot/slabot/bot/view"
 	"github.com/slabot/slabot/engine"
 )
 
-// This file answers /sla. bot.go acknowledges the envelope at once and
-// hands the command to a durable job; the answer goes to the command's
-// response_url, privately unless the user added "share".
-// Each subcommand is answered in its own command_*.go file.
+// This file answers /sla: a platform adapter records the command as a
+// durable job, and the job asks Answer and shows the Reply where the
+// command was typed (privately unless the user added "share"). Each
+// subcommand is answered in its own command_*.go file.
 
 // maxMessageBlocks is the most blocks a message may have (Slack's limit).
 const maxMessageBlocks = 50
 
-// reply is an answer to a command: what it says, and to whom.
-type reply struct {
+// Reply is an answer to a command: what it says, and to whom.
+type Reply struct {
 	Message view.Message
-	// Share posts the answer in the channel for everyone.
+	// Share posts the answer where the command was typed, for everyone.
 	Share bool
-	// after runs once the answer is posted (e.g. posting the report).
-	after func(ctx context.Context) error
+	// After runs once the answer is posted (e.g. posting the report).
+	After func(ctx context.Context) error
 }
+
+// reply is the name the command files use.
+type reply = Reply
 
 // textReply is an answer of a few lines and no title; its summary is its
 // text.
 func textReply(lines ...view.Text) reply {
 	return reply{Message: view.Message{Summary: plainSummary(lines), Blocks: []view.Block{view.Section{Lines: lines}}}}
-}
-
-// onSlashCommand, postReply and respond are the Slack side of commands:
-// they render an answer as Block Kit and post it, and move to the Slack
-// adapter with it. What an answer says is decided in runCommand.
-
-// onSlashCommand answers /sla through the command's response_url.
-func (b *Bot) onSlashCommand(ctx context.Context, cmd slack.SlashCommand) error {
-	r := b.runCommand(ctx, cmd.UserID, cmd.Command, cmd.Text)
-	if err := b.postReply(ctx, cmd.ResponseURL, r); err != nil {
-		return err
-	}
-	if r.after != nil {
-		if err := r.after(ctx); err != nil {
-			b.logger.Error("a command's follow-up failed", "command", cmd.Command, "err", err)
-			return b.respond(ctx, cmd.ResponseURL, slackui.Mrkdwn(view.T(view.Warning, " "+engine.ErrorMessage(err))))
-		}
-	}
-	return nil
-}
-
-// postReply posts an answer to a response_url, rendered as Block Kit.
-func (b *Bot) postReply(ctx context.Context, responseURL string, r reply) error {
-	if responseURL == "" {
-		return nil
-	}
-	blocks, fallback := slackui.Blocks(r.Message)
-	msg := &slack.WebhookMessage{Text: fallback, ResponseType: slack.ResponseTypeEphemeral}
-	if r.Share {
-		msg.ResponseType = slack.ResponseTypeInChannel
-	}
-	if len(blocks) > 0 {
-		if len(blocks) > maxMessageBlocks {
-			blocks = blocks[:maxMessageBlocks]
-		}
-		msg.Blocks = &slack.Blocks{BlockSet: blocks}
-	}
-	if err := slack.PostWebhookContext(ctx, responseURL, msg); err != nil {
-		return b.slackError("response_url", err)
-	}
-	return nil
-}
-
-// respond posts a private answer, in mrkdwn, to a response_url.
-func (b *Bot) respond(ctx context.Context, responseURL, text string) error {
-	if responseURL == "" {
-		return nil
-	}
-	msg := &slack.WebhookMessage{Text: text, ResponseType: slack.ResponseTypeEphemeral}
-	if err := slack.PostWebhookContext(ctx, responseURL, msg); err != nil {
-		return b.slackError("response_url", err)
-	}
-	return nil
-}
-
-// onEvent handles Events API deliveries (the App Home).
-func (b *Bot) onEvent(ctx context.Context, body []byte) error {
-	var outer struct {
-		Event struct {
-			Type string `json:"type"`
-			User string `json:"user"`
-			Tab  string `json:"tab"`
-		} `json:"event"`
-	}
-	if err := json.Unmarshal(body, &outer); err != nil {
-		b.logger.Warn("ignoring an event slabot cannot read", "err", err)
-		return nil
-	}
-	ev := outer.Event
-	if ev.Type == "app_home_opened" && ev.User != "" && (ev.Tab == "home" || ev.Tab == "") {
-		return b.OpenHome(ctx, ev.User)
-	}
-	return nil
 }
 
 // asker is who ran a command, as the agreement knows them.
@@ -134,7 +60,7 @@ func (a asker) manages(team string) bool {
 // whoIs finds who a platform user is: their email, whether they are a
 // rep, and which teams they manage.
 func (b *Bot) whoIs(ctx context.Context, userID string) (asker, error) {
-	email, err := b.emailOf(ctx, userID)
+	email, err := b.EmailOf(ctx, userID)
 	if err != nil {
 		return asker{}, err
 	}
@@ -174,7 +100,7 @@ func (b *Bot) resolvePerson(ctx context.Context, p person) (string, error) {
 	case p.Email != "":
 		return p.Email, nil
 	case p.UserID != "":
-		email, err := b.emailOf(ctx, p.UserID)
+		email, err := b.EmailOf(ctx, p.UserID)
 		if err != nil {
 			return "", err
 		}
@@ -193,9 +119,10 @@ func repName(r *engine.Rep) string {
 	return r.Email
 }
 
-// runCommand parses and carries out one /sla command that userID typed as
-// name (the command's name in this workspace, "/sla" by default).
-func (b *Bot) runCommand(ctx context.Context, userID, name, text string) reply {
+// Answer parses and carries out one command that the platform user userID
+// typed as name (the command's name where it was typed, "/sla" by
+// default): text is what followed the name.
+func (b *Bot) Answer(ctx context.Context, userID, name, text string) Reply {
 	name = strings.TrimSpace(name)
 	if name == "" {
 		name = "/sla"

@@ -1,5 +1,16 @@
-// Package bot is slabot's chat side for Slack: the Socket Mode loop, the
-// hand-off card and its buttons, the modals, durable rate-limited sending,
-// and the matching of reps to Slack users. It renders the engine's neutral
-// notifications; the engine never calls Slack itself.
+// Package bot is slabot's chat side, whatever the platform: what to tell
+// whom and when (the hand-off card, reminders, escalations, ops alerts, the
+// home view, the weekly report, answers to /sla), who may see which
+// figures and do what, and the durable jobs that send it all and record
+// what was sent.
+//
+// What the bot says is a view (package view): data, not markup. A platform
+// adapter implements Chat to show views and reach people, and turns what
+// people do into calls of Act, FormFor and Answer:
+//
+//	bot/slack   Slack: Socket Mode, Block Kit, modals, the App Home
+//	bot/teams   Microsoft Teams: the Bot Framework endpoint, Adaptive Cards
+//
+// The engine decides; this package never imports storage or a platform's
+// SDK.
 package bot

@@ -8,8 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/slack-go/slack"
-
 	"github.com/slabot/slabot/bot/view"
 	"github.com/slabot/slabot/engine"
 )
@@ -255,37 +253,4 @@ func escalationMessage(d escalationData) view.Message {
 		blocks = append(blocks, view.Actions{ID: fmt.Sprintf("%s%d:%d", escBlockIDPfx, l.ID, e.ID), Controls: controls})
 	}
 	return view.Message{Summary: head + ". " + what.Plain(), Blocks: blocks}
-}
-
-// onEscalationAction carries out a manager's button press on an
-// escalation and, when it worked, redraws the message with the decision.
-func (b *Bot) onEscalationAction(ctx context.Context, cb slack.InteractionCallback, a *slack.BlockAction, actor engine.Actor) error {
-	rest, ok := strings.CutPrefix(a.BlockID, escBlockIDPfx)
-	if !ok {
-		return nil
-	}
-	leadPart, eventPart, _ := strings.Cut(rest, ":")
-	leadID, err := strconv.ParseInt(leadPart, 10, 64)
-	if err != nil {
-		return nil
-	}
-	eventID, _ := strconv.ParseInt(eventPart, 10, 64)
-	l, err := b.Act(ctx, Action{Actor: actor, Verb: a.ActionID, LeadID: leadID, EventID: eventID, Value: a.Value})
-	if err != nil {
-		return err
-	}
-	if cb.ResponseURL == "" || l == nil {
-		return nil
-	}
-	m, ok, err := b.EscalationView(ctx, l, eventID)
-	if err != nil || !ok {
-		return err
-	}
-	blocks, fallback := slackMessage(m)
-	msg := &slack.WebhookMessage{Text: fallback, Blocks: &slack.Blocks{BlockSet: blocks}, ReplaceOriginal: true}
-	if err := slack.PostWebhookContext(ctx, cb.ResponseURL, msg); err != nil {
-		// The decision is made and recorded; only its echo in Slack failed.
-		b.logger.Warn("could not update the escalation message", "lead_id", l.ID, "err", err)
-	}
-	return nil
 }

@@ -25,7 +25,7 @@ const trendWeeks = 4
 // OpenHome shows a person their home view, when they open it (Slack's
 // App Home tab) or install slabot (Teams).
 func (b *Bot) OpenHome(ctx context.Context, userID string) error {
-	email, err := b.emailOf(ctx, userID)
+	email, err := b.EmailOf(ctx, userID)
 	if err != nil || email == "" {
 		return err
 	}

@@ -30,15 +30,15 @@ func ReportMessage(v ReportView) (view.Message, error) {
 	if err != nil {
 		return view.Message{}, err
 	}
-	m := reportFigures(v)
+	m := ReportFigures(v)
 	m.Blocks = append(m.Blocks, view.Image{PNG: png, Alt: chartAltText(v.Report), Title: "SQLs against target, " + v.Report.Month.Label,
 		Name: "smarketing-" + ISOWeek(v.Report.Week) + ".png"})
 	return m, nil
 }
 
-// reportFigures is the report's text: a section a side of the agreement,
+// ReportFigures is the report's text: a section a side of the agreement,
 // and a summary for notifications.
-func reportFigures(v ReportView) view.Message {
+func ReportFigures(v ReportView) view.Message {
 	r := v.Report
 	loc := r.Week.Start.Location()
 	blocks := []view.Block{

@@ -29,8 +29,8 @@ type Chat struct {
 	rateLimited prometheus.Counter
 }
 
-// Config wires a Chat.
-type Config struct {
+// ChatConfig wires a Chat.
+type ChatConfig struct {
 	API    *slack.Client
 	Logger *slog.Logger
 	// Registry receives the Web API metrics; nil registers none.
@@ -42,7 +42,7 @@ type Config struct {
 }
 
 // NewChat returns a Chat for a Web API client.
-func NewChat(cfg Config) *Chat {
+func NewChat(cfg ChatConfig) *Chat {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -147,8 +147,15 @@ func (c *Chat) Post(ctx context.Context, to engine.Destination, m view.Message, 
 		return engine.MessageRef{}, c.Error("chat.postMessage", err)
 	}
 	c.sent.WithLabelValues(key.Kind).Inc()
+	if hook := afterPostHook; hook != nil && key.Kind == "card" {
+		hook(key.LeadID)
+	}
 	return c.ref(to, key, postedTo, ts), nil
 }
+
+// afterPostHook lets a test stop the process between posting a card and
+// recording it, the moment a crash would cause a duplicate.
+var afterPostHook func(leadID int64)
 
 // FindPosted looks through the destination's recent history for a post
 // carrying key; false when there is none.

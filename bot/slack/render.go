@@ -1,6 +1,12 @@
-// Package slack is slabot's Slack adapter: it renders the views of package
-// view as Block Kit and mrkdwn, escaping what people typed, within the
-// limits Slack enforces.
+// Package slack is slabot's Slack adapter. App receives what people do
+// over Socket Mode (clicks, modal submissions, /sla, the App Home opened),
+// records each delivery as a durable job and turns it into the bot's
+// Actions and Answers; Chat implements the bot's chat port on the Web API
+// (people by email, posts found again by their metadata after a crash,
+// paced per channel); this file renders views as Block Kit and mrkdwn,
+// escaping what people typed, within the limits Slack enforces.
+// Subpackage slackfake is a Slack that speaks the real protocol, for tests
+// and the demo.
 package slack
 
 import (

@@ -214,3 +214,40 @@ type Message struct {
 	Summary string
 	Blocks  []Block
 }
+
+// String writes t in a plain markup of its own, for tests and logs: **bold**,
+// _italics_, `code`, [label](url) and :marker:, with no escaping. No chat
+// platform reads it; each adapter renders Text in its own syntax.
+func (t Text) String() string {
+	var b strings.Builder
+	for _, s := range t {
+		if s.Marker != "" {
+			b.WriteString(":" + string(s.Marker) + ":")
+			continue
+		}
+		text := s.Text
+		if s.URL != "" {
+			text = "[" + text + "](" + s.URL + ")"
+		}
+		if s.Style&Code != 0 {
+			text = "`" + text + "`"
+		}
+		if s.Style&Emphasis != 0 {
+			text = "_" + text + "_"
+		}
+		if s.Style&Strong != 0 {
+			text = "**" + text + "**"
+		}
+		b.WriteString(text)
+	}
+	return b.String()
+}
+
+// Lines writes lines one under the other, as Text.String does.
+func Lines(lines []Text) string {
+	out := make([]string, len(lines))
+	for i, l := range lines {
+		out[i] = l.String()
+	}
+	return strings.Join(out, "\n")
+}

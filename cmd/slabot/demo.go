@@ -20,8 +20,8 @@ import (
 
 	"github.com/slack-go/slack"
 
-	"github.com/slabot/slabot/bot/slackfake"
-	"github.com/slabot/slabot/bot/transcript"
+	"github.com/slabot/slabot/bot/slack/slackfake"
+	"github.com/slabot/slabot/bot/slack/transcript"
 	"github.com/slabot/slabot/engine"
 	"github.com/slabot/slabot/storage/pgtemp"
 )

@@ -14,6 +14,7 @@ import (
 
 	"github.com/slabot/slabot/bot"
 	"github.com/slabot/slabot/bot/chart"
+	slackui "github.com/slabot/slabot/bot/slack"
 	"github.com/slabot/slabot/engine"
 	"github.com/slabot/slabot/storage"
 )
@@ -93,8 +94,8 @@ func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 			fmt.Fprintln(stderr, "slabot report:", reportFailure(err))
 			return 1
 		}
-		blocks, _ := bot.RenderReport(view)
-		fmt.Fprint(stdout, bot.ReportText(blocks))
+		blocks, _ := slackui.RenderReport(view)
+		fmt.Fprint(stdout, slackui.ReportText(blocks))
 		png, err := chart.WeeklyChart(view.Report)
 		if err != nil {
 			fmt.Fprintln(stderr, "slabot report: drawing the chart:", err)
@@ -114,7 +115,7 @@ func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 
 	client := slack.New(cfg.SlackBotToken, slack.OptionAPIURL(cfg.SlackAPIURL))
 	service := engine.NewService(db, policy, time.Now, logger)
-	b := bot.New(bot.Config{API: client, Store: db, Service: service, Logger: logger, DirectoryInterval: -1})
+	b := slackui.New(slackui.Config{API: client, Store: db, Service: service, Logger: logger, DirectoryInterval: -1})
 	if err := b.PostWeeklyReport(ctx, week); err != nil {
 		fmt.Fprintln(stderr, "slabot report: posting the report failed:", reportFailure(err))
 		return 1

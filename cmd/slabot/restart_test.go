@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/slabot/slabot/bot/slackfake"
+	"github.com/slabot/slabot/bot/slack/slackfake"
 	"github.com/slabot/slabot/storage/pgtemp"
 )
 

@@ -18,6 +18,7 @@ import (
 
 	"github.com/slabot/slabot/api"
 	"github.com/slabot/slabot/bot"
+	slackui "github.com/slabot/slabot/bot/slack"
 	"github.com/slabot/slabot/engine"
 	"github.com/slabot/slabot/storage"
 )
@@ -54,6 +55,19 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
+// chatApp is slabot on one chat platform: the bot's core with the
+// platform's adapter around it.
+type chatApp interface {
+	// Handlers are the durable jobs of the bot and of the adapter.
+	Handlers() []engine.JobHandler
+	// Run receives what people do until ctx ends.
+	Run(ctx context.Context) error
+	// Ready reports whether the platform can be reached, for /readyz.
+	Ready(ctx context.Context) error
+	RunReportSchedule(ctx context.Context, opts bot.ScheduleOptions) error
+	PostWeeklyReport(ctx context.Context, week engine.Period) error
+}
+
 // App is the running bot: the database, the policy, the listeners, the
 // Slack connection and the job worker.
 type App struct {
@@ -62,7 +76,7 @@ type App struct {
 	DB      *storage.DB
 	Policy  *engine.Policy
 	Service *engine.Service
-	Bot     *bot.Bot
+	Bot     chatApp
 	// Worker runs the durable jobs, each queue apart, so people's clicks
 	// never wait behind paced sends or timers.
 	Worker  *storage.Worker
@@ -95,7 +109,7 @@ func NewApp(ctx context.Context, cfg Config, logger *slog.Logger) (*App, error) 
 	app.Service = engine.NewService(db, policy, time.Now, logger)
 	client := slack.New(cfg.SlackBotToken, slack.OptionAPIURL(cfg.SlackAPIURL), slack.OptionAppLevelToken(cfg.SlackAppToken),
 		slack.OptionLog(slog.NewLogLogger(logger.Handler(), slog.LevelDebug)))
-	app.Bot = bot.New(bot.Config{API: client, Socket: socketmode.New(client), Store: db, Service: app.Service,
+	app.Bot = slackui.New(slackui.Config{API: client, Socket: socketmode.New(client), Store: db, Service: app.Service,
 		Logger: logger, Registry: registry})
 	hostname, _ := os.Hostname()
 	queue := storage.NewQueueMetrics(db, registry)

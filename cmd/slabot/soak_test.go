@@ -44,7 +44,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/slabot/slabot/bot/slackfake"
+	"github.com/slabot/slabot/bot/slack/slackfake"
 	"github.com/slabot/slabot/storage/pgtemp"
 )
 

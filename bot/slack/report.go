@@ -1,20 +1,20 @@
-package bot
+package slack
 
 import (
 	"strings"
 
 	"github.com/slack-go/slack"
 
-	slackui "github.com/slabot/slabot/bot/slack"
+	"github.com/slabot/slabot/bot"
 )
 
 // The weekly report on Slack: its figures as Block Kit, and those blocks
 // as plain text for `slabot report --dry-run`. The chart goes beside the
-// message as an uploaded file (report_post.go).
+// message as an uploaded file (Chat.Post).
 
 // RenderReport renders the report's figures as Block Kit (at most a dozen
 // blocks) and the notification text.
-func RenderReport(v ReportView) ([]slack.Block, string) { return slackui.Blocks(reportFigures(v)) }
+func RenderReport(v bot.ReportView) ([]slack.Block, string) { return Blocks(bot.ReportFigures(v)) }
 
 // ReportText is the report as plain text, for `slabot report --dry-run`.
 func ReportText(blocks []slack.Block) string {

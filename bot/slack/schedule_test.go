@@ -1,4 +1,4 @@
-package bot_test
+package slack_test
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/slabot/slabot/bot"
+	slackui "github.com/slabot/slabot/bot/slack"
 	"github.com/slabot/slabot/storage"
 )
 
@@ -19,7 +20,7 @@ import (
 var everySecondPolicy = strings.Replace(reportPolicy, `schedule: "0 9 * * MON"`, `schedule: "* * * * * *"`, 1)
 
 // runSchedule runs a bot's report schedule until the returned stop is called.
-func runSchedule(t *testing.T, b *bot.Bot, id string) (stop func()) {
+func runSchedule(t *testing.T, b *slackui.App, id string) (stop func()) {
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	wg.Go(func() {

@@ -1,4 +1,4 @@
-package bot_test
+package slack_test
 
 import (
 	"bufio"
@@ -17,7 +17,8 @@ import (
 
 	"github.com/slabot/slabot/bot"
 	"github.com/slabot/slabot/bot/chart"
-	"github.com/slabot/slabot/bot/slackfake"
+	slackui "github.com/slabot/slabot/bot/slack"
+	"github.com/slabot/slabot/bot/slack/slackfake"
 	"github.com/slabot/slabot/storage"
 	"github.com/slabot/slabot/storage/benchgen"
 	"github.com/slabot/slabot/storage/storagetest"
@@ -139,8 +140,8 @@ func BenchmarkScale(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			blocks, _ := bot.RenderReport(view)
-			text := bot.ReportText(blocks)
+			blocks, _ := slackui.RenderReport(view)
+			text := slackui.ReportText(blocks)
 			png, err := chart.WeeklyChart(view.Report)
 			if err != nil {
 				b.Fatal(err)

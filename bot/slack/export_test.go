@@ -1,4 +1,4 @@
-package bot
+package slack
 
 // SetAfterPostHook lets tests stop a sender between posting a card and
 // recording it; it returns a function restoring the previous hook.

@@ -6,7 +6,7 @@ import (
 
 	"github.com/slack-go/slack"
 
-	"github.com/slabot/slabot/bot/transcript"
+	"github.com/slabot/slabot/bot/slack/transcript"
 )
 
 func TestBlocksReadAsAPersonSeesThem(t *testing.T) {

@@ -1,4 +1,4 @@
-package bot_test
+package slack_test
 
 import (
 	"context"
@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/slabot/slabot/api"
-	"github.com/slabot/slabot/bot/slackfake"
+	"github.com/slabot/slabot/bot/slack/slackfake"
 )
 
 // BenchmarkIntakeToDM measures the time from the intake API's reply to the

@@ -1,4 +1,4 @@
-package bot_test
+package slack_test
 
 import (
 	"context"
@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/slabot/slabot/bot"
-	"github.com/slabot/slabot/bot/slackfake"
+	slackui "github.com/slabot/slabot/bot/slack"
+	"github.com/slabot/slabot/bot/slack/slackfake"
 	"github.com/slabot/slabot/engine"
 	"github.com/slabot/slabot/storage/storagetest"
 )
@@ -115,7 +115,7 @@ func TestEnvelopesSurviveRefreshesAndDroppedConnections(t *testing.T) {
 	// A duplicate would be one more delivery job: wait until every one ran.
 	e.waitFor("every delivery to be handled", func() bool {
 		var open int
-		_ = e.db.Pool().QueryRow(context.Background(), `SELECT count(*) FROM river_job WHERE kind = $1 AND state IN ('available', 'scheduled', 'retryable', 'running')`, bot.JobInteraction).Scan(&open)
+		_ = e.db.Pool().QueryRow(context.Background(), `SELECT count(*) FROM river_job WHERE kind = $1 AND state IN ('available', 'scheduled', 'retryable', 'running')`, slackui.JobInteraction).Scan(&open)
 		return open == 0
 	})
 	if touches, _ := e.db.Touches(context.Background(), l.ID); len(touches) != clicks {
@@ -145,7 +145,7 @@ func TestARedeliveredEventIsHandledOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	var n int
-	_ = e.db.Pool().QueryRow(context.Background(), `SELECT count(*) FROM river_job WHERE kind = $1`, bot.JobInteraction).Scan(&n)
+	_ = e.db.Pool().QueryRow(context.Background(), `SELECT count(*) FROM river_job WHERE kind = $1`, slackui.JobInteraction).Scan(&n)
 	if n != 1 {
 		t.Errorf("%d delivery jobs for one event, want 1", n)
 	}
@@ -155,7 +155,7 @@ func TestACrashBetweenPostingAndRecordingLeavesOneDM(t *testing.T) {
 	db := storagetest.NewDB(t)
 	fake := newFakeSlack(t)
 	crashed := make(chan int64, 1)
-	restore := bot.SetAfterPostHook(func(leadID int64) {
+	restore := slackui.SetAfterPostHook(func(leadID int64) {
 		crashed <- leadID
 		runtime.Goexit() // the process dies here: nothing after the post runs
 	})

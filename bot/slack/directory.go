@@ -1,4 +1,4 @@
-package bot
+package slack
 
 import (
 	"context"
@@ -10,24 +10,11 @@ import (
 	"github.com/slabot/slabot/engine"
 )
 
-// zone loads a Slack time zone name, falling back to the policy's zone.
-func (b *Bot) zone(name string) *time.Location {
-	if name != "" {
-		if loc, err := time.LoadLocation(name); err == nil {
-			return loc
-		}
-	}
-	if p := b.service.Policy(); p != nil && p.Location != nil {
-		return p.Location
-	}
-	return time.UTC
-}
-
 // openDM returns the id of the DM channel with a user.
-func (b *Bot) openDM(ctx context.Context, userID string) (string, error) {
-	ch, _, _, err := b.api.OpenConversationContext(ctx, &slack.OpenConversationParameters{Users: []string{userID}, ReturnIM: true})
+func (a *App) openDM(ctx context.Context, userID string) (string, error) {
+	ch, _, _, err := a.api.OpenConversationContext(ctx, &slack.OpenConversationParameters{Users: []string{userID}, ReturnIM: true})
 	if err != nil {
-		return "", b.slackError("conversations.open", err)
+		return "", a.chat.Error("conversations.open", err)
 	}
 	return ch.ID, nil
 }
@@ -36,10 +23,10 @@ func (b *Bot) openDM(ctx context.Context, userID string) (string, error) {
 // Slack account was deactivated leaves the rotation, and their open leads
 // are escalated to their team. Bot.Run calls it every DirectoryInterval;
 // several replicas may run it at once, and each rep is handled once.
-func (b *Bot) SyncDirectory(ctx context.Context) error {
-	users, err := b.api.GetUsersContext(ctx)
+func (a *App) SyncDirectory(ctx context.Context) error {
+	users, err := a.api.GetUsersContext(ctx)
 	if err != nil {
-		return b.slackError("users.list", err)
+		return a.chat.Error("users.list", err)
 	}
 	byID := make(map[string]slack.User, len(users))
 	byEmail := make(map[string]slack.User, len(users))
@@ -49,7 +36,7 @@ func (b *Bot) SyncDirectory(ctx context.Context) error {
 			byEmail[e] = u
 		}
 	}
-	reps, err := b.store.Reps(ctx)
+	reps, err := a.store.Reps(ctx)
 	if err != nil {
 		return err
 	}
@@ -60,7 +47,7 @@ func (b *Bot) SyncDirectory(ctx context.Context) error {
 		// By the stored id first: an email changed in Slack still finds them.
 		var u slack.User
 		ok := false
-		if id, err := b.store.ChatIdentityByEmail(ctx, engine.PlatformSlack, r.Email); err == nil && id.UserID != "" {
+		if id, err := a.store.ChatIdentityByEmail(ctx, engine.PlatformSlack, r.Email); err == nil && id.UserID != "" {
 			u, ok = byID[id.UserID]
 		} else if err != nil && engine.ErrorCode(err) != engine.ENOTFOUND {
 			return err
@@ -71,12 +58,12 @@ func (b *Bot) SyncDirectory(ctx context.Context) error {
 		if r.Status == engine.RepInactive {
 			// Slack reactivated the account: the rep rejoins the rotation.
 			if ok && !u.Deleted {
-				back, err := b.store.ReactivateRep(ctx, r.Email)
+				back, err := a.store.ReactivateRep(ctx, r.Email)
 				if err != nil {
 					return err
 				}
 				if back {
-					b.logger.Info("a rep's Slack account is active again: back in the rotation", "rep_id", r.ID)
+					a.logger.Info("a rep's Slack account is active again: back in the rotation", "rep_id", r.ID)
 				}
 			}
 			continue
@@ -87,17 +74,17 @@ func (b *Bot) SyncDirectory(ctx context.Context) error {
 		if !ok || !u.Deleted {
 			continue
 		}
-		n, err := b.service.RepGone(ctx, r.Email, "their Slack account was deactivated")
+		n, err := a.service.RepGone(ctx, r.Email, "their Slack account was deactivated")
 		if err != nil {
 			return err
 		}
-		b.logger.Info("a rep's Slack account was deactivated: out of the rotation", "rep_id", r.ID, "open_leads_escalated", n)
+		a.logger.Info("a rep's Slack account was deactivated: out of the rotation", "rep_id", r.ID, "open_leads_escalated", n)
 	}
 	return nil
 }
 
 // syncDirectoryLoop runs SyncDirectory every interval until ctx ends.
-func (b *Bot) syncDirectoryLoop(ctx context.Context, every time.Duration) {
+func (a *App) syncDirectoryLoop(ctx context.Context, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
@@ -105,8 +92,8 @@ func (b *Bot) syncDirectoryLoop(ctx context.Context, every time.Duration) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if err := b.SyncDirectory(ctx); err != nil && ctx.Err() == nil {
-				b.logger.Warn("checking the Slack directory failed; trying again later", "err", err)
+			if err := a.SyncDirectory(ctx); err != nil && ctx.Err() == nil {
+				a.logger.Warn("checking the Slack directory failed; trying again later", "err", err)
 			}
 		}
 	}

@@ -1,4 +1,4 @@
-package bot_test
+package slack_test
 
 import (
 	"fmt"
@@ -9,7 +9,7 @@ import (
 
 	"github.com/slack-go/slack"
 
-	"github.com/slabot/slabot/bot/slackfake"
+	"github.com/slabot/slabot/bot/slack/slackfake"
 	"github.com/slabot/slabot/engine"
 )
 

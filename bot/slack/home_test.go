@@ -1,4 +1,4 @@
-package bot_test
+package slack_test
 
 // End-to-end tests of /sla and the App Home through the Slack fake, on a
 // fixed data set whose figures are worked out by hand below.
@@ -14,7 +14,7 @@ import (
 
 	"github.com/slack-go/slack"
 
-	"github.com/slabot/slabot/bot/slackfake"
+	"github.com/slabot/slabot/bot/slack/slackfake"
 	"github.com/slabot/slabot/engine"
 )
 

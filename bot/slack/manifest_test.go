@@ -1,4 +1,4 @@
-package bot_test
+package slack_test
 
 import (
 	"os"
@@ -8,14 +8,14 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
-	"github.com/slabot/slabot/bot/slackfake"
+	"github.com/slabot/slabot/bot/slack/slackfake"
 	"github.com/slabot/slabot/engine"
 )
 
 // manifestScopes reads the bot scopes the Slack app manifest grants.
 func manifestScopes(t *testing.T) []string {
 	t.Helper()
-	raw, err := os.ReadFile("../manifests/slack-app.yaml")
+	raw, err := os.ReadFile("../../manifests/slack-app.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,12 +1,12 @@
-package bot
+package slack
 
 import "github.com/prometheus/client_golang/prometheus"
 
+// metrics are Socket Mode's: what arrived, how fast it was acknowledged,
+// and what could not be recorded. Chat counts what was sent.
 type metrics struct {
 	envelopes  *prometheus.CounterVec
 	ackLatency prometheus.Histogram
-	// sent counts posts made outside the chat port (it counts its own).
-	sent       sentCounter
 	unrecorded prometheus.Counter
 }
 

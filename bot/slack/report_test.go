@@ -1,4 +1,4 @@
-package bot_test
+package slack_test
 
 import (
 	"bytes"
@@ -20,7 +20,8 @@ import (
 	"github.com/slabot/slabot/api"
 	"github.com/slabot/slabot/bot"
 	"github.com/slabot/slabot/bot/chart"
-	"github.com/slabot/slabot/bot/slackfake"
+	slackui "github.com/slabot/slabot/bot/slack"
+	"github.com/slabot/slabot/bot/slack/slackfake"
 	"github.com/slabot/slabot/bot/view"
 	"github.com/slabot/slabot/engine"
 	"github.com/slabot/slabot/storage"
@@ -101,19 +102,19 @@ func (e *reportEnv) setNow(t time.Time) { e.now.Store(&t) }
 
 // newBot is one replica's bot on the env's database, with store as its
 // store (the database unless a test wraps it).
-func (e *reportEnv) newBot(store bot.Store) *bot.Bot {
+func (e *reportEnv) newBot(store bot.Store) *slackui.App {
 	if store == nil {
 		store = e.db
 	}
 	service := engine.NewService(e.db, e.policy, func() time.Time { return *e.now.Load() }, e.logger)
 	client := slack.New(slackfake.BotToken, slack.OptionAPIURL(e.fake.APIURL()), slack.OptionAppLevelToken(slackfake.AppToken))
-	return bot.New(bot.Config{API: client, Socket: socketmode.New(client), Store: store, Service: service, Logger: e.logger,
+	return slackui.New(slackui.Config{API: client, Socket: socketmode.New(client), Store: store, Service: service, Logger: e.logger,
 		Registry: api.NewRegistry(), PaceInterval: 50 * time.Millisecond, PaceBurst: 3, DirectoryInterval: -1})
 }
 
 // runWorker runs a job worker with the bot's handlers, as cmd/slabot
 // does, until the returned stop is called.
-func (e *reportEnv) runWorker(b *bot.Bot) (stop func()) {
+func (e *reportEnv) runWorker(b *slackui.App) (stop func()) {
 	w, err := e.db.NewWorker(b.Handlers(), storage.WorkerOptions{Concurrency: 4, Poll: 100 * time.Millisecond, Logger: e.logger})
 	if err != nil {
 		e.t.Fatal(err)
@@ -431,7 +432,7 @@ func TestRenderReportStaysWithinSlackLimits(t *testing.T) {
 		r.Away = append(r.Away, engine.Absence{Email: fmt.Sprintf("away%03d@example.com", i), Status: engine.RepAway,
 			From: utc("2026-11-17 09:00"), To: utc("2026-11-19 17:00")})
 	}
-	blocks, fallback := bot.RenderReport(bot.ReportView{Report: r})
+	blocks, fallback := slackui.RenderReport(bot.ReportView{Report: r})
 	if len(blocks) > 50 {
 		t.Errorf("%d blocks", len(blocks))
 	}
@@ -443,7 +444,7 @@ func TestRenderReportStaysWithinSlackLimits(t *testing.T) {
 	if len(fallback) > 3000 {
 		t.Errorf("notification text of %d bytes", len(fallback))
 	}
-	text := bot.ReportText(blocks)
+	text := slackui.ReportText(blocks)
 	if !strings.Contains(text, "• 192 others: ") || !strings.Contains(text, "and 192 more") {
 		t.Errorf("long lists are not cut short:\n%s", text)
 	}
@@ -484,8 +485,8 @@ func TestTheReportListsRepsAwayDuringTheWeekThoughBackNow(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		blocks, _ := bot.RenderReport(view)
-		for _, l := range strings.Split(bot.ReportText(blocks), "\n") {
+		blocks, _ := slackui.RenderReport(view)
+		for _, l := range strings.Split(slackui.ReportText(blocks), "\n") {
 			if strings.HasPrefix(l, "Away:") {
 				return l
 			}
@@ -578,7 +579,7 @@ func TestTheReportIsAViewWithItsChartAndNoSlackSyntax(t *testing.T) {
 	if img.Title != "SQLs against target, November 2026" || !strings.HasPrefix(img.Alt, "Chart for November 2026: cumulative SQLs") {
 		t.Errorf("the chart is titled %q, described %q", img.Title, img.Alt)
 	}
-	if blocks, _ := bot.RenderReport(bot.ReportView{Report: r}); len(blocks) != len(m.Blocks)-1 {
+	if blocks, _ := slackui.RenderReport(bot.ReportView{Report: r}); len(blocks) != len(m.Blocks)-1 {
 		t.Errorf("%d Slack blocks for %d view blocks and a chart: the figures should render a block each", len(blocks), len(m.Blocks))
 	}
 }

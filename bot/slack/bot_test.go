@@ -1,4 +1,4 @@
-package bot_test
+package slack_test
 
 import (
 	"context"
@@ -14,8 +14,8 @@ import (
 	"github.com/slack-go/slack/socketmode"
 
 	"github.com/slabot/slabot/api"
-	"github.com/slabot/slabot/bot"
-	"github.com/slabot/slabot/bot/slackfake"
+	slackui "github.com/slabot/slabot/bot/slack"
+	"github.com/slabot/slabot/bot/slack/slackfake"
 	"github.com/slabot/slabot/engine"
 	"github.com/slabot/slabot/storage"
 	"github.com/slabot/slabot/storage/storagetest"
@@ -56,7 +56,7 @@ type env struct {
 	fake    *slackfake.Server
 	db      *storage.DB
 	service *engine.Service
-	bot     *bot.Bot
+	bot     *slackui.App
 	cancel  context.CancelFunc
 	done    sync.WaitGroup
 }
@@ -113,7 +113,7 @@ func newEnv(t testing.TB, opts ...envOption) *env {
 	logger := slog.New(slog.NewTextHandler(newTestWriter(t), &slog.HandlerOptions{Level: slog.LevelWarn}))
 	service := engine.NewService(cfg.db, policy, cfg.now, logger)
 	client := slack.New(slackfake.BotToken, slack.OptionAPIURL(cfg.fake.APIURL()), slack.OptionAppLevelToken(slackfake.AppToken))
-	b := bot.New(bot.Config{API: client, Socket: socketmode.New(client), Store: cfg.db, Service: service, Logger: logger,
+	b := slackui.New(slackui.Config{API: client, Socket: socketmode.New(client), Store: cfg.db, Service: service, Logger: logger,
 		Registry: api.NewRegistry(), PaceInterval: cfg.paceEvery, PaceBurst: cfg.paceBurst})
 	worker, err := cfg.db.NewWorker(append(b.Handlers(), service.TimerHandlers(nil)...), storage.WorkerOptions{Concurrency: cfg.concurrency,
 		JobTimeout: cfg.lease, RescueAfter: cfg.lease + time.Second, Poll: 200 * time.Millisecond, Logger: logger,

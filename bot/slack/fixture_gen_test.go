@@ -1,6 +1,6 @@
 //go:build fixture
 
-package bot_test
+package slack_test
 
 import (
 	"context"
