@@ -235,7 +235,7 @@ func listText(label string, items []string, omitted int, one, many string, budge
 	b.WriteString(label)
 	shown := 0
 	for _, item := range items {
-		s := clip(item, maxListItemShown)
+		s := view.Clip(item, maxListItemShown)
 		if shown > 0 {
 			s = ", " + s
 		}
@@ -280,7 +280,7 @@ func formText(l *engine.Lead) (view.Section, bool) {
 	lines := []view.Text{view.T(view.B("Form answers"))}
 	size := len("Form answers")
 	for _, k := range keys {
-		line := fmt.Sprintf("• %s: %s", clip(k, maxQuestionShown), clip(l.Context.Form[k], maxAnswerShown))
+		line := fmt.Sprintf("• %s: %s", view.Clip(k, maxQuestionShown), view.Clip(l.Context.Form[k], maxAnswerShown))
 		// Keep room for the "+N more" note at the end.
 		if size+1+len(line) > maxSectionText-60 {
 			break

@@ -85,9 +85,9 @@ func sortByDeadline(p *engine.Policy, leads []engine.LeadFacts, now time.Time) {
 // leadRow says in two lines what a lead is and what is due next.
 func leadRow(p *engine.Policy, f *engine.LeadFacts, now time.Time, loc *time.Location) []view.Text {
 	l := &f.Lead
-	title := view.T(view.B(clip(l.DisplayName(), 150)))
+	title := view.T(view.B(view.Clip(l.DisplayName(), 150)))
 	if l.Source != "" {
-		title = view.T(title, " · "+strings.ReplaceAll(clip(l.Source, 60), "_", " "))
+		title = view.T(title, " · "+strings.ReplaceAll(view.Clip(l.Source, 60), "_", " "))
 	}
 	if l.State != engine.StateNew && l.State != engine.StateNotified {
 		title = view.T(title, " · "+l.State.Label())

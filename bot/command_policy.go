@@ -39,7 +39,7 @@ func policyReply(p *engine.Policy) reply {
 func policyLines(para string) []view.Text {
 	var lines []view.Text
 	for i, line := range strings.Split(para, "\n") {
-		line = clipBytes(line, maxSectionText)
+		line = view.ClipBytes(line, maxSectionText)
 		switch rest, item := strings.CutPrefix(line, "- "); {
 		case item:
 			lines = append(lines, view.T("• "+rest))

@@ -243,7 +243,7 @@ func conversionsLine(a engine.Attainment) view.Text {
 func returnReasonsLine(a engine.Attainment) view.Text {
 	reasons := make([]string, 0, len(a.ReturnsByReason))
 	for r, n := range a.ReturnsByReason {
-		reasons = append(reasons, fmt.Sprintf("%s (%d)", clip(r, 80), n))
+		reasons = append(reasons, fmt.Sprintf("%s (%d)", view.Clip(r, 80), n))
 	}
 	sort.Strings(reasons)
 	return view.T(view.I("Returned because:"), " "+strings.Join(reasons, ", "))

@@ -70,7 +70,7 @@ func ReportFigures(v ReportView) view.Message {
 // chartAltText says in words what the chart shows, for screen readers.
 func chartAltText(r engine.WeeklyReport) string {
 	f := r.Marketing.MonthFunnel
-	return clip(fmt.Sprintf("Chart for %s: cumulative SQLs against the daily target, and the funnel month to date: "+
+	return view.Clip(fmt.Sprintf("Chart for %s: cumulative SQLs against the daily target, and the funnel month to date: "+
 		"%s of %s MQLs, %s of %s SQLs, %s of %s won.", r.Month.Label, thousands(f.MQLs), thousands(f.MQLTarget),
 		thousands(f.SQLs), thousands(f.SQLTarget), thousands(f.Won), thousands(f.WonTarget)), 1000)
 }
@@ -149,7 +149,7 @@ func marketingLines(r engine.WeeklyReport) []view.Text {
 		return append(lines, view.T(view.B("Returned to Marketing:"), " none this week"))
 	}
 	lines = append(lines, view.T(view.B("Returned to Marketing:"), " "+countOf(total, "lead", "leads")+" this week"))
-	return append(lines, rankedLines(returns, func(reason string) string { return clip(reason, 120) })...)
+	return append(lines, rankedLines(returns, func(reason string) string { return view.Clip(reason, 120) })...)
 }
 
 // rankedLines lists counts as bullets, largest first (ties by name), at

@@ -5,39 +5,10 @@ import (
 	"math"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/slabot/slabot/bot/view"
 	"github.com/slabot/slabot/engine"
 )
-
-// esc escapes text for Slack mrkdwn, so a lead's fields cannot inject links
-// or mentions into a card.
-func esc(s string) string {
-	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
-}
-
-// clip shortens s to at most n characters (runes), ending with an ellipsis.
-func clip(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	r := []rune(s)
-	return string(r[:n-1]) + "…"
-}
-
-// clipBytes shortens s to at most n bytes of valid UTF-8, with an ellipsis.
-// Slack counts some limits in characters, but bytes are the safe bound.
-func clipBytes(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	cut := n - len("…")
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "…"
-}
 
 // relative says how far t is from now in a few words: "in 14 min",
 // "5 min ago", "in 2 h 5 min", "in 3 days". A countdown does not round its

@@ -29,24 +29,6 @@ func TestRelativeTimeReadsLikeACountdown(t *testing.T) {
 	}
 }
 
-func TestClipKeepsValidUTF8WithinLimits(t *testing.T) {
-	s := "Éléonore Überreiter-Ångström"
-	for n := 4; n < len(s); n++ {
-		got := clipBytes(s, n)
-		if len(got) > n {
-			t.Fatalf("clipBytes(%d) = %q is %d bytes", n, got, len(got))
-		}
-		for _, r := range got {
-			if r == '\uFFFD' {
-				t.Fatalf("clipBytes(%d) = %q cut a character", n, got)
-			}
-		}
-	}
-	if got := clip("abcdef", 4); got != "abc…" {
-		t.Errorf("clip = %q", got)
-	}
-}
-
 func TestMoneyAndThousands(t *testing.T) {
 	if got := money(25000); got != "$25,000" {
 		t.Errorf("money = %q", got)

@@ -17,7 +17,7 @@ const inputAction = "value"
 func Modal(f view.Form) slack.ModalViewRequest {
 	var blocks []slack.Block
 	if len(f.Intro) > 0 {
-		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(ClipBytes(Lines(f.Intro), MaxSectionText)), nil, nil))
+		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(view.ClipBytes(Lines(f.Intro), MaxSectionText)), nil, nil))
 	}
 	for _, in := range f.Inputs {
 		var el slack.BlockElement
@@ -25,7 +25,7 @@ func Modal(f view.Form) slack.ModalViewRequest {
 			opts := make([]*slack.OptionBlockObject, len(in.Options))
 			sel := slack.NewOptionsSelectBlockElement(slack.OptTypeStatic, plain(in.Placeholder), inputAction)
 			for i, o := range in.Options {
-				opts[i] = slack.NewOptionBlockObject(o.Value, plain(Clip(o.Label, MaxButtonText)), nil)
+				opts[i] = slack.NewOptionBlockObject(o.Value, plain(view.Clip(o.Label, MaxButtonText)), nil)
 				if o.Value == in.Initial && in.Initial != "" {
 					sel.InitialOption = opts[i]
 				}
@@ -44,7 +44,7 @@ func Modal(f view.Form) slack.ModalViewRequest {
 		blocks = append(blocks, block)
 	}
 	return slack.ModalViewRequest{
-		Type: slack.VTModal, Title: plain(Clip(f.Title, 24)), Submit: plain(f.Submit), Close: plain("Cancel"),
+		Type: slack.VTModal, Title: plain(view.Clip(f.Title, 24)), Submit: plain(f.Submit), Close: plain("Cancel"),
 		CallbackID: f.ID, PrivateMetadata: f.Subject, Blocks: slack.Blocks{BlockSet: blocks},
 	}
 }

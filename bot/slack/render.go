@@ -11,7 +11,6 @@ package slack
 
 import (
 	"strings"
-	"unicode/utf8"
 
 	"github.com/slack-go/slack"
 
@@ -118,27 +117,27 @@ func Blocks(m view.Message) ([]slack.Block, string) {
 			blocks = append(blocks, b)
 		}
 	}
-	return blocks, ClipBytes(Escape(m.Summary), MaxFallback)
+	return blocks, view.ClipBytes(Escape(m.Summary), MaxFallback)
 }
 
 func block(blk view.Block) slack.Block {
 	switch b := blk.(type) {
 	case view.Heading:
-		return slack.NewHeaderBlock(slack.NewTextBlockObject(slack.PlainTextType, Clip(b.Text, MaxHeader), true, false))
+		return slack.NewHeaderBlock(slack.NewTextBlockObject(slack.PlainTextType, view.Clip(b.Text, MaxHeader), true, false))
 	case view.Section:
-		return slack.NewSectionBlock(mrkdwn(ClipBytes(Lines(b.Lines), MaxSectionText)), nil, nil)
+		return slack.NewSectionBlock(mrkdwn(view.ClipBytes(Lines(b.Lines), MaxSectionText)), nil, nil)
 	case view.Fields:
 		fields := make([]*slack.TextBlockObject, len(b.Fields))
 		for i, f := range b.Fields {
-			fields[i] = mrkdwn(ClipBytes(Lines(f.Lines), MaxFieldText))
+			fields[i] = mrkdwn(view.ClipBytes(Lines(f.Lines), MaxFieldText))
 		}
 		return slack.NewSectionBlock(nil, fields, nil)
 	case view.Context:
-		return slack.NewContextBlock("", mrkdwn(ClipBytes(Lines(b.Lines), MaxSectionText)))
+		return slack.NewContextBlock("", mrkdwn(view.ClipBytes(Lines(b.Lines), MaxSectionText)))
 	case view.Divider:
 		return slack.NewDividerBlock()
 	case view.Table:
-		return slack.NewSectionBlock(mrkdwn(ClipBytes(Lines(tableLines(b)), MaxSectionText)), nil, nil)
+		return slack.NewSectionBlock(mrkdwn(view.ClipBytes(Lines(tableLines(b)), MaxSectionText)), nil, nil)
 	case view.Actions:
 		return actions(b)
 	}
@@ -179,7 +178,7 @@ func actions(a view.Actions) slack.Block {
 	for _, c := range a.Controls {
 		switch c := c.(type) {
 		case view.Button:
-			btn := slack.NewButtonBlockElement(c.Action, c.Value, plain(Clip(c.Label, MaxButtonText)))
+			btn := slack.NewButtonBlockElement(c.Action, c.Value, plain(view.Clip(c.Label, MaxButtonText)))
 			switch c.Style {
 			case view.Primary:
 				btn.Style = slack.StylePrimary
@@ -196,9 +195,9 @@ func actions(a view.Actions) slack.Block {
 		case view.Choice:
 			opts := make([]*slack.OptionBlockObject, len(c.Options))
 			for i, o := range c.Options {
-				opts[i] = slack.NewOptionBlockObject(o.Value, plain(Clip(o.Label, MaxButtonText)), nil)
+				opts[i] = slack.NewOptionBlockObject(o.Value, plain(view.Clip(o.Label, MaxButtonText)), nil)
 			}
-			elems = append(elems, slack.NewOptionsSelectBlockElement(slack.OptTypeStatic, plain(Clip(c.Placeholder, MaxButtonText)), c.Action, opts...))
+			elems = append(elems, slack.NewOptionsSelectBlockElement(slack.OptTypeStatic, plain(view.Clip(c.Placeholder, MaxButtonText)), c.Action, opts...))
 		}
 	}
 	if len(elems) == 0 {
@@ -213,25 +212,4 @@ func plain(s string) *slack.TextBlockObject {
 
 func mrkdwn(s string) *slack.TextBlockObject {
 	return slack.NewTextBlockObject(slack.MarkdownType, s, false, false)
-}
-
-// Clip shortens s to at most n characters (runes), ending with an ellipsis.
-func Clip(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	r := []rune(s)
-	return string(r[:n-1]) + "…"
-}
-
-// ClipBytes shortens s to at most n bytes of valid UTF-8, with an ellipsis.
-func ClipBytes(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	cut := n - len("…")
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "…"
 }
