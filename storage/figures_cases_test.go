@@ -104,12 +104,12 @@ func figureCases() []caseLead {
 		// A first-touch breach wins over a touch before the deadline
 		// (back-dated); the breach names no rep or team (the owner's).
 		{lead: l(bo, "sdr-east", "default", "webinar", engine.StateWorking, "2026-11-18 09:00", "2026-11-18 09:00"),
-			touches: ats("2026-11-18 10:00"),
+			touches:  ats("2026-11-18 10:00"),
 			breaches: []engine.Breach{{Kind: engine.BreachFirstTouch, Rule: "", Due: at("2026-11-18 13:00"), At: at("2026-11-18 13:00")}}},
 		// A breach due before the assignment (the previous owner's, by
 		// rep without a team: the policy's): reassigned, so no routing delay.
 		{lead: l(cy, "sdr-west", "default", "webinar", engine.StateWorking, "2026-11-18 09:00", "2026-11-18 14:00"),
-			touches: ats("2026-11-18 15:00"),
+			touches:  ats("2026-11-18 15:00"),
 			breaches: []engine.Breach{{Kind: engine.BreachFirstTouch, Rule: "default", RepEmail: "Ana@Example.com", Due: at("2026-11-18 13:00"), At: at("2026-11-18 13:00")}}},
 		// Opportunities: no date (by received), and with one.
 		{lead: l(ana, "sdr-east", "default", "webinar", engine.StateOpportunity, "2026-11-10 09:00", "2026-11-10 09:00"),
