@@ -304,7 +304,19 @@ func figuresArgs(scope engine.Scope, period engine.Period, now time.Time) pgx.Na
 	if now.Before(cut) {
 		cut = now
 	}
-	return pgx.NamedArgs{"start": period.Start, "end": period.End, "now": now, "cut": cut, "key": engine.ScopeKey(scope)}
+	return pgx.NamedArgs{"start": period.Start, "end": period.End, "from": period.Start, "to": period.End,
+		"now": now, "cut": cut, "key": engine.ScopeKey(scope)}
+}
+
+// leadSpan is the span of leads counted, [from, to), when it is not the
+// period's own (the report's: every figure over the leads it loads).
+type leadSpan struct{ from, to time.Time }
+
+func (s *leadSpan) apply(args pgx.NamedArgs) pgx.NamedArgs {
+	if s != nil {
+		args["from"], args["to"] = s.from, s.to
+	}
+	return args
 }
 
 // Attainment measures scope over period as of now under policy p: the
@@ -322,7 +334,7 @@ func (db *DB) Attainment(ctx context.Context, p *engine.Policy, scope engine.Sco
 		}
 		return engine.ComputeAttainment(p, facts, scope, period, now), nil
 	}
-	return db.attainmentFromFigures(ctx, p, scope, period, now)
+	return db.attainmentFromFigures(ctx, p, scope, period, now, nil)
 }
 
 // scopeReps are the reps whose leads and breaches a team's figures can draw
@@ -343,7 +355,7 @@ func scopeReps(p *engine.Policy, scope engine.Scope) []string {
 }
 
 // attainmentFromFigures counts the attainment over lead_facts as they are.
-func (db *DB) attainmentFromFigures(ctx context.Context, p *engine.Policy, scope engine.Scope, period engine.Period, now time.Time) (engine.Attainment, error) {
+func (db *DB) attainmentFromFigures(ctx context.Context, p *engine.Policy, scope engine.Scope, period engine.Period, now time.Time, span *leadSpan) (engine.Attainment, error) {
 	leadScope, breachScope := figuresScopeAll, figuresScopeAll
 	switch scope.Kind {
 	case engine.ScopeRep:
@@ -359,7 +371,7 @@ func (db *DB) attainmentFromFigures(ctx context.Context, p *engine.Policy, scope
 	if p != nil && p.Targets.FirstTouchOnTime > 0 {
 		a.OnTimeTarget = p.Targets.FirstTouchOnTime
 	}
-	args := figuresArgs(scope, period, now)
+	args := span.apply(figuresArgs(scope, period, now))
 	batch := &pgx.Batch{}
 	batch.Queue(fmt.Sprintf(figuresAttainmentSQL, leadScope), args).QueryRow(func(row pgx.Row) error {
 		var bus, wall, routing [2]*int64
@@ -437,12 +449,12 @@ func (db *DB) Funnel(ctx context.Context, p *engine.Policy, period engine.Period
 		}
 		return engine.ComputeFunnel(p, facts, mqls, period, now), nil
 	}
-	return db.funnelFromFigures(ctx, p, period, now)
+	return db.funnelFromFigures(ctx, p, period, now, nil)
 }
 
-func (db *DB) funnelFromFigures(ctx context.Context, p *engine.Policy, period engine.Period, now time.Time) (engine.Funnel, error) {
+func (db *DB) funnelFromFigures(ctx context.Context, p *engine.Policy, period engine.Period, now time.Time, span *leadSpan) (engine.Funnel, error) {
 	var c engine.FunnelCounts
-	err := db.pool.QueryRow(ctx, fmt.Sprintf(figuresFunnelSQL, figuresScopeAll), figuresArgs(engine.Scope{}, period, now)).
+	err := db.pool.QueryRow(ctx, fmt.Sprintf(figuresFunnelSQL, figuresScopeAll), span.apply(figuresArgs(engine.Scope{}, period, now))).
 		Scan(&c.MQLs, &c.SQLs, &c.Won, &c.OpenSQLs)
 	if err != nil {
 		return engine.Funnel{}, mapError(err, "count the funnel over %s", period.Label)

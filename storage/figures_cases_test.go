@@ -245,6 +245,9 @@ func TestSQLFiguresMatchTheEngineAtTheEdges(t *testing.T) {
 			}
 		}
 	}
+	for _, now := range ats("2026-11-20 10:30", "2026-11-23 09:00") {
+		checkReports(t, db, policy, now, "edges")
+	}
 	for name, seen := range compared {
 		if !seen {
 			t.Errorf("no case has %s: the comparison does not cover it", name)

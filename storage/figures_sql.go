@@ -9,10 +9,11 @@ package storage
 // end, @now now, @cut the cut-off (the period's end, or now when earlier), @key
 // the scope's key (engine.ScopeKey).
 
-// figuresLeadsOfPeriod are the leads that can count in the period, as
-// DB.LeadFacts loads them: received before its end, and still open at,
-// or closed after, its start.
-const figuresLeadsOfPeriod = `received_at < @end AND (closed_at IS NULL OR closed_at >= @start OR received_at >= @start)`
+// figuresLeadsOfPeriod are the leads that can count in the span [@from,
+// @to) (the period, or the report's whole span), as DB.LeadFacts loads
+// them: received before its end, and still open at, or closed after, its
+// start.
+const figuresLeadsOfPeriod = `received_at < @to AND (closed_at IS NULL OR closed_at >= @from OR received_at >= @from)`
 
 // The scope's leads (Scope.hasLead) and breaches (Scope.hasBreach).
 const (
@@ -111,7 +112,7 @@ const figuresBreachesSQL = `
 SELECT b.rule, b.kind, b.rep, count(*) FROM lead_breach_facts b
 JOIN lead_facts f ON f.lead_id = b.lead_id
 WHERE b.at >= @start AND b.at < @end AND b.at <= @now AND %s
-	AND f.received_at < @end AND (f.closed_at IS NULL OR f.closed_at >= @start OR f.received_at >= @start)
+	AND f.received_at < @to AND (f.closed_at IS NULL OR f.closed_at >= @from OR f.received_at >= @from)
 GROUP BY b.rule, b.kind, b.rep`
 
 // figuresFunnelSQL counts the funnel's leads (ComputeFunnel): SQLs
@@ -165,3 +166,35 @@ WHERE s.lead_id = done.lead_id AND s.seq = done.seq`
 const figuresMarkAllSQL = `
 INSERT INTO lead_facts_stale (lead_id, seq) SELECT id, nextval('lead_facts_stale_seq') FROM leads
 ON CONFLICT (lead_id) DO UPDATE SET seq = nextval('lead_facts_stale_seq')`
+
+// figuresRepLinesSQL counts each rep's week for the report's lines
+// (engine's repLines): SQLs, first touches decided and on time, over the
+// leads they own, and whether they own a lead received in the week at all
+// (which lists them). %s is unused: every owner counts.
+const figuresRepLinesSQL = `
+SELECT owner_key,
+	bool_or(received_at >= @start AND received_at < @end) AS listed,
+	count(*) FILTER (WHERE in_cohort) AS sqls,
+	count(*) FILTER (WHERE in_cohort AND first_touch IN ('on_time', 'late')) AS decided,
+	count(*) FILTER (WHERE in_cohort AND first_touch = 'on_time') AS on_time
+FROM (` + figuresJudged + `) judged
+WHERE has_owner
+GROUP BY owner_key`
+
+// figuresRepBreachesSQL counts the week's breaches by the rep they count
+// for.
+const figuresRepBreachesSQL = `
+SELECT b.rep_key, count(*) FROM lead_breach_facts b
+JOIN lead_facts f ON f.lead_id = b.lead_id
+WHERE b.at >= @start AND b.at < @end AND b.at <= @now AND b.rep <> ''
+	AND f.received_at < @to AND (f.closed_at IS NULL OR f.closed_at >= @from OR f.received_at >= @from)
+GROUP BY b.rep_key`
+
+// figuresSQLsByDaySQL counts the SQLs of the period up to now by day:
+// @days are the starts of its days in the policy's zone, worked out in
+// Go, so the n-th bucket is the n-th day of the month.
+const figuresSQLsByDaySQL = `
+SELECT width_bucket(received_at, @days::timestamptz[]), count(*) FROM lead_facts
+WHERE ` + figuresLeadsOfPeriod + `
+	AND received_at >= @start AND received_at < @end AND received_at <= @now
+GROUP BY 1`

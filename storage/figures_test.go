@@ -86,7 +86,63 @@ func checkFigures(t *testing.T, db *storage.DB, p *engine.Policy, now time.Time,
 			t.Errorf("%s: funnel of %s as of %s differs (-engine +SQL):\n%s", what, period.Label, now.Format(time.RFC3339), diff)
 		}
 	}
+	if ranked := checkReports(t, db, p, now, what); ranked > 0 {
+		nonZero++
+	}
 	return nonZero
+}
+
+// checkReports compares the weekly reports of this week, last week and
+// the week holding the 1st of this month (which carries last month's
+// figures) from the SQL figures with engine.BuildReport over what
+// bot.LoadReport loads.
+func checkReports(t *testing.T, db *storage.DB, p *engine.Policy, now time.Time, what string) int {
+	t.Helper()
+	ctx := context.Background()
+	month, _ := engine.PeriodContaining("month", now, p.Location)
+	bestAndWorst := 0
+	for _, day := range []time.Time{now, now.AddDate(0, 0, -7), month.Start.Add(time.Hour)} {
+		week, _ := engine.PeriodContaining("week", day, p.Location)
+		spans := engine.ReportSpansOf(week, now)
+		from, to := spans.LoadSpan(now)
+		facts, err := db.LeadFacts(ctx, from, to)
+		if err != nil {
+			t.Fatal(err)
+		}
+		mqls, err := db.MQLs(ctx, from, to)
+		if err != nil {
+			t.Fatal(err)
+		}
+		reps, err := db.Reps(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var history []engine.RepEvent
+		if err := db.InTx(ctx, func(tx engine.Tx) error {
+			var err error
+			history, err = tx.RepEvents(ctx, week.Start, to)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		want := engine.BuildReport(p, engine.ReportData{Facts: facts, MQLs: mqls, Reps: reps, RepHistory: history}, week, now)
+		got, err := db.WeeklyReport(ctx, p, week, now)
+		if err != nil {
+			t.Fatalf("%s: report of %s: %v", what, week.Label, err)
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("%s: report of %s as of %s differs (-engine +SQL):\n%s", what, week.Label, now.Format(time.RFC3339), diff)
+		}
+		sqls := want.Sales.Week.SQLs + want.Sales.MonthToDate.SQLs
+		if want.PreviousMonth != nil {
+			sqls += want.PreviousMonth.SQLs
+		}
+		if sqls == 0 || (day.Equal(month.Start.Add(time.Hour)) && want.PreviousMonth == nil) {
+			t.Errorf("%s: report of %s: nothing to compare: %d SQLs, previous month %v", what, week.Label, sqls, want.PreviousMonth != nil)
+		}
+		bestAndWorst += len(want.Best) + len(want.Worst)
+	}
+	return bestAndWorst
 }
 
 // staleCount is how many leads wait for their figures.
@@ -120,6 +176,10 @@ func TestSQLFiguresMatchTheEngine(t *testing.T) {
 		if n := checkFigures(t, db, policy, now, "generated"); n < 100 {
 			t.Errorf("as of %s only %d non-zero figures were compared", now, n)
 		}
+	}
+
+	if checkReports(t, db, policy, figuresNow, "generated") == 0 {
+		t.Error("no report ranks any rep: the rep lines were not compared")
 	}
 
 	// Changes through the engine and straight in SQL mark leads stale, and
