@@ -90,8 +90,8 @@ func (db *DB) repLinesFromFigures(ctx context.Context, reps []engine.Rep, week e
 	batch := &pgx.Batch{}
 	batch.Queue(fmt.Sprintf(figuresRepLinesSQL, "true"), args).Query(func(rows pgx.Rows) error {
 		var (
-			email                  string
-			listed                 bool
+			email                 string
+			listed                bool
 			sqls, decided, onTime int
 		)
 		_, err := pgx.ForEachRow(rows, []any{&email, &listed, &sqls, &decided, &onTime}, func() error {
