@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"sync/atomic"
 	"net"
 	"strings"
 	"syscall"
@@ -28,6 +29,9 @@ type DB struct {
 	pool   *pgxpool.Pool
 	logger *slog.Logger
 	schema string
+	// catchingUp is set while a background refresh of the leads' figures
+	// runs (see freshFigures).
+	catchingUp atomic.Bool
 }
 
 // Options tune Open. The zero value is fine.

@@ -21,9 +21,10 @@ import (
 // leads' figures out again with the engine's own code (engine.FiguresOf).
 // A background loop (RefreshLeadFactsLoop) keeps up with the writes; an
 // answer first refreshes what is left, if that is little
-// (OnDemandRefreshLimit), and otherwise (right after a big import or a
-// policy change) is computed the old way, in Go over the period's leads:
-// slower, never wrong.
+// (OnDemandRefreshLimit), and otherwise (right after a big import, the
+// migration or a policy change) is computed the old way, in Go over the
+// period's leads, slower but never wrong, while a background catch-up
+// (catchUp) refreshes everything.
 
 // OnDemandRefreshLimit is how many stale leads an answer refreshes itself
 // before counting; with more, it computes in Go instead.
@@ -274,6 +275,26 @@ func (db *DB) RefreshLeadFactsLoop(ctx context.Context, policy func() *engine.Po
 	}
 }
 
+// catchUp refreshes every stale lead in the background, once at a time
+// per process, for when no RefreshLeadFactsLoop runs (or it is behind a
+// big import): the answers after it count from the figures again. It
+// ends with the work, or when the database is closed.
+func (db *DB) catchUp(p *engine.Policy) {
+	if !db.catchingUp.CompareAndSwap(false, true) {
+		return
+	}
+	go func() {
+		defer db.catchingUp.Store(false)
+		began := time.Now()
+		n, err := db.RefreshLeadFacts(context.Background(), p, 0)
+		if err != nil {
+			db.logger.Warn("catch up with the leads' figures", "refreshed", n, "err", err)
+			return
+		}
+		db.logger.Info("caught up with the leads' figures", "refreshed", n, "took", time.Since(began).Round(time.Millisecond))
+	}()
+}
+
 // freshFigures makes the figures current for an answer: it refreshes the
 // stale leads when there are at most OnDemandRefreshLimit, and reports
 // false when there are more (the answer is then computed in Go).
@@ -287,6 +308,7 @@ func (db *DB) freshFigures(ctx context.Context, p *engine.Policy) (bool, error) 
 		return false, mapError(err, "count stale lead figures")
 	}
 	if stale > OnDemandRefreshLimit {
+		db.catchUp(p)
 		return false, nil
 	}
 	if _, err := db.RefreshLeadFacts(ctx, p, OnDemandRefreshLimit); err != nil {

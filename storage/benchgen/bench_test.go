@@ -312,19 +312,10 @@ func benchFigures(b *testing.B, db *storage.DB, info benchgen.Info) {
 		return nil
 	})
 	answer("funnel-month", func() error { _, err := db.Funnel(ctx, p, ps.month, now); return err })
-	// The report's figures over everyone: the week and the month to date,
-	// both sides (the month's start is the month's: Anchor is mid-month).
-	answer("report-week-and-month", func() error {
-		for _, period := range []engine.Period{ps.week, ps.month} {
-			if err := attainment(engine.Scope{Kind: engine.ScopeAll}, period)(); err != nil {
-				return err
-			}
-			if _, err := db.Funnel(ctx, p, period, now); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	// The weekly report's data (bot.LoadReport's part): its figures over
+	// everyone, every rep's line, the SQLs by day, the reps and their
+	// availability history.
+	answer("weekly-report-data", func() error { _, err := db.WeeklyReport(ctx, p, ps.week, now); return err })
 	b.Run("figures/refresh-1000-changed-leads", func(b *testing.B) {
 		for b.Loop() {
 			b.StopTimer()
