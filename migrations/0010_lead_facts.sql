@@ -44,15 +44,19 @@ CREATE INDEX lead_facts_never_closed ON lead_facts (received_at) WHERE closed_at
 CREATE INDEX lead_facts_owner ON lead_facts (owner_key, received_at);
 CREATE INDEX lead_facts_team ON lead_facts (team_key, received_at);
 
--- One row per breach, with the rep and team it counts for.
+-- One row per breach, with the rep and team it counts for, and its lead's
+-- received_at and closed_at (copies of lead_facts', written with them), so
+-- a period's breaches are counted without a join to every lead.
 CREATE TABLE lead_breach_facts (
-    lead_id  bigint NOT NULL REFERENCES lead_facts (lead_id) ON DELETE CASCADE,
-    at       timestamptz NOT NULL,
-    kind     text NOT NULL,
-    rule     text NOT NULL,
-    rep      text NOT NULL,
-    rep_key  text NOT NULL,
-    team_key text NOT NULL
+    lead_id          bigint NOT NULL REFERENCES lead_facts (lead_id) ON DELETE CASCADE,
+    lead_received_at timestamptz NOT NULL,
+    lead_closed_at   timestamptz,
+    at               timestamptz NOT NULL,
+    kind             text NOT NULL,
+    rule             text NOT NULL,
+    rep              text NOT NULL,
+    rep_key          text NOT NULL,
+    team_key         text NOT NULL
 );
 CREATE INDEX lead_breach_facts_lead ON lead_breach_facts (lead_id);
 CREATE INDEX lead_breach_facts_at ON lead_breach_facts (at);

@@ -9,9 +9,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"sync/atomic"
 	"net"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 

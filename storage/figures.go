@@ -221,7 +221,8 @@ func writeBreachFigures(ctx context.Context, tx pgx.Tx, figures []engine.LeadFig
 	leads := make([]int64, 0, len(written))
 	var (
 		ids                                 []int64
-		ats                                 []time.Time
+		received, ats                       []time.Time
+		closed                              []*time.Time
 		kinds, rules, reps, repKeys, teamKs []string
 	)
 	for i := range figures {
@@ -232,6 +233,7 @@ func writeBreachFigures(ctx context.Context, tx pgx.Tx, figures []engine.LeadFig
 		leads = append(leads, g.LeadID)
 		for _, b := range g.Breaches {
 			ids, ats = append(ids, g.LeadID), append(ats, b.At)
+			received, closed = append(received, g.ReceivedAt), append(closed, timeOrNull(g.ClosedAt))
 			kinds, rules, reps = append(kinds, string(b.Kind)), append(rules, b.Rule), append(reps, b.Rep)
 			repKeys, teamKs = append(repKeys, b.RepKey), append(teamKs, b.TeamKey)
 		}
@@ -242,7 +244,7 @@ func writeBreachFigures(ctx context.Context, tx pgx.Tx, figures []engine.LeadFig
 	if len(ids) == 0 {
 		return nil
 	}
-	if _, err := tx.Exec(ctx, figuresInsertBreachesSQL, ids, ats, kinds, rules, reps, repKeys, teamKs); err != nil {
+	if _, err := tx.Exec(ctx, figuresInsertBreachesSQL, ids, received, closed, ats, kinds, rules, reps, repKeys, teamKs); err != nil {
 		return fmt.Errorf("write breach figures: %w", err)
 	}
 	return nil

@@ -110,10 +110,13 @@ GROUP BY return_reason`
 // as ComputeAttainment sees them.
 const figuresBreachesSQL = `
 SELECT b.rule, b.kind, b.rep, count(*) FROM lead_breach_facts b
-JOIN lead_facts f ON f.lead_id = b.lead_id
-WHERE b.at >= @start AND b.at < @end AND b.at <= @now AND %s
-	AND f.received_at < @to AND (f.closed_at IS NULL OR f.closed_at >= @from OR f.received_at >= @from)
+WHERE b.at >= @start AND b.at < @end AND b.at <= @now AND %s AND ` + figuresBreachLeadsOfPeriod + `
 GROUP BY b.rule, b.kind, b.rep`
+
+// figuresBreachLeadsOfPeriod is figuresLeadsOfPeriod on a breach's copy
+// of its lead's times.
+const figuresBreachLeadsOfPeriod = `b.lead_received_at < @to
+	AND (b.lead_closed_at IS NULL OR b.lead_closed_at >= @from OR b.lead_received_at >= @from)`
 
 // figuresFunnelSQL counts the funnel's leads (ComputeFunnel): SQLs
 // received, deals won, and leads open or at the opportunity stage at
@@ -153,8 +156,9 @@ WHERE lead_facts.stale_seq < EXCLUDED.stale_seq
 RETURNING lead_id`
 
 const figuresInsertBreachesSQL = `
-INSERT INTO lead_breach_facts (lead_id, at, kind, rule, rep, rep_key, team_key)
-SELECT * FROM unnest($1::bigint[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])`
+INSERT INTO lead_breach_facts (lead_id, lead_received_at, lead_closed_at, at, kind, rule, rep, rep_key, team_key)
+SELECT * FROM unnest($1::bigint[], $2::timestamptz[], $3::timestamptz[], $4::timestamptz[], $5::text[], $6::text[],
+	$7::text[], $8::text[], $9::text[])`
 
 // figuresUnmarkSQL removes the stale marks a refresh read, unless the lead
 // changed again since ($1 leads, $2 their seqs).
@@ -185,9 +189,7 @@ GROUP BY owner_key`
 // for.
 const figuresRepBreachesSQL = `
 SELECT b.rep_key, count(*) FROM lead_breach_facts b
-JOIN lead_facts f ON f.lead_id = b.lead_id
-WHERE b.at >= @start AND b.at < @end AND b.at <= @now AND b.rep <> ''
-	AND f.received_at < @to AND (f.closed_at IS NULL OR f.closed_at >= @from OR f.received_at >= @from)
+WHERE b.at >= @start AND b.at < @end AND b.at <= @now AND b.rep <> '' AND ` + figuresBreachLeadsOfPeriod + `
 GROUP BY b.rep_key`
 
 // figuresSQLsByDaySQL counts the SQLs of the period up to now by day:
