@@ -328,3 +328,45 @@ func TestAnswersWithManyStaleLeadsAreComputedInGo(t *testing.T) {
 	}
 	checkFigures(t, db, changed, figuresNow, "under a new policy, caught up")
 }
+
+// TestTheRefreshLoopKeepsUp: with RefreshLeadFactsLoop running, a change
+// leaves no stale lead behind for long, and the loop ends with its context.
+func TestTheRefreshLoopKeepsUp(t *testing.T) {
+	ctx := context.Background()
+	db := storagetest.NewDB(t)
+	cfg := benchgen.Config{Leads: 300, Now: figuresNow}
+	if _, err := benchgen.Generate(ctx, db, cfg, nil); err != nil {
+		t.Fatal(err)
+	}
+	policy, err := benchgen.Policy(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	loopCtx, cancel := context.WithCancel(ctx)
+	ended := make(chan struct{})
+	go func() {
+		defer close(ended)
+		db.RefreshLeadFactsLoop(loopCtx, func() *engine.Policy { return policy }, 20*time.Millisecond)
+	}()
+	if _, err := db.Pool().Exec(ctx, `UPDATE leads SET state = 'lost', closed_at = $1 WHERE id IN (1, 2, 3)`, figuresNow); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for staleCount(t, db) > 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := staleCount(t, db); n > 0 {
+		t.Errorf("%d leads still stale with the loop running", n)
+	}
+	var lost int
+	if err := db.Pool().QueryRow(ctx, `SELECT count(*) FROM lead_facts WHERE lead_id IN (1, 2, 3) AND state = 'lost' AND closed_at = $1`,
+		figuresNow).Scan(&lost); err != nil || lost != 3 {
+		t.Errorf("%d of 3 leads' figures say lost: %v", lost, err)
+	}
+	cancel()
+	select {
+	case <-ended:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the loop did not end with its context")
+	}
+}
