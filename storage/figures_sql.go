@@ -120,14 +120,19 @@ const figuresBreachLeadsOfPeriod = `b.lead_received_at < @to
 
 // figuresFunnelSQL counts the funnel's leads (ComputeFunnel): SQLs
 // received, deals won, and leads open or at the opportunity stage at
-// the cut-off; and the MQLs of the period.
+// the cut-off; and the MQLs of the period. %s is unused: the funnel is
+// everyone's.
 const figuresFunnelSQL = `
 SELECT
 	(SELECT count(*) FROM mqls WHERE at >= @start AND at < @end AND at <= @now),
-	count(*) FILTER (WHERE in_cohort),
-	count(*) FILTER (WHERE state = 'won' AND closed_in_period),
-	count(*) FILTER (WHERE open_at_cutoff OR (state = 'opportunity' AND received_at < @cut))
-FROM (` + figuresJudged + `) judged`
+	count(*) FILTER (WHERE received_at >= @start AND received_at < @end AND received_at <= @now),
+	count(*) FILTER (WHERE state = 'won' AND closed_at >= @start AND closed_at < @end AND closed_at <= @now),
+	count(*) FILTER (WHERE received_at < @cut AND (
+		(is_open AND (closed_at IS NULL OR closed_at >= @cut))
+		OR (NOT is_open AND closed_at >= @cut)
+		OR state = 'opportunity'))
+FROM lead_facts
+WHERE ` + figuresLeadsOfPeriod + ` AND %s`
 
 // figuresStaleSQL lists up to $1 stale leads, with the seq each was
 // marked at.
