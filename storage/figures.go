@@ -37,20 +37,20 @@ const refreshBatch = 2000
 // figures are kept under.
 var errPolicyMoved = errors.New("the policy the figures are kept under changed during the refresh")
 
-// RefreshLeadFacts works out again the figures of up to max stale leads
-// (all of them when max ≤ 0) under policy p, in batches. It returns how
+// RefreshLeadFacts works out again the figures of up to limit stale leads
+// (all of them when limit ≤ 0) under policy p, in batches. It returns how
 // many it refreshed. A lead changed while its batch was worked out stays
 // stale for the next refresh. Safe to run from several processes at once.
-func (db *DB) RefreshLeadFacts(ctx context.Context, p *engine.Policy, max int) (int, error) {
+func (db *DB) RefreshLeadFacts(ctx context.Context, p *engine.Policy, limit int) (int, error) {
 	fingerprint := engine.FiguresFingerprint(p)
 	if err := db.keepFiguresUnder(ctx, fingerprint); err != nil {
 		return 0, err
 	}
 	done := 0
-	for max <= 0 || done < max {
+	for limit <= 0 || done < limit {
 		n := refreshBatch
-		if max > 0 {
-			n = min(n, max-done)
+		if limit > 0 {
+			n = min(n, limit-done)
 		}
 		got, err := db.refreshStaleBatch(ctx, p, fingerprint, n)
 		done += got

@@ -52,7 +52,7 @@ const figuresJudged = `
 		received_at < @cut AND coalesce(CASE WHEN is_open THEN closed_at IS NULL OR closed_at >= @cut ELSE closed_at >= @cut END, false) AS open_at_cutoff
 	FROM lead_facts f,
 		LATERAL (SELECT coalesce(first_touch_at <= @now, false) AS touched,
-			coalesce(cadence_met_at <= @now, false) AS cadence_met) now_
+			coalesce(cadence_met_at <= @now, false) AS cadence_met) as_of_now
 	WHERE ` + figuresLeadsOfPeriod + ` AND %s`
 
 // figuresAttainmentSQL counts Attainment's lead figures over
