@@ -32,7 +32,8 @@ bench:
 
 # The scale benchmarks of issue 14 on a generated history (storage/benchgen):
 # SCALE_LEADS leads over 12 months, 500 reps in 50 teams. Generated once per
-# server into schema bench_<SCALE_LEADS> (about 80 s for 1,000,000), so both
+# server into schema bench_<SCALE_LEADS> (about 2.5 minutes for 1,000,000, their
+# per-lead figures included), so both
 # packages run against one throwaway server.
 SCALE_LEADS ?= 1000000
 SCALE_BENCH = SLABOT_BENCH_LEADS=$(SCALE_LEADS) $(GO) test -run="^$$" -bench="^BenchmarkScale$$" -benchtime=1x -timeout=2h ./bot/ && \

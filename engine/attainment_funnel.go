@@ -126,26 +126,38 @@ func ratio(num, den int) float64 {
 // from mqls, SQLs and won deals from facts (every lead, whatever its
 // owner). Monthly targets are pro-rated to the period's days; see Funnel.
 func ComputeFunnel(p *Policy, facts []LeadFacts, mqls []MQL, period Period, now time.Time) Funnel {
-	f := Funnel{Period: period}
+	var c FunnelCounts
 	end := cutoff(period, now)
 	for _, m := range mqls {
 		if period.Contains(m.At) && !m.At.After(now) {
-			f.MQLs++
+			c.MQLs++
 		}
 	}
 	for i := range facts {
 		l := &facts[i].Lead
 		if period.Contains(l.ReceivedAt) && !l.ReceivedAt.After(now) {
-			f.SQLs++
+			c.SQLs++
 		}
 		if l.State == StateWon && period.Contains(l.ClosedAt) && !l.ClosedAt.After(now) {
-			f.Won++
+			c.Won++
 		}
 		if openAt(l, end) || (l.State == StateOpportunity && !l.ReceivedAt.IsZero() && l.ReceivedAt.Before(end)) {
-			f.OpenSQLs++
+			c.OpenSQLs++
 		}
 	}
+	return FunnelOf(p, c, period, now)
+}
 
+// FunnelCounts are what a funnel counts over the leads and MQLs (see
+// Funnel for each): storage counts them in SQL, ComputeFunnel in Go.
+type FunnelCounts struct {
+	MQLs, SQLs, Won, OpenSQLs int
+}
+
+// FunnelOf completes the funnel of period as of now from its counts: the
+// targets pro-rated to the period's days, the paces and the rates.
+func FunnelOf(p *Policy, c FunnelCounts, period Period, now time.Time) Funnel {
+	f := Funnel{Period: period, MQLs: c.MQLs, SQLs: c.SQLs, Won: c.Won, OpenSQLs: c.OpenSQLs}
 	dates := period.dates()
 	f.DaysInPeriod = len(dates)
 	loc := period.Start.Location()

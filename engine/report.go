@@ -106,7 +106,14 @@ func BuildWeeklyReport(p *Policy, facts []LeadFacts, mqls []MQL, reps []Rep, wee
 // the week's location; the numbers follow ComputeAttainment and
 // ComputeFunnel, the away list RepAbsences.
 func BuildReport(p *Policy, d ReportData, week Period, now time.Time) WeeklyReport {
-	facts, mqls, reps := d.Facts, d.MQLs, d.Reps
+	spans := ReportSpansOf(week, now)
+	return AssembleReport(p, ComputeReportFigures(p, d, spans, now), d.RepHistory, spans, now)
+}
+
+// ReportSpansOf works out the periods the report of week as of now
+// counts: the week, its month to date and, on the first report of a
+// month, the month before.
+func ReportSpansOf(week Period, now time.Time) ReportSpans {
 	loc := week.Start.Location()
 	days := week.dates()
 	last := DateOf(week.Start.In(loc))
@@ -118,32 +125,50 @@ func BuildReport(p *Policy, d ReportData, week Period, now time.Time) WeeklyRepo
 	if today := DateOf(now.In(loc)); today.Before(last) && len(days) > 0 && !today.Before(days[0]) {
 		last = today
 	}
-	month := monthToDate(last, loc)
-	all := Scope{Kind: ScopeAll}
+	spans := ReportSpans{Week: week, Month: monthToDate(last, loc)}
+	spans.PreviousMonth, spans.HasPreviousMonth = previousMonth(days, now, loc)
+	return spans
+}
 
-	r := WeeklyReport{Week: week, Month: month, GeneratedAt: now}
-	r.Sales.Week = ComputeAttainment(p, facts, all, week, now)
-	r.Sales.MonthToDate = ComputeAttainment(p, facts, all, month, now)
-	r.Marketing.WeekFunnel = ComputeFunnel(p, facts, mqls, week, now)
-	r.Marketing.MonthFunnel = ComputeFunnel(p, facts, mqls, month, now)
+// ComputeReportFigures counts the report's figures in Go over d's leads
+// and MQLs.
+func ComputeReportFigures(p *Policy, d ReportData, spans ReportSpans, now time.Time) ReportFigures {
+	facts, mqls := d.Facts, d.MQLs
+	all := Scope{Kind: ScopeAll}
+	fig := ReportFigures{
+		Week:        ComputeAttainment(p, facts, all, spans.Week, now),
+		MonthToDate: ComputeAttainment(p, facts, all, spans.Month, now),
+		WeekFunnel:  ComputeFunnel(p, facts, mqls, spans.Week, now),
+		MonthFunnel: ComputeFunnel(p, facts, mqls, spans.Month, now),
+		RepLines:    repLines(p, facts, d.Reps, spans.Week, now),
+		SQLsByDay:   sqlsByDay(facts, spans.Month, now),
+	}
+	if spans.HasPreviousMonth {
+		a := ComputeAttainment(p, facts, all, spans.PreviousMonth, now)
+		f := ComputeFunnel(p, facts, mqls, spans.PreviousMonth, now)
+		fig.PreviousMonth, fig.PreviousMonthFunnel = &a, &f
+	}
+	return fig
+}
+
+// AssembleReport makes the report of spans.Week as of now from its
+// figures, however they were counted, and the reps' availability history.
+func AssembleReport(p *Policy, fig ReportFigures, history []RepEvent, spans ReportSpans, now time.Time) WeeklyReport {
+	r := WeeklyReport{Week: spans.Week, Month: spans.Month, GeneratedAt: now}
+	r.Sales.Week, r.Sales.MonthToDate = fig.Week, fig.MonthToDate
+	r.Marketing.WeekFunnel, r.Marketing.MonthFunnel = fig.WeekFunnel, fig.MonthFunnel
 	r.Marketing.ReturnsByReason = maps.Clone(r.Sales.Week.ReturnsByReason)
 	r.Unrouted = r.Sales.Week.Unrouted
 
-	r.Best, r.Worst = RankReps(repLines(p, facts, reps, week, now), r.Sales.Week.OnTimeTarget)
+	r.Best, r.Worst = RankReps(fig.RepLines, r.Sales.Week.OnTimeTarget)
 
-	r.Away = RepAbsences(d.RepHistory, week, now)
+	r.Away = RepAbsences(history, spans.Week, now)
 
 	if p != nil {
 		r.ReviewReminder = reviewReminder(p.ReviewBy, now, orUTC(p.Location))
 	}
-
-	if prev, ok := previousMonth(days, now, loc); ok {
-		a := ComputeAttainment(p, facts, all, prev, now)
-		f := ComputeFunnel(p, facts, mqls, prev, now)
-		r.PreviousMonth, r.PreviousMonthFunnel = &a, &f
-	}
-
-	r.Waterfall = sqlWaterfall(p, facts, month, now)
+	r.PreviousMonth, r.PreviousMonthFunnel = fig.PreviousMonth, fig.PreviousMonthFunnel
+	r.Waterfall = sqlWaterfall(p, fig.SQLsByDay, spans.Month, now)
 	return r
 }
 
@@ -281,9 +306,9 @@ func reviewReminder(reviewBy, now time.Time, loc *time.Location) string {
 	return ""
 }
 
-// sqlWaterfall lays out the month of month.Start with the SQLs received
-// each day up to the end of month (the month to date) and now.
-func sqlWaterfall(p *Policy, facts []LeadFacts, month Period, now time.Time) []WaterfallDay {
+// sqlsByDay counts the SQLs received each day of month (by day of the
+// month in its zone) up to now.
+func sqlsByDay(facts []LeadFacts, month Period, now time.Time) map[int]int {
 	loc := month.Start.Location()
 	perDay := map[int]int{}
 	for i := range facts {
@@ -291,6 +316,13 @@ func sqlWaterfall(p *Policy, facts []LeadFacts, month Period, now time.Time) []W
 			perDay[at.In(loc).Day()]++
 		}
 	}
+	return perDay
+}
+
+// sqlWaterfall lays out the month of month.Start with the SQLs received
+// each day (perDay) up to the end of month (the month to date) and now.
+func sqlWaterfall(p *Policy, perDay map[int]int, month Period, now time.Time) []WaterfallDay {
+	loc := month.Start.Location()
 	through := month.End.Add(-time.Nanosecond)
 	if now.Before(through) {
 		through = now

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -28,6 +29,9 @@ type DB struct {
 	pool   *pgxpool.Pool
 	logger *slog.Logger
 	schema string
+	// catchingUp is set while a background refresh of the leads' figures
+	// runs (see freshFigures).
+	catchingUp atomic.Bool
 }
 
 // Options tune Open. The zero value is fine.

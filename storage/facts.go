@@ -63,7 +63,26 @@ func (db *DB) LeadFactsFor(ctx context.Context, from, to time.Time, scope engine
 	if err != nil {
 		return nil, mapError(err, "load leads for a report")
 	}
-	facts, index, ids, err := db.withTouches(ctx, leads)
+	return db.factsOf(ctx, leads)
+}
+
+// leadFactsByID loads the facts of the leads with these ids, in id order;
+// ids that name no lead are left out.
+func (q *queries) leadFactsByID(ctx context.Context, ids []int64) ([]engine.LeadFacts, error) {
+	rows, err := q.db.Query(ctx, `SELECT `+factColumns+` FROM leads WHERE id = ANY($1) ORDER BY id`, ids)
+	if err != nil {
+		return nil, mapError(err, "load leads by id")
+	}
+	leads, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (*engine.Lead, error) { return scanLead(row) })
+	if err != nil {
+		return nil, mapError(err, "load leads by id")
+	}
+	return q.factsOf(ctx, leads)
+}
+
+// factsOf adds to leads their touches, breaches and return reasons.
+func (q *queries) factsOf(ctx context.Context, leads []*engine.Lead) ([]engine.LeadFacts, error) {
+	facts, index, ids, err := q.withTouches(ctx, leads)
 	if err != nil {
 		return nil, err
 	}
@@ -72,7 +91,7 @@ func (db *DB) LeadFactsFor(ctx context.Context, from, to time.Time, scope engine
 			facts[i].ReturnedReason = l.ReturnReason
 		}
 	}
-	erows, err := db.pool.Query(ctx, `SELECT id, lead_id, at, kind, actor, data FROM lead_events
+	erows, err := q.db.Query(ctx, `SELECT id, lead_id, at, kind, actor, data FROM lead_events
 		WHERE lead_id = ANY($1) AND kind = $2 ORDER BY id`, ids, engine.EventBreach)
 	if err != nil {
 		return nil, mapError(err, "load breaches for a report")

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"regexp"
+	"runtime"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"testing"
@@ -169,6 +171,8 @@ var longArray = regexp.MustCompile(`'\{[0-9,]{60,}\}'`)
 // storage/facts.go and storage/home.go: keep them in step), for the
 // quarter, and reports the server's execution time of each; -v prints
 // the plans. It tells the database's share of an answer from the bot's.
+// Then it times the answers over everyone from the per-lead figures
+// (benchFigures).
 func BenchmarkScaleQueries(b *testing.B) {
 	db, info := openBench(b)
 	ctx := context.Background()
@@ -247,6 +251,7 @@ func BenchmarkScaleQueries(b *testing.B) {
 			})
 		}
 	}
+	benchFigures(b, db, info)
 	b.Run("open-leads-of-rep042", func(b *testing.B) {
 		var plan []string
 		for b.Loop() {
@@ -265,6 +270,100 @@ func BenchmarkScaleQueries(b *testing.B) {
 		}
 		b.Log(strings.Join(plan, "\n"))
 	})
+}
+
+// benchFigures times the answers over everyone from the per-lead figures
+// (storage.DB.Attainment and Funnel: SQL aggregates over lead_facts), the
+// query part of /sla status, /sla funnel and the weekly report's figures,
+// and the peak RSS of this process while it asks them (the generation's
+// peak is reset first).
+func benchFigures(b *testing.B, db *storage.DB, info benchgen.Info) {
+	ctx := context.Background()
+	p, now := info.Policy, info.Config.Now
+	ps := periodsAt(p, now)
+	team := benchgen.TeamName(4)
+	runtime.GC()
+	debug.FreeOSMemory()
+	resetPeakRSS(b)
+	answer := func(name string, ask func() error) {
+		b.Run("figures/"+name, func(b *testing.B) {
+			for b.Loop() {
+				if err := ask(); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Microseconds())/1000/float64(b.N), "ms/answer")
+		})
+	}
+	attainment := func(scope engine.Scope, period engine.Period) func() error {
+		return func() error { _, err := db.Attainment(ctx, p, scope, period, now); return err }
+	}
+	answer("status-all-quarter", attainment(engine.Scope{Kind: engine.ScopeAll}, ps.quarter))
+	answer("status-all-week", attainment(engine.Scope{Kind: engine.ScopeAll}, ps.week))
+	answer("status-team-week-with-rep-lines", func() error {
+		if err := attainment(engine.Scope{Kind: engine.ScopeTeam, Team: team}, ps.week)(); err != nil {
+			return err
+		}
+		for _, r := range p.Team(team).Reps {
+			if err := attainment(engine.Scope{Kind: engine.ScopeRep, Rep: r}, ps.week)(); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	answer("funnel-month", func() error { _, err := db.Funnel(ctx, p, ps.month, now); return err })
+	// The weekly report's data (bot.LoadReport's part): its figures over
+	// everyone, every rep's line, the SQLs by day, the reps and their
+	// availability history.
+	answer("weekly-report-data", func() error { _, err := db.WeeklyReport(ctx, p, ps.week, now); return err })
+	b.Run("figures/refresh-1000-changed-leads", func(b *testing.B) {
+		for b.Loop() {
+			b.StopTimer()
+			if _, err := db.Pool().Exec(ctx, `UPDATE leads SET amount = amount + 1 WHERE id IN (SELECT id FROM leads ORDER BY id DESC LIMIT 1000)`); err != nil {
+				b.Fatal(err)
+			}
+			b.StartTimer()
+			n, err := db.RefreshLeadFacts(ctx, p, 0)
+			if err != nil || n != 1000 {
+				b.Fatalf("refreshed %d: %v", n, err)
+			}
+		}
+		b.ReportMetric(float64(b.Elapsed().Microseconds())/1000/float64(b.N), "ms/refresh")
+	})
+	if rss := peakRSS(b); rss > 0 {
+		b.Logf("peak RSS while answering from the figures: %.0f MB", rss/(1<<20))
+		b.Run("figures/peak-rss", func(b *testing.B) {
+			for b.Loop() {
+			}
+			b.ReportMetric(rss/(1<<20), "MB-peak-RSS")
+		})
+	}
+}
+
+// resetPeakRSS starts the process's peak RSS (VmHWM) afresh (Linux).
+func resetPeakRSS(b *testing.B) {
+	if err := os.WriteFile("/proc/self/clear_refs", []byte("5"), 0); err != nil {
+		b.Logf("peak RSS cannot be reset here: %v", err)
+	}
+}
+
+// peakRSS is the process's peak RSS in bytes since resetPeakRSS; 0 when
+// unknown.
+func peakRSS(b *testing.B) float64 {
+	status, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		b.Logf("no peak RSS: %v", err)
+		return 0
+	}
+	for _, line := range strings.Split(string(status), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, err := strconv.ParseFloat(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 64)
+			if err == nil {
+				return kb * 1024
+			}
+		}
+	}
+	return 0
 }
 
 // BenchmarkScaleGenerate generates SLABOT_BENCH_LEADS leads into a fresh
