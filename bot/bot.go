@@ -40,6 +40,10 @@ type Store interface {
 	// (emails: the rep, or the team's reps).
 	LeadFactsFor(ctx context.Context, from, to time.Time, scope engine.Scope, emails []string) ([]engine.LeadFacts, error)
 	MQLs(ctx context.Context, from, to time.Time) ([]engine.MQL, error)
+	// Attainment and Funnel count a period's figures where the leads are.
+	Attainment(ctx context.Context, p *engine.Policy, scope engine.Scope, period engine.Period, now time.Time) (engine.Attainment, error)
+	Funnel(ctx context.Context, p *engine.Policy, period engine.Period, now time.Time) (engine.Funnel, error)
+	WeeklyReport(ctx context.Context, p *engine.Policy, week engine.Period, now time.Time) (engine.WeeklyReport, error)
 	OpenLeadsOf(ctx context.Context, ownerEmail string) ([]engine.LeadFacts, error)
 
 	// For the scheduled report: one run per slot across replicas.

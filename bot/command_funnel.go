@@ -43,15 +43,10 @@ func (b *Bot) cmdFunnel(ctx context.Context, c command) (reply, error) {
 	if err != nil {
 		return reply{}, err
 	}
-	facts, err := q.LeadFacts(ctx, period.Start, period.End)
+	f, err := q.Funnel(ctx, policy, period, now)
 	if err != nil {
 		return reply{}, err
 	}
-	mqls, err := q.MQLs(ctx, period.Start, period.End)
-	if err != nil {
-		return reply{}, err
-	}
-	f := engine.ComputeFunnel(policy, facts, mqls, period, now)
 	blocks := []view.Block{
 		view.Heading{Text: "Funnel: " + period.Label},
 		view.Context{Lines: []view.Text{view.T(fmt.Sprintf("Day %d of %d · targets are monthly, pro-rated by day", f.DaysElapsed, f.DaysInPeriod))}},

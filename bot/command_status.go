@@ -28,11 +28,10 @@ func (b *Bot) cmdStatus(ctx context.Context, who asker, c command, name string) 
 	if err != nil {
 		return reply{}, err
 	}
-	facts, err := q.LeadFactsFor(ctx, period.Start, period.End, scope, scopeEmails(policy, scope))
+	a, err := q.Attainment(ctx, policy, scope, period, now)
 	if err != nil {
 		return reply{}, err
 	}
-	a := engine.ComputeAttainment(policy, facts, scope, period, now)
 	blocks := []view.Block{
 		view.Heading{Text: "SLA status: " + title},
 		view.Context{Lines: []view.Text{view.T(period.Label + " · as of " + clock(now, now, b.zone("")) + " (" + zoneName(policy) + ")")}},
@@ -40,7 +39,13 @@ func (b *Bot) cmdStatus(ctx context.Context, who asker, c command, name string) 
 	}
 	if scope.Kind == engine.ScopeTeam && who.manages(scope.Team) {
 		if t := policy.Team(scope.Team); t != nil && len(t.Reps) > 0 {
-			blocks = append(blocks, b.teamTable(ctx, "By rep", policy, t, facts, period, now))
+			table, err := b.teamTable(ctx, "By rep", t, now, func(rep engine.Scope) (engine.Attainment, error) {
+				return q.Attainment(ctx, policy, rep, period, now)
+			})
+			if err != nil {
+				return reply{}, err
+			}
+			blocks = append(blocks, table)
 		}
 	}
 	summary := fmt.Sprintf("SLA status, %s, %s: %s", title, period.Label, strings.TrimSpace(onTimeLine(a).Plain()))
@@ -250,11 +255,16 @@ func returnReasonsLine(a engine.Attainment) view.Text {
 }
 
 // teamTable is a row per rep of the team: on-time share, open leads,
-// breaches, availability. title heads the reps' column.
-func (b *Bot) teamTable(ctx context.Context, title string, p *engine.Policy, t *engine.Team, facts []engine.LeadFacts, period engine.Period, now time.Time) view.Table {
+// breaches, availability. title heads the reps' column; attainment gives
+// a rep's figures.
+func (b *Bot) teamTable(ctx context.Context, title string, t *engine.Team, now time.Time,
+	attainment func(rep engine.Scope) (engine.Attainment, error)) (view.Table, error) {
 	table := view.Table{Columns: []string{title, "On time", "Open", "Breaches", "Availability"}}
 	for _, email := range t.Reps {
-		a := engine.ComputeAttainment(p, facts, engine.Scope{Kind: engine.ScopeRep, Rep: email}, period, now)
+		a, err := attainment(engine.Scope{Kind: engine.ScopeRep, Rep: email})
+		if err != nil {
+			return view.Table{}, err
+		}
 		name := email
 		var away view.Text
 		if rep, err := b.store.RepByEmail(ctx, email); err == nil {
@@ -268,7 +278,7 @@ func (b *Bot) teamTable(ctx context.Context, title string, p *engine.Policy, t *
 		table.Rows = append(table.Rows, []view.Text{view.T(view.B(name)), view.T(share + " on time"),
 			view.T(fmt.Sprintf("%d open", a.OpenLeads)), view.T(plural(a.Breaches, "breach", "breaches")), away})
 	}
-	return table
+	return table, nil
 }
 
 // availability says why a rep takes no leads now; nothing when they do.

@@ -131,7 +131,13 @@ func (b *Bot) homeView(ctx context.Context, who asker) (view.Message, error) {
 	// The manager's table goes before the leads so a long queue cannot push it out.
 	var team []view.Block
 	for _, t := range who.Manages {
-		team = append(team, view.Divider{}, b.teamTable(ctx, "Team "+t.Name+" this week", policy, t, facts, week, now))
+		table, err := b.teamTable(ctx, "Team "+t.Name+" this week", t, now, func(rep engine.Scope) (engine.Attainment, error) {
+			return engine.ComputeAttainment(policy, facts, rep, week, now), nil
+		})
+		if err != nil {
+			return view.Message{}, err
+		}
+		team = append(team, view.Divider{}, table)
 	}
 
 	footer := view.Context{Lines: []view.Text{view.T(fmt.Sprintf("Updated %s · ", clock(now, now, loc)), view.C("/sla help"), " for commands")}}

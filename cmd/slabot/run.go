@@ -258,6 +258,8 @@ func (a *App) Run(ctx context.Context) error {
 			fail(fmt.Errorf("job worker: %w", err))
 		}
 	})
+	// Answers over everyone count per-lead figures kept current here.
+	wg.Go(func() { a.DB.RefreshLeadFactsLoop(ctx, a.Service.Policy, 2*time.Second) })
 	wg.Go(func() {
 		if err := a.Bot.RunReportSchedule(ctx, bot.ScheduleOptions{}); err != nil {
 			fail(fmt.Errorf("weekly report schedule: %w", err))
