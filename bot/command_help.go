@@ -18,13 +18,14 @@ var helpLines = []struct{ kind, text string }{
 	{cmdAway, "stop new leads while you are out (managers: for a rep)"},
 	{cmdBack, "take leads again"},
 	{cmdReport, "managers: post the weekly report now"},
+	{cmdHome, "your dashboard: open leads and this week's figures"},
 }
 
 // helpReply lists the commands; for an unknown word pe, it first says so
 // and suggests the closest command, if any.
 func helpReply(name string, pe *parseError) reply {
 	var lines []view.Text
-	summary := "slabot: " + name + " status, leads, funnel, plan, policy, away, back, report"
+	summary := "slabot: " + name + " status, leads, funnel, plan, policy, away, back, report, home"
 	if pe != nil {
 		unknown := quote(pe.Unknown)
 		if pe.Suggest != "" {

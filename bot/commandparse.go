@@ -28,15 +28,17 @@ const (
 	cmdAway   = "away"
 	cmdBack   = "back"
 	cmdReport = "report"
+	cmdHome   = "home"
 )
 
 // commandNames are the commands in the order the help lists them.
-var commandNames = []string{cmdStatus, cmdLeads, cmdFunnel, cmdPlan, cmdPolicy, cmdAway, cmdBack, cmdReport, cmdHelp}
+var commandNames = []string{cmdStatus, cmdLeads, cmdFunnel, cmdPlan, cmdPolicy, cmdAway, cmdBack, cmdReport, cmdHome, cmdHelp}
 
 // commandAliases are other words people type for a command.
 var commandAliases = map[string]string{
 	"stats": cmdStatus, "stat": cmdStatus, "lead": cmdLeads, "queue": cmdLeads, "mine": cmdLeads,
 	"ooo": cmdAway, "vacation": cmdAway, "holiday": cmdAway, "?": cmdHelp, "commands": cmdHelp,
+	"dashboard": cmdHome,
 }
 
 // commandUsage is a correct call of each command, used in help and errors.
@@ -49,6 +51,7 @@ var commandUsage = map[string]string{
 	cmdAway:   "away [@rep] [until 2026-12-01 | until monday]",
 	cmdBack:   "back [@rep]",
 	cmdReport: "report",
+	cmdHome:   "home",
 	cmdHelp:   "help",
 }
 
@@ -238,7 +241,7 @@ func parseCommand(text string) (command, error) {
 	}
 	var err error
 	switch kind {
-	case cmdHelp, cmdLeads, cmdPolicy, cmdReport:
+	case cmdHelp, cmdLeads, cmdPolicy, cmdReport, cmdHome:
 		if len(rest) > 0 && kind != cmdHelp {
 			return command{}, usageError(kind, "`%s` takes no more words, but got %s.", kind, quote(strings.Join(rest, " ")))
 		}
@@ -256,7 +259,7 @@ func parseCommand(text string) (command, error) {
 	if err != nil {
 		return command{}, err
 	}
-	if c.Share && (kind == cmdLeads || kind == cmdAway || kind == cmdBack || kind == cmdReport) {
+	if c.Share && (kind == cmdLeads || kind == cmdAway || kind == cmdBack || kind == cmdReport || kind == cmdHome) {
 		return command{}, usageError(kind, "`%s` answers only you, so it cannot be shared.", kind)
 	}
 	return c, nil

@@ -158,6 +158,10 @@ func (b *Bot) Answer(ctx context.Context, userID, name, text string) Reply {
 		r, err = b.cmdAvailability(ctx, who, c, name)
 	case cmdReport:
 		r = b.cmdReport(who)
+	case cmdHome:
+		var home view.Message
+		home, err = b.homeView(ctx, who)
+		r = Reply{Message: home}
 	}
 	if err != nil {
 		return b.failure(err)

@@ -35,7 +35,8 @@ func TestHelpReadsOnSlackAsItAlwaysHas(t *testing.T) {
 		"`/sla policy [share]`\nthe agreement in plain words\n" +
 		"`/sla away [@rep] [until 2026-12-01 | until monday]`\nstop new leads while you are out (managers: for a rep)\n" +
 		"`/sla back [@rep]`\ntake leads again\n" +
-		"`/sla report`\nmanagers: post the weekly report now\n\n" +
+		"`/sla report`\nmanagers: post the weekly report now\n" +
+		"`/sla home`\nyour dashboard: open leads and this week's figures\n\n" +
 		"Answers are private; add `share` to post one in the channel."
 	if got := sectionText(t, r); got != want {
 		t.Errorf("help reads\n%s\nwant\n%s", got, want)
