@@ -27,6 +27,8 @@ type Store interface {
 	SaveChatChannel(ctx context.Context, c *engine.ChatChannel) error
 	ChatChannelByName(ctx context.Context, platform, team, channel string) (*engine.ChatChannel, error)
 	ChatChannelByID(ctx context.Context, platform, id string) (*engine.ChatChannel, error)
+	// WithLock runs fn while holding a lock on key across replicas.
+	WithLock(ctx context.Context, key string, fn func(ctx context.Context) error) error
 }
 
 // Chat is slabot's way of talking on Teams: it finds people in the
@@ -247,4 +249,65 @@ func (c *Chat) channel(ctx context.Context, name string) (conversation, error) {
 		return conversation{}, err
 	}
 	return conversation{id: ch.ID, serviceURL: ch.ServiceURL}, nil
+}
+
+// FindPersonByID looks a person up in the directory by their Entra object
+// id (Graph takes it where it takes an email).
+func (c *Chat) FindPersonByID(ctx context.Context, userID string) (engine.ChatIdentity, error) {
+	u, err := c.tr.Graph.UserByEmail(ctx, userID)
+	if errors.Is(err, ErrUnknownPerson) {
+		return engine.ChatIdentity{}, engine.Errorf(engine.ENOTFOUND, "I can't find that person in your Microsoft 365 directory.")
+	}
+	if err != nil {
+		return engine.ChatIdentity{}, err
+	}
+	email := u.Mail
+	if email == "" {
+		email = u.UserPrincipalName
+	}
+	return engine.ChatIdentity{Platform: engine.PlatformTeams, Email: strings.ToLower(email), UserID: u.ID, Name: u.DisplayName,
+		TenantID: c.tr.Config.TenantID}, nil
+}
+
+// ImagesInline is true: a Teams message carries its pictures as
+// attachments beside its card.
+func (c *Chat) ImagesInline() bool { return true }
+
+// PublishHome keeps a person's home card in their 1:1 chat: posted once,
+// then updated in place (posted again if it was deleted).
+func (c *Chat) PublishHome(ctx context.Context, person engine.ChatIdentity, m view.Message) error {
+	// Installing slabot sends two activities at once, each asking for the
+	// home card: one posts it, the other updates it.
+	return c.store.WithLock(ctx, "teams-home:"+person.Email, func(ctx context.Context) error {
+		return c.publishHome(ctx, person, m)
+	})
+}
+
+func (c *Chat) publishHome(ctx context.Context, person engine.ChatIdentity, m view.Message) error {
+	key := engine.PostKey{Kind: "home", Key: person.Email}
+	p, err := c.store.ChatPostByKey(ctx, engine.PlatformTeams, PostKey(key))
+	switch {
+	case err == nil && !p.SentAt.IsZero():
+		ref := engine.MessageRef{Platform: engine.PlatformTeams, Kind: "home", Recipient: person.Email,
+			Conversation: p.Conversation, MessageID: p.MessageID}
+		err := c.Update(ctx, ref, m)
+		if !errors.Is(err, engine.ErrMessageGone) {
+			return err
+		}
+	case err != nil && engine.ErrorCode(err) != engine.ENOTFOUND:
+		return err
+	}
+	conv, err := c.conversation(ctx, engine.Destination{Person: &person})
+	if err != nil {
+		return err
+	}
+	activity, err := MessageActivity(m)
+	if err != nil {
+		return err
+	}
+	id, err := c.tr.Connector.SendActivity(ctx, conv.serviceURL, conv.id, activity)
+	if err != nil {
+		return fmt.Errorf("teams: post the home card: %w", err)
+	}
+	return c.store.PostSent(ctx, engine.PlatformTeams, PostKey(key), conv.id, id, c.now())
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/kelseyhightower/envconfig"
 
+	"github.com/slabot/slabot/bot/teams"
 	"github.com/slabot/slabot/engine"
 )
 
@@ -28,6 +29,8 @@ type Config struct {
 	HubSpotToken        string `envconfig:"HUBSPOT_TOKEN"`
 	HubSpotAPIURL       string `envconfig:"HUBSPOT_API_URL" default:"https://api.hubapi.com/"`
 	HubSpotClientSecret string `envconfig:"HUBSPOT_CLIENT_SECRET"`
+	// Teams holds the TEAMS_* variables, read when SLABOT_CHAT=teams.
+	Teams teams.Config `ignored:"true"`
 }
 
 // setting documents one environment variable for `slabot help` and for the
@@ -56,7 +59,17 @@ var settings = []setting{
 	{"HUBSPOT_API_URL", "https://api.hubapi.com/", "HubSpot API base URL (a proxy, or a test server)", ""},
 	{"HUBSPOT_CLIENT_SECRET", "none", "the client secret of the HubSpot app whose workflows call POST /v1/hubspot/handoffs; when set, HubSpot's v3 request signature is accepted there in place of the bearer token",
 		"HubSpot → the app's Auth tab → Client secret"},
-	{"SLABOT_CHAT", "slack", "the chat platform this deployment serves: slack (Microsoft Teams is being built)", ""},
+	{"SLABOT_CHAT", "slack", "the chat platform this deployment serves: slack or teams", ""},
+	{"TEAMS_APP_ID", "required when SLABOT_CHAT=teams", "the bot's Microsoft app (client) id, a GUID; also the Teams app package's id",
+		"Azure portal → Azure Bot (or Entra ID → App registrations) → Microsoft App ID"},
+	{"TEAMS_APP_PASSWORD", "required when SLABOT_CHAT=teams", "the app's client secret",
+		"Entra ID → App registrations → slabot → Certificates & secrets → New client secret (copy its Value)"},
+	{"TEAMS_TENANT_ID", "required when SLABOT_CHAT=teams", "your Entra tenant id, a GUID (slabot is a single-tenant bot)",
+		"Entra ID → Overview → Tenant ID"},
+	{"TEAMS_OPENID_METADATA_URL", teams.DefaultOpenIDMetadataURL, "Bot Framework OpenID metadata, whose keys sign what Teams sends", ""},
+	{"TEAMS_LOGIN_URL", teams.DefaultLoginURL, "token endpoint base: tokens come from {this}{TEAMS_TENANT_ID}/oauth2/v2.0/token", ""},
+	{"TEAMS_GRAPH_URL", teams.DefaultGraphURL, "Microsoft Graph base", ""},
+	{"TEAMS_SERVICE_URL", teams.DefaultServiceURL, "Teams connector base for people who have not written to slabot yet", ""},
 }
 
 // loadConfig reads the environment.
@@ -64,6 +77,9 @@ func loadConfig() (Config, error) {
 	var c Config
 	if err := envconfig.Process("", &c); err != nil {
 		return c, fmt.Errorf("reading settings: %w", err)
+	}
+	if err := envconfig.Process("", &c.Teams); err != nil {
+		return c, fmt.Errorf("reading the Teams settings: %w", err)
 	}
 	if c.SlackAPIURL != "" && !strings.HasSuffix(c.SlackAPIURL, "/") {
 		// slack-go joins method names onto the base URL as is.
@@ -90,25 +106,39 @@ func (c Config) problemsForRun() []string {
 	missing("DATABASE_URL", c.DatabaseURL)
 	switch strings.ToLower(c.Chat) {
 	case engine.PlatformSlack:
+		if !missing("SLACK_BOT_TOKEN", c.SlackBotToken) && !strings.HasPrefix(c.SlackBotToken, "xoxb-") {
+			problems = append(problems, "SLACK_BOT_TOKEN does not start with xoxb-: use the Bot User OAuth Token, not a user or app token.")
+		}
+		if !missing("SLACK_APP_TOKEN", c.SlackAppToken) && !strings.HasPrefix(c.SlackAppToken, "xapp-") {
+			problems = append(problems, "SLACK_APP_TOKEN does not start with xapp-: use an App-Level Token (Basic Information → App-Level Tokens).")
+		}
+		if u, err := url.Parse(c.SlackAPIURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") {
+			problems = append(problems, fmt.Sprintf("SLACK_API_URL %q is not an http(s) URL.", c.SlackAPIURL))
+		}
 	case engine.PlatformTeams:
-		problems = append(problems, "SLABOT_CHAT=teams: this release serves Slack only; Microsoft Teams support is being built. Set SLABOT_CHAT=slack (or leave it unset).")
+		if err := c.Teams.WithDefaults().Validate(); err != nil {
+			for _, line := range strings.Split(err.Error(), "\n") {
+				problems = append(problems, line+teamsWhere(line))
+			}
+		}
 	default:
-		problems = append(problems, fmt.Sprintf("SLABOT_CHAT %q is not a chat platform slabot serves: use slack.", c.Chat))
-	}
-	if !missing("SLACK_BOT_TOKEN", c.SlackBotToken) && !strings.HasPrefix(c.SlackBotToken, "xoxb-") {
-		problems = append(problems, "SLACK_BOT_TOKEN does not start with xoxb-: use the Bot User OAuth Token, not a user or app token.")
-	}
-	if !missing("SLACK_APP_TOKEN", c.SlackAppToken) && !strings.HasPrefix(c.SlackAppToken, "xapp-") {
-		problems = append(problems, "SLACK_APP_TOKEN does not start with xapp-: use an App-Level Token (Basic Information → App-Level Tokens).")
+		problems = append(problems, fmt.Sprintf("SLABOT_CHAT %q is not a chat platform slabot serves: use slack or teams.", c.Chat))
 	}
 	missing("SLABOT_INTAKE_TOKEN", c.IntakeToken)
-	if u, err := url.Parse(c.SlackAPIURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") {
-		problems = append(problems, fmt.Sprintf("SLACK_API_URL %q is not an http(s) URL.", c.SlackAPIURL))
-	}
 	if _, err := parseLogLevel(c.LogLevel); err != nil {
 		problems = append(problems, err.Error())
 	}
 	return problems
+}
+
+// teamsWhere says where to find a Teams setting a problem names.
+func teamsWhere(problem string) string {
+	for _, s := range settings {
+		if strings.HasPrefix(problem, s.Name+" ") && s.WhereToGetIt != "" {
+			return ". Where to get it: " + s.WhereToGetIt + "."
+		}
+	}
+	return "."
 }
 
 func parseLogLevel(s string) (slog.Level, error) {

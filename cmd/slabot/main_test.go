@@ -159,14 +159,31 @@ func TestRunRefusesAChatPlatformItDoesNotServe(t *testing.T) {
 	t.Setenv("SLACK_BOT_TOKEN", "xoxb-1")
 	t.Setenv("SLACK_APP_TOKEN", "xapp-1")
 	t.Setenv("SLABOT_INTAKE_TOKEN", "secret")
-	for value, want := range map[string]string{
-		"teams":   "SLABOT_CHAT=teams: this release serves Slack only",
-		"discord": `SLABOT_CHAT "discord" is not a chat platform`,
+	t.Setenv("SLABOT_CHAT", "discord")
+	code, _, errOut := runMain(t, "run")
+	if want := `SLABOT_CHAT "discord" is not a chat platform`; code != 2 || !strings.Contains(errOut, want) {
+		t.Errorf("exit %d, stderr %q; want 2 and %q", code, errOut, want)
+	}
+}
+
+func TestRunOnTeamsNamesEachTeamsSettingToFixAndNeedsNoSlackOnes(t *testing.T) {
+	t.Setenv("DATABASE_URL", "postgres://localhost/slabot")
+	t.Setenv("SLABOT_INTAKE_TOKEN", "secret")
+	t.Setenv("SLABOT_CHAT", "teams")
+	t.Setenv("TEAMS_APP_ID", "not-a-guid")
+	t.Setenv("TEAMS_TENANT_ID", "")
+	t.Setenv("TEAMS_APP_PASSWORD", "")
+	t.Setenv("TEAMS_GRAPH_URL", "graph.example")
+	code, _, errOut := runMain(t, "run")
+	for _, want := range []string{
+		`TEAMS_APP_ID must be a GUID`, "TEAMS_TENANT_ID is required", "TEAMS_APP_PASSWORD is required",
+		"TEAMS_GRAPH_URL must be an absolute http or https URL", "Where to get it: Entra ID",
 	} {
-		t.Setenv("SLABOT_CHAT", value)
-		code, _, errOut := runMain(t, "run")
 		if code != 2 || !strings.Contains(errOut, want) {
-			t.Errorf("SLABOT_CHAT=%s: exit %d, stderr %q; want 2 and %q", value, code, errOut, want)
+			t.Errorf("exit %d, stderr %q; want 2 and %q", code, errOut, want)
 		}
+	}
+	if strings.Contains(errOut, "SLACK_") {
+		t.Errorf("a Teams deployment is asked for Slack settings:\n%s", errOut)
 	}
 }

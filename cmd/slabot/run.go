@@ -9,16 +9,19 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/socketmode"
 
 	"github.com/slabot/slabot/api"
 	"github.com/slabot/slabot/bot"
 	slackui "github.com/slabot/slabot/bot/slack"
+	"github.com/slabot/slabot/bot/teams"
 	"github.com/slabot/slabot/engine"
 	"github.com/slabot/slabot/storage"
 )
@@ -107,10 +110,7 @@ func NewApp(ctx context.Context, cfg Config, logger *slog.Logger) (*App, error) 
 	app := &App{Config: cfg, Logger: logger, DB: db, Policy: policy, prepared: make(chan struct{})}
 	registry := api.NewRegistry()
 	app.Service = engine.NewService(db, policy, time.Now, logger)
-	client := slack.New(cfg.SlackBotToken, slack.OptionAPIURL(cfg.SlackAPIURL), slack.OptionAppLevelToken(cfg.SlackAppToken),
-		slack.OptionLog(slog.NewLogLogger(logger.Handler(), slog.LevelDebug)))
-	app.Bot = slackui.New(slackui.Config{API: client, Socket: socketmode.New(client), Store: db, Service: app.Service,
-		Logger: logger, Registry: registry})
+	platform, endpoint := app.chatApp(cfg, registry)
 	hostname, _ := os.Hostname()
 	queue := storage.NewQueueMetrics(db, registry)
 	handlers := append(app.Bot.Handlers(), app.Service.TimerHandlers(api.NewTimerMetrics(registry))...)
@@ -128,8 +128,11 @@ func NewApp(ctx context.Context, cfg Config, logger *slog.Logger) (*App, error) 
 	}
 	server := api.NewServer(logger, map[string]api.ReadyCheck{
 		"database": app.databaseReady,
-		"slack":    app.Bot.Ready,
+		platform:   app.Bot.Ready,
 	})
+	if endpoint != nil {
+		server.Handle("POST /api/messages", endpoint)
+	}
 	intake := api.NewIntake(app.Service, cfg.IntakeToken, logger, registry)
 	intake.Register(server)
 	hubSpotIntake(cfg, intake, app.Service, logger).Register(server)
@@ -149,6 +152,22 @@ func NewApp(ctx context.Context, cfg Config, logger *slog.Logger) (*App, error) 
 		}
 	}
 	return app, nil
+}
+
+// chatApp builds slabot for the platform SLABOT_CHAT names: on Slack, a
+// Socket Mode client; on Teams, the endpoint Teams posts to, returned to
+// serve at POST /api/messages.
+func (a *App) chatApp(cfg Config, registry *prometheus.Registry) (string, http.Handler) {
+	if strings.EqualFold(cfg.Chat, engine.PlatformTeams) {
+		t := teams.NewApp(teams.AppConfig{Teams: cfg.Teams, Store: a.DB, Service: a.Service, Logger: a.Logger, Registry: registry})
+		a.Bot = t
+		return engine.PlatformTeams, t.Endpoint()
+	}
+	client := slack.New(cfg.SlackBotToken, slack.OptionAPIURL(cfg.SlackAPIURL), slack.OptionAppLevelToken(cfg.SlackAppToken),
+		slack.OptionLog(slog.NewLogLogger(a.Logger.Handler(), slog.LevelDebug)))
+	a.Bot = slackui.New(slackui.Config{API: client, Socket: socketmode.New(client), Store: a.DB, Service: a.Service,
+		Logger: a.Logger, Registry: registry})
+	return engine.PlatformSlack, nil
 }
 
 // databaseReady is the readiness check of the database: it answers, and

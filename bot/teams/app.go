@@ -1,0 +1,401 @@
+package teams
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/slabot/slabot/bot"
+	"github.com/slabot/slabot/bot/view"
+	"github.com/slabot/slabot/engine"
+)
+
+// AppStore is what slabot's Teams side reads and records: the bot's own
+// store, the Teams chat's (people, posts, channels), and the reps the
+// directory check looks at.
+type AppStore interface {
+	bot.Store
+	Store
+	Reps(ctx context.Context) ([]engine.Rep, error)
+	// ReactivateRep puts an inactive rep back in the rotation; false when
+	// the rep was not inactive.
+	ReactivateRep(ctx context.Context, email string) (bool, error)
+}
+
+// AppConfig wires an App.
+type AppConfig struct {
+	Teams    Config
+	Store    AppStore
+	Service  *engine.Service
+	Logger   *slog.Logger
+	Registry prometheus.Registerer
+	// HTTPClient calls Microsoft (nil: a client with a 30 s timeout).
+	HTTPClient *http.Client
+	// Pacer spaces writes per conversation (nil: Teams' limits).
+	Pacer *Pacer
+	// DirectoryInterval is how often Run checks the directory for
+	// disabled reps (default 15 minutes; negative: never).
+	DirectoryInterval time.Duration
+}
+
+// App is slabot on Microsoft Teams: the bot's core (embedded: its job
+// handlers, answers and views) with the Bot Framework endpoint in front of
+// it (Endpoint, at POST /api/messages) and Chat behind it.
+type App struct {
+	*bot.Bot
+	tr       *Transport
+	chat     *Chat
+	store    AppStore
+	service  *engine.Service
+	logger   *slog.Logger
+	endpoint *Handler
+
+	directoryEvery time.Duration
+}
+
+// NewApp returns an App; its endpoint serves at once, Run checks the
+// directory.
+func NewApp(cfg AppConfig) *App {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.DirectoryInterval == 0 {
+		cfg.DirectoryInterval = 15 * time.Minute
+	}
+	tr := NewTransport(cfg.Teams, TransportOptions{Logger: cfg.Logger, HTTPClient: cfg.HTTPClient, Pacer: cfg.Pacer})
+	chat := NewChat(tr, cfg.Store, cfg.Logger)
+	a := &App{
+		Bot: bot.New(bot.Config{Store: cfg.Store, Service: cfg.Service, Chat: chat, Logger: cfg.Logger, Registry: cfg.Registry}),
+		tr:  tr, chat: chat, store: cfg.Store, service: cfg.Service, logger: cfg.Logger, directoryEvery: cfg.DirectoryInterval,
+	}
+	a.endpoint = tr.Handler(a, HandlerOptions{Logger: cfg.Logger})
+	return a
+}
+
+// Endpoint is the handler of POST /api/messages.
+func (a *App) Endpoint() http.Handler { return a.endpoint }
+
+// Ready reports whether slabot can get a token to talk to Teams, for
+// /readyz.
+func (a *App) Ready(ctx context.Context) error {
+	if err := a.tr.Tokens.Check(ctx); err != nil {
+		return fmt.Errorf("cannot get a Microsoft token for Teams (check TEAMS_APP_ID, TEAMS_APP_PASSWORD, TEAMS_TENANT_ID): %w", err)
+	}
+	return nil
+}
+
+// Handlers are the core's durable jobs and the one that answers a message
+// typed to slabot.
+func (a *App) Handlers() []engine.JobHandler {
+	return append(a.Bot.Handlers(), engine.Handle(a.answerMessage))
+}
+
+// Run checks the directory for disabled reps every DirectoryInterval until
+// ctx ends; Teams reaches slabot through Endpoint, so there is nothing to
+// connect to.
+func (a *App) Run(ctx context.Context) error {
+	defer a.endpoint.Wait()
+	if a.directoryEvery <= 0 {
+		<-ctx.Done()
+		return nil
+	}
+	t := time.NewTicker(a.directoryEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+			if err := a.SyncDirectory(ctx); err != nil && ctx.Err() == nil {
+				a.logger.Warn("checking the Microsoft 365 directory failed; trying again later", "err", err)
+			}
+		}
+	}
+}
+
+// OnActivity handles what Teams sends: a click on a card (answered with the
+// redrawn card or a refusal), a message (a command, answered by a durable
+// job), slabot installed or added to a team.
+func (a *App) OnActivity(ctx context.Context, act *Activity) (*InvokeResponse, error) {
+	email, err := a.learn(ctx, act)
+	if err != nil {
+		a.logger.Warn("could not tell who wrote to slabot in Teams", "err", err)
+	}
+	switch {
+	case act.IsAdaptiveCardAction():
+		return a.onClick(ctx, act, email), nil
+	case act.Type == ActivityMessage:
+		return nil, a.onMessage(ctx, act)
+	case act.Type == ActivityInstallationUpdate && act.Action == "add", act.Type == ActivityConversationUpdate && act.BotAdded():
+		return nil, a.onAdded(ctx, act)
+	}
+	return nil, nil
+}
+
+// learn records who sent an activity and, in their 1:1 chat, where that
+// chat is served now (Teams may move it), and returns their email.
+func (a *App) learn(ctx context.Context, act *Activity) (string, error) {
+	ref := act.Reference()
+	userID := act.SenderID()
+	if userID == "" || strings.HasPrefix(userID, "28:") {
+		return "", nil // slabot itself, or nobody
+	}
+	known, err := a.store.ChatIdentityByUserID(ctx, engine.PlatformTeams, userID)
+	if err != nil && engine.ErrorCode(err) != engine.ENOTFOUND {
+		return "", err
+	}
+	personal := ref.ConversationType == "personal"
+	if known != nil {
+		if !personal || (known.ConversationID == ref.ConversationID && known.ServiceURL == ref.ServiceURL) {
+			return known.Email, nil
+		}
+		known.ConversationID, known.ServiceURL = ref.ConversationID, ref.ServiceURL
+		return known.Email, a.store.SaveChatIdentity(ctx, known)
+	}
+	// Someone slabot has not met: the directory says who they are.
+	u, err := a.tr.Graph.UserByEmail(ctx, userID)
+	if err != nil {
+		return "", err
+	}
+	email := strings.ToLower(u.Mail)
+	if email == "" {
+		email = strings.ToLower(u.UserPrincipalName)
+	}
+	id := engine.ChatIdentity{Platform: engine.PlatformTeams, Email: email, UserID: userID, Name: u.DisplayName,
+		TenantID: ref.TenantID, ServiceURL: ref.ServiceURL}
+	if personal {
+		id.ConversationID = ref.ConversationID
+	}
+	return email, a.store.SaveChatIdentity(ctx, &id)
+}
+
+// onClick carries out a press on a card's button or a submitted form and
+// answers with the card as it is now, or with why nothing was done.
+func (a *App) onClick(ctx context.Context, act *Activity, email string) *InvokeResponse {
+	if email == "" {
+		return MessageResponse("slabot does not know who you are in Microsoft 365, so it cannot act for you. Ask your admin to check your account.")
+	}
+	click, err := act.CardAction()
+	if err != nil {
+		return ErrorResponse(http.StatusBadRequest, "BadRequest", "slabot could not read that click.")
+	}
+	data, err := click.Strings()
+	if err != nil {
+		return ErrorResponse(http.StatusBadRequest, "BadRequest", "slabot could not read that click.")
+	}
+	action, ok := actionOf(engine.Actor{Email: email}, click.Verb, data)
+	if !ok {
+		return MessageResponse("That button does nothing any more.")
+	}
+	action.Key = "teams:" + act.ID + ":" + action.Value
+	l, err := a.Act(ctx, action)
+	if err != nil {
+		if line, ok := bot.Refusal(err); ok {
+			return MessageResponse(Markdown(line))
+		}
+		a.logger.Warn("a click on a Teams card could not be carried out", "verb", action.Verb, "err", err)
+		return MessageResponse(unrecordedText)
+	}
+	if l == nil {
+		return MessageResponse("Done.")
+	}
+	if action.EventID != 0 {
+		if v, ok, err := a.EscalationView(ctx, l, action.EventID); err == nil && ok {
+			return cardAnswer(v)
+		}
+		return MessageResponse("Done. The message will update in a moment.")
+	}
+	v, err := a.CardView(ctx, l, email)
+	if err != nil {
+		return MessageResponse("Done. The card will update in a moment.")
+	}
+	return cardAnswer(v)
+}
+
+// cardAnswer answers a click with the redrawn card.
+func cardAnswer(m view.Message) *InvokeResponse {
+	card := Render(m)
+	if _, err := card.JSON(); err != nil {
+		return MessageResponse("Done. The card will update in a moment.")
+	}
+	return CardResponse(card)
+}
+
+// actionOf reads a click: the verb of the button, the row it sits in and
+// its value, and a submitted form's inputs.
+func actionOf(actor engine.Actor, verb string, data map[string]string) (bot.Action, bool) {
+	row, value := data[DataRow], data[DataValue]
+	if bot.IsForm(verb) {
+		leadID, err := strconv.ParseInt(value, 10, 64)
+		if err != nil || leadID <= 0 {
+			return bot.Action{}, false
+		}
+		inputs := map[string]string{}
+		for k, v := range data {
+			if k != DataRow && k != DataValue {
+				inputs[k] = strings.TrimSpace(v)
+			}
+		}
+		return bot.Action{Actor: actor, Verb: verb, LeadID: leadID, Inputs: inputs}, true
+	}
+	if kind, ok := data[InputTouchKind]; ok {
+		value = kind
+	}
+	action, ok := bot.ActionOn(actor, row, verb, value)
+	if !ok || bot.NeedsForm(action.Verb) {
+		return bot.Action{}, false
+	}
+	return action, true
+}
+
+// unrecordedText is what a person reads when slabot could not record what
+// they did (its database is not answering).
+const unrecordedText = "⌛ slabot could not confirm it recorded that: its database is not answering. " +
+	"Look at the card again in a moment; if nothing changed, please try again."
+
+// JobMessage is the durable job that answers a message typed to slabot.
+const JobMessage = "teams.message"
+
+// MessageArgs: a message typed to slabot, as it arrived.
+type MessageArgs struct {
+	ActivityID     string `json:"activity_id"`
+	UserID         string `json:"user_id"`
+	Text           string `json:"text"`
+	ConversationID string `json:"conversation_id"`
+	Personal       bool   `json:"personal"`
+}
+
+func (MessageArgs) Kind() string  { return JobMessage }
+func (MessageArgs) Queue() string { return engine.QueuePeople }
+
+// onMessage records a message typed to slabot as a durable job, so the
+// answer survives a crash; a message slabot cannot record is answered at
+// once with a request to send it again.
+func (a *App) onMessage(ctx context.Context, act *Activity) error {
+	text := CommandText(act.Text)
+	userID := act.SenderID()
+	if userID == "" || act.Conversation == nil {
+		return nil
+	}
+	ref := act.Reference()
+	job := engine.Job{UniqueKey: "teams:" + act.ID, Args: MessageArgs{ActivityID: act.ID, UserID: userID, Text: text,
+		ConversationID: BaseConversationID(ref.ConversationID), Personal: ref.ConversationType == "personal"}}
+	quick, cancel := context.WithTimeout(ctx, 2*time.Second)
+	err := a.store.InTx(quick, func(tx engine.Tx) error {
+		_, err := tx.Enqueue(quick, job)
+		return err
+	})
+	cancel()
+	if err == nil {
+		return nil
+	}
+	a.logger.Warn("could not record a message to slabot in time; asking to send it again", "err", err)
+	reply := &Activity{Type: ActivityMessage, Text: "⌛ slabot could not confirm it recorded that: its database is not answering. Please send it again in a moment."}
+	_, sendErr := a.tr.Connector.SendActivity(context.WithoutCancel(ctx), ref.ServiceURL, ref.ConversationID, reply)
+	return sendErr
+}
+
+// answerMessage answers a recorded message: in the person's 1:1 chat, or,
+// shared, where it was typed.
+func (a *App) answerMessage(ctx context.Context, _ engine.Job, args MessageArgs) error {
+	r := a.Answer(ctx, args.UserID, "sla", args.Text)
+	id, err := a.store.ChatIdentityByUserID(ctx, engine.PlatformTeams, args.UserID)
+	if err != nil {
+		return err
+	}
+	to := engine.Destination{Person: id}
+	if r.Share && !args.Personal {
+		to = engine.Destination{Channel: args.ConversationID}
+	}
+	if _, err := a.chat.Post(ctx, to, r.Message, engine.PostKey{Kind: "answer", Key: args.ActivityID}); err != nil {
+		return err
+	}
+	if r.After != nil {
+		if err := r.After(ctx); err != nil {
+			a.logger.Error("a command's follow-up failed", "err", err)
+			note := view.Message{Summary: engine.ErrorMessage(err), Blocks: []view.Block{view.Section{Lines: []view.Text{
+				view.T(view.Warning, " "+engine.ErrorMessage(err))}}}}
+			_, err = a.chat.Post(ctx, engine.Destination{Person: id}, note, engine.PostKey{Kind: "answer_followup", Key: args.ActivityID})
+			return err
+		}
+	}
+	return nil
+}
+
+// onAdded learns the channels of a team slabot was added to, so the
+// policy can name them, and shows a person who installed slabot their
+// home card.
+func (a *App) onAdded(ctx context.Context, act *Activity) error {
+	ref := act.Reference()
+	if act.ChannelData != nil && act.ChannelData.Team != nil && act.ChannelData.Team.ID != "" {
+		return a.learnChannels(ctx, ref.ServiceURL, ref.TenantID, *act.ChannelData.Team)
+	}
+	if ref.ConversationType == "personal" && act.SenderID() != "" {
+		return a.OpenHome(ctx, act.SenderID())
+	}
+	return nil
+}
+
+// learnChannels records a team's channels as Teams lists them now.
+func (a *App) learnChannels(ctx context.Context, serviceURL, tenantID string, team TeamInfo) error {
+	channels, err := a.tr.Connector.TeamChannels(ctx, serviceURL, team.ID)
+	if err != nil {
+		return fmt.Errorf("teams: list the channels of a team slabot was added to: %w", err)
+	}
+	for _, ch := range channels {
+		name := ch.Name
+		if name == "" {
+			name = "General" // Teams leaves the General channel unnamed
+		}
+		if err := a.store.SaveChatChannel(ctx, &engine.ChatChannel{Platform: engine.PlatformTeams, ID: ch.ID, Name: name,
+			TeamID: team.ID, TeamName: team.Name, ServiceURL: serviceURL, TenantID: tenantID}); err != nil {
+			return err
+		}
+	}
+	a.logger.Info("learnt the channels of a team slabot was added to", "channels", len(channels))
+	return nil
+}
+
+// SyncDirectory checks every rep against the Microsoft 365 directory: a
+// rep whose account was disabled leaves the rotation and their open leads
+// are escalated; a rep whose account is enabled again rejoins it.
+func (a *App) SyncDirectory(ctx context.Context) error {
+	reps, err := a.store.Reps(ctx)
+	if err != nil {
+		return err
+	}
+	for _, r := range reps {
+		if r.Team == "" {
+			continue
+		}
+		u, err := a.tr.Graph.UserByEmail(ctx, r.Email)
+		if errors.Is(err, ErrUnknownPerson) {
+			continue // a typo in the policy, which the hand-off alert reports
+		}
+		if err != nil {
+			return err
+		}
+		switch {
+		case r.Status == engine.RepInactive && u.AccountEnabled:
+			if back, err := a.store.ReactivateRep(ctx, r.Email); err != nil {
+				return err
+			} else if back {
+				a.logger.Info("a rep's Microsoft 365 account is enabled again: back in the rotation", "rep_id", r.ID)
+			}
+		case r.Status != engine.RepInactive && !u.AccountEnabled:
+			n, err := a.service.RepGone(ctx, r.Email, "their Microsoft 365 account was disabled")
+			if err != nil {
+				return err
+			}
+			a.logger.Info("a rep's Microsoft 365 account was disabled: out of the rotation", "rep_id", r.ID, "open_leads_escalated", n)
+		}
+	}
+	return nil
+}
