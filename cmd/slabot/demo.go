@@ -13,14 +13,11 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"sync"
 	"time"
 
-	"github.com/slack-go/slack"
 
-	"github.com/slabot/slabot/bot/slack/slackfake"
 	"github.com/slabot/slabot/bot/slack/transcript"
 	"github.com/slabot/slabot/engine"
 	"github.com/slabot/slabot/storage/pgtemp"
@@ -41,13 +38,13 @@ var demoPeople = []demoPerson{
 
 // demoPolicy is the agreement of the demo: minutes of a real SLA become
 // seconds, divided by the speed.
-func demoPolicy(speed float64) string {
+func demoPolicy(speed float64, reportChannel, escalationChannel string) string {
 	d := func(seconds float64) string { return fmt.Sprintf("%dms", int(seconds*1000/speed)) }
 	return fmt.Sprintf(`# The demo's agreement: a real SLA's minutes are the demo's seconds.
 timezone: America/New_York
 review_by: "%s"
 report:
-  channel: "#smarketing"
+  channel: %q
   schedule: "0 9 * * MON"
 targets:
   mqls: 1800
@@ -59,7 +56,7 @@ targets:
 teams:
   - name: sdr-east
     manager: maria@example.com
-    escalation_channel: "#sales-ops"
+    escalation_channel: %q
     reps: [ana@example.com, bo@example.com, chen@example.com, dee@example.com]
 rules:
   - name: demo-request
@@ -73,7 +70,7 @@ rules:
     touches: {count: 3, within: %s}
     remind_before: [%s]
     on_breach: [notify_manager, return_to_marketing]
-`, time.Now().AddDate(0, 0, 20).Format("2006-01-02"), d(15), d(120), d(8), d(30), d(120), d(12))
+`, time.Now().AddDate(0, 0, 20).Format("2006-01-02"), reportChannel, escalationChannel, d(15), d(120), d(8), d(30), d(120), d(12))
 }
 
 func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -84,6 +81,7 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	keepDB := fs.Bool("keep-db", false, "leave the demo's PostgreSQL running at the end and print how to reach it")
 	chartPath := fs.String("chart", "demo-chart.png", "where to write the weekly report's chart")
 	color := fs.String("color", "auto", "colour the transcript: auto, always or never")
+	chat := fs.String("chat", "slack", "the chat platform to play on: slack or teams")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -92,7 +90,15 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	style := transcript.Style{Color: *color == "always" || (*color == "auto" && isTerminal(stdout))}
-	d := &demo{out: stdout, style: style, speed: *speed, rng: mrand.New(mrand.NewPCG(uint64(*seed), 7)),
+	var platform demoChat
+	switch strings.ToLower(*chat) {
+	case "slack":
+		platform = newSlackDemo()
+	default:
+		fmt.Fprintf(stderr, "slabot demo: --chat %q: the demo plays on slack or teams\n", *chat)
+		return 2
+	}
+	d := &demo{out: stdout, style: style, speed: *speed, rng: mrand.New(mrand.NewPCG(uint64(*seed), 7)), chat: platform,
 		chartPath: *chartPath, start: time.Now()}
 	if err := d.run(ctx, *keepDB); err != nil {
 		if errors.Is(err, context.Canceled) {
@@ -124,11 +130,10 @@ type demo struct {
 	chartPath string
 	start     time.Time
 
-	fake   *slackfake.Server
+	chat   demoChat
 	app    *App
 	intake string
 	token  string
-	names  map[string]string // Slack user or channel id → how to call it
 	crm    *demoCRM
 }
 
@@ -153,7 +158,8 @@ func (d *demo) run(ctx context.Context, keepDB bool) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	d.say("%s", d.style.Bold("slabot demo: a sales team's hour, compressed into about a minute"))
-	d.say("Starting a throwaway PostgreSQL and a Slack simulator (no workspace, no network needed)…")
+	simulator, connection := d.chat.describe()
+	d.say("Starting a throwaway PostgreSQL and %s (no workspace, no network needed)…", simulator)
 	pg, err := pgtemp.Start(ctx)
 	if err != nil {
 		return err
@@ -169,16 +175,7 @@ func (d *demo) run(ctx context.Context, keepDB bool) error {
 		}
 	}()
 
-	d.fake = slackfake.New()
-	defer d.fake.Close()
-	d.names = map[string]string{"C0OPS": "#sales-ops", "C0SMK": "#smarketing"}
-	d.fake.AddChannel("C0OPS", "sales-ops")
-	d.fake.AddChannel("C0SMK", "smarketing")
-	for _, p := range demoPeople {
-		d.fake.AddUser(slackfake.User{ID: p.ID, Name: strings.ToLower(strings.Fields(p.Name)[0]), RealName: p.Name, Email: p.Email, TZ: p.TZ})
-		d.names[d.fake.DMChannel(p.ID)] = p.Name + "'s DM"
-		d.names[p.ID] = p.Name
-	}
+	defer d.chat.close()
 
 	dir, err := os.MkdirTemp("", "slabot-demo.")
 	if err != nil {
@@ -190,15 +187,16 @@ func (d *demo) run(ctx context.Context, keepDB bool) error {
 		return err
 	}
 	defer d.crm.close()
-	if err := os.WriteFile(policyFile, []byte(demoPolicy(d.speed)+d.crm.policy()), 0o600); err != nil {
+	reportChannel, escalationChannel := d.chat.channels()
+	if err := os.WriteFile(policyFile, []byte(demoPolicy(d.speed, reportChannel, escalationChannel)+d.crm.policy()), 0o600); err != nil {
 		return err
 	}
 	var tok [16]byte
 	_, _ = rand.Read(tok[:])
 	d.token = hex.EncodeToString(tok[:])
-	cfg := Config{DatabaseURL: pg.URL, SlackBotToken: slackfake.BotToken, SlackAppToken: slackfake.AppToken,
-		SlackAPIURL: d.fake.APIURL(), PolicyFile: policyFile, HTTPAddr: "127.0.0.1:0", MetricsAddr: "127.0.0.1:0", IntakeToken: d.token, LogLevel: "error",
-		HubSpotToken: demoHubSpotToken, HubSpotAPIURL: d.crm.hubspot.APIURL()}
+	cfg := Config{DatabaseURL: pg.URL, PolicyFile: policyFile, HTTPAddr: "127.0.0.1:0", MetricsAddr: "127.0.0.1:0",
+		IntakeToken: d.token, LogLevel: "error", HubSpotToken: demoHubSpotToken, HubSpotAPIURL: d.crm.hubspot.APIURL()}
+	d.chat.configure(&cfg)
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
 	app, err := NewApp(ctx, cfg, logger)
 	if err != nil {
@@ -226,23 +224,20 @@ func (d *demo) run(ctx context.Context, keepDB bool) error {
 	if err := app.DB.UpdateRep(ctx, repAway("dee@example.com")); err != nil {
 		return err
 	}
-	wg.Go(func() { d.watch(appCtx) })
+	wg.Go(func() { d.chat.watch(appCtx, d) })
 	wg.Go(func() { d.watchHubSpot(appCtx, d.crm) })
-	wctx, wcancel := context.WithTimeout(ctx, 15*time.Second)
-	err = d.fake.WaitForConnections(wctx, 1)
-	wcancel()
-	if err != nil {
-		return fmt.Errorf("the bot did not connect to the Slack simulator: %w", err)
+	if err := d.chat.connect(ctx, app); err != nil {
+		return err
 	}
 	d.start = time.Now() // the story's clock starts now
-	d.say("slabot is running: intake API at %s, connected to Slack over Socket Mode.", d.intake)
+	d.say("slabot is running: intake API at %s, %s.", d.intake, connection)
 	d.say("The team: Maria manages Ana, Bo, Chen and Dee; Dee is away this week.")
 	if err := d.script(ctx); err != nil {
 		return err
 	}
 	// Let the last messages reach the transcript.
 	_ = d.pause(ctx, 2)
-	d.say("%s", d.style.Bold("That was slabot. Install it in your workspace: see README.md."))
+	d.say("%s", d.style.Bold("That was slabot. Install it for your team: see README.md."))
 	return nil
 }
 
@@ -262,74 +257,8 @@ func (d *demo) handOff(ctx context.Context, body string) (int, string, error) {
 	return resp.StatusCode, string(b), nil
 }
 
-// watch prints every message the bot posts or updates, as its recipient
-// would see it in Slack.
-func (d *demo) watch(ctx context.Context) {
-	seen := map[string]int{}
-	files := map[string]bool{}
-	tick := time.NewTicker(50 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		}
-		msgs := d.fake.AllMessages()
-		sort.SliceStable(msgs, func(i, j int) bool { return msgs[i].PostedAt.Before(msgs[j].PostedAt) })
-		for _, m := range msgs {
-			key := m.Channel + "/" + m.TS
-			updates, known := seen[key]
-			if known && updates == m.Updates {
-				continue
-			}
-			seen[key] = m.Updates
-			d.show(m, known)
-		}
-		for _, f := range d.fake.Files() {
-			if !f.Completed || files[f.ID] {
-				continue
-			}
-			files[f.ID] = true
-			if err := os.WriteFile(d.chartPath, f.Content, 0o644); err != nil {
-				d.say("could not write the chart: %v", err)
-				continue
-			}
-			abs, _ := filepath.Abs(d.chartPath)
-			d.say("%s the report's chart (%q) was uploaded; a copy is at %s", d.style.Accent("📎"), f.Title, abs)
-		}
-	}
-}
-
-func (d *demo) show(m slackfake.Message, update bool) {
-	where := d.names[m.Channel]
-	if where == "" {
-		where = m.Channel
-	}
-	verb := "posts to"
-	switch {
-	case update:
-		verb = "updates a message in"
-	case m.Ephemeral:
-		verb = "shows " + d.names[m.To] + " privately in"
-	}
-	var blocks slack.Blocks
-	if len(m.Blocks) > 0 {
-		blocks, _ = m.DecodeBlocks()
-	}
-	body := d.style.Blocks(blocks, m.Text, "    │ ")
-	if update && len(blocks.BlockSet) > 2 {
-		// An update repeats the card: show its top (what is due) and its
-		// history line (who did what), not the lead's details again.
-		kept := blocks.BlockSet[:2]
-		for _, bl := range blocks.BlockSet[2:] {
-			if bl.BlockType() == slack.MBTContext {
-				kept = append(kept, bl)
-			}
-		}
-		blocks.BlockSet = kept
-		body = d.style.Blocks(blocks, m.Text, "    │ ") + "    │ " + d.style.Dim("…") + "\n"
-	}
+// post prints a message slabot posted or updated: verb where, then body.
+func (d *demo) post(verb, where, body string) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	elapsed := time.Since(d.start).Seconds() * d.speed

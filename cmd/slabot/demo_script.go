@@ -7,9 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/slack-go/slack"
-
-	"github.com/slabot/slabot/bot/slack/slackfake"
 	"github.com/slabot/slabot/engine"
 )
 
@@ -127,35 +124,39 @@ func (d *demo) send(ctx context.Context, l demoLead, what string) error {
 	return nil
 }
 
-// cardOf finds the newest hand-off card of a lead in a user's DM.
-func (d *demo) cardOf(ctx context.Context, userID, externalID string) (slackfake.Message, error) {
-	l, err := d.app.Service.LeadByExternalID(ctx, externalID)
-	if err != nil {
-		return slackfake.Message{}, err
-	}
-	wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	owner := userID
+// person is the demo's person with a chat id.
+func person(id string) demoPerson {
 	for _, p := range demoPeople {
-		if p.Email == l.OwnerEmail {
-			owner = p.ID
+		if p.ID == id {
+			return p
 		}
 	}
-	// The predicate runs under the fake's lock: no calls into the fake in it.
-	dm := d.fake.DMChannel(owner)
-	return d.fake.WaitForMessage(wctx, func(m slackfake.Message) bool {
-		return m.Channel == dm && m.Metadata != nil && fmt.Sprint(m.Metadata.EventPayload["lead_id"]) == fmt.Sprint(l.ID)
-	})
+	return demoPerson{ID: id, Name: id}
+}
+
+// leadID is the id slabot gave a lead the demo handed off.
+func (d *demo) leadID(ctx context.Context, externalID string) (int64, error) {
+	l, err := d.app.Service.LeadByExternalID(ctx, externalID)
+	if err != nil {
+		return 0, err
+	}
+	return l.ID, nil
 }
 
 func (d *demo) click(ctx context.Context, userID, externalID, action, value, what string) error {
-	msg, err := d.cardOf(ctx, userID, externalID)
+	id, err := d.leadID(ctx, externalID)
 	if err != nil {
-		return fmt.Errorf("%s: the card is not there: %w", what, err)
+		return err
+	}
+	owner := person(d.ownerID(ctx, externalID))
+	if owner.ID == "" {
+		owner = person(userID)
 	}
 	d.say("%s", d.style.Bold(what))
-	_, err = d.fake.ClickButton(ctx, userID, msg, action, value)
-	return err
+	if err := d.chat.press(ctx, person(userID), owner, id, action, value); err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	return nil
 }
 
 func (d *demo) ownerID(ctx context.Context, externalID string) string {
@@ -171,57 +172,31 @@ func (d *demo) ownerID(ctx context.Context, externalID string) string {
 	return ""
 }
 
-// waitView waits for the modal the bot opened for a user.
-func (d *demo) waitView(ctx context.Context, userID, callbackID string) (slack.View, error) {
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		views := d.fake.OpenViews(userID)
-		for i := len(views) - 1; i >= 0; i-- {
-			if views[i].CallbackID == callbackID {
-				return views[i], nil
-			}
-		}
-		if err := d.pause(ctx, 0.05*d.speed); err != nil {
-			return slack.View{}, err
-		}
-	}
-	return slack.View{}, fmt.Errorf("the %s form never opened", callbackID)
-}
-
 func (d *demo) snooze(ctx context.Context, externalID, reason string) error {
-	owner := d.ownerID(ctx, externalID)
-	if err := d.click(ctx, owner, externalID, "lead.snooze", "", d.names[owner]+" taps Snooze"); err != nil {
-		return err
-	}
-	view, err := d.waitView(ctx, owner, "lead.snooze")
+	owner := person(d.ownerID(ctx, externalID))
+	id, err := d.leadID(ctx, externalID)
 	if err != nil {
 		return err
 	}
+	d.say("%s", d.style.Bold(owner.Name+" taps Snooze"))
 	d.say("  …and snoozes for 2 hours: %q", reason)
-	_, err = d.fake.SubmitView(ctx, owner, view, map[string]map[string]any{"snooze_length": {"value": "2h"}, "snooze_reason": {"value": reason}})
-	return err
+	return d.chat.fill(ctx, owner, id, "lead.snooze", map[string]string{"snooze_length": "2h", "snooze_reason": reason})
 }
 
 func (d *demo) returnLead(ctx context.Context, userID, externalID, code, details string) error {
-	if err := d.click(ctx, userID, externalID, "lead.return", "", d.names[userID]+" taps Return to marketing"); err != nil {
-		return err
-	}
-	view, err := d.waitView(ctx, userID, "lead.return")
+	who := person(userID)
+	id, err := d.leadID(ctx, externalID)
 	if err != nil {
 		return err
 	}
+	d.say("%s", d.style.Bold(who.Name+" taps Return to marketing"))
 	d.say("  …and first submits without a reason, then with one: %q", details)
-	if _, err := d.fake.SubmitView(ctx, userID, view, map[string]map[string]any{}); err != nil {
-		return err
-	}
-	_, err = d.fake.SubmitView(ctx, userID, view, map[string]map[string]any{"return_code": {"value": code}, "return_details": {"value": details}})
-	return err
+	return d.chat.fill(ctx, who, id, "lead.return", map[string]string{}, map[string]string{"return_code": code, "return_details": details})
 }
 
 func (d *demo) command(ctx context.Context, userID, text, what string) error {
 	d.say("%s: /sla %s", d.style.Bold(what), text)
-	_, err := d.fake.SlashCommand(ctx, userID, "C0OPS", "/sla", text)
-	return err
+	return d.chat.command(ctx, person(userID), text)
 }
 
 // newOwnerActs waits for the reassigned lead's new owner and has them
@@ -246,7 +221,7 @@ func (d *demo) newOwnerActs(ctx context.Context, externalID string) error {
 			return err
 		}
 	}
-	name := d.names[owner]
+	name := person(owner).Name
 	if err := d.click(ctx, owner, externalID, "lead.ack", "", name+", the lead's new owner, taps Acknowledge"); err != nil {
 		return err
 	}
@@ -254,7 +229,8 @@ func (d *demo) newOwnerActs(ctx context.Context, externalID string) error {
 }
 
 func (d *demo) report(ctx context.Context) error {
-	d.say("%s", d.style.Bold("Monday 9:00: the weekly smarketing report goes to #smarketing"))
+	report, _ := d.chat.channels()
+	d.say("%s", d.style.Bold("Monday 9:00: the weekly smarketing report goes to "+report))
 	policy := d.app.Service.Policy()
 	week, err := engine.PeriodContaining("week", d.app.Service.Now(), policy.Location)
 	if err != nil {
