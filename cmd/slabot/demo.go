@@ -17,7 +17,6 @@ import (
 	"sync"
 	"time"
 
-
 	"github.com/slabot/slabot/bot/slack/transcript"
 	"github.com/slabot/slabot/engine"
 	"github.com/slabot/slabot/storage/pgtemp"
