@@ -27,8 +27,10 @@ var emoji = map[view.Marker]string{
 }
 
 // markdownEscaper keeps what people typed from becoming formatting, a
-// link, a mention or an entity in a TextBlock's Markdown.
-var markdownEscaper = strings.NewReplacer(`\`, `\\`, "*", `\*`, "_", `\_`, "[", `\[`, "]", `\]`,
+// link, a mention or an entity in a TextBlock's Markdown. An underscore is
+// left alone: inside a word (New_York, first_last@acme.test) it emphasises
+// nothing, and Teams' mobile clients show the backslash of an escape.
+var markdownEscaper = strings.NewReplacer(`\`, `\\`, "*", `\*`, "[", `\[`, "]", `\]`,
 	"<", "&lt;", "&", "&amp;")
 
 // Markdown renders a line of spans as the Markdown a TextBlock takes:

@@ -93,12 +93,17 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	switch strings.ToLower(*chat) {
 	case "slack":
 		platform = newSlackDemo()
+	case "teams":
+		platform = newTeamsDemo()
 	default:
 		fmt.Fprintf(stderr, "slabot demo: --chat %q: the demo plays on slack or teams\n", *chat)
 		return 2
 	}
 	d := &demo{out: stdout, style: style, speed: *speed, rng: mrand.New(mrand.NewPCG(uint64(*seed), 7)), chat: platform,
 		chartPath: *chartPath, start: time.Now()}
+	if t, ok := platform.(*teamsDemo); ok {
+		t.d = d
+	}
 	if err := d.run(ctx, *keepDB); err != nil {
 		if errors.Is(err, context.Canceled) {
 			fmt.Fprintln(stderr, "\nslabot demo: stopped; everything it started is cleaned up.")
