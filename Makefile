@@ -36,7 +36,7 @@ bench:
 # per-lead figures included), so both
 # packages run against one throwaway server.
 SCALE_LEADS ?= 1000000
-SCALE_BENCH = SLABOT_BENCH_LEADS=$(SCALE_LEADS) $(GO) test -run="^$$" -bench="^BenchmarkScale$$" -benchtime=1x -timeout=2h ./bot/ && \
+SCALE_BENCH = SLABOT_BENCH_LEADS=$(SCALE_LEADS) $(GO) test -run="^$$" -bench="^BenchmarkScale$$" -benchtime=1x -timeout=2h ./bot/slack/ && \
 	SLABOT_BENCH_LEADS=$(SCALE_LEADS) $(GO) test -run="^$$" -bench="^BenchmarkScale(Loaders|Queries)$$" -benchtime=1x -timeout=2h ./storage/benchgen/
 
 bench-scale:

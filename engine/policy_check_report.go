@@ -33,8 +33,11 @@ func (c *policyChecker) report(p *Policy, n *yaml.Node) {
 	}
 	if cn := keys["channel"]; cn != nil {
 		if s, ok := c.str(cn, "report.channel"); ok {
-			if strings.ContainsAny(s, " \t") {
-				c.errorf(cn, "report.channel", "%q cannot be a channel: Slack channel names have no spaces (like #smarketing)", s)
+			// A Teams channel is "Team name/Channel name", where spaces are
+			// common; a Slack channel name has none.
+			if strings.ContainsAny(s, " \t") && !strings.Contains(s, "/") {
+				c.errorf(cn, "report.channel", "%q cannot be a channel: a Slack channel name has no spaces (like #smarketing); "+
+					"a Teams channel is written \"Team name/Channel name\"", s)
 			} else {
 				p.Report.Channel = s
 			}

@@ -569,3 +569,19 @@ func TestMatchSaysWhichLeadsItTakes(t *testing.T) {
 		t.Errorf("businessDuration = %q", got)
 	}
 }
+
+func TestATeamsChannelMayHaveSpacesASlackChannelMayNot(t *testing.T) {
+	base := "teams: [{name: t, manager: m@x.test, escalation_channel: \"Sales East/Escalations\", reps: [r@x.test]}]\n" +
+		"rules: [{name: d, first_touch: 4h}]\n"
+	p, problems := ParsePolicy([]byte("report: {channel: \"Sales East/SLA reports\"}\n"+base), time.Now())
+	if errs := problems.Errors(); len(errs) > 0 {
+		t.Fatalf("a Teams channel is refused: %v", errs)
+	}
+	if p.Report.Channel != "Sales East/SLA reports" {
+		t.Errorf("report channel %q", p.Report.Channel)
+	}
+	_, problems = ParsePolicy([]byte("report: {channel: \"sales ops\"}\n"+base), time.Now())
+	if errs := problems.Errors(); len(errs) != 1 || !strings.Contains(errs[0].Message, "Team name/Channel name") {
+		t.Errorf("a Slack channel name with a space: %v", errs)
+	}
+}
