@@ -224,11 +224,19 @@ func (t *teamsDemo) show(d *demo, r teamsfake.Recorded, update bool) {
 		lines = append(lines, r.Activity.Text)
 	}
 	if update && len(lines) > 4 {
-		lines = append(lines[:4], "…")
+		// An update repeats the card: show its top (what is due) and its
+		// small print (who did what), not the lead's details again.
+		kept := lines[:3]
+		for _, l := range lines[3:] {
+			if strings.HasPrefix(l, subtleMark) {
+				kept = append(kept, l)
+			}
+		}
+		lines = append(kept, "…")
 	}
 	var b strings.Builder
 	for _, l := range lines {
-		b.WriteString("    │ " + l + "\n")
+		b.WriteString("    │ " + strings.TrimPrefix(l, subtleMark) + "\n")
 	}
 	d.post(verb, where, b.String())
 }
@@ -249,6 +257,9 @@ func cardLines(card teamsfake.Card) []string {
 			switch v["type"] {
 			case "TextBlock":
 				if text, _ := v["text"].(string); text != "" {
+					if subtle, _ := v["isSubtle"].(bool); subtle {
+						text = subtleMark + text // small print: what happened so far
+					}
 					lines = append(lines, strings.ReplaceAll(text, "**", ""))
 				}
 				return
@@ -284,6 +295,9 @@ func cardLines(card teamsfake.Card) []string {
 	}
 	return lines
 }
+
+// subtleMark tags a card's small print in cardLines.
+const subtleMark = "\x00"
 
 // cardJSON is a card as JSON, to look for what its buttons carry.
 func cardJSON(card teamsfake.Card) string {

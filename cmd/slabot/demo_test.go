@@ -57,3 +57,36 @@ func TestDemoPlaysEveryPartOfTheStory(t *testing.T) {
 		t.Errorf("the chart is not a PNG: %v", err)
 	}
 }
+
+// TestDemoPlaysOnTeams runs the same story on the Teams simulator.
+func TestDemoPlaysOnTeams(t *testing.T) {
+	chart := filepath.Join(t.TempDir(), "chart.png")
+	var out, errOut bytes.Buffer
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	code := cmdDemo(ctx, []string{"--chat", "teams", "--speed", "8", "--chart", chart, "--color", "never"}, &out, &errOut)
+	text := out.String()
+	t.Log(text)
+	if code != 0 {
+		t.Fatalf("demo exited %d: %s", code, errOut.String())
+	}
+	for _, want := range []string{
+		"Your SLA dashboard", // the home card on install
+		"posts to Ana's chat\n    │ New lead: Dana Ruiz (Acme Corp)", // a hand-off in the 1:1 chat
+		"Acknowledged by ana@example.com",                            // a click, redrawn
+		"posts to Sales/Sales ops",                                   // a Team/Channel of the policy
+		"SLA breach: Sam Okafor (Initech)",                           // a breach, escalated
+		"posts to Chen's chat\n    │ New lead: Sam Okafor",           // installed for Chen through Graph
+		"Choose a reason",                                            // a form's check, answered on the card
+		"posts to Sales/Smarketing",                                  // the weekly report
+		"came with the report",                                       // … with its chart
+		"HubSpot", "receives webhook touch.logged",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the transcript does not show %q", want)
+		}
+	}
+	if _, err := os.Stat(chart); err != nil {
+		t.Errorf("the chart was not written: %v", err)
+	}
+}
