@@ -162,19 +162,7 @@ func (hs *HubSpotIntake) handoff(r *http.Request, body []byte) (int, any, error)
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), hs.intake.StoreDeadline)
 	defer cancel()
-	res, err := hs.intake.service.HandOff(ctx, h)
-	if err != nil {
-		return 0, nil, err
-	}
-	hs.intake.handoffs.WithLabelValues(res.Outcome).Inc()
-	l := res.Lead
-	resp := handoffResponse{ID: l.ID, ExternalID: l.ExternalID, Status: res.Outcome, Owner: l.OwnerEmail, Rule: l.Rule,
-		State: string(l.State), FirstTouchDue: l.FirstTouchDue, Changed: res.Changed, Message: res.Message, Warnings: warnings}
-	if res.Outcome == engine.HandOffCreated {
-		hs.Logger.Info("lead handed off from HubSpot", "lead_id", l.ID, "rule", l.Rule, "routing", res.Routing.Reason, "warnings", len(warnings))
-		return http.StatusCreated, resp, nil
-	}
-	return http.StatusOK, resp, nil
+	return hs.intake.handOff(ctx, h, warnings, "lead handed off from HubSpot")
 }
 
 // hubSpotProperties reads either shape into property → text, in the order

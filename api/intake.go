@@ -254,7 +254,14 @@ func (in *Intake) handoff(r *http.Request, body []byte) (int, any, error) {
 	if len(errs) > 0 {
 		return 0, nil, invalid(errs, warnings)
 	}
-	res, err := in.service.HandOff(r.Context(), h)
+	return in.handOff(r.Context(), h, warnings, "lead handed off")
+}
+
+// handOff records a decoded hand-off and answers as /v1/handoffs does:
+// 201 for a new lead, 200 for a repeat, with the warnings; logged says
+// where it came from.
+func (in *Intake) handOff(ctx context.Context, h engine.HandOff, warnings []string, logged string) (int, any, error) {
+	res, err := in.service.HandOff(ctx, h)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -263,7 +270,7 @@ func (in *Intake) handoff(r *http.Request, body []byte) (int, any, error) {
 	resp := handoffResponse{ID: l.ID, ExternalID: l.ExternalID, Status: res.Outcome, Owner: l.OwnerEmail, Rule: l.Rule,
 		State: string(l.State), FirstTouchDue: l.FirstTouchDue, Changed: res.Changed, Message: res.Message, Warnings: warnings}
 	if res.Outcome == engine.HandOffCreated {
-		in.logger.Info("lead handed off", "lead_id", l.ID, "rule", l.Rule, "routing", res.Routing.Reason, "warnings", len(warnings))
+		in.logger.Info(logged, "lead_id", l.ID, "rule", l.Rule, "routing", res.Routing.Reason, "warnings", len(warnings))
 		return http.StatusCreated, resp, nil
 	}
 	return http.StatusOK, resp, nil

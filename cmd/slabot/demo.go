@@ -261,6 +261,21 @@ func (d *demo) handOff(ctx context.Context, body string) (int, string, error) {
 	return resp.StatusCode, string(b), nil
 }
 
+// poll runs f every interval until ctx ends: how the demo watches its
+// simulators.
+func poll(ctx context.Context, every time.Duration, f func()) {
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+			f()
+		}
+	}
+}
+
 // post prints a message slabot posted or updated: verb where, then body.
 func (d *demo) post(verb, where, body string) {
 	d.mu.Lock()

@@ -79,14 +79,7 @@ func (c *demoCRM) close() {
 // watchHubSpot tells the transcript of each object slabot makes in HubSpot.
 func (d *demo) watchHubSpot(ctx context.Context, c *demoCRM) {
 	seen := map[string]bool{}
-	tick := time.NewTicker(100 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		}
+	poll(ctx, 100*time.Millisecond, func() {
 		for _, typ := range []string{"calls", "emails", "meetings", "notes"} {
 			for _, o := range c.hubspot.Objects(typ) {
 				if seen[o.ID] || len(o.Contacts) == 0 {
@@ -98,7 +91,7 @@ func (d *demo) watchHubSpot(ctx context.Context, c *demoCRM) {
 				d.say("  %s records %s on contact %s: %q", d.style.Bold("HubSpot"), demoObjectNames[typ], o.Contacts[0], first)
 			}
 		}
-	}
+	})
 }
 
 var demoObjectNames = map[string]string{"calls": "a call", "emails": "an email", "meetings": "a meeting", "notes": "a note"}

@@ -150,14 +150,7 @@ func (s *slackDemo) command(ctx context.Context, person demoPerson, text string)
 func (s *slackDemo) watch(ctx context.Context, d *demo) {
 	seen := map[string]int{}
 	files := map[string]bool{}
-	tick := time.NewTicker(50 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		}
+	poll(ctx, 50*time.Millisecond, func() {
 		msgs := s.fake.AllMessages()
 		sort.SliceStable(msgs, func(i, j int) bool { return msgs[i].PostedAt.Before(msgs[j].PostedAt) })
 		for _, m := range msgs {
@@ -176,7 +169,7 @@ func (s *slackDemo) watch(ctx context.Context, d *demo) {
 			files[f.ID] = true
 			d.saveChart(f.Title, f.Content, "was uploaded")
 		}
-	}
+	})
 }
 
 func (s *slackDemo) show(d *demo, m slackfake.Message, update bool) {

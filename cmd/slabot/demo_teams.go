@@ -165,14 +165,7 @@ func (t *teamsDemo) command(ctx context.Context, person demoPerson, text string)
 func (t *teamsDemo) watch(ctx context.Context, d *demo) {
 	seen := map[string]int{}
 	charts := map[string]bool{}
-	tick := time.NewTicker(50 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		}
+	poll(ctx, 50*time.Millisecond, func() {
 		var recs []teamsfake.Recorded
 		for _, conv := range t.fake.Conversations() {
 			recs = append(recs, t.fake.Activities(conv)...)
@@ -197,7 +190,7 @@ func (t *teamsDemo) watch(ctx context.Context, d *demo) {
 				}
 			}
 		}
-	}
+	})
 }
 
 func (t *teamsDemo) show(d *demo, r teamsfake.Recorded, update bool) {
