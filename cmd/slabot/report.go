@@ -26,12 +26,12 @@ func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	fs := flag.NewFlagSet("report", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	weekFlag := fs.String("week", "", "the ISO week to report, like 2026-W47 (default: the week the scheduled report covers now: last week on Monday to Wednesday, this week from Thursday)")
-	dryRun := fs.Bool("dry-run", false, "print the report and write its chart to a file instead of posting to Slack")
+	dryRun := fs.Bool("dry-run", false, "print the report and write its chart to a file instead of posting it")
 	chartPath := fs.String("chart", "", "with --dry-run, where to write the chart PNG (default: a file in the temporary directory)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: slabot report [--week 2026-W47] [--dry-run [--chart FILE.png]]")
 		fmt.Fprintln(stderr, "Posts the weekly smarketing report, with its chart, to the policy's report channel.")
-		fmt.Fprintln(stderr, "Needs DATABASE_URL, and SLACK_BOT_TOKEN unless --dry-run.")
+		fmt.Fprintln(stderr, "Needs DATABASE_URL, and the chat platform's settings (SLABOT_CHAT) unless --dry-run.")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
