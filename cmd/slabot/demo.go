@@ -233,7 +233,9 @@ func (d *demo) run(ctx context.Context, keepDB bool) error {
 	if err := d.chat.connect(ctx, app); err != nil {
 		return err
 	}
+	d.mu.Lock()
 	d.start = time.Now() // the story's clock starts now
+	d.mu.Unlock()
 	d.say("slabot is running: intake API at %s, %s.", d.intake, connection)
 	d.say("The team: Maria manages Ana, Bo, Chen and Dee; Dee is away this week.")
 	if err := d.script(ctx); err != nil {
