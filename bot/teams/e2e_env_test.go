@@ -268,8 +268,8 @@ func demoLead(id string) engine.HandOff {
 func text(card teamsfake.Card) string { return strings.Join(teamsfake.CardTexts(card), "\n") }
 
 // posts lists the activities in a conversation whose summary starts with
-// prefix and whose card mentions the lead's contact (every test lead has
-// its own contact email).
+// prefix and that name the lead (a test with several leads gives each its
+// own contact name).
 func (e *teamsEnv) posts(conversationID, prefix string, l *engine.Lead) []teamsfake.Recorded {
 	var out []teamsfake.Recorded
 	for _, r := range e.fake.Activities(conversationID) {
@@ -277,7 +277,7 @@ func (e *teamsEnv) posts(conversationID, prefix string, l *engine.Lead) []teamsf
 		if !strings.HasPrefix(r.Activity.Summary, prefix) || len(cards) == 0 {
 			continue
 		}
-		if l == nil || strings.Contains(text(cards[0]), l.Contact.Email) || strings.Contains(r.Activity.Summary, l.DisplayName()) {
+		if l == nil || strings.Contains(r.Activity.Summary, l.DisplayName()) || strings.Contains(text(cards[0]), l.DisplayName()) {
 			out = append(out, r)
 		}
 	}
@@ -289,6 +289,7 @@ const (
 	summaryCard       = "New lead: "
 	summaryReminder   = "Reminder: "
 	summaryEscalation = "SLA breach: "
+	summaryOrphan     = "Lead without an owner: "
 )
 
 func (e *teamsEnv) personal(email string) string { return e.fake.PersonalConversation(email) }
