@@ -1,0 +1,118 @@
+package teams_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/slabot/slabot/bot/teams/teamsfake"
+	"github.com/slabot/slabot/engine"
+)
+
+// Commands typed to slabot in Teams, the home card, and the endpoint's
+// token check.
+
+func TestCommandsTypedToSlabot(t *testing.T) {
+	e := newTeamsEnv(t)
+	// One lead touched on time, one left waiting: the team's first touch
+	// is on time for 1 of 1 decided leads.
+	onTime := e.handOff(demoLead("crm-on-time"))
+	e.click(ana, e.card(ana, onTime), "lead.touch", map[string]any{"touch_kind": "call"})
+	waiting := demoLead("crm-waiting")
+	waiting.OwnerEmail, waiting.Contact.Name = bo, "Wes Waiting"
+	e.card(bo, e.handOff(waiting))
+	if _, err := e.db.RefreshLeadFacts(context.Background(), e.service.Policy(), 0); err != nil {
+		t.Fatal(err)
+	}
+
+	t.Run("AManagersTeamStatus", func(t *testing.T) {
+		for _, typed := range []string{"<at>slabot</at> status team week", "sla status team week", "/sla status team week"} {
+			answer := text(e.typed(maria, typed))
+			mustSay(t, "the team's status for "+typed, answer, "SLA status: team sdr-east", "First touch on time: 100%", "(1 of 1)")
+		}
+	})
+
+	t.Run("ARepAskingForAnotherRepIsRefused", func(t *testing.T) {
+		answer := text(e.typed(ana, "status bo@example.com"))
+		mustSay(t, "ana asking for bo", answer, "for them and their manager (maria@example.com) only", "status team sdr-east")
+		if strings.Contains(answer, "SLA status: bo@example.com") {
+			t.Errorf("ana was shown bo's figures:\n%s", answer)
+		}
+	})
+
+	t.Run("Plan", func(t *testing.T) {
+		mustSay(t, "the plan", text(e.typed(ana, "plan revenue=5000 deal=100 win=0.5")), "= 50 deals a month", "= 100 SQLs a month")
+	})
+
+	t.Run("Home", func(t *testing.T) {
+		mustSay(t, "ana's home", text(e.typed(ana, "home")), "Your SLA dashboard", "Dana Ruiz")
+	})
+
+	t.Run("AnAnswerGoesToTheAskersChatOnly", func(t *testing.T) {
+		for _, c := range e.fake.Conversations() {
+			if c == e.personal(stranger) {
+				t.Errorf("eve, who asked nothing, got %d messages", len(e.fake.Activities(c)))
+			}
+		}
+	})
+}
+
+func TestInstallingTheAppPostsTheHomeCardOnce(t *testing.T) {
+	e := newTeamsEnv(t)
+	l := e.handOff(demoLead("crm-home"))
+	e.card(ana, l)
+	// Teams sends conversationUpdate and installationUpdate, each of which
+	// asks for the home card.
+	if _, err := e.fake.Install(ctxTimeout(t, 10*time.Second), ana); err != nil {
+		t.Fatal(err)
+	}
+	homes := func() []teamsfake.Recorded { return e.posts(e.personal(ana), "Your SLA dashboard", nil) }
+	if err := e.fake.WaitFor(ctxTimeout(t, 15*time.Second), func() bool { return len(homes()) > 0 }); err != nil {
+		t.Fatal("no home card after the install")
+	}
+	settle(time.Now().Add(time.Second))
+	got := homes()
+	if len(got) != 1 {
+		t.Fatalf("%d home cards after one install, want 1", len(got))
+	}
+	mustSay(t, "the home card", text(got[0].Activity.Cards()[0]), "Your SLA dashboard", "Dana Ruiz")
+	// A change to ana's leads redraws the home card in place.
+	e.click(ana, e.card(ana, l), "lead.ack", nil)
+	if err := e.fake.WaitFor(ctxTimeout(t, 15*time.Second), func() bool {
+		h := homes()
+		return len(h) == 1 && len(h[0].Updates) > 0
+	}); err != nil {
+		t.Errorf("the home card was not updated in place after a click: %d home cards", len(homes()))
+	}
+}
+
+func TestAForgedTokenIsRefusedAndRecordsNothing(t *testing.T) {
+	e := newTeamsEnv(t)
+	a, err := e.fake.MessageActivity(ana, "help")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := e.fake.Send(ctxTimeout(t, 10*time.Second), a, teamsfake.WithForeignKey())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.Status != 401 {
+		t.Errorf("a forged token was answered %d, want 401", resp.Status)
+	}
+	// Nothing learnt about who sent it, no job queued to answer it.
+	if _, err := e.db.ChatIdentityByEmail(context.Background(), engine.PlatformTeams, ana); engine.ErrorCode(err) != engine.ENOTFOUND {
+		t.Errorf("slabot recorded the forger's identity: %v", err)
+	}
+	settle(time.Now().Add(time.Second))
+	if n := len(e.fake.Activities(e.personal(ana))); n != 0 {
+		t.Errorf("slabot answered a forged message with %d messages", n)
+	}
+	// The same activity, signed by Teams, is answered.
+	if resp, err := e.fake.Send(ctxTimeout(t, 10*time.Second), a); err != nil || resp.Status/100 != 2 {
+		t.Fatalf("the genuine activity: %v %+v", err, resp)
+	}
+	if _, err := e.fake.WaitActivities(ctxTimeout(t, 15*time.Second), e.personal(ana), 1); err != nil {
+		t.Error(err)
+	}
+}
