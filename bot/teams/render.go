@@ -1,6 +1,8 @@
 package teams
 
 import (
+	"encoding/json"
+	"slices"
 	"strings"
 
 	"github.com/slabot/slabot/bot/view"
@@ -69,21 +71,95 @@ func splitSpace(s string) (lead, core, trail string) {
 	return lead, trimmed, core[len(trimmed):]
 }
 
-// Render turns a message into a card. Images are not in the card: the
-// sender attaches them beside it (ImageAttachments).
+// Render turns a message into a card within MaxCardBytes. Images are not
+// in the card: the sender attaches them beside it (ImageAttachments).
+//
+// A message with one row of controls (a lead's card, a reminder, an
+// escalation) has its buttons at the card's foot; a message with several
+// (a home view, a list of leads) keeps each row where it is, under the
+// lead it acts on, as an ActionSet.
 func Render(m view.Message) Card {
 	card := Card{FullWidth: true, FallbackText: m.Summary}
+	rows := 0
+	for _, blk := range m.Blocks {
+		if _, ok := blk.(view.Actions); ok {
+			rows++
+		}
+	}
 	for _, blk := range m.Blocks {
 		switch b := blk.(type) {
 		case view.Actions:
-			card.Actions = append(card.Actions, actions(b)...)
+			if rows == 1 {
+				card.Actions = append(card.Actions, actions(b)...)
+			} else if acts := actions(b); len(acts) > 0 {
+				card.Body = append(card.Body, ActionSet{Actions: acts})
+			}
 		default:
 			if el := element(b); el != nil {
 				card.Body = append(card.Body, el)
 			}
 		}
 	}
+	return fit(card)
+}
+
+// fit keeps a card within MaxCardBytes, which a long list of leads with
+// their forms can pass: first the forms of the list's rows go (each
+// lead's own card keeps them), then rows from the end, above the last
+// element (the footer), with a line saying the list was cut. A card
+// Teams refuses would never be shown at all.
+func fit(card Card) Card {
+	size := cardSize(card)
+	if size <= MaxCardBytes {
+		return card
+	}
+	body := slices.Clone(card.Body)
+	for i, el := range body {
+		if set, ok := el.(ActionSet); ok {
+			set.Actions = slices.DeleteFunc(slices.Clone(set.Actions), func(a Action) bool {
+				_, form := a.(ActionShowCard)
+				return form
+			})
+			body[i] = set
+		}
+	}
+	card.Body = body
+	if size = cardSize(card); size <= MaxCardBytes || len(body) < 3 {
+		return card
+	}
+	cut := TextBlock{Text: "⚠️ There is more than one Teams card holds: the rest was left out.", Wrap: true, IsSubtle: true, Size: "small"}
+	budget := MaxCardBytes - cardSize(Card{Body: []Element{cut}}) - 64
+	// Drop rows from the end, keeping the first element (the heading)
+	// and the last (the footer), until the rest fits.
+	last := body[len(body)-1]
+	kept := body[:len(body)-1]
+	for len(kept) > 1 && size > budget {
+		size -= elementSize(kept[len(kept)-1]) + 1
+		kept = kept[:len(kept)-1]
+	}
+	card.Body = append(slices.Clone(kept), cut, last)
+	for len(card.Body) > 3 && cardSize(card) > MaxCardBytes {
+		card.Body = slices.Delete(card.Body, len(card.Body)-3, len(card.Body)-2)
+	}
 	return card
+}
+
+// cardSize is the length of a card's JSON (0 if it does not encode: the
+// sender reports that).
+func cardSize(c Card) int {
+	data, err := json.Marshal(c)
+	if err != nil {
+		return 0
+	}
+	return len(data)
+}
+
+func elementSize(el Element) int {
+	data, err := json.Marshal(el)
+	if err != nil {
+		return 0
+	}
+	return len(data)
 }
 
 // ImageAttachments are the pictures of a message, as attachments.
