@@ -206,6 +206,9 @@ func (a *App) onClick(ctx context.Context, act *Activity, email string) *InvokeR
 	if l == nil {
 		return MessageResponse("Done.")
 	}
+	if data[DataList] != "" {
+		return a.listAnswer(ctx, act, email)
+	}
 	if action.EventID != 0 {
 		if v, ok, err := a.EscalationView(ctx, l, action.EventID); err == nil && ok {
 			return cardAnswer(v)
@@ -217,6 +220,23 @@ func (a *App) onClick(ctx context.Context, act *Activity, email string) *InvokeR
 		return MessageResponse("Done. The card will update in a moment.")
 	}
 	return cardAnswer(v)
+}
+
+// listAnswer answers a click on a list of leads with the list as it is
+// now: the person's home card when that is where they clicked, else their
+// leads. Teams puts the answer in place of the card clicked, so the lead's
+// own card would replace the whole list.
+func (a *App) listAnswer(ctx context.Context, act *Activity, email string) *InvokeResponse {
+	command := "leads"
+	home, err := a.store.ChatPostByKey(ctx, engine.PlatformTeams, PostKey(engine.PostKey{Kind: "home", Key: email}))
+	if err == nil && act.ReplyToID != "" && home.MessageID == act.ReplyToID {
+		command = "home"
+	}
+	r := a.Answer(ctx, act.SenderID(), "sla", command)
+	if len(r.Message.Blocks) == 0 {
+		return MessageResponse("Done. The list will update in a moment.")
+	}
+	return cardAnswer(r.Message)
 }
 
 // cardAnswer answers a click with the redrawn card.

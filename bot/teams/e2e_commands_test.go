@@ -45,6 +45,19 @@ func TestCommandsTypedToSlabot(t *testing.T) {
 		mustSay(t, "the plan", text(e.typed(ana, "plan revenue=5000 deal=100 win=0.5")), "= 50 deals a month", "= 100 SQLs a month")
 	})
 
+	t.Run("AClickInAListOfLeadsAnswersWithTheList", func(t *testing.T) {
+		second := demoLead("crm-second")
+		second.Contact.Name = "Sam Second"
+		l := e.handOff(second)
+		e.card(ana, l)
+		list := e.typed(ana, "leads")
+		mustSay(t, "ana's leads", text(list), "Your open leads (2)", "Sam Second")
+		conv := e.personal(ana)
+		recs := e.fake.Activities(conv)
+		res := e.click(ana, recs[len(recs)-1], "lead.ack", nil)
+		mustSay(t, "the answer to a click in the list", text(res.Card), "Your open leads (2)", "Sam Second")
+	})
+
 	t.Run("Home", func(t *testing.T) {
 		mustSay(t, "ana's home", text(e.typed(ana, "home")), "Your SLA dashboard", "Dana Ruiz")
 	})
@@ -77,8 +90,14 @@ func TestInstallingTheAppPostsTheHomeCardOnce(t *testing.T) {
 		t.Fatalf("%d home cards after one install, want 1", len(got))
 	}
 	mustSay(t, "the home card", text(got[0].Activity.Cards()[0]), "Your SLA dashboard", "Dana Ruiz")
-	// A change to ana's leads redraws the home card in place.
-	e.click(ana, e.card(ana, l), "lead.ack", nil)
+	// A button on the home card acts on its lead and answers with the
+	// home card, not the lead's card in its place.
+	res := e.click(ana, got[0], "lead.ack", nil)
+	mustSay(t, "the answer to a click on the home card", text(res.Card), "Your SLA dashboard")
+	if e.lead(l.ID).State != engine.StateAcknowledged {
+		t.Errorf("the home card's button left the lead %s", e.lead(l.ID).State)
+	}
+	// The change redraws the home card in place for everyone.
 	if err := e.fake.WaitFor(ctxTimeout(t, 15*time.Second), func() bool {
 		h := homes()
 		return len(h) == 1 && len(h[0].Updates) > 0

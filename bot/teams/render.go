@@ -17,6 +17,10 @@ const (
 	DataValue = "value"
 	// InputTouchKind is the choice of a touch kind in the "Log touch" form.
 	InputTouchKind = "touch_kind"
+	// DataList marks a control of a list of leads (a home view, the
+	// leads answer): a click there is answered with the list redrawn, not
+	// with the one lead's card, which would replace the list.
+	DataList = "list"
 )
 
 // emoji are view's markers as Teams shows them.
@@ -74,24 +78,20 @@ func splitSpace(s string) (lead, core, trail string) {
 // Render turns a message into a card within MaxCardBytes. Images are not
 // in the card: the sender attaches them beside it (ImageAttachments).
 //
-// A message with one row of controls (a lead's card, a reminder, an
-// escalation) has its buttons at the card's foot; a message with several
-// (a home view, a list of leads) keeps each row where it is, under the
-// lead it acts on, as an ActionSet.
+// A message about one thing (a lead's card, a reminder, an escalation)
+// ends with its one row of controls: its buttons go to the card's foot. A
+// list (a home view, the leads answer) has a row under each lead, the
+// last followed by more of the list: each row stays where it is, as an
+// ActionSet, its buttons marked as the list's (DataList).
 func Render(m view.Message) Card {
 	card := Card{FullWidth: true, FallbackText: m.Summary}
-	rows := 0
-	for _, blk := range m.Blocks {
-		if _, ok := blk.(view.Actions); ok {
-			rows++
-		}
-	}
+	inList := isList(m)
 	for _, blk := range m.Blocks {
 		switch b := blk.(type) {
 		case view.Actions:
-			if rows == 1 {
-				card.Actions = append(card.Actions, actions(b)...)
-			} else if acts := actions(b); len(acts) > 0 {
+			if !inList {
+				card.Actions = append(card.Actions, actions(b, false)...)
+			} else if acts := actions(b, true); len(acts) > 0 {
 				card.Body = append(card.Body, ActionSet{Actions: acts})
 			}
 		default:
@@ -101,6 +101,22 @@ func Render(m view.Message) Card {
 		}
 	}
 	return fit(card)
+}
+
+// isList reports whether a message is a list of things with controls:
+// more than one row of controls, or one that is not the message's end.
+func isList(m view.Message) bool {
+	rows := 0
+	for _, blk := range m.Blocks {
+		if _, ok := blk.(view.Actions); ok {
+			rows++
+		}
+	}
+	if rows == 0 {
+		return false
+	}
+	_, endsWithControls := m.Blocks[len(m.Blocks)-1].(view.Actions)
+	return rows > 1 || !endsWithControls
 }
 
 // fit keeps a card within MaxCardBytes, which a long list of leads with
@@ -272,7 +288,18 @@ func table(t view.Table) Element {
 // actions renders a row of controls: a button acts (Action.Execute), opens
 // a link, or, with a form, opens the form in place (Action.ShowCard) whose
 // submit acts; a choice is a small form of its own.
-func actions(a view.Actions) []Action {
+func actions(a view.Actions, inList bool) []Action {
+	// data is what an Action.Execute of the row carries back.
+	data := func(kv ...string) map[string]string {
+		d := map[string]string{DataRow: a.ID}
+		for i := 0; i+1 < len(kv); i += 2 {
+			d[kv[i]] = kv[i+1]
+		}
+		if inList {
+			d[DataList] = "1"
+		}
+		return d
+	}
 	var out []Action
 	for _, c := range a.Controls {
 		switch c := c.(type) {
@@ -281,10 +308,10 @@ func actions(a view.Actions) []Action {
 			case c.URL != "":
 				out = append(out, ActionOpenURL{Title: c.Label, URL: c.URL})
 			case c.Form != nil:
-				out = append(out, ActionShowCard{Title: c.Label, Card: formCard(*c.Form, a.ID)})
+				out = append(out, ActionShowCard{Title: c.Label, Card: formCard(*c.Form, data(DataValue, c.Form.Subject))})
 			default:
 				out = append(out, ActionExecute{Title: c.Label, Verb: c.Action, Style: style(c.Style),
-					Data: map[string]string{DataRow: a.ID, DataValue: c.Value}, AssociatedInputs: "none"})
+					Data: data(DataValue, c.Value), AssociatedInputs: "none"})
 			}
 		case view.Choice:
 			choices := make([]Choice, len(c.Options))
@@ -295,7 +322,7 @@ func actions(a view.Actions) []Action {
 			out = append(out, ActionShowCard{Title: c.Placeholder, Card: Card{
 				Body: []Element{InputChoiceSet{ID: InputTouchKind, Label: title, Choices: choices, Style: "expanded",
 					IsRequired: true, ErrorMessage: "Choose one."}},
-				Actions: []Action{ActionExecute{Title: title, Verb: c.Action, Data: map[string]string{DataRow: a.ID}}},
+				Actions: []Action{ActionExecute{Title: title, Verb: c.Action, Data: data()}},
 			}})
 		}
 	}
@@ -303,8 +330,9 @@ func actions(a view.Actions) []Action {
 }
 
 // formCard is a form as a card shown in place: its inputs, and a button
-// that submits them with the row they belong to.
-func formCard(f view.Form, row string) Card {
+// that submits them with data (the row they belong to, the form's
+// subject).
+func formCard(f view.Form, data map[string]string) Card {
 	var body []Element
 	if len(f.Intro) > 0 {
 		body = append(body, lines(f.Intro, false))
@@ -322,8 +350,7 @@ func formCard(f view.Form, row string) Card {
 		body = append(body, InputText{ID: in.ID, Label: in.Label, Placeholder: in.Placeholder, Value: in.Initial,
 			IsMultiline: in.Multiline, MaxLength: in.MaxLength, IsRequired: !in.Optional, ErrorMessage: "Please fill this in."})
 	}
-	return Card{Body: body, Actions: []Action{ActionExecute{Title: f.Submit, Verb: f.ID,
-		Data: map[string]string{DataRow: row, DataValue: f.Subject}}}}
+	return Card{Body: body, Actions: []Action{ActionExecute{Title: f.Submit, Verb: f.ID, Data: data}}}
 }
 
 func style(s view.ButtonStyle) string {

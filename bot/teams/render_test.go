@@ -129,6 +129,14 @@ func TestAListOfLeadsKeepsItsRowsInPlaceAndFitsInACard(t *testing.T) {
 	if sets != 2 {
 		t.Errorf("%d rows of buttons in the body, want 2", sets)
 	}
+	if data, _ := short.JSON(); strings.Count(string(data), `"list":"1"`) != 4 {
+		t.Errorf("the list's buttons and form submits are not all marked as the list's:\n%s", data)
+	}
+	// A lead's own card ends with its one row: buttons at the foot, unmarked.
+	one := Render(view.Message{Blocks: rows(1).Blocks[:3]})
+	if data, _ := one.JSON(); len(one.Actions) != 2 || strings.Contains(string(data), `"list"`) {
+		t.Errorf("a single lead's card: %d buttons at the foot, %s", len(one.Actions), data)
+	}
 
 	long := Render(rows(90))
 	data, err := long.JSON()
