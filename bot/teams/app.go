@@ -128,6 +128,9 @@ func (a *App) OnActivity(ctx context.Context, act *Activity) (*InvokeResponse, e
 	if err != nil {
 		a.logger.Warn("could not tell who wrote to slabot in Teams", "err", err)
 	}
+	if err := a.followTeam(ctx, act); err != nil {
+		a.logger.Warn("could not update where a team's channels are served", "err", err)
+	}
 	switch {
 	case act.IsAdaptiveCardAction():
 		return a.onClick(ctx, act, email), nil
@@ -174,6 +177,33 @@ func (a *App) learn(ctx context.Context, act *Activity) (string, error) {
 		id.ConversationID = ref.ConversationID
 	}
 	return email, a.store.SaveChatIdentity(ctx, &id)
+}
+
+// followTeam keeps where a team's channels are served current: an
+// activity in a channel carries the team's serviceUrl, which Teams may
+// move, and the report and escalation channels are written to without a
+// person's activity to follow. The channels are learnt again when the
+// activity's channel is unknown or served elsewhere now.
+func (a *App) followTeam(ctx context.Context, act *Activity) error {
+	ref := act.Reference()
+	if ref.ConversationType != "channel" || ref.TeamID == "" || ref.ServiceURL == "" ||
+		(act.Type == ActivityConversationUpdate && act.BotAdded()) { // onAdded learns them
+		return nil
+	}
+	team := *act.ChannelData.Team
+	known, err := a.store.ChatChannelByID(ctx, engine.PlatformTeams, BaseConversationID(ref.ConversationID))
+	switch {
+	case err == nil && known.ServiceURL == ref.ServiceURL:
+		return nil
+	case err == nil && team.Name == "":
+		team.Name = known.TeamName // Teams does not always name the team
+	case err != nil && engine.ErrorCode(err) != engine.ENOTFOUND:
+		return err
+	}
+	if team.Name == "" {
+		return nil // without its name the policy cannot name its channels
+	}
+	return a.learnChannels(ctx, ref.ServiceURL, ref.TenantID, team)
 }
 
 // onClick carries out a press on a card's button or a submitted form and
