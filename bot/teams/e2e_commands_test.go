@@ -135,3 +135,32 @@ func TestAForgedTokenIsRefusedAndRecordsNothing(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+func TestAMentionInAChannelIsAnsweredInTheAskersChatOrSharedInTheChannel(t *testing.T) {
+	e := newTeamsEnv(t)
+	sales := e.addBotToSales()
+	general := sales.ChannelID("General")
+	before := len(e.fake.Activities(general))
+	resp, err := e.fake.TypeInChannel(ctxTimeout(t, 10*time.Second), maria, general, "sla status team week")
+	if err != nil || resp.Status/100 != 2 {
+		t.Fatalf("maria's mention: %v %+v", err, resp)
+	}
+	recs, err := e.fake.WaitActivities(ctxTimeout(t, 15*time.Second), e.personal(maria), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustSay(t, "the answer in maria's chat", text(recs[0].Activity.Cards()[0]), "SLA status: team sdr-east")
+
+	resp, err = e.fake.TypeInChannel(ctxTimeout(t, 10*time.Second), maria, general, "status team week share")
+	if err != nil || resp.Status/100 != 2 {
+		t.Fatalf("maria's shared mention: %v %+v", err, resp)
+	}
+	shared, err := e.fake.WaitActivities(ctxTimeout(t, 15*time.Second), general, before+1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustSay(t, "the shared answer", text(shared[before].Activity.Cards()[0]), "SLA status: team sdr-east")
+	if n := len(e.fake.Activities(e.personal(maria))); n != 1 {
+		t.Errorf("maria's chat holds %d answers, want the unshared one only", n)
+	}
+}

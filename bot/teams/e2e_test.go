@@ -1,9 +1,10 @@
 package teams_test
 
 import (
-	"context"
+	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/slabot/slabot/bot/teams/teamsfake"
 	"github.com/slabot/slabot/engine"
@@ -126,4 +127,29 @@ func TestAStrangersClickChangesNothing(t *testing.T) {
 	}
 }
 
-var _ = context.Background
+func TestARedeliveredClickLogsOneTouch(t *testing.T) {
+	e := newTeamsEnv(t)
+	l := e.handOff(demoLead("crm-twice"))
+	post := e.card(ana, l)
+	action := findExecute(post.Activity.Cards()[0], "lead.touch")
+	a, err := e.fake.MessageActivity(ana, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := map[string]any{}
+	for k, v := range action["data"].(map[string]any) {
+		data[k] = v
+	}
+	data["touch_kind"] = "call"
+	value, _ := json.Marshal(map[string]any{"action": map[string]any{"type": "Action.Execute", "verb": "lead.touch", "data": data}})
+	a.Type, a.Text, a.Name, a.ReplyToID, a.Value = "invoke", "", "adaptiveCard/action", post.Activity.ID, value
+	// Teams sends an invoke again when the answer is slow to come.
+	for range 2 {
+		if resp, err := e.fake.Send(ctxTimeout(t, 10*time.Second), a); err != nil || resp.Status != 200 {
+			t.Fatalf("the click: %v %+v", err, resp)
+		}
+	}
+	if n := countEvents(e.events(l.ID), "touch"); n != 1 {
+		t.Errorf("%d touches from one click sent twice, want 1", n)
+	}
+}

@@ -284,3 +284,48 @@ func TestTwoReplicasOnOneDatabaseActOnce(t *testing.T) {
 		}
 	}
 }
+
+func TestARepWhoUninstalledTheAppGetsItBackWithTheNextCard(t *testing.T) {
+	e := newTeamsEnv(t)
+	e.card(ana, e.handOff(demoLead("crm-before-uninstall")))
+	if _, err := e.fake.Uninstall(ctxTimeout(t, 10*time.Second), ana); err != nil {
+		t.Fatal(err)
+	}
+	next := demoLead("crm-after-uninstall")
+	next.Contact.Name = "Una Installed"
+	l := e.handOff(next)
+	e.card(ana, l)
+	if p, _ := e.fake.Person(ana); !p.Installed {
+		t.Error("ana got a card without the app")
+	}
+}
+
+func TestAnOwnerWhoseAppIsBlockedIsReportedInTheEscalationChannel(t *testing.T) {
+	e := newTeamsEnv(t, withPolicy(`
+timezone: UTC
+teams:
+  - name: sdr-east
+    manager: maria@example.com
+    escalation_channel: "Sales/Escalations"
+    reps: [fay@example.com, ana@example.com]
+rules:
+  - name: default
+    first_touch: 4h
+`))
+	e.fake.AddPerson(teamsfake.Person{Email: "fay@example.com", Name: "Fay Blocked", InstallBlocked: true})
+	sales := e.addBotToSales()
+	h := demoLead("crm-blocked")
+	h.OwnerEmail = "fay@example.com"
+	e.handOff(h)
+	channel := sales.ChannelID("Escalations")
+	if err := e.fake.WaitFor(ctxTimeout(t, 15*time.Second), func() bool {
+		for _, r := range e.fake.Activities(channel) {
+			if strings.Contains(r.Activity.Summary, "fay@example.com") && strings.Contains(r.Activity.Summary, "cannot be reached") {
+				return true
+			}
+		}
+		return false
+	}); err != nil {
+		t.Fatalf("no alert in Sales/Escalations: %v", err)
+	}
+}
