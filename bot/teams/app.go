@@ -228,7 +228,8 @@ func (a *App) onClick(ctx context.Context, act *Activity, email string) *InvokeR
 	l, err := a.Act(ctx, action)
 	if err != nil {
 		if line, ok := bot.Refusal(err); ok {
-			return MessageResponse(Markdown(line))
+			// Teams shows this text as it is: Markdown would show its escapes.
+			return MessageResponse(PlainText(line))
 		}
 		a.logger.Warn("a click on a Teams card could not be carried out", "verb", action.Verb, "err", err)
 		return MessageResponse(unrecordedText)

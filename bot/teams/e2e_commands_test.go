@@ -2,6 +2,7 @@ package teams_test
 
 import (
 	"context"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -162,5 +163,49 @@ func TestAMentionInAChannelIsAnsweredInTheAskersChatOrSharedInTheChannel(t *test
 	mustSay(t, "the shared answer", text(shared[before].Activity.Cards()[0]), "SLA status: team sdr-east")
 	if n := len(e.fake.Activities(e.personal(maria))); n != 1 {
 		t.Errorf("maria's chat holds %d answers, want the unshared one only", n)
+	}
+}
+
+func TestAPersonWhoRemovedSlabotIsNotChasedWithTheirHomeCard(t *testing.T) {
+	e := newTeamsEnv(t)
+	l := e.handOff(demoLead("crm-removed"))
+	post := e.card(ana, l)
+	if _, err := e.fake.Install(ctxTimeout(t, 10*time.Second), ana); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.fake.WaitFor(ctxTimeout(t, 15*time.Second), func() bool {
+		return len(e.posts(e.personal(ana), "Your SLA dashboard", nil)) == 1
+	}); err != nil {
+		t.Fatal("no home card after the install")
+	}
+	if _, err := e.fake.Uninstall(ctxTimeout(t, 10*time.Second), ana); err != nil {
+		t.Fatal(err)
+	}
+	// A change to ana's leads asks for her home card again; the manager
+	// acknowledges, as ana has no chat with slabot to click in any more.
+	if res := e.clickAs(maria, post, "lead.ack"); res.Type != "application/vnd.microsoft.card.adaptive" {
+		t.Fatalf("the manager's acknowledgement: %s %q", res.Type, res.Message)
+	}
+	forbidden := func() int {
+		n := 0
+		for _, c := range e.fake.Calls() {
+			if c.ConversationID == e.personal(ana) && c.Status == http.StatusForbidden {
+				n++
+			}
+		}
+		return n
+	}
+	// The lead card's redraw, the home card's and its post again are
+	// refused once each.
+	if err := e.fake.WaitFor(ctxTimeout(t, 15*time.Second), func() bool { return forbidden() >= 3 }); err != nil {
+		t.Fatalf("the cards were not redrawn after the change (%d refusals)", forbidden())
+	}
+	// The job retries a failure after about a second: none comes.
+	settle(time.Now().Add(3 * time.Second))
+	if n := forbidden(); n != 3 {
+		t.Errorf("%d writes refused in ana's chat; slabot should give up after the card's redraw and the home card's (3)", n)
+	}
+	if p, _ := e.fake.Person(ana); p.Installed {
+		t.Error("slabot installed itself again to show a home card")
 	}
 }

@@ -119,6 +119,9 @@ func TestAStrangersClickChangesNothing(t *testing.T) {
 	if res.Type != "application/vnd.microsoft.activity.message" || !strings.Contains(res.Message, ana) {
 		t.Errorf("the stranger was answered %s %q; want a refusal naming the owner", res.Type, res.Message)
 	}
+	if strings.ContainsAny(res.Message, `\*`) {
+		t.Errorf("the refusal shows Markdown, which Teams displays as it is: %q", res.Message)
+	}
 	if got := e.lead(l.ID); got.State == engine.StateAcknowledged {
 		t.Error("a stranger acknowledged the lead")
 	}

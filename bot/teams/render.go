@@ -68,6 +68,20 @@ func Markdown(t view.Text) string {
 	return b.String()
 }
 
+// PlainText renders a line as plain text with its markers as emoji, for
+// where Teams shows text as it is: the message that answers a click.
+func PlainText(t view.Text) string {
+	var b strings.Builder
+	for _, s := range t {
+		if s.Marker != "" {
+			b.WriteString(emoji[s.Marker])
+			continue
+		}
+		b.WriteString(s.Text)
+	}
+	return strings.TrimSpace(b.String())
+}
+
 func splitSpace(s string) (lead, core, trail string) {
 	core = strings.TrimLeft(s, " ")
 	lead = s[:len(s)-len(core)]

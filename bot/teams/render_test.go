@@ -153,3 +153,10 @@ func TestAListOfLeadsKeepsItsRowsInPlaceAndFitsInACard(t *testing.T) {
 		t.Error("the long list kept its forms while cutting rows")
 	}
 }
+
+func TestAClickIsAnsweredInPlainText(t *testing.T) {
+	got := PlainText(view.T(view.Refused, " Only jo_ann@example.com (the owner) can act on ", view.B("*Acme*"), "."))
+	if want := "🚫 Only jo_ann@example.com (the owner) can act on *Acme*."; got != want {
+		t.Errorf("plain text\n got %s\nwant %s", got, want)
+	}
+}
