@@ -111,13 +111,14 @@ func TestABreachTellsTheManagerAndTheChannelThenReassigns(t *testing.T) {
 	})
 }
 
-func TestTheManagerReassignsByHand(t *testing.T) {
+func TestTheManagerReassignsByHandFromTheChannel(t *testing.T) {
 	e := newTeamsEnv(t, withPolicy(timerPolicy("[notify_manager]")))
-	e.addBotToSales()
+	sales := e.addBotToSales()
 	l := e.handOff(demoLead("crm-by-hand"))
 	e.card(ana, l)
 	dm := e.waitPost(e.personal(maria), summaryEscalation, l)
-	res := e.click(maria, dm, "esc.reassign", nil)
+	post := e.waitPost(sales.ChannelID("Escalations"), summaryEscalation, l)
+	res := e.click(maria, post, "esc.reassign", nil)
 	if res.Type != "application/vnd.microsoft.card.adaptive" {
 		t.Fatalf("the manager was answered %s %q", res.Type, res.Message)
 	}
@@ -126,6 +127,13 @@ func TestTheManagerReassignsByHand(t *testing.T) {
 		t.Fatalf("the lead is %s's", got.OwnerEmail)
 	}
 	e.card(bo, l)
+	// The copy in the manager's chat says so too, without its buttons.
+	if err := e.fake.WaitFor(ctxTimeout(t, 15*time.Second), func() bool {
+		card := e.seen(maria, dm)
+		return strings.Contains(text(card), "reassigned it to bo@example.com") && len(teamsfake.CardVerbs(card)) == 0
+	}); err != nil {
+		t.Errorf("the manager's own copy was not redrawn:\n%s", text(e.seen(maria, dm)))
+	}
 }
 
 func TestAnOwnerWithoutTheAppGetsItInstalledThenTheCard(t *testing.T) {
