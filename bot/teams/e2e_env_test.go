@@ -5,7 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -487,4 +490,24 @@ func findExecute(node any, verb string) map[string]any {
 		}
 	}
 	return nil
+}
+
+// balanceAcross puts a round-robin load balancer in front of the
+// replicas' endpoints, as a deployment of several replicas has, and points
+// the fake at it: successive activities reach successive replicas.
+func balanceAcross(t testing.TB, envs ...*teamsEnv) {
+	var next atomic.Uint64
+	proxies := make([]*httputil.ReverseProxy, len(envs))
+	for i, e := range envs {
+		target, err := url.Parse(e.server.URL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		proxies[i] = httputil.NewSingleHostReverseProxy(target)
+	}
+	lb := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		proxies[next.Add(1)%uint64(len(proxies))].ServeHTTP(w, r)
+	}))
+	t.Cleanup(lb.Close)
+	envs[0].fake.SetBotEndpoint(lb.URL + "/api/messages")
 }

@@ -257,6 +257,7 @@ func TestTwoReplicasOnOneDatabaseActOnce(t *testing.T) {
 	policy := withPolicy(timerPolicy("[notify_manager, return_to_marketing]"))
 	one := newTeamsEnv(t, policy)
 	two := newTeamsEnv(t, policy, asReplicaOf(one))
+	balanceAcross(t, one, two)
 	sales := one.addBotToSales()
 	channel := sales.ChannelID("Escalations")
 	var leads []*engine.Lead
@@ -290,6 +291,20 @@ func TestTwoReplicasOnOneDatabaseActOnce(t *testing.T) {
 		if !slices.Equal(counts, []int{2, 1, 1, 1, 1}) {
 			t.Errorf("lead %d: owner's posts, breaches, returns, manager messages, channel posts = %v, want 2 and one each", l.ID, counts)
 		}
+	}
+
+	// Installing sends two activities, which reach both replicas: one
+	// home card.
+	if _, err := one.fake.Install(ctxTimeout(t, 10*time.Second), ana); err != nil {
+		t.Fatal(err)
+	}
+	homes := func() int { return len(one.posts(one.personal(ana), "Your SLA dashboard", nil)) }
+	if err := one.fake.WaitFor(ctxTimeout(t, 15*time.Second), func() bool { return homes() > 0 }); err != nil {
+		t.Fatal("no home card after the install")
+	}
+	settle(time.Now().Add(time.Second))
+	if n := homes(); n != 1 {
+		t.Errorf("%d home cards from two replicas, want 1", n)
 	}
 }
 
