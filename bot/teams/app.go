@@ -179,11 +179,18 @@ func (a *App) learn(ctx context.Context, act *Activity) (string, error) {
 	return email, a.store.SaveChatIdentity(ctx, &id)
 }
 
-// followTeam keeps where a team's channels are served current: an
+// channelsChanged are the events of a conversationUpdate (channelData's
+// eventType) after which a team's channels are not what slabot learnt: a
+// channel the policy names may exist only now, or under its new name.
+var channelsChanged = map[string]bool{"channelCreated": true, "channelRenamed": true, "channelRestored": true,
+	"channelDeleted": true, "teamRenamed": true}
+
+// followTeam keeps what slabot knows of a team's channels current: an
 // activity in a channel carries the team's serviceUrl, which Teams may
 // move, and the report and escalation channels are written to without a
 // person's activity to follow. The channels are learnt again when the
-// activity's channel is unknown or served elsewhere now.
+// activity's channel is unknown, served elsewhere now, or the team's
+// channels changed.
 func (a *App) followTeam(ctx context.Context, act *Activity) error {
 	ref := act.Reference()
 	if ref.ConversationType != "channel" || ref.TeamID == "" || ref.ServiceURL == "" ||
@@ -193,7 +200,7 @@ func (a *App) followTeam(ctx context.Context, act *Activity) error {
 	team := *act.ChannelData.Team
 	known, err := a.store.ChatChannelByID(ctx, engine.PlatformTeams, BaseConversationID(ref.ConversationID))
 	switch {
-	case err == nil && known.ServiceURL == ref.ServiceURL:
+	case err == nil && known.ServiceURL == ref.ServiceURL && !channelsChanged[act.ChannelData.EventType]:
 		return nil
 	case err == nil && team.Name == "":
 		team.Name = known.TeamName // Teams does not always name the team

@@ -117,3 +117,21 @@ func checkReportActivity(t *testing.T, a teamsfake.Activity) {
 		t.Errorf("the report has %d cards and %d images, want one of each in one activity", cards, images)
 	}
 }
+
+func TestAChannelCreatedAfterSlabotJoinedTheTeamCanBeNamed(t *testing.T) {
+	policy := strings.Replace(e2ePolicy, `channel: "Sales/Reports"`, `channel: "Sales/Weekly"`, 1)
+	e := newTeamsEnv(t, withPolicy(policy))
+	sales := e.addBotToSales()
+	weekly, resp, err := e.fake.AddChannel(ctxTimeout(t, 10*time.Second), sales.ID, "Weekly", maria)
+	if err != nil || resp == nil || resp.Status/100 != 2 {
+		t.Fatalf("creating the channel: %v %+v", err, resp)
+	}
+	if err := e.app.PostWeeklyReport(ctxTimeout(t, 15*time.Second), lastWeek(t)); err != nil {
+		t.Fatalf("the report for a channel created after slabot joined: %v", err)
+	}
+	recs, err := e.fake.WaitActivities(ctxTimeout(t, 15*time.Second), weekly.ID, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkReportActivity(t, recs[0].Activity)
+}
