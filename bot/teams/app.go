@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -55,7 +56,7 @@ type App struct {
 	store    AppStore
 	service  *engine.Service
 	logger   *slog.Logger
-	endpoint *Handler
+	endpoint *gate
 
 	directoryEvery time.Duration
 }
@@ -75,8 +76,38 @@ func NewApp(cfg AppConfig) *App {
 		Bot: bot.New(bot.Config{Store: cfg.Store, Service: cfg.Service, Chat: chat, Logger: cfg.Logger, Registry: cfg.Registry}),
 		tr:  tr, chat: chat, store: cfg.Store, service: cfg.Service, logger: cfg.Logger, directoryEvery: cfg.DirectoryInterval,
 	}
-	a.endpoint = tr.Handler(a, HandlerOptions{Logger: cfg.Logger})
+	a.endpoint = &gate{next: tr.Handler(a, HandlerOptions{Logger: cfg.Logger})}
 	return a
+}
+
+// gate admits requests to the Bot Framework endpoint until Run stops, and
+// then waits for the work they started. Without it a request arriving
+// while Run waits would start work Run no longer waits for (and race with
+// the wait itself).
+type gate struct {
+	mu     sync.RWMutex
+	closed bool
+	next   *Handler
+}
+
+func (g *gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	g.mu.RLock()
+	defer g.mu.RUnlock()
+	if g.closed {
+		w.Header().Set("Retry-After", "1")
+		http.Error(w, "slabot is stopping", http.StatusServiceUnavailable)
+		return
+	}
+	g.next.ServeHTTP(w, r)
+}
+
+// closeAndWait refuses new requests, then waits for the requests in
+// flight and the work they started.
+func (g *gate) closeAndWait() {
+	g.mu.Lock()
+	g.closed = true
+	g.mu.Unlock()
+	g.next.Wait()
 }
 
 // Endpoint is the handler of POST /api/messages.
@@ -101,7 +132,7 @@ func (a *App) Handlers() []engine.JobHandler {
 // ctx ends; Teams reaches slabot through Endpoint, so there is nothing to
 // connect to.
 func (a *App) Run(ctx context.Context) error {
-	defer a.endpoint.Wait()
+	defer a.endpoint.closeAndWait()
 	if a.directoryEvery <= 0 {
 		<-ctx.Done()
 		return nil

@@ -209,3 +209,19 @@ func TestAPersonWhoRemovedSlabotIsNotChasedWithTheirHomeCard(t *testing.T) {
 		t.Error("slabot installed itself again to show a home card")
 	}
 }
+
+func TestAStoppedAppRefusesActivitiesItCouldNoLongerFinish(t *testing.T) {
+	e := newTeamsEnv(t)
+	e.cancel()
+	e.done.Wait() // Run returned: it waited for the work in flight
+	resp, err := e.fake.Type(ctxTimeout(t, 10*time.Second), ana, "help")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.Status != http.StatusServiceUnavailable {
+		t.Errorf("an activity after Run stopped was answered %d, want 503 so Teams tries again", resp.Status)
+	}
+	if _, err := e.db.ChatIdentityByEmail(context.Background(), engine.PlatformTeams, ana); engine.ErrorCode(err) != engine.ENOTFOUND {
+		t.Errorf("a stopped app recorded who wrote: %v", err)
+	}
+}
