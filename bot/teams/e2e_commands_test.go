@@ -219,7 +219,7 @@ func TestAStoppedAppRefusesActivitiesItCouldNoLongerFinish(t *testing.T) {
 		t.Fatal(err)
 	}
 	if resp.Status != http.StatusServiceUnavailable {
-		t.Errorf("an activity after Run stopped was answered %d, want 503 so Teams tries again", resp.Status)
+		t.Errorf("an activity after Run stopped was answered %d, want 503: slabot is stopping", resp.Status)
 	}
 	if _, err := e.db.ChatIdentityByEmail(context.Background(), engine.PlatformTeams, ana); engine.ErrorCode(err) != engine.ENOTFOUND {
 		t.Errorf("a stopped app recorded who wrote: %v", err)
