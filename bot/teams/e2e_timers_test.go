@@ -98,17 +98,30 @@ func TestABreachTellsTheManagerAndTheChannelThenReassigns(t *testing.T) {
 		}
 	})
 
-	t.Run("TheManagerGivesMoreTime", func(t *testing.T) {
-		// bo breaches too after 3 s; the manager acts on the first escalation.
-		res := e.click(maria, dm, "esc.more_time", nil)
-		if res.Type != "application/vnd.microsoft.card.adaptive" {
-			t.Fatalf("the manager was answered %s %q", res.Type, res.Message)
-		}
-		mustSay(t, "the redrawn escalation", text(res.Card), "maria@example.com")
-		if got := e.lead(l.ID); !got.FirstTouchDue.After(time.Now()) {
-			t.Errorf("the deadline is still %v", got.FirstTouchDue)
-		}
-	})
+}
+
+func TestTheManagerGivesMoreTime(t *testing.T) {
+	e := newTeamsEnv(t, withPolicy(timerPolicy("[notify_manager]")))
+	l := e.handOff(demoLead("crm-more-time"))
+	e.card(ana, l)
+	dm := e.waitPost(e.personal(maria), summaryEscalation, l)
+	if due := e.lead(l.ID).FirstTouchDue; due.After(time.Now()) {
+		t.Fatalf("escalated before the deadline %v", due)
+	}
+	res := e.click(maria, dm, "esc.more_time", nil)
+	if res.Type != "application/vnd.microsoft.card.adaptive" {
+		t.Fatalf("the manager was answered %s %q", res.Type, res.Message)
+	}
+	mustSay(t, "the redrawn escalation", text(res.Card), "maria@example.com gave more time")
+	if verbs := teamsfake.CardVerbs(res.Card); len(verbs) != 0 {
+		t.Errorf("the decided escalation still offers %v", verbs)
+	}
+	if got := e.lead(l.ID); !got.FirstTouchDue.After(time.Now()) {
+		t.Errorf("the deadline is still %v", got.FirstTouchDue)
+	}
+	if !slices.ContainsFunc(e.events(l.ID), func(ev engine.Event) bool { return ev.Kind == engine.EventDeadlineMoved && ev.Actor == maria }) {
+		t.Errorf("no deadline moved by maria among %v", e.events(l.ID))
+	}
 }
 
 func TestTheManagerReassignsByHandFromTheChannel(t *testing.T) {
