@@ -3,7 +3,6 @@ package teams_test
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -110,7 +109,6 @@ func withPolicy(yaml string) envOption { return func(c *envConfig) { c.policy = 
 func withPacer(p *teams.Pacer) envOption {
 	return func(c *envConfig) { c.pacer = p }
 }
-func withClock(now func() time.Time) envOption { return func(c *envConfig) { c.now = now } }
 
 // asReplicaOf runs a second slabot on the first one's database and Teams.
 func asReplicaOf(first *teamsEnv) envOption {
@@ -426,8 +424,6 @@ func settle(until time.Time) {
 func countEvents(events []engine.Event, kind string) int {
 	return len(slices.DeleteFunc(slices.Clone(events), func(ev engine.Event) bool { return ev.Kind != kind }))
 }
-
-var _ = fmt.Sprint
 
 // clickAs sends the invoke of pressing verb on a post as someone who is
 // not in the post's conversation (a card forwarded or shown to them): the
