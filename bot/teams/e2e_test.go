@@ -156,3 +156,28 @@ func TestARedeliveredClickLogsOneTouch(t *testing.T) {
 		t.Errorf("%d touches from one click sent twice, want 1", n)
 	}
 }
+
+func TestARepWhoseSignInNameIsNotTheirMailGetsTheCardAndActs(t *testing.T) {
+	e := newTeamsEnv(t, withPolicy(`
+timezone: UTC
+teams:
+  - name: sdr-east
+    manager: maria@example.com
+    reps: [gus@example.com]
+rules:
+  - name: default
+    first_touch: 4h
+`))
+	e.fake.AddPerson(teamsfake.Person{Email: "gus@example.com", UserPrincipalName: "gus.g@example.onmicrosoft.com", Name: "Gus", Installed: true})
+	h := demoLead("crm-upn")
+	h.OwnerEmail = "gus@example.com"
+	l := e.handOff(h)
+	post := e.card("gus@example.com", l)
+	res := e.click("gus@example.com", post, "lead.ack", nil)
+	if res.Type != "application/vnd.microsoft.card.adaptive" {
+		t.Fatalf("gus was answered %s %q", res.Type, res.Message)
+	}
+	if got := e.lead(l.ID); got.State != engine.StateAcknowledged {
+		t.Errorf("gus's click left the lead %s", got.State)
+	}
+}
