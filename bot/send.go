@@ -52,6 +52,11 @@ func (b *Bot) sendHandOff(ctx context.Context, job engine.Job) error {
 		data, err := b.cardData(ctx, l, owner.Email, owner.Loc)
 		return leadCard(data), err
 	})
+	if errors.Is(err, engine.ErrUnreachable) {
+		// Found, but no chat can be opened with them: on Teams, the app is
+		// not installed for them and may not be installed.
+		return b.alertUnreachable(ctx, l, err, job.Attempts)
+	}
 	if err != nil {
 		return err
 	}

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -55,7 +56,7 @@ type App struct {
 	store    AppStore
 	service  *engine.Service
 	logger   *slog.Logger
-	endpoint *Handler
+	endpoint *gate
 
 	directoryEvery time.Duration
 }
@@ -75,8 +76,38 @@ func NewApp(cfg AppConfig) *App {
 		Bot: bot.New(bot.Config{Store: cfg.Store, Service: cfg.Service, Chat: chat, Logger: cfg.Logger, Registry: cfg.Registry}),
 		tr:  tr, chat: chat, store: cfg.Store, service: cfg.Service, logger: cfg.Logger, directoryEvery: cfg.DirectoryInterval,
 	}
-	a.endpoint = tr.Handler(a, HandlerOptions{Logger: cfg.Logger})
+	a.endpoint = &gate{next: tr.Handler(a, HandlerOptions{Logger: cfg.Logger})}
 	return a
+}
+
+// gate admits requests to the Bot Framework endpoint until Run stops, and
+// then waits for the work they started. Without it a request arriving
+// while Run waits would start work Run no longer waits for (and race with
+// the wait itself).
+type gate struct {
+	mu     sync.RWMutex
+	closed bool
+	next   *Handler
+}
+
+func (g *gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	g.mu.RLock()
+	defer g.mu.RUnlock()
+	if g.closed {
+		w.Header().Set("Retry-After", "1")
+		http.Error(w, "slabot is stopping", http.StatusServiceUnavailable)
+		return
+	}
+	g.next.ServeHTTP(w, r)
+}
+
+// closeAndWait refuses new requests, then waits for the requests in
+// flight and the work they started.
+func (g *gate) closeAndWait() {
+	g.mu.Lock()
+	g.closed = true
+	g.mu.Unlock()
+	g.next.Wait()
 }
 
 // Endpoint is the handler of POST /api/messages.
@@ -101,7 +132,7 @@ func (a *App) Handlers() []engine.JobHandler {
 // ctx ends; Teams reaches slabot through Endpoint, so there is nothing to
 // connect to.
 func (a *App) Run(ctx context.Context) error {
-	defer a.endpoint.Wait()
+	defer a.endpoint.closeAndWait()
 	if a.directoryEvery <= 0 {
 		<-ctx.Done()
 		return nil
@@ -127,6 +158,9 @@ func (a *App) OnActivity(ctx context.Context, act *Activity) (*InvokeResponse, e
 	email, err := a.learn(ctx, act)
 	if err != nil {
 		a.logger.Warn("could not tell who wrote to slabot in Teams", "err", err)
+	}
+	if err := a.followTeam(ctx, act); err != nil {
+		a.logger.Warn("could not update where a team's channels are served", "err", err)
 	}
 	switch {
 	case act.IsAdaptiveCardAction():
@@ -176,6 +210,40 @@ func (a *App) learn(ctx context.Context, act *Activity) (string, error) {
 	return email, a.store.SaveChatIdentity(ctx, &id)
 }
 
+// channelsChanged are the events of a conversationUpdate (channelData's
+// eventType) after which a team's channels are not what slabot learnt: a
+// channel the policy names may exist only now, or under its new name.
+var channelsChanged = map[string]bool{"channelCreated": true, "channelRenamed": true, "channelRestored": true,
+	"channelDeleted": true, "teamRenamed": true}
+
+// followTeam keeps what slabot knows of a team's channels current: an
+// activity in a channel carries the team's serviceUrl, which Teams may
+// move, and the report and escalation channels are written to without a
+// person's activity to follow. The channels are learnt again when the
+// activity's channel is unknown, served elsewhere now, or the team's
+// channels changed.
+func (a *App) followTeam(ctx context.Context, act *Activity) error {
+	ref := act.Reference()
+	if ref.ConversationType != "channel" || ref.TeamID == "" || ref.ServiceURL == "" ||
+		(act.Type == ActivityConversationUpdate && act.BotAdded()) { // onAdded learns them
+		return nil
+	}
+	team := *act.ChannelData.Team
+	known, err := a.store.ChatChannelByID(ctx, engine.PlatformTeams, BaseConversationID(ref.ConversationID))
+	switch {
+	case err == nil && known.ServiceURL == ref.ServiceURL && !channelsChanged[act.ChannelData.EventType]:
+		return nil
+	case err == nil && team.Name == "":
+		team.Name = known.TeamName // Teams does not always name the team
+	case err != nil && engine.ErrorCode(err) != engine.ENOTFOUND:
+		return err
+	}
+	if team.Name == "" {
+		return nil // without its name the policy cannot name its channels
+	}
+	return a.learnChannels(ctx, ref.ServiceURL, ref.TenantID, team)
+}
+
 // onClick carries out a press on a card's button or a submitted form and
 // answers with the card as it is now, or with why nothing was done.
 func (a *App) onClick(ctx context.Context, act *Activity, email string) *InvokeResponse {
@@ -198,13 +266,17 @@ func (a *App) onClick(ctx context.Context, act *Activity, email string) *InvokeR
 	l, err := a.Act(ctx, action)
 	if err != nil {
 		if line, ok := bot.Refusal(err); ok {
-			return MessageResponse(Markdown(line))
+			// Teams shows this text as it is: Markdown would show its escapes.
+			return MessageResponse(PlainText(line))
 		}
 		a.logger.Warn("a click on a Teams card could not be carried out", "verb", action.Verb, "err", err)
 		return MessageResponse(unrecordedText)
 	}
 	if l == nil {
 		return MessageResponse("Done.")
+	}
+	if data[DataList] != "" {
+		return a.listAnswer(ctx, act, email)
 	}
 	if action.EventID != 0 {
 		if v, ok, err := a.EscalationView(ctx, l, action.EventID); err == nil && ok {
@@ -217,6 +289,23 @@ func (a *App) onClick(ctx context.Context, act *Activity, email string) *InvokeR
 		return MessageResponse("Done. The card will update in a moment.")
 	}
 	return cardAnswer(v)
+}
+
+// listAnswer answers a click on a list of leads with the list as it is
+// now: the person's home card when that is where they clicked, else their
+// leads. Teams puts the answer in place of the card clicked, so the lead's
+// own card would replace the whole list.
+func (a *App) listAnswer(ctx context.Context, act *Activity, email string) *InvokeResponse {
+	command := "leads"
+	home, err := a.store.ChatPostByKey(ctx, engine.PlatformTeams, PostKey(engine.PostKey{Kind: "home", Key: email}))
+	if err == nil && act.ReplyToID != "" && home.MessageID == act.ReplyToID {
+		command = "home"
+	}
+	r := a.Answer(ctx, act.SenderID(), "sla", command)
+	if len(r.Message.Blocks) == 0 {
+		return MessageResponse("Done. The list will update in a moment.")
+	}
+	return cardAnswer(r.Message)
 }
 
 // cardAnswer answers a click with the redrawn card.

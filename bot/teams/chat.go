@@ -306,6 +306,12 @@ func (c *Chat) publishHome(ctx context.Context, person engine.ChatIdentity, m vi
 		return err
 	}
 	id, err := c.tr.Connector.SendActivity(ctx, conv.serviceURL, conv.id, activity)
+	if errors.Is(err, ErrNotInstalled) {
+		// They removed slabot: installing it again only to show a home
+		// card would undo their choice. Their next install posts it.
+		c.logger.Info("a person removed slabot from Teams; their home card waits for them to add it again")
+		return nil
+	}
 	if err != nil {
 		return fmt.Errorf("teams: post the home card: %w", err)
 	}

@@ -1,6 +1,8 @@
 package teams
 
 import (
+	"encoding/json"
+	"slices"
 	"strings"
 
 	"github.com/slabot/slabot/bot/view"
@@ -15,6 +17,10 @@ const (
 	DataValue = "value"
 	// InputTouchKind is the choice of a touch kind in the "Log touch" form.
 	InputTouchKind = "touch_kind"
+	// DataList marks a control of a list of leads (a home view, the
+	// leads answer): a click there is answered with the list redrawn, not
+	// with the one lead's card, which would replace the list.
+	DataList = "list"
 )
 
 // emoji are view's markers as Teams shows them.
@@ -64,6 +70,20 @@ func Markdown(t view.Text) string {
 	return b.String()
 }
 
+// PlainText renders a line as plain text with its markers as emoji, for
+// where Teams shows text as it is: the message that answers a click.
+func PlainText(t view.Text) string {
+	var b strings.Builder
+	for _, s := range t {
+		if s.Marker != "" {
+			b.WriteString(emoji[s.Marker])
+			continue
+		}
+		b.WriteString(s.Text)
+	}
+	return strings.TrimSpace(b.String())
+}
+
 func splitSpace(s string) (lead, core, trail string) {
 	core = strings.TrimLeft(s, " ")
 	lead = s[:len(s)-len(core)]
@@ -71,21 +91,107 @@ func splitSpace(s string) (lead, core, trail string) {
 	return lead, trimmed, core[len(trimmed):]
 }
 
-// Render turns a message into a card. Images are not in the card: the
-// sender attaches them beside it (ImageAttachments).
+// Render turns a message into a card within MaxCardBytes. Images are not
+// in the card: the sender attaches them beside it (ImageAttachments).
+//
+// A message about one thing (a lead's card, a reminder, an escalation)
+// ends with its one row of controls: its buttons go to the card's foot. A
+// list (a home view, the leads answer) has a row under each lead, the
+// last followed by more of the list: each row stays where it is, as an
+// ActionSet, its buttons marked as the list's (DataList).
 func Render(m view.Message) Card {
 	card := Card{FullWidth: true, FallbackText: m.Summary}
+	inList := isList(m)
 	for _, blk := range m.Blocks {
 		switch b := blk.(type) {
 		case view.Actions:
-			card.Actions = append(card.Actions, actions(b)...)
+			if !inList {
+				card.Actions = append(card.Actions, actions(b, false)...)
+			} else if acts := actions(b, true); len(acts) > 0 {
+				card.Body = append(card.Body, ActionSet{Actions: acts})
+			}
 		default:
 			if el := element(b); el != nil {
 				card.Body = append(card.Body, el)
 			}
 		}
 	}
+	return fit(card)
+}
+
+// isList reports whether a message is a list of things with controls:
+// more than one row of controls, or one that is not the message's end.
+func isList(m view.Message) bool {
+	rows := 0
+	for _, blk := range m.Blocks {
+		if _, ok := blk.(view.Actions); ok {
+			rows++
+		}
+	}
+	if rows == 0 {
+		return false
+	}
+	_, endsWithControls := m.Blocks[len(m.Blocks)-1].(view.Actions)
+	return rows > 1 || !endsWithControls
+}
+
+// fit keeps a card within MaxCardBytes, which a long list of leads with
+// their forms can pass: first the forms of the list's rows go (each
+// lead's own card keeps them), then rows from the end, above the last
+// element (the footer), with a line saying the list was cut. A card
+// Teams refuses would never be shown at all.
+func fit(card Card) Card {
+	size := cardSize(card)
+	if size <= MaxCardBytes {
+		return card
+	}
+	body := slices.Clone(card.Body)
+	for i, el := range body {
+		if set, ok := el.(ActionSet); ok {
+			set.Actions = slices.DeleteFunc(slices.Clone(set.Actions), func(a Action) bool {
+				_, form := a.(ActionShowCard)
+				return form
+			})
+			body[i] = set
+		}
+	}
+	card.Body = body
+	if size = cardSize(card); size <= MaxCardBytes || len(body) < 3 {
+		return card
+	}
+	cut := TextBlock{Text: "⚠️ There is more than one Teams card holds: the rest was left out.", Wrap: true, IsSubtle: true, Size: "small"}
+	budget := MaxCardBytes - cardSize(Card{Body: []Element{cut}}) - 64
+	// Drop rows from the end, keeping the first element (the heading)
+	// and the last (the footer), until the rest fits.
+	last := body[len(body)-1]
+	kept := body[:len(body)-1]
+	for len(kept) > 1 && size > budget {
+		size -= elementSize(kept[len(kept)-1]) + 1
+		kept = kept[:len(kept)-1]
+	}
+	card.Body = append(slices.Clone(kept), cut, last)
+	for len(card.Body) > 3 && cardSize(card) > MaxCardBytes {
+		card.Body = slices.Delete(card.Body, len(card.Body)-3, len(card.Body)-2)
+	}
 	return card
+}
+
+// cardSize is the length of a card's JSON (0 if it does not encode: the
+// sender reports that).
+func cardSize(c Card) int {
+	data, err := json.Marshal(c)
+	if err != nil {
+		return 0
+	}
+	return len(data)
+}
+
+func elementSize(el Element) int {
+	data, err := json.Marshal(el)
+	if err != nil {
+		return 0
+	}
+	return len(data)
 }
 
 // ImageAttachments are the pictures of a message, as attachments.
@@ -198,7 +304,18 @@ func table(t view.Table) Element {
 // actions renders a row of controls: a button acts (Action.Execute), opens
 // a link, or, with a form, opens the form in place (Action.ShowCard) whose
 // submit acts; a choice is a small form of its own.
-func actions(a view.Actions) []Action {
+func actions(a view.Actions, inList bool) []Action {
+	// data is what an Action.Execute of the row carries back.
+	data := func(kv ...string) map[string]string {
+		d := map[string]string{DataRow: a.ID}
+		for i := 0; i+1 < len(kv); i += 2 {
+			d[kv[i]] = kv[i+1]
+		}
+		if inList {
+			d[DataList] = "1"
+		}
+		return d
+	}
 	var out []Action
 	for _, c := range a.Controls {
 		switch c := c.(type) {
@@ -207,10 +324,10 @@ func actions(a view.Actions) []Action {
 			case c.URL != "":
 				out = append(out, ActionOpenURL{Title: c.Label, URL: c.URL})
 			case c.Form != nil:
-				out = append(out, ActionShowCard{Title: c.Label, Card: formCard(*c.Form, a.ID)})
+				out = append(out, ActionShowCard{Title: c.Label, Card: formCard(*c.Form, data(DataValue, c.Form.Subject))})
 			default:
 				out = append(out, ActionExecute{Title: c.Label, Verb: c.Action, Style: style(c.Style),
-					Data: map[string]string{DataRow: a.ID, DataValue: c.Value}, AssociatedInputs: "none"})
+					Data: data(DataValue, c.Value), AssociatedInputs: "none"})
 			}
 		case view.Choice:
 			choices := make([]Choice, len(c.Options))
@@ -221,7 +338,7 @@ func actions(a view.Actions) []Action {
 			out = append(out, ActionShowCard{Title: c.Placeholder, Card: Card{
 				Body: []Element{InputChoiceSet{ID: InputTouchKind, Label: title, Choices: choices, Style: "expanded",
 					IsRequired: true, ErrorMessage: "Choose one."}},
-				Actions: []Action{ActionExecute{Title: title, Verb: c.Action, Data: map[string]string{DataRow: a.ID}}},
+				Actions: []Action{ActionExecute{Title: title, Verb: c.Action, Data: data()}},
 			}})
 		}
 	}
@@ -229,8 +346,9 @@ func actions(a view.Actions) []Action {
 }
 
 // formCard is a form as a card shown in place: its inputs, and a button
-// that submits them with the row they belong to.
-func formCard(f view.Form, row string) Card {
+// that submits them with data (the row they belong to, the form's
+// subject).
+func formCard(f view.Form, data map[string]string) Card {
 	var body []Element
 	if len(f.Intro) > 0 {
 		body = append(body, lines(f.Intro, false))
@@ -248,8 +366,7 @@ func formCard(f view.Form, row string) Card {
 		body = append(body, InputText{ID: in.ID, Label: in.Label, Placeholder: in.Placeholder, Value: in.Initial,
 			IsMultiline: in.Multiline, MaxLength: in.MaxLength, IsRequired: !in.Optional, ErrorMessage: "Please fill this in."})
 	}
-	return Card{Body: body, Actions: []Action{ActionExecute{Title: f.Submit, Verb: f.ID,
-		Data: map[string]string{DataRow: row, DataValue: f.Subject}}}}
+	return Card{Body: body, Actions: []Action{ActionExecute{Title: f.Submit, Verb: f.ID, Data: data}}}
 }
 
 func style(s view.ButtonStyle) string {

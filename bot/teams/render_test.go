@@ -92,3 +92,71 @@ func TestACardActsThroughExecuteAndOpensFormsInPlace(t *testing.T) {
 		t.Errorf("image attachments: %+v", atts)
 	}
 }
+
+// A list of leads keeps each row's buttons under its lead; one that is
+// too long for a card loses its forms, then its last rows, never its
+// heading or footer.
+func TestAListOfLeadsKeepsItsRowsInPlaceAndFitsInACard(t *testing.T) {
+	form := view.Form{ID: "lead.snooze", Subject: "1", Submit: "Snooze",
+		Intro:  []view.Text{view.T(strings.Repeat("intro ", 100))},
+		Inputs: []view.Input{{ID: "snooze_reason", Label: "Why", MaxLength: 300}}}
+	m := view.Message{Blocks: []view.Block{view.Heading{Text: "Your open leads"}}}
+	rows := func(n int) view.Message {
+		msg := m
+		for i := range n {
+			msg.Blocks = append(msg.Blocks, view.Section{Lines: []view.Text{view.T(strings.Repeat("Buyer ", 150))}},
+				view.Actions{ID: "lead:" + string(rune('a'+i%26)), Controls: []view.Control{
+					view.Button{Action: "lead.ack", Value: "1", Label: "Acknowledge"},
+					view.Button{Action: "lead.snooze", Value: "1", Label: "Snooze", Form: &form}}})
+		}
+		msg.Blocks = append(msg.Blocks, view.Context{Lines: []view.Text{view.T("the footer")}})
+		return msg
+	}
+
+	short := Render(rows(2))
+	if len(short.Actions) != 0 {
+		t.Errorf("%d buttons at the foot of a list; they belong under their leads", len(short.Actions))
+	}
+	sets := 0
+	for _, el := range short.Body {
+		if set, ok := el.(ActionSet); ok {
+			sets++
+			if len(set.Actions) != 2 {
+				t.Errorf("a row kept %d of its 2 controls", len(set.Actions))
+			}
+		}
+	}
+	if sets != 2 {
+		t.Errorf("%d rows of buttons in the body, want 2", sets)
+	}
+	if data, _ := short.JSON(); strings.Count(string(data), `"list":"1"`) != 4 {
+		t.Errorf("the list's buttons and form submits are not all marked as the list's:\n%s", data)
+	}
+	// A lead's own card ends with its one row: buttons at the foot, unmarked.
+	one := Render(view.Message{Blocks: rows(1).Blocks[:3]})
+	if data, _ := one.JSON(); len(one.Actions) != 2 || strings.Contains(string(data), `"list"`) {
+		t.Errorf("a single lead's card: %d buttons at the foot, %s", len(one.Actions), data)
+	}
+
+	long := Render(rows(90))
+	data, err := long.JSON()
+	if err != nil {
+		t.Fatalf("a long list does not fit: %v", err)
+	}
+	text := string(data)
+	for _, want := range []string{"Your open leads", "the footer", "rest was left out", `"verb":"lead.ack"`} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the long list lost %q", want)
+		}
+	}
+	if strings.Contains(text, "Action.ShowCard") {
+		t.Error("the long list kept its forms while cutting rows")
+	}
+}
+
+func TestAClickIsAnsweredInPlainText(t *testing.T) {
+	got := PlainText(view.T(view.Refused, " Only jo_ann@example.com (the owner) can act on ", view.B("*Acme*"), "."))
+	if want := "🚫 Only jo_ann@example.com (the owner) can act on *Acme*."; got != want {
+		t.Errorf("plain text\n got %s\nwant %s", got, want)
+	}
+}

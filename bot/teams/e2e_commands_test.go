@@ -1,0 +1,227 @@
+package teams_test
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/slabot/slabot/bot/teams/teamsfake"
+	"github.com/slabot/slabot/engine"
+)
+
+// Commands typed to slabot in Teams, the home card, and the endpoint's
+// token check.
+
+func TestCommandsTypedToSlabot(t *testing.T) {
+	e := newTeamsEnv(t)
+	// One lead touched on time, one left waiting: the team's first touch
+	// is on time for 1 of 1 decided leads.
+	onTime := e.handOff(demoLead("crm-on-time"))
+	e.click(ana, e.card(ana, onTime), "lead.touch", map[string]any{"touch_kind": "call"})
+	waiting := demoLead("crm-waiting")
+	waiting.OwnerEmail, waiting.Contact.Name = bo, "Wes Waiting"
+	e.card(bo, e.handOff(waiting))
+	if _, err := e.db.RefreshLeadFacts(context.Background(), e.service.Policy(), 0); err != nil {
+		t.Fatal(err)
+	}
+
+	t.Run("AManagersTeamStatus", func(t *testing.T) {
+		for _, typed := range []string{"<at>slabot</at> status team week", "sla status team week", "/sla status team week"} {
+			answer := text(e.typed(maria, typed))
+			mustSay(t, "the team's status for "+typed, answer, "SLA status: team sdr-east", "First touch on time: 100%", "(1 of 1)")
+		}
+	})
+
+	t.Run("ARepAskingForAnotherRepIsRefused", func(t *testing.T) {
+		answer := text(e.typed(ana, "status bo@example.com"))
+		mustSay(t, "ana asking for bo", answer, "for them and their manager (maria@example.com) only", "status team sdr-east")
+		if strings.Contains(answer, "SLA status: bo@example.com") {
+			t.Errorf("ana was shown bo's figures:\n%s", answer)
+		}
+	})
+
+	t.Run("Plan", func(t *testing.T) {
+		mustSay(t, "the plan", text(e.typed(ana, "plan revenue=5000 deal=100 win=0.5")), "= 50 deals a month", "= 100 SQLs a month")
+	})
+
+	t.Run("AClickInAListOfLeadsAnswersWithTheList", func(t *testing.T) {
+		second := demoLead("crm-second")
+		second.Contact.Name = "Sam Second"
+		l := e.handOff(second)
+		e.card(ana, l)
+		list := e.typed(ana, "leads")
+		mustSay(t, "ana's leads", text(list), "Your open leads (2)", "Sam Second")
+		conv := e.personal(ana)
+		recs := e.fake.Activities(conv)
+		res := e.click(ana, recs[len(recs)-1], "lead.ack", nil)
+		mustSay(t, "the answer to a click in the list", text(res.Card), "Your open leads (2)", "Sam Second")
+	})
+
+	t.Run("Home", func(t *testing.T) {
+		mustSay(t, "ana's home", text(e.typed(ana, "home")), "Your SLA dashboard", "Dana Ruiz")
+	})
+
+	t.Run("AnAnswerGoesToTheAskersChatOnly", func(t *testing.T) {
+		for _, c := range e.fake.Conversations() {
+			if c == e.personal(stranger) {
+				t.Errorf("eve, who asked nothing, got %d messages", len(e.fake.Activities(c)))
+			}
+		}
+	})
+}
+
+func TestInstallingTheAppPostsTheHomeCardOnce(t *testing.T) {
+	e := newTeamsEnv(t)
+	l := e.handOff(demoLead("crm-home"))
+	e.card(ana, l)
+	// Teams sends conversationUpdate and installationUpdate, each of which
+	// asks for the home card.
+	if _, err := e.fake.Install(ctxTimeout(t, 10*time.Second), ana); err != nil {
+		t.Fatal(err)
+	}
+	homes := func() []teamsfake.Recorded { return e.posts(e.personal(ana), "Your SLA dashboard", nil) }
+	if err := e.fake.WaitFor(ctxTimeout(t, 15*time.Second), func() bool { return len(homes()) > 0 }); err != nil {
+		t.Fatal("no home card after the install")
+	}
+	settle(time.Now().Add(time.Second))
+	got := homes()
+	if len(got) != 1 {
+		t.Fatalf("%d home cards after one install, want 1", len(got))
+	}
+	mustSay(t, "the home card", text(got[0].Activity.Cards()[0]), "Your SLA dashboard", "Dana Ruiz")
+	// A button on the home card acts on its lead and answers with the
+	// home card, not the lead's card in its place.
+	res := e.click(ana, got[0], "lead.ack", nil)
+	mustSay(t, "the answer to a click on the home card", text(res.Card), "Your SLA dashboard")
+	if e.lead(l.ID).State != engine.StateAcknowledged {
+		t.Errorf("the home card's button left the lead %s", e.lead(l.ID).State)
+	}
+	// The change redraws the home card in place for everyone.
+	if err := e.fake.WaitFor(ctxTimeout(t, 15*time.Second), func() bool {
+		h := homes()
+		return len(h) == 1 && len(h[0].Updates) > 0
+	}); err != nil {
+		t.Errorf("the home card was not updated in place after a click: %d home cards", len(homes()))
+	}
+}
+
+func TestAForgedTokenIsRefusedAndRecordsNothing(t *testing.T) {
+	e := newTeamsEnv(t)
+	a, err := e.fake.MessageActivity(ana, "help")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := e.fake.Send(ctxTimeout(t, 10*time.Second), a, teamsfake.WithForeignKey())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.Status != 401 {
+		t.Errorf("a forged token was answered %d, want 401", resp.Status)
+	}
+	// Nothing learnt about who sent it, no job queued to answer it.
+	if _, err := e.db.ChatIdentityByEmail(context.Background(), engine.PlatformTeams, ana); engine.ErrorCode(err) != engine.ENOTFOUND {
+		t.Errorf("slabot recorded the forger's identity: %v", err)
+	}
+	settle(time.Now().Add(time.Second))
+	if n := len(e.fake.Activities(e.personal(ana))); n != 0 {
+		t.Errorf("slabot answered a forged message with %d messages", n)
+	}
+	// The same activity, signed by Teams, is answered.
+	if resp, err := e.fake.Send(ctxTimeout(t, 10*time.Second), a); err != nil || resp.Status/100 != 2 {
+		t.Fatalf("the genuine activity: %v %+v", err, resp)
+	}
+	if _, err := e.fake.WaitActivities(ctxTimeout(t, 15*time.Second), e.personal(ana), 1); err != nil {
+		t.Error(err)
+	}
+}
+
+func TestAMentionInAChannelIsAnsweredInTheAskersChatOrSharedInTheChannel(t *testing.T) {
+	e := newTeamsEnv(t)
+	sales := e.addBotToSales()
+	general := sales.ChannelID("General")
+	before := len(e.fake.Activities(general))
+	resp, err := e.fake.TypeInChannel(ctxTimeout(t, 10*time.Second), maria, general, "sla status team week")
+	if err != nil || resp.Status/100 != 2 {
+		t.Fatalf("maria's mention: %v %+v", err, resp)
+	}
+	recs, err := e.fake.WaitActivities(ctxTimeout(t, 15*time.Second), e.personal(maria), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustSay(t, "the answer in maria's chat", text(recs[0].Activity.Cards()[0]), "SLA status: team sdr-east")
+
+	resp, err = e.fake.TypeInChannel(ctxTimeout(t, 10*time.Second), maria, general, "status team week share")
+	if err != nil || resp.Status/100 != 2 {
+		t.Fatalf("maria's shared mention: %v %+v", err, resp)
+	}
+	shared, err := e.fake.WaitActivities(ctxTimeout(t, 15*time.Second), general, before+1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustSay(t, "the shared answer", text(shared[before].Activity.Cards()[0]), "SLA status: team sdr-east")
+	if n := len(e.fake.Activities(e.personal(maria))); n != 1 {
+		t.Errorf("maria's chat holds %d answers, want the unshared one only", n)
+	}
+}
+
+func TestAPersonWhoRemovedSlabotIsNotChasedWithTheirHomeCard(t *testing.T) {
+	e := newTeamsEnv(t)
+	l := e.handOff(demoLead("crm-removed"))
+	post := e.card(ana, l)
+	if _, err := e.fake.Install(ctxTimeout(t, 10*time.Second), ana); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.fake.WaitFor(ctxTimeout(t, 15*time.Second), func() bool {
+		return len(e.posts(e.personal(ana), "Your SLA dashboard", nil)) == 1
+	}); err != nil {
+		t.Fatal("no home card after the install")
+	}
+	if _, err := e.fake.Uninstall(ctxTimeout(t, 10*time.Second), ana); err != nil {
+		t.Fatal(err)
+	}
+	// A change to ana's leads asks for her home card again; the manager
+	// acknowledges, as ana has no chat with slabot to click in any more.
+	if res := e.clickAs(maria, post, "lead.ack"); res.Type != "application/vnd.microsoft.card.adaptive" {
+		t.Fatalf("the manager's acknowledgement: %s %q", res.Type, res.Message)
+	}
+	forbidden := func() int {
+		n := 0
+		for _, c := range e.fake.Calls() {
+			if c.ConversationID == e.personal(ana) && c.Status == http.StatusForbidden {
+				n++
+			}
+		}
+		return n
+	}
+	// The lead card's redraw, the home card's and its post again are
+	// refused once each.
+	if err := e.fake.WaitFor(ctxTimeout(t, 15*time.Second), func() bool { return forbidden() >= 3 }); err != nil {
+		t.Fatalf("the cards were not redrawn after the change (%d refusals)", forbidden())
+	}
+	// The job retries a failure after about a second: none comes.
+	settle(time.Now().Add(3 * time.Second))
+	if n := forbidden(); n != 3 {
+		t.Errorf("%d writes refused in ana's chat; slabot should give up after the card's redraw and the home card's (3)", n)
+	}
+	if p, _ := e.fake.Person(ana); p.Installed {
+		t.Error("slabot installed itself again to show a home card")
+	}
+}
+
+func TestAStoppedAppRefusesActivitiesItCouldNoLongerFinish(t *testing.T) {
+	e := newTeamsEnv(t)
+	e.cancel()
+	e.done.Wait() // Run returned: it waited for the work in flight
+	resp, err := e.fake.Type(ctxTimeout(t, 10*time.Second), ana, "help")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.Status != http.StatusServiceUnavailable {
+		t.Errorf("an activity after Run stopped was answered %d, want 503: slabot is stopping", resp.Status)
+	}
+	if _, err := e.db.ChatIdentityByEmail(context.Background(), engine.PlatformTeams, ana); engine.ErrorCode(err) != engine.ENOTFOUND {
+		t.Errorf("a stopped app recorded who wrote: %v", err)
+	}
+}
