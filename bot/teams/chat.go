@@ -220,7 +220,7 @@ func (c *Chat) install(ctx context.Context, person engine.ChatIdentity) error {
 	}
 	var apiErr *APIError
 	if errors.As(err, &apiErr) && apiErr.Status == 403 {
-		return engine.Unreachable("slabot is not installed in Teams for %s and may not install itself: grant it TeamsAppInstallation.ReadWriteSelfForUser.All", person.Email)
+		return engine.Unreachable("slabot is not installed in Teams for %s and may not install itself: grant it the Graph application permissions TeamsAppInstallation.ReadWriteSelfForUser.All and AppCatalog.Read.All", person.Email)
 	}
 	return err
 }

@@ -1,16 +1,16 @@
-// Package teams speaks the Microsoft Teams (Bot Framework) protocol for
-// slabot: it verifies the JWT on every inbound activity, decodes activities
-// and answers invokes at POST /api/messages, obtains outbound
-// client-credentials tokens, calls the Bot Connector (create a 1:1 chat,
-// send, update in place, list a team's channels) at a paced rate, looks
-// people up and installs the app through Microsoft Graph, and models
-// Adaptive Cards 1.5 as plain Go values.
+// Package teams is slabot's Microsoft Teams adapter. App receives what
+// Teams sends to POST /api/messages (clicks on cards answered in place
+// with the redrawn card, messages recorded as durable jobs and answered in
+// the person's 1:1 chat, slabot installed or added to a team) and turns it
+// into the bot's Actions and Answers; Chat implements the bot's chat port
+// on the Bot Connector and Microsoft Graph (1:1 chats opened and the app
+// installed when missing, posts recorded around their send, channels named
+// "Team/Channel"); render.go draws views as Adaptive Cards 1.5.
 //
-// It is the transport only: it knows nothing of leads, reps or views. The
-// Teams adapter of the chat port renders views with the types here and
-// implements ActivityHandler. Subpackage teamsfake is a Microsoft-compatible
-// fake server that this package's clients talk to unchanged in tests.
-//
-// There is no Bot Framework SDK for Go; the shapes follow Microsoft's
-// Bot Connector REST reference and the Teams platform documentation.
+// Beneath them is the protocol, spoken directly since there is no Bot
+// Framework SDK for Go: the JWT check of every inbound activity
+// (auth.go), client-credentials tokens (token.go), the connector at a
+// paced rate (connector.go, pacer.go), Graph (graph.go) and Adaptive Cards
+// as Go values (adaptive.go). Subpackage teamsfake is a Microsoft-compatible
+// fake that all of it talks to unchanged in tests and the demo.
 package teams
