@@ -396,6 +396,13 @@ func (a *App) onMessage(ctx context.Context, act *Activity) error {
 func (a *App) answerMessage(ctx context.Context, _ engine.Job, args MessageArgs) error {
 	r := a.Answer(ctx, args.UserID, "sla", args.Text)
 	id, err := a.store.ChatIdentityByUserID(ctx, engine.PlatformTeams, args.UserID)
+	if engine.ErrorCode(err) == engine.ENOTFOUND {
+		// Someone the directory does not know (the answer says so): it
+		// goes where they wrote, as slabot has no chat of theirs.
+		_, err = a.chat.Post(ctx, engine.Destination{Channel: args.ConversationID}, r.Message,
+			engine.PostKey{Kind: "answer", Key: args.ActivityID})
+		return err
+	}
 	if err != nil {
 		return err
 	}

@@ -230,6 +230,11 @@ func (c *Chat) channel(ctx context.Context, name string) (conversation, error) {
 	name = strings.TrimSpace(name)
 	var ch *engine.ChatChannel
 	var err error
+	if strings.HasPrefix(name, "a:") {
+		// A 1:1 chat by its id: where someone slabot does not know wrote.
+		svc, err := c.store.ConversationServiceURL(ctx, engine.PlatformTeams, name)
+		return conversation{id: name, serviceURL: svc}, err
+	}
 	if strings.HasPrefix(name, "19:") {
 		ch, err = c.store.ChatChannelByID(ctx, engine.PlatformTeams, name)
 		if engine.ErrorCode(err) == engine.ENOTFOUND {
@@ -256,7 +261,7 @@ func (c *Chat) channel(ctx context.Context, name string) (conversation, error) {
 func (c *Chat) FindPersonByID(ctx context.Context, userID string) (engine.ChatIdentity, error) {
 	u, err := c.tr.Graph.UserByEmail(ctx, userID)
 	if errors.Is(err, ErrUnknownPerson) {
-		return engine.ChatIdentity{}, engine.Errorf(engine.ENOTFOUND, "I can't find that person in your Microsoft 365 directory.")
+		return engine.ChatIdentity{}, engine.Errorf(engine.ENOTFOUND, "slabot cannot find that account in your organisation's Microsoft 365 directory; ask your Teams admin to check it.")
 	}
 	if err != nil {
 		return engine.ChatIdentity{}, err

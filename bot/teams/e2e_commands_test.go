@@ -225,3 +225,11 @@ func TestAStoppedAppRefusesActivitiesItCouldNoLongerFinish(t *testing.T) {
 		t.Errorf("a stopped app recorded who wrote: %v", err)
 	}
 }
+
+func TestSomeoneTheDirectoryDoesNotKnowIsAnsweredWhereTheyWrote(t *testing.T) {
+	e := newTeamsEnv(t)
+	ghost := "ghost@example.com"
+	e.fake.AddPerson(teamsfake.Person{Email: ghost, Name: "Gus Ghost", Installed: true, NotInDirectory: true})
+	answer := text(e.typed(ghost, "leads"))
+	mustSay(t, "the answer to someone the directory does not know", answer, "cannot find that account", "Microsoft 365 directory")
+}

@@ -75,7 +75,7 @@ func (s *Server) listUsers(w http.ResponseWriter, r *http.Request) {
 	value := []map[string]any{}
 	s.mu.Lock()
 	for _, p := range s.people {
-		if strings.EqualFold(p.Email, mail) {
+		if strings.EqualFold(p.Email, mail) && !p.NotInDirectory {
 			value = append(value, userJSON(p.Person, q.Get("$select")))
 		}
 	}

@@ -65,7 +65,7 @@ func (s *Server) personByMemberIDLocked(id string) *person {
 // Entra object id or user principal name.
 func (s *Server) personByGraphIDLocked(id string) *person {
 	for _, p := range s.people {
-		if p.AADObjectID == id || strings.EqualFold(p.UserPrincipalName, id) {
+		if (p.AADObjectID == id || strings.EqualFold(p.UserPrincipalName, id)) && !p.NotInDirectory {
 			return p
 		}
 	}

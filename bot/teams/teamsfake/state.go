@@ -21,6 +21,9 @@ type Person struct {
 	Installed bool
 	// Disabled makes Graph answer accountEnabled: false.
 	Disabled bool
+	// NotInDirectory makes Graph find nobody for the person, who can
+	// still write to the bot (an account removed from the directory since).
+	NotInDirectory bool
 	// InstallBlocked makes a Graph install for the person fail with 403
 	// (an app setup policy that forbids it).
 	InstallBlocked bool
