@@ -35,9 +35,6 @@ type Chat interface {
 	ImagesInline() bool
 }
 
-// errNotInSlack is the unreachable error by its older name.
-var errNotInSlack = engine.ErrUnreachable
-
 // contact is a person slabot can message: who they are on the platform,
 // and the time zone to tell them times in.
 type contact struct {

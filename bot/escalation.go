@@ -100,6 +100,12 @@ func (b *Bot) sendEscalation(ctx context.Context, job engine.Job, args engine.Es
 	}
 	key := engine.PostKey{Kind: msgEscalation, LeadID: l.ID, AssignedAt: l.AssignedAt, Key: job.UniqueKey}
 	ref, err := b.postOnce(ctx, job, to, key, func() (view.Message, error) { return escalationMessage(*d), nil })
+	if errors.Is(err, engine.ErrUnreachable) {
+		// The manager was found but slabot cannot start a chat with them;
+		// the escalation channel, if any, has its own copy.
+		b.logger.Error("a breach escalation could not reach the manager", "lead_id", l.ID, "team", team.Name, "err", err)
+		return nil
+	}
 	if err != nil {
 		return err
 	}

@@ -57,6 +57,12 @@ func (b *Bot) sendReminder(ctx context.Context, job engine.Job, args engine.Remi
 	ref, err := b.postOnce(ctx, job, engine.Destination{Person: &owner.ChatIdentity}, key, func() (view.Message, error) {
 		return reminderMessage(cardData{Lead: l, Viewer: owner.Email, Loc: owner.Loc, Now: b.service.Now()}), nil
 	})
+	if errors.Is(err, engine.ErrUnreachable) {
+		// Found, but slabot cannot start a chat with them (Teams would not
+		// install it): the breach escalates the lead in time anyway.
+		b.logger.Warn("a reminder could not reach the lead's owner", "lead_id", l.ID, "err", err)
+		return nil
+	}
 	if err != nil {
 		return err
 	}
