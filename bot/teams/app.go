@@ -59,6 +59,7 @@ type App struct {
 	endpoint *gate
 
 	directoryEvery time.Duration
+	metrics        *metrics
 }
 
 // NewApp returns an App; its endpoint serves at once, Run checks the
@@ -71,10 +72,13 @@ func NewApp(cfg AppConfig) *App {
 		cfg.DirectoryInterval = 15 * time.Minute
 	}
 	tr := NewTransport(cfg.Teams, TransportOptions{Logger: cfg.Logger, HTTPClient: cfg.HTTPClient, Pacer: cfg.Pacer})
+	m := newMetrics(cfg.Registry)
 	chat := NewChat(tr, cfg.Store, cfg.Logger)
+	chat.metrics = m
 	a := &App{
 		Bot: bot.New(bot.Config{Store: cfg.Store, Service: cfg.Service, Chat: chat, Logger: cfg.Logger, Registry: cfg.Registry}),
 		tr:  tr, chat: chat, store: cfg.Store, service: cfg.Service, logger: cfg.Logger, directoryEvery: cfg.DirectoryInterval,
+		metrics: m,
 	}
 	a.endpoint = &gate{next: tr.Handler(a, HandlerOptions{Logger: cfg.Logger})}
 	return a
@@ -155,6 +159,10 @@ func (a *App) Run(ctx context.Context) error {
 // redrawn card or a refusal), a message (a command, answered by a durable
 // job), slabot installed or added to a team.
 func (a *App) OnActivity(ctx context.Context, act *Activity) (*InvokeResponse, error) {
+	a.metrics.activities.WithLabelValues(act.Type).Inc()
+	if act.IsAdaptiveCardAction() {
+		defer func(start time.Time) { a.metrics.clicks.Observe(time.Since(start).Seconds()) }(time.Now())
+	}
 	email, err := a.learn(ctx, act)
 	if err != nil {
 		a.logger.Warn("could not tell who wrote to slabot in Teams", "err", err)

@@ -41,10 +41,11 @@ type Store interface {
 // retry of a post with an activity id sends nothing; only a crash in the
 // moment between Teams' answer and that record sends a post twice.
 type Chat struct {
-	tr     *Transport
-	store  Store
-	logger *slog.Logger
-	now    func() time.Time
+	tr      *Transport
+	store   Store
+	logger  *slog.Logger
+	now     func() time.Time
+	metrics *metrics // nil counts nothing
 }
 
 // NewChat returns the Teams side of the chat port.
@@ -98,6 +99,7 @@ func (c *Chat) Post(ctx context.Context, to engine.Destination, m view.Message, 
 			id, err = c.tr.Connector.SendActivity(ctx, conv.serviceURL, conv.id, activity)
 		}
 	}
+	c.metrics.sendResult(key.Kind, err)
 	if err != nil {
 		return engine.MessageRef{}, fmt.Errorf("teams: post %s: %w", key.Kind, err)
 	}
@@ -132,6 +134,7 @@ func (c *Chat) Update(ctx context.Context, ref engine.MessageRef, m view.Message
 		return err
 	}
 	err = c.tr.Connector.UpdateActivity(ctx, svc, ref.Conversation, ref.MessageID, activity)
+	c.metrics.sendResult(ref.Kind+"_update", err)
 	if errors.Is(err, ErrConversationNotFound) || errors.Is(err, ErrNotInstalled) {
 		return fmt.Errorf("teams: update %s: %w: %w", ref.Kind, engine.ErrMessageGone, err)
 	}

@@ -3,6 +3,7 @@ package teams_test
 import (
 	"context"
 	"encoding/json"
+	"github.com/prometheus/client_golang/prometheus"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -85,6 +86,7 @@ type teamsEnv struct {
 	db      *storage.DB
 	service *engine.Service
 	app     *teams.App
+	metrics *prometheus.Registry
 	server  *httptest.Server
 	cancel  context.CancelFunc
 	done    sync.WaitGroup
@@ -159,15 +161,16 @@ func newTeamsEnv(t testing.TB, opts ...envOption) *teamsEnv {
 	}
 	logger := slog.New(slog.NewTextHandler(newTestWriter(t), &slog.HandlerOptions{Level: slog.LevelWarn}))
 	service := engine.NewService(cfg.db, policy, cfg.now, logger)
+	registry := api.NewRegistry()
 	app := teams.NewApp(teams.AppConfig{Teams: fakeConfig(cfg.fake), Store: cfg.db, Service: service, Logger: logger,
-		Registry: api.NewRegistry(), Pacer: cfg.pacer, DirectoryInterval: -1})
+		Registry: registry, Pacer: cfg.pacer, DirectoryInterval: -1})
 	worker, err := cfg.db.NewWorker(append(app.Handlers(), service.TimerHandlers(nil)...), storage.WorkerOptions{
 		Concurrency: cfg.concurrency, JobTimeout: time.Minute, RescueAfter: time.Minute + time.Second,
 		Poll: 200 * time.Millisecond, Logger: logger, StopTimeout: 2 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &teamsEnv{t: t, fake: cfg.fake, db: cfg.db, service: service, app: app, cancel: cancel}
+	e := &teamsEnv{t: t, fake: cfg.fake, db: cfg.db, service: service, app: app, metrics: registry, cancel: cancel}
 	e.server = httptest.NewServer(app.Endpoint())
 	if cfg.serve {
 		cfg.fake.SetBotEndpoint(e.server.URL + "/api/messages")

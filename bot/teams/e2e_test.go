@@ -181,3 +181,33 @@ rules:
 		t.Errorf("gus's click left the lead %s", got.State)
 	}
 }
+
+func TestTheTeamsSideIsMeasured(t *testing.T) {
+	e := newTeamsEnv(t)
+	l := e.handOff(demoLead("crm-measured"))
+	e.click(ana, e.card(ana, l), "lead.ack", nil)
+	families, err := e.metrics.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]float64{}
+	for _, f := range families {
+		for _, m := range f.GetMetric() {
+			name := f.GetName()
+			for _, label := range m.GetLabel() {
+				name += "/" + label.GetValue()
+			}
+			switch {
+			case m.GetCounter() != nil:
+				got[name] = m.GetCounter().GetValue()
+			case m.GetHistogram() != nil:
+				got[name] = float64(m.GetHistogram().GetSampleCount())
+			}
+		}
+	}
+	for _, want := range []string{"slabot_teams_activities_total/invoke", "slabot_teams_click_seconds", "slabot_teams_messages_total/card"} {
+		if got[want] < 1 {
+			t.Errorf("%s = %v after a card and a click; want at least 1 (have %v)", want, got[want], got)
+		}
+	}
+}
