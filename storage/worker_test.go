@@ -79,7 +79,15 @@ func TestWorkerRunsJobsRetriesFailuresAndCountsThem(t *testing.T) {
 slabot_job_attempts_total{kind="test.job",result="done"} 1
 slabot_job_attempts_total{kind="test.job",result="retry"} 2
 `
-	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "slabot_job_attempts_total"); err != nil {
+	// The handler returns before the worker counts its attempt: wait for
+	// the count rather than read it at once.
+	var err error
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if err = testutil.GatherAndCompare(reg, strings.NewReader(want), "slabot_job_attempts_total"); err == nil {
+			break
+		}
+	}
+	if err != nil {
 		t.Error(err)
 	}
 	if n, err := testutil.GatherAndCount(reg, "slabot_jobs"); err != nil || n != 7 {
