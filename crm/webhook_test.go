@@ -166,7 +166,9 @@ func newLoop(t *testing.T, hooksYAML string, writers []func(engine.CRMEventArgs)
 	clk := &clock{}
 	logger := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	svc := engine.NewService(db, policy, clk.Now, logger)
-	svc.PublishToCRMWriter(len(writers) > 0)
+	if len(writers) > 0 {
+		svc.PublishToCRMWriter(func(engine.CRMEventArgs) bool { return true })
+	}
 	router := &crm.Router{Store: db, Policy: svc.Policy, Writers: writers, Now: clk.Now, Logger: logger}
 	deliverer := &webhook.Deliverer{Store: db, Now: clk.Now, Logger: logger,
 		Backoff: func(int) time.Duration { return 20 * time.Millisecond },

@@ -79,21 +79,48 @@ func (a CRMEventArgs) Origin() string { s, _ := a.Data["origin"].(string); retur
 // Str reads a text field of Data.
 func (a CRMEventArgs) Str(key string) string { s, _ := a.Data[key].(string); return s }
 
-// crmSwitch says whether anything consumes CRM events: webhooks in the
-// policy, or a CRM writer (HubSpot) turned on by the configuration.
-type crmSwitch struct{ writer atomic.Bool }
+// crmSwitch says what consumes CRM events besides the policy's webhooks:
+// a CRM writer (HubSpot) turned on by the configuration, by the events it
+// writes.
+type crmSwitch struct {
+	writer atomic.Pointer[func(CRMEventArgs) bool]
+}
 
-// PublishToCRMWriter turns on CRM events for a CRM writer (HubSpot) even
-// when the policy has no webhooks.
-func (s *Service) PublishToCRMWriter(on bool) { s.crm.writer.Store(on) }
+// PublishToCRMWriter turns on CRM events for a CRM writer (HubSpot), for
+// the events wants accepts, even when the policy has no webhooks; nil
+// turns it off.
+func (s *Service) PublishToCRMWriter(wants func(CRMEventArgs) bool) {
+	if wants == nil {
+		s.crm.writer.Store(nil)
+		return
+	}
+	s.crm.writer.Store(&wants)
+}
 
-// publishing reports whether CRM events are queued at all.
+// publishing reports whether CRM events may be queued at all.
 func (s *Service) publishing() bool {
-	if s.crm.writer.Load() {
+	if s.crm.writer.Load() != nil {
 		return true
 	}
 	p := s.Policy()
 	return p != nil && len(p.Webhooks) > 0
+}
+
+// wantsCRMEvent reports whether a webhook or the CRM writer takes the
+// event: the others are not queued, so a webhook for outcomes alone costs
+// the clicks and touches nothing.
+func (s *Service) wantsCRMEvent(ev CRMEventArgs) bool {
+	if w := s.crm.writer.Load(); w != nil && (*w)(ev) {
+		return true
+	}
+	if p := s.Policy(); p != nil {
+		for _, h := range p.Webhooks {
+			if h.Wants(ev.Type) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // crmPublishingStore hands the Service's callbacks a Tx that publishes the
@@ -108,7 +135,7 @@ func (ps crmPublishingStore) InTx(ctx context.Context, fn func(Tx) error) error 
 		if !ps.s.publishing() {
 			return fn(tx)
 		}
-		return fn(&crmPublishingTx{Tx: tx})
+		return fn(&crmPublishingTx{Tx: tx, s: ps.s})
 	})
 }
 
@@ -117,6 +144,7 @@ func (ps crmPublishingStore) InTx(ctx context.Context, fn func(Tx) error) error 
 // event does not carry.
 type crmPublishingTx struct {
 	Tx
+	s         *Service
 	lastTouch *Touch
 }
 
@@ -148,6 +176,9 @@ func (t *crmPublishingTx) AppendEvent(ctx context.Context, e *Event) error {
 			args.Data["note"] = args.Note
 		}
 	}
+	if !t.s.wantsCRMEvent(args) {
+		return nil
+	}
 	_, err = t.Tx.Enqueue(ctx, Job{Args: args, LeadID: l.ID,
 		UniqueKey: fmt.Sprintf("%s:%s:%d", JobCRMEvent, args.Subject, e.ID)})
 	return err
@@ -172,6 +203,9 @@ func (t *crmPublishingTx) AppendRepEvent(ctx context.Context, e *RepEvent) error
 		data["until"] = e.Until.UTC().Format(time.RFC3339)
 	}
 	args := CRMEventArgs{Type: typ, Subject: "rep:" + strings.ToLower(e.RepEmail), EventID: e.ID, At: e.At, Data: data}
+	if !t.s.wantsCRMEvent(args) {
+		return nil
+	}
 	_, err := t.Tx.Enqueue(ctx, Job{Args: args,
 		UniqueKey: fmt.Sprintf("%s:%s:%d", JobCRMEvent, args.Subject, e.ID)})
 	return err

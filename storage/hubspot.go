@@ -74,13 +74,17 @@ func (db *DB) FinishHubSpotWrite(ctx context.Context, key, outcome string, assoc
 
 // ReportHubSpotScopeOnce records that operators were told a scope is
 // missing and queues alert with it; it reports false (and queues nothing)
-// when they were told before.
+// when they were told within the last day. A scope still missing a day
+// later is told again: a token revoked months after the first report is
+// news.
 func (db *DB) ReportHubSpotScopeOnce(ctx context.Context, scope string, at time.Time, alert *engine.Job) (bool, error) {
 	var first bool
 	err := pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
 		var s string
 		err := tx.QueryRow(ctx, `INSERT INTO hubspot_scope_reports (scope, reported_at) VALUES ($1, $2)
-			ON CONFLICT (scope) DO NOTHING RETURNING scope`, scope, at).Scan(&s)
+			ON CONFLICT (scope) DO UPDATE SET reported_at = EXCLUDED.reported_at
+				WHERE hubspot_scope_reports.reported_at <= EXCLUDED.reported_at - interval '1 day'
+			RETURNING scope`, scope, at).Scan(&s)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return nil
 		}

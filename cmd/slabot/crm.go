@@ -45,7 +45,7 @@ func crmHandlers(cfg Config, svc *engine.Service, db *storage.DB, logger *slog.L
 		}
 		router.Writers = append(router.Writers, hs.Jobs)
 		handlers = append(handlers, hs.Handler())
-		svc.PublishToCRMWriter(true)
+		svc.PublishToCRMWriter(hubspot.Writes)
 	}
 	return handlers, nil
 }
@@ -90,7 +90,14 @@ func webhooksCommand(ctx context.Context, db *storage.DB, state string, limit in
 	}
 	filter := storage.WebhookFilter{Limit: limit}
 	if state != "" {
-		filter.States = strings.Split(state, ",")
+		for _, s := range strings.Split(state, ",") {
+			s = strings.TrimSpace(s)
+			if s != storage.DeliveryPending && s != storage.DeliveryParked && s != storage.DeliveryDelivered {
+				fmt.Fprintf(stderr, "slabot webhooks: --state %q: a delivery is pending, parked or delivered\n", s)
+				return 2
+			}
+			filter.States = append(filter.States, s)
+		}
 	}
 	list, err := db.ListWebhookDeliveries(ctx, filter)
 	if err != nil {
@@ -112,6 +119,9 @@ func webhooksCommand(ctx context.Context, db *storage.DB, state string, limit in
 			d.Attempts, last, oneLine(d.LastError, 80))
 	}
 	w.Flush()
+	if limit > 0 && len(list) == limit {
+		fmt.Fprintf(stdout, "These are the oldest %d; there may be more: slabot webhooks --limit %d.\n", limit, 4*limit)
+	}
 	fmt.Fprintln(stdout, "Send a parked delivery again with: slabot webhooks --redeliver ID")
 	return 0
 }

@@ -188,7 +188,7 @@ func (w *Writer) contact(ctx context.Context, ev engine.CRMEventArgs) (string, e
 }
 
 // failed turns a HubSpot error into what the job does next: a 429 waits
-// as HubSpot asks; a missing scope or a refused token is reported once and
+// as HubSpot asks; a missing scope or a refused token is reported once a day and
 // the write given up (it cannot succeed until someone changes the app); a
 // 5xx or no answer is retried with the queue's backoff; another 4xx is
 // given up.
@@ -202,13 +202,15 @@ func (w *Writer) failed(ctx context.Context, ev engine.CRMEventArgs, err error) 
 		return engine.RetryAfter(ae.RetryAfter, err)
 	case ae.Status == 401 || ae.Status == 403:
 		scope := strings.Join(ae.MissingScopes, " or ")
-		text := "HubSpot refuses slabot's token (" + ae.Error() + "): check HUBSPOT_TOKEN, the private app's access token."
+		text := "HubSpot refuses slabot's token (" + ae.Error() + "): check HUBSPOT_TOKEN, the private app's access token. " +
+			"What reps log in chat until then is not copied to HubSpot."
 		if ae.Status == 403 {
 			if scope == "" {
 				scope = "the scope HubSpot names in Settings → Integrations → Private apps → Logs"
 			}
 			text = "HubSpot refuses to let slabot write reps' activity: the private app lacks the scope " + scope +
-				". Add it in HubSpot (Settings → Integrations → Private apps → slabot → Scopes) and update the token."
+				". Add it in HubSpot (Settings → Integrations → Private apps → slabot → Scopes) and update the token. " +
+				"What reps log in chat until then is not copied to HubSpot."
 		}
 		var alert *engine.Job
 		if w.OpsTeam != "" {

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
@@ -159,11 +160,12 @@ func (d *Deliverer) Deliver(ctx context.Context, id int64) error {
 		return nil
 	case storage.DeliveryParked:
 		d.Logger.Warn("webhook delivery parked; `slabot webhooks` lists it, --redeliver sends it again",
-			"delivery", del.ID, "type", del.EventType, "endpoint", redactURL(del.Endpoint), "attempts", n, "err", attempt.Error)
+			"delivery", del.ID, "type", del.EventType, "endpoint", endpointHost(del.Endpoint), "attempts", n, "err", attempt.Error)
 		return nil
 	}
-	d.Logger.Info("webhook delivery failed; it will be tried again", "delivery", del.ID, "type", del.EventType,
-		"endpoint", redactURL(del.Endpoint), "attempt", n, "retry_in", retryIn, "err", sendErr)
+	// Each attempt of a day of retries: the parking above is what to act on.
+	d.Logger.Debug("webhook delivery failed; it will be tried again", "delivery", del.ID, "type", del.EventType,
+		"endpoint", endpointHost(del.Endpoint), "attempt", n, "retry_in", retryIn, "err", sendErr)
 	return engine.RetryAfter(retryIn, sendErr)
 }
 
@@ -210,6 +212,15 @@ func (d *Deliverer) send(ctx context.Context, del *storage.WebhookDelivery, now 
 var urlCredentials = regexp.MustCompile(`//[^/@\s]+@`)
 
 func redactURL(u string) string { return urlCredentials.ReplaceAllString(u, "//…@") }
+
+// endpointHost names an endpoint in logs by its host only: automation
+// tools (Zapier, Make, n8n) carry their secret in a hook URL's path.
+func endpointHost(u string) string {
+	if parsed, err := url.Parse(u); err == nil && parsed.Host != "" {
+		return parsed.Host
+	}
+	return "(an endpoint of the policy)"
+}
 
 func redactError(err error, endpoint string) string {
 	return strings.ReplaceAll(err.Error(), endpoint, redactURL(endpoint))
