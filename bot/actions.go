@@ -264,3 +264,22 @@ func NeedsForm(verb string) bool { return verb == actionSnooze || verb == action
 
 // IsForm reports whether id names one of slabot's forms.
 func IsForm(id string) bool { return id == formSnooze || id == formReturn }
+
+// Unrecorded is what a person reads when slabot could not confirm it
+// recorded what they did (its database is not answering): after a button,
+// to check the card; after a command or a form, to send it again (a
+// command changes nothing worth checking first, and a form stays open with
+// what they typed).
+func Unrecorded(click bool) view.Text {
+	next := "Please send it again in a moment."
+	if click {
+		next = "Look at the card again in a moment; if nothing changed, please try again."
+	}
+	return view.T(view.Waiting, " slabot could not confirm it recorded that: its database is not answering. "+next)
+}
+
+// FollowUpFailed is what a person reads when the work a command started
+// after its answer (posting the report) failed.
+func FollowUpFailed(err error) view.Text {
+	return view.T(view.Warning, " "+engine.ErrorMessage(err))
+}

@@ -73,7 +73,6 @@ func (b *Bot) personByEmail(ctx context.Context, email string) (contact, error) 
 	if err := b.store.SaveChatIdentity(ctx, &id); err != nil {
 		return contact{}, err
 	}
-	b.users.Store(id.UserID, email)
 	return contact{ChatIdentity: id, Loc: b.zone(id.TimeZone)}, nil
 }
 
@@ -100,13 +99,12 @@ func (b *Bot) postOnce(ctx context.Context, job engine.Job, to engine.Destinatio
 }
 
 // redraw updates a posted message in place; a message gone for good is
-// nothing to redraw, and false says so.
-func (b *Bot) redraw(ctx context.Context, ref engine.MessageRef, m view.Message) (bool, error) {
-	err := b.chat.Update(ctx, ref, m)
-	if errors.Is(err, engine.ErrMessageGone) {
-		return false, nil
+// nothing to redraw.
+func (b *Bot) redraw(ctx context.Context, ref engine.MessageRef, m view.Message) error {
+	if err := b.chat.Update(ctx, ref, m); !errors.Is(err, engine.ErrMessageGone) {
+		return err
 	}
-	return err == nil, err
+	return nil
 }
 
 // EmailOf finds who a platform user is, by email, for authorising what

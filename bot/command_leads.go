@@ -31,7 +31,7 @@ func (b *Bot) cmdLeads(ctx context.Context, who asker, name string) (reply, erro
 	loc := b.zone(who.Rep.TimeZone)
 	sortByDeadline(policy, open, now)
 	if len(open) == 0 {
-		return textReply(view.T(view.Celebrate, " You have no open leads. New ones arrive in your DMs.")), nil
+		return textReply(view.T(view.Celebrate, " You have no open leads. New ones arrive in your direct messages.")), nil
 	}
 	blocks := []view.Block{
 		view.Heading{Text: fmt.Sprintf("Your open leads (%d)", len(open))},

@@ -14,7 +14,7 @@ func (b *Bot) cmdReport(who asker) reply {
 	}
 	channel := b.service.Policy().Report.Channel
 	if channel == "" {
-		return textReply(view.T(view.Refused, " The agreement names no report channel. Add ", view.C(`report: {channel: "#smarketing"}`),
+		return textReply(view.T(view.Refused, " The agreement names no report channel. Add ", view.C(b.reportChannelExample()),
 			" to the policy file, then ask again."))
 	}
 	r := textReply(view.T(view.Announce, " The weekly report is being posted to "+channel+"."))

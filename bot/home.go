@@ -205,7 +205,7 @@ func weekLines(who asker, policy *engine.Policy, facts []engine.LeadFacts, scope
 func homeLeads(policy *engine.Policy, open []engine.LeadFacts, viewer string, now time.Time, loc *time.Location, room int) []view.Block {
 	if len(open) == 0 {
 		return []view.Block{view.Divider{}, view.Section{Lines: []view.Text{
-			view.T(view.Celebrate, " ", view.B("No open leads."), " New ones arrive in your DMs.")}}}
+			view.T(view.Celebrate, " ", view.B("No open leads."), " New ones arrive in your direct messages.")}}}
 	}
 	blocks := []view.Block{view.Divider{}, view.Section{Lines: []view.Text{
 		view.T(view.B(fmt.Sprintf("Your open leads (%d)", len(open))), ", next deadline first")}}}

@@ -29,7 +29,7 @@ const (
 func (b *Bot) PostWeeklyReport(ctx context.Context, week engine.Period) error {
 	channel := b.service.Policy().Report.Channel
 	if channel == "" {
-		return engine.Errorf(engine.EINVALID, "The agreement names no report channel: add report: {channel: \"#smarketing\"} to the policy file.")
+		return engine.Errorf(engine.EINVALID, "The agreement names no report channel: add %s to the policy file.", b.reportChannelExample())
 	}
 	report, err := b.WeeklyReport(ctx, week)
 	if err != nil {
@@ -41,6 +41,15 @@ func (b *Bot) PostWeeklyReport(ctx context.Context, week engine.Period) error {
 	}
 	// Asked for by a person: posted now, whatever was posted before.
 	return b.postReport(ctx, engine.Job{}, channel, msg, engine.PostKey{Kind: msgReport, Key: ISOWeek(report.Report.Week)}, nil)
+}
+
+// reportChannelExample is a report channel as the policy names it on this
+// deployment's platform.
+func (b *Bot) reportChannelExample() string {
+	if b.chat != nil && b.chat.Platform() == engine.PlatformTeams {
+		return `report: {channel: "Sales/Smarketing"}`
+	}
+	return `report: {channel: "#smarketing"}`
 }
 
 // Message kinds of the report's posts.

@@ -115,12 +115,15 @@ func (b *Bot) redrawCards(ctx context.Context, job engine.Job) error {
 	if err := b.queueHomeRefreshes(ctx, homes); err != nil {
 		return err
 	}
+	// The lead's history is read once; each card differs only in whose
+	// chat it sits in.
+	data, err := b.cardData(ctx, l, "", nil)
+	if err != nil {
+		return err
+	}
 	for _, c := range cards {
-		m, err := b.CardView(ctx, l, c.Recipient)
-		if err != nil {
-			return err
-		}
-		if _, err := b.redraw(ctx, c, m); err != nil {
+		data.Viewer, data.Loc = c.Recipient, b.zoneOf(ctx, c.Recipient)
+		if err := b.redraw(ctx, c, leadCard(data)); err != nil {
 			return err
 		}
 	}
@@ -188,11 +191,7 @@ func (b *Bot) postToTeamChannel(ctx context.Context, teamName string, m view.Mes
 // CardView is a lead's card as viewer (an email) sees it now, for a
 // platform that answers a click with the redrawn card.
 func (b *Bot) CardView(ctx context.Context, l *engine.Lead, viewer string) (view.Message, error) {
-	loc := b.zone("")
-	if rep, err := b.store.RepByEmail(ctx, viewer); err == nil {
-		loc = b.zone(rep.TimeZone)
-	}
-	data, err := b.cardData(ctx, l, viewer, loc)
+	data, err := b.cardData(ctx, l, viewer, b.zoneOf(ctx, viewer))
 	if err != nil {
 		return view.Message{}, err
 	}

@@ -162,7 +162,7 @@ func (b *Bot) quietStaleMessages(ctx context.Context, l *engine.Lead) error {
 				d.MovedOn = true
 				m = escalationMessage(*d)
 			}
-			if _, err := b.redraw(ctx, ref, m); err != nil {
+			if err := b.redraw(ctx, ref, m); err != nil {
 				return err
 			}
 			if err := b.store.QuietLeadMessage(ctx, ref.ID, now); err != nil {

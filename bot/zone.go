@@ -1,6 +1,9 @@
 package bot
 
-import "time"
+import (
+	"context"
+	"time"
+)
 
 // zone loads a time zone name (a person's, from the platform), falling back to the policy's zone.
 func (b *Bot) zone(name string) *time.Location {
@@ -13,4 +16,13 @@ func (b *Bot) zone(name string) *time.Location {
 		return p.Location
 	}
 	return time.UTC
+}
+
+// zoneOf is the time zone a person (by email) is told times in: a rep's
+// own, else the policy's.
+func (b *Bot) zoneOf(ctx context.Context, email string) *time.Location {
+	if rep, err := b.store.RepByEmail(ctx, email); err == nil {
+		return b.zone(rep.TimeZone)
+	}
+	return b.zone("")
 }

@@ -226,15 +226,11 @@ func (a *App) receive(ctx context.Context, evt socketmode.Event) {
 	a.logger.Error("lost a Slack delivery: the database did not answer", "type", evt.Type, "err", err)
 }
 
-// What a person reads when slabot could not confirm it recorded what they
-// did: after a button, to check the card; after a command or a form, to
-// send it again (a command changes nothing worth checking first, and a
-// form stays open with what they typed).
-const (
-	unrecordedText = ":hourglass: slabot could not confirm it recorded that: its database is not answering. " +
-		"Look at the card again in a moment; if nothing changed, please try again."
-	unrecordedCommandText = ":hourglass: slabot could not confirm it recorded that: its database is not answering. " +
-		"Please send it again in a moment."
+// What a person reads when slabot could not confirm it recorded a click,
+// or a command or form (bot.Unrecorded).
+var (
+	unrecordedText        = Mrkdwn(bot.Unrecorded(true))
+	unrecordedCommandText = Mrkdwn(bot.Unrecorded(false))
 )
 
 // refuseUnrecorded acknowledges a click, command or form that could not be

@@ -68,22 +68,18 @@ func NewChat(cfg ChatConfig) *Chat {
 // Platform is engine.PlatformSlack.
 func (c *Chat) Platform() string { return engine.PlatformSlack }
 
-// API is the Web API client, for the parts of the bot that still call it
-// directly.
-func (c *Chat) API() *slack.Client { return c.api }
-
 // FindPerson looks a person up in the workspace by email:
 // engine.ErrUnreachable when nobody has it or their account is deactivated.
 func (c *Chat) FindPerson(ctx context.Context, email string) (engine.ChatIdentity, error) {
 	u, err := c.api.GetUserByEmailContext(ctx, email)
 	if err != nil {
 		if strings.Contains(err.Error(), "users_not_found") {
-			return engine.ChatIdentity{}, engine.Unreachable("no active Slack account has the email %s", email)
+			return engine.ChatIdentity{}, engine.Unreachable("no active Slack account has that email")
 		}
 		return engine.ChatIdentity{}, c.Error("users.lookupByEmail", err)
 	}
 	if u.Deleted {
-		return engine.ChatIdentity{}, engine.Unreachable("no active Slack account: %s is deactivated", email)
+		return engine.ChatIdentity{}, engine.Unreachable("no active Slack account: it is deactivated")
 	}
 	return engine.ChatIdentity{Platform: engine.PlatformSlack, Email: email, UserID: u.ID, TimeZone: u.TZ, Name: u.RealName}, nil
 }
@@ -237,13 +233,6 @@ func (c *Chat) Update(ctx context.Context, ref engine.MessageRef, m view.Message
 	c.sent.WithLabelValues(ref.Kind + "_update").Inc()
 	return nil
 }
-
-// Pace waits until a post to channel is allowed, for posts made outside
-// Post.
-func (c *Chat) Pace(ctx context.Context, channel string) error { return c.pacer.wait(ctx, channel) }
-
-// Counter counts messages of a kind posted outside Post.
-func (c *Chat) Counter(kind string) prometheus.Counter { return c.sent.WithLabelValues(kind) }
 
 // Error turns a Web API failure into a job error: a 429 retries after
 // Slack's Retry-After, anything else with the queue's backoff.

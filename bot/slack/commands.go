@@ -7,8 +7,6 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/slabot/slabot/bot"
-	"github.com/slabot/slabot/bot/view"
-	"github.com/slabot/slabot/engine"
 )
 
 // maxMessageBlocks is the most blocks a message may have.
@@ -24,7 +22,7 @@ func (a *App) onSlashCommand(ctx context.Context, cmd slack.SlashCommand) error 
 	if r.After != nil {
 		if err := r.After(ctx); err != nil {
 			a.logger.Error("a command's follow-up failed", "command", cmd.Command, "err", err)
-			return a.respond(ctx, cmd.ResponseURL, Mrkdwn(view.T(view.Warning, " "+engine.ErrorMessage(err))))
+			return a.respond(ctx, cmd.ResponseURL, Mrkdwn(bot.FollowUpFailed(err)))
 		}
 	}
 	return nil

@@ -10,15 +10,6 @@ import (
 	"github.com/slabot/slabot/engine"
 )
 
-// openDM returns the id of the DM channel with a user.
-func (a *App) openDM(ctx context.Context, userID string) (string, error) {
-	ch, _, _, err := a.api.OpenConversationContext(ctx, &slack.OpenConversationParameters{Users: []string{userID}, ReturnIM: true})
-	if err != nil {
-		return "", a.chat.Error("conversations.open", err)
-	}
-	return ch.ID, nil
-}
-
 // SyncDirectory checks every rep against Slack's directory: a rep whose
 // Slack account was deactivated leaves the rotation, and their open leads
 // are escalated to their team. Bot.Run calls it every DirectoryInterval;

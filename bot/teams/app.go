@@ -175,7 +175,7 @@ func (a *App) OnActivity(ctx context.Context, act *Activity) (*InvokeResponse, e
 		return a.onClick(ctx, act, email), nil
 	case act.Type == ActivityMessage:
 		return nil, a.onMessage(ctx, act)
-	case act.Type == ActivityInstallationUpdate && act.Action == "add", act.Type == ActivityConversationUpdate && act.BotAdded():
+	case act.Type == ActivityInstallationUpdate && act.Action == InstallationAdd, act.Type == ActivityConversationUpdate && act.BotAdded():
 		return nil, a.onAdded(ctx, act)
 	}
 	return nil, nil
@@ -193,7 +193,7 @@ func (a *App) learn(ctx context.Context, act *Activity) (string, error) {
 	if err != nil && engine.ErrorCode(err) != engine.ENOTFOUND {
 		return "", err
 	}
-	personal := ref.ConversationType == "personal"
+	personal := ref.ConversationType == ConversationPersonal
 	if known != nil {
 		if !personal || (known.ConversationID == ref.ConversationID && known.ServiceURL == ref.ServiceURL) {
 			return known.Email, nil
@@ -202,20 +202,18 @@ func (a *App) learn(ctx context.Context, act *Activity) (string, error) {
 		return known.Email, a.store.SaveChatIdentity(ctx, known)
 	}
 	// Someone slabot has not met: the directory says who they are.
-	u, err := a.tr.Graph.UserByEmail(ctx, userID)
+	id, err := a.chat.FindPersonByID(ctx, userID)
 	if err != nil {
 		return "", err
 	}
-	email := strings.ToLower(u.Mail)
-	if email == "" {
-		email = strings.ToLower(u.UserPrincipalName)
+	id.UserID, id.ServiceURL = userID, ref.ServiceURL
+	if ref.TenantID != "" {
+		id.TenantID = ref.TenantID
 	}
-	id := engine.ChatIdentity{Platform: engine.PlatformTeams, Email: email, UserID: userID, Name: u.DisplayName,
-		TenantID: ref.TenantID, ServiceURL: ref.ServiceURL}
 	if personal {
 		id.ConversationID = ref.ConversationID
 	}
-	return email, a.store.SaveChatIdentity(ctx, &id)
+	return id.Email, a.store.SaveChatIdentity(ctx, &id)
 }
 
 // channelsChanged are the events of a conversationUpdate (channelData's
@@ -260,15 +258,15 @@ func (a *App) onClick(ctx context.Context, act *Activity, email string) *InvokeR
 	}
 	click, err := act.CardAction()
 	if err != nil {
-		return ErrorResponse(http.StatusBadRequest, "BadRequest", "slabot could not read that click.")
+		return ErrorResponse(http.StatusBadRequest, "BadRequest", "slabot could not read that click. Type home for a fresh card.")
 	}
 	data, err := click.Strings()
 	if err != nil {
-		return ErrorResponse(http.StatusBadRequest, "BadRequest", "slabot could not read that click.")
+		return ErrorResponse(http.StatusBadRequest, "BadRequest", "slabot could not read that click. Type home for a fresh card.")
 	}
 	action, ok := actionOf(engine.Actor{Email: email}, click.Verb, data)
 	if !ok {
-		return MessageResponse("That button does nothing any more.")
+		return MessageResponse("This card is out of date. Type home or leads for cards whose buttons work.")
 	}
 	action.Key = "teams:" + act.ID + ":" + action.Value
 	l, err := a.Act(ctx, action)
@@ -278,7 +276,7 @@ func (a *App) onClick(ctx context.Context, act *Activity, email string) *InvokeR
 			return MessageResponse(PlainText(line))
 		}
 		a.logger.Warn("a click on a Teams card could not be carried out", "verb", action.Verb, "err", err)
-		return MessageResponse(unrecordedText)
+		return MessageResponse(PlainText(bot.Unrecorded(true)))
 	}
 	if l == nil {
 		return MessageResponse("Done.")
@@ -352,11 +350,6 @@ func actionOf(actor engine.Actor, verb string, data map[string]string) (bot.Acti
 	return action, true
 }
 
-// unrecordedText is what a person reads when slabot could not record what
-// they did (its database is not answering).
-const unrecordedText = "⌛ slabot could not confirm it recorded that: its database is not answering. " +
-	"Look at the card again in a moment; if nothing changed, please try again."
-
 // JobMessage is the durable job that answers a message typed to slabot.
 const JobMessage = "teams.message"
 
@@ -383,7 +376,7 @@ func (a *App) onMessage(ctx context.Context, act *Activity) error {
 	}
 	ref := act.Reference()
 	job := engine.Job{UniqueKey: "teams:" + act.ID, Args: MessageArgs{ActivityID: act.ID, UserID: userID, Text: text,
-		ConversationID: BaseConversationID(ref.ConversationID), Personal: ref.ConversationType == "personal"}}
+		ConversationID: BaseConversationID(ref.ConversationID), Personal: ref.ConversationType == ConversationPersonal}}
 	quick, cancel := context.WithTimeout(ctx, 2*time.Second)
 	err := a.store.InTx(quick, func(tx engine.Tx) error {
 		_, err := tx.Enqueue(quick, job)
@@ -394,7 +387,7 @@ func (a *App) onMessage(ctx context.Context, act *Activity) error {
 		return nil
 	}
 	a.logger.Warn("could not record a message to slabot in time; asking to send it again", "err", err)
-	reply := &Activity{Type: ActivityMessage, Text: "⌛ slabot could not confirm it recorded that: its database is not answering. Please send it again in a moment."}
+	reply := &Activity{Type: ActivityMessage, Text: PlainText(bot.Unrecorded(false))}
 	_, sendErr := a.tr.Connector.SendActivity(context.WithoutCancel(ctx), ref.ServiceURL, ref.ConversationID, reply)
 	return sendErr
 }
@@ -425,7 +418,7 @@ func (a *App) answerMessage(ctx context.Context, _ engine.Job, args MessageArgs)
 		if err := r.After(ctx); err != nil {
 			a.logger.Error("a command's follow-up failed", "err", err)
 			note := view.Message{Summary: engine.ErrorMessage(err), Blocks: []view.Block{view.Section{Lines: []view.Text{
-				view.T(view.Warning, " "+engine.ErrorMessage(err))}}}}
+				bot.FollowUpFailed(err)}}}}
 			_, err = a.chat.Post(ctx, engine.Destination{Person: id}, note, engine.PostKey{Kind: "answer_followup", Key: args.ActivityID})
 			return err
 		}
@@ -441,7 +434,7 @@ func (a *App) onAdded(ctx context.Context, act *Activity) error {
 	if act.ChannelData != nil && act.ChannelData.Team != nil && act.ChannelData.Team.ID != "" {
 		return a.learnChannels(ctx, ref.ServiceURL, ref.TenantID, *act.ChannelData.Team)
 	}
-	if ref.ConversationType == "personal" && act.SenderID() != "" {
+	if ref.ConversationType == ConversationPersonal && act.SenderID() != "" {
 		return a.OpenHome(ctx, act.SenderID())
 	}
 	return nil

@@ -61,13 +61,13 @@ func (c *Chat) Platform() string { return engine.PlatformTeams }
 func (c *Chat) FindPerson(ctx context.Context, email string) (engine.ChatIdentity, error) {
 	u, err := c.tr.Graph.UserByEmail(ctx, email)
 	if errors.Is(err, ErrUnknownPerson) {
-		return engine.ChatIdentity{}, engine.Unreachable("nobody in the Microsoft 365 directory has the email %s", email)
+		return engine.ChatIdentity{}, engine.Unreachable("nobody in the Microsoft 365 directory has that email")
 	}
 	if err != nil {
 		return engine.ChatIdentity{}, err
 	}
 	if !u.AccountEnabled {
-		return engine.ChatIdentity{}, engine.Unreachable("no active Microsoft 365 account: %s is disabled", email)
+		return engine.ChatIdentity{}, engine.Unreachable("no active Microsoft 365 account: it is disabled")
 	}
 	return engine.ChatIdentity{Platform: engine.PlatformTeams, Email: email, UserID: u.ID, Name: u.DisplayName,
 		TenantID: c.tr.Config.TenantID}, nil
@@ -187,7 +187,7 @@ func (c *Chat) conversation(ctx context.Context, to engine.Destination) (convers
 		return conversation{id: person.ConversationID, serviceURL: person.ServiceURL}, nil
 	}
 	if person.UserID == "" {
-		return conversation{}, engine.Unreachable("slabot does not know %s in Teams yet", person.Email)
+		return conversation{}, engine.Unreachable("slabot does not know them in Teams yet")
 	}
 	id, err := c.tr.Connector.CreateConversation(ctx, person.ServiceURL, person.UserID)
 	if errors.Is(err, ErrNotInstalled) {
@@ -217,13 +217,13 @@ func (c *Chat) install(ctx context.Context, person engine.ChatIdentity) error {
 		c.logger.Info("installed slabot in Teams for a person who did not have it")
 		return nil
 	case errors.Is(err, ErrUnknownPerson), errors.Is(err, ErrAppNotInCatalog):
-		return engine.Unreachable("slabot is not installed in Teams for %s and could not be installed (%v)", person.Email, err)
+		return engine.Unreachable("slabot is not installed in Teams for them and could not be installed (%v)", err)
 	case IsRetryable(err):
 		return err
 	}
 	var apiErr *APIError
 	if errors.As(err, &apiErr) && apiErr.Status == 403 {
-		return engine.Unreachable("slabot is not installed in Teams for %s and may not install itself: grant it the Graph application permissions TeamsAppInstallation.ReadWriteSelfForUser.All and AppCatalog.Read.All", person.Email)
+		return engine.Unreachable("slabot is not installed in Teams for them and may not install itself: grant it the Graph application permissions TeamsAppInstallation.ReadWriteSelfForUser.All and AppCatalog.Read.All")
 	}
 	return err
 }

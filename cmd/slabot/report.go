@@ -10,12 +10,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/slack-go/slack"
-
 	"github.com/slabot/slabot/bot"
 	"github.com/slabot/slabot/bot/chart"
 	slackui "github.com/slabot/slabot/bot/slack"
-	"github.com/slabot/slabot/bot/teams"
 	"github.com/slabot/slabot/engine"
 	"github.com/slabot/slabot/storage"
 )
@@ -115,15 +112,7 @@ func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	}
 
 	service := engine.NewService(db, policy, time.Now, logger)
-	var poster interface {
-		PostWeeklyReport(ctx context.Context, week engine.Period) error
-	}
-	if strings.EqualFold(cfg.Chat, engine.PlatformTeams) {
-		poster = teams.NewApp(teams.AppConfig{Teams: cfg.Teams, Store: db, Service: service, Logger: logger, DirectoryInterval: -1})
-	} else {
-		client := slack.New(cfg.SlackBotToken, slack.OptionAPIURL(cfg.SlackAPIURL))
-		poster = slackui.New(slackui.Config{API: client, Store: db, Service: service, Logger: logger, DirectoryInterval: -1})
-	}
+	poster, _, _ := newChatApp(cfg, db, service, logger, nil)
 	if err := poster.PostWeeklyReport(ctx, week); err != nil {
 		fmt.Fprintln(stderr, "slabot report: posting the report failed:", reportFailure(err))
 		return 1

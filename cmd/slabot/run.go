@@ -110,7 +110,9 @@ func NewApp(ctx context.Context, cfg Config, logger *slog.Logger) (*App, error) 
 	app := &App{Config: cfg, Logger: logger, DB: db, Policy: policy, prepared: make(chan struct{})}
 	registry := api.NewRegistry()
 	app.Service = engine.NewService(db, policy, time.Now, logger)
-	platform, endpoint := app.chatApp(cfg, registry)
+	var platform string
+	var endpoint http.Handler
+	app.Bot, platform, endpoint = newChatApp(cfg, db, app.Service, logger, registry)
 	hostname, _ := os.Hostname()
 	queue := storage.NewQueueMetrics(db, registry)
 	handlers := append(app.Bot.Handlers(), app.Service.TimerHandlers(api.NewTimerMetrics(registry))...)
@@ -154,20 +156,18 @@ func NewApp(ctx context.Context, cfg Config, logger *slog.Logger) (*App, error) 
 	return app, nil
 }
 
-// chatApp builds slabot for the platform SLABOT_CHAT names: on Slack, a
+// newChatApp builds slabot for the platform SLABOT_CHAT names: on Slack, a
 // Socket Mode client; on Teams, the endpoint Teams posts to, returned to
-// serve at POST /api/messages.
-func (a *App) chatApp(cfg Config, registry *prometheus.Registry) (string, http.Handler) {
+// serve at POST /api/messages. It names the platform for /readyz.
+func newChatApp(cfg Config, db *storage.DB, service *engine.Service, logger *slog.Logger, registry prometheus.Registerer) (chatApp, string, http.Handler) {
 	if strings.EqualFold(cfg.Chat, engine.PlatformTeams) {
-		t := teams.NewApp(teams.AppConfig{Teams: cfg.Teams, Store: a.DB, Service: a.Service, Logger: a.Logger, Registry: registry})
-		a.Bot = t
-		return engine.PlatformTeams, t.Endpoint()
+		t := teams.NewApp(teams.AppConfig{Teams: cfg.Teams, Store: db, Service: service, Logger: logger, Registry: registry})
+		return t, engine.PlatformTeams, t.Endpoint()
 	}
 	client := slack.New(cfg.SlackBotToken, slack.OptionAPIURL(cfg.SlackAPIURL), slack.OptionAppLevelToken(cfg.SlackAppToken),
-		slack.OptionLog(slog.NewLogLogger(a.Logger.Handler(), slog.LevelDebug)))
-	a.Bot = slackui.New(slackui.Config{API: client, Socket: socketmode.New(client), Store: a.DB, Service: a.Service,
-		Logger: a.Logger, Registry: registry})
-	return engine.PlatformSlack, nil
+		slack.OptionLog(slog.NewLogLogger(logger.Handler(), slog.LevelDebug)))
+	return slackui.New(slackui.Config{API: client, Socket: socketmode.New(client), Store: db, Service: service,
+		Logger: logger, Registry: registry}), engine.PlatformSlack, nil
 }
 
 // databaseReady is the readiness check of the database: it answers, and
