@@ -129,10 +129,10 @@ func TestOldDeliveredWebhooksAndFinishedWritesArePruned(t *testing.T) {
 		_ = l.db.Pool().QueryRow(ctx, `SELECT count(*) FROM webhook_deliveries WHERE state = 'delivered'`).Scan(&n)
 		return n == 1
 	})
-	if n, err := l.db.PruneCRM(ctx, time.Now().Add(-time.Hour)); err != nil || n != 0 {
+	if n, err := l.db.PruneCRM(ctx, time.Now().Add(-time.Hour), time.Now().Add(-time.Hour)); err != nil || n != 0 {
 		t.Fatalf("pruning what is an hour old removed %d rows (%v); want none of today's", n, err)
 	}
-	if n, err := l.db.PruneCRM(ctx, time.Now().Add(time.Minute)); err != nil || n != 2 {
+	if n, err := l.db.PruneCRM(ctx, time.Now().Add(time.Minute), time.Now().Add(-time.Hour)); err != nil || n != 2 {
 		t.Fatalf("pruning removed %d rows (%v); want the delivery and the write", n, err)
 	}
 }

@@ -14,7 +14,7 @@ import (
 
 // Store is what the router needs of storage.
 type Store interface {
-	PruneCRM(ctx context.Context, before time.Time) (int64, error)
+	PruneCRM(ctx context.Context, before, parkedBefore time.Time) (int64, error)
 	EarlierCRMEventPending(ctx context.Context, subject string, jobID int64) (bool, error)
 	AddWebhookDeliveries(ctx context.Context, deliveries []storage.WebhookDelivery, job func(id int64) engine.Job, extra []engine.Job) error
 }
@@ -38,7 +38,7 @@ type Router struct {
 }
 
 // Retention is how long delivered webhooks and finished HubSpot writes are
-// kept: well past River's own retention of their jobs (a week), so a
+// kept (parked deliveries: the policy's crm.parked_webhook_retention): well past River's own retention of their jobs (a week), so a
 // late retry still finds its record.
 const Retention = 30 * 24 * time.Hour
 
@@ -88,7 +88,11 @@ func (r *Router) prune(ctx context.Context) {
 	if now.UnixNano()-last < int64(pruneEvery) || !r.lastPrune.CompareAndSwap(last, now.UnixNano()) {
 		return
 	}
-	n, err := r.Store.PruneCRM(ctx, now.Add(-Retention))
+	parked := engine.DefaultParkedWebhookRetention
+	if p := r.Policy(); p != nil {
+		parked = p.CRM.ParkedRetention()
+	}
+	n, err := r.Store.PruneCRM(ctx, now.Add(-Retention), now.Add(-parked))
 	if err != nil {
 		r.Logger.Warn("pruning old webhook deliveries and HubSpot writes failed", "err", err)
 		return

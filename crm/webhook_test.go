@@ -440,3 +440,101 @@ func (w testWriter) Write(p []byte) (int, error) {
 	w.t.Log(strings.TrimSpace(string(p)))
 	return len(p), nil
 }
+
+// TestARedirectIsAFailedDeliveryRetriedThenParked: a receiver that moved
+// answers 302 to a page that answers 200. Following it would turn the POST
+// into a GET and count the event as delivered; it must be retried, parked
+// after the window, and its error must name the endpoint by scheme and
+// host only (the path holds the hook's secret).
+func TestARedirectIsAFailedDeliveryRetriedThenParked(t *testing.T) {
+	var landed atomic.Int32
+	page := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		landed.Add(1)
+		w.WriteHeader(http.StatusOK)
+	}))
+	t.Cleanup(page.Close)
+	moved := newEndpoint(t, func(n int, r received) int { return http.StatusFound })
+	moved.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		moved.mu.Lock()
+		moved.got = append(moved.got, received{Header: r.Header.Clone(), Body: body, Status: http.StatusFound})
+		moved.mu.Unlock()
+		http.Redirect(w, r, page.URL+"/welcome", http.StatusFound)
+	})
+	l := newLoop(t, hooksFor(moved.URL+"/hooks/catch/s3cr3t", "handoff.created"), nil)
+	ctx := context.Background()
+	l.handOff(t, "moved-1", "m@acme.test")
+	eventually(t, "a few attempts at the moved endpoint", func() bool { return len(moved.requests()) >= 3 })
+	if n := landed.Load(); n != 0 {
+		t.Fatalf("the redirect was followed %d times", n)
+	}
+	list, err := l.db.ListWebhookDeliveries(ctx, storage.WebhookFilter{})
+	if err != nil || len(list) != 1 || list[0].State != storage.DeliveryPending || list[0].LastStatus != http.StatusFound {
+		t.Fatalf("after redirects: %+v (%v); want one pending delivery whose last answer was 302", list, err)
+	}
+	l.clock.Advance(webhook.DefaultWindow + time.Minute)
+	eventually(t, "the redirected delivery to park", func() bool {
+		list, _ = l.db.ListWebhookDeliveries(ctx, storage.WebhookFilter{States: []string{storage.DeliveryParked}})
+		return len(list) == 1
+	})
+	if strings.Contains(list[0].LastError, "s3cr3t") || !strings.Contains(list[0].LastError, moved.URL) ||
+		!strings.Contains(list[0].LastError, "302") {
+		t.Errorf("stored error %q: want the 302 and %s, never the path", list[0].LastError, moved.URL)
+	}
+	if n := landed.Load(); n != 0 {
+		t.Errorf("the redirect was followed %d times", n)
+	}
+}
+
+// TestA503RetryAfterIsHonoured: the next attempt waits what the endpoint
+// asked for, not the first step of the backoff.
+func TestA503RetryAfterIsHonoured(t *testing.T) {
+	busy := newEndpoint(t, nil)
+	busy.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		busy.mu.Lock()
+		busy.got = append(busy.got, received{Status: http.StatusServiceUnavailable})
+		busy.mu.Unlock()
+		w.Header().Set("Retry-After", "120")
+		w.WriteHeader(http.StatusServiceUnavailable)
+	})
+	l := newLoop(t, hooksFor(busy.URL, "handoff.created"), nil)
+	l.handOff(t, "busy-1", "b@acme.test")
+	var d storage.WebhookDelivery
+	eventually(t, "the first attempt", func() bool {
+		list, _ := l.db.ListWebhookDeliveries(context.Background(), storage.WebhookFilter{})
+		if len(list) == 1 && list[0].Attempts == 1 {
+			d = list[0]
+			return true
+		}
+		return false
+	})
+	if wait := d.NextAttemptAt.Sub(d.LastAttemptAt); wait != 2*time.Minute {
+		t.Errorf("next attempt %s after the 503 with Retry-After: 120; want 2m (the loop's backoff is 20ms)", wait)
+	}
+	if n := len(busy.requests()); n != 1 {
+		t.Errorf("%d attempts; the Retry-After should hold the second back", n)
+	}
+}
+
+// TestParkedDeliveriesArePrunedAfterThePolicysRetention.
+func TestParkedDeliveriesArePrunedAfterThePolicysRetention(t *testing.T) {
+	ep := newEndpoint(t, func(int, received) int { return http.StatusGone })
+	l := newLoop(t, hooksFor(ep.URL, "handoff.created")+"crm:\n  parked_webhook_retention: 7d\n", nil)
+	ctx := context.Background()
+	l.handOff(t, "gone-7", "g7@acme.test")
+	eventually(t, "the delivery to park", func() bool {
+		list, _ := l.db.ListWebhookDeliveries(ctx, storage.WebhookFilter{States: []string{storage.DeliveryParked}})
+		return len(list) == 1
+	})
+	if got := l.svc.Policy().CRM.ParkedRetention(); got != 7*24*time.Hour {
+		t.Fatalf("retention %s, want the policy's 7d", got)
+	}
+	now := l.clock.Now()
+	if n, err := l.db.PruneCRM(ctx, now.Add(-crm.Retention), now.Add(-l.svc.Policy().CRM.ParkedRetention())); err != nil || n != 0 {
+		t.Fatalf("pruning today removed %d (%v); the parked delivery is kept a week", n, err)
+	}
+	later := now.Add(8 * 24 * time.Hour)
+	if n, err := l.db.PruneCRM(ctx, later.Add(-crm.Retention), later.Add(-l.svc.Policy().CRM.ParkedRetention())); err != nil || n != 1 {
+		t.Fatalf("pruning after 8 days removed %d (%v); want the parked delivery", n, err)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -27,6 +28,15 @@ type Webhook struct {
 	Line int
 }
 
+// Host names the endpoint by its host alone, for people to read: tools
+// such as Zapier, Make or n8n carry their secret in the address's path.
+func (w Webhook) Host() string {
+	if u, err := url.Parse(w.URL); err == nil && u.Host != "" {
+		return u.Host
+	}
+	return "an endpoint"
+}
+
 // Wants reports whether the endpoint receives events of type typ.
 func (w Webhook) Wants(typ string) bool {
 	return len(w.Events) == 0 || slices.Contains(w.Events, typ)
@@ -35,12 +45,29 @@ func (w Webhook) Wants(typ string) bool {
 // CRMConfig is the policy's crm section.
 type CRMConfig struct {
 	HubSpot HubSpotConfig
+	// ParkedWebhookRetention is how long a parked webhook delivery is
+	// kept for `slabot webhooks --redeliver` (crm.parked_webhook_retention;
+	// DefaultParkedWebhookRetention when the file sets none).
+	ParkedWebhookRetention time.Duration
+}
+
+// DefaultParkedWebhookRetention keeps a parked delivery a month.
+const DefaultParkedWebhookRetention = 30 * durDay
+
+// ParkedRetention is how long parked webhook deliveries are kept.
+func (c CRMConfig) ParkedRetention() time.Duration {
+	if c.ParkedWebhookRetention > 0 {
+		return c.ParkedWebhookRetention
+	}
+	return DefaultParkedWebhookRetention
 }
 
 // HubSpotConfig is crm.hubspot: Map names, for a hand-off field, the
-// HubSpot contact property that fills it, over the stock mapping.
+// HubSpot contact property that fills it, over the stock mapping; Form
+// lists the other properties shown as the lead's form answers.
 type HubSpotConfig struct {
-	Map map[string]string
+	Map  map[string]string
+	Form []string
 }
 
 // HubSpotFields are the hand-off fields crm.hubspot.map may set.
@@ -49,8 +76,8 @@ var HubSpotFields = []string{"external_id", "email", "first_name", "last_name", 
 
 var (
 	webhookKeys = []string{"url", "events", "secret_env"}
-	crmKeys     = []string{"hubspot"}
-	hubSpotKeys = []string{"map"}
+	crmKeys     = []string{"hubspot", "parked_webhook_retention"}
+	hubSpotKeys = []string{"map", "form"}
 )
 
 // WebhookSecretPrefix starts every webhook signing secret (Standard Webhooks).
@@ -140,11 +167,28 @@ func (c *policyChecker) webhooks(p *Policy, n *yaml.Node) {
 
 func (c *policyChecker) crm(p *Policy, n *yaml.Node) {
 	keys := c.mapping(n, "crm", crmKeys)
+	if rn := keys["parked_webhook_retention"]; rn != nil {
+		if d, ok := c.positiveDuration(rn, "crm.parked_webhook_retention"); ok {
+			if d < durDay {
+				c.errorf(rn, "crm.parked_webhook_retention", "%s is less than a day: keep parked deliveries long enough to send them again after an outage, like 30d", FormatDuration(d))
+			} else {
+				p.CRM.ParkedWebhookRetention = d
+			}
+		}
+	}
 	hn := keys["hubspot"]
 	if hn == nil {
 		return
 	}
 	hk := c.mapping(hn, "crm.hubspot", hubSpotKeys)
+	if fn := hk["form"]; fn != nil {
+		items, _ := c.strList(fn, "crm.hubspot.form")
+		for _, it := range items {
+			if prop := strings.ToLower(strings.TrimSpace(it.val)); prop != "" && !slices.Contains(p.CRM.HubSpot.Form, prop) {
+				p.CRM.HubSpot.Form = append(p.CRM.HubSpot.Form, prop)
+			}
+		}
+	}
 	mn := hk["map"]
 	if mn == nil {
 		return
@@ -172,8 +216,11 @@ func (p *Policy) crmSummary() string {
 			if len(w.Events) > 0 {
 				events = andList(w.Events)
 			}
-			fmt.Fprintf(&b, "- %s: %s, signed with the secret in %s.\n", w.URL, events, w.SecretEnv)
+			// The host only: a hook address may carry its secret in its path.
+			fmt.Fprintf(&b, "- %s: %s, signed with the secret in %s.\n", w.Host(), events, w.SecretEnv)
 		}
+		fmt.Fprintf(&b, "A delivery still failing after a day is parked and kept %s for an operator to send again.\n",
+			FormatDuration(p.CRM.ParkedRetention()))
 	}
 	if len(p.CRM.HubSpot.Map) > 0 {
 		fields := make([]string, 0, len(p.CRM.HubSpot.Map))

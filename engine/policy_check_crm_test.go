@@ -35,11 +35,40 @@ crm:
 		t.Errorf("hubspot map %v", p.CRM.HubSpot.Map)
 	}
 	summary := p.Summary()
-	for _, want := range []string{"https://hooks.example.com/slabot: touch.logged and lead.returned, signed with the secret in HOOK_SECRET",
-		"http://n8n.internal:5678/webhook/x: every event", "owner from sales_rep_email and score from lead_grade"} {
+	for _, want := range []string{"hooks.example.com: touch.logged and lead.returned, signed with the secret in HOOK_SECRET",
+		"n8n.internal:5678: every event", "owner from sales_rep_email and score from lead_grade", "kept 30 days"} {
 		if !strings.Contains(summary, want) {
 			t.Errorf("the summary does not say %q:\n%s", want, summary)
 		}
+	}
+	// A hook address is a credential: the summary (/sla policy and its
+	// share) names hosts only.
+	for _, secret := range []string{"/slabot", "/webhook/x", "https://"} {
+		if strings.Contains(summary, secret) {
+			t.Errorf("the summary shows %q of a webhook address:\n%s", secret, summary)
+		}
+	}
+}
+
+func TestPolicyReadsTheHubSpotFormListAndTheParkedRetention(t *testing.T) {
+	src := crmPolicyBase + `crm:
+  parked_webhook_retention: 14d
+  hubspot:
+    form: [Budget, timeline, budget]
+`
+	p, probs := ParsePolicy([]byte(src), policyNow)
+	if p == nil || len(probs.Errors()) > 0 {
+		t.Fatalf("problems: %v", probs)
+	}
+	if p.CRM.ParkedRetention() != 14*durDay || !slices.Equal(p.CRM.HubSpot.Form, []string{"budget", "timeline"}) {
+		t.Errorf("retention %s, form %v", p.CRM.ParkedRetention(), p.CRM.HubSpot.Form)
+	}
+	p, probs = ParsePolicy([]byte(crmPolicyBase+"crm: {parked_webhook_retention: 2h}\n"), policyNow)
+	if errs := probs.Errors(); len(errs) != 1 || !strings.Contains(errs[0].Message, "less than a day") {
+		t.Errorf("a retention of 2h: %v", errs)
+	}
+	if p, _ = ParsePolicy([]byte(crmPolicyBase), policyNow); p.CRM.ParkedRetention() != DefaultParkedWebhookRetention {
+		t.Errorf("default retention %s", p.CRM.ParkedRetention())
 	}
 }
 

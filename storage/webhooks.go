@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -225,10 +227,12 @@ func (d WebhookDelivery) String() string {
 }
 
 // PruneCRM deletes what the CRM loop no longer needs: deliveries delivered
-// before before, and HubSpot writes finished before it (their jobs, and
-// so any retry of them, are long gone by then).
-func (db *DB) PruneCRM(ctx context.Context, before time.Time) (int64, error) {
-	tag, err := db.pool.Exec(ctx, `DELETE FROM webhook_deliveries WHERE state = 'delivered' AND delivered_at < $1`, before)
+// before before, deliveries parked before parkedBefore (the policy's
+// crm.parked_webhook_retention), and HubSpot writes finished before
+// before (their jobs, and so any retry of them, are long gone by then).
+func (db *DB) PruneCRM(ctx context.Context, before, parkedBefore time.Time) (int64, error) {
+	tag, err := db.pool.Exec(ctx, `DELETE FROM webhook_deliveries
+		WHERE (state = 'delivered' AND delivered_at < $1) OR (state = 'parked' AND parked_at < $2)`, before, parkedBefore)
 	if err != nil {
 		return 0, mapError(err, "prune webhook deliveries")
 	}
@@ -238,4 +242,49 @@ func (db *DB) PruneCRM(ctx context.Context, before time.Time) (int64, error) {
 		return n, mapError(err, "prune HubSpot writes")
 	}
 	return n + tag.RowsAffected(), nil
+}
+
+// ParkedFilter selects parked deliveries to send again.
+type ParkedFilter struct {
+	// Host, when set, keeps deliveries to endpoints on this host (with or
+	// without its port), compared in lower case.
+	Host string
+	// Since, when set, keeps deliveries parked at or after it.
+	Since time.Time
+}
+
+// ParkedWebhookDeliveries lists the parked deliveries f selects, in the
+// order they must go out again: per lead (subject) and endpoint, in the
+// order of their events.
+func (db *DB) ParkedWebhookDeliveries(ctx context.Context, f ParkedFilter) ([]WebhookDelivery, error) {
+	rows, err := db.pool.Query(ctx, `SELECT `+deliveryColumns+` FROM webhook_deliveries
+		WHERE state = 'parked' AND ($1::timestamptz IS NULL OR parked_at >= $1)
+		ORDER BY event_id, id`, nullTime(f.Since))
+	if err != nil {
+		return nil, mapError(err, "list parked webhook deliveries")
+	}
+	defer rows.Close()
+	var out []WebhookDelivery
+	for rows.Next() {
+		d, err := scanDelivery(rows)
+		if err != nil {
+			return nil, mapError(err, "list parked webhook deliveries")
+		}
+		if f.Host != "" && !sameHost(d.Endpoint, f.Host) {
+			continue
+		}
+		out = append(out, *d)
+	}
+	return out, mapError(rows.Err(), "list parked webhook deliveries")
+}
+
+// sameHost reports whether endpoint is on host ("hooks.example.com" or
+// "hooks.example.com:8443").
+func sameHost(endpoint, host string) bool {
+	u, err := url.Parse(endpoint)
+	if err != nil {
+		return false
+	}
+	host = strings.ToLower(strings.TrimSpace(host))
+	return strings.EqualFold(u.Host, host) || strings.EqualFold(u.Hostname(), host)
 }

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -50,20 +51,83 @@ func crmHandlers(cfg Config, svc *engine.Service, db *storage.DB, logger *slog.L
 	return handlers, nil
 }
 
+// redeliverFlag is --redeliver: alone (with --state parked) it sends every
+// parked delivery again; with an id (--redeliver ID or --redeliver=ID) one.
+type redeliverFlag struct {
+	set bool
+	id  int64
+}
+
+func (f *redeliverFlag) String() string   { return "" }
+func (f *redeliverFlag) IsBoolFlag() bool { return true }
+func (f *redeliverFlag) Set(v string) error {
+	f.set = true
+	if v == "true" {
+		return nil
+	}
+	if v == "false" {
+		f.set = false
+		return nil
+	}
+	id, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || id <= 0 {
+		return fmt.Errorf("%q is not a delivery id: slabot webhooks lists them", v)
+	}
+	f.id = id
+	return nil
+}
+
+// webhooksOptions are the flags of slabot webhooks.
+type webhooksOptions struct {
+	state     string
+	limit     int
+	redeliver redeliverFlag
+	endpoint  string
+	since     time.Time
+}
+
 func cmdWebhooks(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("webhooks", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	state := fs.String("state", "", "list deliveries in these states only (comma-separated: pending, parked, delivered); default pending and parked")
-	limit := fs.Int("limit", 50, "list at most this many deliveries, oldest first")
-	redeliver := fs.Int64("redeliver", 0, "send the delivery with this id again now, with a fresh day of retries (after fixing the endpoint)")
+	var o webhooksOptions
+	fs.StringVar(&o.state, "state", "", "deliveries in these states only (comma-separated: pending, parked, delivered); default pending and parked")
+	fs.IntVar(&o.limit, "limit", 50, "list at most this many deliveries, oldest first")
+	fs.Var(&o.redeliver, "redeliver", "send delivery ID again now with a fresh day of retries; with --state parked and no ID, every parked delivery")
+	fs.StringVar(&o.endpoint, "endpoint", "", "with --redeliver --state parked: only deliveries to this host (like hooks.example.com)")
+	since := fs.String("since", "", "with --redeliver --state parked: only deliveries parked since this time (2026-12-01 or 2026-12-01T09:00:00Z)")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: slabot webhooks [--state S,…] [--limit N] | slabot webhooks --redeliver ID")
+		fmt.Fprintln(stderr, "usage: slabot webhooks [--state S,…] [--limit N]\n"+
+			"       slabot webhooks --redeliver ID\n"+
+			"       slabot webhooks --redeliver --state parked [--endpoint HOST] [--since TIME]")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil || fs.NArg() > 0 {
-		if err == nil {
-			fs.Usage()
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	// --redeliver ID: the flag reads as a switch, so the id comes after it.
+	if o.redeliver.set && o.redeliver.id == 0 && fs.NArg() == 1 {
+		if err := o.redeliver.Set(fs.Arg(0)); err != nil {
+			fmt.Fprintln(stderr, "slabot webhooks: --redeliver:", err)
+			return 2
 		}
+	} else if fs.NArg() > 0 {
+		fs.Usage()
+		return 2
+	}
+	if *since != "" {
+		t, err := parseSince(*since)
+		if err != nil {
+			fmt.Fprintf(stderr, "slabot webhooks: --since %q: write a date (2026-12-01) or a time (2026-12-01T09:00:00Z)\n", *since)
+			return 2
+		}
+		o.since = t
+	}
+	if o.redeliver.set && o.redeliver.id == 0 && strings.TrimSpace(o.state) != storage.DeliveryParked {
+		fmt.Fprintln(stderr, "slabot webhooks: --redeliver needs a delivery id, or --state parked to send every parked delivery again")
+		return 2
+	}
+	if (o.endpoint != "" || !o.since.IsZero()) && !(o.redeliver.set && o.redeliver.id == 0) {
+		fmt.Fprintln(stderr, "slabot webhooks: --endpoint and --since go with --redeliver --state parked")
 		return 2
 	}
 	cfg, ok := databaseConfig("webhooks", stderr)
@@ -76,21 +140,33 @@ func cmdWebhooks(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		return 1
 	}
 	defer db.Close()
-	return webhooksCommand(ctx, db, *state, *limit, *redeliver, stdout, stderr)
+	return webhooksCommand(ctx, db, o, stdout, stderr)
 }
 
-func webhooksCommand(ctx context.Context, db *storage.DB, state string, limit int, redeliver int64, stdout, stderr io.Writer) int {
-	if redeliver != 0 {
-		if err := db.RedeliverWebhook(ctx, redeliver, time.Now(), webhook.RedeliverJob); err != nil {
-			fmt.Fprintf(stderr, "slabot webhooks: delivery %d could not be sent again: %v\n", redeliver, engine.ErrorMessage(err))
+// parseSince reads --since: a date (midnight UTC) or an RFC 3339 time.
+func parseSince(s string) (time.Time, error) {
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, nil
+	}
+	return time.Parse(time.DateOnly, s)
+}
+
+func webhooksCommand(ctx context.Context, db *storage.DB, o webhooksOptions, stdout, stderr io.Writer) int {
+	if o.redeliver.set && o.redeliver.id != 0 {
+		id := o.redeliver.id
+		if err := db.RedeliverWebhook(ctx, id, time.Now(), webhook.RedeliverJob); err != nil {
+			fmt.Fprintf(stderr, "slabot webhooks: delivery %d could not be sent again: %v\n", id, engine.ErrorMessage(err))
 			return 1
 		}
-		fmt.Fprintf(stdout, "Delivery %d will be sent again now (a running slabot sends it), with a fresh day of retries.\n", redeliver)
+		fmt.Fprintf(stdout, "Delivery %d will be sent again now (a running slabot sends it), with a fresh day of retries.\n", id)
 		return 0
 	}
-	filter := storage.WebhookFilter{Limit: limit}
-	if state != "" {
-		for _, s := range strings.Split(state, ",") {
+	if o.redeliver.set {
+		return redeliverParked(ctx, db, storage.ParkedFilter{Host: o.endpoint, Since: o.since}, stdout, stderr)
+	}
+	filter := storage.WebhookFilter{Limit: o.limit}
+	if o.state != "" {
+		for _, s := range strings.Split(o.state, ",") {
 			s = strings.TrimSpace(s)
 			if s != storage.DeliveryPending && s != storage.DeliveryParked && s != storage.DeliveryDelivered {
 				fmt.Fprintf(stderr, "slabot webhooks: --state %q: a delivery is pending, parked or delivered\n", s)
@@ -115,14 +191,53 @@ func webhooksCommand(ctx context.Context, db *storage.DB, state string, limit in
 		if !d.LastAttemptAt.IsZero() {
 			last = d.LastAttemptAt.Local().Format(time.DateTime)
 		}
-		fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n", d.ID, d.State, d.EventType, d.Subject, d.Endpoint,
+		// The endpoint by scheme and host: a hook address may carry its secret.
+		fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n", d.ID, d.State, d.EventType, d.Subject, webhook.EndpointOrigin(d.Endpoint),
 			d.Attempts, last, oneLine(d.LastError, 80))
 	}
 	w.Flush()
-	if limit > 0 && len(list) == limit {
-		fmt.Fprintf(stdout, "These are the oldest %d; there may be more: slabot webhooks --limit %d.\n", limit, 4*limit)
+	if o.limit > 0 && len(list) == o.limit {
+		fmt.Fprintf(stdout, "These are the oldest %d; there may be more: slabot webhooks --limit %d.\n", o.limit, 4*o.limit)
 	}
-	fmt.Fprintln(stdout, "Send a parked delivery again with: slabot webhooks --redeliver ID")
+	fmt.Fprintln(stdout, "Send a parked delivery again with: slabot webhooks --redeliver ID\n"+
+		"Send every parked delivery again (after an outage) with: slabot webhooks --redeliver --state parked [--endpoint HOST] [--since TIME]")
+	return 0
+}
+
+// redeliverParked sends every parked delivery f selects again, in the
+// order of their events, so each lead's events reach an endpoint in the
+// order they happened; it says how far it got as it goes.
+func redeliverParked(ctx context.Context, db *storage.DB, f storage.ParkedFilter, stdout, stderr io.Writer) int {
+	list, err := db.ParkedWebhookDeliveries(ctx, f)
+	if err != nil {
+		fmt.Fprintln(stderr, "slabot webhooks:", err)
+		return 1
+	}
+	if len(list) == 0 {
+		fmt.Fprintln(stdout, "No parked deliveries match: nothing to send again.")
+		return 0
+	}
+	fmt.Fprintf(stdout, "Sending %d parked deliveries again, in the order of their events…\n", len(list))
+	done, failed := 0, 0
+	for i, d := range list {
+		if err := db.RedeliverWebhook(ctx, d.ID, time.Now(), webhook.RedeliverJob); err != nil {
+			failed++
+			fmt.Fprintf(stderr, "slabot webhooks: delivery %d could not be sent again: %v\n", d.ID, engine.ErrorMessage(err))
+			if ctx.Err() != nil {
+				break
+			}
+			continue
+		}
+		done++
+		if (i+1)%100 == 0 && i+1 < len(list) {
+			fmt.Fprintf(stdout, "%d of %d queued\n", i+1, len(list))
+		}
+	}
+	fmt.Fprintf(stdout, "%d of %d deliveries will be sent again now (a running slabot sends them), each with a fresh day of retries.\n", done, len(list))
+	if failed > 0 {
+		fmt.Fprintf(stdout, "%d could not be queued (see above); run the same command again to retry them.\n", failed)
+		return 1
+	}
 	return 0
 }
 

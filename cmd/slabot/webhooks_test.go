@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/base64"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -80,5 +81,97 @@ func TestWebhooksShowsADeadEndpointsParkedDeliveryAndRedeliversIt(t *testing.T) 
 	}
 	if code, _, errOut = runMain(t, "webhooks", "--redeliver", "999"); code != 1 || !strings.Contains(errOut, "no webhook delivery 999") {
 		t.Errorf("redelivering an unknown id: exit %d, %q", code, errOut)
+	}
+}
+
+// TestRedeliverParkedSendsEveryParkedDeliveryAgainInOrder: after an
+// endpoint's outage, one command puts every parked delivery to it back in
+// line, in the order of each lead's events; another endpoint's parked
+// deliveries, and those parked before --since, stay parked.
+func TestRedeliverParkedSendsEveryParkedDeliveryAgainInOrder(t *testing.T) {
+	e := newImportEnv(t)
+	ctx := context.Background()
+	park := func(endpoint string, subject string, eventID int64, parkedAt time.Time) int64 {
+		t.Helper()
+		ev := engine.CRMEventArgs{Type: engine.CRMTouchLogged, Subject: subject, EventID: eventID, LeadID: 1, At: parkedAt,
+			Data: map[string]any{"external_id": subject, "owner": "ana@example.com"}}
+		ds, err := webhook.Deliveries([]engine.Webhook{{URL: endpoint}}, ev, parkedAt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := e.db.AddWebhookDeliveries(ctx, ds, webhook.DeliverJob, nil); err != nil {
+			t.Fatal(err)
+		}
+		var id int64
+		if err := e.db.Pool().QueryRow(ctx, `SELECT id FROM webhook_deliveries WHERE msg_id = $1 AND endpoint = $2`,
+			ds[0].MsgID, endpoint).Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.db.RecordWebhookAttempt(ctx, id, storage.WebhookAttempt{At: parkedAt, Status: 502,
+			Error: "https://hooks.example.com answered 502 (retried for 24h0m0s: parked)", State: storage.DeliveryParked}); err != nil {
+			t.Fatal(err)
+		}
+		return id
+	}
+	outage := time.Date(2026, 12, 5, 10, 0, 0, 0, time.UTC)
+	zap := "https://hooks.example.com/catch/s3cr3t"
+	other := "https://crm.other.test/in"
+	b2 := park(zap, "lead:2", 12, outage.Add(3*time.Hour))
+	a1 := park(zap, "lead:1", 10, outage.Add(time.Hour))
+	a2 := park(zap, "lead:1", 11, outage.Add(2*time.Hour))
+	before := park(zap, "lead:3", 5, outage.Add(-48*time.Hour))
+	elsewhere := park(other, "lead:1", 10, outage.Add(time.Hour))
+
+	t.Setenv("DATABASE_URL", e.dbURL)
+	t.Setenv("SLABOT_LOG_LEVEL", "error")
+	if code, _, errOut := runMain(t, "webhooks", "--redeliver"); code != 2 || !strings.Contains(errOut, "--state parked") {
+		t.Fatalf("--redeliver alone: exit %d, %q; want a pointer to --state parked", code, errOut)
+	}
+	code, out, errOut := runMain(t, "webhooks", "--redeliver", "--state", "parked", "--endpoint", "hooks.example.com",
+		"--since", outage.Format(time.RFC3339))
+	if code != 0 {
+		t.Fatalf("exit %d: %s %s", code, out, errOut)
+	}
+	if !strings.Contains(out, "Sending 3 parked deliveries") || !strings.Contains(out, "3 of 3 deliveries will be sent again") {
+		t.Errorf("progress:\n%s", out)
+	}
+	state := func(id int64) string {
+		d, err := e.db.WebhookDeliveryByID(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d.State
+	}
+	for _, id := range []int64{a1, a2, b2} {
+		if s := state(id); s != storage.DeliveryPending {
+			t.Errorf("delivery %d is %s after the redelivery, want pending", id, s)
+		}
+	}
+	if s := state(before); s != storage.DeliveryParked {
+		t.Errorf("the delivery parked before --since is %s, want still parked", s)
+	}
+	if s := state(elsewhere); s != storage.DeliveryParked {
+		t.Errorf("the other endpoint's delivery is %s, want still parked", s)
+	}
+	// In order of events: the jobs were queued lead 1's event 10, then 11, then lead 2's 12.
+	rows, err := e.db.Pool().Query(ctx, `SELECT (args->'args'->>'delivery_id')::bigint FROM river_job
+		WHERE kind = $1 AND args->'args'->>'delivery_id' = ANY($2) ORDER BY id`, webhook.JobDeliver,
+		[]string{strconv.FormatInt(a1, 10), strconv.FormatInt(a2, 10), strconv.FormatInt(b2, 10)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var order []int64
+	for rows.Next() {
+		var id int64
+		_ = rows.Scan(&id)
+		order = append(order, id)
+	}
+	rows.Close()
+	// Each delivery has its first job (from AddWebhookDeliveries) and the redelivery's: keep the last three.
+	if len(order) < 3 || fmt.Sprint(order[len(order)-3:]) != fmt.Sprint([]int64{a1, a2, b2}) {
+		t.Errorf("jobs queued in order %v, want the redeliveries %v", order, []int64{a1, a2, b2})
+	}
+	if strings.Contains(out, "s3cr3t") {
+		t.Errorf("the output shows the hook's path:\n%s", out)
 	}
 }

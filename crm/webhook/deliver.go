@@ -11,7 +11,6 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -26,10 +25,11 @@ import (
 //     with the exact body and the webhook-id it keeps on every attempt.
 //   - In order per subject: a delivery waits while an earlier delivery of
 //     the same lead (or rep) to the same endpoint is pending.
-//   - Any 2xx is delivered. Anything else is tried again after 5 s, 15 s,
-//     30 s, 1, 2, 5, 10, 30 minutes, then hourly (with jitter), until the
-//     retry window (24 hours from the event) is over: then the delivery is
-//     parked. 410 Gone parks it at once.
+//   - Any 2xx is delivered. Anything else, a redirect included, is tried
+//     again after 5 s, 15 s, 30 s, 1, 2, 5, 10, 30 minutes, then hourly
+//     (with jitter), or later when a 429 or 503 says so in Retry-After,
+//     until the retry window (24 hours from the event) is over: then the
+//     delivery is parked. 410 Gone parks it at once.
 //   - A parked delivery no longer holds later ones back: the line moves on
 //     and later events arrive without it (each with its own retry window,
 //     counted from its own event, so after a long outage they park quickly
@@ -128,9 +128,7 @@ func (d *Deliverer) Deliver(ctx context.Context, id int64) error {
 		}
 		return engine.RetryAfter(wait, errHeldBack)
 	}
-	status, sendErr := d.send(ctx, del, now)
-	attempt := storage.WebhookAttempt{At: now, Status: status, State: storage.DeliveryPending}
-	n := del.Attempts + 1
+	res := d.send(ctx, del, now)
 	window := d.Window
 	if window <= 0 {
 		window = DefaultWindow
@@ -139,18 +137,9 @@ func (d *Deliverer) Deliver(ctx context.Context, id int64) error {
 	if backoff == nil {
 		backoff = Backoff
 	}
-	var retryIn time.Duration
-	switch {
-	case sendErr == nil:
-		attempt.State = storage.DeliveryDelivered
-	case status == http.StatusGone:
-		attempt.State, attempt.Error = storage.DeliveryParked, sendErr.Error()+" (the endpoint says it is gone: parked at once)"
-	case now.Sub(del.RetryFrom) >= window:
-		attempt.State, attempt.Error = storage.DeliveryParked, fmt.Sprintf("%v (retried for %s: parked)", sendErr, window)
-	default:
-		retryIn = backoff(n)
-		attempt.Error, attempt.NextAt = sendErr.Error(), now.Add(retryIn)
-	}
+	attempt, retryIn := Decide(res, del.Attempts+1, now, del.RetryFrom, window, backoff)
+	n := del.Attempts + 1
+	sendErr := res.Err
 	if err := d.Store.RecordWebhookAttempt(ctx, del.ID, attempt); err != nil {
 		return err
 	}
@@ -169,18 +158,69 @@ func (d *Deliverer) Deliver(ctx context.Context, id int64) error {
 	return engine.RetryAfter(retryIn, sendErr)
 }
 
-// send makes one signed POST; it returns the status (0 when there was no
-// answer) and an error unless the endpoint answered 2xx.
-func (d *Deliverer) send(ctx context.Context, del *storage.WebhookDelivery, now time.Time) (int, error) {
+// Result is how one attempt went: the status (0 when there was no
+// answer), the wait a 429 or 503 asked for in Retry-After (0 when none),
+// and an error unless the endpoint answered 2xx.
+type Result struct {
+	Status     int
+	RetryAfter time.Duration
+	Err        error
+}
+
+// maxRetryAfter caps the wait an endpoint may ask for, so that one answer
+// cannot hold a delivery past its window unseen.
+const maxRetryAfter = time.Hour
+
+// Decide turns the n-th attempt's result into the delivery's next state:
+//
+//   - any 2xx is delivered;
+//   - 410 Gone parks at once;
+//   - once the retry window (counted from retryFrom) is over, any other
+//     failure parks;
+//   - otherwise the delivery is tried again after backoff(n), or after
+//     the Retry-After of a 429 or 503 when that is longer.
+//
+// A 3xx is a failure like any other, and redirects are not followed; a
+// Retry-After is taken into account when scheduling the next attempt
+// (Standard Webhooks, standard-webhooks/standard-webhooks
+// spec/standard-webhooks.md, "Delivery success and failure").
+func Decide(res Result, n int, now, retryFrom time.Time, window time.Duration, backoff func(int) time.Duration) (storage.WebhookAttempt, time.Duration) {
+	attempt := storage.WebhookAttempt{At: now, Status: res.Status, State: storage.DeliveryPending}
+	switch {
+	case res.Err == nil:
+		attempt.State = storage.DeliveryDelivered
+		return attempt, 0
+	case res.Status == http.StatusGone:
+		attempt.State, attempt.Error = storage.DeliveryParked, res.Err.Error()+" (the endpoint says it is gone: parked at once)"
+		return attempt, 0
+	case now.Sub(retryFrom) >= window:
+		attempt.State, attempt.Error = storage.DeliveryParked, fmt.Sprintf("%v (retried for %s: parked)", res.Err, window)
+		return attempt, 0
+	}
+	retryIn := backoff(n)
+	if res.RetryAfter > retryIn {
+		retryIn = min(res.RetryAfter, maxRetryAfter)
+	}
+	attempt.Error, attempt.NextAt = res.Err.Error(), now.Add(retryIn)
+	return attempt, retryIn
+}
+
+// noRedirects answers a redirect with the 3xx itself: Go's client would
+// otherwise follow it, turn the POST into a GET and count the page it
+// lands on as a delivery.
+func noRedirects(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+
+// send makes one signed POST.
+func (d *Deliverer) send(ctx context.Context, del *storage.WebhookDelivery, now time.Time) Result {
 	key, err := d.Secret(del.Endpoint)
 	if err != nil {
-		return 0, fmt.Errorf("the signing secret is not available: %w", err)
+		return Result{Err: fmt.Errorf("the signing secret is not available: %w", err)}
 	}
 	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, del.Endpoint, bytes.NewReader(del.Body))
 	if err != nil {
-		return 0, fmt.Errorf("the endpoint address cannot be used: %w", err)
+		return Result{Err: fmt.Errorf("the address of the endpoint at %s cannot be used", EndpointOrigin(del.Endpoint))}
 	}
 	ts := now.Unix()
 	req.Header.Set("Content-Type", "application/json")
@@ -188,33 +228,61 @@ func (d *Deliverer) send(ctx context.Context, del *storage.WebhookDelivery, now 
 	req.Header.Set("webhook-id", del.MsgID)
 	req.Header.Set("webhook-timestamp", strconv.FormatInt(ts, 10))
 	req.Header.Set("webhook-signature", Sign(key, del.MsgID, ts, del.Body))
-	client := d.Client
-	if client == nil {
-		client = http.DefaultClient
+	client := http.Client{Timeout: 30 * time.Second}
+	if d.Client != nil {
+		client = *d.Client
 	}
+	client.CheckRedirect = noRedirects
 	resp, err := client.Do(req)
 	if err != nil {
-		return 0, fmt.Errorf("POST failed: %s", redactError(err, del.Endpoint))
+		return Result{Err: fmt.Errorf("POST to %s failed: %s", EndpointOrigin(del.Endpoint), RedactError(err, del.Endpoint))}
 	}
 	defer resp.Body.Close()
 	snippet, _ := io.ReadAll(io.LimitReader(resp.Body, 300))
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		return resp.StatusCode, nil
+		return Result{Status: resp.StatusCode}
 	}
-	msg := fmt.Sprintf("the endpoint answered %s", resp.Status)
-	if s := strings.TrimSpace(string(snippet)); s != "" {
+	res := Result{Status: resp.StatusCode}
+	if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
+		res.RetryAfter = retryAfter(resp.Header.Get("Retry-After"), now)
+	}
+	msg := fmt.Sprintf("%s answered %s", EndpointOrigin(del.Endpoint), resp.Status)
+	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
+		msg += " (a redirect, which is not followed: give the policy the address it points to)"
+	} else if s := strings.TrimSpace(string(snippet)); s != "" {
 		msg += ": " + strings.Join(strings.Fields(s), " ")
 	}
-	return resp.StatusCode, errors.New(msg)
+	res.Err = errors.New(msg)
+	return res
 }
 
-// urlCredentials finds user:password@ in a URL, kept out of logs.
-var urlCredentials = regexp.MustCompile(`//[^/@\s]+@`)
+// retryAfter reads a Retry-After header: seconds, or an HTTP date
+// (RFC 9110, section 10.2.3); 0 when absent or unreadable.
+func retryAfter(v string, now time.Time) time.Duration {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0
+	}
+	if n, err := strconv.Atoi(v); err == nil && n > 0 {
+		return time.Duration(n) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil && t.After(now) {
+		return t.Sub(now)
+	}
+	return 0
+}
 
-func redactURL(u string) string { return urlCredentials.ReplaceAllString(u, "//…@") }
+// EndpointOrigin names an endpoint by its scheme and host only: automation
+// tools (Zapier, Make, n8n) carry their secret in a hook URL's path or
+// query, and a URL may hold user:password@.
+func EndpointOrigin(u string) string {
+	if parsed, err := url.Parse(u); err == nil && parsed.Host != "" {
+		return parsed.Scheme + "://" + parsed.Host
+	}
+	return "(an endpoint of the policy)"
+}
 
-// endpointHost names an endpoint in logs by its host only: automation
-// tools (Zapier, Make, n8n) carry their secret in a hook URL's path.
+// endpointHost names an endpoint in logs by its host only.
 func endpointHost(u string) string {
 	if parsed, err := url.Parse(u); err == nil && parsed.Host != "" {
 		return parsed.Host
@@ -222,8 +290,23 @@ func endpointHost(u string) string {
 	return "(an endpoint of the policy)"
 }
 
-func redactError(err error, endpoint string) string {
-	return strings.ReplaceAll(err.Error(), endpoint, redactURL(endpoint))
+// RedactError is the text of a failed request without the endpoint's
+// full address: Go's *url.Error reads `Post "https://host/path?key": …`,
+// so its URL is replaced by the scheme and host, and any other copy of
+// the address in the text too.
+func RedactError(err error, endpoint string) string {
+	var ue *url.Error
+	text := err.Error()
+	if errors.As(err, &ue) {
+		text = ue.Op + " " + EndpointOrigin(ue.URL) + ": " + ue.Err.Error()
+		if ue.Timeout() && !strings.Contains(text, "timeout") {
+			text += " (timeout)"
+		}
+	}
+	if endpoint != "" {
+		text = strings.ReplaceAll(text, endpoint, EndpointOrigin(endpoint))
+	}
+	return text
 }
 
 // Body is the JSON of an event as endpoints receive it.
