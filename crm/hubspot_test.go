@@ -2,6 +2,7 @@ package crm_test
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"strings"
@@ -29,7 +30,7 @@ func newHubSpotLoop(t *testing.T, scopes ...string) *hubspotLoop {
 	t.Cleanup(fake.Close)
 	fake.AddToken(hubspotToken, scopes...)
 	w := &hubspot.Writer{Client: &hubspot.Client{BaseURL: fake.APIURL(), Token: hubspotToken},
-		Now: time.Now, SearchSettle: -1, OpsTeam: "east", Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+		Now: time.Now, SearchSchedule: []time.Duration{0, 0, 0}, OpsTeam: "east", Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	l := newLoop(t, "", []func(engine.CRMEventArgs) []engine.Job{w.Jobs}, w.Handler())
 	w.Store = l.db
 	return &hubspotLoop{loop: l, fake: fake, writer: w}
@@ -131,7 +132,7 @@ func TestAnEngagementIsWrittenOnceAcrossALostAnswerAndA429(t *testing.T) {
 
 func TestACrashAfterSendingFindsTheObjectInsteadOfMakingASecond(t *testing.T) {
 	h := newHubSpotLoop(t, hubspotfake.AllScopes...)
-	h.fake.AddContact("dana@acme.test", nil)
+	contact := h.fake.AddContact("dana@acme.test", nil)
 	ev := engine.CRMEventArgs{Type: engine.CRMTouchLogged, Subject: "lead:77", EventID: 501, LeadID: 77, At: time.Now(),
 		ContactEmail: "dana@acme.test", Data: map[string]any{"kind": "note", "by": "ana@example.com", "origin": "chat"}}
 	ctx := context.Background()
@@ -144,7 +145,7 @@ func TestACrashAfterSendingFindsTheObjectInsteadOfMakingASecond(t *testing.T) {
 		t.Fatal(err)
 	}
 	made, err := (&hubspot.Client{BaseURL: h.fake.APIURL(), Token: hubspotToken}).Create(ctx, "notes",
-		map[string]string{"hs_timestamp": "2026-12-01T10:00:00.000Z", "hs_note_body": "Touch\n\n(slabotL77E501)"})
+		map[string]string{"hs_timestamp": "2026-12-01T10:00:00.000Z", "hs_note_body": "Touch\n\n(slabotL77E501)"}, contact)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -218,5 +219,77 @@ func TestAMissingScopeIsReportedOnceAndNotRetried(t *testing.T) {
 	err = h.db.Pool().QueryRow(ctx, `SELECT count(*), COALESCE(max(attempt), 0) FROM river_job WHERE kind = 'hubspot.write' AND state = 'cancelled'`).Scan(&cancelled, &attempts)
 	if err != nil || cancelled != 3 || attempts != 1 {
 		t.Errorf("%d writes given up, at most %d attempts (%v); want 3 given up after 1 attempt each", cancelled, attempts, err)
+	}
+}
+
+// TestALostAnswerIsLookedForUntilHubSpotsSearchCatchesUp: HubSpot's search
+// index trails its writes. After a create whose answer was lost, slabot
+// looks again and again over the search schedule; a single look would miss
+// the object and make a second one.
+func TestALostAnswerIsLookedForUntilHubSpotsSearchCatchesUp(t *testing.T) {
+	h := newHubSpotLoop(t, hubspotfake.AllScopes...)
+	contact := h.fake.AddContact("dana@acme.test", nil)
+	ctx := context.Background()
+	lead := h.handOff(t, "crm-lag", "dana@acme.test")
+	h.fake.LagSearches(2)
+	h.fake.LoseNextCreates(1)
+	if _, _, err := h.svc.LogTouch(ctx, lead.ID, ana, engine.TouchInput{Kind: engine.TouchEmail, Origin: "slack"}); err != nil {
+		t.Fatal(err)
+	}
+	h.settled(t)
+	emails := h.fake.Objects("emails")
+	if len(emails) != 1 {
+		t.Fatalf("HubSpot has %d emails, want exactly one", len(emails))
+	}
+	if len(emails[0].Contacts) != 1 || emails[0].Contacts[0] != contact {
+		t.Errorf("the email is on contacts %v, want %s (associated as it was created)", emails[0].Contacts, contact)
+	}
+	var searches, creates, puts int
+	for _, r := range h.fake.Requests() {
+		switch {
+		case r.Method == "POST" && strings.HasSuffix(r.Path, "/emails/search"):
+			searches++
+		case r.Method == "POST" && strings.HasSuffix(r.Path, "/objects/emails"):
+			creates++
+		case r.Method == "PUT":
+			puts++
+		}
+	}
+	if creates != 1 || searches != 3 || puts != 0 {
+		t.Errorf("%d creates, %d searches, %d association calls; want 1 create found on the third search, no separate association", creates, searches, puts)
+	}
+}
+
+// TestLockedAndMigratingPortalsAreWaitedOutAsHubSpotAsks: 423 and 477 carry
+// Retry-After; the write waits that long and still makes one object.
+func TestLockedAndMigratingPortalsAreWaitedOutAsHubSpotAsks(t *testing.T) {
+	h := newHubSpotLoop(t, hubspotfake.AllScopes...)
+	contact := h.fake.AddContact("dana@acme.test", nil)
+	ctx := context.Background()
+	ev := engine.CRMEventArgs{Type: engine.CRMTouchLogged, Subject: "lead:88", EventID: 601, LeadID: 88, At: time.Now(),
+		ContactEmail: "dana@acme.test", Data: map[string]any{"kind": "meeting", "by": "ana@example.com", "origin": "chat"}}
+	for _, c := range []struct {
+		status int
+		after  string
+		want   time.Duration
+	}{{423, "3", 3 * time.Second}, {477, "45", 45 * time.Second}} {
+		// The contact search is the first call: it meets the failure.
+		h.fake.FailNextWith(1, c.status, c.after)
+		err := h.writer.Write(ctx, ev)
+		var re *engine.RetryError
+		if !errors.As(err, &re) || re.After != c.want {
+			t.Fatalf("after a %d with Retry-After %s: %v; want a retry in %s", c.status, c.after, err, c.want)
+		}
+	}
+	h.fake.FailNextWith(1, 429, "")
+	if err := h.writer.Write(ctx, ev); err == nil || engine.IsDropped(err) || errors.As(err, new(*engine.RetryError)) {
+		t.Fatalf("a 429 without Retry-After: %v; want an ordinary error for the queue's backoff", err)
+	}
+	if err := h.writer.Write(ctx, ev); err != nil {
+		t.Fatal(err)
+	}
+	meetings := h.fake.Objects("meetings")
+	if len(meetings) != 1 || len(meetings[0].Contacts) != 1 || meetings[0].Contacts[0] != contact {
+		t.Fatalf("meetings %+v: want one, on the contact", meetings)
 	}
 }

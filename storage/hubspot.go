@@ -19,7 +19,9 @@ type HubSpotWrite struct {
 	ObjectType string
 	Marker     string
 	// SentAt is set when a create was sent and its answer may be lost.
-	SentAt     time.Time
+	SentAt time.Time
+	// Searches counts the looks for the object since that create.
+	Searches   int
 	ObjectID   string
 	Associated bool
 	Done       bool
@@ -37,8 +39,9 @@ func (db *DB) HubSpotWriteFor(ctx context.Context, key, objectType, marker strin
 	var w HubSpotWrite
 	var sent, done *time.Time
 	var id *string
-	err = db.pool.QueryRow(ctx, `SELECT event_key, object_type, marker, sent_at, object_id, associated, done_at, outcome
-		FROM hubspot_writes WHERE event_key = $1`, key).Scan(&w.EventKey, &w.ObjectType, &w.Marker, &sent, &id, &w.Associated, &done, &w.Outcome)
+	err = db.pool.QueryRow(ctx, `SELECT event_key, object_type, marker, sent_at, searches, object_id, associated, done_at, outcome
+		FROM hubspot_writes WHERE event_key = $1`, key).Scan(&w.EventKey, &w.ObjectType, &w.Marker, &sent, &w.Searches, &id,
+		&w.Associated, &done, &w.Outcome)
 	if err != nil {
 		return nil, mapError(err, "read the HubSpot write of %s", key)
 	}
@@ -53,10 +56,20 @@ func (db *DB) HubSpotWriteFor(ctx context.Context, key, objectType, marker strin
 }
 
 // MarkHubSpotSent records, before a create is sent, that it may exist
-// from now on; at zero it records that it surely does not.
+// from now on; at zero it records that it surely does not. Either way no
+// search for it has been made yet.
 func (db *DB) MarkHubSpotSent(ctx context.Context, key string, at time.Time) error {
-	_, err := db.pool.Exec(ctx, `UPDATE hubspot_writes SET sent_at = $2 WHERE event_key = $1`, key, nullTime(at))
+	_, err := db.pool.Exec(ctx, `UPDATE hubspot_writes SET sent_at = $2, searches = 0 WHERE event_key = $1`, key, nullTime(at))
 	return mapError(err, "record the HubSpot create of %s", key)
+}
+
+// CountHubSpotSearch records one more look for the object of a create
+// whose answer was lost, and returns how many were made.
+func (db *DB) CountHubSpotSearch(ctx context.Context, key string) (int, error) {
+	var n int
+	err := db.pool.QueryRow(ctx, `UPDATE hubspot_writes SET searches = searches + 1 WHERE event_key = $1
+		RETURNING searches`, key).Scan(&n)
+	return n, mapError(err, "count a HubSpot search of %s", key)
 }
 
 // SetHubSpotObject records the object made (or found) for an event.

@@ -1,7 +1,8 @@
 // Package hubspot writes what reps do in chat back to HubSpot: touches as
 // calls, emails, meetings and notes on the lead's contact; acknowledgements,
 // returns and breaches as notes. It talks to HubSpot's CRM API v3 (objects,
-// search, owners) and v4 (default associations) with a private app token.
+// search, owners), associating each engagement with its contact as it is
+// created, with a Service Key (or a legacy private app's token).
 package hubspot
 
 import (
@@ -21,7 +22,8 @@ import (
 // DefaultAPIURL is HubSpot's API base.
 const DefaultAPIURL = "https://api.hubapi.com/"
 
-// Client calls HubSpot's API with a private app token.
+// Client calls HubSpot's API with a Service Key or a private app token,
+// both sent as a bearer token.
 type Client struct {
 	// BaseURL is HUBSPOT_API_URL, ending in a slash.
 	BaseURL string
@@ -36,7 +38,9 @@ type APIError struct {
 	Message  string
 	// MissingScopes are the scopes a 403 names.
 	MissingScopes []string
-	// RetryAfter is how long a 429 asks to wait (from its headers).
+	// RetryAfter is how long a 429, 423 or 477 asks to wait in its
+	// Retry-After header (an hour for the daily limit); 0 when it does not
+	// say, and the job queue's backoff applies.
 	RetryAfter time.Duration
 	// Daily is set when a 429 is the daily limit.
 	Daily bool
@@ -127,33 +131,47 @@ func apiError(resp *http.Response, raw []byte) *APIError {
 			e.MissingScopes = append(e.MissingScopes, x.Context.RequiredScopes...)
 		}
 	}
-	if resp.StatusCode == http.StatusTooManyRequests {
-		e.Daily = strings.EqualFold(b.PolicyName, "DAILY")
-		e.RetryAfter = rateLimitWait(resp.Header, e.Daily)
+	switch resp.StatusCode {
+	case http.StatusTooManyRequests, http.StatusLocked, StatusMigrationInProgress:
+		// HubSpot's error handling guide: a 429 (rate limits), a 423 Locked
+		// (a portal syncing much data at once) and a 477 Migration in
+		// Progress (a portal moving between data centres) carry Retry-After.
+		// https://developers.hubspot.com/docs/api-reference/error-handling
+		e.Daily = resp.StatusCode == http.StatusTooManyRequests && strings.EqualFold(b.PolicyName, "DAILY")
+		e.RetryAfter = retryAfter(resp.Header.Get("Retry-After"), time.Now())
+		if e.RetryAfter == 0 && e.Daily {
+			// The daily limit resets at midnight in the portal's zone: an
+			// hour's wait is HubSpot's own answer, not a guess at a blip.
+			e.RetryAfter = time.Hour
+		}
 	}
 	return e
 }
 
-// rateLimitWait reads how long a 429 asks to wait: Retry-After when given,
-// else the length of HubSpot's rate-limit interval
-// (X-HubSpot-RateLimit-Interval-Milliseconds), else ten seconds; an hour for
-// the daily limit, which resets at midnight in the portal's zone.
-func rateLimitWait(h http.Header, daily bool) time.Duration {
-	if s := h.Get("Retry-After"); s != "" {
-		if n, err := strconv.Atoi(strings.TrimSpace(s)); err == nil && n >= 0 {
-			return time.Duration(n) * time.Second
-		}
-		if t, err := http.ParseTime(s); err == nil {
-			return max(time.Until(t), time.Second)
-		}
+// StatusMigrationInProgress is HubSpot's 477: the portal is being moved
+// between data hosting locations; try again after Retry-After.
+const StatusMigrationInProgress = 477
+
+// Retryable reports whether HubSpot asked to be tried again later (429,
+// 423, 477) or failed on its side (5xx).
+func (e *APIError) Retryable() bool {
+	return e.Status == http.StatusTooManyRequests || e.Status == http.StatusLocked ||
+		e.Status == StatusMigrationInProgress || e.Status >= 500
+}
+
+// retryAfter reads Retry-After: seconds or an HTTP date; 0 when absent.
+func retryAfter(v string, now time.Time) time.Duration {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0
 	}
-	if daily {
-		return time.Hour
+	if n, err := strconv.Atoi(v); err == nil && n >= 0 {
+		return max(time.Duration(n)*time.Second, time.Second)
 	}
-	if ms, err := strconv.Atoi(h.Get("X-HubSpot-RateLimit-Interval-Milliseconds")); err == nil && ms > 0 {
-		return time.Duration(ms) * time.Millisecond
+	if t, err := http.ParseTime(v); err == nil {
+		return max(t.Sub(now), time.Second)
 	}
-	return 10 * time.Second
+	return 0
 }
 
 // Object is a CRM record as HubSpot returns it.
@@ -162,13 +180,29 @@ type Object struct {
 	Properties map[string]string `json:"properties"`
 }
 
+// ContactAssociationType is HubSpot's defined association type from each
+// engagement type to a contact, as listed in the v4 associations guide
+// (https://developers.hubspot.com/docs/api-reference/crm-associations-v4/guide,
+// "Association type ID values": call 194, email 198, meeting 200, note 202).
+var ContactAssociationType = map[string]int{"calls": 194, "emails": 198, "meetings": 200, "notes": 202}
+
 // Create creates an object of type objectType (calls, emails, meetings,
-// notes) and returns its id.
-func (c *Client) Create(ctx context.Context, objectType string, properties map[string]string) (string, error) {
+// notes), associated with the contact contactID in the same request, and
+// returns its id.
+func (c *Client) Create(ctx context.Context, objectType string, properties map[string]string, contactID string) (string, error) {
+	body := map[string]any{"properties": properties}
+	if contactID != "" {
+		typeID, ok := ContactAssociationType[objectType]
+		if !ok {
+			return "", fmt.Errorf("hubspot: no association type from %s to contacts", objectType)
+		}
+		body["associations"] = []any{map[string]any{
+			"to":    map[string]any{"id": contactID},
+			"types": []any{map[string]any{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": typeID}},
+		}}
+	}
 	var out Object
-	err := c.do(ctx, http.MethodPost, "crm/v3/objects/"+url.PathEscape(objectType),
-		map[string]any{"properties": properties}, &out)
-	if err != nil {
+	if err := c.do(ctx, http.MethodPost, "crm/v3/objects/"+url.PathEscape(objectType), body, &out); err != nil {
 		return "", err
 	}
 	if out.ID == "" {
@@ -208,14 +242,6 @@ func (c *Client) ContactByEmail(ctx context.Context, email string) (string, erro
 		return "", err
 	}
 	return o.ID, nil
-}
-
-// AssociateWithContact links an object to a contact with HubSpot's default
-// association type; doing it twice is harmless.
-func (c *Client) AssociateWithContact(ctx context.Context, objectType, objectID, contactID string) error {
-	path := fmt.Sprintf("crm/v4/objects/%s/%s/associations/default/contacts/%s",
-		url.PathEscape(objectType), url.PathEscape(objectID), url.PathEscape(contactID))
-	return c.do(ctx, http.MethodPut, path, nil, nil)
 }
 
 // OwnerEmail reads the email of a HubSpot owner (crm/v3/owners/{id}).

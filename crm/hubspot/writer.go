@@ -21,16 +21,17 @@ import (
 //     with a marker unique to the event ("slabotL12E345") that the object's
 //     body carries.
 //  2. Before a create is sent, the row records that it is being sent, and
-//     that is committed. A create HubSpot refuses (4xx, 429) clears it: the
-//     object surely does not exist. A create whose answer never came (a
-//     crash, a timeout, a 5xx) leaves it set.
+//     that is committed. A create HubSpot refuses (4xx, 429, 423, 477)
+//     clears it: the object surely does not exist. A create whose answer
+//     never came (a crash, a timeout, a 5xx) leaves it set.
 //  3. A run that finds it set looks for the object first: a search of the
 //     object type for the marker (CONTAINS_TOKEN on the body property).
-//     HubSpot's search index lags its writes by a few seconds, so the
-//     search waits until SearchSettle has passed since the send. Found: it
-//     is that object. Not found: the create is sent again.
-//  4. The object is then associated with the contact (PUT of the default
-//     association, harmless twice) and the row is finished.
+//     HubSpot's search index lags its writes, so it looks several times,
+//     at SearchSchedule's offsets from the send (over about a minute), and
+//     only after the last miss sends the create again.
+//  4. The create carries the contact association (HubSpot's defined type
+//     of that engagement to contacts), so a found object is on its contact
+//     too, and the row is finished.
 
 // JobWrite writes one event to HubSpot.
 const JobWrite = "hubspot.write"
@@ -47,23 +48,24 @@ func (WriteArgs) Queue() string { return engine.QueueCRM }
 type Store interface {
 	HubSpotWriteFor(ctx context.Context, key, objectType, marker string) (*storage.HubSpotWrite, error)
 	MarkHubSpotSent(ctx context.Context, key string, at time.Time) error
+	CountHubSpotSearch(ctx context.Context, key string) (int, error)
 	SetHubSpotObject(ctx context.Context, key, objectID string) error
 	FinishHubSpotWrite(ctx context.Context, key, outcome string, associated bool, at time.Time) error
 	ReportHubSpotScopeOnce(ctx context.Context, scope string, at time.Time, alert *engine.Job) (bool, error)
 }
 
-// DefaultSearchSettle is how long after a create its object is surely
-// found by a search.
-const DefaultSearchSettle = 10 * time.Second
+// DefaultSearchSchedule is when, counted from a create whose answer was
+// lost, its object is looked for: HubSpot's search usually finds a new
+// object within seconds, and sometimes takes most of a minute.
+var DefaultSearchSchedule = []time.Duration{5 * time.Second, 10 * time.Second, 20 * time.Second, 40 * time.Second, 70 * time.Second}
 
 // Writer writes events to HubSpot.
 type Writer struct {
 	Client *Client
 	Store  Store
 	Now    func() time.Time
-	// SearchSettle: see DefaultSearchSettle (used when zero; tests set it
-	// below zero for none).
-	SearchSettle time.Duration
+	// SearchSchedule: see DefaultSearchSchedule (used when nil).
+	SearchSchedule []time.Duration
 	// OpsTeam is the team whose escalation channel hears of a missing
 	// scope ("" for the logs only).
 	OpsTeam string
@@ -103,6 +105,42 @@ func (w *Writer) Handler() engine.JobHandler {
 // errSettling says a lost create's object may not be searchable yet.
 var errSettling = errors.New("waiting for HubSpot's search to catch up with a create whose answer was lost")
 
+// lookForLostCreate searches for the object of a create whose answer was
+// lost, once per run at the schedule's offsets from the send. It returns
+// the object's id when found; a RetryAfter until the next search is due;
+// and "" with no error once the last search missed, when the create is
+// to be sent again.
+func (w *Writer) lookForLostCreate(ctx context.Context, ev engine.CRMEventArgs, key, objectType string, rec *storage.HubSpotWrite) (string, error) {
+	schedule := w.SearchSchedule
+	if schedule == nil {
+		schedule = DefaultSearchSchedule
+	}
+	if rec.Searches >= len(schedule) {
+		return "", nil
+	}
+	if wait := schedule[rec.Searches] - w.Now().Sub(rec.SentAt); wait > 0 {
+		return "", engine.RetryAfter(wait, errSettling)
+	}
+	found, err := w.Client.Search(ctx, objectType,
+		Filter{PropertyName: bodyProperty[objectType], Operator: "CONTAINS_TOKEN", Value: rec.Marker})
+	if err != nil {
+		return "", w.failed(ctx, ev, err)
+	}
+	if found != nil {
+		return found.ID, nil
+	}
+	n, err := w.Store.CountHubSpotSearch(ctx, key)
+	if err != nil {
+		return "", err
+	}
+	if n >= len(schedule) {
+		w.Logger.Info("a HubSpot create whose answer was lost is not found after a minute of searches: it is sent again",
+			"lead_id", ev.LeadID, "event", ev.Type, "object", objectType, "searches", n)
+		return "", nil
+	}
+	return "", engine.RetryAfter(max(schedule[n]-w.Now().Sub(rec.SentAt), 0), errSettling)
+}
+
 // Write makes the event's object on its contact, once.
 func (w *Writer) Write(ctx context.Context, ev engine.CRMEventArgs) error {
 	objectType, props := engagement(ev)
@@ -125,21 +163,13 @@ func (w *Writer) Write(ctx context.Context, ev engine.CRMEventArgs) error {
 		return w.Store.FinishHubSpotWrite(ctx, key, "no contact", false, w.Now())
 	}
 	if rec.ObjectID == "" && !rec.SentAt.IsZero() {
-		settle := w.SearchSettle
-		if settle == 0 {
-			settle = DefaultSearchSettle
-		}
-		if wait := settle - w.Now().Sub(rec.SentAt); wait > 0 {
-			return engine.RetryAfter(wait, errSettling)
-		}
-		found, err := w.Client.Search(ctx, objectType,
-			Filter{PropertyName: bodyProperty[objectType], Operator: "CONTAINS_TOKEN", Value: rec.Marker})
+		found, err := w.lookForLostCreate(ctx, ev, key, objectType, rec)
 		if err != nil {
-			return w.failed(ctx, ev, err)
+			return err
 		}
-		if found != nil {
-			rec.ObjectID = found.ID
-			if err := w.Store.SetHubSpotObject(ctx, key, found.ID); err != nil {
+		if found != "" {
+			rec.ObjectID = found
+			if err := w.Store.SetHubSpotObject(ctx, key, found); err != nil {
 				return err
 			}
 		}
@@ -148,9 +178,10 @@ func (w *Writer) Write(ctx context.Context, ev engine.CRMEventArgs) error {
 		if err := w.Store.MarkHubSpotSent(ctx, key, w.Now()); err != nil {
 			return err
 		}
-		id, err := w.Client.Create(ctx, objectType, props)
+		id, err := w.Client.Create(ctx, objectType, props, contactID)
 		if err != nil {
-			if s := StatusOf(err); s >= 400 && s < 500 {
+			var ae *APIError
+			if errors.As(err, &ae) && ae.Status < 500 {
 				// Refused: nothing was made, so the next run need not look.
 				if err := w.Store.MarkHubSpotSent(ctx, key, time.Time{}); err != nil {
 					return err
@@ -162,9 +193,6 @@ func (w *Writer) Write(ctx context.Context, ev engine.CRMEventArgs) error {
 		if err := w.Store.SetHubSpotObject(ctx, key, id); err != nil {
 			return err
 		}
-	}
-	if err := w.Client.AssociateWithContact(ctx, objectType, rec.ObjectID, contactID); err != nil {
-		return w.failed(ctx, ev, err)
 	}
 	w.Logger.Debug("written to HubSpot", "lead_id", ev.LeadID, "event", ev.Type, "object", objectType, "id", rec.ObjectID)
 	return w.Store.FinishHubSpotWrite(ctx, key, "written", true, w.Now())
@@ -187,29 +215,43 @@ func (w *Writer) contact(ctx context.Context, ev engine.CRMEventArgs) (string, e
 	return w.Client.ContactByEmail(ctx, ev.ContactEmail)
 }
 
-// failed turns a HubSpot error into what the job does next: a 429 waits
-// as HubSpot asks; a missing scope or a refused token is reported once a day and
-// the write given up (it cannot succeed until someone changes the app); a
-// 5xx or no answer is retried with the queue's backoff; another 4xx is
-// given up.
+// Scopes are what a Service Key (or a private app) needs for slabot:
+// contacts read (find the lead's contact), contacts write (create calls,
+// emails, meetings and notes on it: engagements go with the contacts
+// scopes), owners read (hubspot_owner_id to an email on hand-offs), and
+// sales-email-read, without which HubSpot redacts email engagements, so a
+// lost email create could not be found again.
+var Scopes = []string{"crm.objects.contacts.read", "crm.objects.contacts.write", "crm.objects.owners.read", "sales-email-read"}
+
+// failed turns a HubSpot error into what the job does next: a 429, 423 or
+// 477 with Retry-After waits as HubSpot asks; without it, and on a 5xx or
+// no answer, the error goes back to the job queue, whose backoff (with
+// jitter, counted against the job's attempts) applies; a missing scope or
+// a refused token is reported once a day and the write given up (it
+// cannot succeed until someone changes the key); another 4xx is given up.
 func (w *Writer) failed(ctx context.Context, ev engine.CRMEventArgs, err error) error {
 	var ae *APIError
 	if !errors.As(err, &ae) {
 		return err
 	}
 	switch {
-	case ae.Status == 429:
+	case ae.Retryable() && ae.RetryAfter > 0:
 		return engine.RetryAfter(ae.RetryAfter, err)
+	case ae.Retryable():
+		return err
 	case ae.Status == 401 || ae.Status == 403:
 		scope := strings.Join(ae.MissingScopes, " or ")
-		text := "HubSpot refuses slabot's token (" + ae.Error() + "): check HUBSPOT_TOKEN, the private app's access token. " +
+		text := "HubSpot refuses slabot's key (" + ae.Error() + "): check HUBSPOT_TOKEN. It holds a Service Key " +
+			"(HubSpot: Settings → Integrations → Service Keys) or an older private app's access token. " +
 			"What reps log in chat until then is not copied to HubSpot."
 		if ae.Status == 403 {
 			if scope == "" {
-				scope = "the scope HubSpot names in Settings → Integrations → Private apps → Logs"
+				scope = "that HubSpot names in the key's call log"
 			}
-			text = "HubSpot refuses to let slabot write reps' activity: the private app lacks the scope " + scope +
-				". Add it in HubSpot (Settings → Integrations → Private apps → slabot → Scopes) and update the token. " +
+			text = "HubSpot refuses to let slabot write reps' activity: its key lacks the scope " + scope + ". " +
+				"In HubSpot, open Settings → Integrations → Service Keys, pick slabot's key and add the scope " +
+				"(slabot needs " + strings.Join(Scopes, ", ") + "); a key from an older private app takes it under " +
+				"Development → Legacy apps → slabot → Scopes. Then put the key in HUBSPOT_TOKEN if it changed. " +
 				"What reps log in chat until then is not copied to HubSpot."
 		}
 		var alert *engine.Job
@@ -224,8 +266,6 @@ func (w *Writer) failed(ctx context.Context, ev engine.CRMEventArgs, err error) 
 			w.Logger.Error(text)
 		}
 		return engine.DropJob(err)
-	case ae.Status >= 500:
-		return err
 	}
 	return engine.DropJob(err)
 }

@@ -1,8 +1,10 @@
 // Package hubspotfake is a HubSpot-compatible API server for tests: the
-// endpoints slabot calls (objects create and search, v4 default
-// associations, owners), bearer tokens with scopes of their own, and
-// injected failures: 429s with HubSpot's headers, and creates whose answer
-// is lost after the object was made.
+// endpoints slabot calls (objects create with inline associations, search,
+// v4 default associations, owners), bearer tokens (Service Keys or private
+// app tokens) with scopes of their own, and injected failures: 429s with
+// HubSpot's headers, 423 Locked and 477 Migration in Progress with
+// Retry-After, creates whose answer is lost after the object was made, and
+// a search index that finds new objects only after a few searches.
 package hubspotfake
 
 import (
@@ -20,10 +22,26 @@ const (
 	ScopeContactsRead  = "crm.objects.contacts.read"
 	ScopeContactsWrite = "crm.objects.contacts.write"
 	ScopeOwnersRead    = "crm.objects.owners.read"
+	// ScopeSalesEmailRead lets a key read email engagements' content;
+	// without it HubSpot redacts them, and a search on their text finds
+	// nothing (developers.hubspot.com/changelog/announcement-new-scope-
+	// required-to-get-the-content-of-email-engagements).
+	ScopeSalesEmailRead = "sales-email-read"
 )
 
 // AllScopes are what slabot needs.
-var AllScopes = []string{ScopeContactsRead, ScopeContactsWrite, ScopeOwnersRead}
+var AllScopes = []string{ScopeContactsRead, ScopeContactsWrite, ScopeOwnersRead, ScopeSalesEmailRead}
+
+// contactAssociationTypes are HubSpot's defined association types from an
+// engagement to a contact (v4 associations guide: call 194, email 198,
+// meeting 200, note 202). A create naming another type is refused.
+var contactAssociationTypes = map[string]int{"calls": 194, "emails": 198, "meetings": 200, "notes": 202}
+
+// failure is an injected answer.
+type failure struct {
+	status     int
+	retryAfter string
+}
 
 // Object is a stored record.
 type Object struct {
@@ -52,11 +70,16 @@ type Server struct {
 	requests []Request
 	tooMany  int
 	lose     int
+	failures []failure
+	// hideFor is how many searches a new object stays out of.
+	hideFor int
+	hidden  map[*Object]int
 }
 
 // New starts a fake; close it with Close.
 func New() *Server {
-	s := &Server{tokens: map[string][]string{}, objects: map[string][]*Object{}, owners: map[string]string{}, nextID: 1000}
+	s := &Server{tokens: map[string][]string{}, objects: map[string][]*Object{}, owners: map[string]string{}, nextID: 1000,
+		hidden: map[*Object]int{}}
 	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
 	return s
 }
@@ -94,6 +117,27 @@ func (s *Server) FailNext(n int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.tooMany = n
+}
+
+// FailNextWith makes the next n requests answer status (423 Locked, 477
+// Migration in Progress, 429, 502…) with Retry-After set to retryAfter
+// when it is not empty, as HubSpot's error handling guide describes
+// (developers.hubspot.com/docs/api-reference/error-handling).
+func (s *Server) FailNextWith(n, status int, retryAfter string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for range n {
+		s.failures = append(s.failures, failure{status: status, retryAfter: retryAfter})
+	}
+}
+
+// LagSearches makes every object created from now on invisible to the
+// next n searches of its type, as HubSpot's search index trails its
+// writes.
+func (s *Server) LagSearches(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.hideFor = n
 }
 
 // LoseNextCreates makes the next n creates make their object and then
@@ -163,6 +207,17 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 			"message": "Authentication credentials not found."})
 		return
 	}
+	if len(s.failures) > 0 {
+		f := s.failures[0]
+		s.failures = s.failures[1:]
+		if f.retryAfter != "" {
+			w.Header().Set("Retry-After", f.retryAfter)
+		}
+		msg := map[int]string{423: "The resource is locked while a large amount of data syncs; try again later.",
+			477: "The account is being migrated between data centers; try again later."}[f.status]
+		answer(f.status, map[string]any{"status": "error", "message": msg})
+		return
+	}
 	if s.tooMany > 0 {
 		s.tooMany--
 		w.Header().Set("X-HubSpot-RateLimit-Interval-Milliseconds", "100")
@@ -208,11 +263,19 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		var results []any
+		seesEmails := slices.Contains(scopes, ScopeSalesEmailRead)
 		for _, o := range s.objects[parts[3]] {
+			if n := s.hidden[o]; n > 0 {
+				s.hidden[o] = n - 1
+				continue
+			}
 			for _, g := range q.FilterGroups {
 				match := true
 				for _, f := range g.Filters {
 					v := o.Properties[f.PropertyName]
+					if parts[3] == "emails" && !seesEmails && f.PropertyName != "hs_object_id" {
+						v = "" // redacted without sales-email-read
+					}
 					switch f.Operator {
 					case "EQ":
 						match = match && strings.EqualFold(v, f.Value)
@@ -236,14 +299,39 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		var in struct {
-			Properties map[string]string `json:"properties"`
+			Properties   map[string]string `json:"properties"`
+			Associations []struct {
+				To struct {
+					ID string `json:"id"`
+				} `json:"to"`
+				Types []struct {
+					AssociationCategory string `json:"associationCategory"`
+					AssociationTypeID   int    `json:"associationTypeId"`
+				} `json:"types"`
+			} `json:"associations"`
 		}
 		if err := json.NewDecoder(r.Body).Decode(&in); err != nil || in.Properties["hs_timestamp"] == "" {
 			answer(400, map[string]any{"status": "error", "category": "VALIDATION_ERROR",
 				"message": "Property values were not valid: hs_timestamp is required"})
 			return
 		}
+		var contacts []string
+		for _, a := range in.Associations {
+			c := s.find("contacts", a.To.ID)
+			ok := c != nil && len(a.Types) == 1 && a.Types[0].AssociationCategory == "HUBSPOT_DEFINED" &&
+				a.Types[0].AssociationTypeID == contactAssociationTypes[parts[3]]
+			if !ok {
+				answer(400, map[string]any{"status": "error", "category": "VALIDATION_ERROR",
+					"message": fmt.Sprintf("invalid association to %q with types %+v", a.To.ID, a.Types)})
+				return
+			}
+			contacts = append(contacts, c.ID)
+		}
 		o := s.add(parts[3], in.Properties)
+		o.Contacts = contacts
+		if s.hideFor > 0 {
+			s.hidden[o] = s.hideFor
+		}
 		if s.lose > 0 {
 			s.lose--
 			rec.Status = -1
