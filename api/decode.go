@@ -268,6 +268,30 @@ func (d *decoder) integer(field string, raw json.RawMessage) int {
 	return int(v)
 }
 
+// employeeRange is a head count given as a range, as HubSpot's contact
+// property numemployees holds it ("25-50", "1,000-5,000", "1000+").
+var employeeRange = regexp.MustCompile(`^\s*([\d,]{1,13})\s*(?:(?:-|–|to)\s*([\d,]{1,13})|(\+))\s*$`)
+
+// employees reads a head count: a whole number, or a range, which is kept
+// as written for people to read and counted as its lower bound (the
+// company has at least that many).
+func (d *decoder) employees(field string, raw json.RawMessage) (int, string) {
+	if s, ok := readText(raw); ok {
+		if m := employeeRange.FindStringSubmatch(s); m != nil {
+			lo, err1 := strconv.Atoi(strings.ReplaceAll(m[1], ",", ""))
+			hi, err2 := strconv.Atoi(strings.ReplaceAll(m[2], ",", ""))
+			switch {
+			case err1 != nil || lo > 1e9:
+			case m[3] == "+":
+				return lo, strconv.Itoa(lo) + "+"
+			case err2 == nil && hi >= lo && hi <= 1e9:
+				return lo, strconv.Itoa(lo) + "-" + strconv.Itoa(hi)
+			}
+		}
+	}
+	return d.integer(field, raw), ""
+}
+
 var timeLayouts = []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02 15:04:05Z07:00", "2006-01-02 15:04:05", "2006-01-02"}
 
 // timestamp reads an optional time; one that cannot be read is left out,
@@ -428,8 +452,8 @@ func DecodeHandOff(body []byte) (engine.HandOff, []string, engine.FieldErrors) {
 		Title: d.text("contact.title", c["title"]), Phone: d.text("contact.phone", c["phone"])}
 	co := d.part("company", top["company"], "name", "domain", "employees", "industry", "country")
 	h.Company = engine.Company{Name: d.text("company.name", co["name"]), Domain: d.text("company.domain", co["domain"]),
-		Employees: d.integer("company.employees", co["employees"]), Industry: d.text("company.industry", co["industry"]),
-		Country: d.text("company.country", co["country"])}
+		Industry: d.text("company.industry", co["industry"]), Country: d.text("company.country", co["country"])}
+	h.Company.Employees, h.Company.EmployeesRange = d.employees("company.employees", co["employees"])
 	cx := d.part("context", top["context"], "form", "activity")
 	h.Context.Form = d.form("context.form", cx["form"], &h.Context.Omitted.FormAnswers)
 	act := d.part("context.activity", cx["activity"], "visits", "pages", "downloads")

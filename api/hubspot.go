@@ -6,6 +6,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"io"
@@ -42,11 +43,15 @@ type HubSpotIntake struct {
 	Policy func() *engine.Policy
 	// Owners reads owner ids as emails; nil without HUBSPOT_TOKEN.
 	Owners HubSpotOwners
-	// ClientSecret, when set, lets a request signed with HubSpot's v3
-	// signature in without the bearer token.
+	// ClientSecret, when set, lets a request signed by HubSpot (v3, or
+	// v2 as workflows also send) in without the bearer token.
 	ClientSecret string
-	Now          func() time.Time
-	Logger       *slog.Logger
+	// ScoreProperty is the contact property read as the lead's score
+	// (HUBSPOT_SCORE_PROPERTY); "" reads none. crm.hubspot.map's score
+	// overrides it.
+	ScoreProperty string
+	Now           func() time.Time
+	Logger        *slog.Logger
 }
 
 // NewHubSpotIntake serves HubSpot beside intake, with its token and metrics.
@@ -54,11 +59,36 @@ func NewHubSpotIntake(intake *Intake, policy func() *engine.Policy, owners HubSp
 	return &HubSpotIntake{intake: intake, Policy: policy, Owners: owners, ClientSecret: clientSecret, Now: time.Now, Logger: logger}
 }
 
+// A HubSpot workflow's "Send a webhook" action, with "Include request
+// signature in header", signs its request twice (HubSpot's guide to
+// validating requests,
+// https://developers.hubspot.com/docs/apps/legacy-apps/authentication/validating-requests):
+//
+//   - v3: X-HubSpot-Signature-v3, base64 HMAC-SHA256 keyed by the app's
+//     client secret of method + URI + body + X-HubSpot-Request-Timestamp
+//     (milliseconds; refused when more than five minutes old);
+//   - v2 (X-HubSpot-Signature-Version: v2, which workflow webhook actions
+//     send): X-HubSpot-Signature, hex SHA-256 of client secret + method +
+//     URI + body. It carries no timestamp, so a v2 signature alone cannot
+//     tell a replay: slabot takes it, and a replayed hand-off is a repeat
+//     of the same hs_object_id, which answers 200 and changes nothing.
+//
+// v1 (secret + body, sent by the webhooks API, not by workflows) is not
+// accepted: it does not cover the URL.
+
+// hubSpotV3Decoded are the only escapes HubSpot's v3 instructions decode
+// in the URI before signing (the table "Decode any URL-encoded characters
+// listed in the table below"); any other escape stays as sent.
+var hubSpotV3Decoded = strings.NewReplacer(
+	"%3A", ":", "%2F", "/", "%3F", "?", "%40", "@", "%21", "!", "%24", "$", "%27", "'",
+	"%28", "(", "%29", ")", "%2A", "*", "%2C", ",", "%3B", ";",
+	"%3a", ":", "%2f", "/", "%3f", "?", "%2a", "*", "%2c", ",", "%3b", ";")
+
 // Register adds the route to s.
 func (hs *HubSpotIntake) Register(s *Server) {
 	inner := hs.intake.endpoint("hubspot_handoffs", hs.handoff)
 	s.Handle("POST /v1/hubspot/handoffs", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if hs.ClientSecret != "" && r.Header.Get("X-HubSpot-Signature-v3") != "" {
+		if hs.ClientSecret != "" && hasHubSpotSignature(r) {
 			body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
 			if err != nil {
 				var tooBig *http.MaxBytesError
@@ -72,8 +102,15 @@ func (hs *HubSpotIntake) Register(s *Server) {
 				return
 			}
 			r.Body = io.NopCloser(bytes.NewReader(body))
-			if hs.signedByHubSpot(r, body) {
+			if version, refused := hs.signedByHubSpot(r, body); refused == "" {
 				r = r.WithContext(context.WithValue(r.Context(), signedKey{}, true))
+			} else {
+				// Which check failed, never the secret or the signature: an
+				// admin can tell a wrong secret from a proxy that changed the
+				// address or a clock that drifted. The bearer token may still
+				// let the request in.
+				hs.Logger.Info("a HubSpot signature was refused", "version", version, "check", refused,
+					"host", r.Host, "path", r.URL.Path)
 			}
 		}
 		inner.ServeHTTP(w, r)
@@ -85,23 +122,16 @@ type signedKey struct{}
 
 func signedRequest(ctx context.Context) bool { v, _ := ctx.Value(signedKey{}).(bool); return v }
 
-// signedByHubSpot checks X-HubSpot-Signature-v3: base64 HMAC-SHA256, keyed
-// by the app's client secret, of method + URI + body + timestamp, with a
-// timestamp (X-HubSpot-Request-Timestamp, milliseconds) at most five
-// minutes old. The URI is the one HubSpot called, so behind a proxy it is
+// hasHubSpotSignature reports whether r carries a signature slabot checks.
+func hasHubSpotSignature(r *http.Request) bool {
+	return r.Header.Get("X-HubSpot-Signature-v3") != "" || r.Header.Get("X-HubSpot-Signature") != ""
+}
+
+// signedByHubSpot checks r's v3 signature, else its v2 one; it returns the
+// version checked and, when refused, which check failed ("" when it
+// passed). The URI is the one HubSpot called, so behind a proxy it is
 // rebuilt from X-Forwarded-Proto and X-Forwarded-Host.
-func (hs *HubSpotIntake) signedByHubSpot(r *http.Request, body []byte) bool {
-	ms, err := strconv.ParseInt(r.Header.Get("X-HubSpot-Request-Timestamp"), 10, 64)
-	if err != nil {
-		return false
-	}
-	if age := hs.Now().Sub(time.UnixMilli(ms)); age > 5*time.Minute || age < -5*time.Minute {
-		return false
-	}
-	got, err := base64.StdEncoding.DecodeString(r.Header.Get("X-HubSpot-Signature-v3"))
-	if err != nil {
-		return false
-	}
+func (hs *HubSpotIntake) signedByHubSpot(r *http.Request, body []byte) (version, refused string) {
 	host := r.Host
 	if h := r.Header.Get("X-Forwarded-Host"); h != "" {
 		host = strings.TrimSpace(strings.Split(h, ",")[0])
@@ -110,29 +140,103 @@ func (hs *HubSpotIntake) signedByHubSpot(r *http.Request, body []byte) bool {
 	if p := r.Header.Get("X-Forwarded-Proto"); p != "" {
 		schemes = []string{strings.TrimSpace(strings.Split(p, ",")[0])}
 	}
+	if sig := r.Header.Get("X-HubSpot-Signature-v3"); sig != "" {
+		return "v3", hs.checkV3(r, body, sig, host, schemes)
+	}
+	switch v := strings.ToLower(r.Header.Get("X-HubSpot-Signature-Version")); v {
+	case "v2":
+		return "v2", hs.checkV2(r, body, host, schemes)
+	case "":
+		return "v2", "X-HubSpot-Signature-Version is missing"
+	default:
+		return v, "signature version " + v + " is not accepted (only v3 and v2 cover the address)"
+	}
+}
+
+func (hs *HubSpotIntake) checkV3(r *http.Request, body []byte, sig, host string, schemes []string) string {
+	ts := r.Header.Get("X-HubSpot-Request-Timestamp")
+	ms, err := strconv.ParseInt(ts, 10, 64)
+	if err != nil {
+		return "X-HubSpot-Request-Timestamp is missing or not a number"
+	}
+	if age := hs.Now().Sub(time.UnixMilli(ms)); age > 5*time.Minute || age < -5*time.Minute {
+		return "the timestamp is more than five minutes from this server's clock"
+	}
+	got, err := base64.StdEncoding.DecodeString(sig)
+	if err != nil {
+		return "the signature is not base64"
+	}
 	for _, scheme := range schemes {
-		uri := scheme + "://" + host + r.URL.RequestURI()
-		if decoded, err := url.PathUnescape(uri); err == nil {
-			uri = decoded
-		}
+		uri := scheme + "://" + host + hubSpotV3Decoded.Replace(r.URL.RequestURI())
 		mac := hmac.New(sha256.New, []byte(hs.ClientSecret))
 		mac.Write([]byte(r.Method + uri))
 		mac.Write(body)
-		mac.Write([]byte(r.Header.Get("X-HubSpot-Request-Timestamp")))
+		mac.Write([]byte(ts))
 		if hmac.Equal(mac.Sum(nil), got) {
-			return true
+			return ""
 		}
 	}
-	return false
+	return "the signature does not match this body and address (check HUBSPOT_CLIENT_SECRET, and that a proxy sends X-Forwarded-Proto and X-Forwarded-Host)"
+}
+
+func (hs *HubSpotIntake) checkV2(r *http.Request, body []byte, host string, schemes []string) string {
+	got, err := hex.DecodeString(strings.TrimSpace(r.Header.Get("X-HubSpot-Signature")))
+	if err != nil || len(got) != sha256.Size {
+		return "the v2 signature is not a hex SHA-256"
+	}
+	for _, scheme := range schemes {
+		// v2 signs the URI exactly as HubSpot called it: no decoding.
+		h := sha256.New()
+		h.Write([]byte(hs.ClientSecret + r.Method + scheme + "://" + host + r.URL.RequestURI()))
+		h.Write(body)
+		if hmac.Equal(h.Sum(nil), got) {
+			return ""
+		}
+	}
+	return "the v2 signature does not match this body and address (check HUBSPOT_CLIENT_SECRET, and that a proxy sends X-Forwarded-Proto and X-Forwarded-Host)"
 }
 
 // HubSpotStockMap is how a stock HubSpot portal's contact properties fill
-// a hand-off: hand-off field → property. crm.hubspot.map overrides it.
+// a hand-off: hand-off field → property. The score has no stock property
+// (HubSpotIntake.ScoreProperty); crm.hubspot.map overrides them all.
 var HubSpotStockMap = map[string]string{
 	"external_id": "hs_object_id", "email": "email", "first_name": "firstname", "last_name": "lastname",
 	"title": "jobtitle", "phone": "phone", "company": "company", "domain": "website", "employees": "numemployees",
-	"industry": "industry", "country": "country", "score": "hubspotscore", "source": "hs_analytics_source",
+	"industry": "industry", "country": "country", "source": "hs_analytics_source",
 	"owner": "hubspot_owner_id",
+}
+
+// HubSpotLegacyScore is HubSpot's retired "HubSpot score" property, which
+// stopped updating on 31 August 2025 when score properties gave way to the
+// lead scoring tool, whose scores each have a name of the portal's choosing
+// (knowledge.hubspot.com/scoring/build-lead-scores). slabot
+// reads no score unless told which property holds it.
+const HubSpotLegacyScore = "hubspotscore"
+
+// hubSpotDefaultProperties are contact properties HubSpot fills by itself
+// (besides its hs_* ones), which a workflow's default body ("include all
+// contact properties") carries: none is a form answer.
+var hubSpotDefaultProperties = []string{
+	"createdate", "lastmodifieddate", "lifecyclestage", "hubspotscore", "associatedcompanyid", "hubspot_owner_assigneddate",
+	"hubspot_team_id", "closedate", "first_deal_created_date", "days_to_close", "recent_deal_amount", "recent_deal_close_date",
+	"total_revenue", "currentlyinworkflow", "ip_city", "ip_country", "ip_country_code", "ip_state", "ip_state_code",
+	"first_conversion_date", "first_conversion_event_name", "recent_conversion_date", "recent_conversion_event_name",
+	"engagements_last_meeting_booked", "engagements_last_meeting_booked_campaign", "engagements_last_meeting_booked_medium",
+	"engagements_last_meeting_booked_source", "notes_last_contacted", "notes_last_updated", "notes_next_activity_date",
+	"num_contacted_notes", "num_notes", "num_associated_deals", "num_conversion_events", "num_unique_conversion_events",
+	"associatedcompanylastupdated", "surveymonkeyeventlastupdated", "webinareventlastupdated", "followercount",
+	"kloutscoregeneral", "linkedinconnections", "twitterprofilephoto", "vid", "canonical-vid", "is-contact", "objectid",
+	"portal-id", "profile-url", "profile-token", "merged-vids", "form-submissions", "identity-profiles", "merge-audits",
+}
+
+// formAnswer reports whether an unmapped property becomes a form answer:
+// those crm.hubspot.form lists when it lists any; otherwise anything but
+// HubSpot's own fields (hs_* and the properties it fills itself).
+func formAnswer(prop string, listed []string) bool {
+	if len(listed) > 0 {
+		return slices.Contains(listed, prop)
+	}
+	return !strings.HasPrefix(prop, "hs_") && !slices.Contains(hubSpotDefaultProperties, prop)
 }
 
 // hubSpotPortalKeys name the portal in the bodies HubSpot sends, which
@@ -145,12 +249,13 @@ func (hs *HubSpotIntake) handoff(r *http.Request, body []byte) (int, any, error)
 		return 0, nil, invalid(errs, warnings)
 	}
 	var overrides map[string]string
+	var listed []string
 	if p := hs.Policy(); p != nil {
-		overrides = p.CRM.HubSpot.Map
+		overrides, listed = p.CRM.HubSpot.Map, p.CRM.HubSpot.Form
 	}
 	// The owner lookup waits on HubSpot, not the database: it must not eat
 	// the store's deadline, which starts again after it.
-	native, more := hs.toHandOff(context.WithoutCancel(r.Context()), props, portal, overrides)
+	native, more := hs.toHandOff(context.WithoutCancel(r.Context()), props, portal, overrides, listed)
 	encoded, err := json.Marshal(native)
 	if err != nil {
 		return 0, nil, bodyError("the HubSpot properties could not be read")
@@ -236,10 +341,13 @@ func hubSpotProperties(body []byte) (props []member, portal string, warnings []s
 var digits = regexp.MustCompile(`^\d{1,20}$`)
 
 // toHandOff builds the intake's JSON from HubSpot properties.
-func (hs *HubSpotIntake) toHandOff(ctx context.Context, props []member, portal string, overrides map[string]string) (map[string]any, []string) {
+func (hs *HubSpotIntake) toHandOff(ctx context.Context, props []member, portal string, overrides map[string]string, listed []string) (map[string]any, []string) {
 	fieldProp := map[string]string{}
 	for f, p := range HubSpotStockMap {
 		fieldProp[f] = p
+	}
+	if hs.ScoreProperty != "" {
+		fieldProp["score"] = strings.ToLower(hs.ScoreProperty)
 	}
 	for f, p := range overrides {
 		fieldProp[f] = p
@@ -259,6 +367,12 @@ func (hs *HubSpotIntake) toHandOff(ctx context.Context, props []member, portal s
 	}
 	text := func(field string) string { s, _ := readText(get(field)); return strings.TrimSpace(s) }
 	var warnings []string
+	if _, mapped := fieldProp["score"]; !mapped {
+		if s, _ := readText(values[HubSpotLegacyScore]); strings.TrimSpace(s) != "" {
+			warnings = append(warnings, HubSpotLegacyScore+": HubSpot's retired score, not updated since 31 August 2025, "+
+				"was not read; set HUBSPOT_SCORE_PROPERTY to the internal name of your lead score property")
+		}
+	}
 
 	name := text("name")
 	if name == "" {
@@ -305,7 +419,7 @@ func (hs *HubSpotIntake) toHandOff(ctx context.Context, props []member, portal s
 	form := map[string]json.RawMessage{}
 	var order []string
 	for _, m := range props {
-		if used[m.key] || absent(m.raw) || slices.Contains(hubSpotPortalKeys, m.key) {
+		if used[m.key] || absent(m.raw) || slices.Contains(hubSpotPortalKeys, m.key) || !formAnswer(m.key, listed) {
 			continue
 		}
 		if s, ok := readText(m.raw); ok && strings.TrimSpace(s) == "" {

@@ -6,13 +6,17 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -29,6 +33,13 @@ const hubSpotSecret = "hs-client-secret-0000"
 // database. owners is nil for a deployment without HUBSPOT_TOKEN.
 func newHubSpotEnv(t testing.TB, policyExtra string, owners api.HubSpotOwners) *intakeEnv {
 	t.Helper()
+	return newHubSpotEnvWith(t, policyExtra, owners, "fit_score", slog.New(slog.DiscardHandler))
+}
+
+// newHubSpotEnvWith is newHubSpotEnv with HUBSPOT_SCORE_PROPERTY set to
+// scoreProperty and the HubSpot intake logging to logger.
+func newHubSpotEnvWith(t testing.TB, policyExtra string, owners api.HubSpotOwners, scoreProperty string, hsLogger *slog.Logger) *intakeEnv {
+	t.Helper()
 	db := storagetest.NewDB(t)
 	policy, problems := engine.ParsePolicy([]byte(testPolicy+policyExtra), time.Now())
 	if err := problems.Errors(); len(err) > 0 {
@@ -43,7 +54,9 @@ func newHubSpotEnv(t testing.TB, policyExtra string, owners api.HubSpotOwners) *
 	intake := api.NewIntake(svc, testToken, logger, api.NewRegistry())
 	intake.StoreDeadline = 30 * time.Second
 	intake.Register(server)
-	api.NewHubSpotIntake(intake, svc.Policy, owners, hubSpotSecret, logger).Register(server)
+	hs := api.NewHubSpotIntake(intake, svc.Policy, owners, hubSpotSecret, hsLogger)
+	hs.ScoreProperty = scoreProperty
+	hs.Register(server)
 	srv := httptest.NewServer(server)
 	t.Cleanup(srv.Close)
 	return &intakeEnv{db: db, srv: srv}
@@ -58,13 +71,13 @@ const (
  "context": {"form": {"budget": "$50k"}}}`
 	flatHubSpot = `{"hs_object_id": "5101", "email": "dana@acme.test", "firstname": "Dana", "lastname": "Ruiz",
  "jobtitle": "VP Ops", "phone": "+1 555 0100", "company": "Acme Corp", "website": "https://www.acme.test/",
- "numemployees": "1200", "industry": "Manufacturing", "country": "US", "hubspotscore": "87",
+ "numemployees": "1200", "industry": "Manufacturing", "country": "US", "fit_score": "87",
  "hs_analytics_source": "DEMO_REQUEST", "hubspot_owner_id": "bo@example.com", "budget": "$50k", "lifecyclestage": ""}`
 	nestedHubSpot = `{"vid": 5101, "canonical-vid": 5101, "portal-id": 62515, "is-contact": true,
  "properties": {"email": {"value": "dana@acme.test", "versions": []}, "firstname": {"value": "Dana"},
   "lastname": {"value": "Ruiz"}, "jobtitle": {"value": "VP Ops"}, "phone": {"value": "+1 555 0100"},
   "company": {"value": "Acme Corp"}, "website": {"value": "acme.test"}, "numemployees": {"value": "1200"},
-  "industry": {"value": "Manufacturing"}, "country": {"value": "US"}, "hubspotscore": {"value": "87"},
+  "industry": {"value": "Manufacturing"}, "country": {"value": "US"}, "fit_score": {"value": "87"},
   "hs_analytics_source": {"value": "demo_request"}, "hubspot_owner_id": {"value": "bo@example.com"},
   "budget": {"value": "$50k"}}}`
 )
@@ -316,5 +329,195 @@ func TestASlowOwnerLookupDoesNotEatTheDatabasesDeadline(t *testing.T) {
 	r := e.post(t, "/v1/hubspot/handoffs", `{"hs_object_id": "1", "email": "a@acme.test", "hubspot_owner_id": "77"}`)
 	if r.Status != http.StatusCreated || r.Body["owner"] != "bo@example.com" || strings.Contains(r.Raw, "looked up") {
 		t.Errorf("%d %s; want 201 with the looked-up owner, bo", r.Status, r.Raw)
+	}
+}
+
+// hubSpotV3URI is the URI as HubSpot's v3 instructions have it signed:
+// the escapes of : / ? @ ! $ ' ( ) * , ; decoded, every other escape kept.
+func hubSpotV3URI(u string) string {
+	for esc, c := range map[string]string{"%3A": ":", "%2F": "/", "%3F": "?", "%40": "@", "%21": "!", "%24": "$",
+		"%27": "'", "%28": "(", "%29": ")", "%2A": "*", "%2C": ",", "%3B": ";"} {
+		u = strings.ReplaceAll(u, esc, c)
+	}
+	return u
+}
+
+// signV2 signs as HubSpot's v2 signature is specified: hex SHA-256 of
+// client secret + method + URI + body.
+func signV2(secret, method, uri, body string) string {
+	sum := sha256.Sum256([]byte(secret + method + uri + body))
+	return hex.EncodeToString(sum[:])
+}
+
+// syncBuffer is a log sink tests can read while the server writes.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestHubSpotWorkflowSignaturesV3AndV2AreAccepted: a workflow's "Send a
+// webhook" action with a request signature sends v3 and v2 together; each
+// alone lets the request in, v1 does not, and a refusal is logged with
+// the check that failed and no secret.
+func TestHubSpotWorkflowSignaturesV3AndV2AreAccepted(t *testing.T) {
+	var logs syncBuffer
+	e := newHubSpotEnvWith(t, "", nil, "fit_score", slog.New(slog.NewTextHandler(&logs, nil)))
+	// The workflow's URL carries a query HubSpot escapes: %3A is decoded
+	// for v3, %25 and %20 are not.
+	path := "/v1/hubspot/handoffs?source=hubspot%3Aworkflow&note=100%25%20sure"
+	calledURI := "https://" + strings.TrimPrefix(e.srv.URL, "http://") + path
+	send := func(body string, headers ...string) int {
+		req, _ := http.NewRequest(http.MethodPost, e.srv.URL+path, strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("X-Forwarded-Proto", "https")
+		for i := 0; i+1 < len(headers); i += 2 {
+			req.Header.Set(headers[i], headers[i+1])
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	body := func(id string) string {
+		return strings.Replace(strings.Replace(flatHubSpot, `"5101"`, `"`+id+`"`, 1), "dana@acme.test", "dana"+id+"@acme.test", 1)
+	}
+	now := strconv.FormatInt(time.Now().UnixMilli(), 10)
+	v3 := func(b string) []string {
+		return []string{"X-HubSpot-Signature-v3", signV3(hubSpotSecret, "POST", hubSpotV3URI(calledURI), b, now),
+			"X-HubSpot-Request-Timestamp", now}
+	}
+	v2 := func(b string) []string {
+		return []string{"X-HubSpot-Signature-Version", "v2", "X-HubSpot-Signature", signV2(hubSpotSecret, "POST", calledURI, b)}
+	}
+	if got := send(body("7001"), append(v3(body("7001")), v2(body("7001"))...)...); got != http.StatusCreated {
+		t.Errorf("v3 and v2 together, as a workflow sends them: %d, want 201", got)
+	}
+	if got := send(body("7002"), v3(body("7002"))...); got != http.StatusCreated {
+		t.Errorf("v3 alone: %d, want 201", got)
+	}
+	if got := send(body("7003"), v2(body("7003"))...); got != http.StatusCreated {
+		t.Errorf("v2 alone: %d, want 201", got)
+	}
+	if got := send(body("7004"), v2(body("7003"))...); got != http.StatusUnauthorized {
+		t.Errorf("v2 of another body: %d, want 401", got)
+	}
+	v1 := sha256.Sum256([]byte(hubSpotSecret + body("7005")))
+	if got := send(body("7005"), "X-HubSpot-Signature-Version", "v1", "X-HubSpot-Signature", hex.EncodeToString(v1[:])); got != http.StatusUnauthorized {
+		t.Errorf("v1 (not covering the address): %d, want 401", got)
+	}
+	// Decoding every escape, as a generic URL decoder does, is not what
+	// HubSpot signs: such a signature must not pass.
+	every, _ := url.PathUnescape(calledURI)
+	if got := send(body("7006"), "X-HubSpot-Signature-v3", signV3(hubSpotSecret, "POST", every, body("7006"), now),
+		"X-HubSpot-Request-Timestamp", now); got != http.StatusUnauthorized {
+		t.Errorf("v3 over a URI with every escape decoded: %d, want 401", got)
+	}
+	old := strconv.FormatInt(time.Now().Add(-10*time.Minute).UnixMilli(), 10)
+	if got := send(body("7007"), "X-HubSpot-Signature-v3", signV3(hubSpotSecret, "POST", hubSpotV3URI(calledURI), body("7007"), old),
+		"X-HubSpot-Request-Timestamp", old); got != http.StatusUnauthorized {
+		t.Errorf("an old v3: %d, want 401", got)
+	}
+	out := logs.String()
+	for _, want := range []string{"check=\"the v2 signature does not match", "version=v1", "check=\"the timestamp is more than five minutes",
+		"check=\"the signature does not match"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the log does not say %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, hubSpotSecret) || strings.Contains(out, signV2(hubSpotSecret, "POST", calledURI, body("7003"))) {
+		t.Errorf("the log shows the secret or a signature:\n%s", out)
+	}
+}
+
+// hubSpotDefaultBody is what a workflow's "Send a webhook" sends when its
+// body is not customised: every contact property, HubSpot's own included.
+const hubSpotDefaultBody = `{"objectId": 8101, "properties": {
+ "hs_object_id": {"value": "8101"}, "email": {"value": "lee@acme.test"}, "firstname": {"value": "Lee"},
+ "company": {"value": "Acme Corp"}, "numemployees": {"value": "25-50"}, "fit_score": {"value": "61"},
+ "hubspotscore": {"value": "12"}, "budget": {"value": "$20k"}, "timeline": {"value": "Q3"},
+ "hs_analytics_source": {"value": "ORGANIC_SEARCH"}, "hs_analytics_num_page_views": {"value": "14"},
+ "hs_email_domain": {"value": "acme.test"}, "hs_lifecyclestage_lead_date": {"value": "1733500000000"},
+ "hs_latest_source_data_1": {"value": "google"}, "createdate": {"value": "1733500000000"},
+ "lastmodifieddate": {"value": "1733500000000"}, "lifecyclestage": {"value": "salesqualifiedlead"},
+ "num_notes": {"value": "0"}, "ip_city": {"value": "Lyon"}}}`
+
+func TestHubSpotDefaultBodyGivesOnlyMappedAndListedAnswersAndKeepsTheRange(t *testing.T) {
+	ctx := context.Background()
+	for name, c := range map[string]struct {
+		policy string
+		want   []string
+	}{
+		"the policy lists the answers": {"crm:\n  hubspot:\n    form: [budget]\n", []string{"budget"}},
+		"no list: HubSpot's own fields left out": {"", []string{"budget", "timeline"}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			e := newHubSpotEnv(t, c.policy, nil)
+			r := e.post(t, "/v1/hubspot/handoffs", hubSpotDefaultBody)
+			if r.Status != http.StatusCreated {
+				t.Fatalf("%d %s", r.Status, r.Raw)
+			}
+			l, err := e.db.LeadByExternalID(ctx, "8101")
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for k := range l.Context.Form {
+				got = append(got, k)
+			}
+			slices.Sort(got)
+			if !slices.Equal(got, c.want) {
+				t.Errorf("form answers %v, want %v", got, c.want)
+			}
+			if l.Company.EmployeesRange != "25-50" || l.Company.Employees != 25 {
+				t.Errorf("employees %d, range %q; want the range 25-50 kept and counted as 25", l.Company.Employees, l.Company.EmployeesRange)
+			}
+			if l.Score != 61 || l.Source != "organic_search" {
+				t.Errorf("score %d source %q; want 61 from HUBSPOT_SCORE_PROPERTY and organic_search", l.Score, l.Source)
+			}
+		})
+	}
+}
+
+func TestHubSpotScorePropertyIsASettingAndTheLegacyScoreIsNotRead(t *testing.T) {
+	e := newHubSpotEnvWith(t, "", nil, "", slog.New(slog.DiscardHandler))
+	r := e.post(t, "/v1/hubspot/handoffs", hubSpotDefaultBody)
+	if r.Status != http.StatusCreated || !strings.Contains(r.Raw, "HUBSPOT_SCORE_PROPERTY") {
+		t.Fatalf("%d %s; want the lead and a warning naming HUBSPOT_SCORE_PROPERTY", r.Status, r.Raw)
+	}
+	l, err := e.db.LeadByExternalID(context.Background(), "8101")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l.Score != 0 {
+		t.Errorf("score %d: the retired hubspotscore was read", l.Score)
+	}
+	for _, range_ := range []struct{ in, want string }{{`"1,000-5,000"`, "1000-5000"}, {`"10000+"`, "10000+"}, {`"1200"`, ""}} {
+		body := `{"hs_object_id": "90` + strconv.Itoa(len(range_.in)) + `", "email": "r` + strconv.Itoa(len(range_.in)) +
+			`@acme.test", "numemployees": ` + range_.in + `}`
+		if r := e.post(t, "/v1/hubspot/handoffs", body); r.Status != http.StatusCreated {
+			t.Fatalf("%s: %d %s", range_.in, r.Status, r.Raw)
+		}
+		l, err := e.db.LeadByExternalID(context.Background(), "90"+strconv.Itoa(len(range_.in)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if l.Company.EmployeesRange != range_.want || l.Company.Employees == 0 {
+			t.Errorf("numemployees %s: %d, range %q; want range %q", range_.in, l.Company.Employees, l.Company.EmployeesRange, range_.want)
+		}
 	}
 }

@@ -157,7 +157,10 @@ func companyField(l *engine.Lead) view.Section {
 	}
 	lines := []view.Text{view.T(view.B("Company")), view.T(name)}
 	var facts []string
-	if co.Employees > 0 {
+	switch {
+	case co.EmployeesRange != "":
+		facts = append(facts, co.EmployeesRange+" employees")
+	case co.Employees > 0:
 		facts = append(facts, thousands(co.Employees)+" employees")
 	}
 	for _, s := range []string{co.Industry, co.Country} {

@@ -470,6 +470,10 @@ func (h *HandOff) Normalize() []string {
 	h.Company.Name = w.line("company.name", h.Company.Name, maxNameLen)
 	h.Company.Domain = w.domain("company.domain", h.Company.Domain)
 	h.Company.Employees = w.count("company.employees", h.Company.Employees, "employees")
+	if h.Company.Employees == 0 {
+		h.Company.EmployeesRange = ""
+	}
+	h.Company.EmployeesRange = w.line("company.employees", h.Company.EmployeesRange, MaxLabelLen)
 	h.Company.Industry = w.line("company.industry", h.Company.Industry, maxNameLen)
 	h.Company.Country = w.line("company.country", h.Company.Country, MaxLabelLen)
 
@@ -543,8 +547,8 @@ func (h *HandOff) mergeInto(l *Lead) []string {
 	setS("company.industry", &l.Company.Industry, n.Company.Industry)
 	setS("company.country", &l.Company.Country, n.Company.Country)
 	setS("crm_url", &l.CRMURL, n.CRMURL)
-	if n.Company.Employees != 0 && n.Company.Employees != l.Company.Employees {
-		l.Company.Employees = n.Company.Employees
+	if n.Company.Employees != 0 && (n.Company.Employees != l.Company.Employees || n.Company.EmployeesRange != l.Company.EmployeesRange) {
+		l.Company.Employees, l.Company.EmployeesRange = n.Company.Employees, n.Company.EmployeesRange
 		changed = append(changed, "company.employees")
 	}
 	if n.Score != 0 && n.Score != l.Score {

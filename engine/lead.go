@@ -115,8 +115,11 @@ type Company struct {
 	Name      string `json:"name,omitempty"`
 	Domain    string `json:"domain,omitempty"`
 	Employees int    `json:"employees,omitempty"`
-	Industry  string `json:"industry,omitempty"`
-	Country   string `json:"country,omitempty"`
+	// EmployeesRange is the head count as a range ("25-50"), when the
+	// source gave one; Employees is then its lower bound.
+	EmployeesRange string `json:"employees_range,omitempty"`
+	Industry       string `json:"industry,omitempty"`
+	Country        string `json:"country,omitempty"`
 }
 
 // Activity is what the lead did on the web before the hand-off.

@@ -29,6 +29,7 @@ type Config struct {
 	HubSpotToken        string `envconfig:"HUBSPOT_TOKEN"`
 	HubSpotAPIURL       string `envconfig:"HUBSPOT_API_URL" default:"https://api.hubapi.com/"`
 	HubSpotClientSecret string `envconfig:"HUBSPOT_CLIENT_SECRET"`
+	HubSpotScoreProp    string `envconfig:"HUBSPOT_SCORE_PROPERTY"`
 	// Teams holds the TEAMS_* variables, read when SLABOT_CHAT=teams.
 	Teams teams.Config `ignored:"true"`
 }
@@ -54,11 +55,13 @@ var settings = []setting{
 	{"SLABOT_INTAKE_TOKEN", "required for run", "shared secret CRMs send as `Authorization: Bearer …` to the intake API",
 		"make one up, long and random, e.g. `openssl rand -hex 32`, and give it to your CRM's webhook"},
 	{"SLABOT_LOG_LEVEL", "info", "debug, info, warn or error", ""},
-	{"HUBSPOT_TOKEN", "none", "HubSpot private app token; when set, what reps do in chat is written back to HubSpot and hubspot_owner_id is read as the owner's email",
-		"HubSpot → Settings → Integrations → Private apps → Create (scopes: see the README's HubSpot section) → Access token"},
+	{"HUBSPOT_TOKEN", "none", "HubSpot Service Key (or an existing private app's access token, which keeps working); when set, what reps do in chat is written back to HubSpot and hubspot_owner_id is read as the owner's email",
+		"HubSpot → Settings → Integrations → Service Keys → Create (scopes crm.objects.contacts.read, crm.objects.contacts.write, crm.objects.owners.read, sales-email-read) → copy the key"},
 	{"HUBSPOT_API_URL", "https://api.hubapi.com/", "HubSpot API base URL (a proxy, or a test server)", ""},
-	{"HUBSPOT_CLIENT_SECRET", "none", "the client secret of the HubSpot app whose workflows call POST /v1/hubspot/handoffs; when set, HubSpot's v3 request signature is accepted there in place of the bearer token",
+	{"HUBSPOT_CLIENT_SECRET", "none", "the client secret of the HubSpot app whose workflows call POST /v1/hubspot/handoffs; when set, HubSpot's request signature (v3, or v2 as workflows also send) is accepted there in place of the bearer token",
 		"HubSpot → the app's Auth tab → Client secret"},
+	{"HUBSPOT_SCORE_PROPERTY", "none", "the HubSpot contact property read as the lead's score on POST /v1/hubspot/handoffs (the internal name of a score made with HubSpot's lead scoring tool); none reads no score, as HubSpot's old hubspotscore stopped updating in August 2025",
+		"HubSpot → Settings → Properties → your score → the internal name under its label"},
 	{"SLABOT_CHAT", "slack", "the chat platform this deployment serves: slack or teams", ""},
 	{"TEAMS_APP_ID", "required when SLABOT_CHAT=teams", "the bot's Microsoft app (client) id, a GUID; also the Teams app package's id",
 		"Azure portal → Azure Bot (or Entra ID → App registrations) → Microsoft App ID"},

@@ -254,12 +254,15 @@ func hubSpotWriter(cfg Config, db *storage.DB, client *http.Client, logger *slog
 }
 
 // hubSpotIntake serves POST /v1/hubspot/handoffs beside the intake: owner
-// ids are looked up with HUBSPOT_TOKEN when it is set, and
-// HUBSPOT_CLIENT_SECRET lets HubSpot's v3 signature stand in for the token.
+// ids are looked up with HUBSPOT_TOKEN when it is set,
+// HUBSPOT_CLIENT_SECRET lets HubSpot's signature stand in for the token,
+// and HUBSPOT_SCORE_PROPERTY names the score property.
 func hubSpotIntake(cfg Config, intake *api.Intake, svc *engine.Service, logger *slog.Logger) *api.HubSpotIntake {
 	var owners api.HubSpotOwners
 	if cfg.HubSpotToken != "" {
 		owners = &hubspot.Client{BaseURL: cfg.HubSpotAPIURL, Token: cfg.HubSpotToken, HTTP: &http.Client{Timeout: 10 * time.Second}}
 	}
-	return api.NewHubSpotIntake(intake, svc.Policy, owners, cfg.HubSpotClientSecret, logger)
+	hs := api.NewHubSpotIntake(intake, svc.Policy, owners, cfg.HubSpotClientSecret, logger)
+	hs.ScoreProperty = strings.TrimSpace(cfg.HubSpotScoreProp)
+	return hs
 }
