@@ -462,7 +462,7 @@ func TestHubSpotDefaultBodyGivesOnlyMappedAndListedAnswersAndKeepsTheRange(t *te
 		policy string
 		want   []string
 	}{
-		"the policy lists the answers": {"crm:\n  hubspot:\n    form: [budget]\n", []string{"budget"}},
+		"the policy lists the answers":           {"crm:\n  hubspot:\n    form: [budget]\n", []string{"budget"}},
 		"no list: HubSpot's own fields left out": {"", []string{"budget", "timeline"}},
 	} {
 		t.Run(name, func(t *testing.T) {
