@@ -29,7 +29,7 @@ func commands() []command {
 		{"demo", "[--speed N] [--keep-db]", "play the whole bot against a Slack simulator and a throwaway database", cmdDemo},
 		{"import", "FILE.csv", "hand off leads from a CSV file (columns named like the intake API's fields)", cmdImport},
 		{"jobs", "[--all | --state S] [--lead ID] [--limit N] [--retry ID]", "list failing, given-up and running jobs with their last error; run one again", cmdJobs},
-		{"webhooks", "[--state S] [--limit N] [--redeliver ID | --redeliver --state parked [--endpoint HOST] [--since TIME]]", "list webhook deliveries waiting or parked with their last error; send one, or every parked one, again", cmdWebhooks},
+		{"webhooks", "[--state S] [--redeliver [ID]]", "list webhook deliveries waiting or parked with their last error; send one again, or every parked one (--redeliver --state parked [--endpoint HOST] [--since TIME])", cmdWebhooks},
 		{"help", "", "show this help", nil},
 	}
 }

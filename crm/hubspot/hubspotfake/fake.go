@@ -17,7 +17,7 @@ import (
 	"sync"
 )
 
-// Scopes a private app is granted.
+// Scopes a Service Key (or a private app) is granted.
 const (
 	ScopeContactsRead  = "crm.objects.contacts.read"
 	ScopeContactsWrite = "crm.objects.contacts.write"
