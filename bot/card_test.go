@@ -58,3 +58,16 @@ func plainLines(s view.Section) string {
 	}
 	return strings.Join(lines, "\n")
 }
+
+// A head count given as a range (HubSpot's numemployees) is shown as the
+// range, not as its lower bound.
+func TestCardShowsAnEmployeeRangeAsARange(t *testing.T) {
+	ranged := plainLines(companyField(&engine.Lead{Company: engine.Company{Name: "Acme", Employees: 25, EmployeesRange: "25-50"}}))
+	if !strings.Contains(ranged, "25-50 employees") {
+		t.Errorf("company %q; want 25-50 employees", ranged)
+	}
+	counted := plainLines(companyField(&engine.Lead{Company: engine.Company{Name: "Acme", Employees: 1200}}))
+	if !strings.Contains(counted, "1,200 employees") {
+		t.Errorf("company %q; want 1,200 employees", counted)
+	}
+}
