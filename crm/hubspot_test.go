@@ -215,6 +215,12 @@ func TestAMissingScopeIsReportedOnceAndNotRetried(t *testing.T) {
 	if alerts != 1 || !strings.Contains(text, hubspotfake.ScopeContactsWrite) {
 		t.Errorf("%d ops alerts, text %q; want one naming %s", alerts, text, hubspotfake.ScopeContactsWrite)
 	}
+	// It says how to fix a Service Key, and every scope slabot needs.
+	for _, want := range append([]string{"Service Keys", "HUBSPOT_TOKEN"}, hubspotfake.AllScopes...) {
+		if !strings.Contains(text, want) {
+			t.Errorf("the alert does not say %q: %q", want, text)
+		}
+	}
 	var cancelled, attempts int
 	err = h.db.Pool().QueryRow(ctx, `SELECT count(*), COALESCE(max(attempt), 0) FROM river_job WHERE kind = 'hubspot.write' AND state = 'cancelled'`).Scan(&cancelled, &attempts)
 	if err != nil || cancelled != 3 || attempts != 1 {
