@@ -35,8 +35,11 @@ import (
 //     counted from its own event, so after a long outage they park quickly
 //     too rather than each taking another day). An operator lists parked
 //     deliveries with `slabot webhooks` and sends one again with
-//     --redeliver, which gives it a new window; it then arrives after the
-//     events that followed it, with its own timestamp in the body.
+//     --redeliver ID, or every parked one with --redeliver --state parked
+//     (in the order of their events), which gives each a new window; a
+//     redelivery arrives after the events that followed it, with its own
+//     timestamp in the body. Parked deliveries are deleted after the
+//     policy's crm.parked_webhook_retention.
 
 // JobDeliver is the kind of the job that attempts one delivery.
 const JobDeliver = "webhook.deliver"
@@ -148,7 +151,7 @@ func (d *Deliverer) Deliver(ctx context.Context, id int64) error {
 		d.Logger.Debug("webhook delivered", "delivery", del.ID, "type", del.EventType, "attempts", n)
 		return nil
 	case storage.DeliveryParked:
-		d.Logger.Warn("webhook delivery parked; `slabot webhooks` lists it, --redeliver sends it again",
+		d.Logger.Warn("webhook delivery parked; `slabot webhooks` lists it, `slabot webhooks --redeliver --state parked` sends every parked delivery again",
 			"delivery", del.ID, "type", del.EventType, "endpoint", endpointHost(del.Endpoint), "attempts", n, "err", attempt.Error)
 		return nil
 	}
