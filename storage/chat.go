@@ -215,3 +215,97 @@ func (db *DB) ConversationServiceURL(ctx context.Context, platform, conversation
 	}
 	return url, mapError(err, "find where conversation %s is served", conversation)
 }
+
+// TieMember records that a platform member id (a Teams 29: id) belongs to
+// the person with userID (their Entra object id), as an activity carrying
+// both said.
+func (db *DB) TieMember(ctx context.Context, platform, memberID, userID string) error {
+	_, err := db.pool.Exec(ctx, `INSERT INTO chat_members (platform, member_id, user_id) VALUES ($1, $2, $3)
+		ON CONFLICT (platform, member_id) DO UPDATE SET user_id = $3, updated_at = now()
+		WHERE chat_members.user_id <> $3`, platform, memberID, userID)
+	return mapError(err, "record whose member id %s is", memberID)
+}
+
+// UserIDOfMember is the user id a member id was tied to; ENOTFOUND when
+// it never was.
+func (db *DB) UserIDOfMember(ctx context.Context, platform, memberID string) (string, error) {
+	var userID string
+	err := db.pool.QueryRow(ctx, `SELECT user_id FROM chat_members WHERE platform = $1 AND member_id = $2`,
+		platform, memberID).Scan(&userID)
+	return userID, mapError(err, "find whose member id %s is", memberID)
+}
+
+const channelColumns = `platform, channel_id, channel_name, team_id, team_name, service_url, tenant_id`
+
+func scanChannel(row pgx.CollectableRow) (engine.ChatChannel, error) {
+	var c engine.ChatChannel
+	err := row.Scan(&c.Platform, &c.ID, &c.Name, &c.TeamID, &c.TeamName, &c.ServiceURL, &c.TenantID)
+	return c, err
+}
+
+// ChatChannelsByName lists every channel of the tenant named so in a team
+// named so, in any case: more than one means the name is ambiguous.
+func (db *DB) ChatChannelsByName(ctx context.Context, platform, tenantID, team, channel string) ([]engine.ChatChannel, error) {
+	rows, err := db.pool.Query(ctx, `SELECT `+channelColumns+` FROM chat_channels
+		WHERE platform = $1 AND lower(tenant_id) = lower($2) AND lower(team_name) = lower($3) AND lower(channel_name) = lower($4)
+		ORDER BY team_id, channel_id`, platform, tenantID, team, channel)
+	if err != nil {
+		return nil, mapError(err, "find channel %s/%s", team, channel)
+	}
+	channels, err := pgx.CollectRows(rows, scanChannel)
+	return channels, mapError(err, "find channel %s/%s", team, channel)
+}
+
+// PinChatChannel pins a policy's channel name to a channel id, unless it
+// is pinned already, and returns the id it is pinned to.
+func (db *DB) PinChatChannel(ctx context.Context, platform, name, channelID string) (string, error) {
+	var pinned string
+	err := db.pool.QueryRow(ctx, `WITH fresh AS (
+			INSERT INTO chat_channel_pins (platform, name, channel_id) VALUES ($1, lower($2), $3)
+			ON CONFLICT (platform, name) DO NOTHING RETURNING channel_id)
+		SELECT channel_id FROM fresh
+		UNION ALL
+		SELECT channel_id FROM chat_channel_pins WHERE platform = $1 AND name = lower($2)
+		LIMIT 1`, platform, name, channelID).Scan(&pinned)
+	return pinned, mapError(err, "pin channel %s", name)
+}
+
+// ChatChannelPin is the channel id a policy's channel name is pinned to;
+// ENOTFOUND when it is not pinned.
+func (db *DB) ChatChannelPin(ctx context.Context, platform, name string) (string, error) {
+	var id string
+	err := db.pool.QueryRow(ctx, `SELECT channel_id FROM chat_channel_pins WHERE platform = $1 AND name = lower($2)`,
+		platform, name).Scan(&id)
+	return id, mapError(err, "find the channel %s is pinned to", name)
+}
+
+// ForgetChatChannels forgets channels that are gone (deleted, or in a team
+// slabot was removed from), with the pins on them, and returns what it
+// forgot: a name pinned to a channel that is gone resolves afresh.
+func (db *DB) ForgetChatChannels(ctx context.Context, platform string, channelIDs []string) ([]engine.ChatChannel, error) {
+	var gone []engine.ChatChannel
+	err := pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, `DELETE FROM chat_channels WHERE platform = $1 AND channel_id = ANY($2)
+			RETURNING `+channelColumns, platform, channelIDs)
+		if err != nil {
+			return err
+		}
+		if gone, err = pgx.CollectRows(rows, scanChannel); err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, `DELETE FROM chat_channel_pins WHERE platform = $1 AND channel_id = ANY($2)`, platform, channelIDs)
+		return err
+	})
+	return gone, mapError(err, "forget %d channels", len(channelIDs))
+}
+
+// ChatChannelsOfTeam lists the channels slabot knows in a team.
+func (db *DB) ChatChannelsOfTeam(ctx context.Context, platform, teamID string) ([]engine.ChatChannel, error) {
+	rows, err := db.pool.Query(ctx, `SELECT `+channelColumns+` FROM chat_channels
+		WHERE platform = $1 AND team_id = $2 ORDER BY channel_id`, platform, teamID)
+	if err != nil {
+		return nil, mapError(err, "list the channels of team %s", teamID)
+	}
+	channels, err := pgx.CollectRows(rows, scanChannel)
+	return channels, mapError(err, "list the channels of team %s", teamID)
+}

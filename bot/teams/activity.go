@@ -63,8 +63,19 @@ type Activity struct {
 	// Action is "add" or "remove" on an installationUpdate.
 	Action      string       `json:"action,omitempty"`
 	Attachments []Attachment `json:"attachments,omitempty"`
+	// Entities carry, among others, the mentions in Text.
+	Entities []Entity `json:"entities,omitempty"`
 	// AttachmentLayout is "list" (default) or "carousel".
 	AttachmentLayout string `json:"attachmentLayout,omitempty"`
+}
+
+// Entity is an entity of an activity; of those, slabot reads mentions:
+// Type "mention", Text the <at>…</at> tag as it is in the activity's text,
+// Mentioned the account it names.
+type Entity struct {
+	Type      string   `json:"type"`
+	Text      string   `json:"text,omitempty"`
+	Mentioned *Account `json:"mentioned,omitempty"`
 }
 
 // Account is a user or a bot in a conversation. On Teams ID is the
@@ -140,6 +151,24 @@ func (a *Activity) TenantID() string {
 		return a.Conversation.TenantID
 	}
 	return ""
+}
+
+// inTenant reports whether the activity names a tenant and every tenant
+// it names (channelData.tenant.id, conversation.tenantId) is tenantID.
+func (a *Activity) inTenant(tenantID string) bool {
+	var named []string
+	if a.ChannelData != nil && a.ChannelData.Tenant != nil && a.ChannelData.Tenant.ID != "" {
+		named = append(named, a.ChannelData.Tenant.ID)
+	}
+	if a.Conversation != nil && a.Conversation.TenantID != "" {
+		named = append(named, a.Conversation.TenantID)
+	}
+	for _, t := range named {
+		if !strings.EqualFold(t, tenantID) {
+			return false
+		}
+	}
+	return len(named) > 0
 }
 
 // IsAdaptiveCardAction reports whether a is a click on an Action.Execute.
@@ -249,7 +278,7 @@ func (a *Activity) Reference() ConversationReference {
 // (the stable id Graph also uses), else the 29: id.
 func (r ConversationReference) ChatIdentity(email, timeZone string) engine.ChatIdentity {
 	userID := r.AADObjectID
-	if userID == "" {
+	if userID == "" && strings.HasPrefix(r.UserID, "29:") {
 		userID = r.UserID
 	}
 	return engine.ChatIdentity{
@@ -264,14 +293,23 @@ func (r ConversationReference) ChatIdentity(email, timeZone string) engine.ChatI
 	}
 }
 
-// SenderID returns who sent or clicked: the Entra object id when Teams
-// gave it, else the 29: id. Never infer the actor from whose chat it is.
+// SenderID returns who sent or clicked as Entra says: the sender's
+// object id, a GUID, or "" when the activity carries none. from.id is no
+// identity on its own: some Bot Framework channels let the client choose
+// it, and Graph would resolve a sign-in name put there. (A 29: id slabot
+// has already tied to an object id is resolved by the App.) Never infer
+// the actor from whose chat it is.
 func (a *Activity) SenderID() string {
-	if a.From == nil {
+	if a.From == nil || !IsGUID(a.From.AADObjectID) {
 		return ""
 	}
-	if a.From.AADObjectID != "" {
-		return a.From.AADObjectID
+	return strings.ToLower(a.From.AADObjectID)
+}
+
+// MemberID returns the sender's Teams member id ("29:…"), or "".
+func (a *Activity) MemberID() string {
+	if a.From == nil || !strings.HasPrefix(a.From.ID, "29:") {
+		return ""
 	}
 	return a.From.ID
 }
@@ -286,6 +324,22 @@ func (a *Activity) BotAdded() bool {
 // conversation.
 func (a *Activity) BotRemoved() bool {
 	return a.Type == ActivityConversationUpdate && a.Recipient != nil && containsAccount(a.MembersRemoved, a.Recipient.ID)
+}
+
+// eventType is channelData's eventType ("" when there is none).
+func (a *Activity) eventType() string {
+	if a.ChannelData == nil {
+		return ""
+	}
+	return a.ChannelData.EventType
+}
+
+// team is the team the activity is in (nil outside a team).
+func (a *Activity) team() *TeamInfo {
+	if a.ChannelData == nil || a.ChannelData.Team == nil || a.ChannelData.Team.ID == "" {
+		return nil
+	}
+	return a.ChannelData.Team
 }
 
 func containsAccount(accounts []Account, id string) bool {

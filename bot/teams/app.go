@@ -28,6 +28,14 @@ type AppStore interface {
 	// ReactivateRep puts an inactive rep back in the rotation; false when
 	// the rep was not inactive.
 	ReactivateRep(ctx context.Context, email string) (bool, error)
+	// ForgetChatChannels forgets channels that are gone, with their pins,
+	// and returns what it forgot; ChatChannelsOfTeam lists a team's.
+	ForgetChatChannels(ctx context.Context, platform string, channelIDs []string) ([]engine.ChatChannel, error)
+	ChatChannelsOfTeam(ctx context.Context, platform, teamID string) ([]engine.ChatChannel, error)
+	// TieMember records whose Entra object id a 29: id is; UserIDOfMember
+	// reads it back (ENOTFOUND when never tied).
+	TieMember(ctx context.Context, platform, memberID, userID string) error
+	UserIDOfMember(ctx context.Context, platform, memberID string) (string, error)
 }
 
 // AppConfig wires an App.
@@ -129,7 +137,7 @@ func (a *App) Ready(ctx context.Context) error {
 // Handlers are the core's durable jobs and the one that answers a message
 // typed to slabot.
 func (a *App) Handlers() []engine.JobHandler {
-	return append(a.Bot.Handlers(), engine.Handle(a.answerMessage))
+	return append(a.Bot.Handlers(), engine.Handle(a.answerMessage), engine.Handle(a.tellChannelGone))
 }
 
 // Run checks the directory for disabled reps every DirectoryInterval until
@@ -137,6 +145,9 @@ func (a *App) Handlers() []engine.JobHandler {
 // connect to.
 func (a *App) Run(ctx context.Context) error {
 	defer a.endpoint.closeAndWait()
+	if err := a.pinChannels(ctx); err != nil {
+		return err
+	}
 	if a.directoryEvery <= 0 {
 		<-ctx.Done()
 		return nil
@@ -155,6 +166,29 @@ func (a *App) Run(ctx context.Context) error {
 	}
 }
 
+// pinChannels pins each channel name of the policy to the one channel it
+// means now, and refuses to run while a name is ambiguous: what slabot
+// posts there (lead names, links to the CRM, the weekly report) would
+// otherwise go to whichever team answered to the name.
+func (a *App) pinChannels(ctx context.Context) error {
+	pins, err := CheckChannels(ctx, a.store, a.tr.Config.TenantID, a.service.Policy(), true)
+	if err != nil && !errors.Is(err, ErrAmbiguousChannel) {
+		a.logger.Warn("could not check the channels the policy names; they are checked again when slabot posts there", "err", err)
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("slabot will not start while a channel the policy names is ambiguous (see slabot policy check): %w", err)
+	}
+	for _, p := range pins {
+		if p.Err != nil {
+			a.logger.Warn("a channel the policy names is not known yet", "problem", p.Err.Error())
+			continue
+		}
+		a.logger.Info("policy channel", "resolves", DescribePin(p))
+	}
+	return nil
+}
+
 // OnActivity handles what Teams sends: a click on a card (answered with the
 // redrawn card or a refusal), a message (a command, answered by a durable
 // job), slabot installed or added to a team.
@@ -163,7 +197,11 @@ func (a *App) OnActivity(ctx context.Context, act *Activity) (*InvokeResponse, e
 	if act.IsAdaptiveCardAction() {
 		defer func(start time.Time) { a.metrics.clicks.Observe(time.Since(start).Seconds()) }(time.Now())
 	}
-	email, err := a.learn(ctx, act)
+	sender, err := a.sender(ctx, act)
+	if err != nil {
+		a.logger.Warn("could not tell who wrote to slabot in Teams", "err", err)
+	}
+	email, err := a.learn(ctx, act, sender)
 	if err != nil {
 		a.logger.Warn("could not tell who wrote to slabot in Teams", "err", err)
 	}
@@ -172,22 +210,47 @@ func (a *App) OnActivity(ctx context.Context, act *Activity) (*InvokeResponse, e
 	}
 	switch {
 	case act.IsAdaptiveCardAction():
-		return a.onClick(ctx, act, email), nil
+		return a.onClick(ctx, act, sender, email), nil
 	case act.Type == ActivityMessage:
-		return nil, a.onMessage(ctx, act)
+		return nil, a.onMessage(ctx, act, sender)
 	case act.Type == ActivityInstallationUpdate && act.Action == InstallationAdd, act.Type == ActivityConversationUpdate && act.BotAdded():
-		return nil, a.onAdded(ctx, act)
+		return nil, a.onAdded(ctx, act, sender)
+	case act.Type == ActivityInstallationUpdate && act.Action == InstallationRemove,
+		act.Type == ActivityConversationUpdate && (act.BotRemoved() || teamGone[act.eventType()]):
+		return nil, a.onRemoved(ctx, act)
+	case act.Type == ActivityConversationUpdate && act.eventType() == "channelDeleted":
+		return nil, a.onChannelDeleted(ctx, act)
 	}
 	return nil, nil
 }
 
+// sender is who sent or clicked, by Entra object id: the activity's
+// aadObjectId, else the object id its 29: id was tied to by an earlier
+// activity that carried both; "" for someone slabot cannot tell (a
+// stranger). A 29: id that comes with an object id is tied to it here.
+func (a *App) sender(ctx context.Context, act *Activity) (string, error) {
+	objectID, memberID := act.SenderID(), act.MemberID()
+	switch {
+	case objectID != "" && memberID != "":
+		return objectID, a.store.TieMember(ctx, engine.PlatformTeams, memberID, objectID)
+	case objectID != "":
+		return objectID, nil
+	case memberID != "":
+		id, err := a.store.UserIDOfMember(ctx, engine.PlatformTeams, memberID)
+		if engine.ErrorCode(err) == engine.ENOTFOUND {
+			return "", nil
+		}
+		return id, err
+	}
+	return "", nil
+}
+
 // learn records who sent an activity and, in their 1:1 chat, where that
 // chat is served now (Teams may move it), and returns their email.
-func (a *App) learn(ctx context.Context, act *Activity) (string, error) {
+func (a *App) learn(ctx context.Context, act *Activity, userID string) (string, error) {
 	ref := act.Reference()
-	userID := act.SenderID()
-	if userID == "" || strings.HasPrefix(userID, "28:") {
-		return "", nil // slabot itself, or nobody
+	if userID == "" {
+		return "", nil // slabot itself, or someone slabot cannot tell
 	}
 	known, err := a.store.ChatIdentityByUserID(ctx, engine.PlatformTeams, userID)
 	if err != nil && engine.ErrorCode(err) != engine.ENOTFOUND {
@@ -219,8 +282,9 @@ func (a *App) learn(ctx context.Context, act *Activity) (string, error) {
 // channelsChanged are the events of a conversationUpdate (channelData's
 // eventType) after which a team's channels are not what slabot learnt: a
 // channel the policy names may exist only now, or under its new name.
+// (channelDeleted is onChannelDeleted's.)
 var channelsChanged = map[string]bool{"channelCreated": true, "channelRenamed": true, "channelRestored": true,
-	"channelDeleted": true, "teamRenamed": true}
+	"teamRenamed": true}
 
 // followTeam keeps what slabot knows of a team's channels current: an
 // activity in a channel carries the team's serviceUrl, which Teams may
@@ -231,7 +295,9 @@ var channelsChanged = map[string]bool{"channelCreated": true, "channelRenamed": 
 func (a *App) followTeam(ctx context.Context, act *Activity) error {
 	ref := act.Reference()
 	if ref.ConversationType != "channel" || ref.TeamID == "" || ref.ServiceURL == "" ||
-		(act.Type == ActivityConversationUpdate && act.BotAdded()) { // onAdded learns them
+		(act.Type == ActivityConversationUpdate && act.BotAdded()) || // onAdded learns them
+		act.BotRemoved() || teamGone[act.eventType()] || // onRemoved forgets them
+		(act.Type == ActivityInstallationUpdate && act.Action == InstallationRemove) {
 		return nil
 	}
 	team := *act.ChannelData.Team
@@ -252,7 +318,7 @@ func (a *App) followTeam(ctx context.Context, act *Activity) error {
 
 // onClick carries out a press on a card's button or a submitted form and
 // answers with the card as it is now, or with why nothing was done.
-func (a *App) onClick(ctx context.Context, act *Activity, email string) *InvokeResponse {
+func (a *App) onClick(ctx context.Context, act *Activity, sender, email string) *InvokeResponse {
 	if email == "" {
 		return MessageResponse("slabot does not know who you are in Microsoft 365, so it cannot act for you. Ask your admin to check your account.")
 	}
@@ -282,7 +348,7 @@ func (a *App) onClick(ctx context.Context, act *Activity, email string) *InvokeR
 		return MessageResponse("Done.")
 	}
 	if data[DataList] != "" {
-		return a.listAnswer(ctx, act, email)
+		return a.listAnswer(ctx, act, sender, email)
 	}
 	if action.EventID != 0 {
 		if v, ok, err := a.EscalationView(ctx, l, action.EventID); err == nil && ok {
@@ -301,13 +367,13 @@ func (a *App) onClick(ctx context.Context, act *Activity, email string) *InvokeR
 // now: the person's home card when that is where they clicked, else their
 // leads. Teams puts the answer in place of the card clicked, so the lead's
 // own card would replace the whole list.
-func (a *App) listAnswer(ctx context.Context, act *Activity, email string) *InvokeResponse {
+func (a *App) listAnswer(ctx context.Context, act *Activity, sender, email string) *InvokeResponse {
 	command := "leads"
 	home, err := a.store.ChatPostByKey(ctx, engine.PlatformTeams, PostKey(engine.PostKey{Kind: "home", Key: email}))
 	if err == nil && act.ReplyToID != "" && home.MessageID == act.ReplyToID {
 		command = "home"
 	}
-	r := a.Answer(ctx, act.SenderID(), "sla", command)
+	r := a.Answer(ctx, sender, "sla", command)
 	if len(r.Message.Blocks) == 0 {
 		return MessageResponse("Done. The list will update in a moment.")
 	}
@@ -355,11 +421,17 @@ const JobMessage = "teams.message"
 
 // MessageArgs: a message typed to slabot, as it arrived.
 type MessageArgs struct {
-	ActivityID     string `json:"activity_id"`
-	UserID         string `json:"user_id"`
-	Text           string `json:"text"`
-	ConversationID string `json:"conversation_id"`
-	Personal       bool   `json:"personal"`
+	ActivityID string `json:"activity_id"`
+	// UserID is the sender's Entra object id; "" for someone slabot
+	// cannot tell, who is answered as a stranger.
+	UserID string `json:"user_id"`
+	// Text is the command, with each person mentioned as a marker
+	// (mentionMarker) standing for Mentions[i].
+	Text           string    `json:"text"`
+	Mentions       []Mention `json:"mentions,omitempty"`
+	ConversationID string    `json:"conversation_id"`
+	ServiceURL     string    `json:"service_url,omitempty"`
+	Personal       bool      `json:"personal"`
 }
 
 func (MessageArgs) Kind() string  { return JobMessage }
@@ -368,15 +440,19 @@ func (MessageArgs) Queue() string { return engine.QueuePeople }
 // onMessage records a message typed to slabot as a durable job, so the
 // answer survives a crash; a message slabot cannot record is answered at
 // once with a request to send it again.
-func (a *App) onMessage(ctx context.Context, act *Activity) error {
-	text := CommandText(act.Text)
-	userID := act.SenderID()
-	if userID == "" || act.Conversation == nil {
+func (a *App) onMessage(ctx context.Context, act *Activity, sender string) error {
+	if act.Conversation == nil || act.From == nil {
 		return nil
 	}
+	botID := a.tr.Connector.BotID()
+	if act.Recipient != nil && act.Recipient.ID != "" {
+		botID = act.Recipient.ID
+	}
+	text, mentions := CommandWithMentions(act, botID)
 	ref := act.Reference()
-	job := engine.Job{UniqueKey: "teams:" + act.ID, Args: MessageArgs{ActivityID: act.ID, UserID: userID, Text: text,
-		ConversationID: BaseConversationID(ref.ConversationID), Personal: ref.ConversationType == ConversationPersonal}}
+	job := engine.Job{UniqueKey: "teams:" + act.ID, Args: MessageArgs{ActivityID: act.ID, UserID: sender, Text: text,
+		Mentions: mentions, ConversationID: BaseConversationID(ref.ConversationID), ServiceURL: ref.ServiceURL,
+		Personal: ref.ConversationType == ConversationPersonal}}
 	quick, cancel := context.WithTimeout(ctx, 2*time.Second)
 	err := a.store.InTx(quick, func(tx engine.Tx) error {
 		_, err := tx.Enqueue(quick, job)
@@ -392,10 +468,75 @@ func (a *App) onMessage(ctx context.Context, act *Activity) error {
 	return sendErr
 }
 
+// withPeople puts the email of each person a message mentions in place of
+// their marker, the form of a person the command grammar takes; false
+// with the answer to send instead when someone cannot be told.
+func (a *App) withPeople(ctx context.Context, args MessageArgs) (string, *bot.Reply, error) {
+	text := args.Text
+	for i, m := range args.Mentions {
+		email, err := a.mentionedEmail(ctx, args, m)
+		if engine.ErrorCode(err) == engine.ENOTFOUND || errors.Is(err, ErrNotInstalled) || errors.Is(err, ErrConversationNotFound) {
+			line := fmt.Sprintf("slabot cannot tell who %s is in your organisation's Microsoft 365 directory, so it cannot act on them. Mention someone slabot works with, or type their email.", m.Name)
+			return "", &bot.Reply{Message: view.Message{Summary: line, Blocks: []view.Block{view.Section{Lines: []view.Text{view.T(line)}}}}}, nil
+		}
+		if err != nil {
+			return "", nil, err
+		}
+		text = strings.ReplaceAll(text, mentionMarker(i), email)
+	}
+	return text, nil, nil
+}
+
+// mentionedEmail finds the email of a person mentioned: the mention's
+// Teams id through the identities slabot keeps, else through the
+// connector's member lookup, then the directory.
+func (a *App) mentionedEmail(ctx context.Context, args MessageArgs, m Mention) (string, error) {
+	objectID := ""
+	switch {
+	case IsGUID(m.ID):
+		objectID = strings.ToLower(m.ID)
+	case strings.HasPrefix(m.ID, "29:"):
+		id, err := a.store.UserIDOfMember(ctx, engine.PlatformTeams, m.ID)
+		if err != nil && engine.ErrorCode(err) != engine.ENOTFOUND {
+			return "", err
+		}
+		objectID = id
+		if objectID == "" {
+			member, err := a.tr.Connector.Member(ctx, args.ServiceURL, args.ConversationID, m.ID)
+			var apiErr *APIError
+			if errors.As(err, &apiErr) && apiErr.Status == http.StatusNotFound {
+				return "", engine.Errorf(engine.ENOTFOUND, "no such member")
+			}
+			if err != nil {
+				return "", err
+			}
+			if !IsGUID(member.AADObjectID) || (member.TenantID != "" && !strings.EqualFold(member.TenantID, a.tr.Config.TenantID)) {
+				return "", engine.Errorf(engine.ENOTFOUND, "the member has no account in this tenant")
+			}
+			objectID = strings.ToLower(member.AADObjectID)
+			if err := a.store.TieMember(ctx, engine.PlatformTeams, m.ID, objectID); err != nil {
+				return "", err
+			}
+		}
+	default:
+		return "", engine.Errorf(engine.ENOTFOUND, "not a person")
+	}
+	return a.EmailOf(ctx, objectID)
+}
+
 // answerMessage answers a recorded message: in the person's 1:1 chat, or,
 // shared, where it was typed.
 func (a *App) answerMessage(ctx context.Context, _ engine.Job, args MessageArgs) error {
-	r := a.Answer(ctx, args.UserID, "sla", args.Text)
+	var r bot.Reply
+	text, refusal, err := a.withPeople(ctx, args)
+	switch {
+	case err != nil:
+		return err
+	case refusal != nil:
+		r = *refusal
+	default:
+		r = a.Answer(ctx, args.UserID, "sla", text)
+	}
 	id, err := a.store.ChatIdentityByUserID(ctx, engine.PlatformTeams, args.UserID)
 	if engine.ErrorCode(err) == engine.ENOTFOUND {
 		// Someone the directory does not know (the answer says so): it
@@ -429,24 +570,28 @@ func (a *App) answerMessage(ctx context.Context, _ engine.Job, args MessageArgs)
 // onAdded learns the channels of a team slabot was added to, so the
 // policy can name them, and shows a person who installed slabot their
 // home card.
-func (a *App) onAdded(ctx context.Context, act *Activity) error {
+func (a *App) onAdded(ctx context.Context, act *Activity, sender string) error {
 	ref := act.Reference()
 	if act.ChannelData != nil && act.ChannelData.Team != nil && act.ChannelData.Team.ID != "" {
 		return a.learnChannels(ctx, ref.ServiceURL, ref.TenantID, *act.ChannelData.Team)
 	}
-	if ref.ConversationType == ConversationPersonal && act.SenderID() != "" {
-		return a.OpenHome(ctx, act.SenderID())
+	if ref.ConversationType == ConversationPersonal && sender != "" {
+		return a.OpenHome(ctx, sender)
 	}
 	return nil
 }
 
-// learnChannels records a team's channels as Teams lists them now.
+// learnChannels records a team's channels as Teams lists them now, and
+// forgets those of the team it no longer lists (deleted while slabot
+// missed the event).
 func (a *App) learnChannels(ctx context.Context, serviceURL, tenantID string, team TeamInfo) error {
 	channels, err := a.tr.Connector.TeamChannels(ctx, serviceURL, team.ID)
 	if err != nil {
 		return fmt.Errorf("teams: list the channels of a team slabot was added to: %w", err)
 	}
+	listed := map[string]bool{}
 	for _, ch := range channels {
+		listed[ch.ID] = true
 		name := ch.Name
 		if name == "" {
 			name = "General" // Teams leaves the General channel unnamed
@@ -457,7 +602,17 @@ func (a *App) learnChannels(ctx context.Context, serviceURL, tenantID string, te
 		}
 	}
 	a.logger.Info("learnt the channels of a team slabot was added to", "channels", len(channels))
-	return nil
+	known, err := a.store.ChatChannelsOfTeam(ctx, engine.PlatformTeams, team.ID)
+	if err != nil {
+		return err
+	}
+	var stale []string
+	for _, c := range known {
+		if !listed[c.ID] {
+			stale = append(stale, c.ID)
+		}
+	}
+	return a.channelsGone(ctx, stale, fmt.Sprintf("the team %q no longer has it", team.Name))
 }
 
 // SyncDirectory checks every rep against the Microsoft 365 directory: a

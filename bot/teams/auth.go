@@ -21,7 +21,8 @@ const BotFrameworkIssuer = "https://api.botframework.com"
 const TokenLeeway = 5 * time.Minute
 
 // ErrUnauthorized is matched (errors.Is) by every verification failure:
-// the request must be answered 401 and nothing recorded.
+// the request must be answered with the error's Status (401, or 403) and
+// nothing recorded.
 var ErrUnauthorized = errors.New("teams: unauthorized")
 
 // AuthError says why an inbound request was refused. It matches
@@ -29,6 +30,14 @@ var ErrUnauthorized = errors.New("teams: unauthorized")
 type AuthError struct {
 	Reason string
 	Err    error
+	// Status is the HTTP answer: 401 for a token that does not prove the
+	// Bot Connector sent the activity, 403 for a genuine token on an
+	// activity slabot does not serve (a key not endorsed for the
+	// activity's channel, another channel than Teams, another tenant).
+	Status int
+	// Issuer, Audience and KeyID are read, unverified, from the refused
+	// token so that an admin can see a mismatch; never the token itself.
+	Issuer, Audience, KeyID string
 }
 
 func (e *AuthError) Error() string {
@@ -43,7 +52,23 @@ func (e *AuthError) Unwrap() error { return e.Err }
 // Is makes every AuthError match ErrUnauthorized.
 func (e *AuthError) Is(target error) bool { return target == ErrUnauthorized }
 
-func unauthorized(reason string, err error) error { return &AuthError{Reason: reason, Err: err} }
+func unauthorized(reason string, err error) *AuthError {
+	return &AuthError{Reason: reason, Err: err, Status: http.StatusUnauthorized}
+}
+
+func forbidden(reason string) *AuthError {
+	return &AuthError{Reason: reason, Status: http.StatusForbidden}
+}
+
+// StatusOf is the HTTP status that answers a refused request: the
+// AuthError's, else 401.
+func StatusOf(err error) int {
+	var ae *AuthError
+	if errors.As(err, &ae) && ae.Status != 0 {
+		return ae.Status
+	}
+	return http.StatusUnauthorized
+}
 
 // Claims are the claims of a verified Bot Framework token.
 type Claims struct {
@@ -53,8 +78,12 @@ type Claims struct {
 
 // VerifierOptions configure a Verifier.
 type VerifierOptions struct {
-	// AppID is the expected audience (TEAMS_APP_ID).
+	// AppID is the expected audience (TEAMS_APP_ID), compared in lower
+	// case as Microsoft sends it.
 	AppID string
+	// TenantID (TEAMS_TENANT_ID), when set, is the only tenant whose
+	// activities are accepted.
+	TenantID string
 	// OpenIDMetadataURL is TEAMS_OPENID_METADATA_URL.
 	OpenIDMetadataURL string
 	// HTTPClient fetches metadata and keys (nil: a client with a 10 s timeout).
@@ -73,10 +102,11 @@ type VerifierOptions struct {
 // Verifier checks the Bot Framework JWT on inbound activities as Microsoft
 // specifies for connector-to-bot calls.
 type Verifier struct {
-	appID  string
-	now    func() time.Time
-	keys   *keySet
-	parser *jwt.Parser
+	appID    string
+	tenantID string
+	now      func() time.Time
+	keys     *keySet
+	parser   *jwt.Parser
 }
 
 // NewVerifier returns a verifier for tokens addressed to opts.AppID.
@@ -104,9 +134,11 @@ func NewVerifier(opts VerifierOptions) *Verifier {
 	if metadataURL == "" {
 		metadataURL = DefaultOpenIDMetadataURL
 	}
+	appID := strings.ToLower(strings.TrimSpace(opts.AppID))
 	return &Verifier{
-		appID: opts.AppID,
-		now:   now,
+		appID:    appID,
+		tenantID: strings.ToLower(strings.TrimSpace(opts.TenantID)),
+		now:      now,
 		keys: &keySet{
 			metadataURL: metadataURL, client: client, now: now,
 			maxAge: maxAge, minRefetch: minRefetch, log: loggerOrDiscard(opts.Logger),
@@ -114,7 +146,7 @@ func NewVerifier(opts VerifierOptions) *Verifier {
 		parser: jwt.NewParser(
 			jwt.WithValidMethods([]string{jwt.SigningMethodRS256.Alg()}),
 			jwt.WithIssuer(BotFrameworkIssuer),
-			jwt.WithAudience(opts.AppID),
+			jwt.WithAudience(appID),
 			jwt.WithLeeway(TokenLeeway),
 			jwt.WithExpirationRequired(),
 			jwt.WithTimeFunc(now),
@@ -122,19 +154,31 @@ func NewVerifier(opts VerifierOptions) *Verifier {
 	}
 }
 
-// Verify checks the Authorization header of a request carrying activity.
-// Every failure is an *AuthError (errors.Is(err, ErrUnauthorized)).
+// Verify checks the Authorization header of a request carrying activity,
+// then that the activity is one slabot serves: from Teams, in its tenant.
+// Every failure is an *AuthError (errors.Is(err, ErrUnauthorized)) whose
+// Status answers the request.
 func (v *Verifier) Verify(ctx context.Context, authorization string, activity *Activity) (*Claims, error) {
 	raw, ok := strings.CutPrefix(authorization, "Bearer ")
-	if !ok || strings.TrimSpace(raw) == "" {
+	raw = strings.TrimSpace(raw)
+	if !ok || raw == "" {
 		return nil, unauthorized("missing bearer token", nil)
 	}
+	claims, err := v.verify(ctx, raw, activity)
+	if err != nil {
+		describeToken(raw, err)
+		return nil, err
+	}
+	return claims, nil
+}
+
+func (v *Verifier) verify(ctx context.Context, raw string, activity *Activity) (*Claims, *AuthError) {
 	if activity == nil {
 		return nil, unauthorized("no activity", nil)
 	}
 	var key signingKey
 	claims := &Claims{}
-	_, err := v.parser.ParseWithClaims(strings.TrimSpace(raw), claims, func(t *jwt.Token) (any, error) {
+	_, err := v.parser.ParseWithClaims(raw, claims, func(t *jwt.Token) (any, error) {
 		kid, _ := t.Header["kid"].(string)
 		if kid == "" {
 			return nil, errors.New("token has no kid")
@@ -155,10 +199,41 @@ func (v *Verifier) Verify(ctx context.Context, authorization string, activity *A
 	if !sameServiceURL(claims.ServiceURL, activity.ServiceURL) {
 		return nil, unauthorized("serviceurl claim does not match the activity's serviceUrl", nil)
 	}
-	if activity.ChannelID == "" || !key.endorses(activity.ChannelID) {
-		return nil, unauthorized(fmt.Sprintf("signing key is not endorsed for channel %q", activity.ChannelID), nil)
+	// The Bot Framework's authentication guide: a token whose signing key
+	// is not endorsed for the activity's channelId is refused with 403
+	// (MicrosoftDocs/bot-docs articles/rest-api/bot-framework-rest-connector-authentication.md,
+	// "Step 3"). An activity without a channelId asserts nothing and is
+	// refused below as not from Teams.
+	if activity.ChannelID != "" && !key.endorses(activity.ChannelID) {
+		return nil, forbidden(fmt.Sprintf("signing key is not endorsed for channel %q", activity.ChannelID))
+	}
+	// A genuine token may carry an activity from another Bot Framework
+	// channel the registration has (Web Chat, Direct Line…) or from
+	// another tenant (a registration Microsoft once allowed to be
+	// multi-tenant): slabot serves Teams in its own tenant only.
+	if activity.ChannelID != ChannelMSTeams {
+		return nil, forbidden(fmt.Sprintf("activity is on channel %q, not Teams", activity.ChannelID))
+	}
+	if v.tenantID != "" && !activity.inTenant(v.tenantID) {
+		return nil, forbidden("activity is not from this tenant (TEAMS_TENANT_ID)")
 	}
 	return claims, nil
+}
+
+// describeToken copies the iss, aud and kid of a refused token into the
+// error, read without verifying it: an admin comparing them with the
+// settings finds a wrong TEAMS_APP_ID or metadata URL.
+func describeToken(raw string, err *AuthError) {
+	claims := jwt.MapClaims{}
+	tok, _, perr := jwt.NewParser().ParseUnverified(raw, claims)
+	if perr != nil {
+		return
+	}
+	err.KeyID, _ = tok.Header["kid"].(string)
+	err.Issuer, _ = claims["iss"].(string)
+	if aud, aerr := claims.GetAudience(); aerr == nil {
+		err.Audience = strings.Join(aud, " ")
+	}
 }
 
 func sameServiceURL(a, b string) bool {

@@ -27,6 +27,10 @@ type Store interface {
 	SaveChatChannel(ctx context.Context, c *engine.ChatChannel) error
 	ChatChannelByName(ctx context.Context, platform, team, channel string) (*engine.ChatChannel, error)
 	ChatChannelByID(ctx context.Context, platform, id string) (*engine.ChatChannel, error)
+	// The policy's channel names, pinned to one channel each (channels.go).
+	ChatChannelsByName(ctx context.Context, platform, tenantID, team, channel string) ([]engine.ChatChannel, error)
+	PinChatChannel(ctx context.Context, platform, name, channelID string) (string, error)
+	ChatChannelPin(ctx context.Context, platform, name string) (string, error)
 	// WithLock runs fn while holding a lock on key across replicas.
 	WithLock(ctx context.Context, key string, fn func(ctx context.Context) error) error
 }
@@ -238,20 +242,16 @@ func (c *Chat) channel(ctx context.Context, name string) (conversation, error) {
 		svc, err := c.store.ConversationServiceURL(ctx, engine.PlatformTeams, name)
 		return conversation{id: name, serviceURL: svc}, err
 	}
-	if strings.HasPrefix(name, "19:") {
-		ch, err = c.store.ChatChannelByID(ctx, engine.PlatformTeams, name)
-		if engine.ErrorCode(err) == engine.ENOTFOUND {
-			return conversation{id: name}, nil // not learnt yet: served where Teams serves by default
-		}
-	} else {
-		team, channel, ok := strings.Cut(name, "/")
-		if !ok {
-			return conversation{}, engine.DropJob(fmt.Errorf("the policy names Teams channel %q: write it as \"Team name/Channel name\" or by its id (19:…)", name))
-		}
-		ch, err = c.store.ChatChannelByName(ctx, engine.PlatformTeams, strings.TrimSpace(team), strings.TrimSpace(channel))
-		if engine.ErrorCode(err) == engine.ENOTFOUND {
-			return conversation{}, engine.DropJob(fmt.Errorf("the policy names Teams channel %q, but slabot is in no team with that channel: add slabot to the team, or fix the name", name))
-		}
+	res := ResolveChannel(ctx, c.store, c.tr.Config.TenantID, name, true)
+	switch {
+	case res.Fault != nil:
+		err = res.Fault
+	case res.ByID && res.Channel == nil && res.Err == nil:
+		return conversation{id: name}, nil // not learnt yet: served where Teams serves by default
+	case res.Err != nil:
+		return conversation{}, engine.DropJob(res.Err)
+	default:
+		ch = res.Channel
 	}
 	if err != nil {
 		return conversation{}, err
@@ -262,6 +262,11 @@ func (c *Chat) channel(ctx context.Context, name string) (conversation, error) {
 // FindPersonByID looks a person up in the directory by their Entra object
 // id (Graph takes it where it takes an email).
 func (c *Chat) FindPersonByID(ctx context.Context, userID string) (engine.ChatIdentity, error) {
+	if !IsGUID(userID) {
+		// Graph's users/{id} also takes a sign-in name: only an Entra
+		// object id identifies the person who wrote.
+		return engine.ChatIdentity{}, engine.Errorf(engine.ENOTFOUND, "slabot cannot find that account in your organisation's Microsoft 365 directory; ask your Teams admin to check it.")
+	}
 	u, err := c.tr.Graph.UserByEmail(ctx, userID)
 	if errors.Is(err, ErrUnknownPerson) {
 		return engine.ChatIdentity{}, engine.Errorf(engine.ENOTFOUND, "slabot cannot find that account in your organisation's Microsoft 365 directory; ask your Teams admin to check it.")

@@ -38,8 +38,14 @@ type Config struct {
 	ServiceURL string `envconfig:"TEAMS_SERVICE_URL" default:"https://smba.trafficmanager.net/teams/"`
 }
 
-// WithDefaults returns c with every empty URL set to its default.
+// WithDefaults returns c with every empty URL set to its default and its
+// ids in the form Microsoft sends them: a GUID in lower case. Microsoft
+// sends the app id in lower case (the token's aud, the bot's "28:{id}",
+// the app catalog's externalId), so an id pasted in upper case would
+// match none of them.
 func (c Config) WithDefaults() Config {
+	c.AppID = strings.ToLower(strings.TrimSpace(c.AppID))
+	c.TenantID = strings.ToLower(strings.TrimSpace(c.TenantID))
 	setDefault(&c.OpenIDMetadataURL, DefaultOpenIDMetadataURL)
 	setDefault(&c.LoginURL, DefaultLoginURL)
 	setDefault(&c.GraphURL, DefaultGraphURL)

@@ -97,8 +97,20 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if _, err := h.verifier.Verify(r.Context(), r.Header.Get("Authorization"), activity); err != nil {
-		h.log.Info("teams: refused an inbound request", "reason", authReason(err))
+		status := StatusOf(err)
+		// What the token claims, never the token: enough for an admin to
+		// see a wrong app id, tenant or metadata URL on a real tenant.
+		attrs := []any{"status", status, "reason", authReason(err)}
+		var ae *AuthError
+		if errors.As(err, &ae) {
+			attrs = append(attrs, "iss", ae.Issuer, "aud", ae.Audience, "kid", ae.KeyID)
+		}
+		h.log.Info("teams: refused an inbound request", attrs...)
 		h.log.Debug("teams: token verification failed", "err", err)
+		if status == http.StatusForbidden {
+			writeError(w, status, "forbidden")
+			return
+		}
 		writeError(w, http.StatusUnauthorized, "unauthorized")
 		return
 	}

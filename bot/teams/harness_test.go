@@ -45,7 +45,7 @@ func newHarness(t *testing.T) *harness {
 	h.tokens, h.connector, h.graph = tr.Tokens, tr.Connector, tr.Graph
 	// A verifier that may refetch keys at once, for the key tests.
 	h.verifier = teams.NewVerifier(teams.VerifierOptions{
-		AppID: h.cfg.AppID, OpenIDMetadataURL: h.cfg.OpenIDMetadataURL, MinRefetchInterval: -1,
+		AppID: h.cfg.AppID, TenantID: h.cfg.TenantID, OpenIDMetadataURL: h.cfg.OpenIDMetadataURL, MinRefetchInterval: -1,
 	})
 	h.handler = teams.NewHandler(h.verifier, teams.ActivityHandlerFunc(h.onActivity), teams.HandlerOptions{})
 	bot := httptest.NewServer(h.handler)

@@ -13,6 +13,8 @@ import (
 	"net/http"
 	"sync"
 	"time"
+
+	"golang.org/x/sync/singleflight"
 )
 
 // signingKey is one key of the Bot Framework JWKS with the channels it
@@ -34,6 +36,11 @@ func (k signingKey) endorses(channelID string) bool {
 // keySet is a cache of the signing keys named by the jwks_uri of the
 // OpenID metadata. It refetches when the keys are older than maxAge, and
 // on an unknown kid at most once per minRefetch.
+//
+// Every request reads the cache under mu, so mu is never held while
+// fetching: a refetch for one request's unknown kid (up to 10 s against a
+// slow endpoint) must not hold up the requests whose keys are known.
+// Requests that need the same refetch share it.
 type keySet struct {
 	metadataURL string
 	client      *http.Client
@@ -41,6 +48,7 @@ type keySet struct {
 	maxAge      time.Duration
 	minRefetch  time.Duration
 	log         *slog.Logger
+	fetches     singleflight.Group
 
 	mu        sync.Mutex
 	keys      map[string]signingKey
@@ -55,11 +63,11 @@ var errKeysUnavailable = errors.New("signing keys unavailable")
 // stale or does not know kid (rate-limited).
 func (s *keySet) key(ctx context.Context, kid string) (signingKey, error) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	now := s.now()
 	stale := s.keys == nil || now.Sub(s.fetchedAt) > s.maxAge
 	k, known := s.keys[kid]
 	if known && !stale {
+		s.mu.Unlock()
 		return k, nil
 	}
 	interval := s.minRefetch
@@ -67,25 +75,54 @@ func (s *keySet) key(ctx context.Context, kid string) (signingKey, error) {
 		// Without any key every request fails: try again sooner.
 		interval = min(interval, 5*time.Second)
 	}
-	if s.triedAt.IsZero() || now.Sub(s.triedAt) >= interval {
-		s.triedAt = now
-		// One request's cancellation must not cost everyone the keys.
-		fetchCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-		keys, err := s.fetch(fetchCtx)
-		cancel()
-		if err != nil {
-			s.log.Warn("teams: fetching Bot Framework signing keys failed", "err", err)
-			if s.keys == nil {
-				return signingKey{}, fmt.Errorf("%w: %w", errKeysUnavailable, err)
+	due := s.triedAt.IsZero() || now.Sub(s.triedAt) >= interval
+	s.mu.Unlock()
+
+	if due {
+		// One request's cancellation must not cost everyone the keys: the
+		// fetch runs on its own context, and a request that gives up
+		// waiting leaves it to finish for the others.
+		result := s.fetches.DoChan("jwks", func() (any, error) {
+			return nil, s.refresh(ctx)
+		})
+		select {
+		case res := <-result:
+			if res.Err != nil {
+				s.mu.Lock()
+				none := s.keys == nil
+				s.mu.Unlock()
+				if none {
+					return signingKey{}, fmt.Errorf("%w: %w", errKeysUnavailable, res.Err)
+				}
 			}
-		} else {
-			s.keys, s.fetchedAt = keys, now
+		case <-ctx.Done():
+			return signingKey{}, ctx.Err()
 		}
 	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	if k, ok := s.keys[kid]; ok {
 		return k, nil
 	}
 	return signingKey{}, fmt.Errorf("no signing key with kid %q", kid)
+}
+
+// refresh fetches the key set (outside mu) and stores it.
+func (s *keySet) refresh(ctx context.Context) error {
+	s.mu.Lock()
+	s.triedAt = s.now()
+	s.mu.Unlock()
+	fetchCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	keys, err := s.fetch(fetchCtx)
+	if err != nil {
+		s.log.Warn("teams: fetching Bot Framework signing keys failed", "err", err)
+		return err
+	}
+	s.mu.Lock()
+	s.keys, s.fetchedAt = keys, s.now()
+	s.mu.Unlock()
+	return nil
 }
 
 func (s *keySet) fetch(ctx context.Context) (map[string]signingKey, error) {

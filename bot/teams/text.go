@@ -1,6 +1,7 @@
 package teams
 
 import (
+	"fmt"
 	"html"
 	"regexp"
 	"strings"
@@ -27,4 +28,45 @@ func CommandText(text string) string {
 		return strings.TrimSpace(rest)
 	}
 	return text
+}
+
+// Mention is a person a message mentions: their Teams id (the mention
+// entity's mentioned.id, a 29: id) and the name Teams showed.
+type Mention struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+}
+
+// mentionMarker stands for the i-th person mentioned in a command's text
+// until the person is known; characters of Unicode's private use area,
+// which nobody types.
+func mentionMarker(i int) string { return fmt.Sprintf("\ue000%d\ue001", i) }
+
+// CommandWithMentions is CommandText for a message that may mention
+// people: Teams writes a mention as <at>Bo Chen</at> in the text and names
+// the person in a mention entity whose text is that same tag
+// (https://learn.microsoft.com/microsoftteams/platform/bots/how-to/conversations/channel-and-group-conversations,
+// "Work with mentions"). The mention of the bot itself (botID) is
+// dropped; each other mention with its entity becomes a marker, and the
+// person it names is returned in order. A tag without an entity is
+// dropped, as CommandText does.
+func CommandWithMentions(act *Activity, botID string) (string, []Mention) {
+	used := make([]bool, len(act.Entities))
+	var mentions []Mention
+	text := mentionPattern.ReplaceAllStringFunc(act.Text, func(tag string) string {
+		for i, e := range act.Entities {
+			if used[i] || !strings.EqualFold(e.Type, "mention") || e.Mentioned == nil || e.Text != tag {
+				continue
+			}
+			used[i] = true
+			if e.Mentioned.ID == "" || e.Mentioned.ID == botID {
+				return " "
+			}
+			name := strings.TrimSpace(html.UnescapeString(tagPattern.ReplaceAllString(tag, "")))
+			mentions = append(mentions, Mention{ID: e.Mentioned.ID, Name: name})
+			return " " + mentionMarker(len(mentions)-1) + " "
+		}
+		return " "
+	})
+	return CommandText(text), mentions
 }

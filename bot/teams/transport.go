@@ -34,7 +34,7 @@ func NewTransport(cfg Config, opts TransportOptions) *Transport {
 	return &Transport{
 		Config: cfg,
 		Verifier: NewVerifier(VerifierOptions{
-			AppID: cfg.AppID, OpenIDMetadataURL: cfg.OpenIDMetadataURL, HTTPClient: opts.HTTPClient, Logger: opts.Logger,
+			AppID: cfg.AppID, TenantID: cfg.TenantID, OpenIDMetadataURL: cfg.OpenIDMetadataURL, HTTPClient: opts.HTTPClient, Logger: opts.Logger,
 		}),
 		Tokens: tokens,
 		Connector: NewConnector(ConnectorOptions{

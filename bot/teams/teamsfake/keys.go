@@ -38,7 +38,26 @@ func (s *Server) serveMetadata(w http.ResponseWriter, _ *http.Request) {
 	})
 }
 
-func (s *Server) serveKeys(w http.ResponseWriter, _ *http.Request) {
+func (s *Server) serveKeys(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	held := s.keysHeld
+	s.mu.Unlock()
+	if held != nil {
+		s.mu.Lock()
+		s.keysWaiting++
+		s.notifyLocked()
+		s.mu.Unlock()
+		select {
+		case <-held:
+		case <-r.Context().Done():
+		}
+		s.mu.Lock()
+		s.keysWaiting--
+		s.mu.Unlock()
+		if r.Context().Err() != nil {
+			return
+		}
+	}
 	s.mu.Lock()
 	s.keyFetches++
 	keys := make([]map[string]any, 0, len(s.keys))

@@ -28,25 +28,28 @@ type Server struct {
 	opts   Options
 	client *http.Client
 
-	mu           sync.Mutex
-	changed      chan struct{}
-	botEndpoint  string
-	region       string
-	keys         []*signingKey
-	signer       *signingKey
-	catalogID    string
-	inCatalog    bool
-	issued       map[string]issuedToken
-	tokenCounts  map[string]int
-	keyFetches   int
-	people       map[string]*person // by lower-case email
-	conversation map[string]*conversation
-	teams        map[string]*team // by id
-	seq          int64
-	calls        []Call
-	faults       faults
-	rng          *mrand.Rand
-	background   sync.WaitGroup
+	mu            sync.Mutex
+	changed       chan struct{}
+	botEndpoint   string
+	region        string
+	keys          []*signingKey
+	signer        *signingKey
+	catalogID     string
+	inCatalog     bool
+	issued        map[string]issuedToken
+	tokenCounts   map[string]int
+	keyFetches    int
+	keysHeld      chan struct{} // non-nil: key fetches wait for it
+	memberLookups int
+	keysWaiting   int
+	people        map[string]*person // by lower-case email
+	conversation  map[string]*conversation
+	teams         map[string]*team // by id
+	seq           int64
+	calls         []Call
+	faults        faults
+	rng           *mrand.Rand
+	background    sync.WaitGroup
 }
 
 // New starts a fake.
@@ -97,6 +100,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /smba/{region}/v3/conversations/{conv}/activities", s.connector(s.sendActivity))
 	mux.HandleFunc("PUT /smba/{region}/v3/conversations/{conv}/activities/{activity}", s.connector(s.updateActivity))
 	mux.HandleFunc("GET /smba/{region}/v3/teams/{team}/conversations", s.connector(s.teamConversations))
+	mux.HandleFunc("GET /smba/{region}/v3/conversations/{conv}/members/{member}", s.connector(s.getMember))
 	mux.HandleFunc("GET /graph/v1.0/users", s.graph(s.listUsers))
 	mux.HandleFunc("GET /graph/v1.0/users/{user}", s.graph(s.getUser))
 	mux.HandleFunc("GET /graph/v1.0/appCatalogs/teamsApps", s.graph(s.listCatalogApps))

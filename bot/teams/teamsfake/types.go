@@ -26,7 +26,15 @@ type Activity struct {
 	MembersAdded   []Account       `json:"membersAdded,omitempty"`
 	MembersRemoved []Account       `json:"membersRemoved,omitempty"`
 	Attachments    []Attachment    `json:"attachments,omitempty"`
+	Entities       []Entity        `json:"entities,omitempty"`
 	LocalTimezone  string          `json:"localTimezone,omitempty"`
+}
+
+// Entity is an entity of an activity; the fake sends mentions.
+type Entity struct {
+	Type      string   `json:"type"`
+	Text      string   `json:"text,omitempty"`
+	Mentioned *Account `json:"mentioned,omitempty"`
 }
 
 // Account is a person or bot in an activity.
