@@ -309,3 +309,15 @@ func (db *DB) ChatChannelsOfTeam(ctx context.Context, platform, teamID string) (
 	channels, err := pgx.CollectRows(rows, scanChannel)
 	return channels, mapError(err, "list the channels of team %s", teamID)
 }
+
+// ChatTeams lists the teams slabot knows channels of, each with the
+// channel that is its General (whose id is the team's).
+func (db *DB) ChatTeams(ctx context.Context, platform string) ([]engine.ChatChannel, error) {
+	rows, err := db.pool.Query(ctx, `SELECT `+channelColumns+` FROM chat_channels
+		WHERE platform = $1 AND channel_id = team_id ORDER BY team_id`, platform)
+	if err != nil {
+		return nil, mapError(err, "list the teams slabot is in")
+	}
+	teams, err := pgx.CollectRows(rows, scanChannel)
+	return teams, mapError(err, "list the teams slabot is in")
+}

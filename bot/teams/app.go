@@ -36,6 +36,8 @@ type AppStore interface {
 	// reads it back (ENOTFOUND when never tied).
 	TieMember(ctx context.Context, platform, memberID, userID string) error
 	UserIDOfMember(ctx context.Context, platform, memberID string) (string, error)
+	// ChatTeams lists the General channel of each team slabot is in.
+	ChatTeams(ctx context.Context, platform string) ([]engine.ChatChannel, error)
 }
 
 // AppConfig wires an App.
@@ -468,6 +470,33 @@ func (a *App) onMessage(ctx context.Context, act *Activity, sender string) error
 	return sendErr
 }
 
+// lookUpMember asks the connector who a member id is: in the
+// conversation the message came from, else (a 1:1 chat holds only its
+// person) in each team slabot is in, whose id serves as a conversation id
+// for its members (TeamsInfo.GetTeamMemberAsync in the Bot Framework SDK).
+func (a *App) lookUpMember(ctx context.Context, args MessageArgs, memberID string) (Member, error) {
+	where := []engine.ChatChannel{{ID: args.ConversationID, ServiceURL: args.ServiceURL}}
+	teams, err := a.store.ChatTeams(ctx, engine.PlatformTeams)
+	if err != nil {
+		return Member{}, err
+	}
+	where = append(where, teams...)
+	for _, c := range where {
+		member, err := a.tr.Connector.Member(ctx, c.ServiceURL, c.ID, memberID)
+		var apiErr *APIError
+		switch {
+		case err == nil:
+			return member, nil
+		case errors.As(err, &apiErr) && (apiErr.Status == http.StatusNotFound || apiErr.Status == http.StatusForbidden),
+			errors.Is(err, ErrNotInstalled), errors.Is(err, ErrConversationNotFound):
+			continue // not a member there, or slabot is not in it any more
+		default:
+			return Member{}, err
+		}
+	}
+	return Member{}, engine.Errorf(engine.ENOTFOUND, "no conversation slabot is in has that member")
+}
+
 // withPeople puts the email of each person a message mentions in place of
 // their marker, the form of a person the command grammar takes; false
 // with the answer to send instead when someone cannot be told.
@@ -502,11 +531,7 @@ func (a *App) mentionedEmail(ctx context.Context, args MessageArgs, m Mention) (
 		}
 		objectID = id
 		if objectID == "" {
-			member, err := a.tr.Connector.Member(ctx, args.ServiceURL, args.ConversationID, m.ID)
-			var apiErr *APIError
-			if errors.As(err, &apiErr) && apiErr.Status == http.StatusNotFound {
-				return "", engine.Errorf(engine.ENOTFOUND, "no such member")
-			}
+			member, err := a.lookUpMember(ctx, args, m.ID)
 			if err != nil {
 				return "", err
 			}

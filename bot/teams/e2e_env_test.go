@@ -103,6 +103,8 @@ type envConfig struct {
 	// serve registers the app's endpoint with the fake; a second replica
 	// sharing a fake leaves the inbound side to the first.
 	serve bool
+	// editConfig changes the TEAMS_* settings slabot gets.
+	editConfig func(*teams.Config)
 }
 
 type envOption func(*envConfig)
@@ -162,7 +164,11 @@ func newTeamsEnv(t testing.TB, opts ...envOption) *teamsEnv {
 	logger := slog.New(slog.NewTextHandler(newTestWriter(t), &slog.HandlerOptions{Level: slog.LevelWarn}))
 	service := engine.NewService(cfg.db, policy, cfg.now, logger)
 	registry := api.NewRegistry()
-	app := teams.NewApp(teams.AppConfig{Teams: fakeConfig(cfg.fake), Store: cfg.db, Service: service, Logger: logger,
+	teamsCfg := fakeConfig(cfg.fake)
+	if cfg.editConfig != nil {
+		cfg.editConfig(&teamsCfg)
+	}
+	app := teams.NewApp(teams.AppConfig{Teams: teamsCfg, Store: cfg.db, Service: service, Logger: logger,
 		Registry: registry, Pacer: cfg.pacer, DirectoryInterval: -1})
 	worker, err := cfg.db.NewWorker(append(app.Handlers(), service.TimerHandlers(nil)...), storage.WorkerOptions{
 		Concurrency: cfg.concurrency, JobTimeout: time.Minute, RescueAfter: time.Minute + time.Second,

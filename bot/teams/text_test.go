@@ -33,3 +33,26 @@ func TestBaseConversationID(t *testing.T) {
 		}
 	}
 }
+
+func TestCommandWithMentionsKeepsThePeopleAndDropsSlabot(t *testing.T) {
+	bot := "28:bot"
+	act := &Activity{
+		Text: "<at>slabot</at> away <at>Bo Chen</at> until <at>monday</at>",
+		Entities: []Entity{
+			{Type: "mention", Text: "<at>slabot</at>", Mentioned: &Account{ID: bot}},
+			{Type: "clientInfo"},
+			{Type: "mention", Text: "<at>Bo Chen</at>", Mentioned: &Account{ID: "29:bo", Name: "Bo Chen"}},
+		},
+	}
+	text, mentions := CommandWithMentions(act, bot)
+	if len(mentions) != 1 || mentions[0].ID != "29:bo" || mentions[0].Name != "Bo Chen" {
+		t.Fatalf("mentions %+v, want Bo's only", mentions)
+	}
+	// A tag without a mention entity is no mention: dropped, as before.
+	if text != "away \ue0000\ue001 until" {
+		t.Errorf("command %q", text)
+	}
+	if text, mentions := CommandWithMentions(&Activity{Text: "status <at>Bo Chen</at>"}, bot); len(mentions) != 0 || text != "status" {
+		t.Errorf("a mention without its entity: %q %+v", text, mentions)
+	}
+}

@@ -2,16 +2,19 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"strings"
 	"time"
 
+	"github.com/slabot/slabot/bot/teams"
 	"github.com/slabot/slabot/engine"
+	"github.com/slabot/slabot/storage"
 )
 
-func cmdPolicy(_ context.Context, args []string, stdout, stderr io.Writer) int {
+func cmdPolicy(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 || args[0] != "check" || len(args) > 2 {
 		fmt.Fprintln(stderr, "usage: slabot policy check [FILE]   (FILE defaults to SLABOT_POLICY_FILE, or slabot.yaml)")
 		return 2
@@ -44,6 +47,53 @@ func cmdPolicy(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stdout, "%s is a valid agreement. In plain words:\n\n", path)
 	fmt.Fprintln(stdout, policy.Summary())
+	if cfg, err := loadConfig(); err == nil && strings.EqualFold(cfg.Chat, engine.PlatformTeams) {
+		return checkTeamsChannels(ctx, cfg, policy, stdout, stderr)
+	}
+	return 0
+}
+
+// checkTeamsChannels says which Teams channel each channel name of the
+// policy means (pinned, or to be pinned when slabot starts), from the
+// channels slabot learnt in the database; an ambiguous name is refused,
+// as `slabot run` refuses it.
+func checkTeamsChannels(ctx context.Context, cfg Config, policy *engine.Policy, stdout, stderr io.Writer) int {
+	if len(teams.PolicyChannels(policy)) == 0 {
+		return 0
+	}
+	if cfg.DatabaseURL == "" {
+		fmt.Fprintln(stdout, "\nSet DATABASE_URL to see which Teams channel each channel name of the policy is pinned to.")
+		return 0
+	}
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	db, err := storage.Open(ctx, cfg.DatabaseURL, storage.Options{})
+	if err != nil {
+		fmt.Fprintln(stderr, "slabot policy check: cannot open the database to check the Teams channels:", err)
+		return 1
+	}
+	defer db.Close()
+	pins, err := teams.CheckChannels(ctx, db, strings.ToLower(strings.TrimSpace(cfg.Teams.TenantID)), policy, false)
+	if err != nil && !errors.Is(err, teams.ErrAmbiguousChannel) {
+		fmt.Fprintln(stderr, "slabot policy check: cannot read the Teams channels slabot learnt:", err)
+		return 1
+	}
+	fmt.Fprintln(stdout, "\nTeams channels of the policy:")
+	for _, p := range pins {
+		if errors.Is(p.Err, teams.ErrAmbiguousChannel) {
+			continue
+		}
+		fmt.Fprintln(stdout, "  "+teams.DescribePin(p))
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "slabot will not start until each channel name of the policy means one channel:")
+		for _, p := range pins {
+			if errors.Is(p.Err, teams.ErrAmbiguousChannel) {
+				fmt.Fprintln(stderr, "  "+strings.TrimPrefix(p.Err.Error(), teams.ErrAmbiguousChannel.Error()+": "))
+			}
+		}
+		return 1
+	}
 	return 0
 }
 

@@ -11,7 +11,9 @@ import (
 // connector does: the member's account with their Entra object id, email
 // and sign-in name (TeamsChannelAccount), or 404 for someone who is not a
 // member. A member is found by 29: id or Entra object id. The fake's
-// teams hold every person of the tenant; a 1:1 chat only its person.
+// teams hold every person of the tenant (a team's id is also a
+// conversation id, that of its General channel); a 1:1 chat holds only
+// its person.
 func (s *Server) getMember(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
