@@ -75,3 +75,58 @@ func TestChannelsAreFoundByTeamAndChannelNameInAnyCase(t *testing.T) {
 		t.Errorf("by id: %+v, %v", byID, err)
 	}
 }
+
+func TestAChannelNameIsPinnedOnceAndItsPinGoesWithTheChannel(t *testing.T) {
+	ctx := context.Background()
+	db := storagetest.NewDB(t)
+	save := func(id, team, tenant string) {
+		t.Helper()
+		if err := db.SaveChatChannel(ctx, &engine.ChatChannel{Platform: engine.PlatformTeams, ID: id, Name: "Escalations",
+			TeamID: team, TeamName: "Sales", TenantID: tenant}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	save("19:first@thread.tacv2", "19:a@thread.tacv2", "tenant-a")
+	save("19:other-tenant@thread.tacv2", "19:b@thread.tacv2", "tenant-b")
+	got, err := db.ChatChannelsByName(ctx, engine.PlatformTeams, "TENANT-A", "sales", "escalations")
+	if err != nil || len(got) != 1 || got[0].ID != "19:first@thread.tacv2" {
+		t.Fatalf("channels of tenant-a named Sales/Escalations: %+v, %v; want the first only", got, err)
+	}
+	pinned, err := db.PinChatChannel(ctx, engine.PlatformTeams, "Sales/Escalations", "19:first@thread.tacv2")
+	if err != nil || pinned != "19:first@thread.tacv2" {
+		t.Fatalf("pin: %q, %v", pinned, err)
+	}
+	save("19:second@thread.tacv2", "19:c@thread.tacv2", "tenant-a")
+	if again, err := db.PinChatChannel(ctx, engine.PlatformTeams, "sales/escalations", "19:second@thread.tacv2"); err != nil || again != "19:first@thread.tacv2" {
+		t.Errorf("pinning again: %q, %v; want the first pin kept", again, err)
+	}
+	if both, _ := db.ChatChannelsByName(ctx, engine.PlatformTeams, "tenant-a", "Sales", "Escalations"); len(both) != 2 {
+		t.Errorf("%d candidates after a same-named team came, want 2", len(both))
+	}
+	gone, err := db.ForgetChatChannels(ctx, engine.PlatformTeams, []string{"19:first@thread.tacv2"})
+	if err != nil || len(gone) != 1 || gone[0].TeamID != "19:a@thread.tacv2" {
+		t.Fatalf("forget: %+v, %v", gone, err)
+	}
+	if _, err := db.ChatChannelPin(ctx, engine.PlatformTeams, "sales/escalations"); engine.ErrorCode(err) != engine.ENOTFOUND {
+		t.Errorf("the pin of a forgotten channel: %v; want not found", err)
+	}
+	if _, err := db.ChatChannelByID(ctx, engine.PlatformTeams, "19:first@thread.tacv2"); engine.ErrorCode(err) != engine.ENOTFOUND {
+		t.Errorf("a forgotten channel is found: %v", err)
+	}
+}
+
+func TestAMemberIDIsTiedToOneAccount(t *testing.T) {
+	ctx := context.Background()
+	db := storagetest.NewDB(t)
+	if _, err := db.UserIDOfMember(ctx, engine.PlatformTeams, "29:bo"); engine.ErrorCode(err) != engine.ENOTFOUND {
+		t.Fatalf("an untied member id: %v; want not found", err)
+	}
+	for _, id := range []string{"obj-1", "obj-2"} {
+		if err := db.TieMember(ctx, engine.PlatformTeams, "29:bo", id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got, err := db.UserIDOfMember(ctx, engine.PlatformTeams, "29:bo"); err != nil || got != "obj-2" {
+		t.Errorf("29:bo is %q (%v), want the account it last came with", got, err)
+	}
+}
