@@ -183,7 +183,7 @@ func (a *App) pinChannels(ctx context.Context) error {
 	}
 	for _, p := range pins {
 		if p.Err != nil {
-			a.logger.Warn("a channel the policy names is not known yet", "problem", p.Err.Error())
+			a.logger.Warn("a channel the policy names is not known yet", "problem", problemText(p.Err))
 			continue
 		}
 		a.logger.Info("policy channel", "resolves", DescribePin(p))

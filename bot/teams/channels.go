@@ -2,11 +2,12 @@ package teams
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/slabot/slabot/bot/view"
 	"github.com/slabot/slabot/engine"
@@ -178,7 +179,7 @@ func CheckChannels(ctx context.Context, store ChannelStore, tenantID string, p *
 func DescribePin(p ChannelPin) string {
 	switch {
 	case p.Err != nil:
-		return p.Err.Error()
+		return problemText(p.Err)
 	case p.ByID && p.Channel == nil:
 		return fmt.Sprintf("%s: named by its id; slabot has not seen it yet and will post there as it is", p.Name)
 	case p.ByID:
@@ -188,6 +189,16 @@ func DescribePin(p ChannelPin) string {
 	default:
 		return fmt.Sprintf("%s: the one channel by that name is %s (team id %s); slabot pins the name to it when it starts", p.Name, p.Channel.ID, p.Channel.TeamID)
 	}
+}
+
+// problemText is a problem with a channel name in words, without the
+// error code an engine error prints.
+func problemText(err error) string {
+	var e *engine.Error
+	if errors.As(err, &e) {
+		return e.Message
+	}
+	return err.Error()
 }
 
 // JobChannelGone is the durable job that tells the managers that a
@@ -236,8 +247,9 @@ func (a *App) channelsGone(ctx context.Context, ids []string, why string) error 
 		return nil
 	}
 	a.logger.Error("a channel the policy names no longer exists in Teams; the managers are told", "channels", strings.Join(named, ", "), "why", why)
-	job := engine.Job{UniqueKey: fmt.Sprintf("%s:%s:%d", JobChannelGone, strings.Join(named, ","), time.Now().UnixNano()),
-		Args: ChannelGoneArgs{Names: named, Why: why}}
+	// Keyed by the channels: the two activities of one removal tell once.
+	sum := sha256.Sum256([]byte(strings.Join(slices.Sorted(slices.Values(ids)), ",")))
+	job := engine.Job{UniqueKey: JobChannelGone + ":" + hex.EncodeToString(sum[:16]), Args: ChannelGoneArgs{Names: named, Why: why}}
 	return a.store.InTx(ctx, func(tx engine.Tx) error {
 		_, err := tx.Enqueue(ctx, job)
 		return err
