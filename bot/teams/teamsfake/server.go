@@ -28,28 +28,30 @@ type Server struct {
 	opts   Options
 	client *http.Client
 
-	mu            sync.Mutex
-	changed       chan struct{}
-	botEndpoint   string
-	region        string
-	keys          []*signingKey
-	signer        *signingKey
-	catalogID     string
-	inCatalog     bool
-	issued        map[string]issuedToken
-	tokenCounts   map[string]int
-	keyFetches    int
+	mu           sync.Mutex
+	changed      chan struct{}
+	botEndpoint  string
+	region       string
+	keys         []*signingKey
+	signer       *signingKey
+	catalogID    string
+	inCatalog    bool
+	issued       map[string]issuedToken
+	tokenCounts  map[string]int
+	keyFetches   int
+	people       map[string]*person // by lower-case email
+	conversation map[string]*conversation
+	teams        map[string]*team // by id
+	seq          int64
+	calls        []Call
+	faults       faults
+	rng          *mrand.Rand
+	background   sync.WaitGroup
+
+	// Inbound: held key fetches, member lookups (inbound.go).
 	keysHeld      chan struct{} // non-nil: key fetches wait for it
-	memberLookups int
 	keysWaiting   int
-	people        map[string]*person // by lower-case email
-	conversation  map[string]*conversation
-	teams         map[string]*team // by id
-	seq           int64
-	calls         []Call
-	faults        faults
-	rng           *mrand.Rand
-	background    sync.WaitGroup
+	memberLookups int
 }
 
 // New starts a fake.
