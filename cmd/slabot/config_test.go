@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"errors"
 	"os"
 	"strings"
 	"testing"
@@ -188,4 +190,18 @@ func TestReportAsksOnlyForThePlatformItPostsOn(t *testing.T) {
 			}
 		}
 	})
+}
+
+func TestTheLogOfEveryCommandMasksEmailsAtInfo(t *testing.T) {
+	var buf bytes.Buffer
+	logger := newLogger(&buf, "info")
+	logger.Warn("no Teams user ana@example.com", "err", errors.New("graph: users/bo@example.com: 404"))
+	logger.Debug("hidden at info", "who", "ana@example.com")
+	out := buf.String()
+	if !strings.Contains(out, "…@example.com") || strings.Contains(out, "ana@") || strings.Contains(out, "bo@") {
+		t.Errorf("the log does not mask the addresses:\n%s", out)
+	}
+	if strings.Contains(out, "hidden at info") {
+		t.Errorf("a debug line was written at info:\n%s", out)
+	}
 }

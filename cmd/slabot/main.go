@@ -7,10 +7,13 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
 	_ "time/tzdata" // time zones work in a scratch container too
+
+	"github.com/slabot/slabot/logging"
 )
 
 // command is one `slabot` subcommand.
@@ -60,6 +63,19 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stderr, "slabot: %q is not a command. Run `slabot help` to see what slabot can do.\n", name)
 	return 2
+}
+
+// newLogger is the log of every command: text on w at the level
+// SLABOT_LOG_LEVEL names (info when it names none). At info and above,
+// email addresses and secrets are masked (package logging): that is what
+// operators ship to a log store. Debug, turned on to chase one problem,
+// shows them as they are.
+func newLogger(w io.Writer, level string) *slog.Logger {
+	l, err := parseLogLevel(level)
+	if err != nil {
+		l = slog.LevelInfo
+	}
+	return slog.New(logging.Redact(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l})))
 }
 
 func printHelp(w io.Writer) {
