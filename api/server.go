@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"sort"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -25,13 +26,16 @@ type Server struct {
 	logger *slog.Logger
 	checks map[string]ReadyCheck
 	mux    *http.ServeMux
+
+	mu      sync.Mutex
+	failing map[string]string // check → the error last logged for it
 }
 
 // NewServer builds the public router. checks decide readiness: /readyz
-// answers 503 naming every check that fails. Metrics are not served here:
-// see Metrics.
+// answers 503 naming every check that fails, and only "failing": why goes
+// to the log. Metrics are not served here: see Metrics.
 func NewServer(logger *slog.Logger, checks map[string]ReadyCheck) *Server {
-	s := &Server{logger: logger, checks: checks, mux: http.NewServeMux()}
+	s := &Server{logger: logger, checks: checks, mux: http.NewServeMux(), failing: map[string]string{}}
 	s.mux.HandleFunc("GET /healthz", s.healthz)
 	s.mux.HandleFunc("GET /readyz", s.readyz)
 	return s
@@ -68,9 +72,11 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	status := map[string]string{}
 	ready := true
 	for _, name := range names {
-		if err := s.checks[name](ctx); err != nil {
+		err := s.checks[name](ctx)
+		s.noteCheck(name, err)
+		if err != nil {
 			ready = false
-			status[name] = err.Error()
+			status[name] = "failing"
 			continue
 		}
 		status[name] = "ok"
@@ -80,6 +86,24 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 		code = http.StatusServiceUnavailable
 	}
 	writeJSON(w, code, map[string]any{"ready": ready, "checks": status})
+}
+
+// noteCheck logs a check's failure once per distinct error and its
+// recovery once. The address is public: an error can carry a database's
+// host and user or Microsoft's sign-in answer, which are for the operator
+// reading the log, not for whoever asks /readyz.
+func (s *Server) noteCheck(name string, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	last, wasFailing := s.failing[name]
+	switch {
+	case err == nil && wasFailing:
+		delete(s.failing, name)
+		s.logger.Info("readiness check passes again", "check", name)
+	case err != nil && (!wasFailing || last != err.Error()):
+		s.failing[name] = err.Error()
+		s.logger.Warn("readiness check fails: /readyz answers 503", "check", name, "err", err)
+	}
 }
 
 func writeJSON(w http.ResponseWriter, code int, v any) {
