@@ -93,4 +93,3 @@ func TestHealthAndReadiness(t *testing.T) {
 		}
 	})
 }
-
