@@ -7,6 +7,8 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"io"
 	"log/slog"
 	"net/http"
 	"sort"
@@ -26,6 +28,7 @@ type Server struct {
 	logger *slog.Logger
 	checks map[string]ReadyCheck
 	mux    *http.ServeMux
+	limits Limits
 
 	mu      sync.Mutex
 	failing map[string]string // check → the error last logged for it
@@ -35,10 +38,49 @@ type Server struct {
 // answers 503 naming every check that fails, and only "failing": why goes
 // to the log. Metrics are not served here: see Metrics.
 func NewServer(logger *slog.Logger, checks map[string]ReadyCheck) *Server {
-	s := &Server{logger: logger, checks: checks, mux: http.NewServeMux(), failing: map[string]string{}}
-	s.mux.HandleFunc("GET /healthz", s.healthz)
-	s.mux.HandleFunc("GET /readyz", s.readyz)
+	s := &Server{logger: logger, checks: checks, mux: http.NewServeMux(), limits: BodyLimits, failing: map[string]string{}}
+	s.HandleWithin("GET /healthz", ProbeLimits, http.HandlerFunc(s.healthz))
+	s.HandleWithin("GET /readyz", ProbeLimits, http.HandlerFunc(s.readyz))
 	return s
+}
+
+// Limits bound one request on a route, counted from when its handler
+// starts (the headers are read by then, within the listener's
+// ReadHeaderTimeout).
+type Limits struct {
+	// Body is how long the client has to send the whole body. A client
+	// that sends its headers and then trickles the body is cut off then:
+	// its read fails, the handler answers 400 and the connection closes.
+	Body time.Duration
+	// Reply is how long the handler has to write its answer in full.
+	Reply time.Duration
+}
+
+var (
+	// BodyLimits fit a webhook: the intake routes, the HubSpot route and
+	// Teams' POST /api/messages. Their bodies are at most 1 MiB, sent by
+	// servers (a CRM, HubSpot, Microsoft) in well under a second; 10 s
+	// leaves room for a slow network and nothing for a client that holds
+	// a connection open unauthenticated (the HubSpot route and Teams read
+	// the body before they can check a signature). The answer comes
+	// within the database's deadline, and Teams is answered within 4 s.
+	BodyLimits = Limits{Body: 10 * time.Second, Reply: 30 * time.Second}
+	// ProbeLimits fit /healthz and /readyz: no body, and the checks are
+	// bounded at 2 s.
+	ProbeLimits = Limits{Body: 5 * time.Second, Reply: 10 * time.Second}
+)
+
+// SetLimits sets the limits of the routes Handle adds from now on
+// (BodyLimits unless set).
+func (s *Server) SetLimits(l Limits) { s.limits = l }
+
+// HTTPServer returns the listener's settings for s: headers within 10 s,
+// a connection idle between requests closed after 60 s, and read and
+// write timeouts as a backstop for a route without limits of its own
+// (each route's Limits replace them while its handler runs).
+func (s *Server) HTTPServer() *http.Server {
+	return &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+		WriteTimeout: 60 * time.Second, IdleTimeout: 60 * time.Second, ErrorLog: slog.NewLogLogger(s.logger.Handler(), slog.LevelDebug)}
 }
 
 // Metrics serves the registry at GET /metrics, for the private listener
@@ -50,8 +92,57 @@ func Metrics(registry *prometheus.Registry) http.Handler {
 	return mux
 }
 
-// Handle adds a route, for the intake handlers.
-func (s *Server) Handle(pattern string, h http.Handler) { s.mux.Handle(pattern, h) }
+// Handle adds a route, for the intake handlers, within the server's
+// limits (SetLimits).
+func (s *Server) Handle(pattern string, h http.Handler) { s.HandleWithin(pattern, s.limits, h) }
+
+// HandleWithin adds a route within limits of its own.
+func (s *Server) HandleWithin(pattern string, l Limits, h http.Handler) {
+	s.mux.Handle(pattern, Within(l, h))
+}
+
+// Within runs h with l's deadlines on the connection. Once the body has
+// been read to its end, the read deadline moves to the reply's: net/http
+// watches a connection whose body is done for the client going away, and
+// a deadline passing there would cancel the request's context while the
+// handler still works on an answer.
+func Within(l Limits, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rc := http.NewResponseController(w)
+		start := time.Now()
+		var replyBy time.Time // zero: no deadline
+		if l.Reply > 0 {
+			replyBy = start.Add(l.Reply)
+			// An HTTP/2 stream or a test's recorder may not support
+			// deadlines; the listener's timeouts still apply then.
+			_ = rc.SetWriteDeadline(replyBy)
+		}
+		if l.Body > 0 {
+			if r.Body == nil || r.Body == http.NoBody {
+				_ = rc.SetReadDeadline(replyBy)
+			} else {
+				_ = rc.SetReadDeadline(start.Add(l.Body))
+				r.Body = &bodyWithin{ReadCloser: r.Body, atEOF: func() { _ = rc.SetReadDeadline(replyBy) }}
+			}
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// bodyWithin calls atEOF once, when the body has been read to its end.
+type bodyWithin struct {
+	io.ReadCloser
+	atEOF func()
+	once  sync.Once
+}
+
+func (b *bodyWithin) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if errors.Is(err, io.EOF) {
+		b.once.Do(b.atEOF)
+	}
+	return n, err
+}
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
 
