@@ -80,7 +80,9 @@ func (s *Server) SetLimits(l Limits) { s.limits = l }
 // (each route's Limits replace them while its handler runs).
 func (s *Server) HTTPServer() *http.Server {
 	return &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
-		WriteTimeout: 60 * time.Second, IdleTimeout: 60 * time.Second, ErrorLog: slog.NewLogLogger(s.logger.Handler(), slog.LevelDebug)}
+		WriteTimeout: 60 * time.Second, IdleTimeout: 60 * time.Second,
+		// net/http reports a handler's panic and a failing accept here.
+		ErrorLog: slog.NewLogLogger(s.logger.Handler(), slog.LevelWarn)}
 }
 
 // Metrics serves the registry at GET /metrics, for the private listener
