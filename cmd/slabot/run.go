@@ -136,8 +136,9 @@ func NewApp(ctx context.Context, cfg Config, logger *slog.Logger) (*App, error) 
 		// Teams sends its activity within the body limit and is answered
 		// within 4 s (bot/teams); a held body is cut off, which also
 		// keeps the Teams endpoint's shutdown from waiting on it.
-		server.HandleWithin("POST /api/messages", api.BodyLimits, endpoint)
+		server.HandleWithin("POST /api/messages", publicLimits, endpoint)
 	}
+	server.SetLimits(publicLimits)
 	intake := api.NewIntake(app.Service, cfg.IntakeToken, logger, registry)
 	intake.Register(server)
 	hubSpotIntake(cfg, intake, app.Service, logger).Register(server)
@@ -160,6 +161,11 @@ func NewApp(ctx context.Context, cfg Config, logger *slog.Logger) (*App, error) 
 	}
 	return app, nil
 }
+
+// publicLimits bound each request on the public address: the intake
+// routes, the HubSpot route and Teams' /api/messages (a variable so that a
+// test can make them small).
+var publicLimits = api.BodyLimits
 
 // newChatApp builds slabot for the platform SLABOT_CHAT names: on Slack, a
 // Socket Mode client; on Teams, the endpoint Teams posts to, returned to
