@@ -109,7 +109,9 @@ func (c Config) problemsForRun() []string {
 		problems = append(problems, p)
 	}
 	if c.HubSpotAPIURL != "" {
-		problems = append(problems, secureURLProblem("HUBSPOT_API_URL", c.HubSpotAPIURL)...)
+		if p := secureURLProblem("HUBSPOT_API_URL", c.HubSpotAPIURL); p != "" {
+			problems = append(problems, p)
+		}
 	}
 	if _, err := parseLogLevel(c.LogLevel); err != nil {
 		problems = append(problems, err.Error())
@@ -137,7 +139,9 @@ func (c Config) chatProblems(listen bool) []string {
 				problems = append(problems, "SLACK_APP_TOKEN does not start with xapp-: use an App-Level Token (Basic Information → App-Level Tokens).")
 			}
 		}
-		problems = append(problems, secureURLProblem("SLACK_API_URL", c.SlackAPIURL)...)
+		if p := secureURLProblem("SLACK_API_URL", c.SlackAPIURL); p != "" {
+			problems = append(problems, p)
+		}
 	case engine.PlatformTeams:
 		t := c.Teams.WithDefaults()
 		if err := t.Validate(); err != nil {
@@ -213,15 +217,12 @@ func intakeTokenProblem(token string) string {
 // could read the token or swap the keys. Loopback addresses (127.0.0.1,
 // ::1, localhost) may use http, for tests and a sidecar proxy on the same
 // machine.
-func secureURLProblem(name, raw string) []string {
+func secureURLProblem(name, raw string) string {
 	u, err := url.Parse(strings.TrimSpace(raw))
 	if err != nil || u.Host == "" || (!strings.EqualFold(u.Scheme, "http") && !strings.EqualFold(u.Scheme, "https")) {
-		return []string{fmt.Sprintf("%s %q is not an absolute https URL: leave it unset for the default, or give a full address like https://proxy.example.com/.", name, raw)}
+		return fmt.Sprintf("%s %q is not an absolute https URL: leave it unset for the default, or give a full address like https://proxy.example.com/.", name, raw)
 	}
-	if p := plainHTTPProblem(name, raw); p != "" {
-		return []string{p}
-	}
-	return nil
+	return plainHTTPProblem(name, raw)
 }
 
 // plainHTTPProblem refuses an http URL whose host is not this machine.
