@@ -7,8 +7,6 @@ package api
 import (
 	"context"
 	"encoding/json"
-	"errors"
-	"io"
 	"log/slog"
 	"net/http"
 	"sort"
@@ -103,47 +101,26 @@ func (s *Server) HandleWithin(pattern string, l Limits, h http.Handler) {
 	s.mux.Handle(pattern, Within(l, h))
 }
 
-// Within runs h with l's deadlines on the connection. Once the body has
-// been read to its end, the read deadline moves to the reply's: net/http
-// watches a connection whose body is done for the client going away, and
-// a deadline passing there would cancel the request's context while the
-// handler still works on an answer.
+// Within runs h with l's deadlines on the connection. The read deadline
+// covers the body only: when the body has been read to its end, net/http
+// clears it to watch the connection for the client going away (a request
+// without a body is watched from the start, so it gets no read deadline
+// here), and a deadline passing there would cancel the request's context
+// while the handler still works on its answer.
 func Within(l Limits, h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rc := http.NewResponseController(w)
 		start := time.Now()
-		var replyBy time.Time // zero: no deadline
+		// An HTTP/2 stream or a test's recorder may not support
+		// deadlines; the listener's timeouts still apply then.
 		if l.Reply > 0 {
-			replyBy = start.Add(l.Reply)
-			// An HTTP/2 stream or a test's recorder may not support
-			// deadlines; the listener's timeouts still apply then.
-			_ = rc.SetWriteDeadline(replyBy)
+			_ = rc.SetWriteDeadline(start.Add(l.Reply))
 		}
-		if l.Body > 0 {
-			if r.Body == nil || r.Body == http.NoBody {
-				_ = rc.SetReadDeadline(replyBy)
-			} else {
-				_ = rc.SetReadDeadline(start.Add(l.Body))
-				r.Body = &bodyWithin{ReadCloser: r.Body, atEOF: func() { _ = rc.SetReadDeadline(replyBy) }}
-			}
+		if l.Body > 0 && r.Body != nil && r.Body != http.NoBody {
+			_ = rc.SetReadDeadline(start.Add(l.Body))
 		}
 		h.ServeHTTP(w, r)
 	})
-}
-
-// bodyWithin calls atEOF once, when the body has been read to its end.
-type bodyWithin struct {
-	io.ReadCloser
-	atEOF func()
-	once  sync.Once
-}
-
-func (b *bodyWithin) Read(p []byte) (int, error) {
-	n, err := b.ReadCloser.Read(p)
-	if errors.Is(err, io.EOF) {
-		b.once.Do(b.atEOF)
-	}
-	return n, err
 }
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
