@@ -97,7 +97,7 @@ func (c *Connector) CreateConversation(ctx context.Context, serviceURL, memberID
 	var out struct {
 		ID string `json:"id"`
 	}
-	if err := c.do(ctx, http.MethodPost, serviceURL, "v3/conversations", body, &out, ErrNotInstalled); err != nil {
+	if err := c.do(ctx, http.MethodPost, serviceURL, "v3/conversations", body, &out); err != nil {
 		return "", err
 	}
 	if out.ID == "" {
@@ -117,7 +117,7 @@ func (c *Connector) SendActivity(ctx context.Context, serviceURL, conversationID
 		ID string `json:"id"`
 	}
 	path := "v3/conversations/" + url.PathEscape(conversationID) + "/activities"
-	if err := c.do(ctx, http.MethodPost, serviceURL, path, outbound(activity), &out, ErrNotInstalled); err != nil {
+	if err := c.do(ctx, http.MethodPost, serviceURL, path, outbound(activity), &out); err != nil {
 		return "", err
 	}
 	return out.ID, nil
@@ -132,7 +132,7 @@ func (c *Connector) UpdateActivity(ctx context.Context, serviceURL, conversation
 	a := outbound(activity)
 	a.ID = activityID
 	path := "v3/conversations/" + url.PathEscape(conversationID) + "/activities/" + url.PathEscape(activityID)
-	return c.do(ctx, http.MethodPut, serviceURL, path, a, nil, ErrNotInstalled)
+	return c.do(ctx, http.MethodPut, serviceURL, path, a, nil)
 }
 
 // TeamChannels lists the channels of a team the bot was added to; a 403
@@ -141,7 +141,7 @@ func (c *Connector) TeamChannels(ctx context.Context, serviceURL, teamID string)
 	var out struct {
 		Conversations []Channel `json:"conversations"`
 	}
-	if err := c.do(ctx, http.MethodGet, serviceURL, "v3/teams/"+url.PathEscape(teamID)+"/conversations", nil, &out, ErrNotInstalled); err != nil {
+	if err := c.do(ctx, http.MethodGet, serviceURL, "v3/teams/"+url.PathEscape(teamID)+"/conversations", nil, &out); err != nil {
 		return nil, err
 	}
 	return out.Conversations, nil
@@ -156,7 +156,7 @@ func outbound(activity *Activity) *Activity {
 	return &a
 }
 
-func (c *Connector) do(ctx context.Context, method, serviceURL, path string, body, out any, forbidden error) error {
+func (c *Connector) do(ctx context.Context, method, serviceURL, path string, body, out any) error {
 	if serviceURL == "" {
 		serviceURL = c.opts.ServiceURL
 	}
@@ -186,7 +186,7 @@ func (c *Connector) do(ctx context.Context, method, serviceURL, path string, bod
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		err := responseError(resp, method, path, forbidden, ErrConversationNotFound, c.now())
+		err := responseError(resp, method, path, true, ErrConversationNotFound, c.now())
 		c.log.Debug("teams: connector call failed", "method", method, "status", resp.StatusCode)
 		return err
 	}

@@ -191,7 +191,7 @@ func (g *Graph) do(ctx context.Context, method, path string, body, out any, notF
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return responseError(resp, method, "graph "+graphPathForErrors(logPath), nil, notFound, g.now())
+		return responseError(resp, method, "graph "+graphPathForErrors(logPath), false, notFound, g.now())
 	}
 	if out == nil {
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
