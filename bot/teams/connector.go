@@ -11,6 +11,8 @@ import (
 	"net/http"
 	"net/url"
 	"time"
+
+	"github.com/slabot/slabot/engine"
 )
 
 // TokenProvider hands out access tokens per scope (a *TokenSource).
@@ -26,8 +28,11 @@ type ConnectorOptions struct {
 	TenantID string
 	// ServiceURL is TEAMS_SERVICE_URL, used when a call has none.
 	ServiceURL string
-	Tokens     TokenProvider
-	HTTPClient *http.Client
+	// ServiceURLHosts are the only hosts the connector token is sent to
+	// (TEAMS_SERVICE_URL_HOSTS; empty: DefaultServiceURLHosts).
+	ServiceURLHosts []string
+	Tokens          TokenProvider
+	HTTPClient      *http.Client
 	// Pacer spaces sends and updates per conversation (nil: Teams limits).
 	Pacer  *Pacer
 	Now    func() time.Time
@@ -59,6 +64,7 @@ func NewConnector(opts ConnectorOptions) *Connector {
 	if c.opts.ServiceURL == "" {
 		c.opts.ServiceURL = DefaultServiceURL
 	}
+	c.opts.ServiceURLHosts = normalHosts(c.opts.ServiceURLHosts)
 	return c
 }
 
@@ -159,6 +165,16 @@ func outbound(activity *Activity) *Activity {
 func (c *Connector) do(ctx context.Context, method, serviceURL, path string, body, out any) error {
 	if serviceURL == "" {
 		serviceURL = c.opts.ServiceURL
+	}
+	if !ServiceURLAllowed(serviceURL, c.opts.ServiceURLHosts) {
+		// A stored serviceUrl off Microsoft's hosts never gets the token;
+		// trying again would not change that.
+		host := ""
+		if u, err := url.Parse(serviceURL); err == nil {
+			host = u.Host
+		}
+		c.log.Error("teams: refused to send the connector token to a host that is not a Teams connector host", "host", host, "method", method)
+		return engine.DropJob(fmt.Errorf("teams: %s %s on %q: %w", method, path, host, ErrServiceURLNotAllowed))
 	}
 	token, err := c.opts.Tokens.Token(ctx, ScopeBotFramework)
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	mrand "math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"sync"
 	"time"
 )
@@ -135,6 +136,16 @@ func (s *Server) ServiceURL() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.serviceURLLocked()
+}
+
+// ServiceURLHosts is the value for TEAMS_SERVICE_URL_HOSTS: the fake's
+// loopback host, where every region's connector answers.
+func (s *Server) ServiceURLHosts() []string {
+	u, err := url.Parse(s.ts.URL)
+	if err != nil {
+		panic(err)
+	}
+	return []string{u.Hostname()}
 }
 
 func (s *Server) serviceURLLocked() string { return s.ts.URL + "/smba/" + s.region + "/" }
