@@ -23,7 +23,7 @@ func TestServiceURLAllowed(t *testing.T) {
 		{"https://emea.smba.trafficmanager.net/teams/", false},
 		{"https://user@smba.trafficmanager.net/teams/", false},
 		{"https://smba.infra.gov.teams.microsoft.us/teams/", false}, // GCC High: not served
-		{"http://127.0.0.1:8080/smba/teams/", false},                 // loopback only when listed
+		{"http://127.0.0.1:8080/smba/teams/", false},                // loopback only when listed
 		{"", false},
 		{"smba.trafficmanager.net", false},
 	} {
