@@ -91,6 +91,7 @@ func NewApp(cfg AppConfig) *App {
 		metrics: m,
 	}
 	a.endpoint = &gate{next: tr.Handler(a, HandlerOptions{Logger: cfg.Logger})}
+	chat.rosterLost = a.rosterLost
 	return a
 }
 
@@ -206,6 +207,11 @@ func (a *App) OnActivity(ctx context.Context, act *Activity) (*InvokeResponse, e
 	email, err := a.learn(ctx, act, sender)
 	if err != nil {
 		a.logger.Warn("could not tell who wrote to slabot in Teams", "err", err)
+	}
+	if sender != "" && reachesOut(act) {
+		if err := a.chat.Reachable(ctx, sender); err != nil {
+			a.logger.Warn("could not record that a person who had blocked slabot reached out to it", "err", err)
+		}
 	}
 	if err := a.followTeam(ctx, act); err != nil {
 		a.logger.Warn("could not update where a team's channels are served", "err", err)
