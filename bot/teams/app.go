@@ -401,20 +401,18 @@ func cardAnswer(m view.Message) *InvokeResponse {
 // its value, and a submitted form's inputs.
 func actionOf(actor engine.Actor, verb string, data map[string]string) (bot.Action, bool) {
 	row, value := data[DataRow], data[DataValue]
+	inputs := FormInputs(data)
 	if bot.IsForm(verb) {
 		leadID, err := strconv.ParseInt(value, 10, 64)
 		if err != nil || leadID <= 0 {
 			return bot.Action{}, false
 		}
-		inputs := map[string]string{}
-		for k, v := range data {
-			if k != DataRow && k != DataValue {
-				inputs[k] = strings.TrimSpace(v)
-			}
+		for k, v := range inputs {
+			inputs[k] = strings.TrimSpace(v)
 		}
 		return bot.Action{Actor: actor, Verb: verb, LeadID: leadID, Inputs: inputs}, true
 	}
-	if kind, ok := data[InputTouchKind]; ok {
+	if kind, ok := inputs[InputTouchKind]; ok {
 		value = kind
 	}
 	action, ok := bot.ActionOn(actor, row, verb, value)

@@ -23,6 +23,41 @@ const (
 	DataList = "list"
 )
 
+// Adaptive Cards identify an input by its id, "Unique identifier for the
+// value. Used to identify collected input when the Submit action is
+// performed" (https://adaptivecards.io/explorer/Input.Text.html): in a
+// list, where every row has the same forms, each row's inputs carry the
+// row in their id, and FormInputs reads them back.
+const rowInputSeparator = "@"
+
+// rowInputID is an input's id in a list's row.
+func rowInputID(id, row string) string { return id + rowInputSeparator + row }
+
+// FormInputs is what a click carries back from a form, by the ids the form
+// named its inputs: an input of a list's row (rowInputID) counts for the
+// row the click came from only. The controls' own data (row, value, list)
+// is left out.
+func FormInputs(data map[string]string) map[string]string {
+	row := data[DataRow]
+	inputs := map[string]string{}
+	for k, v := range data {
+		switch k {
+		case DataRow, DataValue, DataList:
+			continue
+		}
+		id, inRow, ok := strings.Cut(k, rowInputSeparator)
+		switch {
+		case !ok:
+			if _, set := inputs[k]; !set {
+				inputs[k] = v
+			}
+		case inRow == row && row != "":
+			inputs[id] = v // a row's own input wins over a plain one
+		}
+	}
+	return inputs
+}
+
 // emoji are view's markers as Teams shows them.
 var emoji = map[view.Marker]string{
 	view.Done: "✅", view.Alarm: "🚨", view.Warning: "⚠️", view.Snoozed: "💤", view.Away: "🌴",
@@ -316,6 +351,11 @@ func actions(a view.Actions, inList bool) []Action {
 		}
 		return d
 	}
+	// In a list, each row's inputs have ids of their own.
+	inputID := func(id string) string { return id }
+	if inList {
+		inputID = func(id string) string { return rowInputID(id, a.ID) }
+	}
 	var out []Action
 	for _, c := range a.Controls {
 		switch c := c.(type) {
@@ -324,7 +364,7 @@ func actions(a view.Actions, inList bool) []Action {
 			case c.URL != "":
 				out = append(out, ActionOpenURL{Title: c.Label, URL: c.URL})
 			case c.Form != nil:
-				out = append(out, ActionShowCard{Title: c.Label, Card: formCard(*c.Form, data(DataValue, c.Form.Subject))})
+				out = append(out, ActionShowCard{Title: c.Label, Card: formCard(*c.Form, data(DataValue, c.Form.Subject), inputID)})
 			default:
 				out = append(out, ActionExecute{Title: c.Label, Verb: c.Action, Style: style(c.Style),
 					Data: data(DataValue, c.Value), AssociatedInputs: "none"})
@@ -336,7 +376,7 @@ func actions(a view.Actions, inList bool) []Action {
 			}
 			title := strings.TrimSuffix(c.Placeholder, "…")
 			out = append(out, ActionShowCard{Title: c.Placeholder, Card: Card{
-				Body: []Element{InputChoiceSet{ID: InputTouchKind, Label: title, Choices: choices, Style: "expanded",
+				Body: []Element{InputChoiceSet{ID: inputID(InputTouchKind), Label: title, Choices: choices, Style: "expanded",
 					IsRequired: true, ErrorMessage: "Choose one."}},
 				Actions: []Action{ActionExecute{Title: title, Verb: c.Action, Data: data()}},
 			}})
@@ -345,10 +385,10 @@ func actions(a view.Actions, inList bool) []Action {
 	return out
 }
 
-// formCard is a form as a card shown in place: its inputs, and a button
-// that submits them with data (the row they belong to, the form's
-// subject).
-func formCard(f view.Form, data map[string]string) Card {
+// formCard is a form as a card shown in place: its inputs (their ids made
+// by inputID), and a button that submits them with data (the row they
+// belong to, the form's subject).
+func formCard(f view.Form, data map[string]string, inputID func(string) string) Card {
 	var body []Element
 	if len(f.Intro) > 0 {
 		body = append(body, lines(f.Intro, false))
@@ -359,11 +399,11 @@ func formCard(f view.Form, data map[string]string) Card {
 			for i, o := range in.Options {
 				choices[i] = Choice{Title: o.Label, Value: o.Value}
 			}
-			body = append(body, InputChoiceSet{ID: in.ID, Label: in.Label, Choices: choices, Value: in.Initial,
+			body = append(body, InputChoiceSet{ID: inputID(in.ID), Label: in.Label, Choices: choices, Value: in.Initial,
 				Style: "compact", IsRequired: !in.Optional, ErrorMessage: "Choose one.", Placeholder: in.Placeholder})
 			continue
 		}
-		body = append(body, InputText{ID: in.ID, Label: in.Label, Placeholder: in.Placeholder, Value: in.Initial,
+		body = append(body, InputText{ID: inputID(in.ID), Label: in.Label, Placeholder: in.Placeholder, Value: in.Initial,
 			IsMultiline: in.Multiline, MaxLength: in.MaxLength, IsRequired: !in.Optional, ErrorMessage: "Please fill this in."})
 	}
 	return Card{Body: body, Actions: []Action{ActionExecute{Title: f.Submit, Verb: f.ID, Data: data}}}

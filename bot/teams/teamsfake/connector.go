@@ -117,6 +117,9 @@ func (s *Server) sendActivity(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "BadArgument", "activity type is required")
 		return
 	}
+	if !checkCards(w, &a) {
+		return
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	c, ok := s.writableConversationLocked(w, r.PathValue("conv"))
@@ -137,7 +140,7 @@ func (s *Server) sendActivity(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) updateActivity(w http.ResponseWriter, r *http.Request) {
 	var a Activity
-	if !decodeBody(w, r, &a) {
+	if !decodeBody(w, r, &a) || !checkCards(w, &a) {
 		return
 	}
 	s.mu.Lock()

@@ -115,3 +115,30 @@ func TestWaitActivitiesGivesUp(t *testing.T) {
 		t.Errorf("error %v, want the deadline", err)
 	}
 }
+
+func TestACardWithRepeatedInputIDsIsRefused(t *testing.T) {
+	s := New(Options{})
+	defer s.Close()
+	p := s.AddPerson(Person{Email: "p@example.com", Installed: true})
+	botToken := token(t, s, ScopeBotFramework)
+	conv := s.PersonalConversation(p.Email)
+	send := func(card string) int {
+		return call(t, http.MethodPost, s.ServiceURL()+"v3/conversations/"+conv+"/activities", botToken,
+			`{"type":"message","attachments":[{"contentType":"application/vnd.microsoft.card.adaptive","content":`+card+`}]}`)
+	}
+	form := func(id string) string {
+		return `{"type":"Action.ShowCard","title":"Snooze","card":{"type":"AdaptiveCard","body":[{"type":"Input.Text","id":"` + id + `"}]}}`
+	}
+	repeated := `{"type":"AdaptiveCard","version":"1.5","body":[{"type":"ActionSet","actions":[` + form("reason") + `]},` +
+		`{"type":"ActionSet","actions":[` + form("reason") + `]}]}`
+	if got := send(repeated); got != http.StatusBadRequest {
+		t.Errorf("a card with two inputs named reason: %d, want 400", got)
+	}
+	unique := strings.Replace(repeated, `"reason"}]}}]}]}`, `"reason@2"}]}}]}]}`, 1)
+	if got := send(unique); got != http.StatusCreated {
+		t.Errorf("the same card with unique ids: %d, want 201", got)
+	}
+	if n := len(s.Activities(conv)); n != 1 {
+		t.Errorf("%d activities recorded, want the valid one", n)
+	}
+}
