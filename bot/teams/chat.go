@@ -104,7 +104,11 @@ func (c *Chat) Post(ctx context.Context, to engine.Destination, m view.Message, 
 	if err != nil {
 		return engine.MessageRef{}, err
 	}
-	send := func() (string, error) { return c.tr.Connector.SendActivity(ctx, conv.serviceURL, conv.id, activity) }
+	send := func() (string, error) {
+		return c.writeShrinking(m, activity, func(a *Activity) (string, error) {
+			return c.tr.Connector.SendActivity(ctx, conv.serviceURL, conv.id, a)
+		})
+	}
 	id, err := send()
 	switch {
 	case err == nil:
@@ -163,7 +167,9 @@ func (c *Chat) Update(ctx context.Context, ref engine.MessageRef, m view.Message
 	if err != nil {
 		return err
 	}
-	err = c.tr.Connector.UpdateActivity(ctx, svc, ref.Conversation, ref.MessageID, activity)
+	_, err = c.writeShrinking(m, activity, func(a *Activity) (string, error) {
+		return "", c.tr.Connector.UpdateActivity(ctx, svc, ref.Conversation, ref.MessageID, a)
+	})
 	c.metrics.sendResult(ref.Kind+"_update", err)
 	if errors.Is(err, ErrBlocked) && person != nil {
 		err = c.markBlocked(ctx, *person, err)
@@ -180,14 +186,10 @@ func PostKey(k engine.PostKey) string {
 }
 
 // MessageActivity is a message as a Teams activity: the card, and its pictures
-// as image attachments beside it.
+// as image attachments beside it, within MaxActivitySize as Teams counts
+// it (ActivitySize).
 func MessageActivity(m view.Message) (*Activity, error) {
-	activity, err := CardMessage(Render(m), m.Summary)
-	if err != nil {
-		return nil, err
-	}
-	activity.Attachments = append(activity.Attachments, ImageAttachments(m)...)
-	return activity, nil
+	return messageActivity(m, MaxActivitySize)
 }
 
 func (c *Chat) ref(to engine.Destination, key engine.PostKey, conversation, id string) engine.MessageRef {
@@ -366,7 +368,9 @@ func (c *Chat) publishHome(ctx context.Context, person engine.ChatIdentity, m vi
 	if err != nil {
 		return err
 	}
-	id, err := c.tr.Connector.SendActivity(ctx, conv.serviceURL, conv.id, activity)
+	id, err := c.writeShrinking(m, activity, func(a *Activity) (string, error) {
+		return c.tr.Connector.SendActivity(ctx, conv.serviceURL, conv.id, a)
+	})
 	if errors.Is(err, ErrBlocked) && conv.person != nil {
 		_ = c.markBlocked(ctx, *conv.person, err)
 		return nil

@@ -74,6 +74,10 @@ func TestARepWhoBlockedSlabotIsReportedAndLeftAlone(t *testing.T) {
 	escalations := sales.ChannelID("Escalations")
 	e.typed(ana, "help") // slabot knows her chat
 	conv := e.personal(ana)
+	// The fake logs a call once it has answered it.
+	if err := e.fake.WaitFor(ctxTimeout(t, 10*time.Second), func() bool { return len(postsTo(e.fake.Calls(), conv)) == 1 }); err != nil {
+		t.Fatal(err)
+	}
 	e.fake.SetBlocked(ana, true)
 
 	before := e.fake.Calls()

@@ -126,7 +126,7 @@ func splitSpace(s string) (lead, core, trail string) {
 	return lead, trimmed, core[len(trimmed):]
 }
 
-// Render turns a message into a card within MaxCardBytes. Images are not
+// Render turns a message into a card within MaxCardSize. Images are not
 // in the card: the sender attaches them beside it (ImageAttachments).
 //
 // A message about one thing (a lead's card, a reminder, an escalation)
@@ -134,7 +134,11 @@ func splitSpace(s string) (lead, core, trail string) {
 // list (a home view, the leads answer) has a row under each lead, the
 // last followed by more of the list: each row stays where it is, as an
 // ActionSet, its buttons marked as the list's (DataList).
-func Render(m view.Message) Card {
+func Render(m view.Message) Card { return renderWithin(m, MaxCardSize) }
+
+// renderWithin renders a message as a card of at most budget (UTF-16
+// bytes of its JSON), shedding as fit does.
+func renderWithin(m view.Message, budget int) Card {
 	card := Card{FullWidth: true, FallbackText: m.Summary}
 	inList := isList(m)
 	for _, blk := range m.Blocks {
@@ -151,7 +155,7 @@ func Render(m view.Message) Card {
 			}
 		}
 	}
-	return fit(card)
+	return fit(card, budget)
 }
 
 // isList reports whether a message is a list of things with controls:
@@ -170,14 +174,14 @@ func isList(m view.Message) bool {
 	return rows > 1 || !endsWithControls
 }
 
-// fit keeps a card within MaxCardBytes, which a long list of leads with
-// their forms can pass: first the forms of the list's rows go (each
-// lead's own card keeps them), then rows from the end, above the last
-// element (the footer), with a line saying the list was cut. A card
-// Teams refuses would never be shown at all.
-func fit(card Card) Card {
+// fit keeps a card within budget, which a long list of leads with their
+// forms can pass: first the forms of the list's rows go (each lead's own
+// card keeps them), then rows from the end, above the last element (the
+// footer), with a line saying the list was cut. A card Teams refuses
+// would never be shown at all.
+func fit(card Card, budget int) Card {
 	size := cardSize(card)
-	if size <= MaxCardBytes {
+	if size <= budget {
 		return card
 	}
 	body := slices.Clone(card.Body)
@@ -191,34 +195,35 @@ func fit(card Card) Card {
 		}
 	}
 	card.Body = body
-	if size = cardSize(card); size <= MaxCardBytes || len(body) < 3 {
+	if size = cardSize(card); size <= budget || len(body) < 3 {
 		return card
 	}
 	cut := TextBlock{Text: "⚠️ There is more than one Teams card holds: the rest was left out.", Wrap: true, IsSubtle: true, Size: "small"}
-	budget := MaxCardBytes - cardSize(Card{Body: []Element{cut}}) - 64
+	limit := budget
+	budget = limit - cardSize(Card{Body: []Element{cut}}) - 64
 	// Drop rows from the end, keeping the first element (the heading)
 	// and the last (the footer), until the rest fits.
 	last := body[len(body)-1]
 	kept := body[:len(body)-1]
 	for len(kept) > 1 && size > budget {
-		size -= elementSize(kept[len(kept)-1]) + 1
+		size -= elementSize(kept[len(kept)-1]) + 2 // and its comma
 		kept = kept[:len(kept)-1]
 	}
 	card.Body = append(slices.Clone(kept), cut, last)
-	for len(card.Body) > 3 && cardSize(card) > MaxCardBytes {
+	for len(card.Body) > 3 && cardSize(card) > limit {
 		card.Body = slices.Delete(card.Body, len(card.Body)-3, len(card.Body)-2)
 	}
 	return card
 }
 
-// cardSize is the length of a card's JSON (0 if it does not encode: the
-// sender reports that).
+// cardSize is the size of a card's JSON as Teams counts it, in UTF-16 (0
+// if it does not encode: the sender reports that).
 func cardSize(c Card) int {
 	data, err := json.Marshal(c)
 	if err != nil {
 		return 0
 	}
-	return len(data)
+	return UTF16Size(data)
 }
 
 func elementSize(el Element) int {
@@ -226,7 +231,7 @@ func elementSize(el Element) int {
 	if err != nil {
 		return 0
 	}
-	return len(data)
+	return UTF16Size(data)
 }
 
 // ImageAttachments are the pictures of a message, as attachments.

@@ -11,6 +11,7 @@ import (
 type statusRecorder struct {
 	http.ResponseWriter
 	status int
+	size   int // of the activity written, as MessageSize counts it
 }
 
 func (r *statusRecorder) WriteHeader(status int) {
@@ -28,7 +29,7 @@ func (s *Server) connector(h http.HandlerFunc) http.HandlerFunc {
 			s.calls = append(s.calls, Call{
 				At: time.Now(), Method: r.Method, Path: r.URL.Path,
 				ServiceURL:     s.ts.URL + "/smba/" + r.PathValue("region") + "/",
-				ConversationID: r.PathValue("conv"), Status: rec.status,
+				ConversationID: r.PathValue("conv"), Status: rec.status, Size: rec.size,
 			})
 			s.notifyLocked()
 			s.mu.Unlock()
@@ -109,15 +110,12 @@ func (s *Server) createConversation(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) sendActivity(w http.ResponseWriter, r *http.Request) {
-	var a Activity
-	if !decodeBody(w, r, &a) {
+	a, ok := s.decodeActivity(w, r)
+	if !ok {
 		return
 	}
 	if a.Type == "" {
 		writeError(w, http.StatusBadRequest, "BadArgument", "activity type is required")
-		return
-	}
-	if !checkCards(w, &a) {
 		return
 	}
 	s.mu.Lock()
@@ -139,8 +137,8 @@ func (s *Server) sendActivity(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) updateActivity(w http.ResponseWriter, r *http.Request) {
-	var a Activity
-	if !decodeBody(w, r, &a) || !checkCards(w, &a) {
+	a, ok := s.decodeActivity(w, r)
+	if !ok {
 		return
 	}
 	s.mu.Lock()

@@ -53,6 +53,8 @@ type Server struct {
 	keysHeld      chan struct{} // non-nil: key fetches wait for it
 	keysWaiting   int
 	memberLookups int
+
+	messageLimit int // the largest activity taken (SetMessageLimit)
 }
 
 // New starts a fake.
@@ -86,6 +88,7 @@ func New(opts Options) *Server {
 		conversation: map[string]*conversation{},
 		teams:        map[string]*team{},
 		rng:          mrand.New(mrand.NewPCG(1, 2)),
+		messageLimit: DefaultMessageLimit,
 	}
 	s.signer = newSigningKey()
 	s.keys = []*signingKey{s.signer}

@@ -84,6 +84,9 @@ type Call struct {
 	ServiceURL     string
 	ConversationID string
 	Status         int
+	// Size is the activity's size as Teams counts it (MessageSize), for
+	// the writes of activities.
+	Size int
 }
 
 func key(email string) string { return strings.ToLower(strings.TrimSpace(email)) }
