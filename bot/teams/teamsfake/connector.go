@@ -37,7 +37,7 @@ func (s *Server) connector(h http.HandlerFunc) http.HandlerFunc {
 		if !s.bearerScope(rec, r, ScopeBotFramework) {
 			return
 		}
-		if s.injectConnectorFault(rec) != 0 {
+		if s.injectConnectorFault(rec, r.PathValue("conv")) != 0 {
 			return
 		}
 		h(rec, r)
