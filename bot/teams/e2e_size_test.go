@@ -42,7 +42,13 @@ func TestATooLargeMessageIsSentSmallerNeverTheSameAgain(t *testing.T) {
 	post := e.card(ana, l)
 	mustSay(t, "the short card", text(post.Activity.Cards()[0]), "Dana Ruiz", "more than Teams takes")
 
-	posts := postsTo(e.fake.Calls()[before:], conv)
+	var posts []teamsfake.Call
+	if err := e.fake.WaitFor(ctxTimeout(t, 10*time.Second), func() bool {
+		posts = postsTo(e.fake.Calls()[before:], conv)
+		return len(posts) > 0 && posts[len(posts)-1].Status == http.StatusCreated
+	}); err != nil {
+		t.Fatalf("the accepted post is not in the fake's log: %+v", posts)
+	}
 	if len(posts) < 2 {
 		t.Fatalf("%d posts, want the refused one and a smaller one", len(posts))
 	}
@@ -94,8 +100,11 @@ func TestListsOfWideCharactersStayWithinWhatTeamsCounts(t *testing.T) {
 	for _, ask := range []string{"home", "leads"} {
 		mustSay(t, "the answer to "+ask, text(e.typed(ana, ask)), "Your open leads (70)")
 	}
-	posts := postsTo(e.fake.Calls()[before:], e.personal(ana))
-	if len(posts) < 2 {
+	var posts []teamsfake.Call
+	if err := e.fake.WaitFor(ctxTimeout(t, 10*time.Second), func() bool {
+		posts = postsTo(e.fake.Calls()[before:], e.personal(ana))
+		return len(posts) >= 2
+	}); err != nil {
 		t.Fatalf("%d posts to ana's chat, want the two answers", len(posts))
 	}
 	for _, p := range posts {
