@@ -75,6 +75,7 @@ var settings = []setting{
 	{"TEAMS_LOGIN_URL", teams.DefaultLoginURL, "token endpoint base: tokens come from {this}{TEAMS_TENANT_ID}/oauth2/v2.0/token", ""},
 	{"TEAMS_GRAPH_URL", teams.DefaultGraphURL, "Microsoft Graph base", ""},
 	{"TEAMS_SERVICE_URL", teams.DefaultServiceURL, "Teams connector base for people who have not written to slabot yet", ""},
+	{"TEAMS_SERVICE_URL_HOSTS", strings.Join(teams.DefaultServiceURLHosts, ","), "the only Teams connector hosts (comma-separated) slabot sends its token to and accepts an activity's serviceUrl on", ""},
 }
 
 // loadConfig reads the environment.
