@@ -67,11 +67,12 @@ func isLoopback(host string) bool {
 }
 
 // checkServiceURLHosts names what is wrong with TEAMS_SERVICE_URL_HOSTS:
-// hosts only (no scheme, path or port), and TEAMS_SERVICE_URL among them.
+// hosts only (no scheme, path or port; an IP address, such as a test's
+// ::1, is a host), and TEAMS_SERVICE_URL among them.
 func checkServiceURLHosts(hosts []string, serviceURL string) []error {
 	var problems []error
 	for _, h := range hosts {
-		if strings.ContainsAny(h, "/:@ ") {
+		if strings.ContainsAny(h, "/:@ ") && net.ParseIP(h) == nil {
 			problems = append(problems, fmt.Errorf("TEAMS_SERVICE_URL_HOSTS names %q: give host names only, comma-separated, such as %s",
 				h, strings.Join(DefaultServiceURLHosts, ",")))
 		}

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"errors"
+	"net/url"
 	"os"
 	"strings"
 	"testing"
@@ -82,6 +83,9 @@ func TestRunRefusesEachWeakSettingByName(t *testing.T) {
 			for _, set := range teamsURLs {
 				set(&cfg.Teams, base)
 			}
+			// The connector's host must also be one the token may go to.
+			u, _ := url.Parse(base)
+			cfg.Teams.ServiceURLHosts = []string{u.Hostname()}
 			cfg.HubSpotAPIURL = base
 			if problems := cfg.problemsForRun(); len(problems) > 0 {
 				t.Errorf("%s refused on Teams:\n%s", base, strings.Join(problems, "\n"))

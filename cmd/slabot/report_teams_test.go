@@ -82,6 +82,7 @@ rules:
 	t.Setenv("TEAMS_LOGIN_URL", fake.LoginURL())
 	t.Setenv("TEAMS_GRAPH_URL", fake.GraphURL())
 	t.Setenv("TEAMS_SERVICE_URL", fake.ServiceURL())
+	t.Setenv("TEAMS_SERVICE_URL_HOSTS", strings.Join(fake.ServiceURLHosts(), ","))
 
 	code, out, errOut := runMain(t, "report", "--week", "2026-W47")
 	if code != 0 {
