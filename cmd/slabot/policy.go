@@ -15,8 +15,12 @@ import (
 )
 
 func cmdPolicy(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "simulate" {
+		return cmdPolicySimulate(ctx, args[1:], stdout, stderr)
+	}
 	if len(args) == 0 || args[0] != "check" || len(args) > 2 {
 		fmt.Fprintln(stderr, "usage: slabot policy check [FILE]   (FILE defaults to SLABOT_POLICY_FILE, or slabot.yaml)")
+		fmt.Fprintln(stderr, "       "+strings.TrimPrefix(simulateUsage, "usage: "))
 		return 2
 	}
 	path := ""
