@@ -91,7 +91,7 @@ func NewApp(cfg AppConfig) *App {
 		metrics: m,
 	}
 	a.endpoint = &gate{next: tr.Handler(a, HandlerOptions{Logger: cfg.Logger})}
-	chat.rosterLost = a.rosterLost
+	chat.rosterLost, chat.personBlocked = a.rosterLost, a.personBlocked
 	return a
 }
 

@@ -45,8 +45,10 @@ func (c *Chat) checkReachable(ctx context.Context, person engine.ChatIdentity) e
 
 // markBlocked records that a person blocked slabot (stored: a restart does
 // not write to them again) and returns the engine.Unreachable that tells
-// the team's escalation channel about their lead.
-func (c *Chat) markBlocked(ctx context.Context, person engine.ChatIdentity, cause error) error {
+// the team's escalation channel about their lead when a hand-off card was
+// refused. For any other write (a reminder, a redraw, the home card),
+// tell has the team's escalation channel told about their open leads.
+func (c *Chat) markBlocked(ctx context.Context, person engine.ChatIdentity, cause error, tell bool) error {
 	reason := blockedReason(cause)
 	if person.UserID == "" {
 		return engine.Unreachable("%s", reason)
@@ -58,6 +60,11 @@ func (c *Chat) markBlocked(ctx context.Context, person engine.ChatIdentity, caus
 	if marked {
 		c.logger.Warn("a person blocked slabot in Teams; nothing more is written to them until they write to it or add it again",
 			"user_id", person.UserID, "cause", causeCode(cause))
+		if tell && c.personBlocked != nil {
+			if err := c.personBlocked(ctx, person, reason); err != nil {
+				c.logger.Error("could not tell the team that a person blocked slabot", "user_id", person.UserID, "err", err)
+			}
+		}
 	}
 	return engine.Unreachable("%s", reason)
 }
@@ -72,7 +79,8 @@ func causeCode(err error) string {
 }
 
 // refusedByPerson handles a refused write to a person's chat (or the
-// opening of it), given the write, to make once more after an install:
+// opening of it), given the write, to make once more after an install
+// (tell: as markBlocked's):
 //   - ConversationBlockedByUser, BotDisabledByAdmin: blocked, marked;
 //   - MessageWritesBlocked and other "not installed" answers: install
 //     through Graph; if Graph says it is installed already (409), the
@@ -80,22 +88,22 @@ func causeCode(err error) string {
 //     more.
 //
 // Any other error is returned as it is.
-func (c *Chat) refusedByPerson(ctx context.Context, person engine.ChatIdentity, err error, again func() (string, error)) (string, error) {
+func (c *Chat) refusedByPerson(ctx context.Context, person engine.ChatIdentity, err error, again func() (string, error), tell bool) (string, error) {
 	switch {
 	case errors.Is(err, ErrBlocked):
-		return "", c.markBlocked(ctx, person, err)
+		return "", c.markBlocked(ctx, person, err, tell)
 	case errors.Is(err, ErrNotInstalled):
 		already, ierr := c.install(ctx, person)
 		if ierr != nil {
 			return "", ierr
 		}
 		if already {
-			return "", c.markBlocked(ctx, person, err)
+			return "", c.markBlocked(ctx, person, err, tell)
 		}
 		id, err := again()
 		if errors.Is(err, ErrBlocked) || errors.Is(err, ErrWritesBlocked) {
 			// Installed just now and still refused: blocked.
-			return "", c.markBlocked(ctx, person, err)
+			return "", c.markBlocked(ctx, person, err, tell)
 		}
 		return id, err
 	}
@@ -181,4 +189,51 @@ func (a *App) rosterLost(ctx context.Context, channelID string) error {
 		return err
 	}
 	return a.channelsGone(ctx, ids, why)
+}
+
+// personBlocked tells the escalation channel of a rep's team, through a
+// durable ops alert, that the rep blocked slabot and which of their open
+// leads slabot can no longer remind them of.
+func (a *App) personBlocked(ctx context.Context, person engine.ChatIdentity, reason string) error {
+	if person.Email == "" {
+		return nil
+	}
+	rep, err := a.store.RepByEmail(ctx, person.Email)
+	if engine.ErrorCode(err) == engine.ENOTFOUND {
+		return nil // not a rep: no leads of theirs wait on them
+	}
+	if err != nil {
+		return err
+	}
+	open, err := a.store.OpenLeadsOf(ctx, person.Email)
+	if err != nil {
+		return err
+	}
+	if len(open) == 0 || rep.Team == "" {
+		return nil
+	}
+	const shown = 10
+	var names []string
+	for i, f := range open {
+		if i == shown {
+			names = append(names, fmt.Sprintf("and %d more", len(open)-shown))
+			break
+		}
+		names = append(names, f.Lead.DisplayName())
+	}
+	text := fmt.Sprintf("%s cannot be reached in chat (%s), so slabot cannot remind them of their %d open %s: %s. "+
+		"Reassign what cannot wait in your CRM.", person.Email, reason, len(open), plural(len(open), "lead", "leads"), strings.Join(names, ", "))
+	job := engine.Job{Args: engine.OpsAlertArgs{Team: rep.Team, Text: text},
+		UniqueKey: fmt.Sprintf("teams-blocked:%s:%d", person.UserID, a.chat.now().Unix())}
+	return a.store.InTx(ctx, func(tx engine.Tx) error {
+		_, err := tx.Enqueue(ctx, job)
+		return err
+	})
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }

@@ -58,6 +58,9 @@ type Chat struct {
 	// rosterLost is told when Teams says slabot is not in a channel's
 	// conversation any more (nil: nobody is told but the log).
 	rosterLost func(ctx context.Context, channelID string) error
+	// personBlocked is told when a person is found to have blocked slabot
+	// other than by their hand-off card (nil: nobody is told but the log).
+	personBlocked func(ctx context.Context, person engine.ChatIdentity, reason string) error
 }
 
 // NewChat returns the Teams side of the chat port.
@@ -88,7 +91,10 @@ func (c *Chat) FindPerson(ctx context.Context, email string) (engine.ChatIdentit
 // Post sends a message (its card, and its pictures beside it) and returns
 // where it landed.
 func (c *Chat) Post(ctx context.Context, to engine.Destination, m view.Message, key engine.PostKey) (engine.MessageRef, error) {
-	conv, err := c.conversation(ctx, to)
+	// A refused hand-off card tells the team about its lead itself
+	// (engine.ErrUnreachable); any other refused post about the person.
+	tell := key.Kind != "card"
+	conv, err := c.conversation(ctx, to, tell)
 	if err != nil {
 		return engine.MessageRef{}, err
 	}
@@ -115,7 +121,7 @@ func (c *Chat) Post(ctx context.Context, to engine.Destination, m view.Message, 
 	case conv.person != nil:
 		// Uninstalled since the chat was opened (install again, once), or
 		// blocked (nothing more is written to them).
-		id, err = c.refusedByPerson(ctx, *conv.person, err, send)
+		id, err = c.refusedByPerson(ctx, *conv.person, err, send, tell)
 	case errors.Is(err, ErrNotInRoster):
 		err = c.channelRosterLost(ctx, conv.id, err)
 	}
@@ -172,7 +178,7 @@ func (c *Chat) Update(ctx context.Context, ref engine.MessageRef, m view.Message
 	})
 	c.metrics.sendResult(ref.Kind+"_update", err)
 	if errors.Is(err, ErrBlocked) && person != nil {
-		err = c.markBlocked(ctx, *person, err)
+		err = c.markBlocked(ctx, *person, err, true)
 	}
 	if errors.Is(err, ErrConversationNotFound) || errors.Is(err, ErrNotInstalled) || errors.Is(err, engine.ErrUnreachable) {
 		return fmt.Errorf("teams: update %s: %w: %w", ref.Kind, engine.ErrMessageGone, err)
@@ -210,7 +216,7 @@ type conversation struct {
 // conversation finds where a destination is: a person's 1:1 chat (opened,
 // and the app installed for them, when slabot has none yet), or a channel
 // by its id or as "Team name/Channel name".
-func (c *Chat) conversation(ctx context.Context, to engine.Destination) (conversation, error) {
+func (c *Chat) conversation(ctx context.Context, to engine.Destination, tell bool) (conversation, error) {
 	if to.Person == nil {
 		return c.channel(ctx, to.Channel)
 	}
@@ -236,7 +242,7 @@ func (c *Chat) conversation(ctx context.Context, to engine.Destination) (convers
 	}
 	id, err := create()
 	if err != nil {
-		id, err = c.refusedByPerson(ctx, person, err, create)
+		id, err = c.refusedByPerson(ctx, person, err, create, tell)
 	}
 	if err != nil {
 		return conversation{}, err
@@ -357,7 +363,7 @@ func (c *Chat) publishHome(ctx context.Context, person engine.ChatIdentity, m vi
 	case err != nil && engine.ErrorCode(err) != engine.ENOTFOUND:
 		return err
 	}
-	conv, err := c.conversation(ctx, engine.Destination{Person: &person})
+	conv, err := c.conversation(ctx, engine.Destination{Person: &person}, true)
 	if errors.Is(err, engine.ErrUnreachable) {
 		return nil // blocked, or never reachable: nothing to show them
 	}
@@ -372,7 +378,7 @@ func (c *Chat) publishHome(ctx context.Context, person engine.ChatIdentity, m vi
 		return c.tr.Connector.SendActivity(ctx, conv.serviceURL, conv.id, a)
 	})
 	if errors.Is(err, ErrBlocked) && conv.person != nil {
-		_ = c.markBlocked(ctx, *conv.person, err)
+		_ = c.markBlocked(ctx, *conv.person, err, true)
 		return nil
 	}
 	if errors.Is(err, ErrNotInstalled) {

@@ -187,3 +187,44 @@ rules:
 		t.Errorf("the channel slabot is no longer in is still known: %v", err)
 	}
 }
+
+// TestARepWhoBlocksSlabotAfterTheirCardIsReportedWithTheirOpenLeads: ana
+// got her card, then blocked slabot. The reminder that follows is
+// refused; the team's escalation channel is told which open leads of hers
+// slabot can no longer remind her of, and her chat gets nothing more.
+func TestARepWhoBlocksSlabotAfterTheirCardIsReportedWithTheirOpenLeads(t *testing.T) {
+	e := newTeamsEnv(t, withPolicy(timerPolicy("[notify_manager]")))
+	sales := e.addBotToSales()
+	escalations := sales.ChannelID("Escalations")
+	l := e.handOff(demoLead("crm-blocks-later"))
+	post := e.card(ana, l)
+	conv := post.ConversationID
+	if err := e.fake.WaitFor(ctxTimeout(t, 10*time.Second), func() bool { return len(postsTo(e.fake.Calls(), conv)) > 0 }); err != nil {
+		t.Fatal(err)
+	}
+	e.fake.SetBlocked(ana, true)
+	before := len(e.fake.Calls())
+
+	var alert string
+	if err := e.fake.WaitFor(ctxTimeout(t, 30*time.Second), func() bool {
+		for _, r := range e.fake.Activities(escalations) {
+			if strings.Contains(r.Activity.Summary, ana) && strings.Contains(r.Activity.Summary, "open lead") {
+				alert = r.Activity.Summary
+				return true
+			}
+		}
+		return false
+	}); err != nil {
+		t.Fatalf("the escalation channel was not told that ana blocked slabot: %v", err)
+	}
+	mustSay(t, "the alert", alert, "blocked slabot", "1 open lead", "Dana Ruiz")
+	e.waitFor("the breach", func() bool { return countEvents(e.events(l.ID), engine.EventBreach) > 0 })
+	settle(time.Now().Add(2 * time.Second))
+	all, refused := writesTo(e.fake.Calls()[before:], conv)
+	if all == 0 || all != refused || all > 3 {
+		t.Errorf("%d writes to ana's chat after she blocked slabot (%d refused), want a handful at most, all refused", all, refused)
+	}
+	if n := graphInstalls(e.fake.Calls()[before:]); n > 1 {
+		t.Errorf("%d Graph installs, want at most the one that found slabot installed", n)
+	}
+}
