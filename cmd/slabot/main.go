@@ -26,7 +26,7 @@ func commands() []command {
 	return []command{
 		{"run", "", "connect to Slack and the database and enforce the SLA (the production mode)", cmdRun},
 		{"migrate", "[up|status]", "apply database migrations, or list them with when each was applied", cmdMigrate},
-		{"policy", "check [FILE] | simulate FILE [--from DATE] [--to DATE] [--json]", "check the SLA policy file and print the agreement in plain words; or replay a period's hand-offs under a proposed policy beside the current one", cmdPolicy},
+		{"policy", "check [FILE] | simulate FILE [--from DATE] [--to DATE] [--json] | unpin TEAM/CHANNEL", "check the SLA policy file and print the agreement in plain words; replay a period's hand-offs under a proposed policy beside the current one; or let a Teams channel name be pinned afresh", cmdPolicy},
 		{"plan", "[flags]", "the reverse funnel: deals, SQLs and MQLs needed for a revenue goal", cmdPlan},
 		{"report", "[--week W] [--dry-run]", "post the weekly smarketing report now (--week 2026-W47 for another week), or print it and write its chart (--dry-run)", cmdReport},
 		{"demo", "[--speed N] [--keep-db]", "play the whole bot against a Slack simulator and a throwaway database", cmdDemo},
