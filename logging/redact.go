@@ -96,6 +96,12 @@ func Attr(a slog.Attr) slog.Attr {
 				masked[i] = String(s)
 			}
 			return slog.Any(a.Key, masked)
+		case nil:
+			return slog.Attr{Key: a.Key, Value: v}
+		default:
+			// A struct, map or slice: the handler would print it with
+			// fmt, so mask that text.
+			return slog.String(a.Key, String(fmt.Sprintf("%+v", x)))
 		}
 	}
 	return slog.Attr{Key: a.Key, Value: v}

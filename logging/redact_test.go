@@ -80,6 +80,10 @@ func TestHandlerRedactsAtInfoAndAbove(t *testing.T) {
 			l.With("owner", "ana@example.com").WithGroup("g").Info("x", "by", "bo@example.com")
 		},
 			[]string{"owner=…@example.com", "g.by=…@example.com"}, []string{"ana@", "bo@"}},
+		{"AStructAMapAndAList", func(l *slog.Logger) {
+			l.Info("x", "rep", struct{ Email string }{"ana@example.com"}, "by", map[string]string{"owner": "bo@example.com"},
+				"all", []any{"cy@example.com", 3})
+		}, []string{"rep={Email:…@example.com}", "…@example.com"}, []string{"ana@", "bo@", "cy@"}},
 		{"ALogValuer", func(l *slog.Logger) { l.Info("x", "who", slog.StringValue("ana@example.com")) },
 			[]string{"who=…@example.com"}, []string{"ana@"}},
 		{"DebugIsUnchanged", func(l *slog.Logger) {
