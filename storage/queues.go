@@ -26,13 +26,14 @@ type queueSettings struct {
 	MaxBackoff time.Duration
 }
 
-// queues are the settings of each queue. Sending a message or recording a
-// click takes a second or two, and a Slack call is given up after 30 s;
-// a report builds a chart and uploads it.
+// queues are the settings of each queue. Sending a message takes a second
+// or two, and a Slack call is given up after 30 s; a report builds a
+// chart and uploads it.
 var queues = map[string]queueSettings{
 	// A person's click: retried for about six minutes (its answer is
 	// worth little later, but what they did is recorded).
-	engine.QueuePeople: {Workers: 8, Timeout: 30 * time.Second, MaxAttempts: 14, MaxBackoff: time.Minute},
+	// A command may build figures over many leads: a minute.
+	engine.QueuePeople: {Workers: 8, Timeout: time.Minute, MaxAttempts: 14, MaxBackoff: time.Minute},
 	// Cards, reminders, escalations: about two hours of an outage.
 	engine.QueueSend: {Workers: 4, Timeout: 30 * time.Second, MaxAttempts: 40, MaxBackoff: 5 * time.Minute},
 	// Deadline checks: they only touch the database; two hours as well.
