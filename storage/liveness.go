@@ -35,7 +35,11 @@ type liveness struct {
 	incarnation string
 	every       time.Duration
 	deadAfter   time.Duration
-	onRescue    func(n int)
+	// stuckAfter is, per queue, how long a job may run before it is
+	// taken to be stuck; otherStuckAfter for a queue not named.
+	stuckAfter      map[string]time.Duration
+	otherStuckAfter time.Duration
+	onRescue        func(n int)
 }
 
 func newIncarnation() string {
@@ -128,11 +132,11 @@ func (l *liveness) rescueDead(ctx context.Context) (int, error) {
 // which records the rescue in the job's errors and metadata as River's
 // rescuer does.
 func (l *liveness) rescue(ctx context.Context, tx pgx.Tx, dead []string) (int, error) {
-	names := make([]string, 0, len(queues))
-	limits := make([]float64, 0, len(queues))
-	for name, q := range queues {
+	names := make([]string, 0, len(l.stuckAfter))
+	limits := make([]float64, 0, len(l.stuckAfter))
+	for name, d := range l.stuckAfter {
 		names = append(names, name)
-		limits = append(limits, q.stuckAfter().Seconds())
+		limits = append(limits, d.Seconds())
 	}
 	rows, err := tx.Query(ctx, `SELECT j.id, j.attempt, j.max_attempts, now()
 		FROM river_job j
@@ -141,7 +145,7 @@ func (l *liveness) rescue(ctx context.Context, tx pgx.Tx, dead []string) (int, e
 		  AND (j.attempted_by[cardinality(j.attempted_by)] = ANY($1::text[])
 		       OR j.attempted_at < now() - make_interval(secs => COALESCE(q.secs, $4)))
 		ORDER BY j.id
-		FOR UPDATE OF j SKIP LOCKED`, dead, names, limits, defaultQueue.stuckAfter().Seconds())
+		FOR UPDATE OF j SKIP LOCKED`, dead, names, limits, l.otherStuckAfter.Seconds())
 	if err != nil {
 		return 0, fmt.Errorf("storage: unable to find the jobs of dead workers: %w", err)
 	}

@@ -63,11 +63,28 @@ type Worker struct {
 // NewWorker returns a worker for the given handlers, one per job kind,
 // working the queues those handlers name.
 func (db *DB) NewWorker(handlers []engine.JobHandler, opts WorkerOptions) (*Worker, error) {
-	if opts.RescueAfter <= 0 {
-		opts.RescueAfter = max(longestTimeout(), opts.JobTimeout) + stuckGrace
+	// stuck is, per queue, how long a job may run before it is taken to be
+	// stuck: its timeout and a minute, or RescueAfter when set.
+	longest := longestTimeout()
+	if opts.JobTimeout > 0 {
+		longest = opts.JobTimeout
 	}
-	// River refuses a rescue sooner than a job may run.
-	opts.RescueAfter = max(opts.RescueAfter, opts.JobTimeout+time.Second, longestTimeout()+time.Second)
+	stuck := map[string]time.Duration{}
+	for name, q := range queues {
+		if opts.JobTimeout > 0 {
+			q.Timeout = opts.JobTimeout
+		}
+		stuck[name] = q.stuckAfter()
+	}
+	if opts.RescueAfter > 0 {
+		// River refuses a rescue sooner than a job may run.
+		opts.RescueAfter = max(opts.RescueAfter, longest+time.Second)
+		for name := range stuck {
+			stuck[name] = opts.RescueAfter
+		}
+	} else {
+		opts.RescueAfter = longest + stuckGrace
+	}
 	if opts.Heartbeat <= 0 {
 		opts.Heartbeat = 2 * time.Second
 	}
@@ -108,10 +125,7 @@ func (db *DB) NewWorker(handlers []engine.JobHandler, opts WorkerOptions) (*Work
 		}
 		queueConfigs[h.Queue] = river.QueueConfig{MaxWorkers: n}
 	}
-	jobTimeout := opts.JobTimeout
-	if jobTimeout <= 0 {
-		jobTimeout = longestTimeout()
-	}
+	jobTimeout := longest
 	client, err := river.NewClient(riverpgxv5.New(db.pool), &river.Config{
 		ID:                   opts.ID,
 		Logger:               opts.Logger.With("component", "river"),
@@ -136,7 +150,7 @@ func (db *DB) NewWorker(handlers []engine.JobHandler, opts WorkerOptions) (*Work
 	}
 	w.client = client
 	w.live = &liveness{db: db, id: client.ID(), incarnation: newIncarnation(), every: opts.Heartbeat,
-		deadAfter: opts.DeadAfter, onRescue: opts.OnRescue}
+		deadAfter: opts.DeadAfter, stuckAfter: stuck, otherStuckAfter: opts.RescueAfter, onRescue: opts.OnRescue}
 	return w, nil
 }
 
@@ -286,7 +300,8 @@ func (w *Worker) Run(ctx context.Context) error {
 	<-ctx.Done()
 	stopCtx, cancel := context.WithTimeout(context.Background(), w.opts.StopTimeout)
 	defer cancel()
-	if err := w.client.Stop(stopCtx); err != nil {
+	err := w.client.Stop(stopCtx)
+	if err != nil {
 		w.opts.Logger.Warn("jobs in hand did not finish in time; cancelling them", "err", err)
 		cancelCtx, cancel2 := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel2()
@@ -294,6 +309,11 @@ func (w *Worker) Run(ctx context.Context) error {
 	}
 	stopBeat()
 	<-beating
+	if err != nil {
+		// A job may still be marked running: the heartbeat stops, so the
+		// others take this worker for dead and run it again.
+		return nil
+	}
 	unregCtx, cancel3 := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel3()
 	if err := w.live.unregister(unregCtx); err != nil {
