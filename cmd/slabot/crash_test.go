@@ -172,17 +172,30 @@ rules:
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	// A retry that would post a card twice comes within its queue's
-	// first backoff: give it the time to show.
-	time.Sleep(500 * time.Millisecond)
+	// A job the dead process held may have posted its card before it died:
+	// its card is out, and the job is run again later. Wait until nothing
+	// is left running, so a resend that would double a card shows.
+	for {
+		var running int
+		err := pool.QueryRow(ctx, `SELECT count(*) FILTER (WHERE state = 'running'),
+				count(*) FILTER (WHERE errors::text LIKE '%worker running this job died%')
+			FROM river_job`).Scan(&running, &run.rescued)
+		if err != nil {
+			fail("%v", err)
+		}
+		if running == 0 {
+			break
+		}
+		if ctx.Err() != nil {
+			fail("%d jobs still running, %d rescued", running, run.rescued)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 	run.cards, _ = cardsOf()
 	for _, id := range leads {
 		if _, ok := run.cards[id]; !ok {
 			run.cards[id] = 0
 		}
-	}
-	if err := pool.QueryRow(ctx, `SELECT count(*) FROM river_job WHERE errors::text LIKE '%worker running this job died%'`).Scan(&run.rescued); err != nil {
-		tb.Fatal(err)
 	}
 	return run
 }
