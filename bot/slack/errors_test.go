@@ -14,6 +14,7 @@ import (
 	"github.com/slabot/slabot/bot/slack/slackfake"
 	"github.com/slabot/slabot/bot/view"
 	"github.com/slabot/slabot/engine"
+	"github.com/slabot/slabot/storage"
 )
 
 // TestWebAPIFailuresGoToTheQueuesBackoffAndRetryAfterIsHonoured is the
@@ -87,4 +88,49 @@ func TestAPostWhoseTurnComesTooLateWaitsOutsideTheJob(t *testing.T) {
 
 func textMessage(s string) view.Message {
 	return view.Message{Summary: s, Blocks: []view.Block{view.Section{Lines: []view.Text{view.T(s)}}}}
+}
+
+// TestASlack503GoesBackToTheQueueAndUsesAnAttempt: while Slack answers
+// 503, the card's job is not retried in place: it goes back to the queue
+// as retryable with Slack's answer as its error, each failure counted as
+// an attempt; once Slack is back the card arrives once.
+func TestASlack503GoesBackToTheQueueAndUsesAnAttempt(t *testing.T) {
+	fake := newFakeSlack(t)
+	e := newEnv(t, withFake(fake))
+	fake.InjectServerErrorRatio(1, http.StatusServiceUnavailable, 1)
+	l := e.handOff(demoLead("crm-503"))
+	var handOff storage.JobInfo
+	e.waitFor("the hand-off to fail and wait for the queue's backoff", func() bool {
+		jobs, err := e.db.JobsOfLead(context.Background(), l.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, j := range jobs {
+			if j.Kind == engine.JobHandOff && j.State == "retryable" && strings.Contains(j.LastError, "503") {
+				handOff = j
+				return true
+			}
+		}
+		return false
+	})
+	if handOff.Attempts < 1 || handOff.MaxAttempts != 40 {
+		t.Errorf("the failed hand-off has attempt %d of %d, want its first of the send queue's 40", handOff.Attempts, handOff.MaxAttempts)
+	}
+	fake.InjectServerErrorRatio(0, 0, 1)
+	e.card(ana, l)
+	e.waitFor("the hand-off job to complete", func() bool {
+		jobs, _ := e.db.JobsOfLead(context.Background(), l.ID)
+		for _, j := range jobs {
+			if j.Kind == engine.JobHandOff {
+				handOff = j
+			}
+		}
+		return handOff.State == "completed"
+	})
+	if handOff.Attempts < 2 {
+		t.Errorf("the hand-off completed on attempt %d: its failure did not count", handOff.Attempts)
+	}
+	if n := e.cardsFor(ana, l.ID); n != 1 {
+		t.Errorf("%d cards, want 1", n)
+	}
 }
