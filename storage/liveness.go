@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -60,7 +61,7 @@ func (l *liveness) register(ctx context.Context) error {
 			if _, err := l.rescue(ctx, tx, []string{l.id}); err != nil {
 				return err
 			}
-		case err != nil && err != pgx.ErrNoRows:
+		case err != nil && !errors.Is(err, pgx.ErrNoRows):
 			return fmt.Errorf("storage: unable to read the worker's earlier registration: %w", err)
 		}
 		_, err = tx.Exec(ctx, `INSERT INTO slabot_workers (id, incarnation) VALUES ($1, $2)

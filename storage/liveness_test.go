@@ -103,3 +103,41 @@ func TestTheJobsOfAWorkerThatDiedAreRunAgainOnce(t *testing.T) {
 		t.Errorf("the dead worker is still registered (%d, %v)", deadLeft, err)
 	}
 }
+
+// TestARestartUnderTheSameIDRunsWhatItsPredecessorHeld: a container
+// restarted in place comes back with the same host name and process id,
+// so the same worker id, before its predecessor's heartbeat is stale. The
+// predecessor is dead all the same: its jobs run again at once.
+func TestARestartUnderTheSameIDRunsWhatItsPredecessorHeld(t *testing.T) {
+	ctx := context.Background()
+	db := storagetest.NewDB(t)
+	pool := db.Pool()
+	if _, err := pool.Exec(ctx, `INSERT INTO slabot_workers (id, incarnation, seen_at) VALUES ('slabot-0-1', 'before', now())`); err != nil {
+		t.Fatal(err)
+	}
+	inTx(t, db, func(tx engine.Tx) error {
+		_, err := tx.Enqueue(ctx, engine.Job{Args: testArgs{Note: "held"}, UniqueKey: "held:same-id"})
+		return err
+	})
+	if _, err := pool.Exec(ctx, `UPDATE river_job SET state = 'running', attempt = 1, attempted_at = now(),
+		attempted_by = ARRAY['slabot-0-1'] WHERE args->>'key' = 'held:same-id'`); err != nil {
+		t.Fatal(err)
+	}
+	ran := make(chan string, 2)
+	runWorker(t, db, storage.WorkerOptions{ID: "slabot-0-1"}, engine.Handle(func(ctx context.Context, j engine.Job, args testArgs) error {
+		ran <- args.Note
+		return nil
+	}))
+	select {
+	case note := <-ran:
+		if note != "held" {
+			t.Fatalf("ran %q", note)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("the predecessor's job was not run again")
+	}
+	var incarnation string
+	if err := pool.QueryRow(ctx, `SELECT incarnation FROM slabot_workers WHERE id = 'slabot-0-1'`).Scan(&incarnation); err != nil || incarnation == "before" {
+		t.Errorf("the worker's registration is %q (%v), want its own", incarnation, err)
+	}
+}
