@@ -24,6 +24,10 @@ import (
 	"github.com/slabot/slabot/storage/storagetest"
 )
 
+// crashIntakeToken is the intake's shared secret (32 characters or more,
+// as slabot asks).
+const crashIntakeToken = "crash-test-intake-token-0123456789abcdef"
+
 // crashReps is how many reps share the burst: three cards each, within
 // Slack's burst for one DM, so the pace of one DM does not set the time.
 const crashReps = 20
@@ -82,9 +86,10 @@ rules:
 	httpAddr, metricsAddr := crashFreeAddr(tb), crashFreeAddr(tb)
 	env := append(os.Environ(), "DATABASE_URL="+dbURL, "SLACK_BOT_TOKEN="+slackfake.BotToken,
 		"SLACK_APP_TOKEN="+slackfake.AppToken, "SLACK_API_URL="+fake.APIURL(), "SLABOT_POLICY_FILE="+policy,
-		"SLABOT_INTAKE_TOKEN=crash-secret", "SLABOT_HTTP_ADDR="+httpAddr, "SLABOT_METRICS_ADDR="+metricsAddr,
+		"SLABOT_INTAKE_TOKEN="+crashIntakeToken, "SLABOT_HTTP_ADDR="+httpAddr, "SLABOT_METRICS_ADDR="+metricsAddr,
 		"SLABOT_LOG_LEVEL=warn")
 	logPath := filepath.Join(dir, "slabot.log")
+	exited := map[*exec.Cmd]chan struct{}{}
 	start := func() *exec.Cmd {
 		logFile, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 		if err != nil {
@@ -97,7 +102,9 @@ rules:
 		if err := c.Start(); err != nil {
 			tb.Fatal(err)
 		}
-		go func() { _ = c.Wait(); logFile.Close() }()
+		done := make(chan struct{})
+		exited[c] = done
+		go func() { _ = c.Wait(); logFile.Close(); close(done) }()
 		return c
 	}
 	fail := func(format string, args ...any) {
@@ -108,7 +115,7 @@ rules:
 	base := "http://" + httpAddr
 
 	first := start()
-	if err := crashWaitReady(ctx, base); err != nil {
+	if err := crashWaitReady(ctx, base, exited[first]); err != nil {
 		fail("the first process: %v", err)
 	}
 	leads := crashHandOffs(ctx, tb, base, n)
@@ -138,7 +145,7 @@ rules:
 	if err := first.Process.Kill(); err != nil {
 		tb.Fatal(err)
 	}
-	_, _ = first.Process.Wait()
+	<-exited[first]
 	pool, err := pgxpool.New(ctx, dbURL)
 	if err != nil {
 		tb.Fatal(err)
@@ -153,10 +160,8 @@ rules:
 	second := start()
 	defer func() {
 		_ = second.Process.Signal(syscall.SIGTERM)
-		done := make(chan struct{})
-		go func() { _, _ = second.Process.Wait(); close(done) }()
 		select {
-		case <-done:
+		case <-exited[second]:
 		case <-time.After(20 * time.Second):
 			_ = second.Process.Kill()
 		}
@@ -287,7 +292,7 @@ func crashFreeAddr(tb testing.TB) string {
 }
 
 // crashWaitReady waits for /readyz: migrated, and connected to Slack.
-func crashWaitReady(ctx context.Context, base string) error {
+func crashWaitReady(ctx context.Context, base string, exited <-chan struct{}) error {
 	for {
 		res, err := http.Get(base + "/readyz")
 		if err == nil {
@@ -299,6 +304,8 @@ func crashWaitReady(ctx context.Context, base string) error {
 		select {
 		case <-ctx.Done():
 			return fmt.Errorf("not ready: %v", err)
+		case <-exited:
+			return fmt.Errorf("slabot run exited before it was ready")
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
@@ -321,7 +328,7 @@ func crashHandOffs(ctx context.Context, tb testing.TB, base string, n int) []int
 				body := fmt.Sprintf(`{"external_id": "crash-%03d", "source": "web",
 					"contact": {"name": "Lee %03d", "email": "lee-%03d@crash.test"}, "company": {"name": "Crash Co %03d"}}`, i, i, i, i)
 				req, _ := http.NewRequestWithContext(ctx, http.MethodPost, base+"/v1/handoffs", strings.NewReader(body))
-				req.Header.Set("Authorization", "Bearer crash-secret")
+				req.Header.Set("Authorization", "Bearer "+crashIntakeToken)
 				req.Header.Set("Content-Type", "application/json")
 				res, err := http.DefaultClient.Do(req)
 				if err != nil {
