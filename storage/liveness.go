@@ -34,7 +34,6 @@ type liveness struct {
 	db          *DB
 	id          string // River's client id
 	incarnation string
-	every       time.Duration
 	deadAfter   time.Duration
 	// stuckAfter is, per queue, how long a job may run before it is
 	// taken to be stuck; otherStuckAfter for a queue not named.

@@ -149,7 +149,7 @@ func (db *DB) NewWorker(handlers []engine.JobHandler, opts WorkerOptions) (*Work
 		return nil, fmt.Errorf("storage: unable to create the job worker: %w", err)
 	}
 	w.client = client
-	w.live = &liveness{db: db, id: client.ID(), incarnation: newIncarnation(), every: opts.Heartbeat,
+	w.live = &liveness{db: db, id: client.ID(), incarnation: newIncarnation(),
 		deadAfter: opts.DeadAfter, stuckAfter: stuck, otherStuckAfter: opts.RescueAfter, onRescue: opts.OnRescue}
 	return w, nil
 }
