@@ -123,7 +123,8 @@ func NewApp(ctx context.Context, cfg Config, logger *slog.Logger) (*App, error) 
 	}
 	handlers = append(handlers, crmJobs...)
 	app.Worker, err = db.NewWorker(handlers, storage.WorkerOptions{
-		ID: fmt.Sprintf("%s-%d", hostname, os.Getpid()), Logger: logger, OnDone: queue.Observe})
+		ID: fmt.Sprintf("%s-%d", hostname, os.Getpid()), Logger: logger, OnDone: queue.Observe, OnRescue: queue.Rescued,
+		Now: app.Service.Now})
 	if err != nil {
 		db.Close()
 		return nil, err
