@@ -207,7 +207,7 @@ func intakeTokenProblem(token string) string {
 	if n := utf8.RuneCountInString(token); n < minIntakeTokenLength {
 		return fmt.Sprintf("SLABOT_INTAKE_TOKEN is %d characters long; it must have at least %d, random.%s", n, minIntakeTokenLength, what)
 	}
-	if strings.Count(token, token[:1]) == len(token) {
+	if first, _ := utf8.DecodeRuneInString(token); strings.Count(token, string(first)) == utf8.RuneCountInString(token) {
 		return "SLABOT_INTAKE_TOKEN is one character repeated; it must be random." + what
 	}
 	return ""

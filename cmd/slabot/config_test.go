@@ -50,6 +50,8 @@ func TestRunRefusesEachWeakSettingByName(t *testing.T) {
 			[]string{"SLABOT_INTAKE_TOKEN still says CHANGE-ME", "openssl rand -hex 32"}},
 		{"AnIntakeTokenOfOneRepeatedCharacter", func(c *Config) { c.IntakeToken = strings.Repeat("a", 40) },
 			[]string{"SLABOT_INTAKE_TOKEN is one character repeated"}},
+		{"AnIntakeTokenOfOneRepeatedWideCharacter", func(c *Config) { c.IntakeToken = strings.Repeat("é", 40) },
+			[]string{"SLABOT_INTAKE_TOKEN is one character repeated"}},
 		{"SlackAPIURLOverPlainHTTP", func(c *Config) { c.SlackAPIURL = "http://slack.example.com/api/" },
 			[]string{"SLACK_API_URL uses http", "must be https", "leave it unset"}},
 		{"HubSpotAPIURLOverPlainHTTP", func(c *Config) { c.HubSpotAPIURL = "http://api.hubapi.com/" },
