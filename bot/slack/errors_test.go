@@ -3,6 +3,7 @@ package slack_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -117,7 +118,15 @@ func TestASlack503GoesBackToTheQueueAndUsesAnAttempt(t *testing.T) {
 		t.Errorf("the failed hand-off has attempt %d of %d, want its first of the send queue's 40", handOff.Attempts, handOff.MaxAttempts)
 	}
 	fake.InjectServerErrorRatio(0, 0, 1)
-	e.card(ana, l)
+	// The next try comes when the queue's backoff says: on a loaded
+	// machine the job may have failed a few times already, and its wait
+	// doubles each time (1, 2, 4, 8, 16 s, jittered).
+	dm := fake.DMChannel(ana)
+	if _, err := fake.WaitForMessage(ctxTimeout(t, 60*time.Second), func(m slackfake.Message) bool {
+		return m.Channel == dm && m.Metadata != nil && fmt.Sprint(m.Metadata.EventPayload["lead_id"]) == fmt.Sprint(l.ID)
+	}); err != nil {
+		t.Fatalf("no card for lead %d once Slack was back: %v", l.ID, err)
+	}
 	e.waitFor("the hand-off job to complete", func() bool {
 		jobs, _ := e.db.JobsOfLead(context.Background(), l.ID)
 		for _, j := range jobs {

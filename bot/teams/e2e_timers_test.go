@@ -302,7 +302,11 @@ func TestTwoReplicasOnOneDatabaseActOnce(t *testing.T) {
 			len(one.posts(one.personal(maria), summaryEscalation, l)), len(one.posts(channel, summaryEscalation, l)),
 		}
 		if !slices.Equal(counts, []int{2, 1, 1, 1, 1}) {
-			t.Errorf("lead %d: owner's posts, breaches, returns, manager messages, channel posts = %v, want 2 and one each", l.ID, counts)
+			var summaries []string
+			for _, r := range one.posts(one.personal(l.OwnerEmail), "", l) {
+				summaries = append(summaries, r.Activity.Summary)
+			}
+			t.Errorf("lead %d: owner's posts, breaches, returns, manager messages, channel posts = %v, want 2 and one each (owner's posts: %q)", l.ID, counts, summaries)
 		}
 	}
 
