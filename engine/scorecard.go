@@ -176,6 +176,10 @@ type ScorecardKeys struct {
 	OpportunityAt time.Time
 }
 
+// ScorecardKey is how a source or segment is grouped: trimmed and
+// lower-cased.
+func ScorecardKey(s string) string { return scopeKey(s) }
+
 // scorecardKeysOf works out f's keys under p.
 func scorecardKeysOf(p *Policy, f *LeadFacts) ScorecardKeys {
 	l := &f.Lead

@@ -161,6 +161,9 @@ func (db *DB) writeRefreshed(ctx context.Context, p *engine.Policy, fingerprint 
 		if err := writeBreachFigures(ctx, tx, figures, written); err != nil {
 			return err
 		}
+		if err := writeScorecardKeys(ctx, tx, figures, written); err != nil {
+			return err
+		}
 		_, err = tx.Exec(ctx, figuresUnmarkSQL, read.ids, read.seqs)
 		return err
 	})

@@ -1,0 +1,293 @@
+package storage
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/slabot/slabot/engine"
+)
+
+// The scorecard and speed to lead as SQL aggregates over lead_facts
+// (migrations 0010 and 0017), with the same numbers as
+// engine.ComputeScorecard and engine.ComputeSpeed over DB.LeadFacts;
+// storage's oracle tests compare them cell by cell.
+
+// withOpportunities sets each lead's OpportunityAt: the CRM's time ("at")
+// of its first opportunity event, else the event's own.
+func (q *queries) withOpportunities(ctx context.Context, facts []engine.LeadFacts, index map[int64]int, ids []int64) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	rows, err := q.db.Query(ctx, `SELECT lead_id, min(coalesce((data->>'at')::timestamptz, at)) FROM lead_events
+		WHERE lead_id = ANY($1) AND kind = 'opportunity' GROUP BY lead_id`, ids)
+	if err != nil {
+		return mapError(err, "load when leads became opportunities")
+	}
+	var id int64
+	var at time.Time
+	_, err = pgx.ForEachRow(rows, []any{&id, &at}, func() error {
+		facts[index[id]].OpportunityAt = at
+		return nil
+	})
+	return mapError(err, "load when leads became opportunities")
+}
+
+// writeScorecardKeys writes the scorecard's keys of the leads written.
+func writeScorecardKeys(ctx context.Context, tx pgx.Tx, figures []engine.LeadFigures, written map[int64]bool) error {
+	var (
+		ids                     []int64
+		sources, segments, rule []string
+		scores                  []int32
+		opps                    []*time.Time
+	)
+	for i := range figures {
+		g := &figures[i]
+		if !written[g.LeadID] {
+			continue
+		}
+		k := g.Keys
+		ids, sources, segments, rule = append(ids, g.LeadID), append(sources, k.Source), append(segments, k.Segment), append(rule, k.Rule)
+		scores, opps = append(scores, int32(k.Score)), append(opps, timeOrNull(k.OpportunityAt))
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	_, err := tx.Exec(ctx, `UPDATE lead_facts f SET source_key = k.source, segment_key = k.segment, rule_key = k.rule,
+		score = k.score, opportunity_at = k.opp
+		FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::int[], $6::timestamptz[]) AS k(lead_id, source, segment, rule, score, opp)
+		WHERE f.lead_id = k.lead_id`, ids, sources, segments, rule, scores, opps)
+	if err != nil {
+		return fmt.Errorf("write scorecard keys: %w", err)
+	}
+	return nil
+}
+
+// scorecardCohort are the period's own leads as of @now.
+const scorecardCohort = `received_at >= @start AND received_at < @end AND received_at <= @now`
+
+// scorecardGroup is the SQL of a lead's group (engine.ScorecardKeys.GroupOf).
+func scorecardGroup(by engine.GroupBy, bounds []int) string {
+	switch by {
+	case engine.BySegment:
+		return "segment_key"
+	case engine.ByRule:
+		return "rule_key"
+	case engine.ByScore:
+		if len(bounds) == 0 {
+			return "(@labels::text[])[1]"
+		}
+		return "(@labels::text[])[width_bucket(score, @bands::int[]) + 1]"
+	}
+	return "source_key"
+}
+
+// scorecardArgs are the parameters of the scorecard's statements.
+func scorecardArgs(p *engine.Policy, period engine.Period, asOf time.Time) pgx.NamedArgs {
+	args := figuresArgs(engine.Scope{}, period, asOf)
+	bounds := engine.ScoreBands(p)
+	args["bands"], args["labels"] = bounds, engine.ScoreBandLabels(bounds)
+	args["young"] = asOf.Add(-engine.YoungLeadAge)
+	return args
+}
+
+// scorecardJudged are the period's leads judged as of @now (figuresJudged)
+// with their group (%s) as grp: the kept groups' names (@keep), others
+// OthersGroup.
+const scorecardJudged = `
+	SELECT CASE WHEN g = ANY(@keep::text[]) THEN g ELSE '` + engine.OthersGroup + `' END AS grp, judged.*
+	FROM (%s) judged, LATERAL (SELECT %s AS g) k`
+
+// scorecardRowsSQL counts each group's row and, with grp NULL, the (all)
+// row (%s: scorecardJudged).
+const scorecardRowsSQL = `
+WITH sums AS (
+	SELECT grp, GROUPING(grp) = 1 AS total,
+		count(*) AS sqls,
+		count(*) FILTER (WHERE first_touch = 'on_time') AS on_time,
+		count(*) FILTER (WHERE first_touch = 'late') AS late,
+		count(*) FILTER (WHERE first_touch = 'pending') AS pending,
+		count(*) FILTER (WHERE first_touch = 'closed') AS closed,
+		array_agg(first_touch_business ORDER BY first_touch_business) FILTER (WHERE touched) AS business,
+		count(*) FILTER (WHERE owes_cadence AND cadence_met) AS cadence_met,
+		count(*) FILTER (WHERE owes_cadence AND NOT cadence_met AND @now >= cadence_end) AS cadence_missed,
+		array_agg(return_reason) FILTER (WHERE return_reason IS NOT NULL AND closed_at <= @now) AS returns,
+		count(*) FILTER (WHERE coalesce(opportunity_at <= @now, false) OR (state = 'won' AND coalesce(closed_at <= @now, false))
+			OR (state = 'opportunity' AND opportunity_at IS NULL)) AS opportunities,
+		count(*) FILTER (WHERE state = 'won' AND closed_at <= @now) AS won,
+		count(*) FILTER (WHERE state = 'lost' AND closed_at <= @now) AS lost,
+		coalesce(sum(amount ORDER BY lead_id) FILTER (WHERE state = 'won' AND closed_at <= @now), 0) AS won_amount,
+		count(*) FILTER (WHERE received_at > @young) AS young,
+		max(received_at) AS newest
+	FROM (%s) grouped
+	GROUP BY GROUPING SETS ((grp), ())
+)
+SELECT coalesce(grp, ''), total, sqls, on_time, late, pending, closed,
+	coalesce(cardinality(business), 0), business[greatest((50 * cardinality(business) + 99) / 100, 1)],
+	business[greatest((90 * cardinality(business) + 99) / 100, 1)],
+	cadence_met, cadence_missed, returns, opportunities, won, lost, won_amount, young, newest
+FROM sums`
+
+// Scorecard groups the period's own leads by by as of asOf, with at most
+// limit rows (≤ 0: every group), under policy p: the same figures as
+// engine.ComputeScorecard over LeadFacts and MQLs, counted in PostgreSQL.
+func (db *DB) Scorecard(ctx context.Context, p *engine.Policy, by engine.GroupBy, period engine.Period, asOf time.Time, limit int) (engine.Scorecard, error) {
+	fresh, err := db.freshFigures(ctx, p)
+	if err != nil {
+		return engine.Scorecard{}, err
+	}
+	mqls, err := db.MQLs(ctx, period.Start, period.End)
+	if err != nil {
+		return engine.Scorecard{}, err
+	}
+	if !fresh {
+		facts, err := db.LeadFacts(ctx, period.Start, period.End)
+		if err != nil {
+			return engine.Scorecard{}, err
+		}
+		return engine.ComputeScorecard(p, facts, mqls, by, period, asOf, limit), nil
+	}
+	args := scorecardArgs(p, period, asOf)
+	group := scorecardGroup(by, engine.ScoreBands(p))
+
+	// Which groups get a row of their own.
+	rows, err := db.pool.Query(ctx, `SELECT `+group+`, count(*) FROM lead_facts WHERE `+scorecardCohort+` GROUP BY 1`, args)
+	if err != nil {
+		return engine.Scorecard{}, mapError(err, "count the scorecard's groups")
+	}
+	sqls := map[string]int{}
+	var g string
+	var n int
+	if _, err := pgx.ForEachRow(rows, []any{&g, &n}, func() error { sqls[g] = n; return nil }); err != nil {
+		return engine.Scorecard{}, mapError(err, "count the scorecard's groups")
+	}
+	keep := engine.ScorecardKeep(sqls, limit)
+	kept := make([]string, 0, len(keep))
+	for g := range keep {
+		kept = append(kept, g)
+	}
+	args["keep"] = kept
+
+	judged := fmt.Sprintf(scorecardJudged, fmt.Sprintf(figuresJudged, scorecardCohort), group)
+	sc := engine.Scorecard{By: by, Period: period, AsOf: asOf}
+	rows, err = db.pool.Query(ctx, fmt.Sprintf(scorecardRowsSQL, judged), args)
+	if err != nil {
+		return engine.Scorecard{}, mapError(err, "count the scorecard by %s over %s", by, period.Label)
+	}
+	var (
+		r           engine.ScorecardRow
+		total       bool
+		median, p90 *int64
+		returns     []string
+		young       int
+		newest      *time.Time
+	)
+	_, err = pgx.ForEachRow(rows, []any{&r.Group, &total, &r.SQLs, &r.OnTime, &r.Late, &r.Pending, &r.Closed,
+		&r.TimeToFirstTouch.Count, &median, &p90, &r.CadenceMet, &r.CadenceMissed, &returns,
+		&r.Opportunities, &r.Won, &r.Lost, &r.WonAmount, &young, &newest}, func() error {
+		row := r
+		row.TimeToFirstTouch.Median, row.TimeToFirstTouch.P90 = nanos(median), nanos(p90)
+		row.Returned, row.ReturnsByReason = len(returns), map[string]int{}
+		for _, reason := range returns {
+			row.ReturnsByReason[reason]++
+		}
+		if !total {
+			sc.Rows = append(sc.Rows, row)
+			return nil
+		}
+		sc.All, sc.Young = row, young
+		if newest != nil {
+			sc.Newest = *newest
+		}
+		return nil
+	})
+	if err != nil {
+		return engine.Scorecard{}, mapError(err, "count the scorecard by %s over %s", by, period.Label)
+	}
+	if by == engine.BySource || by == engine.BySegment {
+		mqlsOf := map[string]int{}
+		for _, m := range mqls {
+			if m.At.After(asOf) {
+				continue
+			}
+			k := engine.ScorecardKey(m.Source)
+			if by == engine.BySegment {
+				k = engine.ScorecardKey(m.Segment)
+			}
+			if !keep[k] {
+				k = engine.OthersGroup
+			}
+			mqlsOf[k]++
+			sc.All.MQLs++
+		}
+		sc.All.HasMQLs = true
+		for i := range sc.Rows {
+			sc.Rows[i].MQLs, sc.Rows[i].HasMQLs = mqlsOf[sc.Rows[i].Group], true
+		}
+	}
+	engine.FinishScorecard(p, &sc)
+	return sc, nil
+}
+
+// speedSQL counts the period's leads by rule (all in one, ”, when
+// @pooled) and speed band (engine's speedBandOfLead; -1: not yet).
+const speedSQL = `
+SELECT CASE WHEN @pooled THEN '' ELSE rule_key END, band, count(*),
+	count(*) FILTER (WHERE coalesce(opportunity_at <= @now, false) OR (state = 'won' AND coalesce(closed_at <= @now, false))
+		OR (state = 'opportunity' AND opportunity_at IS NULL)),
+	count(*) FILTER (WHERE state = 'won' AND closed_at <= @now)
+FROM (
+	SELECT judged.*, CASE
+		WHEN touched THEN CASE
+			WHEN first_touch_business <= @b0 THEN 0 WHEN first_touch_business <= @b1 THEN 1
+			WHEN first_touch_business <= @b2 THEN 2 WHEN first_touch_business <= @b3 THEN 3 ELSE 4 END
+		WHEN first_touch IN ('late', 'closed') THEN 5
+		ELSE -1 END AS band
+	FROM (%s) judged
+	WHERE @rule = '' OR rule_key = @rule
+) banded
+GROUP BY 1, 2`
+
+// Speed sorts the period's own leads into speed bands as of asOf, per rule
+// unless pooled (rule: that rule's leads only), under policy p: the same
+// figures as engine.ComputeSpeed over LeadFacts, counted in PostgreSQL.
+func (db *DB) Speed(ctx context.Context, p *engine.Policy, period engine.Period, asOf time.Time, rule string, pooled bool) (engine.Speed, error) {
+	fresh, err := db.freshFigures(ctx, p)
+	if err != nil {
+		return engine.Speed{}, err
+	}
+	if !fresh {
+		facts, err := db.LeadFacts(ctx, period.Start, period.End)
+		if err != nil {
+			return engine.Speed{}, err
+		}
+		return engine.ComputeSpeed(p, facts, period, asOf, rule, pooled), nil
+	}
+	args := figuresArgs(engine.Scope{}, period, asOf)
+	args["pooled"], args["rule"] = pooled, rule
+	for i, b := range engine.SpeedBands {
+		args[fmt.Sprintf("b%d", i)] = int64(b)
+	}
+	rows, err := db.pool.Query(ctx, fmt.Sprintf(speedSQL, fmt.Sprintf(figuresJudged, scorecardCohort)), args)
+	if err != nil {
+		return engine.Speed{}, mapError(err, "count speed to lead over %s", period.Label)
+	}
+	var (
+		counts []engine.SpeedCount
+		notYet int
+		c      engine.SpeedCount
+	)
+	if _, err := pgx.ForEachRow(rows, []any{&c.Rule, &c.Band, &c.Leads, &c.Opportunities, &c.Won}, func() error {
+		if c.Band < 0 {
+			notYet += c.Leads
+		} else {
+			counts = append(counts, c)
+		}
+		return nil
+	}); err != nil {
+		return engine.Speed{}, mapError(err, "count speed to lead over %s", period.Label)
+	}
+	return engine.SpeedFromCounts(p, period, asOf, rule, pooled, counts, notYet), nil
+}
