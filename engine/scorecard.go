@@ -39,7 +39,7 @@ func ParseGroupBy(s string) (GroupBy, error) {
 			return g, nil
 		}
 	}
-	return "", Errorf(EINVALID, "%q is not something to group leads by: use source, segment, rule or score", s)
+	return "", Errorf(EINVALID, "%s is not something to group leads by: use source, segment, rule or score", Quote(s))
 }
 
 // OthersGroup names the row that holds the groups left out of a shortened

@@ -34,12 +34,12 @@ type ScorecardSpan struct {
 func ParseScorecardMonth(s string, loc *time.Location) (Period, error) {
 	m := scorecardMonthRe.FindStringSubmatch(strings.TrimSpace(s))
 	if m == nil {
-		return Period{}, Errorf(EINVALID, "%q is not a month: write it as YYYY-MM, like 2026-05", s)
+		return Period{}, Errorf(EINVALID, "%s is not a month: write it as YYYY-MM, like 2026-05", Quote(s))
 	}
 	y, _ := strconv.Atoi(m[1])
 	mo, _ := strconv.Atoi(m[2])
 	if mo < 1 || mo > 12 || y < 2000 || y > 2200 {
-		return Period{}, Errorf(EINVALID, "%q is not a month: write it as YYYY-MM, like 2026-05", s)
+		return Period{}, Errorf(EINVALID, "%s is not a month: write it as YYYY-MM, like 2026-05", Quote(s))
 	}
 	return MonthPeriod(y, time.Month(mo), loc), nil
 }
@@ -64,7 +64,7 @@ func ResolveScorecardSpan(words []string, now time.Time, loc *time.Location) (Sc
 	case len(words) == 2 && words[0] == "last":
 		m := scorecardLastRe.FindStringSubmatch(words[1])
 		if m == nil {
-			return span, Errorf(EINVALID, "%q is not a number of days: write it like last 90d", words[1])
+			return span, Errorf(EINVALID, "%s is not a number of days: write it like last 90d", Quote(words[1]))
 		}
 		days, _ := strconv.Atoi(m[1])
 		if days < 1 {
@@ -81,7 +81,7 @@ func ResolveScorecardSpan(words []string, now time.Time, loc *time.Location) (Sc
 		}
 		m := scorecardWindowRe.FindStringSubmatch(words[3])
 		if m == nil {
-			return span, Errorf(EINVALID, "%q is not a window: write it in days, like window 180d", words[3])
+			return span, Errorf(EINVALID, "%s is not a window: write it in days, like window 180d", Quote(words[3]))
 		}
 		span.Window, _ = strconv.Atoi(m[1])
 		end := DateOf(span.Period.End.In(loc)).AddDays(span.Window).In(loc)
@@ -90,7 +90,7 @@ func ResolveScorecardSpan(words []string, now time.Time, loc *time.Location) (Sc
 		}
 		span.Period.Label = fmt.Sprintf("leads of %s, judged over %d days", span.Period.Label, span.Window)
 	default:
-		return span, Errorf(EINVALID, "I can't read %q as a period: %s", strings.Join(words, " "), how)
+		return span, Errorf(EINVALID, "I can't read %s as a period: %s", Quote(strings.Join(words, " ")), how)
 	}
 	if err != nil {
 		return span, err
