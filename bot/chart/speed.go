@@ -64,7 +64,9 @@ type rateBars struct {
 	low, high []float64
 }
 
-func (r rateBars) YError(i int) (float64, float64) { return r.XYs[i].Y - r.low[i], r.high[i] - r.XYs[i].Y }
+func (r rateBars) YError(i int) (float64, float64) {
+	return r.XYs[i].Y - r.low[i], r.high[i] - r.XYs[i].Y
+}
 
 // speedSeries are the tables the chart draws: the largest MaxSpeedSeries.
 func speedSeries(s engine.Speed) []engine.SpeedTable {
