@@ -3,7 +3,11 @@ package chart
 import (
 	"bytes"
 	"fmt"
+	"image"
 	"image/color"
+	"image/color/palette"
+	xdraw "image/draw"
+	"image/png"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -14,15 +18,22 @@ import (
 	"github.com/slabot/slabot/engine"
 )
 
-// SpeedChart draws /sla speed as one PNG of Width × Height pixels: on the
+// SpeedWidth and SpeedHeight are the speed chart's size: no wider than
+// Teams shows a picture, so that it is sent as drawn.
+const (
+	SpeedWidth  = 1024
+	SpeedHeight = 600
+)
+
+// SpeedChart draws /sla speed as one PNG of SpeedWidth × SpeedHeight pixels: on the
 // left the opportunity rate, on the right the won rate, by time to first
 // touch, a dot for each band and a bar for its 95% interval, one colour
 // per rule (up to MaxSpeedSeries). Bands with too few leads to judge are
 // not drawn: a dot without a meaning would be read as one.
 func SpeedChart(s engine.Speed) ([]byte, error) {
-	c := vgimg.NewWith(vgimg.UseWH(Width, Height), vgimg.UseDPI(dpi))
+	c := vgimg.NewWith(vgimg.UseWH(SpeedWidth, SpeedHeight), vgimg.UseDPI(dpi))
 	dc := draw.New(c)
-	const headerH = 70
+	const headerH = 76
 	top := dc.Max.Y
 	st := textStyle(sizeHeading, true, colorText)
 	st.YAlign = draw.YTop
@@ -33,20 +44,30 @@ func SpeedChart(s engine.Speed) ([]byte, error) {
 	dc.FillText(st, vg.Point{X: dc.Min.X + 20, Y: top - 14}, heading)
 	sub := textStyle(sizeTick, false, colorSubtle)
 	sub.YAlign = draw.YTop
-	dc.FillText(sub, vg.Point{X: dc.Min.X + 20, Y: top - 48},
+	dc.FillText(sub, vg.Point{X: dc.Min.X + 20, Y: top - 50},
 		fmt.Sprintf("Dots: share of leads; bars: 95%% interval. Bands under %d leads are not drawn.", engine.MinLeadsToJudge))
 	dc.StrokeLine2(draw.LineStyle{Color: colorGrid, Width: 2}, dc.Min.X+20, top-headerH+2, dc.Max.X-20, top-headerH+2)
 	body := draw.Crop(dc, 0, 0, 0, -headerH)
-	left := draw.Crop(body, 10, -Width/2, 10, 0)
-	right := draw.Crop(body, Width/2+10, -15, 10, 0)
+	left := draw.Crop(body, 10, -SpeedWidth/2, 10, 0)
+	right := draw.Crop(body, SpeedWidth/2+10, -15, 10, 0)
 	if err := drawSpeedRates(left, s, "Became an opportunity", func(c engine.SpeedCell) engine.Rate { return c.Opportunities }); err != nil {
 		return nil, fmt.Errorf("chart: speed: %w", err)
 	}
 	if err := drawSpeedRates(right, s, "Won", func(c engine.SpeedCell) engine.Rate { return c.Won }); err != nil {
 		return nil, fmt.Errorf("chart: speed: %w", err)
 	}
+	return compactPNG(c.Image())
+}
+
+// compactPNG encodes img with a palette of 256 colours: a chart has few
+// colours besides the edges' antialiasing, and the smaller file keeps a
+// Teams activity that carries it inline within its 80 KB.
+func compactPNG(img image.Image) ([]byte, error) {
+	pal := image.NewPaletted(img.Bounds(), palette.Plan9)
+	xdraw.Draw(pal, pal.Bounds(), img, img.Bounds().Min, xdraw.Src)
 	var buf bytes.Buffer
-	if _, err := (vgimg.PngCanvas{Canvas: c}).WriteTo(&buf); err != nil {
+	enc := png.Encoder{CompressionLevel: png.BestCompression}
+	if err := enc.Encode(&buf, pal); err != nil {
 		return nil, fmt.Errorf("chart: encoding the PNG: %w", err)
 	}
 	return buf.Bytes(), nil
