@@ -426,3 +426,32 @@ func FinishScorecard(p *Policy, sc *Scorecard) {
 		return cmp.Or(cmp.Compare(rank(a.Group), rank(b.Group)), cmp.Compare(b.SQLs, a.SQLs), cmp.Compare(a.Group, b.Group))
 	})
 }
+
+// ReportSourceRows is how many rows the weekly report's "By source" block
+// has: the five largest sources, then the others.
+const ReportSourceRows = 6
+
+// ReportScorecards are the weekly report's scorecards.
+type ReportScorecards struct {
+	// Week is the week's leads by source (ReportSourceRows rows at most).
+	Week Scorecard
+	// PreviousMonth is last month's leads by source, on the first report
+	// of a month; nil otherwise.
+	PreviousMonth *Scorecard
+	// Slower are the "slower on better leads" findings over the month to
+	// date.
+	Slower []SlowerFinding
+}
+
+// ComputeReportScorecards counts the report's scorecards over facts and
+// mqls (the report's span) as of now.
+func ComputeReportScorecards(p *Policy, facts []LeadFacts, mqls []MQL, spans ReportSpans, now time.Time) ReportScorecards {
+	out := ReportScorecards{Week: ComputeScorecard(p, facts, mqls, BySource, spans.Week, now, ReportSourceRows)}
+	out.Slower = SlowerOnBetterLeads(p, ComputeScorecard(p, facts, mqls, ByScore, spans.Month, now, 0),
+		ComputeScorecard(p, facts, mqls, ByRule, spans.Month, now, 0))
+	if spans.HasPreviousMonth {
+		prev := ComputeScorecard(p, facts, mqls, BySource, spans.PreviousMonth, now, ReportSourceRows)
+		out.PreviousMonth = &prev
+	}
+	return out
+}

@@ -310,13 +310,12 @@ type SlowerFinding struct {
 
 // String says the finding in a line.
 func (f SlowerFinding) String() string {
-	what := "leads"
+	better, worse := f.Better+" leads", f.Worse+" leads"
 	if f.By == ByRule {
-		what = "leads of the stricter rule"
+		better, worse = "leads of the stricter rule "+f.Better, "those of "+f.Worse
 	}
-	return fmt.Sprintf("Slower on better leads: %s %s wait %s (median, %d leads) for a first touch, %s %s",
-		what, f.Better, FormatDurationShort(f.BetterMedian), f.BetterLeads, f.Worse, FormatDurationShort(f.WorseMedian)) +
-		fmt.Sprintf(" (%d leads).", f.WorseLeads)
+	return fmt.Sprintf("Slower on better leads: %s wait %s for a first touch (median of %d), %s %s (median of %d).",
+		better, FormatDurationShort(f.BetterMedian), f.BetterLeads, worse, FormatDurationShort(f.WorseMedian), f.WorseLeads)
 }
 
 // SlowerOnBetterLeads compares the median time to first touch of every

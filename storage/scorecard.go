@@ -149,6 +149,13 @@ func (db *DB) Scorecard(ctx context.Context, p *engine.Policy, by engine.GroupBy
 		}
 		return engine.ComputeScorecard(p, facts, mqls, by, period, asOf, limit), nil
 	}
+	return db.scorecardFromFigures(ctx, p, by, period, asOf, limit, mqls)
+}
+
+// scorecardFromFigures counts the scorecard over lead_facts as they are;
+// mqls are the period's.
+func (db *DB) scorecardFromFigures(ctx context.Context, p *engine.Policy, by engine.GroupBy, period engine.Period, asOf time.Time, limit int,
+	mqls []engine.MQL) (engine.Scorecard, error) {
 	args := scorecardArgs(p, period, asOf)
 	group := scorecardGroup(by, engine.ScoreBands(p))
 
@@ -290,4 +297,38 @@ func (db *DB) Speed(ctx context.Context, p *engine.Policy, period engine.Period,
 		return engine.Speed{}, mapError(err, "count speed to lead over %s", period.Label)
 	}
 	return engine.SpeedFromCounts(p, period, asOf, rule, pooled, counts, notYet), nil
+}
+
+// reportScorecards counts the weekly report's scorecards (engine's
+// ComputeReportScorecards) over lead_facts.
+func (db *DB) reportScorecards(ctx context.Context, p *engine.Policy, spans engine.ReportSpans, now time.Time) (engine.ReportScorecards, error) {
+	var out engine.ReportScorecards
+	card := func(by engine.GroupBy, period engine.Period, limit int) (engine.Scorecard, error) {
+		mqls, err := db.MQLs(ctx, period.Start, period.End)
+		if err != nil {
+			return engine.Scorecard{}, err
+		}
+		return db.scorecardFromFigures(ctx, p, by, period, now, limit, mqls)
+	}
+	var err error
+	if out.Week, err = card(engine.BySource, spans.Week, engine.ReportSourceRows); err != nil {
+		return out, err
+	}
+	byScore, err := card(engine.ByScore, spans.Month, 0)
+	if err != nil {
+		return out, err
+	}
+	byRule, err := card(engine.ByRule, spans.Month, 0)
+	if err != nil {
+		return out, err
+	}
+	out.Slower = engine.SlowerOnBetterLeads(p, byScore, byRule)
+	if spans.HasPreviousMonth {
+		prev, err := card(engine.BySource, spans.PreviousMonth, engine.ReportSourceRows)
+		if err != nil {
+			return out, err
+		}
+		out.PreviousMonth = &prev
+	}
+	return out, nil
 }

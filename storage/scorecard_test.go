@@ -159,6 +159,24 @@ func TestScorecardSQLMatchesTheEngineAtTheEdges(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The weekly report's "By source" block is /sla sources week's.
+	for _, now := range ats("2026-11-20 10:30", "2026-12-02 09:00") {
+		week, _ := engine.PeriodContaining("week", now, casesLoc)
+		report, err := db.WeeklyReport(ctx, policy, week, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sources, err := db.Scorecard(ctx, policy, engine.BySource, week, now, engine.ReportSourceRows)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(sources, report.Scorecards.Week); diff != "" || (now.Day() == 20 && sources.All.SQLs == 0) {
+			t.Errorf("the report's By source block of %s is not /sla sources week (-sources +report):\n%s", week.Label, diff)
+		}
+		if now.Day() == 2 && (report.Scorecards.PreviousMonth == nil || report.Scorecards.PreviousMonth.All.SQLs == 0) {
+			t.Errorf("the first report of December carries no November scorecard")
+		}
+	}
 	groups := map[string]int{}
 	for _, r := range sc.Rows {
 		groups[r.Group] = r.SQLs
