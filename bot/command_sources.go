@@ -17,7 +17,9 @@ import (
 // scorecardStore counts the scorecard and speed to lead where the leads
 // are (storage.DB does).
 type scorecardStore interface {
-	Scorecard(ctx context.Context, p *engine.Policy, by engine.GroupBy, period engine.Period, asOf time.Time, limit int) (engine.Scorecard, error)
+	// ScorecardWithFindings is the scorecard and its "slower on better
+	// leads" findings, counted together.
+	ScorecardWithFindings(ctx context.Context, p *engine.Policy, by engine.GroupBy, period engine.Period, asOf time.Time, limit int) (engine.Scorecard, []engine.SlowerFinding, error)
 	Speed(ctx context.Context, p *engine.Policy, period engine.Period, asOf time.Time, rule string, pooled bool) (engine.Speed, error)
 }
 
@@ -85,11 +87,7 @@ func (b *Bot) cmdSources(ctx context.Context, who asker, c command, name string)
 		return reply{}, err
 	}
 	policy := b.service.Policy()
-	sc, err := store.Scorecard(ctx, policy, c.By, span.Period, span.AsOf, maxSourceRows)
-	if err != nil {
-		return reply{}, err
-	}
-	findings, err := slowerFindings(ctx, store, policy, span)
+	sc, findings, err := store.ScorecardWithFindings(ctx, policy, c.By, span.Period, span.AsOf, maxSourceRows)
 	if err != nil {
 		return reply{}, err
 	}
@@ -119,19 +117,6 @@ func (b *Bot) cmdSources(ctx context.Context, who asker, c command, name string)
 		"; the file: ", view.C("slabot report --month 2026-05 --csv FILE"), ".")}})
 	summary := fmt.Sprintf("Scorecard by %s, %s: %s SQLs in %s", c.By, span.Period.Label, thousands(sc.All.SQLs), plural(len(sc.Rows), "group", "groups"))
 	return reply{Message: view.Message{Summary: summary, Blocks: blocks}}, nil
-}
-
-// slowerFindings are the "slower on better leads" lines of the span.
-func slowerFindings(ctx context.Context, store scorecardStore, p *engine.Policy, span engine.ScorecardSpan) ([]engine.SlowerFinding, error) {
-	byScore, err := store.Scorecard(ctx, p, engine.ByScore, span.Period, span.AsOf, 0)
-	if err != nil {
-		return nil, err
-	}
-	byRule, err := store.Scorecard(ctx, p, engine.ByRule, span.Period, span.AsOf, 0)
-	if err != nil {
-		return nil, err
-	}
-	return engine.SlowerOnBetterLeads(p, byScore, byRule), nil
 }
 
 // scorecardAsOfText says which leads and when their outcomes were counted,

@@ -3,6 +3,7 @@ package storage
 import (
 	"context"
 	"fmt"
+	"maps"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -97,14 +98,17 @@ func scorecardArgs(p *engine.Policy, period engine.Period, asOf time.Time) pgx.N
 // with their group (%s) as grp: the kept groups' names (@keep), others
 // OthersGroup.
 const scorecardJudged = `
-	SELECT CASE WHEN g = ANY(@keep::text[]) THEN g ELSE '` + engine.OthersGroup + `' END AS grp, judged.*
+	SELECT CASE WHEN g = ANY(@keep::text[]) THEN g ELSE '` + engine.OthersGroup + `' END AS grp,
+		%s AS band_g, judged.rule_key AS rule_g, judged.*
 	FROM (%s) judged, LATERAL (SELECT %s AS g) k`
 
-// scorecardRowsSQL counts each group's row and, with grp NULL, the (all)
-// row (%s: scorecardJudged).
+// scorecardRowsSQL counts each group's row (kind 'grp'), the (all) row
+// ('all') and, with the grouping sets (band_g) and (rule_g), every score
+// band's ('band') and rule's ('rule') in the same scan (%s in order: the
+// group and kind columns, scorecardJudged, the grouping sets).
 const scorecardRowsSQL = `
 WITH sums AS (
-	SELECT grp, GROUPING(grp) = 1 AS total,
+	SELECT %s,
 		count(*) AS sqls,
 		count(*) FILTER (WHERE first_touch = 'on_time') AS on_time,
 		count(*) FILTER (WHERE first_touch = 'late') AS late,
@@ -122,9 +126,9 @@ WITH sums AS (
 		count(*) FILTER (WHERE received_at > @young) AS young,
 		max(received_at) AS newest
 	FROM (%s) grouped
-	GROUP BY GROUPING SETS ((grp), ())
+	GROUP BY GROUPING SETS (%s)
 )
-SELECT coalesce(grp, ''), total, sqls, on_time, late, pending, closed,
+SELECT grp, kind, sqls, on_time, late, pending, closed,
 	coalesce(cardinality(business), 0), business[greatest((50 * cardinality(business) + 99) / 100, 1)],
 	business[greatest((90 * cardinality(business) + 99) / 100, 1)],
 	cadence_met, cadence_missed, returns, opportunities, won, lost, won_amount, young, newest
@@ -156,19 +160,57 @@ func (db *DB) Scorecard(ctx context.Context, p *engine.Policy, by engine.GroupBy
 // mqls are the period's.
 func (db *DB) scorecardFromFigures(ctx context.Context, p *engine.Policy, by engine.GroupBy, period engine.Period, asOf time.Time, limit int,
 	mqls []engine.MQL) (engine.Scorecard, error) {
+	sc, _, _, err := db.scorecardsFromFigures(ctx, p, by, period, asOf, limit, mqls, false)
+	return sc, err
+}
+
+// ScorecardWithFindings is Scorecard and, counted in the same scan, the
+// "slower on better leads" findings over the same leads (engine's
+// SlowerOnBetterLeads over the scorecards by score and by rule).
+func (db *DB) ScorecardWithFindings(ctx context.Context, p *engine.Policy, by engine.GroupBy, period engine.Period, asOf time.Time,
+	limit int) (engine.Scorecard, []engine.SlowerFinding, error) {
+	fresh, err := db.freshFigures(ctx, p)
+	if err != nil {
+		return engine.Scorecard{}, nil, err
+	}
+	mqls, err := db.MQLs(ctx, period.Start, period.End)
+	if err != nil {
+		return engine.Scorecard{}, nil, err
+	}
+	if !fresh {
+		facts, err := db.LeadFacts(ctx, period.Start, period.End)
+		if err != nil {
+			return engine.Scorecard{}, nil, err
+		}
+		return engine.ComputeScorecard(p, facts, mqls, by, period, asOf, limit), engine.SlowerOnBetterLeads(p,
+			engine.ComputeScorecard(p, facts, mqls, engine.ByScore, period, asOf, 0),
+			engine.ComputeScorecard(p, facts, mqls, engine.ByRule, period, asOf, 0)), nil
+	}
+	sc, byScore, byRule, err := db.scorecardsFromFigures(ctx, p, by, period, asOf, limit, mqls, true)
+	if err != nil {
+		return engine.Scorecard{}, nil, err
+	}
+	return sc, engine.SlowerOnBetterLeads(p, byScore, byRule), nil
+}
+
+// scorecardsFromFigures counts the scorecard by by and, when withBands,
+// the scorecards by score band and by rule (every group) in one scan.
+func (db *DB) scorecardsFromFigures(ctx context.Context, p *engine.Policy, by engine.GroupBy, period engine.Period, asOf time.Time, limit int,
+	mqls []engine.MQL, withBands bool) (sc, byScore, byRule engine.Scorecard, err error) {
 	args := scorecardArgs(p, period, asOf)
-	group := scorecardGroup(by, engine.ScoreBands(p))
+	bounds := engine.ScoreBands(p)
+	group := scorecardGroup(by, bounds)
 
 	// Which groups get a row of their own.
 	rows, err := db.pool.Query(ctx, `SELECT `+group+`, count(*) FROM lead_facts WHERE `+scorecardCohort+` GROUP BY 1`, args)
 	if err != nil {
-		return engine.Scorecard{}, mapError(err, "count the scorecard's groups")
+		return sc, byScore, byRule, mapError(err, "count the scorecard's groups")
 	}
 	sqls := map[string]int{}
 	var g string
 	var n int
 	if _, err := pgx.ForEachRow(rows, []any{&g, &n}, func() error { sqls[g] = n; return nil }); err != nil {
-		return engine.Scorecard{}, mapError(err, "count the scorecard's groups")
+		return sc, byScore, byRule, mapError(err, "count the scorecard's groups")
 	}
 	keep := engine.ScorecardKeep(sqls, limit)
 	kept := make([]string, 0, len(keep))
@@ -177,21 +219,29 @@ func (db *DB) scorecardFromFigures(ctx context.Context, p *engine.Policy, by eng
 	}
 	args["keep"] = kept
 
-	judged := fmt.Sprintf(scorecardJudged, fmt.Sprintf(figuresJudged, scorecardCohort), group)
-	sc := engine.Scorecard{By: by, Period: period, AsOf: asOf}
-	rows, err = db.pool.Query(ctx, fmt.Sprintf(scorecardRowsSQL, judged), args)
+	sets, columns := "(grp), ()", `coalesce(grp, '') AS grp, CASE WHEN GROUPING(grp) = 0 THEN 'grp' ELSE 'all' END AS kind`
+	if withBands {
+		sets = "(grp), (band_g), (rule_g), ()"
+		columns = `coalesce(grp, band_g, rule_g, '') AS grp, CASE WHEN GROUPING(grp) = 0 THEN 'grp' WHEN GROUPING(band_g) = 0 THEN 'band'
+			WHEN GROUPING(rule_g) = 0 THEN 'rule' ELSE 'all' END AS kind`
+	}
+	judged := fmt.Sprintf(scorecardJudged, scorecardGroup(engine.ByScore, bounds), fmt.Sprintf(figuresJudged, scorecardCohort), group)
+	sc = engine.Scorecard{By: by, Period: period, AsOf: asOf}
+	byScore = engine.Scorecard{By: engine.ByScore, Period: period, AsOf: asOf}
+	byRule = engine.Scorecard{By: engine.ByRule, Period: period, AsOf: asOf}
+	rows, err = db.pool.Query(ctx, fmt.Sprintf(scorecardRowsSQL, columns, judged, sets), args)
 	if err != nil {
-		return engine.Scorecard{}, mapError(err, "count the scorecard by %s over %s", by, period.Label)
+		return sc, byScore, byRule, mapError(err, "count the scorecard by %s over %s", by, period.Label)
 	}
 	var (
 		r           engine.ScorecardRow
-		total       bool
+		kind        string
 		median, p90 *int64
 		returns     []string
 		young       int
 		newest      *time.Time
 	)
-	_, err = pgx.ForEachRow(rows, []any{&r.Group, &total, &r.SQLs, &r.OnTime, &r.Late, &r.Pending, &r.Closed,
+	_, err = pgx.ForEachRow(rows, []any{&r.Group, &kind, &r.SQLs, &r.OnTime, &r.Late, &r.Pending, &r.Closed,
 		&r.TimeToFirstTouch.Count, &median, &p90, &r.CadenceMet, &r.CadenceMissed, &returns,
 		&r.Opportunities, &r.Won, &r.Lost, &r.WonAmount, &young, &newest}, func() error {
 		row := r
@@ -200,18 +250,26 @@ func (db *DB) scorecardFromFigures(ctx context.Context, p *engine.Policy, by eng
 		for _, reason := range returns {
 			row.ReturnsByReason[reason]++
 		}
-		if !total {
+		switch kind {
+		case "grp":
 			sc.Rows = append(sc.Rows, row)
-			return nil
-		}
-		sc.All, sc.Young = row, young
-		if newest != nil {
-			sc.Newest = *newest
+		case "band":
+			byScore.Rows = append(byScore.Rows, row)
+		case "rule":
+			byRule.Rows = append(byRule.Rows, row)
+		default:
+			for _, card := range []*engine.Scorecard{&sc, &byScore, &byRule} {
+				card.All, card.Young = row, young
+				card.All.ReturnsByReason = maps.Clone(row.ReturnsByReason)
+				if newest != nil {
+					card.Newest = *newest
+				}
+			}
 		}
 		return nil
 	})
 	if err != nil {
-		return engine.Scorecard{}, mapError(err, "count the scorecard by %s over %s", by, period.Label)
+		return sc, byScore, byRule, mapError(err, "count the scorecard by %s over %s", by, period.Label)
 	}
 	if by == engine.BySource || by == engine.BySegment {
 		mqlsOf := map[string]int{}
@@ -234,8 +292,10 @@ func (db *DB) scorecardFromFigures(ctx context.Context, p *engine.Policy, by eng
 			sc.Rows[i].MQLs, sc.Rows[i].HasMQLs = mqlsOf[sc.Rows[i].Group], true
 		}
 	}
-	engine.FinishScorecard(p, &sc)
-	return sc, nil
+	for _, card := range []*engine.Scorecard{&sc, &byScore, &byRule} {
+		engine.FinishScorecard(p, card)
+	}
+	return sc, byScore, byRule, nil
 }
 
 // speedSQL counts the period's leads by rule (all in one, ”, when
@@ -314,11 +374,8 @@ func (db *DB) reportScorecards(ctx context.Context, p *engine.Policy, spans engi
 	if out.Week, err = card(engine.BySource, spans.Week, engine.ReportSourceRows); err != nil {
 		return out, err
 	}
-	byScore, err := card(engine.ByScore, spans.Month, 0)
-	if err != nil {
-		return out, err
-	}
-	byRule, err := card(engine.ByRule, spans.Month, 0)
+	// The month's scorecards by score band and by rule, in one scan.
+	_, byScore, byRule, err := db.scorecardsFromFigures(ctx, p, engine.ByScore, spans.Month, now, 0, nil, true)
 	if err != nil {
 		return out, err
 	}
