@@ -117,7 +117,11 @@ func speedMessage(p *engine.Policy, span engine.ScorecardSpan, s engine.Speed, n
 	if len(s.Tables) > len(tables) {
 		notes = append(notes, view.T(fmt.Sprintf("%d smaller rules are left out: ask for one with ", len(s.Tables)-len(tables)), view.C(name+" speed rule NAME"), "."))
 	}
-	if len(s.Findings) == 0 {
+	switch {
+	case len(s.Findings) > 0:
+	case !anyComparable(s.Tables):
+		notes = append(notes, view.T(view.Pending, fmt.Sprintf(" No rule has two bands of %d leads or more yet, so no band is compared with another.", engine.MinLeadsToJudge)))
+	default:
 		notes = append(notes, view.T(view.Done, fmt.Sprintf(" No band differs from another beyond its 95%% interval (bands of %d leads or more, fastest against slowest).", engine.MinLeadsToJudge)))
 	}
 	for _, f := range s.Findings {
@@ -182,4 +186,21 @@ func speedAltText(s engine.Speed) string {
 		return "Speed to lead: no band has enough leads to judge."
 	}
 	return view.Clip("Won rate by time to first touch: "+strings.Join(parts, "; "), 1000)
+}
+
+// anyComparable reports whether some table has two bands with enough
+// leads to compare.
+func anyComparable(tables []engine.SpeedTable) bool {
+	for _, t := range tables {
+		n := 0
+		for _, c := range t.Cells[:engine.SpeedBandNever] {
+			if !c.TooFew {
+				n++
+			}
+		}
+		if n >= 2 {
+			return true
+		}
+	}
+	return false
 }

@@ -50,7 +50,7 @@ func TestScorecardCommandsOnSlack(t *testing.T) {
 		before := len(e.fake.Files())
 		text := answerText(e.sla(maria, "speed").Body)
 		mustSay(t, "maria's speed", text, "Speed to lead: November 2026", "Rule demo-request", "Rule default",
-			"too few to judge", "The chart is in your chat with slabot.")
+			"too few to judge", "The chart is in your chat with slabot.", "so no band is compared with another")
 		e.waitFor("the speed chart", func() bool { return len(e.fake.Files()) > before })
 		f := e.fake.Files()[before]
 		img, err := png.Decode(bytes.NewReader(f.Content))
