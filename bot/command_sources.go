@@ -60,11 +60,11 @@ func (c *command) parseScorecard(args []string) error {
 
 // scorecardAccess refuses who may not see the scorecard: it is for the
 // managers, who own the agreement with Marketing.
-func (b *Bot) scorecardAccess(who asker, what string) error {
+func (b *Bot) scorecardAccess(who asker, what, name string) error {
 	if len(who.Manages) > 0 {
 		return nil
 	}
-	return engine.Errorf(engine.EFORBIDDEN, "%s is for the managers who own the agreement. Ask yours, or see how you are doing with `/sla status`.", what)
+	return engine.Errorf(engine.EFORBIDDEN, "%s is for the managers who own the agreement. Ask yours, or see how you are doing with `%s status`.", what, name)
 }
 
 // scorecardSpanOf resolves the command's period.
@@ -79,7 +79,7 @@ func (b *Bot) scorecardSpanOf(c command) (engine.ScorecardSpan, scorecardStore, 
 }
 
 func (b *Bot) cmdSources(ctx context.Context, who asker, c command, name string) (reply, error) {
-	if err := b.scorecardAccess(who, "The scorecard"); err != nil {
+	if err := b.scorecardAccess(who, "The scorecard", name); err != nil {
 		return reply{}, err
 	}
 	span, store, err := b.scorecardSpanOf(c)

@@ -19,7 +19,7 @@ import (
 const maxSpeedTables = 6
 
 func (b *Bot) cmdSpeed(ctx context.Context, who asker, c command, name string) (reply, error) {
-	if err := b.scorecardAccess(who, "Speed to lead"); err != nil {
+	if err := b.scorecardAccess(who, "Speed to lead", name); err != nil {
 		return reply{}, err
 	}
 	span, store, err := b.scorecardSpanOf(c)
