@@ -36,34 +36,22 @@ func (q *queries) withOpportunities(ctx context.Context, facts []engine.LeadFact
 	return mapError(err, "load when leads became opportunities")
 }
 
-// writeScorecardKeys writes the scorecard's keys of the leads written.
-func writeScorecardKeys(ctx context.Context, tx pgx.Tx, figures []engine.LeadFigures, written map[int64]bool) error {
-	var (
-		ids                     []int64
-		sources, segments, rule []string
-		scores                  []int32
-		opps                    []*time.Time
-	)
-	for i := range figures {
-		g := &figures[i]
-		if !written[g.LeadID] {
-			continue
-		}
-		k := g.Keys
-		ids, sources, segments, rule = append(ids, g.LeadID), append(sources, k.Source), append(segments, k.Segment), append(rule, k.Rule)
-		scores, opps = append(scores, int32(k.Score)), append(opps, timeOrNull(k.OpportunityAt))
-	}
-	if len(ids) == 0 {
-		return nil
-	}
-	_, err := tx.Exec(ctx, `UPDATE lead_facts f SET source_key = k.source, segment_key = k.segment, rule_key = k.rule,
-		score = k.score, opportunity_at = k.opp
-		FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::int[], $6::timestamptz[]) AS k(lead_id, source, segment, rule, score, opp)
-		WHERE f.lead_id = k.lead_id`, ids, sources, segments, rule, scores, opps)
-	if err != nil {
-		return fmt.Errorf("write scorecard keys: %w", err)
-	}
-	return nil
+// scorecardKeyColumns are the scorecard's keys of a batch of figures, as
+// the columns figuresUpsertSQL writes (migration 0017).
+type scorecardKeyColumns struct {
+	sources, segments, rules []string
+	scores                   []int32
+	opportunities            []*time.Time
+}
+
+func newScorecardKeyColumns(n int) scorecardKeyColumns {
+	return scorecardKeyColumns{sources: make([]string, n), segments: make([]string, n), rules: make([]string, n),
+		scores: make([]int32, n), opportunities: make([]*time.Time, n)}
+}
+
+func (c scorecardKeyColumns) set(i int, k engine.ScorecardKeys) {
+	c.sources[i], c.segments[i], c.rules[i] = k.Source, k.Segment, k.Rule
+	c.scores[i], c.opportunities[i] = int32(k.Score), timeOrNull(k.OpportunityAt)
 }
 
 // scorecardCohort are the period's own leads as of @now.
