@@ -16,12 +16,13 @@ import (
 )
 
 func TestHealthAndReadiness(t *testing.T) {
-	var dbErr error = errors.New("database does not answer")
+	var dbErr error = errors.New(`failed to connect to host=db.internal user=slabot: password authentication failed`)
 	reg := api.NewRegistry()
 	probe := prometheus.NewCounter(prometheus.CounterOpts{Namespace: "slabot", Name: "probe_total", Help: "test"})
 	reg.MustRegister(probe)
 	probe.Inc()
-	srv := httptest.NewServer(api.NewServer(slog.New(slog.DiscardHandler), map[string]api.ReadyCheck{
+	var logs syncBuffer
+	srv := httptest.NewServer(api.NewServer(slog.New(slog.NewTextHandler(&logs, nil)), map[string]api.ReadyCheck{
 		"database": func(context.Context) error { return dbErr },
 		"slack":    func(context.Context) error { return nil },
 	}))
@@ -45,14 +46,31 @@ func TestHealthAndReadiness(t *testing.T) {
 	})
 	t.Run("NotReadyWhileADependencyFails", func(t *testing.T) {
 		code, body := get("/readyz")
-		if code != http.StatusServiceUnavailable || !strings.Contains(body, "database does not answer") {
+		if code != http.StatusServiceUnavailable || !strings.Contains(body, `"database":"failing"`) || !strings.Contains(body, `"slack":"ok"`) {
 			t.Errorf("/readyz = %d %s, want 503 naming the database", code, body)
+		}
+	})
+	t.Run("WhyGoesToTheLogNotToTheCaller", func(t *testing.T) {
+		_, body := get("/readyz")
+		for _, secret := range []string{"db.internal", "slabot", "password"} {
+			if strings.Contains(body, secret) {
+				t.Errorf("/readyz tells the caller %q: %s", secret, body)
+			}
+		}
+		if log := logs.String(); !strings.Contains(log, "check=database") || !strings.Contains(log, "host=db.internal") {
+			t.Errorf("the log does not say why the database check fails:\n%s", log)
+		}
+		if n := strings.Count(logs.String(), "readiness check fails"); n != 1 {
+			t.Errorf("the same failure was logged %d times over two probes, want once", n)
 		}
 	})
 	t.Run("ReadyWhenEveryCheckPasses", func(t *testing.T) {
 		dbErr = nil
 		if code, body := get("/readyz"); code != http.StatusOK {
 			t.Errorf("/readyz = %d %s, want 200", code, body)
+		}
+		if !strings.Contains(logs.String(), "readiness check passes again") {
+			t.Errorf("the recovery is not logged:\n%s", logs.String())
 		}
 	})
 	t.Run("MetricsAreNotOnThePublicAddress", func(t *testing.T) {

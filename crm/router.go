@@ -9,14 +9,13 @@ import (
 
 	"github.com/slabot/slabot/crm/webhook"
 	"github.com/slabot/slabot/engine"
-	"github.com/slabot/slabot/storage"
 )
 
 // Store is what the router needs of storage.
 type Store interface {
 	PruneCRM(ctx context.Context, before, parkedBefore time.Time) (int64, error)
 	EarlierCRMEventPending(ctx context.Context, subject string, jobID int64) (bool, error)
-	AddWebhookDeliveries(ctx context.Context, deliveries []storage.WebhookDelivery, job func(id int64) engine.Job, extra []engine.Job) error
+	AddWebhookDeliveries(ctx context.Context, deliveries []engine.WebhookDelivery, job func(id int64) engine.Job, extra []engine.Job) error
 }
 
 // Router fans each published event out: a delivery per webhook that wants

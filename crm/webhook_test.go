@@ -375,12 +375,12 @@ func TestDeadEndpointParksAfterTheRetryWindowAndGoneParksAtOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(list) != 1 || list[0].State != storage.DeliveryPending || !strings.Contains(list[0].LastError, "502") {
+	if len(list) != 1 || list[0].State != engine.DeliveryPending || !strings.Contains(list[0].LastError, "502") {
 		t.Fatalf("before the window is over: %+v, want one pending delivery with the 502", list)
 	}
 	l.clock.Advance(webhook.DefaultWindow + time.Minute)
 	eventually(t, "the delivery to park", func() bool {
-		list, _ = l.db.ListWebhookDeliveries(ctx, storage.WebhookFilter{States: []string{storage.DeliveryParked}})
+		list, _ = l.db.ListWebhookDeliveries(ctx, storage.WebhookFilter{States: []string{engine.DeliveryParked}})
 		return len(list) == 1
 	})
 	if !strings.Contains(list[0].LastError, "parked") {
@@ -394,7 +394,7 @@ func TestDeadEndpointParksAfterTheRetryWindowAndGoneParksAtOnce(t *testing.T) {
 
 	l.handOff(t, "gone-1", "g@acme.test")
 	eventually(t, "410 to park", func() bool {
-		list, _ = l.db.ListWebhookDeliveries(ctx, storage.WebhookFilter{States: []string{storage.DeliveryParked}})
+		list, _ = l.db.ListWebhookDeliveries(ctx, storage.WebhookFilter{States: []string{engine.DeliveryParked}})
 		return len(list) == 2
 	})
 	if list[1].Attempts != 1 || list[1].LastStatus != http.StatusGone {
@@ -419,7 +419,7 @@ func TestAParkedDeliveryNoLongerHoldsTheLineAndCanBeRedelivered(t *testing.T) {
 	eventually(t, "the acknowledgement to pass the parked hand-off", func() bool {
 		return fmt.Sprint(ep.delivered()) == "[lead.acknowledged]"
 	})
-	list, err := l.db.ListWebhookDeliveries(ctx, storage.WebhookFilter{States: []string{storage.DeliveryParked}})
+	list, err := l.db.ListWebhookDeliveries(ctx, storage.WebhookFilter{States: []string{engine.DeliveryParked}})
 	if err != nil || len(list) != 1 {
 		t.Fatalf("parked: %v %v", list, err)
 	}
@@ -469,12 +469,12 @@ func TestARedirectIsAFailedDeliveryRetriedThenParked(t *testing.T) {
 		t.Fatalf("the redirect was followed %d times", n)
 	}
 	list, err := l.db.ListWebhookDeliveries(ctx, storage.WebhookFilter{})
-	if err != nil || len(list) != 1 || list[0].State != storage.DeliveryPending || list[0].LastStatus != http.StatusFound {
+	if err != nil || len(list) != 1 || list[0].State != engine.DeliveryPending || list[0].LastStatus != http.StatusFound {
 		t.Fatalf("after redirects: %+v (%v); want one pending delivery whose last answer was 302", list, err)
 	}
 	l.clock.Advance(webhook.DefaultWindow + time.Minute)
 	eventually(t, "the redirected delivery to park", func() bool {
-		list, _ = l.db.ListWebhookDeliveries(ctx, storage.WebhookFilter{States: []string{storage.DeliveryParked}})
+		list, _ = l.db.ListWebhookDeliveries(ctx, storage.WebhookFilter{States: []string{engine.DeliveryParked}})
 		return len(list) == 1
 	})
 	if strings.Contains(list[0].LastError, "s3cr3t") || !strings.Contains(list[0].LastError, moved.URL) ||
@@ -499,7 +499,7 @@ func TestA503RetryAfterIsHonoured(t *testing.T) {
 	})
 	l := newLoop(t, hooksFor(busy.URL, "handoff.created"), nil)
 	l.handOff(t, "busy-1", "b@acme.test")
-	var d storage.WebhookDelivery
+	var d engine.WebhookDelivery
 	eventually(t, "the first attempt", func() bool {
 		list, _ := l.db.ListWebhookDeliveries(context.Background(), storage.WebhookFilter{})
 		if len(list) == 1 && list[0].Attempts == 1 {
@@ -523,7 +523,7 @@ func TestParkedDeliveriesArePrunedAfterThePolicysRetention(t *testing.T) {
 	ctx := context.Background()
 	l.handOff(t, "gone-7", "g7@acme.test")
 	eventually(t, "the delivery to park", func() bool {
-		list, _ := l.db.ListWebhookDeliveries(ctx, storage.WebhookFilter{States: []string{storage.DeliveryParked}})
+		list, _ := l.db.ListWebhookDeliveries(ctx, storage.WebhookFilter{States: []string{engine.DeliveryParked}})
 		return len(list) == 1
 	})
 	if got := l.svc.Policy().CRM.ParkedRetention(); got != 7*24*time.Hour {

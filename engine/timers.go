@@ -111,6 +111,21 @@ func SameInstant(a, b time.Time) bool {
 	return a.Sub(b).Abs() < time.Microsecond
 }
 
+// decisionTime is the instant a timer decides as of: its due time when
+// the replica's clock still reads earlier. A job due within a few seconds
+// is fetched when the database's clock reaches its time, which may run a
+// few milliseconds ahead of this replica's; deciding "as of now" would
+// then find nothing due yet, complete the job without acting, and the
+// deadline would never be enforced. The queue never runs a job before
+// its time by the clock that woke it, so the due time is a time that has
+// come.
+func decisionTime(now, due time.Time) time.Time {
+	if due.After(now) {
+		return due
+	}
+	return now
+}
+
 // assignedAtOf is the assignment a deadline timer belongs to; zero when
 // the job does not say.
 func assignedAtOf(args JobArgs) time.Time {
@@ -132,7 +147,7 @@ func stamp(t time.Time) string { return t.Format(time.RFC3339Nano) }
 func (s *Service) FireReminder(ctx context.Context, job Job) (ReminderDecision, error) {
 	var dec ReminderDecision
 	err := s.store.InTx(ctx, func(tx Tx) error {
-		now := s.now()
+		now := decisionTime(s.now(), job.RunAt)
 		l, err := tx.LockLead(ctx, job.LeadID)
 		if ErrorCode(err) == ENOTFOUND {
 			dec = ReminderDecision{Reason: ReminderClosed}
@@ -234,7 +249,7 @@ func (s *Service) fireBreach(ctx context.Context, job Job, kind BreachKind) (*Br
 	var out *BreachOutcome
 	err := s.store.InTx(ctx, func(tx Tx) error {
 		out = nil
-		now := s.now().Truncate(time.Microsecond)
+		now := decisionTime(s.now(), job.RunAt).Truncate(time.Microsecond)
 		l, err := tx.LockLead(ctx, job.LeadID)
 		if ErrorCode(err) == ENOTFOUND {
 			return nil

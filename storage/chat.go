@@ -270,6 +270,16 @@ func (db *DB) PinChatChannel(ctx context.Context, platform, name, channelID stri
 	return pinned, mapError(err, "pin channel %s", name)
 }
 
+// UnpinChatChannel removes the pin of a policy's channel name, so the name
+// is resolved afresh, and returns the channel id it was pinned to;
+// ENOTFOUND when it was not pinned.
+func (db *DB) UnpinChatChannel(ctx context.Context, platform, name string) (string, error) {
+	var id string
+	err := db.pool.QueryRow(ctx, `DELETE FROM chat_channel_pins WHERE platform = $1 AND name = lower($2) RETURNING channel_id`,
+		platform, name).Scan(&id)
+	return id, mapError(err, "unpin the channel %s", name)
+}
+
 // ChatChannelPin is the channel id a policy's channel name is pinned to;
 // ENOTFOUND when it is not pinned.
 func (db *DB) ChatChannelPin(ctx context.Context, platform, name string) (string, error) {
@@ -280,8 +290,10 @@ func (db *DB) ChatChannelPin(ctx context.Context, platform, name string) (string
 }
 
 // ForgetChatChannels forgets channels that are gone (deleted, or in a team
-// slabot was removed from), with the pins on them, and returns what it
-// forgot: a name pinned to a channel that is gone resolves afresh.
+// slabot was removed from) and returns what it forgot. The pins on them
+// are kept: a name pinned to a channel that is gone stays refused (a team
+// created later with the same name could be anyone's) until slabot is
+// back in that channel or an operator unpins the name (UnpinChatChannel).
 func (db *DB) ForgetChatChannels(ctx context.Context, platform string, channelIDs []string) ([]engine.ChatChannel, error) {
 	var gone []engine.ChatChannel
 	err := pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
@@ -290,10 +302,7 @@ func (db *DB) ForgetChatChannels(ctx context.Context, platform string, channelID
 		if err != nil {
 			return err
 		}
-		if gone, err = pgx.CollectRows(rows, scanChannel); err != nil {
-			return err
-		}
-		_, err = tx.Exec(ctx, `DELETE FROM chat_channel_pins WHERE platform = $1 AND channel_id = ANY($2)`, platform, channelIDs)
+		gone, err = pgx.CollectRows(rows, scanChannel)
 		return err
 	})
 	return gone, mapError(err, "forget %d channels", len(channelIDs))

@@ -107,11 +107,22 @@ func TestAChannelNameIsPinnedOnceAndItsPinGoesWithTheChannel(t *testing.T) {
 	if err != nil || len(gone) != 1 || gone[0].TeamID != "19:a@thread.tacv2" {
 		t.Fatalf("forget: %+v, %v", gone, err)
 	}
-	if _, err := db.ChatChannelPin(ctx, engine.PlatformTeams, "sales/escalations"); engine.ErrorCode(err) != engine.ENOTFOUND {
-		t.Errorf("the pin of a forgotten channel: %v; want not found", err)
+	// The pin outlives its channel: the same-named channel left is not
+	// pinned in its place.
+	if id, err := db.ChatChannelPin(ctx, engine.PlatformTeams, "sales/escalations"); err != nil || id != "19:first@thread.tacv2" {
+		t.Errorf("the pin of a forgotten channel: %q, %v; want it kept on the forgotten channel", id, err)
 	}
 	if _, err := db.ChatChannelByID(ctx, engine.PlatformTeams, "19:first@thread.tacv2"); engine.ErrorCode(err) != engine.ENOTFOUND {
 		t.Errorf("a forgotten channel is found: %v", err)
+	}
+	if id, err := db.UnpinChatChannel(ctx, engine.PlatformTeams, "Sales/Escalations"); err != nil || id != "19:first@thread.tacv2" {
+		t.Errorf("unpin: %q, %v; want the forgotten channel's id", id, err)
+	}
+	if _, err := db.ChatChannelPin(ctx, engine.PlatformTeams, "sales/escalations"); engine.ErrorCode(err) != engine.ENOTFOUND {
+		t.Errorf("the pin after unpinning: %v; want not found", err)
+	}
+	if _, err := db.UnpinChatChannel(ctx, engine.PlatformTeams, "sales/escalations"); engine.ErrorCode(err) != engine.ENOTFOUND {
+		t.Errorf("unpinning twice: %v; want not found", err)
 	}
 }
 

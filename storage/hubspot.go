@@ -13,30 +13,15 @@ import (
 // The HubSpot writer's memory: which events became which HubSpot object,
 // and which missing scopes operators were told about.
 
-// HubSpotWrite is what is known of one event's HubSpot object.
-type HubSpotWrite struct {
-	EventKey   string
-	ObjectType string
-	Marker     string
-	// SentAt is set when a create was sent and its answer may be lost.
-	SentAt time.Time
-	// Searches counts the looks for the object since that create.
-	Searches   int
-	ObjectID   string
-	Associated bool
-	Done       bool
-	Outcome    string
-}
-
 // HubSpotWriteFor reads the record of an event's write, making it (with
 // objectType and marker) when there is none.
-func (db *DB) HubSpotWriteFor(ctx context.Context, key, objectType, marker string) (*HubSpotWrite, error) {
+func (db *DB) HubSpotWriteFor(ctx context.Context, key, objectType, marker string) (*engine.HubSpotWrite, error) {
 	_, err := db.pool.Exec(ctx, `INSERT INTO hubspot_writes (event_key, object_type, marker) VALUES ($1, $2, $3)
 		ON CONFLICT (event_key) DO NOTHING`, key, objectType, marker)
 	if err != nil {
 		return nil, mapError(err, "record the HubSpot write of %s", key)
 	}
-	var w HubSpotWrite
+	var w engine.HubSpotWrite
 	var sent, done *time.Time
 	var id *string
 	err = db.pool.QueryRow(ctx, `SELECT event_key, object_type, marker, sent_at, searches, object_id, associated, done_at, outcome

@@ -64,8 +64,8 @@ func newInsertClient(db *DB, schema string) (*river.Client[pgx.Tx], error) {
 		// River's default (100 ms) leaves a job inserted just after another
 		// waiting for the next poll.
 		FetchCooldown: 10 * time.Millisecond,
-		// Jobs take their attempts from the client that inserts them.
-		MaxAttempts: maxAttempts,
+		// Each job takes its attempts from its queue (insertParams).
+		MaxAttempts: defaultQueue.MaxAttempts,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("storage: unable to create the job client: %w", err)
@@ -110,7 +110,7 @@ func insertParams(j engine.Job) (storedJob, *river.InsertOpts, error) {
 		return storedJob{}, nil, fmt.Errorf("storage: unable to encode a %s job: %w", j.Kind(), err)
 	}
 	args := storedJob{kind: j.Kind(), LeadID: j.LeadID, Key: j.UniqueKey, Args: encoded}
-	opts := &river.InsertOpts{Queue: j.Args.Queue()}
+	opts := &river.InsertOpts{Queue: j.Args.Queue(), MaxAttempts: queueOf(j.Args.Queue()).MaxAttempts}
 	schedule(&args, opts, j.RunAt)
 	if j.UniqueKey != "" {
 		opts.UniqueOpts = river.UniqueOpts{ByArgs: true, ByState: uniqueInEveryState}
@@ -335,7 +335,7 @@ func carryOverLegacyJobs(ctx context.Context, tx pgx.Tx, jobs *river.Client[pgx.
 	}
 	for _, l := range old {
 		args := storedJob{kind: l.kind, LeadID: l.leadID, Key: l.key, Args: l.payload}
-		opts := &river.InsertOpts{Queue: legacyQueue(l.kind)}
+		opts := &river.InsertOpts{Queue: legacyQueue(l.kind), MaxAttempts: queueOf(legacyQueue(l.kind)).MaxAttempts}
 		schedule(&args, opts, l.runAt)
 		if l.key != "" {
 			opts.UniqueOpts = river.UniqueOpts{ByArgs: true, ByState: uniqueInEveryState}

@@ -14,6 +14,7 @@ type QueueMetrics struct {
 	db       *DB
 	depth    *prometheus.Desc
 	attempts *prometheus.CounterVec
+	rescued  prometheus.Counter
 }
 
 // NewQueueMetrics registers the queue's metrics on reg.
@@ -24,8 +25,10 @@ func NewQueueMetrics(db *DB, reg prometheus.Registerer) *QueueMetrics {
 			[]string{"state"}, nil),
 		attempts: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "slabot", Name: "job_attempts_total",
 			Help: "Job attempts by kind and result (done, retry, failed)."}, []string{"kind", "result"}),
+		rescued: prometheus.NewCounter(prometheus.CounterOpts{Namespace: "slabot", Name: "jobs_rescued_total",
+			Help: "Jobs this process ran again because the worker holding them died, or they ran well past their queue's timeout."}),
 	}
-	reg.MustRegister(m, m.attempts)
+	reg.MustRegister(m, m.attempts, m.rescued)
 	return m
 }
 
@@ -56,3 +59,6 @@ func (m *QueueMetrics) Observe(kind string, err error, retried bool) {
 	}
 	m.attempts.WithLabelValues(kind, result).Inc()
 }
+
+// Rescued counts jobs made available again; it fits WorkerOptions.OnRescue.
+func (m *QueueMetrics) Rescued(n int) { m.rescued.Add(float64(n)) }

@@ -3,7 +3,6 @@ package storage
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/url"
 	"strings"
 	"time"
@@ -16,43 +15,11 @@ import (
 // Outbound webhook deliveries (crm/webhook sends them) and the ordering of
 // CRM events per subject.
 
-// Delivery states.
-const (
-	DeliveryPending   = "pending"
-	DeliveryDelivered = "delivered"
-	DeliveryParked    = "parked"
-)
-
-// WebhookDelivery is one event for one endpoint.
-type WebhookDelivery struct {
-	ID        int64
-	Endpoint  string
-	Subject   string
-	EventID   int64
-	EventType string
-	// MsgID is the webhook-id, the same on every attempt.
-	MsgID string
-	// Body is the JSON sent, byte for byte the same on every attempt.
-	Body         []byte
-	State        string
-	Attempts     int
-	Redeliveries int
-	CreatedAt    time.Time
-	// RetryFrom starts the retry window.
-	RetryFrom     time.Time
-	NextAttemptAt time.Time
-	LastAttemptAt time.Time
-	LastStatus    int
-	LastError     string
-	DeliveredAt   time.Time
-	ParkedAt      time.Time
-}
-
 const deliveryColumns = `id, endpoint, subject, event_id, event_type, msg_id, body, state, attempts, redeliveries,
 	created_at, retry_from, next_attempt_at, last_attempt_at, COALESCE(last_status, 0), last_error, delivered_at, parked_at`
 
-func scanDelivery(row pgx.Row) (*WebhookDelivery, error) {
-	var d WebhookDelivery
+func scanDelivery(row pgx.Row) (*engine.WebhookDelivery, error) {
+	var d engine.WebhookDelivery
 	var next, last, delivered, parked *time.Time
 	err := row.Scan(&d.ID, &d.Endpoint, &d.Subject, &d.EventID, &d.EventType, &d.MsgID, &d.Body, &d.State,
 		&d.Attempts, &d.Redeliveries, &d.CreatedAt, &d.RetryFrom, &next, &last, &d.LastStatus, &d.LastError, &delivered, &parked)
@@ -87,7 +54,7 @@ func (db *DB) EarlierCRMEventPending(ctx context.Context, subject string, jobID 
 // AddWebhookDeliveries records deliveries (a repeat of an endpoint and
 // webhook-id is ignored), queues job(id) for each one recorded and queues
 // extra, all in one transaction.
-func (db *DB) AddWebhookDeliveries(ctx context.Context, deliveries []WebhookDelivery, job func(id int64) engine.Job, extra []engine.Job) error {
+func (db *DB) AddWebhookDeliveries(ctx context.Context, deliveries []engine.WebhookDelivery, job func(id int64) engine.Job, extra []engine.Job) error {
 	err := pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
 		q := queries{db: tx, jobs: db.jobs}
 		jobs := append([]engine.Job(nil), extra...)
@@ -112,7 +79,7 @@ func (db *DB) AddWebhookDeliveries(ctx context.Context, deliveries []WebhookDeli
 }
 
 // WebhookDeliveryByID reads one delivery; ENOTFOUND when there is none.
-func (db *DB) WebhookDeliveryByID(ctx context.Context, id int64) (*WebhookDelivery, error) {
+func (db *DB) WebhookDeliveryByID(ctx context.Context, id int64) (*engine.WebhookDelivery, error) {
 	d, err := scanDelivery(db.pool.QueryRow(ctx, `SELECT `+deliveryColumns+` FROM webhook_deliveries WHERE id = $1`, id))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, engine.Errorf(engine.ENOTFOUND, "there is no webhook delivery %d", id)
@@ -122,7 +89,7 @@ func (db *DB) WebhookDeliveryByID(ctx context.Context, id int64) (*WebhookDelive
 
 // EarlierWebhookDelivery returns the first pending delivery of d's subject
 // to d's endpoint that was queued before d, or nil when d is first in line.
-func (db *DB) EarlierWebhookDelivery(ctx context.Context, d *WebhookDelivery) (*WebhookDelivery, error) {
+func (db *DB) EarlierWebhookDelivery(ctx context.Context, d *engine.WebhookDelivery) (*engine.WebhookDelivery, error) {
 	e, err := scanDelivery(db.pool.QueryRow(ctx, `SELECT `+deliveryColumns+` FROM webhook_deliveries
 		WHERE endpoint = $1 AND subject = $2 AND state = 'pending' AND (event_id, id) < ($3, $4)
 		ORDER BY event_id, id LIMIT 1`, d.Endpoint, d.Subject, d.EventID, d.ID))
@@ -132,19 +99,8 @@ func (db *DB) EarlierWebhookDelivery(ctx context.Context, d *WebhookDelivery) (*
 	return e, mapError(err, "look for earlier deliveries of %s", d.Subject)
 }
 
-// WebhookAttempt is how one attempt went.
-type WebhookAttempt struct {
-	At     time.Time
-	Status int
-	Error  string
-	// State is the delivery's state after it; NextAt when it is tried
-	// again (pending only).
-	State  string
-	NextAt time.Time
-}
-
 // RecordWebhookAttempt records an attempt on a pending delivery.
-func (db *DB) RecordWebhookAttempt(ctx context.Context, id int64, a WebhookAttempt) error {
+func (db *DB) RecordWebhookAttempt(ctx context.Context, id int64, a engine.WebhookAttempt) error {
 	_, err := db.pool.Exec(ctx, `UPDATE webhook_deliveries SET attempts = attempts + 1, last_attempt_at = $2::timestamptz,
 		last_status = NULLIF($3::integer, 0), last_error = $4, state = $5::text, next_attempt_at = $6,
 		delivered_at = CASE WHEN $5::text = 'delivered' THEN $2::timestamptz END,
@@ -161,10 +117,10 @@ type WebhookFilter struct {
 }
 
 // ListWebhookDeliveries lists deliveries, oldest first.
-func (db *DB) ListWebhookDeliveries(ctx context.Context, f WebhookFilter) ([]WebhookDelivery, error) {
+func (db *DB) ListWebhookDeliveries(ctx context.Context, f WebhookFilter) ([]engine.WebhookDelivery, error) {
 	states := f.States
 	if len(states) == 0 {
-		states = []string{DeliveryPending, DeliveryParked}
+		states = []string{engine.DeliveryPending, engine.DeliveryParked}
 	}
 	limit := f.Limit
 	if limit <= 0 {
@@ -176,7 +132,7 @@ func (db *DB) ListWebhookDeliveries(ctx context.Context, f WebhookFilter) ([]Web
 		return nil, mapError(err, "list webhook deliveries")
 	}
 	defer rows.Close()
-	var out []WebhookDelivery
+	var out []engine.WebhookDelivery
 	for rows.Next() {
 		d, err := scanDelivery(rows)
 		if err != nil {
@@ -201,7 +157,7 @@ func (db *DB) RedeliverWebhook(ctx context.Context, id int64, now time.Time, job
 		if err != nil {
 			return err
 		}
-		if state == DeliveryPending {
+		if state == engine.DeliveryPending {
 			// Its own job is still trying it: a second one would send it twice at once.
 			return engine.Errorf(engine.ECONFLICT, "delivery %d is still being retried; wait for it to be delivered or parked", id)
 		}
@@ -219,11 +175,6 @@ func (db *DB) RedeliverWebhook(ctx context.Context, id int64, now time.Time, job
 		return err
 	}
 	return mapError(err, "redeliver webhook delivery %d", id)
-}
-
-// String names a delivery for logs and the operator.
-func (d WebhookDelivery) String() string {
-	return fmt.Sprintf("delivery %d (%s of %s)", d.ID, d.EventType, d.Subject)
 }
 
 // PruneCRM deletes what the CRM loop no longer needs: deliveries delivered
@@ -256,7 +207,7 @@ type ParkedFilter struct {
 // ParkedWebhookDeliveries lists the parked deliveries f selects, in the
 // order they must go out again: per lead (subject) and endpoint, in the
 // order of their events.
-func (db *DB) ParkedWebhookDeliveries(ctx context.Context, f ParkedFilter) ([]WebhookDelivery, error) {
+func (db *DB) ParkedWebhookDeliveries(ctx context.Context, f ParkedFilter) ([]engine.WebhookDelivery, error) {
 	rows, err := db.pool.Query(ctx, `SELECT `+deliveryColumns+` FROM webhook_deliveries
 		WHERE state = 'parked' AND ($1::timestamptz IS NULL OR parked_at >= $1)
 		ORDER BY event_id, id`, nullTime(f.Since))
@@ -264,7 +215,7 @@ func (db *DB) ParkedWebhookDeliveries(ctx context.Context, f ParkedFilter) ([]We
 		return nil, mapError(err, "list parked webhook deliveries")
 	}
 	defer rows.Close()
-	var out []WebhookDelivery
+	var out []engine.WebhookDelivery
 	for rows.Next() {
 		d, err := scanDelivery(rows)
 		if err != nil {

@@ -5,13 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
-	"github.com/riverqueue/river/rivertype"
 
 	"github.com/slabot/slabot/engine"
 )
@@ -21,29 +19,37 @@ type WorkerOptions struct {
 	// ID names this process among the workers (host and process, say).
 	ID string
 	// Concurrency, when set, is how many jobs of each queue run at once
-	// (default: 8 for people's clicks, 4 for sends, timers and CRM calls, 1 for reports).
+	// (default: each queue's own, see queues).
 	Concurrency int
-	// JobTimeout bounds one attempt (default 1 minute).
+	// JobTimeout, when set, bounds one attempt of every queue (default:
+	// each queue's own timeout: 30 s for sends, clicks and timers).
 	JobTimeout time.Duration
-	// RescueAfter is how long a job may stay running before it is taken to
-	// belong to a worker that died, and run again (default 2 minutes).
+	// RescueAfter is how long a job may stay running before River's own
+	// rescuer, the last resort, takes it to belong to a worker that died
+	// (default: the longest timeout and a minute). The jobs of a worker
+	// whose heartbeat stopped are rescued long before (DeadAfter).
 	RescueAfter time.Duration
+	// Heartbeat is how often the worker records that it is alive and
+	// looks for workers that are not (default 2 s).
+	Heartbeat time.Duration
+	// DeadAfter is how long a worker may go unheard before the jobs it
+	// holds are run again by the others (default 10 s).
+	DeadAfter time.Duration
 	// StopTimeout is how long the jobs in hand may take to finish once the
 	// worker is told to stop, before they are cancelled (default 10s).
 	StopTimeout time.Duration
 	// Poll is the longest a queue waits for work without a wake-up (default 250 ms).
-	Poll   time.Duration
+	Poll time.Duration
+	// Now is the clock a job woken early waits on: the clock its handler
+	// decides with (default time.Now).
+	Now    func() time.Time
 	Logger *slog.Logger
 	// OnDone, if set, is told how every attempt went (for metrics): err is
 	// nil when it succeeded; retried says whether it will run again.
 	OnDone func(kind string, err error, retried bool)
-}
-
-var defaultConcurrency = map[string]int{
-	engine.QueuePeople: 8, engine.QueueSend: 4, engine.QueueTimers: 4, engine.QueueReports: 1,
-	// CRM calls wait on other people's servers: a queue of their own keeps
-	// a slow CRM from holding up cards, clicks and timers.
-	engine.QueueCRM: 4,
+	// OnRescue, if set, is told how many jobs of dead workers, or stuck
+	// past their queue's timeout, this worker made available again.
+	OnRescue func(n int)
 }
 
 // Worker runs due jobs with the registered handlers.
@@ -51,18 +57,45 @@ type Worker struct {
 	db     *DB
 	client *river.Client[pgx.Tx]
 	opts   WorkerOptions
+	live   *liveness
 }
 
 // NewWorker returns a worker for the given handlers, one per job kind,
 // working the queues those handlers name.
 func (db *DB) NewWorker(handlers []engine.JobHandler, opts WorkerOptions) (*Worker, error) {
-	if opts.JobTimeout <= 0 {
-		opts.JobTimeout = time.Minute
+	// stuck is, per queue, how long a job may run before it is taken to be
+	// stuck: its timeout and a minute, or RescueAfter when set.
+	longest := longestTimeout()
+	if opts.JobTimeout > 0 {
+		longest = opts.JobTimeout
 	}
-	if opts.RescueAfter <= 0 {
-		opts.RescueAfter = 2 * time.Minute
+	stuck := map[string]time.Duration{}
+	for name, q := range queues {
+		if opts.JobTimeout > 0 {
+			q.Timeout = opts.JobTimeout
+		}
+		stuck[name] = q.stuckAfter()
 	}
-	opts.RescueAfter = max(opts.RescueAfter, opts.JobTimeout+time.Second)
+	if opts.RescueAfter > 0 {
+		// River refuses a rescue sooner than a job may run.
+		opts.RescueAfter = max(opts.RescueAfter, longest+time.Second)
+		for name := range stuck {
+			stuck[name] = opts.RescueAfter
+		}
+	} else {
+		opts.RescueAfter = longest + stuckGrace
+	}
+	if opts.Heartbeat <= 0 {
+		opts.Heartbeat = 2 * time.Second
+	}
+	if opts.DeadAfter <= 0 {
+		opts.DeadAfter = 10 * time.Second
+	}
+	// A missed beat or two (a slow database) is not a death.
+	opts.DeadAfter = max(opts.DeadAfter, 3*opts.Heartbeat)
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
 	if opts.Poll <= 0 {
 		// Most jobs are fetched at once on the insert's notification; some
 		// (about one in ten in BenchmarkIntakeToDM) wait for this poll.
@@ -76,26 +109,30 @@ func (db *DB) NewWorker(handlers []engine.JobHandler, opts WorkerOptions) (*Work
 	}
 	w := &Worker{db: db, opts: opts}
 	workers := river.NewWorkers()
-	queues := map[string]river.QueueConfig{}
+	queueConfigs := map[string]river.QueueConfig{}
 	for _, h := range handlers {
-		// AddWorkerArgs registers a kind known at run time: every kind is
-		// stored as a storedJob and decoded into its typed args by h.
-		if err := addWorker(workers, h, w); err != nil {
+		q := queueOf(h.Queue)
+		timeout := q.Timeout
+		if opts.JobTimeout > 0 {
+			timeout = opts.JobTimeout
+		}
+		if err := addWorker(workers, &queueWorker{w: w, h: h, timeout: timeout}); err != nil {
 			return nil, err
 		}
 		n := opts.Concurrency
 		if n <= 0 {
-			n = max(defaultConcurrency[h.Queue], 1)
+			n = max(q.Workers, 1)
 		}
-		queues[h.Queue] = river.QueueConfig{MaxWorkers: n}
+		queueConfigs[h.Queue] = river.QueueConfig{MaxWorkers: n}
 	}
+	jobTimeout := longest
 	client, err := river.NewClient(riverpgxv5.New(db.pool), &river.Config{
 		ID:                   opts.ID,
 		Logger:               opts.Logger.With("component", "river"),
 		Schema:               db.schema,
-		Queues:               queues,
+		Queues:               queueConfigs,
 		Workers:              workers,
-		JobTimeout:           opts.JobTimeout,
+		JobTimeout:           jobTimeout,
 		RescueStuckJobsAfter: opts.RescueAfter,
 		FetchPollInterval:    opts.Poll,
 		// River waits this long after a wake-up before it fetches, to gather
@@ -105,25 +142,41 @@ func (db *DB) NewWorker(handlers []engine.JobHandler, opts WorkerOptions) (*Work
 		CompletedJobRetentionPeriod: jobRetention,
 		CancelledJobRetentionPeriod: jobRetention,
 		DiscardedJobRetentionPeriod: 4 * jobRetention,
-		MaxAttempts:                 maxAttempts,
+		MaxAttempts:                 defaultQueue.MaxAttempts,
 		RetryPolicy:                 retryPolicy{},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("storage: unable to create the job worker: %w", err)
 	}
 	w.client = client
+	w.live = &liveness{db: db, id: client.ID(), incarnation: newIncarnation(),
+		deadAfter: opts.DeadAfter, stuckAfter: stuck, otherStuckAfter: opts.RescueAfter, onRescue: opts.OnRescue}
 	return w, nil
 }
 
-func addWorker(workers *river.Workers, h engine.JobHandler, w *Worker) (err error) {
+// queueWorker runs the jobs of one kind, each attempt bounded by its
+// queue's timeout (River's per-worker Timeout, which its rescuer honours
+// as well).
+type queueWorker struct {
+	river.WorkerDefaults[storedJob]
+	w       *Worker
+	h       engine.JobHandler
+	timeout time.Duration
+}
+
+func (q *queueWorker) Work(ctx context.Context, job *river.Job[storedJob]) error {
+	return q.w.work(ctx, q.h, job)
+}
+
+func (q *queueWorker) Timeout(*river.Job[storedJob]) time.Duration { return q.timeout }
+
+func addWorker(workers *river.Workers, qw *queueWorker) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			err = fmt.Errorf("storage: unable to register the %s handler: %v", h.Kind, r)
+			err = fmt.Errorf("storage: unable to register the %s handler: %v", qw.h.Kind, r)
 		}
 	}()
-	river.AddWorkerArgs(workers, storedJob{kind: h.Kind}, river.WorkFunc(func(ctx context.Context, job *river.Job[storedJob]) error {
-		return w.work(ctx, h, job)
-	}))
+	river.AddWorkerArgs(workers, storedJob{kind: qw.h.Kind}, river.Worker[storedJob](qw))
 	return nil
 }
 
@@ -132,12 +185,17 @@ func (w *Worker) work(ctx context.Context, h engine.JobHandler, job *river.Job[s
 	ej := engine.Job{ID: job.ID, LeadID: job.Args.LeadID, UniqueKey: job.Args.Key,
 		RunAt: job.ScheduledAt, Attempts: job.Attempt}
 	if at := job.Args.At; !at.IsZero() {
-		// Woken early (see insertParams): wait for the time it is due.
+		// Woken early (see insertParams): wait until the clock the handler
+		// decides with says it is due. A sleep measures elapsed time, which
+		// a wall clock adjustment does not move, so the clock is read again.
 		ej.RunAt = at
-		if wait := time.Until(at); wait > maxInlineWait {
-			return river.JobSnooze(wait)
-		} else if !sleep(ctx, wait) {
-			return river.JobSnooze(0)
+		for wait := at.Sub(w.opts.Now()); wait > 0; wait = at.Sub(w.opts.Now()) {
+			if wait > maxInlineWait {
+				return river.JobSnooze(wait)
+			}
+			if !sleep(ctx, wait) {
+				return river.JobSnooze(0)
+			}
 		}
 	}
 	err := h.Run(ctx, ej, job.Args.Args)
@@ -205,12 +263,18 @@ const (
 
 // Run works jobs until ctx is done, then lets the jobs in hand finish for a
 // while before cancelling them. A database that is down when it starts is
-// waited for.
+// waited for. While it runs it beats its heartbeat and runs again the
+// jobs of workers that died (see liveness).
 func (w *Worker) Run(ctx context.Context) error {
 	for attempt := 0; ; attempt++ {
-		// The jobs' contexts derive from Start's: a stop must let the jobs
-		// in hand finish (Stop below), not cancel them with the run.
-		err := w.client.Start(context.WithoutCancel(ctx))
+		// Registered before it takes any job, so that every job it holds
+		// belongs to a worker the others can see die.
+		err := w.live.register(ctx)
+		if err == nil {
+			// The jobs' contexts derive from Start's: a stop must let the
+			// jobs in hand finish (Stop below), not cancel them with the run.
+			err = w.client.Start(context.WithoutCancel(ctx))
+		}
 		if err == nil {
 			break
 		}
@@ -225,34 +289,67 @@ func (w *Worker) Run(ctx context.Context) error {
 		case <-time.After(wait):
 		}
 	}
+	// The heartbeat outlives ctx until the jobs in hand are done: a worker
+	// finishing its jobs is not dead.
+	beatCtx, stopBeat := context.WithCancel(context.WithoutCancel(ctx))
+	beating := make(chan struct{})
+	go func() {
+		defer close(beating)
+		w.heartbeat(beatCtx)
+	}()
 	<-ctx.Done()
 	stopCtx, cancel := context.WithTimeout(context.Background(), w.opts.StopTimeout)
 	defer cancel()
-	if err := w.client.Stop(stopCtx); err != nil {
+	err := w.client.Stop(stopCtx)
+	if err != nil {
 		w.opts.Logger.Warn("jobs in hand did not finish in time; cancelling them", "err", err)
 		cancelCtx, cancel2 := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel2()
 		_ = w.client.StopAndCancel(cancelCtx)
 	}
+	stopBeat()
+	<-beating
+	if err != nil {
+		// A job may still be marked running: the heartbeat stops, so the
+		// others take this worker for dead and run it again.
+		return nil
+	}
+	unregCtx, cancel3 := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel3()
+	if err := w.live.unregister(unregCtx); err != nil {
+		w.opts.Logger.Warn("could not unregister the job worker; the others will take it for dead", "err", err)
+	}
 	return nil
 }
 
-// maxAttempts with retryPolicy's backoff covers about two hours of a Slack
-// or database outage before a job is given up.
-const maxAttempts = 40
-
-// retryPolicy retries soon at first (a Slack or database hiccup passes in
-// seconds) and then every few minutes.
-type retryPolicy struct{}
-
-func (retryPolicy) NextRetry(job *rivertype.JobRow) time.Time {
-	return time.Now().Add(backoff(job.Attempt))
-}
-
-// backoff grows exponentially from one second to five minutes, with jitter
-// so that many failed jobs do not retry in lockstep.
-func backoff(attempt int) time.Duration {
-	d := time.Second << min(max(attempt-1, 0), 9)
-	d = min(d, 5*time.Minute)
-	return d/2 + rand.N(d/2+1)
+// heartbeat beats every Heartbeat and rescues the jobs of dead workers,
+// until ctx ends.
+func (w *Worker) heartbeat(ctx context.Context) {
+	t := time.NewTicker(w.opts.Heartbeat)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		alive, err := w.live.beat(ctx)
+		switch {
+		case ctx.Err() != nil:
+			return
+		case err != nil:
+			w.opts.Logger.Warn("could not record the job worker's heartbeat", "err", err)
+			continue
+		case !alive:
+			w.opts.Logger.Warn("the job worker was not heard from for a while and was taken for dead; the jobs it held may run again elsewhere",
+				"dead_after", w.opts.DeadAfter)
+		}
+		n, err := w.live.rescueDead(ctx)
+		if err != nil && ctx.Err() == nil {
+			w.opts.Logger.Warn("could not look for the jobs of dead workers", "err", err)
+		}
+		if n > 0 {
+			w.opts.Logger.Info("ran again the jobs of a worker that died or of jobs stuck past their timeout", "jobs", n)
+		}
+	}
 }

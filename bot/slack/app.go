@@ -181,6 +181,10 @@ func (a *App) receive(ctx context.Context, evt socketmode.Event) {
 		}
 	}
 	key := "envelope:" + req.EnvelopeID
+	if evt.Type == socketmode.EventTypeEventsAPI && !worthRecording(req.Payload) {
+		a.ack(req, nil, start)
+		return
+	}
 	if evt.Type == socketmode.EventTypeEventsAPI {
 		var outer struct {
 			EventID string `json:"event_id"`
@@ -305,7 +309,7 @@ func (a *App) ack(req *socketmode.Request, payload any, start time.Time) {
 }
 
 // handleDelivery processes one recorded Slack delivery.
-func (a *App) handleDelivery(ctx context.Context, _ engine.Job, args DeliveryArgs) error {
+func (a *App) handleDelivery(ctx context.Context, job engine.Job, args DeliveryArgs) error {
 	typ, body := args.Type, args.Body
 	switch socketmode.EventType(typ) {
 	case socketmode.EventTypeInteractive:
@@ -323,7 +327,7 @@ func (a *App) handleDelivery(ctx context.Context, _ engine.Job, args DeliveryArg
 		}
 		return a.onSlashCommand(ctx, cmd)
 	case socketmode.EventTypeEventsAPI:
-		return a.onEvent(ctx, []byte(body))
+		return a.onEvent(ctx, job, []byte(body))
 	}
 	return nil
 }

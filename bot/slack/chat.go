@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"strconv"
 	"strings"
 	"time"
@@ -57,7 +58,7 @@ func NewChat(cfg ChatConfig) *Chat {
 		sent: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "slabot", Subsystem: "slack",
 			Name: "messages_total", Help: "Slack messages posted or updated, by kind."}, []string{"kind"}),
 		rateLimited: prometheus.NewCounter(prometheus.CounterOpts{Namespace: "slabot", Subsystem: "slack",
-			Name: "rate_limited_total", Help: "Web API calls Slack answered with 429; each is retried after Retry-After."}),
+			Name: "rate_limited_total", Help: "Web API calls Slack answered with 429 (retried after its Retry-After, or with the job queue's backoff without one)."}),
 	}
 	if cfg.Registry != nil {
 		cfg.Registry.MustRegister(c.sent, c.rateLimited)
@@ -234,13 +235,26 @@ func (c *Chat) Update(ctx context.Context, ref engine.MessageRef, m view.Message
 	return nil
 }
 
-// Error turns a Web API failure into a job error: a 429 retries after
-// Slack's Retry-After, anything else with the queue's backoff.
+// Error turns a Web API failure into a job error. A 429 with Retry-After
+// (Slack sends the header with its 429s:
+// https://docs.slack.dev/apis/web-api/rate-limits) waits as long as it
+// asks: a wait Slack set, not a failure, so it uses none of the job's
+// attempts. A 429 without the header and a 5xx are failures, never
+// retried in place: they go back to the job queue, whose backoff
+// (exponential with jitter, bounded per queue) counts them against the
+// job's attempts. Anything else fails the same way, with Slack's error.
 func (c *Chat) Error(what string, err error) error {
 	var rl *slack.RateLimitedError
 	if errors.As(err, &rl) {
 		c.rateLimited.Inc()
 		return engine.RetryAfter(max(rl.RetryAfter, 100*time.Millisecond), fmt.Errorf("%s: %w", what, err))
+	}
+	var sc slack.StatusCodeError
+	if errors.As(err, &sc) && (sc.Code == http.StatusTooManyRequests || sc.Code >= http.StatusInternalServerError) {
+		if sc.Code == http.StatusTooManyRequests {
+			c.rateLimited.Inc()
+		}
+		return fmt.Errorf("%s: Slack answered %d; the job queue retries it with backoff: %w", what, sc.Code, err)
 	}
 	return fmt.Errorf("%s: %w", what, err)
 }

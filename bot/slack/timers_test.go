@@ -465,3 +465,29 @@ func TestOldButtonsGoQuietWhenTheLeadMovesOn(t *testing.T) {
 		}
 	}
 }
+
+// TestADeadlineIsEnforcedOnAReplicaWhoseClockIsBehindTheDatabases runs the
+// bot on a replica whose clock reads 250 ms behind its database's. A
+// deadline job due within a few seconds is fetched when the database's
+// clock reaches its time; the breach must still be found and acted on,
+// as of the time the job was due, not dropped because the replica's clock
+// says it is not due yet.
+func TestADeadlineIsEnforcedOnAReplicaWhoseClockIsBehindTheDatabases(t *testing.T) {
+	const behind = 250 * time.Millisecond
+	e := newEnv(t, withPolicy(timerPolicy("[notify_manager]")), withClock(func() time.Time { return time.Now().Add(-behind) }))
+	l := e.handOff(demoLead("crm-clock-behind"))
+	e.card(ana, l)
+	e.waitFor("the escalation to the manager", func() bool { return len(e.escalations(e.fake.DMChannel(maria), l.ID)) > 0 })
+	var breach *engine.Event
+	for _, ev := range e.events(l.ID) {
+		if ev.Kind == engine.EventBreach {
+			breach = &ev
+		}
+	}
+	if breach == nil {
+		t.Fatalf("no breach recorded; events: %+v", e.events(l.ID))
+	}
+	if breach.At.Before(l.FirstTouchDue.Truncate(time.Microsecond)) {
+		t.Errorf("the breach was recorded at %v, before the deadline %v", breach.At, l.FirstTouchDue)
+	}
+}

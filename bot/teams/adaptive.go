@@ -9,8 +9,10 @@ import (
 const (
 	CardVersion = "1.5"
 	CardSchema  = "http://adaptivecards.io/schemas/adaptive-card.json"
-	// MaxCardBytes is the largest card JSON slabot sends (design.md).
-	MaxCardBytes = 80 * 1000
+	// MaxCardSize is the largest card slabot sends, as Teams counts it
+	// (UTF16Size of its JSON): the activity around it, its summary and its
+	// pictures' names, must fit within MaxActivitySize too.
+	MaxCardSize = MaxActivitySize - 4000
 )
 
 // Card is an Adaptive Card. Body holds elements (TextBlock, FactSet, …),
@@ -55,21 +57,23 @@ func (c Card) MarshalJSON() ([]byte, error) {
 	return json.Marshal(out)
 }
 
-// CardTooLargeError says a card's JSON exceeds MaxCardBytes.
+// CardTooLargeError says a card exceeds MaxActivitySize as Teams counts
+// it (UTF-16).
 type CardTooLargeError struct{ Size int }
 
 func (e *CardTooLargeError) Error() string {
-	return fmt.Sprintf("teams: card is %d bytes, more than the %d allowed", e.Size, MaxCardBytes)
+	return fmt.Sprintf("teams: card is %d bytes in UTF-16, more than the %d Teams takes", e.Size, MaxActivitySize)
 }
 
-// JSON encodes the card and checks its size against MaxCardBytes.
+// JSON encodes the card and checks its size, in UTF-16, against
+// MaxActivitySize.
 func (c Card) JSON() ([]byte, error) {
 	data, err := json.Marshal(c)
 	if err != nil {
 		return nil, fmt.Errorf("teams: encode card: %w", err)
 	}
-	if len(data) > MaxCardBytes {
-		return nil, &CardTooLargeError{Size: len(data)}
+	if size := UTF16Size(data); size > MaxActivitySize {
+		return nil, &CardTooLargeError{Size: size}
 	}
 	return data, nil
 }

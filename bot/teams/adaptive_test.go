@@ -72,14 +72,33 @@ func TestCardJSON(t *testing.T) {
 }
 
 func TestCardSizeLimit(t *testing.T) {
-	card := Card{Body: []Element{TextBlock{Text: strings.Repeat("x", MaxCardBytes)}}}
-	_, err := card.Attachment()
-	var tooLarge *CardTooLargeError
-	if !errors.As(err, &tooLarge) || tooLarge.Size <= MaxCardBytes {
-		t.Fatalf("error %v, want CardTooLargeError", err)
-	}
-	small := Card{Body: []Element{TextBlock{Text: strings.Repeat("x", MaxCardBytes-200)}}}
-	if _, err := small.Attachment(); err != nil {
-		t.Errorf("a card just under the limit: %v", err)
+	// Teams counts the message in UTF-16: two bytes for "x" (one in
+	// UTF-8) and for "日" (three in UTF-8), four for "😀" (four in UTF-8).
+	for _, tc := range []struct {
+		name  string
+		text  string
+		fits  bool
+		utf16 int
+	}{
+		{"ASCII over", strings.Repeat("x", MaxActivitySize/2), false, MaxActivitySize},
+		{"ASCII under", strings.Repeat("x", MaxActivitySize/2-200), true, MaxActivitySize - 400},
+		{"CJK under, though over in UTF-8", strings.Repeat("日", MaxActivitySize/2-200), true, MaxActivitySize - 400},
+		{"CJK over", strings.Repeat("日", MaxActivitySize/2), false, MaxActivitySize},
+		{"emoji over", strings.Repeat("😀", MaxActivitySize/4), false, MaxActivitySize},
+		{"emoji under", strings.Repeat("😀", MaxActivitySize/4-100), true, MaxActivitySize - 400},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := UTF16Size([]byte(tc.text)); got != tc.utf16 {
+				t.Errorf("UTF16Size = %d, want %d (UTF-8: %d)", got, tc.utf16, len(tc.text))
+			}
+			_, err := Card{Body: []Element{TextBlock{Text: tc.text}}}.Attachment()
+			var tooLarge *CardTooLargeError
+			switch {
+			case tc.fits && err != nil:
+				t.Errorf("a card within the limit: %v", err)
+			case !tc.fits && (!errors.As(err, &tooLarge) || tooLarge.Size <= MaxActivitySize):
+				t.Errorf("error %v, want CardTooLargeError", err)
+			}
+		})
 	}
 }

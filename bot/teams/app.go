@@ -91,6 +91,7 @@ func NewApp(cfg AppConfig) *App {
 		metrics: m,
 	}
 	a.endpoint = &gate{next: tr.Handler(a, HandlerOptions{Logger: cfg.Logger})}
+	chat.rosterLost, chat.personBlocked = a.rosterLost, a.personBlocked
 	return a
 }
 
@@ -206,6 +207,11 @@ func (a *App) OnActivity(ctx context.Context, act *Activity) (*InvokeResponse, e
 	email, err := a.learn(ctx, act, sender)
 	if err != nil {
 		a.logger.Warn("could not tell who wrote to slabot in Teams", "err", err)
+	}
+	if sender != "" && reachesOut(act) {
+		if err := a.chat.Reachable(ctx, sender); err != nil {
+			a.logger.Warn("could not record that a person who had blocked slabot reached out to it", "err", err)
+		}
 	}
 	if err := a.followTeam(ctx, act); err != nil {
 		a.logger.Warn("could not update where a team's channels are served", "err", err)
@@ -395,20 +401,18 @@ func cardAnswer(m view.Message) *InvokeResponse {
 // its value, and a submitted form's inputs.
 func actionOf(actor engine.Actor, verb string, data map[string]string) (bot.Action, bool) {
 	row, value := data[DataRow], data[DataValue]
+	inputs := FormInputs(data)
 	if bot.IsForm(verb) {
 		leadID, err := strconv.ParseInt(value, 10, 64)
 		if err != nil || leadID <= 0 {
 			return bot.Action{}, false
 		}
-		inputs := map[string]string{}
-		for k, v := range data {
-			if k != DataRow && k != DataValue {
-				inputs[k] = strings.TrimSpace(v)
-			}
+		for k, v := range inputs {
+			inputs[k] = strings.TrimSpace(v)
 		}
 		return bot.Action{Actor: actor, Verb: verb, LeadID: leadID, Inputs: inputs}, true
 	}
-	if kind, ok := data[InputTouchKind]; ok {
+	if kind, ok := inputs[InputTouchKind]; ok {
 		value = kind
 	}
 	action, ok := bot.ActionOn(actor, row, verb, value)

@@ -96,7 +96,10 @@ type VerifierOptions struct {
 	// MinRefetchInterval limits refetches on an unknown kid (0: 1 minute;
 	// negative: no limit, for tests).
 	MinRefetchInterval time.Duration
-	Logger             *slog.Logger
+	// ServiceURLHosts (TEAMS_SERVICE_URL_HOSTS) are the only hosts an
+	// activity's serviceUrl may name (empty: DefaultServiceURLHosts).
+	ServiceURLHosts []string
+	Logger          *slog.Logger
 }
 
 // Verifier checks the Bot Framework JWT on inbound activities as Microsoft
@@ -104,6 +107,7 @@ type VerifierOptions struct {
 type Verifier struct {
 	appID    string
 	tenantID string
+	hosts    []string
 	now      func() time.Time
 	keys     *keySet
 	parser   *jwt.Parser
@@ -138,6 +142,7 @@ func NewVerifier(opts VerifierOptions) *Verifier {
 	return &Verifier{
 		appID:    appID,
 		tenantID: strings.ToLower(strings.TrimSpace(opts.TenantID)),
+		hosts:    normalHosts(opts.ServiceURLHosts),
 		now:      now,
 		keys: &keySet{
 			metadataURL: metadataURL, client: client, now: now,
@@ -216,6 +221,12 @@ func (v *Verifier) verify(ctx context.Context, raw string, activity *Activity) (
 	}
 	if v.tenantID != "" && !activity.inTenant(v.tenantID) {
 		return nil, forbidden("activity is not from this tenant (TEAMS_TENANT_ID)")
+	}
+	// Defence in depth behind the serviceurl claim: slabot answers at the
+	// serviceUrl with its own token, so a serviceUrl off Microsoft's
+	// connector hosts is refused before anything is recorded.
+	if !ServiceURLAllowed(activity.ServiceURL, v.hosts) {
+		return nil, forbidden("activity's serviceUrl is not on a Teams connector host (TEAMS_SERVICE_URL_HOSTS)")
 	}
 	return claims, nil
 }

@@ -159,7 +159,8 @@ func TestUnknownKidRefetchesKeysOnceThenRejects(t *testing.T) {
 func TestKeyRefetchOnUnknownKidIsRateLimited(t *testing.T) {
 	h := newHarness(t)
 	ctx := testContext(t)
-	verifier := teams.NewVerifier(teams.VerifierOptions{AppID: h.cfg.AppID, OpenIDMetadataURL: h.cfg.OpenIDMetadataURL})
+	verifier := teams.NewVerifier(teams.VerifierOptions{AppID: h.cfg.AppID, OpenIDMetadataURL: h.cfg.OpenIDMetadataURL,
+		ServiceURLHosts: h.cfg.ServiceURLHosts})
 	ann := h.fake.AddPerson(teamsfake.Person{Email: "ann@example.com", Installed: true})
 	a, _ := h.fake.MessageActivity(ann.Email, "help")
 	activity := &teams.Activity{ServiceURL: a.ServiceURL, ChannelID: a.ChannelID}

@@ -51,6 +51,13 @@ func pinKey(team, channel string) string {
 	return strings.ToLower(strings.TrimSpace(team) + "/" + strings.TrimSpace(channel))
 }
 
+// PinName is the stored form of a policy's "Team/Channel" name, as its pin
+// is kept.
+func PinName(name string) string {
+	team, channel, _ := strings.Cut(name, "/")
+	return pinKey(team, channel)
+}
+
 // isChannelID reports whether the policy names a channel by its id
 // (19:…@thread.tacv2, or @thread.skype for older teams).
 func isChannelID(name string) bool { return strings.HasPrefix(strings.TrimSpace(name), "19:") }
@@ -93,7 +100,12 @@ func ResolveChannel(ctx context.Context, store ChannelStore, tenantID, name stri
 			res.Fault = err
 			return res
 		}
-		// The pinned channel is gone (its pin goes with it): resolve afresh.
+		// The pinned channel is gone. The name is not moved to another
+		// channel on its own: anyone can create a team by that name.
+		res.Err = engine.Errorf(engine.ENOTFOUND, "the policy's Teams channel %q was pinned to channel %s, which is gone (deleted, or slabot was removed from its team); "+
+			"slabot does not move the name to another team's channel on its own. Add slabot back to that team, name the channel by its id (19:…) in the policy, "+
+			"or run `slabot policy unpin %q` to pin the name afresh", name, id, name)
+		return res
 	} else if engine.ErrorCode(err) != engine.ENOTFOUND {
 		res.Fault = err
 		return res

@@ -33,6 +33,11 @@ type Store interface {
 	ChatChannelPin(ctx context.Context, platform, name string) (string, error)
 	// WithLock runs fn while holding a lock on key across replicas.
 	WithLock(ctx context.Context, key string, fn func(ctx context.Context) error) error
+	// People who blocked slabot (blocked.go): not written to until they
+	// write to it or add it again.
+	MarkUnreachable(ctx context.Context, platform, userID, reason string, at time.Time) (bool, error)
+	UnreachableReason(ctx context.Context, platform, userID string) (string, error)
+	ClearUnreachable(ctx context.Context, platform, userID string) (bool, error)
 }
 
 // Chat is slabot's way of talking on Teams: it finds people in the
@@ -50,6 +55,12 @@ type Chat struct {
 	logger  *slog.Logger
 	now     func() time.Time
 	metrics *metrics // nil counts nothing
+	// rosterLost is told when Teams says slabot is not in a channel's
+	// conversation any more (nil: nobody is told but the log).
+	rosterLost func(ctx context.Context, channelID string) error
+	// personBlocked is told when a person is found to have blocked slabot
+	// other than by their hand-off card (nil: nobody is told but the log).
+	personBlocked func(ctx context.Context, person engine.ChatIdentity, reason string) error
 }
 
 // NewChat returns the Teams side of the chat port.
@@ -80,7 +91,10 @@ func (c *Chat) FindPerson(ctx context.Context, email string) (engine.ChatIdentit
 // Post sends a message (its card, and its pictures beside it) and returns
 // where it landed.
 func (c *Chat) Post(ctx context.Context, to engine.Destination, m view.Message, key engine.PostKey) (engine.MessageRef, error) {
-	conv, err := c.conversation(ctx, to)
+	// A refused hand-off card tells the team about its lead itself
+	// (engine.ErrUnreachable); any other refused post about the person.
+	tell := key.Kind != "card"
+	conv, err := c.conversation(ctx, to, tell)
 	if err != nil {
 		return engine.MessageRef{}, err
 	}
@@ -96,14 +110,25 @@ func (c *Chat) Post(ctx context.Context, to engine.Destination, m view.Message, 
 	if err != nil {
 		return engine.MessageRef{}, err
 	}
-	id, err := c.tr.Connector.SendActivity(ctx, conv.serviceURL, conv.id, activity)
-	if errors.Is(err, ErrNotInstalled) && to.Person != nil {
-		// Uninstalled since the chat was opened: install again, once.
-		if err = c.install(ctx, *to.Person); err == nil {
-			id, err = c.tr.Connector.SendActivity(ctx, conv.serviceURL, conv.id, activity)
-		}
+	send := func() (string, error) {
+		return c.writeShrinking(m, activity, func(a *Activity) (string, error) {
+			return c.tr.Connector.SendActivity(ctx, conv.serviceURL, conv.id, a)
+		})
+	}
+	id, err := send()
+	switch {
+	case err == nil:
+	case conv.person != nil:
+		// Uninstalled since the chat was opened (install again, once), or
+		// blocked (nothing more is written to them).
+		id, err = c.refusedByPerson(ctx, *conv.person, err, send, tell)
+	case errors.Is(err, ErrNotInRoster):
+		err = c.channelRosterLost(ctx, conv.id, err)
 	}
 	c.metrics.sendResult(key.Kind, err)
+	if errors.Is(err, engine.ErrUnreachable) || engine.IsDropped(err) {
+		return engine.MessageRef{}, err // its words go to the people an alert tells
+	}
 	if err != nil {
 		return engine.MessageRef{}, fmt.Errorf("teams: post %s: %w", key.Kind, err)
 	}
@@ -133,13 +158,29 @@ func (c *Chat) Update(ctx context.Context, ref engine.MessageRef, m view.Message
 	if err != nil {
 		return err
 	}
+	person, err := c.personOfChat(ctx, ref)
+	if err != nil {
+		return err
+	}
+	if person != nil {
+		if err := c.checkReachable(ctx, *person); err != nil {
+			// They blocked slabot: their chat is not written to, not even
+			// to redraw what is there.
+			return fmt.Errorf("teams: update %s: %w: %w", ref.Kind, engine.ErrMessageGone, err)
+		}
+	}
 	svc, err := c.store.ConversationServiceURL(ctx, engine.PlatformTeams, ref.Conversation)
 	if err != nil {
 		return err
 	}
-	err = c.tr.Connector.UpdateActivity(ctx, svc, ref.Conversation, ref.MessageID, activity)
+	_, err = c.writeShrinking(m, activity, func(a *Activity) (string, error) {
+		return "", c.tr.Connector.UpdateActivity(ctx, svc, ref.Conversation, ref.MessageID, a)
+	})
 	c.metrics.sendResult(ref.Kind+"_update", err)
-	if errors.Is(err, ErrConversationNotFound) || errors.Is(err, ErrNotInstalled) {
+	if errors.Is(err, ErrBlocked) && person != nil {
+		err = c.markBlocked(ctx, *person, err, true)
+	}
+	if errors.Is(err, ErrConversationNotFound) || errors.Is(err, ErrNotInstalled) || errors.Is(err, engine.ErrUnreachable) {
 		return fmt.Errorf("teams: update %s: %w: %w", ref.Kind, engine.ErrMessageGone, err)
 	}
 	return err
@@ -151,14 +192,10 @@ func PostKey(k engine.PostKey) string {
 }
 
 // MessageActivity is a message as a Teams activity: the card, and its pictures
-// as image attachments beside it.
+// as image attachments beside it, within MaxActivitySize as Teams counts
+// it (ActivitySize).
 func MessageActivity(m view.Message) (*Activity, error) {
-	activity, err := CardMessage(Render(m), m.Summary)
-	if err != nil {
-		return nil, err
-	}
-	activity.Attachments = append(activity.Attachments, ImageAttachments(m)...)
-	return activity, nil
+	return messageActivity(m, MaxActivitySize)
 }
 
 func (c *Chat) ref(to engine.Destination, key engine.PostKey, conversation, id string) engine.MessageRef {
@@ -170,12 +207,16 @@ func (c *Chat) ref(to engine.Destination, key engine.PostKey, conversation, id s
 		Conversation: conversation, MessageID: id, AssignedAt: key.AssignedAt}
 }
 
-type conversation struct{ id, serviceURL string }
+type conversation struct {
+	id, serviceURL string
+	// person is whose 1:1 chat it is (nil for a channel).
+	person *engine.ChatIdentity
+}
 
 // conversation finds where a destination is: a person's 1:1 chat (opened,
 // and the app installed for them, when slabot has none yet), or a channel
 // by its id or as "Team name/Channel name".
-func (c *Chat) conversation(ctx context.Context, to engine.Destination) (conversation, error) {
+func (c *Chat) conversation(ctx context.Context, to engine.Destination, tell bool) (conversation, error) {
 	if to.Person == nil {
 		return c.channel(ctx, to.Channel)
 	}
@@ -187,17 +228,21 @@ func (c *Chat) conversation(ctx context.Context, to engine.Destination) (convers
 			return conversation{}, err
 		}
 	}
+	if err := c.checkReachable(ctx, person); err != nil {
+		return conversation{}, err
+	}
 	if person.ConversationID != "" {
-		return conversation{id: person.ConversationID, serviceURL: person.ServiceURL}, nil
+		return conversation{id: person.ConversationID, serviceURL: person.ServiceURL, person: &person}, nil
 	}
 	if person.UserID == "" {
 		return conversation{}, engine.Unreachable("slabot does not know them in Teams yet")
 	}
-	id, err := c.tr.Connector.CreateConversation(ctx, person.ServiceURL, person.UserID)
-	if errors.Is(err, ErrNotInstalled) {
-		if err = c.install(ctx, person); err == nil {
-			id, err = c.tr.Connector.CreateConversation(ctx, person.ServiceURL, person.UserID)
-		}
+	create := func() (string, error) {
+		return c.tr.Connector.CreateConversation(ctx, person.ServiceURL, person.UserID)
+	}
+	id, err := create()
+	if err != nil {
+		id, err = c.refusedByPerson(ctx, person, err, create, tell)
 	}
 	if err != nil {
 		return conversation{}, err
@@ -209,27 +254,30 @@ func (c *Chat) conversation(ctx context.Context, to engine.Destination) (convers
 	if err := c.store.SaveChatIdentity(ctx, &person); err != nil {
 		return conversation{}, err
 	}
-	return conversation{id: id, serviceURL: person.ServiceURL}, nil
+	return conversation{id: id, serviceURL: person.ServiceURL, person: &person}, nil
 }
 
-// install adds slabot to a person's Teams through Graph; a person it
-// cannot be installed for is unreachable.
-func (c *Chat) install(ctx context.Context, person engine.ChatIdentity) error {
-	err := c.tr.Graph.InstallApp(ctx, person.UserID)
+// install adds slabot to a person's Teams through Graph: already is true
+// when Graph says it was installed (409). A person it cannot be installed
+// for is unreachable.
+func (c *Chat) install(ctx context.Context, person engine.ChatIdentity) (already bool, err error) {
+	already, err = c.tr.Graph.Install(ctx, person.UserID)
 	switch {
+	case err == nil && already:
+		return true, nil
 	case err == nil:
 		c.logger.Info("installed slabot in Teams for a person who did not have it")
-		return nil
+		return false, nil
 	case errors.Is(err, ErrUnknownPerson), errors.Is(err, ErrAppNotInCatalog):
-		return engine.Unreachable("slabot is not installed in Teams for them and could not be installed (%v)", err)
+		return false, engine.Unreachable("slabot is not installed in Teams for them and could not be installed (%v)", err)
 	case IsRetryable(err):
-		return err
+		return false, err
 	}
 	var apiErr *APIError
 	if errors.As(err, &apiErr) && apiErr.Status == 403 {
-		return engine.Unreachable("slabot is not installed in Teams for them and may not install itself: grant it the Graph application permissions TeamsAppInstallation.ReadWriteSelfForUser.All and AppCatalog.Read.All")
+		return false, engine.Unreachable("slabot is not installed in Teams for them and may not install itself: grant it the Graph application permissions TeamsAppInstallation.ReadWriteSelfForUser.All and AppCatalog.Read.All")
 	}
-	return err
+	return false, err
 }
 
 // channel finds a channel the policy names.
@@ -304,13 +352,21 @@ func (c *Chat) publishHome(ctx context.Context, person engine.ChatIdentity, m vi
 		ref := engine.MessageRef{Platform: engine.PlatformTeams, Kind: "home", Recipient: person.Email,
 			Conversation: p.Conversation, MessageID: p.MessageID}
 		err := c.Update(ctx, ref, m)
+		if errors.Is(err, ErrNotInstalled) || errors.Is(err, engine.ErrUnreachable) {
+			// They removed or blocked slabot: a new card would be refused
+			// too. Their next install or message shows it again.
+			return nil
+		}
 		if !errors.Is(err, engine.ErrMessageGone) {
 			return err
 		}
 	case err != nil && engine.ErrorCode(err) != engine.ENOTFOUND:
 		return err
 	}
-	conv, err := c.conversation(ctx, engine.Destination{Person: &person})
+	conv, err := c.conversation(ctx, engine.Destination{Person: &person}, true)
+	if errors.Is(err, engine.ErrUnreachable) {
+		return nil // blocked, or never reachable: nothing to show them
+	}
 	if err != nil {
 		return err
 	}
@@ -318,7 +374,13 @@ func (c *Chat) publishHome(ctx context.Context, person engine.ChatIdentity, m vi
 	if err != nil {
 		return err
 	}
-	id, err := c.tr.Connector.SendActivity(ctx, conv.serviceURL, conv.id, activity)
+	id, err := c.writeShrinking(m, activity, func(a *Activity) (string, error) {
+		return c.tr.Connector.SendActivity(ctx, conv.serviceURL, conv.id, a)
+	})
+	if errors.Is(err, ErrBlocked) && conv.person != nil {
+		_ = c.markBlocked(ctx, *conv.person, err, true)
+		return nil
+	}
 	if errors.Is(err, ErrNotInstalled) {
 		// They removed slabot: installing it again only to show a home
 		// card would undo their choice. Their next install posts it.

@@ -36,6 +36,10 @@ type Config struct {
 	// ServiceURL is the connector base for people who have not written to
 	// the bot yet.
 	ServiceURL string `envconfig:"TEAMS_SERVICE_URL" default:"https://smba.trafficmanager.net/teams/"`
+	// ServiceURLHosts are the only hosts slabot sends its connector token
+	// to, and the only serviceUrl hosts it accepts activities from
+	// (servicehosts.go; empty: DefaultServiceURLHosts).
+	ServiceURLHosts []string `envconfig:"TEAMS_SERVICE_URL_HOSTS" default:"smba.trafficmanager.net,smba.infra.gcc.teams.microsoft.com"`
 }
 
 // WithDefaults returns c with every empty URL set to its default and its
@@ -50,6 +54,7 @@ func (c Config) WithDefaults() Config {
 	setDefault(&c.LoginURL, DefaultLoginURL)
 	setDefault(&c.GraphURL, DefaultGraphURL)
 	setDefault(&c.ServiceURL, DefaultServiceURL)
+	c.ServiceURLHosts = normalHosts(c.ServiceURLHosts)
 	return c
 }
 
@@ -91,6 +96,7 @@ func (c Config) Validate() error {
 			problems = append(problems, fmt.Errorf("%s %w", v.name, err))
 		}
 	}
+	problems = append(problems, checkServiceURLHosts(normalHosts(c.ServiceURLHosts), c.ServiceURL)...)
 	return errors.Join(problems...)
 }
 

@@ -11,6 +11,8 @@ import (
 	"net/http"
 	"net/url"
 	"time"
+
+	"github.com/slabot/slabot/engine"
 )
 
 // TokenProvider hands out access tokens per scope (a *TokenSource).
@@ -26,8 +28,11 @@ type ConnectorOptions struct {
 	TenantID string
 	// ServiceURL is TEAMS_SERVICE_URL, used when a call has none.
 	ServiceURL string
-	Tokens     TokenProvider
-	HTTPClient *http.Client
+	// ServiceURLHosts are the only hosts the connector token is sent to
+	// (TEAMS_SERVICE_URL_HOSTS; empty: DefaultServiceURLHosts).
+	ServiceURLHosts []string
+	Tokens          TokenProvider
+	HTTPClient      *http.Client
 	// Pacer spaces sends and updates per conversation (nil: Teams limits).
 	Pacer  *Pacer
 	Now    func() time.Time
@@ -59,6 +64,7 @@ func NewConnector(opts ConnectorOptions) *Connector {
 	if c.opts.ServiceURL == "" {
 		c.opts.ServiceURL = DefaultServiceURL
 	}
+	c.opts.ServiceURLHosts = normalHosts(c.opts.ServiceURLHosts)
 	return c
 }
 
@@ -97,7 +103,7 @@ func (c *Connector) CreateConversation(ctx context.Context, serviceURL, memberID
 	var out struct {
 		ID string `json:"id"`
 	}
-	if err := c.do(ctx, http.MethodPost, serviceURL, "v3/conversations", body, &out, ErrNotInstalled); err != nil {
+	if err := c.do(ctx, http.MethodPost, serviceURL, "v3/conversations", body, &out); err != nil {
 		return "", err
 	}
 	if out.ID == "" {
@@ -117,7 +123,7 @@ func (c *Connector) SendActivity(ctx context.Context, serviceURL, conversationID
 		ID string `json:"id"`
 	}
 	path := "v3/conversations/" + url.PathEscape(conversationID) + "/activities"
-	if err := c.do(ctx, http.MethodPost, serviceURL, path, outbound(activity), &out, ErrNotInstalled); err != nil {
+	if err := c.do(ctx, http.MethodPost, serviceURL, path, outbound(activity), &out); err != nil {
 		return "", err
 	}
 	return out.ID, nil
@@ -132,7 +138,7 @@ func (c *Connector) UpdateActivity(ctx context.Context, serviceURL, conversation
 	a := outbound(activity)
 	a.ID = activityID
 	path := "v3/conversations/" + url.PathEscape(conversationID) + "/activities/" + url.PathEscape(activityID)
-	return c.do(ctx, http.MethodPut, serviceURL, path, a, nil, ErrNotInstalled)
+	return c.do(ctx, http.MethodPut, serviceURL, path, a, nil)
 }
 
 // TeamChannels lists the channels of a team the bot was added to; a 403
@@ -141,7 +147,7 @@ func (c *Connector) TeamChannels(ctx context.Context, serviceURL, teamID string)
 	var out struct {
 		Conversations []Channel `json:"conversations"`
 	}
-	if err := c.do(ctx, http.MethodGet, serviceURL, "v3/teams/"+url.PathEscape(teamID)+"/conversations", nil, &out, ErrNotInstalled); err != nil {
+	if err := c.do(ctx, http.MethodGet, serviceURL, "v3/teams/"+url.PathEscape(teamID)+"/conversations", nil, &out); err != nil {
 		return nil, err
 	}
 	return out.Conversations, nil
@@ -156,9 +162,19 @@ func outbound(activity *Activity) *Activity {
 	return &a
 }
 
-func (c *Connector) do(ctx context.Context, method, serviceURL, path string, body, out any, forbidden error) error {
+func (c *Connector) do(ctx context.Context, method, serviceURL, path string, body, out any) error {
 	if serviceURL == "" {
 		serviceURL = c.opts.ServiceURL
+	}
+	if !ServiceURLAllowed(serviceURL, c.opts.ServiceURLHosts) {
+		// A stored serviceUrl off Microsoft's hosts never gets the token;
+		// trying again would not change that.
+		host := ""
+		if u, err := url.Parse(serviceURL); err == nil {
+			host = u.Host
+		}
+		c.log.Error("teams: refused to send the connector token to a host that is not a Teams connector host", "host", host, "method", method)
+		return engine.DropJob(fmt.Errorf("teams: %s %s on %q: %w", method, path, host, ErrServiceURLNotAllowed))
 	}
 	token, err := c.opts.Tokens.Token(ctx, ScopeBotFramework)
 	if err != nil {
@@ -186,7 +202,7 @@ func (c *Connector) do(ctx context.Context, method, serviceURL, path string, bod
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		err := responseError(resp, method, path, forbidden, ErrConversationNotFound, c.now())
+		err := responseError(resp, method, path, true, ErrConversationNotFound, c.now())
 		c.log.Debug("teams: connector call failed", "method", method, "status", resp.StatusCode)
 		return err
 	}

@@ -199,7 +199,7 @@ func fakeConfig(fake *teamsfake.Server) teams.Config {
 	return teams.Config{
 		AppID: fake.AppID(), AppPassword: fake.AppPassword(), TenantID: fake.TenantID(),
 		OpenIDMetadataURL: fake.OpenIDMetadataURL(), LoginURL: fake.LoginURL(),
-		GraphURL: fake.GraphURL(), ServiceURL: fake.ServiceURL(),
+		GraphURL: fake.GraphURL(), ServiceURL: fake.ServiceURL(), ServiceURLHosts: fake.ServiceURLHosts(),
 	}
 }
 

@@ -247,8 +247,8 @@ func TestRemovalAndDeletionForgetWhatIsGoneAndTellTheManager(t *testing.T) {
 		t.Fatalf("deleting Reports: %v %+v", err, resp)
 	}
 	e.waitFor("the deleted channel to be forgotten", func() bool { return !known(reports) })
-	if _, err := e.db.ChatChannelPin(ctx, engine.PlatformTeams, "sales/reports"); engine.ErrorCode(err) != engine.ENOTFOUND {
-		t.Errorf("the pin on the deleted channel is kept: %v", err)
+	if pin, err := e.db.ChatChannelPin(ctx, engine.PlatformTeams, "sales/reports"); err != nil || pin != reports {
+		t.Errorf("the pin on the deleted channel: %q, %v; want it kept, so the name is not moved", pin, err)
 	}
 	e.waitFor("maria to hear that Sales/Reports is gone", func() bool { return told("Sales/Reports") })
 	if !known(escalations) {
@@ -264,6 +264,26 @@ func TestRemovalAndDeletionForgetWhatIsGoneAndTellTheManager(t *testing.T) {
 	res := teams.ResolveChannel(ctx, e.db, e.fake.TenantID(), "Sales/Escalations", true)
 	if res.Channel != nil || res.Err == nil {
 		t.Errorf("Sales/Escalations still resolves after slabot left the team: %+v", res)
+	}
+
+	// Anyone may create a team called Sales and add slabot: the name
+	// stays on the channel it was pinned to, and says how to move it.
+	lookalike := e.fake.AddTeam("Sales", "Escalations", "Reports")
+	if resp, err := e.fake.AddBotToTeam(ctx, lookalike.ID, bo); err != nil || resp.Status/100 != 2 {
+		t.Fatalf("adding slabot to the look-alike team: %v %+v", err, resp)
+	}
+	e.waitFor("the look-alike team's channels to be learnt", func() bool { return known(lookalike.ChannelID("Escalations")) })
+	res = teams.ResolveChannel(ctx, e.db, e.fake.TenantID(), "Sales/Escalations", true)
+	if res.Channel != nil || res.Err == nil || !strings.Contains(res.Err.Error(), "slabot policy unpin") {
+		t.Errorf("Sales/Escalations after a look-alike team: %+v; want refused, saying how to unpin", res)
+	}
+	// An operator who checked unpins it; then it resolves to the one left.
+	if _, err := e.db.UnpinChatChannel(ctx, engine.PlatformTeams, teams.PinName("Sales/Escalations")); err != nil {
+		t.Fatal(err)
+	}
+	res = teams.ResolveChannel(ctx, e.db, e.fake.TenantID(), "Sales/Escalations", true)
+	if res.Channel == nil || res.Channel.ID != lookalike.ChannelID("Escalations") {
+		t.Errorf("Sales/Escalations after unpinning: %+v; want the one channel by that name", res)
 	}
 }
 

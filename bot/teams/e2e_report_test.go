@@ -54,7 +54,7 @@ func TestTheWeeklyReportIsOneActivityPerSlotWithItsChart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := one.fake.WaitActivities(ctxTimeout(t, 20*time.Second), channel, len(runs)); err != nil {
+	if _, err := one.fake.WaitActivities(ctxTimeout(t, 60*time.Second), channel, len(runs)); err != nil {
 		t.Fatalf("%d slots claimed: %v", len(runs), err)
 	}
 	settle(time.Now().Add(time.Second))

@@ -20,7 +20,7 @@ func Example() {
 	transport := teams.NewTransport(teams.Config{
 		AppID: fake.AppID(), AppPassword: fake.AppPassword(), TenantID: fake.TenantID(),
 		OpenIDMetadataURL: fake.OpenIDMetadataURL(), LoginURL: fake.LoginURL(),
-		GraphURL: fake.GraphURL(), ServiceURL: fake.ServiceURL(),
+		GraphURL: fake.GraphURL(), ServiceURL: fake.ServiceURL(), ServiceURLHosts: fake.ServiceURLHosts(),
 	}, teams.TransportOptions{})
 
 	bot := teams.ActivityHandlerFunc(func(ctx context.Context, a *teams.Activity) (*teams.InvokeResponse, error) {

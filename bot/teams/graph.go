@@ -133,9 +133,17 @@ func (g *Graph) AppCatalogID(ctx context.Context) (string, error) {
 // InstallApp installs the app in the personal scope of the person with the
 // Entra object id userID. An app already installed (409) is success.
 func (g *Graph) InstallApp(ctx context.Context, userID string) error {
+	_, err := g.Install(ctx, userID)
+	return err
+}
+
+// Install is InstallApp that also says whether the app was installed
+// already (Graph's 409): a person who has it and still refuses slabot's
+// writes blocked it.
+func (g *Graph) Install(ctx context.Context, userID string) (already bool, err error) {
 	catalogID, err := g.AppCatalogID(ctx)
 	if err != nil {
-		return fmt.Errorf("teams: install app: %w", err)
+		return false, fmt.Errorf("teams: install app: %w", err)
 	}
 	body := map[string]string{
 		"teamsApp@odata.bind": joinURL(g.opts.BaseURL, "appCatalogs/teamsApps/"+url.PathEscape(catalogID)),
@@ -143,12 +151,12 @@ func (g *Graph) InstallApp(ctx context.Context, userID string) error {
 	err = g.do(ctx, http.MethodPost, "users/"+url.PathEscape(userID)+"/teamwork/installedApps", body, nil, nil)
 	var apiErr *APIError
 	if errors.As(err, &apiErr) && apiErr.Status == http.StatusConflict {
-		return nil
+		return true, nil
 	}
 	if errors.As(err, &apiErr) && apiErr.Status == http.StatusNotFound {
-		return fmt.Errorf("%w (%w)", err, ErrUnknownPerson)
+		return false, fmt.Errorf("%w (%w)", err, ErrUnknownPerson)
 	}
-	return err
+	return false, err
 }
 
 func escapeODataString(s string) string {
@@ -191,7 +199,7 @@ func (g *Graph) do(ctx context.Context, method, path string, body, out any, notF
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return responseError(resp, method, "graph "+graphPathForErrors(logPath), nil, notFound, g.now())
+		return responseError(resp, method, "graph "+graphPathForErrors(logPath), false, notFound, g.now())
 	}
 	if out == nil {
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))

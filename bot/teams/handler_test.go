@@ -192,7 +192,8 @@ func TestSlowInvokeIsAnsweredInTimeAndFinishesAfter(t *testing.T) {
 	fake := teamsfake.New(teamsfake.Options{})
 	defer fake.Close()
 	finished := make(chan error, 1)
-	verifier := teams.NewVerifier(teams.VerifierOptions{AppID: fake.AppID(), OpenIDMetadataURL: fake.OpenIDMetadataURL()})
+	verifier := teams.NewVerifier(teams.VerifierOptions{AppID: fake.AppID(), OpenIDMetadataURL: fake.OpenIDMetadataURL(),
+		ServiceURLHosts: fake.ServiceURLHosts()})
 	handler := teams.NewHandler(verifier, teams.ActivityHandlerFunc(func(ctx context.Context, a *teams.Activity) (*teams.InvokeResponse, error) {
 		select {
 		case <-time.After(300 * time.Millisecond):

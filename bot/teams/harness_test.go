@@ -34,7 +34,7 @@ func newHarness(t *testing.T) *harness {
 	h.cfg = teams.Config{
 		AppID: fake.AppID(), AppPassword: fake.AppPassword(), TenantID: fake.TenantID(),
 		OpenIDMetadataURL: fake.OpenIDMetadataURL(), LoginURL: fake.LoginURL(),
-		GraphURL: fake.GraphURL(), ServiceURL: fake.ServiceURL(),
+		GraphURL: fake.GraphURL(), ServiceURL: fake.ServiceURL(), ServiceURLHosts: fake.ServiceURLHosts(),
 	}
 	if err := h.cfg.Validate(); err != nil {
 		t.Fatalf("config of the fake does not validate: %v", err)
@@ -46,6 +46,7 @@ func newHarness(t *testing.T) *harness {
 	// A verifier that may refetch keys at once, for the key tests.
 	h.verifier = teams.NewVerifier(teams.VerifierOptions{
 		AppID: h.cfg.AppID, TenantID: h.cfg.TenantID, OpenIDMetadataURL: h.cfg.OpenIDMetadataURL, MinRefetchInterval: -1,
+		ServiceURLHosts: h.cfg.ServiceURLHosts,
 	})
 	h.handler = teams.NewHandler(h.verifier, teams.ActivityHandlerFunc(h.onActivity), teams.HandlerOptions{})
 	bot := httptest.NewServer(h.handler)
@@ -60,7 +61,7 @@ func newHarness(t *testing.T) *harness {
 
 func (h *harness) newConnector(pacer *teams.Pacer) *teams.Connector {
 	return teams.NewConnector(teams.ConnectorOptions{
-		AppID: h.cfg.AppID, TenantID: h.cfg.TenantID, ServiceURL: h.cfg.ServiceURL, Tokens: h.tokens, Pacer: pacer,
+		AppID: h.cfg.AppID, TenantID: h.cfg.TenantID, ServiceURL: h.cfg.ServiceURL, ServiceURLHosts: h.cfg.ServiceURLHosts, Tokens: h.tokens, Pacer: pacer,
 	})
 }
 

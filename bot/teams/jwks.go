@@ -11,6 +11,8 @@ import (
 	"log/slog"
 	"math/big"
 	"net/http"
+	"net/url"
+	"strings"
 	"sync"
 	"time"
 
@@ -134,6 +136,13 @@ func (s *keySet) fetch(ctx context.Context) (map[string]signingKey, error) {
 	}
 	if metadata.JWKSURI == "" {
 		return nil, errors.New("openid metadata has no jwks_uri")
+	}
+	// The keys decide whom slabot believes: fetch them over https only
+	// (plain http on a loopback host, for tests), wherever the metadata
+	// points.
+	if u, err := url.Parse(metadata.JWKSURI); err != nil || u.Host == "" ||
+		!(u.Scheme == "https" || (u.Scheme == "http" && isLoopback(strings.ToLower(u.Hostname())))) {
+		return nil, fmt.Errorf("openid metadata's jwks_uri %q is not an https URL: keys are fetched over https only", metadata.JWKSURI)
 	}
 	var jwks struct {
 		Keys []struct {

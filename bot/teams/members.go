@@ -24,6 +24,6 @@ type Member struct {
 func (c *Connector) Member(ctx context.Context, serviceURL, conversationID, memberID string) (Member, error) {
 	var m Member
 	path := "v3/conversations/" + url.PathEscape(conversationID) + "/members/" + url.PathEscape(memberID)
-	err := c.do(ctx, http.MethodGet, serviceURL, path, nil, &m, ErrNotInstalled)
+	err := c.do(ctx, http.MethodGet, serviceURL, path, nil, &m)
 	return m, err
 }

@@ -2,6 +2,7 @@ package teams
 
 import (
 	"errors"
+	"net/http"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -41,10 +42,11 @@ func (m *metrics) sendResult(kind string, err error) {
 		return
 	}
 	var retry *engine.RetryError
+	var apiErr *APIError
 	switch {
 	case err == nil:
 		m.sent.WithLabelValues(kind).Inc()
-	case errors.As(err, &retry):
+	case errors.As(err, &retry), errors.As(err, &apiErr) && apiErr.Status == http.StatusTooManyRequests:
 		m.rateLimited.Inc()
 	}
 }

@@ -23,6 +23,41 @@ const (
 	DataList = "list"
 )
 
+// Adaptive Cards identify an input by its id, "Unique identifier for the
+// value. Used to identify collected input when the Submit action is
+// performed" (https://adaptivecards.io/explorer/Input.Text.html): in a
+// list, where every row has the same forms, each row's inputs carry the
+// row in their id, and FormInputs reads them back.
+const rowInputSeparator = "@"
+
+// rowInputID is an input's id in a list's row.
+func rowInputID(id, row string) string { return id + rowInputSeparator + row }
+
+// FormInputs is what a click carries back from a form, by the ids the form
+// named its inputs: an input of a list's row (rowInputID) counts for the
+// row the click came from only. The controls' own data (row, value, list)
+// is left out.
+func FormInputs(data map[string]string) map[string]string {
+	row := data[DataRow]
+	inputs := map[string]string{}
+	for k, v := range data {
+		switch k {
+		case DataRow, DataValue, DataList:
+			continue
+		}
+		id, inRow, ok := strings.Cut(k, rowInputSeparator)
+		switch {
+		case !ok:
+			if _, set := inputs[k]; !set {
+				inputs[k] = v
+			}
+		case inRow == row && row != "":
+			inputs[id] = v // a row's own input wins over a plain one
+		}
+	}
+	return inputs
+}
+
 // emoji are view's markers as Teams shows them.
 var emoji = map[view.Marker]string{
 	view.Done: "✅", view.Alarm: "🚨", view.Warning: "⚠️", view.Snoozed: "💤", view.Away: "🌴",
@@ -91,7 +126,7 @@ func splitSpace(s string) (lead, core, trail string) {
 	return lead, trimmed, core[len(trimmed):]
 }
 
-// Render turns a message into a card within MaxCardBytes. Images are not
+// Render turns a message into a card within MaxCardSize. Images are not
 // in the card: the sender attaches them beside it (ImageAttachments).
 //
 // A message about one thing (a lead's card, a reminder, an escalation)
@@ -99,7 +134,11 @@ func splitSpace(s string) (lead, core, trail string) {
 // list (a home view, the leads answer) has a row under each lead, the
 // last followed by more of the list: each row stays where it is, as an
 // ActionSet, its buttons marked as the list's (DataList).
-func Render(m view.Message) Card {
+func Render(m view.Message) Card { return renderWithin(m, MaxCardSize) }
+
+// renderWithin renders a message as a card of at most budget (UTF-16
+// bytes of its JSON), shedding as fit does.
+func renderWithin(m view.Message, budget int) Card {
 	card := Card{FullWidth: true, FallbackText: m.Summary}
 	inList := isList(m)
 	for _, blk := range m.Blocks {
@@ -116,7 +155,7 @@ func Render(m view.Message) Card {
 			}
 		}
 	}
-	return fit(card)
+	return fit(card, budget)
 }
 
 // isList reports whether a message is a list of things with controls:
@@ -135,14 +174,14 @@ func isList(m view.Message) bool {
 	return rows > 1 || !endsWithControls
 }
 
-// fit keeps a card within MaxCardBytes, which a long list of leads with
-// their forms can pass: first the forms of the list's rows go (each
-// lead's own card keeps them), then rows from the end, above the last
-// element (the footer), with a line saying the list was cut. A card
-// Teams refuses would never be shown at all.
-func fit(card Card) Card {
+// fit keeps a card within budget, which a long list of leads with their
+// forms can pass: first the forms of the list's rows go (each lead's own
+// card keeps them), then rows from the end, above the last element (the
+// footer), with a line saying the list was cut. A card Teams refuses
+// would never be shown at all.
+func fit(card Card, budget int) Card {
 	size := cardSize(card)
-	if size <= MaxCardBytes {
+	if size <= budget {
 		return card
 	}
 	body := slices.Clone(card.Body)
@@ -156,34 +195,35 @@ func fit(card Card) Card {
 		}
 	}
 	card.Body = body
-	if size = cardSize(card); size <= MaxCardBytes || len(body) < 3 {
+	if size = cardSize(card); size <= budget || len(body) < 3 {
 		return card
 	}
 	cut := TextBlock{Text: "⚠️ There is more than one Teams card holds: the rest was left out.", Wrap: true, IsSubtle: true, Size: "small"}
-	budget := MaxCardBytes - cardSize(Card{Body: []Element{cut}}) - 64
+	limit := budget
+	budget = limit - cardSize(Card{Body: []Element{cut}}) - 64
 	// Drop rows from the end, keeping the first element (the heading)
 	// and the last (the footer), until the rest fits.
 	last := body[len(body)-1]
 	kept := body[:len(body)-1]
 	for len(kept) > 1 && size > budget {
-		size -= elementSize(kept[len(kept)-1]) + 1
+		size -= elementSize(kept[len(kept)-1]) + 2 // and its comma
 		kept = kept[:len(kept)-1]
 	}
 	card.Body = append(slices.Clone(kept), cut, last)
-	for len(card.Body) > 3 && cardSize(card) > MaxCardBytes {
+	for len(card.Body) > 3 && cardSize(card) > limit {
 		card.Body = slices.Delete(card.Body, len(card.Body)-3, len(card.Body)-2)
 	}
 	return card
 }
 
-// cardSize is the length of a card's JSON (0 if it does not encode: the
-// sender reports that).
+// cardSize is the size of a card's JSON as Teams counts it, in UTF-16 (0
+// if it does not encode: the sender reports that).
 func cardSize(c Card) int {
 	data, err := json.Marshal(c)
 	if err != nil {
 		return 0
 	}
-	return len(data)
+	return UTF16Size(data)
 }
 
 func elementSize(el Element) int {
@@ -191,7 +231,7 @@ func elementSize(el Element) int {
 	if err != nil {
 		return 0
 	}
-	return len(data)
+	return UTF16Size(data)
 }
 
 // ImageAttachments are the pictures of a message, as attachments.
@@ -316,6 +356,11 @@ func actions(a view.Actions, inList bool) []Action {
 		}
 		return d
 	}
+	// In a list, each row's inputs have ids of their own.
+	inputID := func(id string) string { return id }
+	if inList {
+		inputID = func(id string) string { return rowInputID(id, a.ID) }
+	}
 	var out []Action
 	for _, c := range a.Controls {
 		switch c := c.(type) {
@@ -324,7 +369,7 @@ func actions(a view.Actions, inList bool) []Action {
 			case c.URL != "":
 				out = append(out, ActionOpenURL{Title: c.Label, URL: c.URL})
 			case c.Form != nil:
-				out = append(out, ActionShowCard{Title: c.Label, Card: formCard(*c.Form, data(DataValue, c.Form.Subject))})
+				out = append(out, ActionShowCard{Title: c.Label, Card: formCard(*c.Form, data(DataValue, c.Form.Subject), inputID)})
 			default:
 				out = append(out, ActionExecute{Title: c.Label, Verb: c.Action, Style: style(c.Style),
 					Data: data(DataValue, c.Value), AssociatedInputs: "none"})
@@ -336,7 +381,7 @@ func actions(a view.Actions, inList bool) []Action {
 			}
 			title := strings.TrimSuffix(c.Placeholder, "…")
 			out = append(out, ActionShowCard{Title: c.Placeholder, Card: Card{
-				Body: []Element{InputChoiceSet{ID: InputTouchKind, Label: title, Choices: choices, Style: "expanded",
+				Body: []Element{InputChoiceSet{ID: inputID(InputTouchKind), Label: title, Choices: choices, Style: "expanded",
 					IsRequired: true, ErrorMessage: "Choose one."}},
 				Actions: []Action{ActionExecute{Title: title, Verb: c.Action, Data: data()}},
 			}})
@@ -345,10 +390,10 @@ func actions(a view.Actions, inList bool) []Action {
 	return out
 }
 
-// formCard is a form as a card shown in place: its inputs, and a button
-// that submits them with data (the row they belong to, the form's
-// subject).
-func formCard(f view.Form, data map[string]string) Card {
+// formCard is a form as a card shown in place: its inputs (their ids made
+// by inputID), and a button that submits them with data (the row they
+// belong to, the form's subject).
+func formCard(f view.Form, data map[string]string, inputID func(string) string) Card {
 	var body []Element
 	if len(f.Intro) > 0 {
 		body = append(body, lines(f.Intro, false))
@@ -359,11 +404,11 @@ func formCard(f view.Form, data map[string]string) Card {
 			for i, o := range in.Options {
 				choices[i] = Choice{Title: o.Label, Value: o.Value}
 			}
-			body = append(body, InputChoiceSet{ID: in.ID, Label: in.Label, Choices: choices, Value: in.Initial,
+			body = append(body, InputChoiceSet{ID: inputID(in.ID), Label: in.Label, Choices: choices, Value: in.Initial,
 				Style: "compact", IsRequired: !in.Optional, ErrorMessage: "Choose one.", Placeholder: in.Placeholder})
 			continue
 		}
-		body = append(body, InputText{ID: in.ID, Label: in.Label, Placeholder: in.Placeholder, Value: in.Initial,
+		body = append(body, InputText{ID: inputID(in.ID), Label: in.Label, Placeholder: in.Placeholder, Value: in.Initial,
 			IsMultiline: in.Multiline, MaxLength: in.MaxLength, IsRequired: !in.Optional, ErrorMessage: "Please fill this in."})
 	}
 	return Card{Body: body, Actions: []Action{ActionExecute{Title: f.Submit, Verb: f.ID, Data: data}}}

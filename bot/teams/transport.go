@@ -35,10 +35,11 @@ func NewTransport(cfg Config, opts TransportOptions) *Transport {
 		Config: cfg,
 		Verifier: NewVerifier(VerifierOptions{
 			AppID: cfg.AppID, TenantID: cfg.TenantID, OpenIDMetadataURL: cfg.OpenIDMetadataURL, HTTPClient: opts.HTTPClient, Logger: opts.Logger,
+			ServiceURLHosts: cfg.ServiceURLHosts,
 		}),
 		Tokens: tokens,
 		Connector: NewConnector(ConnectorOptions{
-			AppID: cfg.AppID, TenantID: cfg.TenantID, ServiceURL: cfg.ServiceURL, Tokens: tokens,
+			AppID: cfg.AppID, TenantID: cfg.TenantID, ServiceURL: cfg.ServiceURL, ServiceURLHosts: cfg.ServiceURLHosts, Tokens: tokens,
 			HTTPClient: opts.HTTPClient, Pacer: opts.Pacer, Logger: opts.Logger,
 		}),
 		Graph: NewGraph(GraphOptions{

@@ -122,7 +122,7 @@ func cmdWebhooks(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		}
 		o.since = t
 	}
-	if o.redeliver.set && o.redeliver.id == 0 && strings.TrimSpace(o.state) != storage.DeliveryParked {
+	if o.redeliver.set && o.redeliver.id == 0 && strings.TrimSpace(o.state) != engine.DeliveryParked {
 		fmt.Fprintln(stderr, "slabot webhooks: --redeliver needs a delivery id, or --state parked to send every parked delivery again")
 		return 2
 	}
@@ -168,7 +168,7 @@ func webhooksCommand(ctx context.Context, db *storage.DB, o webhooksOptions, std
 	if o.state != "" {
 		for _, s := range strings.Split(o.state, ",") {
 			s = strings.TrimSpace(s)
-			if s != storage.DeliveryPending && s != storage.DeliveryParked && s != storage.DeliveryDelivered {
+			if s != engine.DeliveryPending && s != engine.DeliveryParked && s != engine.DeliveryDelivered {
 				fmt.Fprintf(stderr, "slabot webhooks: --state %q: a delivery is pending, parked or delivered\n", s)
 				return 2
 			}

@@ -19,6 +19,7 @@ import (
 
 	"github.com/slabot/slabot/bot/slack/transcript"
 	"github.com/slabot/slabot/engine"
+	"github.com/slabot/slabot/logging"
 	"github.com/slabot/slabot/storage/pgtemp"
 )
 
@@ -201,7 +202,7 @@ func (d *demo) run(ctx context.Context, keepDB bool) error {
 	cfg := Config{DatabaseURL: pg.URL, PolicyFile: policyFile, HTTPAddr: "127.0.0.1:0", MetricsAddr: "127.0.0.1:0",
 		IntakeToken: d.token, LogLevel: "error", HubSpotToken: demoHubSpotToken, HubSpotAPIURL: d.crm.hubspot.APIURL()}
 	d.chat.configure(&cfg)
-	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
+	logger := slog.New(logging.Redact(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError})))
 	app, err := NewApp(ctx, cfg, logger)
 	if err != nil {
 		return err

@@ -50,7 +50,7 @@ func (t *teamsDemo) configure(cfg *Config) {
 	cfg.Chat = "teams"
 	cfg.Teams = teams.Config{AppID: t.fake.AppID(), AppPassword: t.fake.AppPassword(), TenantID: t.fake.TenantID(),
 		OpenIDMetadataURL: t.fake.OpenIDMetadataURL(), LoginURL: t.fake.LoginURL(), GraphURL: t.fake.GraphURL(),
-		ServiceURL: t.fake.ServiceURL()}
+		ServiceURL: t.fake.ServiceURL(), ServiceURLHosts: t.fake.ServiceURLHosts()}
 }
 
 // connect points the simulator at slabot's endpoint, adds slabot to the

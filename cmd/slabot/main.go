@@ -7,10 +7,13 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
 	_ "time/tzdata" // time zones work in a scratch container too
+
+	"github.com/slabot/slabot/logging"
 )
 
 // command is one `slabot` subcommand.
@@ -23,7 +26,7 @@ func commands() []command {
 	return []command{
 		{"run", "", "connect to Slack and the database and enforce the SLA (the production mode)", cmdRun},
 		{"migrate", "[up|status]", "apply database migrations, or list them with when each was applied", cmdMigrate},
-		{"policy", "check [FILE]", "check the SLA policy file and print the agreement in plain words", cmdPolicy},
+		{"policy", "check [FILE] | simulate FILE [--from DATE] [--to DATE] [--json] | unpin TEAM/CHANNEL", "check the SLA policy file and print the agreement in plain words; replay a period's hand-offs under a proposed policy beside the current one; or let a Teams channel name be pinned afresh", cmdPolicy},
 		{"plan", "[flags]", "the reverse funnel: deals, SQLs and MQLs needed for a revenue goal", cmdPlan},
 		{"report", "[--week W] [--dry-run]", "post the weekly smarketing report now (--week 2026-W47 for another week), or print it and write its chart (--dry-run)", cmdReport},
 		{"demo", "[--speed N] [--keep-db]", "play the whole bot against a Slack simulator and a throwaway database", cmdDemo},
@@ -60,6 +63,19 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stderr, "slabot: %q is not a command. Run `slabot help` to see what slabot can do.\n", name)
 	return 2
+}
+
+// newLogger is the log of every command: text on w at the level
+// SLABOT_LOG_LEVEL names (info when it names none). At info and above,
+// email addresses and secrets are masked (package logging): that is what
+// operators ship to a log store. Debug, turned on to chase one problem,
+// shows them as they are.
+func newLogger(w io.Writer, level string) *slog.Logger {
+	l, err := parseLogLevel(level)
+	if err != nil {
+		l = slog.LevelInfo
+	}
+	return slog.New(logging.Redact(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l})))
 }
 
 func printHelp(w io.Writer) {

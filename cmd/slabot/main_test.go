@@ -68,7 +68,7 @@ func TestRunRejectsTokensOfTheWrongKind(t *testing.T) {
 	t.Setenv("DATABASE_URL", "postgres://localhost/slabot")
 	t.Setenv("SLACK_BOT_TOKEN", "xapp-1-oops")
 	t.Setenv("SLACK_APP_TOKEN", "xoxb-oops")
-	t.Setenv("SLABOT_INTAKE_TOKEN", "secret")
+	t.Setenv("SLABOT_INTAKE_TOKEN", goodIntakeToken)
 	t.Setenv("SLABOT_LOG_LEVEL", "chatty")
 	code, _, errOut := runMain(t, "run")
 	if code != 2 {
@@ -158,7 +158,7 @@ func TestRunRefusesAChatPlatformItDoesNotServe(t *testing.T) {
 	t.Setenv("DATABASE_URL", "postgres://localhost/slabot")
 	t.Setenv("SLACK_BOT_TOKEN", "xoxb-1")
 	t.Setenv("SLACK_APP_TOKEN", "xapp-1")
-	t.Setenv("SLABOT_INTAKE_TOKEN", "secret")
+	t.Setenv("SLABOT_INTAKE_TOKEN", goodIntakeToken)
 	t.Setenv("SLABOT_CHAT", "discord")
 	code, _, errOut := runMain(t, "run")
 	if want := `SLABOT_CHAT "discord" is not a chat platform`; code != 2 || !strings.Contains(errOut, want) {
@@ -168,7 +168,7 @@ func TestRunRefusesAChatPlatformItDoesNotServe(t *testing.T) {
 
 func TestRunOnTeamsNamesEachTeamsSettingToFixAndNeedsNoSlackOnes(t *testing.T) {
 	t.Setenv("DATABASE_URL", "postgres://localhost/slabot")
-	t.Setenv("SLABOT_INTAKE_TOKEN", "secret")
+	t.Setenv("SLABOT_INTAKE_TOKEN", goodIntakeToken)
 	t.Setenv("SLABOT_CHAT", "teams")
 	t.Setenv("TEAMS_APP_ID", "not-a-guid")
 	t.Setenv("TEAMS_TENANT_ID", "")

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"log/slog"
 
 	"github.com/slabot/slabot/storage"
 )
@@ -51,12 +50,4 @@ func cmdMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	}
 	fmt.Fprintf(stdout, "Database is up to date (%d migration(s) applied now).\n", len(applied))
 	return 0
-}
-
-func newLogger(w io.Writer, level string) *slog.Logger {
-	l, err := parseLogLevel(level)
-	if err != nil {
-		l = slog.LevelInfo
-	}
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l}))
 }

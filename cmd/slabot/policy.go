@@ -15,8 +15,16 @@ import (
 )
 
 func cmdPolicy(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "simulate" {
+		return cmdPolicySimulate(ctx, args[1:], stdout, stderr)
+	}
+	if len(args) > 0 && args[0] == "unpin" {
+		return cmdPolicyUnpin(ctx, args[1:], stdout, stderr)
+	}
 	if len(args) == 0 || args[0] != "check" || len(args) > 2 {
 		fmt.Fprintln(stderr, "usage: slabot policy check [FILE]   (FILE defaults to SLABOT_POLICY_FILE, or slabot.yaml)")
+		fmt.Fprintln(stderr, "       "+strings.TrimPrefix(simulateUsage, "usage: "))
+		fmt.Fprintln(stderr, "       "+strings.TrimPrefix(unpinUsage, "usage: "))
 		return 2
 	}
 	path := ""
@@ -162,5 +170,47 @@ func cmdPlan(_ context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	fmt.Fprintln(stdout, strings.TrimRight(plan.String(), "\n"))
+	return 0
+}
+
+const unpinUsage = `usage: slabot policy unpin "Team/Channel"   (Teams: the name is pinned afresh when slabot next starts)`
+
+// cmdPolicyUnpin removes the pin of one of the policy's Teams channel
+// names, for an operator who checked that the name now means another
+// channel (its team was deleted and made again, say): slabot pins it
+// afresh when it next starts, or refuses it if it is ambiguous.
+func cmdPolicyUnpin(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) != 1 || strings.TrimSpace(args[0]) == "" {
+		fmt.Fprintln(stderr, unpinUsage)
+		return 2
+	}
+	name := strings.TrimSpace(args[0])
+	cfg, err := loadConfig()
+	if err != nil {
+		fmt.Fprintln(stderr, "slabot:", err)
+		return 2
+	}
+	if cfg.DatabaseURL == "" {
+		fmt.Fprintln(stderr, "slabot policy unpin: DATABASE_URL is not set: the pins are kept in slabot's database.")
+		return 2
+	}
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	db, err := storage.Open(ctx, cfg.DatabaseURL, storage.Options{})
+	if err != nil {
+		fmt.Fprintln(stderr, "slabot policy unpin: cannot open the database:", err)
+		return 1
+	}
+	defer db.Close()
+	id, err := db.UnpinChatChannel(ctx, engine.PlatformTeams, teams.PinName(name))
+	switch {
+	case engine.ErrorCode(err) == engine.ENOTFOUND:
+		fmt.Fprintf(stdout, "%s is not pinned to any channel; nothing to do.\n", name)
+		return 0
+	case err != nil:
+		fmt.Fprintln(stderr, "slabot policy unpin:", err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "%s is no longer pinned to channel %s. slabot pins it afresh when it next starts (run `slabot policy check` to see to which channel).\n", name, id)
 	return 0
 }

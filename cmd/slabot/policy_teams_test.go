@@ -90,4 +90,28 @@ rules:
 			t.Errorf("the refusal does not say %q:\n%s", want, errOut)
 		}
 	}
+
+	// The pinned Reports channel goes (slabot left the team): the name is
+	// not moved to the look-alike team's Reports, and says how to move it.
+	if _, err := db.ForgetChatChannels(ctx, engine.PlatformTeams, []string{"19:reports@thread.tacv2"}); err != nil {
+		t.Fatal(err)
+	}
+	_, out, _ = runMain(t, "policy", "check", policy)
+	if !strings.Contains(out, "Sales/Reports") || !strings.Contains(out, "which is gone") || strings.Contains(out, "19:other-reports@thread.tacv2") {
+		t.Errorf("a name pinned to a channel that is gone:\n%s", out)
+	}
+	code, out, errOut = runMain(t, "policy", "unpin", "Sales/Reports")
+	if code != 0 || !strings.Contains(out, "no longer pinned to channel 19:reports@thread.tacv2") {
+		t.Fatalf("policy unpin exited %d:\n%s\n%s", code, out, errOut)
+	}
+	if _, err := db.ChatChannelPin(ctx, engine.PlatformTeams, "sales/reports"); engine.ErrorCode(err) != engine.ENOTFOUND {
+		t.Errorf("the pin after slabot policy unpin: %v; want none", err)
+	}
+	_, out, _ = runMain(t, "policy", "check", policy)
+	if !strings.Contains(out, "Sales/Reports: the one channel by that name is 19:other-reports@thread.tacv2") {
+		t.Errorf("after unpinning, the name is not resolved afresh:\n%s", out)
+	}
+	if code, out, _ = runMain(t, "policy", "unpin", "Sales/Reports"); code != 0 || !strings.Contains(out, "not pinned") {
+		t.Errorf("unpinning a name not pinned: exit %d, %s", code, out)
+	}
 }

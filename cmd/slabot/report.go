@@ -50,12 +50,17 @@ func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	if cfg.DatabaseURL == "" {
 		missing = append(missing, "DATABASE_URL is not set: point it at slabot's PostgreSQL database.")
 	}
-	if !*dryRun && cfg.SlackBotToken == "" {
-		missing = append(missing, "SLACK_BOT_TOKEN is not set: posting needs the bot token (xoxb-…). Add --dry-run to see the report without posting it.")
+	if !*dryRun {
+		// Only the settings of the platform SLABOT_CHAT names, and of
+		// those only what posting needs.
+		missing = append(missing, cfg.chatProblems(false)...)
 	}
 	if len(missing) > 0 {
 		for _, m := range missing {
 			fmt.Fprintln(stderr, "slabot report:", m)
+		}
+		if !*dryRun {
+			fmt.Fprintln(stderr, "slabot report: add --dry-run to see the report without posting it.")
 		}
 		return 2
 	}

@@ -123,7 +123,8 @@ func NewApp(ctx context.Context, cfg Config, logger *slog.Logger) (*App, error) 
 	}
 	handlers = append(handlers, crmJobs...)
 	app.Worker, err = db.NewWorker(handlers, storage.WorkerOptions{
-		ID: fmt.Sprintf("%s-%d", hostname, os.Getpid()), Logger: logger, OnDone: queue.Observe})
+		ID: fmt.Sprintf("%s-%d", hostname, os.Getpid()), Logger: logger, OnDone: queue.Observe, OnRescue: queue.Rescued,
+		Now: app.Service.Now})
 	if err != nil {
 		db.Close()
 		return nil, err
@@ -133,13 +134,19 @@ func NewApp(ctx context.Context, cfg Config, logger *slog.Logger) (*App, error) 
 		platform:   app.Bot.Ready,
 	})
 	if endpoint != nil {
-		server.Handle("POST /api/messages", endpoint)
+		// Teams sends its activity within the body limit and is answered
+		// within 4 s (bot/teams); a held body is cut off, which also
+		// keeps the Teams endpoint's shutdown from waiting on it.
+		server.HandleWithin("POST /api/messages", publicLimits, endpoint)
 	}
+	server.SetLimits(publicLimits)
 	intake := api.NewIntake(app.Service, cfg.IntakeToken, logger, registry)
 	intake.Register(server)
 	hubSpotIntake(cfg, intake, app.Service, logger).Register(server)
-	app.HTTP = &http.Server{Handler: server, ReadHeaderTimeout: 10 * time.Second}
-	app.Metrics = &http.Server{Handler: api.Metrics(registry), ReadHeaderTimeout: 10 * time.Second}
+	app.HTTP = server.HTTPServer()
+	// A scrape has no body and takes well under a second.
+	app.Metrics = &http.Server{Handler: api.Metrics(registry), ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout: 10 * time.Second, WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute}
 	app.listener, err = net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
 		db.Close()
@@ -155,6 +162,11 @@ func NewApp(ctx context.Context, cfg Config, logger *slog.Logger) (*App, error) 
 	}
 	return app, nil
 }
+
+// publicLimits bound each request on the public address: the intake
+// routes, the HubSpot route and Teams' /api/messages (a variable so that a
+// test can make them small).
+var publicLimits = api.BodyLimits
 
 // newChatApp builds slabot for the platform SLABOT_CHAT names: on Slack, a
 // Socket Mode client; on Teams, the endpoint Teams posts to, returned to
@@ -258,10 +270,7 @@ func (a *App) Run(ctx context.Context) error {
 	serve("metrics", a.Metrics, a.metricsListener)
 	wg.Go(func() {
 		<-ctx.Done()
-		shutdownCtx, stop := context.WithTimeout(context.Background(), 10*time.Second)
-		defer stop()
-		_ = a.HTTP.Shutdown(shutdownCtx)
-		_ = a.Metrics.Shutdown(shutdownCtx)
+		a.shutdown(10 * time.Second)
 	})
 	a.Logger.Info("slabot is starting", "http", a.Addr(), "metrics", a.MetricsAddr(), "policy", a.Config.PolicyFile)
 	if err := a.prepareDatabase(ctx); err != nil {
@@ -291,6 +300,20 @@ func (a *App) Run(ctx context.Context) error {
 	errMu.Lock()
 	defer errMu.Unlock()
 	return firstErr
+}
+
+// shutdown stops the listeners: requests in flight get up to grace to
+// finish, then every connection still open is closed, so that a client
+// holding a request open cannot hold up the stop.
+func (a *App) shutdown(grace time.Duration) {
+	ctx, stop := context.WithTimeout(context.Background(), grace)
+	defer stop()
+	for name, srv := range map[string]*http.Server{"http": a.HTTP, "metrics": a.Metrics} {
+		if err := srv.Shutdown(ctx); err != nil {
+			a.Logger.Warn("requests still open at shutdown were cut off", "listener", name, "err", err)
+			_ = srv.Close()
+		}
+	}
 }
 
 // Close releases the database.

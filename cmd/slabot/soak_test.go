@@ -49,7 +49,7 @@ import (
 )
 
 const (
-	soakIntakeToken = "soak-intake-secret"
+	soakIntakeToken = "soak-intake-secret-0123456789abcdef"
 	soakCardType    = "slabot_lead_card"
 	// soakUnrecorded is logged when a replica could not record a click and
 	// told the person to try again.

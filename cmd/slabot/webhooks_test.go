@@ -69,7 +69,7 @@ func TestWebhooksShowsADeadEndpointsParkedDeliveryAndRedeliversIt(t *testing.T) 
 		t.Fatalf("--redeliver exited %d: %s %s", code, out, errOut)
 	}
 	got, err := e.db.WebhookDeliveryByID(ctx, id)
-	if err != nil || got.State != storage.DeliveryPending || got.Attempts != 0 {
+	if err != nil || got.State != engine.DeliveryPending || got.Attempts != 0 {
 		t.Errorf("after --redeliver: %+v, %v; want pending with a fresh count", got, err)
 	}
 	var queued int
@@ -107,8 +107,8 @@ func TestRedeliverParkedSendsEveryParkedDeliveryAgainInOrder(t *testing.T) {
 			ds[0].MsgID, endpoint).Scan(&id); err != nil {
 			t.Fatal(err)
 		}
-		if err := e.db.RecordWebhookAttempt(ctx, id, storage.WebhookAttempt{At: parkedAt, Status: 502,
-			Error: "https://hooks.example.com answered 502 (retried for 24h0m0s: parked)", State: storage.DeliveryParked}); err != nil {
+		if err := e.db.RecordWebhookAttempt(ctx, id, engine.WebhookAttempt{At: parkedAt, Status: 502,
+			Error: "https://hooks.example.com answered 502 (retried for 24h0m0s: parked)", State: engine.DeliveryParked}); err != nil {
 			t.Fatal(err)
 		}
 		return id
@@ -143,14 +143,14 @@ func TestRedeliverParkedSendsEveryParkedDeliveryAgainInOrder(t *testing.T) {
 		return d.State
 	}
 	for _, id := range []int64{a1, a2, b2} {
-		if s := state(id); s != storage.DeliveryPending {
+		if s := state(id); s != engine.DeliveryPending {
 			t.Errorf("delivery %d is %s after the redelivery, want pending", id, s)
 		}
 	}
-	if s := state(before); s != storage.DeliveryParked {
+	if s := state(before); s != engine.DeliveryParked {
 		t.Errorf("the delivery parked before --since is %s, want still parked", s)
 	}
-	if s := state(elsewhere); s != storage.DeliveryParked {
+	if s := state(elsewhere); s != engine.DeliveryParked {
 		t.Errorf("the other endpoint's delivery is %s, want still parked", s)
 	}
 	// In order of events: the jobs were queued lead 1's event 10, then 11, then lead 2's 12.

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/slabot/slabot/engine"
-	"github.com/slabot/slabot/storage"
 )
 
 // Exactly one HubSpot object per event, however often its job runs:
@@ -46,7 +45,7 @@ func (WriteArgs) Queue() string { return engine.QueueCRM }
 
 // Store is what the writer needs of storage.
 type Store interface {
-	HubSpotWriteFor(ctx context.Context, key, objectType, marker string) (*storage.HubSpotWrite, error)
+	HubSpotWriteFor(ctx context.Context, key, objectType, marker string) (*engine.HubSpotWrite, error)
 	MarkHubSpotSent(ctx context.Context, key string, at time.Time) error
 	CountHubSpotSearch(ctx context.Context, key string) (int, error)
 	SetHubSpotObject(ctx context.Context, key, objectID string) error
@@ -110,7 +109,7 @@ var errSettling = errors.New("waiting for HubSpot's search to catch up with a cr
 // the object's id when found; a RetryAfter until the next search is due;
 // and "" with no error once the last search missed, when the create is
 // to be sent again.
-func (w *Writer) lookForLostCreate(ctx context.Context, ev engine.CRMEventArgs, key, objectType string, rec *storage.HubSpotWrite) (string, error) {
+func (w *Writer) lookForLostCreate(ctx context.Context, ev engine.CRMEventArgs, key, objectType string, rec *engine.HubSpotWrite) (string, error) {
 	schedule := w.SearchSchedule
 	if schedule == nil {
 		schedule = DefaultSearchSchedule

@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/slabot/slabot/engine"
-	"github.com/slabot/slabot/storage"
 )
 
 // How deliveries go out:
@@ -78,9 +77,9 @@ func Backoff(n int) time.Duration {
 
 // Store is what delivering needs of storage.
 type Store interface {
-	WebhookDeliveryByID(ctx context.Context, id int64) (*storage.WebhookDelivery, error)
-	EarlierWebhookDelivery(ctx context.Context, d *storage.WebhookDelivery) (*storage.WebhookDelivery, error)
-	RecordWebhookAttempt(ctx context.Context, id int64, a storage.WebhookAttempt) error
+	WebhookDeliveryByID(ctx context.Context, id int64) (*engine.WebhookDelivery, error)
+	EarlierWebhookDelivery(ctx context.Context, d *engine.WebhookDelivery) (*engine.WebhookDelivery, error)
+	RecordWebhookAttempt(ctx context.Context, id int64, a engine.WebhookAttempt) error
 }
 
 // Deliverer attempts deliveries.
@@ -116,7 +115,7 @@ func (d *Deliverer) Deliver(ctx context.Context, id int64) error {
 	if err != nil {
 		return err
 	}
-	if del.State != storage.DeliveryPending {
+	if del.State != engine.DeliveryPending {
 		return nil
 	}
 	now := d.Now()
@@ -147,10 +146,10 @@ func (d *Deliverer) Deliver(ctx context.Context, id int64) error {
 		return err
 	}
 	switch attempt.State {
-	case storage.DeliveryDelivered:
+	case engine.DeliveryDelivered:
 		d.Logger.Debug("webhook delivered", "delivery", del.ID, "type", del.EventType, "attempts", n)
 		return nil
-	case storage.DeliveryParked:
+	case engine.DeliveryParked:
 		d.Logger.Warn("webhook delivery parked; `slabot webhooks` lists it, `slabot webhooks --redeliver --state parked` sends every parked delivery again",
 			"delivery", del.ID, "type", del.EventType, "endpoint", endpointHost(del.Endpoint), "attempts", n, "err", attempt.Error)
 		return nil
@@ -187,17 +186,17 @@ const maxRetryAfter = time.Hour
 // Retry-After is taken into account when scheduling the next attempt
 // (Standard Webhooks, standard-webhooks/standard-webhooks
 // spec/standard-webhooks.md, "Delivery success and failure").
-func Decide(res Result, n int, now, retryFrom time.Time, window time.Duration, backoff func(int) time.Duration) (storage.WebhookAttempt, time.Duration) {
-	attempt := storage.WebhookAttempt{At: now, Status: res.Status, State: storage.DeliveryPending}
+func Decide(res Result, n int, now, retryFrom time.Time, window time.Duration, backoff func(int) time.Duration) (engine.WebhookAttempt, time.Duration) {
+	attempt := engine.WebhookAttempt{At: now, Status: res.Status, State: engine.DeliveryPending}
 	switch {
 	case res.Err == nil:
-		attempt.State = storage.DeliveryDelivered
+		attempt.State = engine.DeliveryDelivered
 		return attempt, 0
 	case res.Status == http.StatusGone:
-		attempt.State, attempt.Error = storage.DeliveryParked, res.Err.Error()+" (the endpoint says it is gone: parked at once)"
+		attempt.State, attempt.Error = engine.DeliveryParked, res.Err.Error()+" (the endpoint says it is gone: parked at once)"
 		return attempt, 0
 	case now.Sub(retryFrom) >= window:
-		attempt.State, attempt.Error = storage.DeliveryParked, fmt.Sprintf("%v (retried for %s: parked)", res.Err, window)
+		attempt.State, attempt.Error = engine.DeliveryParked, fmt.Sprintf("%v (retried for %s: parked)", res.Err, window)
 		return attempt, 0
 	}
 	retryIn := backoff(n)
@@ -214,7 +213,7 @@ func Decide(res Result, n int, now, retryFrom time.Time, window time.Duration, b
 func noRedirects(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 
 // send makes one signed POST.
-func (d *Deliverer) send(ctx context.Context, del *storage.WebhookDelivery, now time.Time) Result {
+func (d *Deliverer) send(ctx context.Context, del *engine.WebhookDelivery, now time.Time) Result {
 	key, err := d.Secret(del.Endpoint)
 	if err != nil {
 		return Result{Err: fmt.Errorf("the signing secret is not available: %w", err)}
@@ -326,8 +325,8 @@ func MsgID(ev engine.CRMEventArgs) string {
 }
 
 // Deliveries are the deliveries of one event to the webhooks that want it.
-func Deliveries(hooks []engine.Webhook, ev engine.CRMEventArgs, now time.Time) ([]storage.WebhookDelivery, error) {
-	var out []storage.WebhookDelivery
+func Deliveries(hooks []engine.Webhook, ev engine.CRMEventArgs, now time.Time) ([]engine.WebhookDelivery, error) {
+	var out []engine.WebhookDelivery
 	var body []byte
 	for _, h := range hooks {
 		if !h.Wants(ev.Type) {
@@ -340,7 +339,7 @@ func Deliveries(hooks []engine.Webhook, ev engine.CRMEventArgs, now time.Time) (
 				return nil, engine.DropJob(fmt.Errorf("webhook: encode a %s event: %w", ev.Type, err))
 			}
 		}
-		out = append(out, storage.WebhookDelivery{Endpoint: h.URL, Subject: ev.Subject, EventID: ev.EventID,
+		out = append(out, engine.WebhookDelivery{Endpoint: h.URL, Subject: ev.Subject, EventID: ev.EventID,
 			EventType: ev.Type, MsgID: MsgID(ev), Body: body, CreatedAt: now})
 	}
 	return out, nil

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/slabot/slabot/storage"
+	"github.com/slabot/slabot/engine"
 )
 
 // TestDecide is the table of what one attempt's answer does to a delivery:
@@ -25,18 +25,18 @@ func TestDecide(t *testing.T) {
 		wantState string
 		wantRetry time.Duration
 	}{
-		{"200 is delivered", Result{Status: 200}, 1, 0, storage.DeliveryDelivered, 0},
-		{"204 is delivered", Result{Status: 204}, 3, time.Hour, storage.DeliveryDelivered, 0},
-		{"a 302 is retried like any failure", Result{Status: 302, Err: fail}, 1, 0, storage.DeliveryPending, 10 * time.Second},
-		{"a 308 past the window parks", Result{Status: 308, Err: fail}, 40, 25 * time.Hour, storage.DeliveryParked, 0},
-		{"410 parks at once", Result{Status: 410, Err: fail}, 1, 0, storage.DeliveryParked, 0},
-		{"500 backs off", Result{Status: 500, Err: fail}, 2, time.Minute, storage.DeliveryPending, 20 * time.Second},
-		{"no answer backs off", Result{Err: fail}, 3, time.Minute, storage.DeliveryPending, 30 * time.Second},
-		{"429 waits its Retry-After when longer", Result{Status: 429, RetryAfter: 90 * time.Second, Err: fail}, 1, 0, storage.DeliveryPending, 90 * time.Second},
-		{"503 waits its Retry-After when longer", Result{Status: 503, RetryAfter: 2 * time.Minute, Err: fail}, 1, 0, storage.DeliveryPending, 2 * time.Minute},
-		{"a short Retry-After does not shorten the backoff", Result{Status: 429, RetryAfter: time.Second, Err: fail}, 3, 0, storage.DeliveryPending, 30 * time.Second},
-		{"a Retry-After of a day is capped at an hour", Result{Status: 503, RetryAfter: 24 * time.Hour, Err: fail}, 1, 0, storage.DeliveryPending, maxRetryAfter},
-		{"a 429 past the window parks", Result{Status: 429, RetryAfter: time.Minute, Err: fail}, 50, DefaultWindow, storage.DeliveryParked, 0},
+		{"200 is delivered", Result{Status: 200}, 1, 0, engine.DeliveryDelivered, 0},
+		{"204 is delivered", Result{Status: 204}, 3, time.Hour, engine.DeliveryDelivered, 0},
+		{"a 302 is retried like any failure", Result{Status: 302, Err: fail}, 1, 0, engine.DeliveryPending, 10 * time.Second},
+		{"a 308 past the window parks", Result{Status: 308, Err: fail}, 40, 25 * time.Hour, engine.DeliveryParked, 0},
+		{"410 parks at once", Result{Status: 410, Err: fail}, 1, 0, engine.DeliveryParked, 0},
+		{"500 backs off", Result{Status: 500, Err: fail}, 2, time.Minute, engine.DeliveryPending, 20 * time.Second},
+		{"no answer backs off", Result{Err: fail}, 3, time.Minute, engine.DeliveryPending, 30 * time.Second},
+		{"429 waits its Retry-After when longer", Result{Status: 429, RetryAfter: 90 * time.Second, Err: fail}, 1, 0, engine.DeliveryPending, 90 * time.Second},
+		{"503 waits its Retry-After when longer", Result{Status: 503, RetryAfter: 2 * time.Minute, Err: fail}, 1, 0, engine.DeliveryPending, 2 * time.Minute},
+		{"a short Retry-After does not shorten the backoff", Result{Status: 429, RetryAfter: time.Second, Err: fail}, 3, 0, engine.DeliveryPending, 30 * time.Second},
+		{"a Retry-After of a day is capped at an hour", Result{Status: 503, RetryAfter: 24 * time.Hour, Err: fail}, 1, 0, engine.DeliveryPending, maxRetryAfter},
+		{"a 429 past the window parks", Result{Status: 429, RetryAfter: time.Minute, Err: fail}, 50, DefaultWindow, engine.DeliveryParked, 0},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -49,11 +49,11 @@ func TestDecide(t *testing.T) {
 				t.Errorf("attempt %+v does not record the status %d at %s", a, c.res.Status, now)
 			}
 			switch c.wantState {
-			case storage.DeliveryPending:
+			case engine.DeliveryPending:
 				if !a.NextAt.Equal(now.Add(c.wantRetry)) || a.Error == "" {
 					t.Errorf("pending attempt %+v: want next at %s and the error", a, now.Add(c.wantRetry))
 				}
-			case storage.DeliveryParked:
+			case engine.DeliveryParked:
 				if !strings.Contains(a.Error, "parked") {
 					t.Errorf("parked attempt's error %q does not say so", a.Error)
 				}

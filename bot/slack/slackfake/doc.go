@@ -15,8 +15,10 @@
 // apps.connections.open), speaks Socket Mode on the ws:// URL it hands out
 // (hello, envelopes, acks, WebSocket pings, disconnect), records everything,
 // and lets a test inject rate limits, Slack errors, latency and dropped
-// connections. It also plays the users: ClickButton, SubmitView, SlashCommand
-// and AppHomeOpened send the envelopes Slack would send and wait for the ack.
+// connections. It also plays the users: ClickButton, SubmitView, SlashCommand,
+// AppHomeOpened, TypeInDM and EditInDM send the envelopes Slack would send and
+// wait for the ack (the message events only to an app subscribed to
+// message.im: WithEvents).
 //
 // The response shapes follow what Slack sends and what slack-go v0.35.0
 // decodes; where Slack's behaviour is not documented the fake picks the

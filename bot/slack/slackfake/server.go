@@ -31,6 +31,7 @@ type config struct {
 	botToken        string
 	appToken        string
 	scopes          map[string]bool // nil: the bot token has every scope
+	events          map[string]bool // Events API subscriptions beyond app_home_opened
 	logf            func(format string, args ...any)
 }
 

@@ -675,3 +675,57 @@ func TestClientReconnectsWithoutPings(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+func TestATypedMessageIsDeliveredOnlyToASubscribedAppWithTheScope(t *testing.T) {
+	for _, tt := range []struct {
+		name      string
+		opts      []slackfake.Option
+		delivered bool
+	}{
+		{"Subscribed", []slackfake.Option{slackfake.WithEvents("message.im")}, true},
+		{"NotSubscribed", nil, false},
+		{"WithoutImHistory", []slackfake.Option{slackfake.WithEvents("message.im"), slackfake.WithBotScopes("chat:write")}, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			fake, api := newFake(t, tt.opts...)
+			fake.AddUser(slackfake.User{ID: "U100", Name: "anna"})
+			ctx := ctxT(t, 10*time.Second)
+			var mu sync.Mutex
+			var events []slackevents.EventsAPIEvent
+			startBot(t, api, func(b *bot, ev socketmode.Event) {
+				if ev.Type == socketmode.EventTypeEventsAPI {
+					mu.Lock()
+					events = append(events, ev.Data.(slackevents.EventsAPIEvent))
+					mu.Unlock()
+					b.sm.Ack(*ev.Request)
+				}
+			})
+			if err := fake.WaitForConnections(ctx, 1); err != nil {
+				t.Fatal(err)
+			}
+			res, m, err := fake.TypeInDM(ctx, "U100", "leads")
+			if err != nil || m.Text != "leads" || m.Channel != fake.DMChannel("U100") {
+				t.Fatalf("TypeInDM = %+v, %v", m, err)
+			}
+			if !tt.delivered {
+				if res.Attempts != 0 || len(fake.Envelopes()) != 0 {
+					t.Errorf("an app without the subscription or im:history was sent %+v", fake.Envelopes())
+				}
+				return
+			}
+			if !res.Acked {
+				t.Fatalf("not acknowledged: %+v", res)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if len(events) != 1 {
+				t.Fatalf("%d events", len(events))
+			}
+			inner, ok := events[0].InnerEvent.Data.(*slackevents.MessageEvent)
+			if !ok || inner.User != "U100" || inner.Text != "leads" || inner.ChannelType != "im" ||
+				inner.Channel != fake.DMChannel("U100") || inner.TimeStamp != m.TS || inner.SubType != "" || inner.BotID != "" {
+				t.Fatalf("inner = %#v", events[0].InnerEvent.Data)
+			}
+		})
+	}
+}

@@ -106,7 +106,8 @@ type Message struct {
 // Edit is an earlier version of an edited message.
 type Edit struct {
 	ReplacedAt time.Time
-	// ReplacedBy is what replaced it: "chat.update" or "response_url".
+	// ReplacedBy is what replaced it: "chat.update", "response_url" or
+	// "typed" (the person edited what they typed).
 	ReplacedBy string
 	Text       string
 	Blocks     json.RawMessage

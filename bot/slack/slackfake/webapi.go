@@ -349,6 +349,9 @@ func (s *Server) chatPostMessage(q *apiReq) apiResult {
 	}
 	s.msgs = append(s.msgs, m)
 	s.postTimes[c.id] = append(s.postTimes[c.id], now)
+	if c.isIM {
+		s.echoBotMessageLocked(c, m)
+	}
 	return ok(obj{"channel": c.id, "ts": m.TS, "message": s.renderMsgLocked(m, true)})
 }
 

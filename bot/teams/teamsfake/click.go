@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"net/http"
+	"strings"
 )
 
 // Click presses the Action.Execute button with verb on a card the bot
@@ -14,6 +15,13 @@ import (
 // returns the bot's answer; a redrawn card becomes what the person sees
 // (CardFor). In a 1:1 chat only its person can click.
 func (s *Server) Click(ctx context.Context, email, conversationID, activityID, verb string, inputs map[string]any) (*InvokeResult, error) {
+	return s.ClickRow(ctx, email, conversationID, activityID, verb, "", inputs)
+}
+
+// ClickRow is Click on the Action.Execute with verb whose data names the
+// row (its "row" member), for a card with a row of controls per item;
+// an empty row takes the first button with the verb.
+func (s *Server) ClickRow(ctx context.Context, email, conversationID, activityID, verb, row string, inputs map[string]any) (*InvokeResult, error) {
 	s.mu.Lock()
 	c := s.conversation[conversationID]
 	p := s.people[key(email)]
@@ -30,10 +38,10 @@ func (s *Server) Click(ctx context.Context, email, conversationID, activityID, v
 		s.mu.Unlock()
 		return nil, fmt.Errorf("teamsfake: no card activity %q in %q", activityID, conversationID)
 	}
-	action := findExecute(card, verb)
+	action := findExecuteInRow(card, verb, row)
 	if action == nil {
 		s.mu.Unlock()
-		return nil, fmt.Errorf("teamsfake: the card has no Action.Execute with verb %q", verb)
+		return nil, fmt.Errorf("teamsfake: the card has no Action.Execute with verb %q (row %q)", verb, row)
 	}
 	data := map[string]any{}
 	if d, ok := action["data"].(map[string]any); ok {
@@ -77,6 +85,9 @@ func (s *Server) Click(ctx context.Context, email, conversationID, activityID, v
 	case "application/vnd.microsoft.card.adaptive":
 		if err := json.Unmarshal(body.Value, &result.Card); err != nil {
 			return result, fmt.Errorf("teamsfake: invoke answer card: %w", err)
+		}
+		if dups := duplicateInputIDs(result.Card); len(dups) > 0 {
+			return result, fmt.Errorf("teamsfake: the redrawn card has more than one input with the id %s", strings.Join(dups, ", "))
 		}
 		s.mu.Lock()
 		c.views[key(email)+"\x00"+activityID] = result.Card
@@ -131,20 +142,27 @@ func (s *Server) CardFor(email, conversationID, activityID string) (Card, bool) 
 
 // findExecute finds the Action.Execute with the verb anywhere in the card
 // (actions, action sets, containers, columns, show-card forms).
-func findExecute(node any, verb string) map[string]any {
+func findExecute(node any, verb string) map[string]any { return findExecuteInRow(node, verb, "") }
+
+// findExecuteInRow is findExecute for the button whose data's row is row
+// (any row when empty), searched in the order the card shows them.
+func findExecuteInRow(node any, verb, row string) map[string]any {
 	switch v := node.(type) {
 	case map[string]any:
 		if v["type"] == "Action.Execute" && v["verb"] == verb {
-			return v
+			data, _ := v["data"].(map[string]any)
+			if row == "" || (data != nil && data["row"] == row) {
+				return v
+			}
 		}
-		for _, child := range v {
-			if found := findExecute(child, verb); found != nil {
+		for _, k := range cardChildKeys {
+			if found := findExecuteInRow(v[k], verb, row); found != nil {
 				return found
 			}
 		}
 	case []any:
 		for _, child := range v {
-			if found := findExecute(child, verb); found != nil {
+			if found := findExecuteInRow(child, verb, row); found != nil {
 				return found
 			}
 		}

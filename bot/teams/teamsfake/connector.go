@@ -11,6 +11,7 @@ import (
 type statusRecorder struct {
 	http.ResponseWriter
 	status int
+	size   int // of the activity written, as MessageSize counts it
 }
 
 func (r *statusRecorder) WriteHeader(status int) {
@@ -28,7 +29,7 @@ func (s *Server) connector(h http.HandlerFunc) http.HandlerFunc {
 			s.calls = append(s.calls, Call{
 				At: time.Now(), Method: r.Method, Path: r.URL.Path,
 				ServiceURL:     s.ts.URL + "/smba/" + r.PathValue("region") + "/",
-				ConversationID: r.PathValue("conv"), Status: rec.status,
+				ConversationID: r.PathValue("conv"), Status: rec.status, Size: rec.size,
 			})
 			s.notifyLocked()
 			s.mu.Unlock()
@@ -36,7 +37,7 @@ func (s *Server) connector(h http.HandlerFunc) http.HandlerFunc {
 		if !s.bearerScope(rec, r, ScopeBotFramework) {
 			return
 		}
-		if s.injectConnectorFault(rec) != 0 {
+		if s.injectConnectorFault(rec, r.PathValue("conv")) != 0 {
 			return
 		}
 		h(rec, r)
@@ -91,16 +92,26 @@ func (s *Server) createConversation(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "NotFound", "user not found")
 		return
 	}
-	if !p.Installed {
-		writeError(w, http.StatusForbidden, "Forbidden", "The bot is not installed for the user")
+	switch {
+	case !p.Installed:
+		// "ForbiddenOperationException: Bot isn't installed in user's
+		// personal scope" (conversation-messages#status-codes-from-bot-conversational-apis).
+		writeError(w, http.StatusForbidden, "ForbiddenOperationException", "Bot isn't installed in user's personal scope")
+		return
+	case p.Blocked:
+		// Opening the chat of someone who blocked the bot: the status
+		// table lists ConversationBlockedByUser ("User blocked the
+		// conversation with the bot."), which createConversation answers
+		// (https://github.com/OfficeDev/microsoft-teams-library-js/issues/2009).
+		writeError(w, http.StatusForbidden, "ConversationBlockedByUser", "User blocked the conversation with the bot.")
 		return
 	}
 	writeJSON(w, http.StatusCreated, map[string]string{"id": s.personalConversationLocked(p).id})
 }
 
 func (s *Server) sendActivity(w http.ResponseWriter, r *http.Request) {
-	var a Activity
-	if !decodeBody(w, r, &a) {
+	a, ok := s.decodeActivity(w, r)
+	if !ok {
 		return
 	}
 	if a.Type == "" {
@@ -126,8 +137,8 @@ func (s *Server) sendActivity(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) updateActivity(w http.ResponseWriter, r *http.Request) {
-	var a Activity
-	if !decodeBody(w, r, &a) {
+	a, ok := s.decodeActivity(w, r)
+	if !ok {
 		return
 	}
 	s.mu.Lock()
@@ -171,17 +182,32 @@ func (s *Server) writableConversationLocked(w http.ResponseWriter, id string) (*
 	}
 	switch c.kind {
 	case "personal":
-		if p := s.people[key(c.email)]; p == nil || !p.Installed {
-			writeError(w, http.StatusForbidden, "BotNotInConversationRoster", "The bot is not part of the conversation roster.")
+		if p := s.people[key(c.email)]; p == nil || !p.Installed || p.Blocked {
+			writeWritesBlocked(w)
 			return nil, false
 		}
 	case "channel":
 		if t := s.teams[c.teamID]; t == nil || !t.botInstalled {
-			writeError(w, http.StatusForbidden, "BotNotInConversationRoster", "The bot is not part of the conversation roster.")
+			// Removed from the team: "BotNotInConversationRoster: The bot
+			// isn't part of the conversation roster."
+			// (conversation-messages#status-codes-from-bot-conversational-apis).
+			writeError(w, http.StatusForbidden, "BotNotInConversationRoster", "The bot isn't part of the conversation roster.")
 			return nil, false
 		}
 	}
 	return c, true
+}
+
+// writeWritesBlocked answers a write to the 1:1 chat of someone who
+// blocked or uninstalled the bot as Microsoft documents it: 403 with
+// errorCode 209 and, inside the message, the subCode MessageWritesBlocked
+// ("If the bot is blocked or uninstalled, Teams returns a 403 response
+// code with a subCode: MessageWritesBlocked",
+// https://learn.microsoft.com/microsoftteams/platform/bots/how-to/conversations/send-proactive-messages#understand-who-blocked-muted-or-uninstalled-a-bot).
+func writeWritesBlocked(w http.ResponseWriter) {
+	inner := "{\r\n  \"subCode\": \"MessageWritesBlocked\",\r\n  \"details\": \"Thread is blocked from message writes.\",\r\n" +
+		"  \"errorCode\": null,\r\n  \"errorSubCode\": null\r\n}"
+	writeJSON(w, http.StatusForbidden, map[string]any{"errorCode": 209, "message": inner})
 }
 
 func (s *Server) teamConversations(w http.ResponseWriter, r *http.Request) {

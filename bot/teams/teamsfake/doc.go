@@ -20,8 +20,12 @@
 //
 // Failure injection: a share of connector calls answered 429 with
 // Retry-After, the next calls answered 412/502/504, people without the app
-// (403), a service URL that moves, and key rotation. Tokens for negative
-// tests can be altered with TokenOptions.
+// (403), people who blocked the bot (SetBlocked: 403 MessageWritesBlocked
+// while Graph answers 409), a team the bot was removed from without an
+// event (LoseBotFromTeam: 403 BotNotInConversationRoster), a message
+// limit counted in UTF-16 (413 MessageSizeTooBig; SetMessageLimit), cards
+// whose input ids repeat (400), a service URL that moves, and key
+// rotation. Tokens for negative tests can be altered with TokenOptions.
 //
 // The fake keeps its own protocol types (it does not import package
 // teams), so a field the client gets wrong shows up here. All exported

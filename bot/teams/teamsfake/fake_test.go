@@ -115,3 +115,70 @@ func TestWaitActivitiesGivesUp(t *testing.T) {
 		t.Errorf("error %v, want the deadline", err)
 	}
 }
+
+func TestACardWithRepeatedInputIDsIsRefused(t *testing.T) {
+	s := New(Options{})
+	defer s.Close()
+	p := s.AddPerson(Person{Email: "p@example.com", Installed: true})
+	botToken := token(t, s, ScopeBotFramework)
+	conv := s.PersonalConversation(p.Email)
+	send := func(card string) int {
+		return call(t, http.MethodPost, s.ServiceURL()+"v3/conversations/"+conv+"/activities", botToken,
+			`{"type":"message","attachments":[{"contentType":"application/vnd.microsoft.card.adaptive","content":`+card+`}]}`)
+	}
+	form := func(id string) string {
+		return `{"type":"Action.ShowCard","title":"Snooze","card":{"type":"AdaptiveCard","body":[{"type":"Input.Text","id":"` + id + `"}]}}`
+	}
+	repeated := `{"type":"AdaptiveCard","version":"1.5","body":[{"type":"ActionSet","actions":[` + form("reason") + `]},` +
+		`{"type":"ActionSet","actions":[` + form("reason") + `]}]}`
+	if got := send(repeated); got != http.StatusBadRequest {
+		t.Errorf("a card with two inputs named reason: %d, want 400", got)
+	}
+	unique := strings.Replace(repeated, `"reason"}]}}]}]}`, `"reason@2"}]}}]}]}`, 1)
+	if got := send(unique); got != http.StatusCreated {
+		t.Errorf("the same card with unique ids: %d, want 201", got)
+	}
+	if n := len(s.Activities(conv)); n != 1 {
+		t.Errorf("%d activities recorded, want the valid one", n)
+	}
+}
+
+func TestTheConnectorCountsAMessageInUTF16WithoutItsPictures(t *testing.T) {
+	s := New(Options{})
+	defer s.Close()
+	p := s.AddPerson(Person{Email: "p@example.com", Installed: true})
+	botToken := token(t, s, ScopeBotFramework)
+	conv := s.PersonalConversation(p.Email)
+	send := func(text, picture string) int {
+		body, _ := json.Marshal(map[string]any{"type": "message", "text": text, "attachments": []map[string]string{
+			{"contentType": "image/png", "contentUrl": "data:image/png;base64," + picture}}})
+		return call(t, http.MethodPost, s.ServiceURL()+"v3/conversations/"+conv+"/activities", botToken, string(body))
+	}
+	for _, tc := range []struct {
+		name, text, picture string
+		want                int
+	}{
+		// 60 KB in UTF-8, 120 KB in UTF-16: refused.
+		{"ASCII", strings.Repeat("x", 60*1000), "", http.StatusRequestEntityTooLarge},
+		// 105 KB in UTF-8, 70 KB in UTF-16: taken.
+		{"CJK", strings.Repeat("日", 35*1000), "", http.StatusCreated},
+		// 4 bytes a character either way: 112 KB refused.
+		{"emoji", strings.Repeat("😀", 28*1000), "", http.StatusRequestEntityTooLarge},
+		// A 300 KB picture as base64 does not count.
+		{"picture", "chart", strings.Repeat("A", 300*1000), http.StatusCreated},
+	} {
+		if got := send(tc.text, tc.picture); got != tc.want {
+			t.Errorf("%s: %d, want %d", tc.name, got, tc.want)
+		}
+	}
+	var refused Call
+	for _, c := range s.Calls() {
+		if c.Status == http.StatusRequestEntityTooLarge {
+			refused = c
+			break
+		}
+	}
+	if refused.Size < DefaultMessageLimit {
+		t.Errorf("the refused write is recorded as %d bytes", refused.Size)
+	}
+}

@@ -10,6 +10,7 @@ type faults struct {
 	rateLimitRatio float64
 	retryAfter     time.Duration
 	failNext       []int
+	failNextIn     map[string][]int // by conversation id
 	graphFailNext  []int
 }
 
@@ -32,6 +33,19 @@ func (s *Server) FailNext(status, count int) {
 	}
 }
 
+// FailNextIn answers the next count connector calls on one conversation
+// with status, leaving the others alone.
+func (s *Server) FailNextIn(conversationID string, status, count int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.faults.failNextIn == nil {
+		s.faults.failNextIn = map[string][]int{}
+	}
+	for range count {
+		s.faults.failNextIn[conversationID] = append(s.faults.failNextIn[conversationID], status)
+	}
+}
+
 // FailNextGraph answers the next count Graph calls with status.
 func (s *Server) FailNextGraph(status, count int) {
 	s.mu.Lock()
@@ -43,11 +57,14 @@ func (s *Server) FailNextGraph(status, count int) {
 
 // injectConnectorFault answers the request with an injected failure and
 // returns its status, or returns 0.
-func (s *Server) injectConnectorFault(w http.ResponseWriter) int {
+func (s *Server) injectConnectorFault(w http.ResponseWriter, conversationID string) int {
 	s.mu.Lock()
 	status := 0
 	retryAfter := time.Duration(0)
-	if len(s.faults.failNext) > 0 {
+	if queued := s.faults.failNextIn[conversationID]; conversationID != "" && len(queued) > 0 {
+		status = queued[0]
+		s.faults.failNextIn[conversationID] = queued[1:]
+	} else if len(s.faults.failNext) > 0 {
 		status = s.faults.failNext[0]
 		s.faults.failNext = s.faults.failNext[1:]
 	} else if s.faults.rateLimitRatio > 0 && s.rng.Float64() < s.faults.rateLimitRatio {
@@ -75,20 +92,23 @@ func (s *Server) injectGraphFault(w http.ResponseWriter) int {
 	return status
 }
 
+// writeFault answers an injected failure with the code and message
+// Microsoft lists for it (conversation-messages#status-codes-from-bot-conversational-apis):
+// 429 Throttled, 412 PreconditionFailed, 500 and 502 ServiceError; 503 and
+// 504 come without a code.
 func writeFault(w http.ResponseWriter, status int, retryAfter time.Duration) {
 	if status == http.StatusTooManyRequests && retryAfter > 0 {
 		secs := max(int(retryAfter.Round(time.Second)/time.Second), 1)
 		w.Header().Set("Retry-After", strconv.Itoa(secs))
 	}
-	codes := map[int]string{
-		http.StatusTooManyRequests:    "TooManyRequests",
-		http.StatusPreconditionFailed: "PreconditionFailed",
-		http.StatusBadGateway:         "BadGateway",
-		http.StatusGatewayTimeout:     "GatewayTimeout",
+	switch status {
+	case http.StatusTooManyRequests:
+		writeError(w, status, "Throttled", "Too many requests.")
+	case http.StatusPreconditionFailed:
+		writeError(w, status, "PreconditionFailed", "Precondition failed, please try again.")
+	case http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+		w.WriteHeader(status)
+	default:
+		writeError(w, status, "ServiceError", "injected by teamsfake")
 	}
-	code := codes[status]
-	if code == "" {
-		code = "ServiceError"
-	}
-	writeError(w, status, code, "injected by teamsfake")
 }

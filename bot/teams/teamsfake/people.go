@@ -50,6 +50,19 @@ func (s *Server) SetDisabled(email string, disabled bool) {
 	}
 }
 
+// SetBlocked makes the person block (or unblock) the bot in their 1:1
+// chat. The app stays installed: Graph answers an install with 409, and
+// the connector refuses the bot's writes (connector.go). Teams tells the
+// bot nothing (https://github.com/MicrosoftDocs/msteams-docs/issues/8200).
+func (s *Server) SetBlocked(email string, blocked bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if p := s.people[key(email)]; p != nil {
+		p.Blocked = blocked
+		s.notifyLocked()
+	}
+}
+
 // personByMemberIDLocked finds a person as the connector does: by Entra
 // object id or 29: id.
 func (s *Server) personByMemberIDLocked(id string) *person {
@@ -103,7 +116,7 @@ func (s *Server) Install(ctx context.Context, email string) (*BotResponse, error
 		s.mu.Unlock()
 		return nil, fmt.Errorf("teamsfake: no person %q", email)
 	}
-	p.Installed = true
+	p.Installed, p.Blocked = true, false // adding the app again is turning back to it
 	s.personalConversationLocked(p)
 	s.notifyLocked()
 	s.mu.Unlock()
@@ -196,6 +209,9 @@ func (s *Server) Type(ctx context.Context, email, text string) (*BotResponse, er
 	}
 	if !p.Installed {
 		return nil, fmt.Errorf("teamsfake: %s has not installed the app and cannot message it", email)
+	}
+	if p.Blocked {
+		return nil, fmt.Errorf("teamsfake: %s blocked the bot; SetBlocked(false) before they message it", email)
 	}
 	a, err := s.MessageActivity(email, text)
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	mrand "math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"sync"
 	"time"
 )
@@ -52,6 +53,8 @@ type Server struct {
 	keysHeld      chan struct{} // non-nil: key fetches wait for it
 	keysWaiting   int
 	memberLookups int
+
+	messageLimit int // the largest activity taken (SetMessageLimit)
 }
 
 // New starts a fake.
@@ -85,6 +88,7 @@ func New(opts Options) *Server {
 		conversation: map[string]*conversation{},
 		teams:        map[string]*team{},
 		rng:          mrand.New(mrand.NewPCG(1, 2)),
+		messageLimit: DefaultMessageLimit,
 	}
 	s.signer = newSigningKey()
 	s.keys = []*signingKey{s.signer}
@@ -135,6 +139,16 @@ func (s *Server) ServiceURL() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.serviceURLLocked()
+}
+
+// ServiceURLHosts is the value for TEAMS_SERVICE_URL_HOSTS: the fake's
+// loopback host, where every region's connector answers.
+func (s *Server) ServiceURLHosts() []string {
+	u, err := url.Parse(s.ts.URL)
+	if err != nil {
+		panic(err)
+	}
+	return []string{u.Hostname()}
 }
 
 func (s *Server) serviceURLLocked() string { return s.ts.URL + "/smba/" + s.region + "/" }

@@ -27,7 +27,10 @@ type Person struct {
 	// InstallBlocked makes a Graph install for the person fail with 403
 	// (an app setup policy that forbids it).
 	InstallBlocked bool
-	TimeZone       string
+	// Blocked: the person blocked the bot in their 1:1 chat while the app
+	// stays installed (connector.go says how Teams then answers).
+	Blocked  bool
+	TimeZone string
 }
 
 type person struct {
@@ -81,6 +84,9 @@ type Call struct {
 	ServiceURL     string
 	ConversationID string
 	Status         int
+	// Size is the activity's size as Teams counts it (MessageSize), for
+	// the writes of activities.
+	Size int
 }
 
 func key(email string) string { return strings.ToLower(strings.TrimSpace(email)) }

@@ -113,3 +113,16 @@ func (s *Server) channelActivityLocked(p *person, t *team, channelID, typ string
 		}),
 	}
 }
+
+// LoseBotFromTeam takes the bot out of a team without telling it, as when
+// Teams' conversationUpdate never reached the bot (it was down, or the
+// event was lost): its writes in the team's channels are refused with 403
+// BotNotInConversationRoster from then on (connector.go).
+func (s *Server) LoseBotFromTeam(teamID string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if t := s.teams[teamID]; t != nil {
+		t.botInstalled = false
+		s.notifyLocked()
+	}
+}

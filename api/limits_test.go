@@ -1,0 +1,207 @@
+package api_test
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/slabot/slabot/api"
+	"github.com/slabot/slabot/engine"
+	"github.com/slabot/slabot/storage/storagetest"
+)
+
+// testLimits are small, so that a slow body is cut off quickly; the
+// assertions are on what happens, never on how long it took.
+var testLimits = api.Limits{Body: 300 * time.Millisecond, Reply: 5 * time.Second}
+
+// slowBody sends a request's headers, announcing a body of declared
+// bytes, then trickles the body a byte at a time (declared bytes would
+// take far longer than the limit) until the server answers or closes the
+// connection. It returns the status line ("" when the server closed the
+// connection without one) and how many body bytes had been sent by then.
+func slowBody(t *testing.T, addr, path string, headers map[string]string, declared int) (status string, sent int64) {
+	t.Helper()
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	var req strings.Builder
+	fmt.Fprintf(&req, "POST %s HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n", path, addr, declared)
+	for k, v := range headers {
+		fmt.Fprintf(&req, "%s: %s\r\n", k, v)
+	}
+	req.WriteString("\r\n{")
+	if _, err := io.WriteString(conn, req.String()); err != nil {
+		t.Fatal(err)
+	}
+	var written atomic.Int64
+	written.Store(1)
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		tick := time.NewTicker(25 * time.Millisecond)
+		defer tick.Stop()
+		for written.Load() < int64(declared) {
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+			}
+			if _, err := conn.Write([]byte(" ")); err != nil {
+				return
+			}
+			written.Add(1)
+		}
+	}()
+	// 30 s is far beyond any limit here: it only ends the test of a
+	// server that never cuts the body off.
+	_ = conn.SetReadDeadline(time.Now().Add(30 * time.Second))
+	line, err := bufio.NewReader(conn).ReadString('\n')
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		t.Fatalf("the server neither answered nor closed the connection while %d of %d body bytes trickled in", written.Load(), declared)
+	}
+	return strings.TrimSpace(line), written.Load()
+}
+
+func TestASlowBodyIsCutOffByTheServer(t *testing.T) {
+	const declared = 4000 // at a byte per 25 ms: 100 s to send in full
+
+	t.Run("AnyRouteWithinItsLimits", func(t *testing.T) {
+		readErr := make(chan error, 1)
+		server := api.NewServer(slog.New(slog.DiscardHandler), nil)
+		server.HandleWithin("POST /slow", testLimits, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			// As bot/teams decodes an activity before it checks the token.
+			var v map[string]any
+			err := json.NewDecoder(r.Body).Decode(&v)
+			readErr <- err
+			if err != nil {
+				http.Error(w, "the body could not be read", http.StatusBadRequest)
+				return
+			}
+			w.WriteHeader(http.StatusOK)
+		}))
+		srv := httptest.NewServer(server)
+		defer srv.Close()
+		status, sent := slowBody(t, srv.Listener.Addr().String(), "/slow", nil, declared)
+		if sent >= declared {
+			t.Fatalf("the whole body was sent before the server answered (%q)", status)
+		}
+		select {
+		case err := <-readErr:
+			var ne net.Error
+			if !errors.As(err, &ne) || !ne.Timeout() {
+				t.Errorf("the handler's read ended with %v, want a timeout", err)
+			}
+		default:
+			t.Error("the handler never saw its read end")
+		}
+		if status != "" && !strings.Contains(status, "400") {
+			t.Errorf("the server answered %q to a body it could not read, want 400 or a closed connection", status)
+		}
+	})
+
+	t.Run("TheIntakeAndHubSpotRoutes", func(t *testing.T) {
+		db := storagetest.NewDB(t)
+		policy, problems := engine.ParsePolicy([]byte(testPolicy), time.Now())
+		if err := problems.Errors(); len(err) > 0 {
+			t.Fatal(err)
+		}
+		if err := db.SyncTeams(context.Background(), policy.Teams); err != nil {
+			t.Fatal(err)
+		}
+		logger := slog.New(slog.DiscardHandler)
+		svc := engine.NewService(db, policy, time.Now, logger)
+		server := api.NewServer(logger, nil)
+		server.SetLimits(testLimits)
+		intake := api.NewIntake(svc, testToken, logger, api.NewRegistry())
+		intake.StoreDeadline = 30 * time.Second
+		intake.Register(server)
+		api.NewHubSpotIntake(intake, svc.Policy, nil, "hubspot-client-secret", logger).Register(server)
+		srv := httptest.NewServer(server)
+		defer srv.Close()
+		addr := srv.Listener.Addr().String()
+
+		for _, c := range []struct {
+			name, path string
+			headers    map[string]string
+		}{
+			{"Handoffs", "/v1/handoffs", map[string]string{"Authorization": "Bearer " + testToken}},
+			// HubSpot's signature is checked over the body, so the body is
+			// read before anything is authenticated.
+			{"HubSpotSigned", "/v1/hubspot/handoffs", map[string]string{
+				"X-HubSpot-Signature-v3": "c2lnbmF0dXJl", "X-HubSpot-Request-Timestamp": fmt.Sprint(time.Now().UnixMilli())}},
+		} {
+			t.Run(c.name, func(t *testing.T) {
+				status, sent := slowBody(t, addr, c.path, c.headers, declared)
+				if sent >= declared {
+					t.Fatalf("the whole body was sent before the server answered (%q)", status)
+				}
+				if status != "" && !strings.Contains(status, "400") {
+					t.Errorf("%s answered %q to a body that never arrived, want 400 or a closed connection", c.path, status)
+				}
+			})
+		}
+
+		t.Run("AHandOffSentAtOnceStillWorks", func(t *testing.T) {
+			body := `{"external_id": "limits-1", "contact": {"email": "dana@acme.test"}}`
+			req, _ := http.NewRequest(http.MethodPost, srv.URL+"/v1/handoffs", strings.NewReader(body))
+			req.Header.Set("Authorization", "Bearer "+testToken)
+			req.Header.Set("Content-Type", "application/json")
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			raw, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusCreated {
+				t.Errorf("a hand-off sent at once under the limits got %d %s, want 201", resp.StatusCode, raw)
+			}
+		})
+	})
+}
+
+// A handler that takes longer than the body's limit once it has the whole
+// body keeps its request's context: the body limit is for the body only.
+func TestTheBodyLimitDoesNotCancelAnAnswerInProgress(t *testing.T) {
+	limits := api.Limits{Body: 100 * time.Millisecond, Reply: 5 * time.Second}
+	ctxErr := make(chan error, 1)
+	server := api.NewServer(slog.New(slog.DiscardHandler), nil)
+	server.HandleWithin("POST /work", limits, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, err := io.ReadAll(r.Body); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		select {
+		case <-r.Context().Done():
+		case <-time.After(3 * limits.Body):
+		}
+		ctxErr <- r.Context().Err()
+		w.WriteHeader(http.StatusOK)
+	}))
+	srv := httptest.NewServer(server)
+	defer srv.Close()
+	resp, err := http.Post(srv.URL+"/work", "application/json", strings.NewReader(`{}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if err := <-ctxErr; err != nil {
+		t.Errorf("the request's context ended while the handler worked: %v", err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("status %d, want 200", resp.StatusCode)
+	}
+}

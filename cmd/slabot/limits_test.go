@@ -1,0 +1,122 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/slabot/slabot/api"
+	"github.com/slabot/slabot/bot/teams"
+)
+
+// On the listener `slabot run` opens, a client that sends its headers and
+// then trickles the body is cut off: on Teams' /api/messages, on the
+// intake and on the HubSpot route, none of which has authenticated it yet
+// (Teams and a HubSpot signature are checked over the body). Small limits
+// here; the assertions are on the outcome, not on how long it took.
+func TestTheListenerCutsOffASlowBodyOnEveryWebhookRoute(t *testing.T) {
+	saved := publicLimits
+	publicLimits = api.Limits{Body: 300 * time.Millisecond, Reply: 5 * time.Second}
+	t.Cleanup(func() { publicLimits = saved })
+
+	cfg := Config{
+		// The database is never reached: no request here gets that far.
+		DatabaseURL: "postgres://slabot@127.0.0.1:1/slabot?connect_timeout=1",
+		PolicyFile:  "../../slabot.yaml", HTTPAddr: "127.0.0.1:0", Chat: "teams",
+		IntakeToken: goodIntakeToken, LogLevel: "error", HubSpotAPIURL: "https://api.hubapi.com/",
+		HubSpotClientSecret: "hubspot-client-secret",
+		Teams: teams.Config{AppID: "0c5a8f3e-7d1b-4c2a-9e6f-1b2c3d4e5f60", AppPassword: "pw",
+			TenantID: "6f1c2a44-0000-4000-8000-00000000abcd"}.WithDefaults(),
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	app, err := NewApp(ctx, cfg, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer app.Close()
+	served := make(chan error, 1)
+	go func() { served <- app.HTTP.Serve(app.listener) }()
+	defer func() {
+		app.shutdown(time.Second)
+		<-served
+	}()
+
+	for _, c := range []struct {
+		path    string
+		headers map[string]string
+	}{
+		{"/api/messages", map[string]string{"Authorization": "Bearer eyJhbGciOiJSUzI1NiJ9.e30.c2ln"}},
+		{"/v1/handoffs", map[string]string{"Authorization": "Bearer " + goodIntakeToken}},
+		{"/v1/hubspot/handoffs", map[string]string{"X-HubSpot-Signature-v3": "c2lnbmF0dXJl",
+			"X-HubSpot-Request-Timestamp": fmt.Sprint(time.Now().UnixMilli())}},
+	} {
+		t.Run(strings.Trim(strings.ReplaceAll(c.path, "/", "_"), "_"), func(t *testing.T) {
+			const declared = 4000 // a byte per 25 ms: 100 s to send in full
+			status, sent := trickle(t, app.Addr(), c.path, c.headers, declared)
+			if sent >= declared {
+				t.Fatalf("the whole body was sent before the server answered (%q)", status)
+			}
+			if status != "" && !strings.Contains(status, " 400 ") {
+				t.Errorf("%s answered %q to a body that never arrived, want 400 or a closed connection", c.path, status)
+			}
+		})
+	}
+}
+
+// trickle sends a request's headers, then its body a byte at a time, until
+// the server answers or closes the connection; it returns the status line
+// ("" if closed without one) and how many body bytes had gone by then.
+func trickle(t *testing.T, addr, path string, headers map[string]string, declared int) (string, int64) {
+	t.Helper()
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	var req strings.Builder
+	fmt.Fprintf(&req, "POST %s HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n", path, addr, declared)
+	for k, v := range headers {
+		fmt.Fprintf(&req, "%s: %s\r\n", k, v)
+	}
+	req.WriteString("\r\n{")
+	if _, err := io.WriteString(conn, req.String()); err != nil {
+		t.Fatal(err)
+	}
+	var sent atomic.Int64
+	sent.Store(1)
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		tick := time.NewTicker(25 * time.Millisecond)
+		defer tick.Stop()
+		for sent.Load() < int64(declared) {
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+			}
+			if _, err := conn.Write([]byte(" ")); err != nil {
+				return
+			}
+			sent.Add(1)
+		}
+	}()
+	// Far beyond the limit: only ends the test of a server that never
+	// cuts the body off.
+	_ = conn.SetReadDeadline(time.Now().Add(30 * time.Second))
+	line, err := bufio.NewReader(conn).ReadString('\n')
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		t.Fatalf("the server neither answered nor closed the connection while %d of %d body bytes trickled in", sent.Load(), declared)
+	}
+	return strings.TrimSpace(line), sent.Load()
+}
