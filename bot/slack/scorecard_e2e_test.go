@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"image/png"
+	"strings"
 	"testing"
 
 	"github.com/slabot/slabot/engine"
@@ -51,8 +52,12 @@ func TestScorecardCommandsOnSlack(t *testing.T) {
 		text := answerText(e.sla(maria, "speed").Body)
 		mustSay(t, "maria's speed", text, "Speed to lead: November 2026", "Rule demo-request", "Rule default",
 			"too few to judge", "The chart is in your chat with slabot.", "so no band is compared with another")
-		e.waitFor("the speed chart", func() bool { return len(e.fake.Files()) > before })
+		// The upload is done when Slack has the whole file (completed).
+		e.waitFor("the speed chart", func() bool { fs := e.fake.Files(); return len(fs) > before && fs[before].Completed })
 		f := e.fake.Files()[before]
+		if !strings.HasPrefix(f.Title, "Speed to lead") || len(f.Channels) != 1 || f.Channels[0] != e.fake.DMChannel(maria) {
+			t.Errorf("the upload %q went to %v, want the speed chart in Maria's DM %s", f.Title, f.Channels, e.fake.DMChannel(maria))
+		}
 		img, err := png.Decode(bytes.NewReader(f.Content))
 		if err != nil {
 			t.Fatalf("the chart is not a PNG: %v", err)
