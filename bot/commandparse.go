@@ -19,40 +19,44 @@ import (
 
 // Kinds of /sla command.
 const (
-	cmdHelp   = "help"
-	cmdStatus = "status"
-	cmdLeads  = "leads"
-	cmdFunnel = "funnel"
-	cmdPlan   = "plan"
-	cmdPolicy = "policy"
-	cmdAway   = "away"
-	cmdBack   = "back"
-	cmdReport = "report"
-	cmdHome   = "home"
+	cmdHelp    = "help"
+	cmdStatus  = "status"
+	cmdLeads   = "leads"
+	cmdFunnel  = "funnel"
+	cmdPlan    = "plan"
+	cmdPolicy  = "policy"
+	cmdAway    = "away"
+	cmdBack    = "back"
+	cmdReport  = "report"
+	cmdHome    = "home"
+	cmdSources = "sources"
+	cmdSpeed   = "speed"
 )
 
 // commandNames are the commands in the order the help lists them.
-var commandNames = []string{cmdStatus, cmdLeads, cmdFunnel, cmdPlan, cmdPolicy, cmdAway, cmdBack, cmdReport, cmdHome, cmdHelp}
+var commandNames = []string{cmdStatus, cmdLeads, cmdFunnel, cmdSources, cmdSpeed, cmdPlan, cmdPolicy, cmdAway, cmdBack, cmdReport, cmdHome, cmdHelp}
 
 // commandAliases are other words people type for a command.
 var commandAliases = map[string]string{
 	"stats": cmdStatus, "stat": cmdStatus, "lead": cmdLeads, "queue": cmdLeads, "mine": cmdLeads,
 	"ooo": cmdAway, "vacation": cmdAway, "holiday": cmdAway, "?": cmdHelp, "commands": cmdHelp,
-	"dashboard": cmdHome,
+	"dashboard": cmdHome, "source": cmdSources, "scorecard": cmdSources,
 }
 
 // commandUsage is a correct call of each command, used in help and errors.
 var commandUsage = map[string]string{
-	cmdStatus: "status [@rep | team | all] [week | month | quarter] [share]",
-	cmdLeads:  "leads",
-	cmdFunnel: "funnel [week | month | quarter | november | 2026-11] [share]",
-	cmdPlan:   "plan revenue=5000 deal=100 win=0.5 [mql_to_sql=0.25] [share]",
-	cmdPolicy: "policy [share]",
-	cmdAway:   "away [@rep] [until 2026-12-01 | until monday]",
-	cmdBack:   "back [@rep]",
-	cmdReport: "report",
-	cmdHome:   "home",
-	cmdHelp:   "help",
+	cmdStatus:  "status [@rep | team | all] [week | month | quarter] [share]",
+	cmdLeads:   "leads",
+	cmdFunnel:  "funnel [week | month | quarter | november | 2026-11] [share]",
+	cmdPlan:    "plan revenue=5000 deal=100 win=0.5 [mql_to_sql=0.25] [share]",
+	cmdPolicy:  "policy [share]",
+	cmdAway:    "away [@rep] [until 2026-12-01 | until monday]",
+	cmdBack:    "back [@rep]",
+	cmdReport:  "report",
+	cmdHome:    "home",
+	cmdHelp:    "help",
+	cmdSources: "sources [month | 2026-05 | last 90d | cohort 2026-05 window 180d] [by source | segment | rule | score] [share]",
+	cmdSpeed:   "speed [month | 2026-05 | last 90d] [rule NAME] [pooled] [share]",
 }
 
 // person is someone named in a command: a Slack mention (<@U123|ana>), a
@@ -118,6 +122,13 @@ type command struct {
 
 	// away: until when (nil for no end date).
 	Until *dateSpec
+
+	// sources and speed: the period as written (resolved against the
+	// clock later), the grouping, the one rule, and pooled rules.
+	Words  []string
+	By     engine.GroupBy
+	Rule   string
+	Pooled bool
 }
 
 // parseError is a refusal of a command, with what to type instead.
@@ -255,6 +266,8 @@ func parseCommand(text string) (command, error) {
 		err = c.parseAway(rest)
 	case cmdBack:
 		err = c.parseBack(rest)
+	case cmdSources, cmdSpeed:
+		err = c.parseScorecard(rest)
 	}
 	if err != nil {
 		return command{}, err

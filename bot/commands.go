@@ -150,6 +150,10 @@ func (b *Bot) Answer(ctx context.Context, userID, name, text string) Reply {
 		r, err = b.cmdLeads(ctx, who, name)
 	case cmdFunnel:
 		r, err = b.cmdFunnel(ctx, c)
+	case cmdSources:
+		r, err = b.cmdSources(ctx, who, c, name)
+	case cmdSpeed:
+		r, err = b.cmdSpeed(ctx, who, c, name)
 	case cmdPlan:
 		r, err = cmdPlanReply(c, name)
 	case cmdPolicy:

@@ -53,8 +53,16 @@ func ReportFigures(v ReportView) view.Message {
 		view.Divider{}, view.Section{Lines: marketingLines(r)},
 		view.Divider{}, view.Section{Lines: salesLines(v)},
 		view.Divider{}, view.Section{Lines: peopleLines(v)})
+	if lines := bySourceLines("By source: this week's leads", r.Scorecards.Week, r.Scorecards.Slower); len(lines) > 0 {
+		blocks = append(blocks, view.Divider{}, view.Section{Lines: lines})
+	}
 	if r.PreviousMonth != nil && r.PreviousMonthFunnel != nil {
 		blocks = append(blocks, view.Divider{}, view.Section{Lines: previousMonthLines(*r.PreviousMonth, *r.PreviousMonthFunnel)})
+	}
+	if prev := r.Scorecards.PreviousMonth; prev != nil {
+		if lines := bySourceLines(prev.Period.Label+" by source, outcomes so far", *prev, nil); len(lines) > 0 {
+			blocks = append(blocks, view.Section{Lines: lines})
+		}
 	}
 	blocks = append(blocks, view.Context{Lines: []view.Text{view.T(
 		"Targets are monthly, spread evenly over the days; while a period runs, % compares with the target of its days so far. " +

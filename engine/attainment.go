@@ -22,6 +22,9 @@ type LeadFacts struct {
 	// ReturnedReason is "" unless the lead went back to Marketing; "SLA
 	// breached" when it went back automatically.
 	ReturnedReason string
+	// OpportunityAt is when the lead first became an opportunity, as the
+	// CRM reported it; zero when it did not, or the date is unknown.
+	OpportunityAt time.Time
 }
 
 // Attainment is how one scope did against the agreement over one period.

@@ -59,6 +59,8 @@ type LeadFigures struct {
 	ReturnReason string
 	// Breaches are the lead's breaches, each with whom it counts for.
 	Breaches []BreachFigures
+	// Keys are what the scorecard groups the lead by.
+	Keys ScorecardKeys
 }
 
 // BreachFigures is one breach as Attainment counts it.
@@ -82,6 +84,7 @@ func FiguresOf(p *Policy, f *LeadFacts) LeadFigures {
 		OwnerKey: scopeKey(l.OwnerEmail), TeamKey: scopeKey(team),
 		HasOwner: l.OwnerEmail != "", HasTeam: team != "",
 		State: l.State, ReceivedAt: l.ReceivedAt, AssignedAt: l.AssignedAt, ClosedAt: l.ClosedAt, Amount: l.Amount,
+		Keys: scorecardKeysOf(p, f),
 	}
 	if !l.AssignedAt.IsZero() {
 		g.FirstTouchDue = firstTouchDue(p, l)
@@ -177,7 +180,7 @@ func ScopeKey(s Scope) string {
 
 // figuresVersion changes whenever FiguresOf works figures out differently,
 // so that stored figures are worked out again.
-const figuresVersion = 1
+const figuresVersion = 2 // 2: with the scorecard's keys (migration 0017)
 
 // FiguresFingerprint names everything in p that FiguresOf reads: the rules
 // (matching, first touch, cadence), the calendar and its zone, and the

@@ -32,8 +32,12 @@ type Policy struct {
 	// Location; zero when the file has no review_by.
 	ReviewBy time.Time
 	Report   ReportConfig
-	Targets  Targets
-	Teams    []Team
+	// ScoreBands are the lower bounds of the scorecard's score bands,
+	// ascending (key report.score_bands); empty: the rules' min_score
+	// values.
+	ScoreBands []int
+	Targets    Targets
+	Teams      []Team
 	// Rules are tried in order; the first that matches a lead applies.
 	// A valid policy's last rule matches every lead.
 	Rules []Rule

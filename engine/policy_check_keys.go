@@ -18,7 +18,7 @@ import (
 var (
 	topKeys           = []string{"timezone", "business_hours", "holidays", "review_by", "report", "targets", "teams", "rules", "webhooks", "crm"}
 	businessHoursKeys = []string{"days", "start", "end"}
-	reportKeys        = []string{"channel", "schedule"}
+	reportKeys        = []string{"channel", "schedule", "score_bands"}
 	targetKeys        = []string{"mqls", "sqls", "mql_to_sql", "sql_to_won", "revenue", "deal_size", "win_rate", "first_touch_on_time"}
 	teamKeys          = []string{"name", "manager", "escalation_channel", "reps"}
 	ruleKeys          = []string{"name", "match", "team", "first_touch", "touches", "remind_before", "on_breach"}

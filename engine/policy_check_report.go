@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"strconv"
 	"strings"
 
 	"github.com/robfig/cron/v3"
@@ -46,6 +47,9 @@ func (c *policyChecker) report(p *Policy, n *yaml.Node) {
 		c.errorf(n, "report.channel", "is missing: say where to post the report, like channel: \"#smarketing\"")
 	}
 	p.Report.Schedule = DefaultReportSchedule
+	if bn := keys["score_bands"]; bn != nil {
+		p.ScoreBands = c.scoreBands(bn)
+	}
 	if sn := keys["schedule"]; sn != nil {
 		if s, ok := c.str(sn, "report.schedule"); ok {
 			if err := checkSchedule(s); err != nil {
@@ -89,4 +93,27 @@ func checkSchedule(spec string) error {
 		return Errorf(EINVALID, "%q is not a schedule (%v): %s", spec, err, how)
 	}
 	return nil
+}
+
+// scoreBands reads report.score_bands: whole numbers, each above the one
+// before, which start the scorecard's score bands.
+func (c *policyChecker) scoreBands(n *yaml.Node) []int {
+	var bands []int
+	for _, item := range c.items(n, "report.score_bands", "score") {
+		s, ok := c.str(item, "report.score_bands")
+		if !ok {
+			return nil
+		}
+		v, err := strconv.Atoi(s)
+		if err != nil {
+			c.errorf(item, "report.score_bands", "%q is not a whole number: write the scores that start each band, like [50, 80]", s)
+			return nil
+		}
+		if len(bands) > 0 && v <= bands[len(bands)-1] {
+			c.errorf(item, "report.score_bands", "%d does not come after %d: list the bands' lowest scores in rising order, like [50, 80]", v, bands[len(bands)-1])
+			return nil
+		}
+		bands = append(bands, v)
+	}
+	return bands
 }

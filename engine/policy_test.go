@@ -139,7 +139,7 @@ func TestPolicyCheckFindsEachKindOfProblem(t *testing.T) {
 		{"an unknown top-level key", "", "timezone: UTC\nteams: []\nrules: []\nbusines_hours: {}\n",
 			Problem{Path: "busines_hours", Line: 4, Message: `"busines_hours" is not a key slabot knows here: did you mean "business_hours"?`}},
 		{"an unknown key with nothing close lists the keys", "report", "report: {channel: x, color: red}",
-			Problem{Path: "report.color", Line: 5, Message: `"color" is not a key slabot knows here: the keys are channel and schedule`}},
+			Problem{Path: "report.color", Line: 5, Message: `"color" is not a key slabot knows here: the keys are channel, schedule and score_bands`}},
 		{"swapped letters count as one slip each", "", "timezone: UTC\nteams: []\nrules: []\ntiemzoen: UTC\n",
 			Problem{Path: "tiemzoen", Line: 4, Message: `"tiemzoen" is not a key slabot knows here: did you mean "timezone"?`}},
 		{"a dashed key suggests the underscored one", "report", "report: {channel: x}\nreview-by: \"2027-01-01\"",

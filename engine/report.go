@@ -73,6 +73,10 @@ type WeeklyReport struct {
 	Waterfall []WaterfallDay
 	// GeneratedAt is the now the report was built at.
 	GeneratedAt time.Time
+	// Scorecards are the week's leads by source, last month's on the
+	// first report of a month, and "slower on better leads" over the
+	// month to date.
+	Scorecards ReportScorecards
 }
 
 // MinDecidedForRanking is how many decided leads a rep needs in the week to
@@ -142,6 +146,7 @@ func ComputeReportFigures(p *Policy, d ReportData, spans ReportSpans, now time.T
 		MonthFunnel: ComputeFunnel(p, facts, mqls, spans.Month, now),
 		RepLines:    repLines(p, facts, d.Reps, spans.Week, now),
 		SQLsByDay:   sqlsByDay(facts, spans.Month, now),
+		Scorecards:  ComputeReportScorecards(p, facts, mqls, spans, now),
 	}
 	if spans.HasPreviousMonth {
 		a := ComputeAttainment(p, facts, all, spans.PreviousMonth, now)
@@ -169,6 +174,7 @@ func AssembleReport(p *Policy, fig ReportFigures, history []RepEvent, spans Repo
 	}
 	r.PreviousMonth, r.PreviousMonthFunnel = fig.PreviousMonth, fig.PreviousMonthFunnel
 	r.Waterfall = sqlWaterfall(p, fig.SQLsByDay, spans.Month, now)
+	r.Scorecards = fig.Scorecards
 	return r
 }
 

@@ -48,4 +48,6 @@ type ReportFigures struct {
 	RepLines []RepLine
 	// SQLsByDay counts the month to date's SQLs by day of the month.
 	SQLsByDay map[int]int
+	// Scorecards are the report's "By source" block and its findings.
+	Scorecards ReportScorecards
 }

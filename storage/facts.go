@@ -110,6 +110,9 @@ func (q *queries) factsOf(ctx context.Context, leads []*engine.Lead) ([]engine.L
 			f.Breaches = append(f.Breaches, b)
 		}
 	}
+	if err := q.withOpportunities(ctx, facts, index, ids); err != nil {
+		return nil, err
+	}
 	return facts, nil
 }
 

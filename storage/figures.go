@@ -182,6 +182,7 @@ func writeFigures(ctx context.Context, tx pgx.Tx, figures []engine.LeadFigures, 
 		amounts                   = make([]float64, n)
 		business, wall, routing   = make([]*int64, n), make([]*int64, n), make([]*int64, n)
 		reasons                   = make([]*string, n)
+		keys                      = newScorecardKeyColumns(n)
 	)
 	for i := range figures {
 		g := &figures[i]
@@ -202,9 +203,11 @@ func writeFigures(ctx context.Context, tx pgx.Tx, figures []engine.LeadFigures, 
 		if g.Returned {
 			reasons[i] = &g.ReturnReason
 		}
+		keys.set(i, g.Keys)
 	}
 	rows, err := tx.Query(ctx, figuresUpsertSQL, ids, seqs, owners, teams, hasOwner, hasTeam, states, isOpen,
-		received, assigned, closed, amounts, due, breached, touched, business, wall, routing, cadEnd, cadMet, reasons)
+		received, assigned, closed, amounts, due, breached, touched, business, wall, routing, cadEnd, cadMet, reasons,
+		keys.sources, keys.segments, keys.rules, keys.scores, keys.opportunities)
 	if err != nil {
 		return nil, fmt.Errorf("write lead figures: %w", err)
 	}

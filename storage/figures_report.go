@@ -67,6 +67,9 @@ func (db *DB) ReportFigures(ctx context.Context, p *engine.Policy, spans engine.
 	if fig.SQLsByDay, err = db.sqlsByDayFromFigures(ctx, spans.Month, now, span); err != nil {
 		return engine.ReportFigures{}, err
 	}
+	if fig.Scorecards, err = db.reportScorecards(ctx, p, spans, now); err != nil {
+		return engine.ReportFigures{}, err
+	}
 	return fig, nil
 }
 

@@ -143,11 +143,13 @@ const figuresStaleSQL = `SELECT lead_id, seq FROM lead_facts_stale ORDER BY lead
 const figuresUpsertSQL = `
 INSERT INTO lead_facts (lead_id, stale_seq, owner_key, team_key, has_owner, has_team, state, is_open,
 	received_at, assigned_at, closed_at, amount, first_touch_due, first_touch_breached, first_touch_at,
-	first_touch_business, first_touch_wall, routing_delay, cadence_end, cadence_met_at, return_reason)
+	first_touch_business, first_touch_wall, routing_delay, cadence_end, cadence_met_at, return_reason,
+	source_key, segment_key, rule_key, score, opportunity_at)
 SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::boolean[], $6::boolean[],
 	$7::text[], $8::boolean[], $9::timestamptz[], $10::timestamptz[], $11::timestamptz[], $12::float8[],
 	$13::timestamptz[], $14::boolean[], $15::timestamptz[], $16::bigint[], $17::bigint[], $18::bigint[],
-	$19::timestamptz[], $20::timestamptz[], $21::text[])
+	$19::timestamptz[], $20::timestamptz[], $21::text[], $22::text[], $23::text[], $24::text[], $25::int[],
+	$26::timestamptz[])
 ON CONFLICT (lead_id) DO UPDATE SET
 	stale_seq = EXCLUDED.stale_seq, owner_key = EXCLUDED.owner_key, team_key = EXCLUDED.team_key,
 	has_owner = EXCLUDED.has_owner, has_team = EXCLUDED.has_team, state = EXCLUDED.state,
@@ -156,7 +158,9 @@ ON CONFLICT (lead_id) DO UPDATE SET
 	first_touch_breached = EXCLUDED.first_touch_breached, first_touch_at = EXCLUDED.first_touch_at,
 	first_touch_business = EXCLUDED.first_touch_business, first_touch_wall = EXCLUDED.first_touch_wall,
 	routing_delay = EXCLUDED.routing_delay, cadence_end = EXCLUDED.cadence_end,
-	cadence_met_at = EXCLUDED.cadence_met_at, return_reason = EXCLUDED.return_reason
+	cadence_met_at = EXCLUDED.cadence_met_at, return_reason = EXCLUDED.return_reason,
+	source_key = EXCLUDED.source_key, segment_key = EXCLUDED.segment_key, rule_key = EXCLUDED.rule_key,
+	score = EXCLUDED.score, opportunity_at = EXCLUDED.opportunity_at
 WHERE lead_facts.stale_seq < EXCLUDED.stale_seq
 RETURNING lead_id`
 

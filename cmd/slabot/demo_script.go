@@ -87,6 +87,12 @@ func (d *demo) script(ctx context.Context) error {
 		{42, func(ctx context.Context) error {
 			return d.command(ctx, "U0MARIA", "status team", "Maria checks the team in the pipeline meeting")
 		}},
+		{43, func(ctx context.Context) error {
+			return d.command(ctx, "U0MARIA", "sources month", "Maria asks which sources turn into pipeline")
+		}},
+		{44, func(ctx context.Context) error {
+			return d.command(ctx, "U0MARIA", "speed month", "…and whether answering faster pays")
+		}},
 		{46, func(ctx context.Context) error { return d.report(ctx) }},
 	}
 	if err := d.seedMQLs(ctx); err != nil {

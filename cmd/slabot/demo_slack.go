@@ -204,12 +204,18 @@ func (s *slackDemo) show(d *demo, m slackfake.Message, update bool) {
 	d.post(verb, where, body)
 }
 
-// saveChart writes the report's chart where --chart says and tells so.
+// saveChart writes the report's chart where --chart says and tells so;
+// the speed chart of /sla speed goes beside it, named …-speed.png.
 func (d *demo) saveChart(title string, png []byte, how string) {
-	if err := os.WriteFile(d.chartPath, png, 0o644); err != nil {
+	path, what := d.chartPath, "the report's chart"
+	if strings.HasPrefix(title, "Speed to lead") || strings.HasPrefix(title, "speed-to-lead") {
+		ext := filepath.Ext(path)
+		path, what, how = strings.TrimSuffix(path, ext)+"-speed"+ext, "the speed chart", strings.Replace(how, "with the report", "with the answer", 1)
+	}
+	if err := os.WriteFile(path, png, 0o644); err != nil {
 		d.say("could not write the chart: %v", err)
 		return
 	}
-	abs, _ := filepath.Abs(d.chartPath)
-	d.say("%s the report's chart (%q) %s; a copy is at %s", d.style.Accent("📎"), title, how, abs)
+	abs, _ := filepath.Abs(path)
+	d.say("%s %s (%q) %s; a copy is at %s", d.style.Accent("📎"), what, title, how, abs)
 }

@@ -39,7 +39,9 @@ func TestDemoPlaysEveryPartOfTheStory(t *testing.T) {
 		"Only ana@example.com (the owner) or their manager", // a stranger's click
 		"/sla status team",                                  // the manager asks
 		"First touch on time",                               // … and is answered
-		"posts to #smarketing",                              // the weekly report
+		"/sla sources month", "Scorecard by source",         // the scorecard
+		"/sla speed month", "Speed to lead", "the speed chart",
+		"posts to #smarketing", // the weekly report
 		"the report's chart",
 		"receives webhook touch.logged for crm-1001 (signature verified)", // the CRM loop: a webhook…
 		"HubSpot", "records a call on contact", // … and a HubSpot engagement

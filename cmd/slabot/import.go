@@ -37,6 +37,9 @@ func cmdImport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		fmt.Fprintln(stderr, "company.domain, company.employees, company.industry, company.country, crm_url, value,")
 		fmt.Fprintln(stderr, "handed_off_at, context.activity.visits, context.activity.pages and .downloads (separated")
 		fmt.Fprintln(stderr, "by ;), and context.form.QUESTION for each form answer. Running a file twice creates nothing new.")
+		fmt.Fprintln(stderr, "A row may carry the lead's outcome as POST /v1/leads/{external_id}/outcome takes it: outcome")
+		fmt.Fprintln(stderr, "(opportunity, won, lost or disqualified), outcome.amount, outcome.at (RFC 3339, default now), and")
+		fmt.Fprintln(stderr, "outcome.opportunity_at, when a won or lost lead became an opportunity.")
 	}
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -102,6 +105,7 @@ func cmdImport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 // handOffService is what the import needs of the engine.
 type handOffService interface {
 	HandOff(ctx context.Context, h engine.HandOff) (*engine.HandOffResult, error)
+	SetOutcome(ctx context.Context, leadID int64, a engine.Actor, outcome string, amount float64, at time.Time) (*engine.Lead, error)
 }
 
 // importCSV hands off each row on its own, so a crash part-way keeps every
@@ -127,6 +131,12 @@ func importCSV(ctx context.Context, svc handOffService, r io.Reader, p *progress
 		}
 		line, _ := cr.FieldPos(0)
 		p.update(cr.InputOffset())
+		if err != nil {
+			sum.Rejected++
+			fmt.Fprintf(stderr, "line %d: skipped: %v\n", line, err)
+			continue
+		}
+		outcome, record, err := readRowOutcome(header, record)
 		if err != nil {
 			sum.Rejected++
 			fmt.Fprintf(stderr, "line %d: skipped: %v\n", line, err)
@@ -162,6 +172,17 @@ func importCSV(ctx context.Context, svc handOffService, r io.Reader, p *progress
 				continue
 			}
 			return sum, fmt.Errorf("line %d: %w", line, err)
+		}
+		if res.Outcome == engine.HandOffLinked {
+			outcome = rowOutcome{} // a duplicate's outcome is not its open lead's
+		}
+		if err := outcome.record(ctx, svc, res.Lead); err != nil {
+			if code := engine.ErrorCode(err); code == engine.EINVALID {
+				sum.Warned++
+				fmt.Fprintf(stderr, "line %d: the lead was handed off, but its outcome was not recorded: %v\n", line, engine.ErrorMessage(err))
+			} else {
+				return sum, fmt.Errorf("line %d: %w", line, err)
+			}
 		}
 		switch res.Outcome {
 		case engine.HandOffCreated:

@@ -20,6 +20,9 @@ import (
 // cmdReport posts the weekly report now, or with --dry-run prints it and
 // writes its chart without touching Slack.
 func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if wantsScorecard(args) {
+		return cmdReportScorecard(ctx, args, stdout, stderr)
+	}
 	fs := flag.NewFlagSet("report", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	weekFlag := fs.String("week", "", "the ISO week to report, like 2026-W47 (default: the week the scheduled report covers now: last week on Monday to Wednesday, this week from Thursday)")

@@ -188,7 +188,8 @@ func Generate(ctx context.Context, db *storage.DB, cfg Config, logf func(format 
 // figuresTriggers are migration 0010's triggers that mark leads' figures
 // stale, by table.
 var figuresTriggers = [][2]string{{"leads", "lead_facts_new_leads"}, {"leads", "lead_facts_changed_lead"},
-	{"touches", "lead_facts_new_touches"}, {"touches", "lead_facts_changed_touch"}, {"lead_events", "lead_facts_new_breaches"}}
+	{"touches", "lead_facts_new_touches"}, {"touches", "lead_facts_changed_touch"}, {"lead_events", "lead_facts_new_breaches"},
+	{"lead_events", "lead_facts_new_outcomes"}}
 
 // setFiguresTriggers enables or disables them (how: ENABLE or DISABLE).
 func setFiguresTriggers(ctx context.Context, pool *pgxpool.Pool, how string) error {

@@ -1,0 +1,191 @@
+package main
+
+import (
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/slabot/slabot/engine"
+	"github.com/slabot/slabot/storage"
+)
+
+// `slabot report --month 2026-05 --by source --csv FILE`: the monthly
+// scorecard as a file, with the columns of the design's "Scorecard"
+// contract, for the spreadsheet that tracks the agreement month by month.
+
+// scorecardColumns are the contract's columns, in order.
+var scorecardColumns = []string{"group", "sqls", "first_touch_on_time", "first_touch_late", "first_touch_pending",
+	"first_touch_median_s", "first_touch_p90_s", "cadence_met", "cadence_missed", "returned",
+	"opportunities", "won", "lost", "won_amount"}
+
+// wantsScorecard reports whether report's arguments ask for the scorecard
+// (--month), not the weekly report.
+func wantsScorecard(args []string) bool {
+	return slices.ContainsFunc(args, func(a string) bool {
+		return a == "--month" || a == "-month" || strings.HasPrefix(a, "--month=") || strings.HasPrefix(a, "-month=")
+	})
+}
+
+func cmdReportScorecard(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("report", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	monthFlag := fs.String("month", "", "the month whose leads to count, like 2026-05")
+	byFlag := fs.String("by", "source", "group the leads by source, segment, rule or score")
+	csvFlag := fs.String("csv", "", "write the scorecard as CSV to FILE (- for standard output; the default without --json)")
+	jsonFlag := fs.Bool("json", false, "write the scorecard as JSON to standard output")
+	asOfFlag := fs.String("as-of", "", "count outcomes as they stood at the end of DATE (YYYY-MM-DD; default now)")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: slabot report --month 2026-05 [--by source|segment|rule|score] [--csv FILE|-] [--json] [--as-of 2026-08-31]")
+		fmt.Fprintln(stderr, "Writes the month's scorecard: the leads received in the month, grouped, with their outcomes as of now.")
+		fmt.Fprintln(stderr, "Needs DATABASE_URL.")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fs.Usage()
+		return 2
+	}
+	if *jsonFlag && *csvFlag == "-" {
+		fmt.Fprintln(stderr, "slabot report: --json and --csv - would both write to standard output: give --csv a file.")
+		return 2
+	}
+	by, err := engine.ParseGroupBy(*byFlag)
+	if err != nil {
+		fmt.Fprintln(stderr, "slabot report:", engine.ErrorMessage(err))
+		return 2
+	}
+	cfg, err := loadConfig()
+	if err != nil {
+		fmt.Fprintln(stderr, "slabot:", err)
+		return 2
+	}
+	if cfg.DatabaseURL == "" {
+		fmt.Fprintln(stderr, "slabot report: DATABASE_URL is not set: point it at slabot's PostgreSQL database.")
+		return 2
+	}
+	now := time.Now()
+	policy, problems := engine.LoadPolicy(cfg.PolicyFile, now)
+	if errs := problems.Errors(); len(errs) > 0 {
+		fmt.Fprintf(stderr, "slabot report: the policy file %s has problems (check it with `slabot policy check %s`):\n%v\n", cfg.PolicyFile, cfg.PolicyFile, errs)
+		return 1
+	}
+	month, err := engine.ParseScorecardMonth(*monthFlag, policy.Location)
+	if err != nil {
+		fmt.Fprintln(stderr, "slabot report:", engine.ErrorMessage(err))
+		return 2
+	}
+	asOf := now
+	if *asOfFlag != "" {
+		d, err := engine.ParseCalendarDate(*asOfFlag)
+		if err != nil {
+			fmt.Fprintln(stderr, "slabot report: --as-of:", engine.ErrorMessage(err))
+			return 2
+		}
+		if end := d.AddDays(1).In(policy.Location); end.Before(now) {
+			asOf = end
+		}
+	}
+
+	logger := newLogger(stderr, cfg.LogLevel)
+	db, err := storage.Open(ctx, cfg.DatabaseURL, storage.Options{Logger: logger})
+	if err != nil {
+		fmt.Fprintln(stderr, "slabot report:", err)
+		return 1
+	}
+	defer db.Close()
+	sc, err := db.Scorecard(ctx, policy, by, month, asOf, 0)
+	if err != nil {
+		fmt.Fprintln(stderr, "slabot report:", reportFailure(err))
+		return 1
+	}
+	rows := append(slices.Clone(sc.Rows), sc.All)
+
+	if *jsonFlag {
+		if err := writeScorecardJSON(stdout, rows); err != nil {
+			fmt.Fprintln(stderr, "slabot report: writing JSON:", err)
+			return 1
+		}
+		if *csvFlag == "" {
+			return 0
+		}
+	}
+	out, closeOut := stdout, func() error { return nil }
+	if *csvFlag != "" && *csvFlag != "-" {
+		f, err := os.Create(*csvFlag)
+		if err != nil {
+			fmt.Fprintln(stderr, "slabot report:", err)
+			return 1
+		}
+		out, closeOut = f, f.Close
+	}
+	err = writeScorecardCSV(out, rows)
+	if cerr := closeOut(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "slabot report: writing CSV:", err)
+		return 1
+	}
+	return 0
+}
+
+// scorecardRecord is a row's values in the contract's column order: plain
+// numbers, seconds of business time, "" for a median of nothing.
+func scorecardRecord(r engine.ScorecardRow) []string {
+	seconds := func(d time.Duration) string {
+		if r.TimeToFirstTouch.Count == 0 {
+			return ""
+		}
+		return strconv.FormatFloat(d.Seconds(), 'f', -1, 64)
+	}
+	n := strconv.Itoa
+	return []string{r.Group, n(r.SQLs), n(r.OnTime), n(r.Late), n(r.Pending),
+		seconds(r.TimeToFirstTouch.Median), seconds(r.TimeToFirstTouch.P90), n(r.CadenceMet), n(r.CadenceMissed), n(r.Returned),
+		n(r.Opportunities), n(r.Won), n(r.Lost), strconv.FormatFloat(r.WonAmount, 'f', -1, 64)}
+}
+
+func writeScorecardCSV(w io.Writer, rows []engine.ScorecardRow) error {
+	cw := csv.NewWriter(w)
+	if err := cw.Write(scorecardColumns); err != nil {
+		return err
+	}
+	for _, r := range rows {
+		if err := cw.Write(scorecardRecord(r)); err != nil {
+			return err
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// writeScorecardJSON writes the same fields per group: numbers as
+// numbers, a median of nothing as null.
+func writeScorecardJSON(w io.Writer, rows []engine.ScorecardRow) error {
+	out := make([]map[string]any, 0, len(rows))
+	for _, r := range rows {
+		rec := scorecardRecord(r)
+		m := map[string]any{"group": r.Group}
+		for i, col := range scorecardColumns[1:] {
+			v := rec[i+1]
+			if v == "" {
+				m[col] = nil
+				continue
+			}
+			m[col] = json.Number(v)
+		}
+		out = append(out, m)
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(out)
+}
