@@ -13,6 +13,8 @@ var helpLines = []struct{ kind, text string }{
 	{cmdStatus, "how you (or your team) are doing against the SLA"},
 	{cmdLeads, "your open leads, next deadline first, with their buttons"},
 	{cmdFunnel, "Marketing's funnel: MQLs → SQLs → won against targets"},
+	{cmdSources, "managers: which sources, segments, rules and scores pay off"},
+	{cmdSpeed, "managers: how fast first touches were, and what each speed won"},
 	{cmdPlan, "work out the monthly funnel from a revenue goal"},
 	{cmdPolicy, "the agreement in plain words"},
 	{cmdAway, "stop new leads while you are out (managers: for a rep)"},
@@ -25,7 +27,7 @@ var helpLines = []struct{ kind, text string }{
 // and suggests the closest command, if any.
 func helpReply(name string, pe *parseError) reply {
 	var lines []view.Text
-	summary := "slabot: " + name + " status, leads, funnel, plan, policy, away, back, report, home"
+	summary := "slabot: " + name + " status, leads, funnel, sources, speed, plan, policy, away, back, report, home"
 	if pe != nil {
 		unknown := quote(pe.Unknown)
 		if pe.Suggest != "" {

@@ -31,6 +31,8 @@ func TestHelpReadsOnSlackAsItAlwaysHas(t *testing.T) {
 		"`/sla status [@rep | team | all] [week | month | quarter] [share]`\nhow you (or your team) are doing against the SLA\n" +
 		"`/sla leads`\nyour open leads, next deadline first, with their buttons\n" +
 		"`/sla funnel [week | month | quarter | november | 2026-11] [share]`\nMarketing's funnel: MQLs → SQLs → won against targets\n" +
+		"`/sla sources [month | 2026-05 | last 90d | cohort 2026-05 window 180d] [by source | segment | rule | score] [share]`\nmanagers: which sources, segments, rules and scores pay off\n" +
+		"`/sla speed [month | 2026-05 | last 90d] [rule NAME] [pooled] [share]`\nmanagers: how fast first touches were, and what each speed won\n" +
 		"`/sla plan revenue=5000 deal=100 win=0.5 [mql_to_sql=0.25] [share]`\nwork out the monthly funnel from a revenue goal\n" +
 		"`/sla policy [share]`\nthe agreement in plain words\n" +
 		"`/sla away [@rep] [until 2026-12-01 | until monday]`\nstop new leads while you are out (managers: for a rep)\n" +

@@ -29,7 +29,7 @@ func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	dryRun := fs.Bool("dry-run", false, "print the report and write its chart to a file instead of posting it")
 	chartPath := fs.String("chart", "", "with --dry-run, where to write the chart PNG (default: a file in the temporary directory)")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: slabot report [--week 2026-W47] [--dry-run [--chart FILE.png]]")
+		fmt.Fprintln(stderr, "usage: slabot report [--week 2026-W47] [--dry-run [--chart FILE.png]]\n       slabot report --month 2026-05 [--by source|segment|rule|score] [--csv FILE|-] [--json] [--as-of 2026-08-31]")
 		fmt.Fprintln(stderr, "Posts the weekly smarketing report, with its chart, to the policy's report channel.")
 		fmt.Fprintln(stderr, "Needs DATABASE_URL, and the chat platform's settings (SLABOT_CHAT) unless --dry-run.")
 		fs.PrintDefaults()
