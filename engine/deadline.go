@@ -21,20 +21,28 @@ type Deadlines struct {
 	CadenceDue time.Time
 }
 
-// Deadlines works out the deadlines of rule r for a lead assigned at
-// assignedAt. The first touch and the reminders count business time on the
-// policy's calendar (24×7 without one); the cadence window counts calendar
-// time from assignedAt itself, because "8 touches in 15 days" means days on
-// the calendar, weekends included.
+// Deadlines works out the deadlines of rule r for a lead of team assigned
+// at assignedAt. The first touch and the reminders count business time on
+// the team's calendar (CalendarFor: the team's own, else the policy's;
+// 24×7 without one); the cadence window counts calendar time from
+// assignedAt itself, because "8 touches in 15 days" means days on the
+// calendar, weekends included.
 //
 // Like the calendar, a deadline is always an open instant: a first touch
 // due exactly at closing time is due at the next opening instead, which
 // gives the rep the same business time.
-func (p *Policy) Deadlines(r *Rule, assignedAt time.Time) Deadlines {
-	var cal *Calendar // a nil policy, like a nil calendar, runs 24×7
-	if p != nil {
-		cal = p.Calendar
-	}
+func (p *Policy) Deadlines(r *Rule, team string, assignedAt time.Time) Deadlines {
+	return deadlinesOn(p.CalendarFor(team), r, assignedAt) // a nil policy, like a nil calendar, runs 24×7
+}
+
+// LeadDeadlines is Deadlines for lead l's team (CalendarForLead: the team
+// recorded on the lead, else its owner's) from assignedAt.
+func (p *Policy) LeadDeadlines(r *Rule, l *Lead, assignedAt time.Time) Deadlines {
+	return deadlinesOn(p.CalendarForLead(l), r, assignedAt)
+}
+
+// deadlinesOn is Deadlines on the calendar cal.
+func deadlinesOn(cal *Calendar, r *Rule, assignedAt time.Time) Deadlines {
 	d := Deadlines{FirstTouchDue: cal.Add(assignedAt, r.FirstTouch)}
 	for _, before := range r.RemindBefore {
 		if before <= 0 || before >= r.FirstTouch {
@@ -128,7 +136,7 @@ func (p *Policy) Breaches(r *Rule, lead *Lead, touches []time.Time, now time.Tim
 	var out []Breach
 	due := lead.FirstTouchDue
 	if due.IsZero() {
-		due = p.Deadlines(r, lead.AssignedAt).FirstTouchDue
+		due = p.LeadDeadlines(r, lead, lead.AssignedAt).FirstTouchDue
 	}
 	if !now.Before(due) {
 		touched := !lead.FirstTouchAt.IsZero() && !lead.FirstTouchAt.After(due)

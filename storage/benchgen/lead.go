@@ -185,7 +185,7 @@ func (ls *leadSim) assignment(at time.Time) (move int, moveAt time.Time, to int)
 	r := &g.reps[ls.owner]
 	at = at.Truncate(time.Microsecond)
 	ls.assignedAt = at
-	dl := g.policy.Deadlines(ls.rule, at)
+	dl := g.policy.Deadlines(ls.rule, TeamName(r.team), at)
 	ls.due = dl.FirstTouchDue
 	ls.ackAt, ls.firstTouch, ls.snoozedTo = time.Time{}, time.Time{}, time.Time{}
 	stop := ls.activeUntil()
