@@ -279,6 +279,22 @@ func (p *Policy) CalendarForLead(l *Lead) *Calendar {
 	return p.CalendarFor(leadTeam(p, l))
 }
 
+// RepZone is the zone a rep's working hours are read in when slabot does
+// not know the rep's own: the zone of their team's own calendar, else the
+// policy's. A rep in an EMEA team is thus not reminded on New York's
+// clock.
+func (p *Policy) RepZone(email string) *time.Location {
+	if p == nil {
+		return time.UTC
+	}
+	if p.HasTeamCalendars() {
+		if t := p.TeamOf(email); t != nil && t.Calendar != nil {
+			return t.Calendar.Location()
+		}
+	}
+	return p.Location
+}
+
 // HasTeamCalendars reports whether any team has a calendar of its own.
 func (p *Policy) HasTeamCalendars() bool {
 	if p == nil {

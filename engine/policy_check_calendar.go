@@ -204,7 +204,7 @@ func (c *policyChecker) teamCalendar(p *Policy, n *yaml.Node, path, team string)
 	if n.Kind != yaml.MappingNode {
 		return nil
 	}
-	if len(keys) == 0 {
+	if len(n.Content) == 0 {
 		c.errorf(n, path, "is empty: give team %s its own timezone, business_hours or holidays, or remove calendar to keep the policy's", team)
 		return nil
 	}

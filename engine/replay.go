@@ -95,7 +95,7 @@ type Replay struct {
 	// lead at t, from the reps' history; nil means everyone always could.
 	Available func(email string, t time.Time) bool
 	// RepZone is the rep's own time zone, in which their reminders wait
-	// for working hours; nil (or a nil answer) means the policy's zone.
+	// for working hours; nil (or a nil answer) means Policy.RepZone.
 	RepZone func(email string) *time.Location
 
 	// cursors are the teams' round robins (lower-case team name → the
@@ -482,7 +482,7 @@ func (r *Replay) reminders(p *Policy, h *LeadHistory, st replayState, d Deadline
 	if len(d.Reminders) == 0 {
 		return nil
 	}
-	loc := p.Location
+	loc := p.RepZone(st.owner)
 	if r.RepZone != nil {
 		if z := r.RepZone(strings.ToLower(st.owner)); z != nil {
 			loc = z

@@ -177,9 +177,9 @@ func (s *Service) FireReminder(ctx context.Context, job Job) (ReminderDecision, 
 	return dec, err
 }
 
-// repLocation is the rep's own time zone, else the policy's.
+// repLocation is the rep's own time zone, else Policy.RepZone.
 func (s *Service) repLocation(ctx context.Context, tx Tx, email string) (*time.Location, error) {
-	loc := s.Policy().Location
+	loc := s.Policy().RepZone(email)
 	if loc == nil {
 		loc = time.UTC
 	}
