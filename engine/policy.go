@@ -440,7 +440,14 @@ func (p *Policy) Summary() string {
 
 	b.WriteString("Sales follows up every lead handed over by Marketing:\n")
 	for i := range p.Rules {
-		b.WriteString("- " + p.Rules[i].sentence(p.Calendar) + "\n")
+		hours := ""
+		switch {
+		case p.HasTeamCalendars():
+			hours = "on the calendar of the lead's team"
+		case !p.Calendar.Always():
+			hours = p.Calendar.String()
+		}
+		b.WriteString("- " + p.Rules[i].sentence(hours) + "\n")
 	}
 	if p.HasTeamCalendars() {
 		b.WriteString("Business time is counted on the calendar of the lead's team: some teams have their own (see Teams below).\n")
@@ -561,7 +568,8 @@ func calendarText(c *Calendar, loc *time.Location) string {
 }
 
 // sentence is the rule in one sentence, as Summary prints it.
-func (r *Rule) sentence(cal *Calendar) string {
+// hours says whose business hours count ("" for a 24×7 clock).
+func (r *Rule) sentence(hours string) string {
 	var b strings.Builder
 	b.WriteString(ruleTitle(r))
 	if r.Match.IsCatchAll() {
@@ -569,10 +577,10 @@ func (r *Rule) sentence(cal *Calendar) string {
 	} else {
 		b.WriteString(" (" + r.Match.String() + "): ")
 	}
-	if cal.Always() {
+	if hours == "" {
 		fmt.Fprintf(&b, "first touch within %s", FormatDuration(r.FirstTouch))
 	} else {
-		fmt.Fprintf(&b, "first touch within %s (%s)", businessDuration(r.FirstTouch), cal)
+		fmt.Fprintf(&b, "first touch within %s (%s)", businessDuration(r.FirstTouch), hours)
 	}
 	if r.Touches.Count > 0 {
 		touches := "touches"
