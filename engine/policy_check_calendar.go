@@ -218,7 +218,14 @@ func (c *policyChecker) teamCalendar(p *Policy, n *yaml.Node, path, team string)
 			ok = false
 		}
 	}
-	holidays := p.Calendar.Holidays()
+	// The policy's holidays, even when it has no business hours of its
+	// own: a team that has some is closed on them.
+	var holidays []CalendarDate
+	for _, h := range p.Holidays {
+		if d, err := ParseCalendarDate(h); err == nil {
+			holidays = append(holidays, d)
+		}
+	}
 	if hn := keys["holidays"]; hn != nil {
 		holidays = c.holidayDates(hn, path+".holidays", team)
 	}

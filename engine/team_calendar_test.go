@@ -316,3 +316,50 @@ func TestPolicyCheckSaysWhichCalendarEachTeamUses(t *testing.T) {
 		t.Errorf("a policy without team calendars mentions calendars:\n%s", plain)
 	}
 }
+
+func TestATeamCalendarTakesWhatItLeavesOutFromThePolicy(t *testing.T) {
+	// A 24×7 policy whose holidays have no effect on it, and a team that
+	// keeps office hours: the policy's holidays close the team's office.
+	p, probs := ParsePolicy([]byte(`
+timezone: UTC
+holidays: ["2026-12-25"]
+teams:
+  - name: office
+    manager: max@example.com
+    reps: [lena@example.com]
+    calendar:
+      business_hours: {start: "09:00", end: "17:00"}
+  - name: night
+    manager: nora@example.com
+    reps: [nils@example.com]
+    calendar:
+      timezone: Europe/Berlin
+      holidays: ["2026-12-24"]
+rules:
+  - name: default
+    first_touch: 4h
+`), policyNow)
+	if err := probs.Err(); err != nil {
+		t.Fatal(err)
+	}
+	office := p.CalendarFor("office")
+	if got, want := office.String(), "Mon–Fri 09:00–17:00 UTC, holidays excluded"; got != want {
+		t.Errorf("office: %q, want %q", got, want)
+	}
+	if diff := cmp.Diff([]CalendarDate{{2026, time.December, 25}}, office.Holidays()); diff != "" {
+		t.Errorf("office holidays (-want +got):\n%s", diff)
+	}
+	// Thursday 24 December 2026, 16:00 UTC: the office is open till 17:00.
+	if got, want := p.Deadlines(p.Rule("default"), "office", utc("2026-12-24 16:00")), utc("2026-12-28 12:00"); !got.FirstTouchDue.Equal(want) {
+		t.Errorf("office deadline over Christmas %v, want %v", got.FirstTouchDue, want)
+	}
+	night := p.CalendarFor("night")
+	if !night.Always() || night.Location().String() != "Europe/Berlin" {
+		t.Errorf("night: %v, want 24×7 in Europe/Berlin", night)
+	}
+	want := Problem{Path: "teams[1].calendar.holidays", Line: 15, Warning: true,
+		Message: "the holidays of team night have no effect without business_hours: its SLA clock runs 24×7, holidays included"}
+	if diff := cmp.Diff(Problems{want}, probs); diff != "" {
+		t.Errorf("problems (-want +got):\n%s", diff)
+	}
+}
