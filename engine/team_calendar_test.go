@@ -363,3 +363,34 @@ rules:
 		t.Errorf("problems (-want +got):\n%s", diff)
 	}
 }
+
+func TestReplayLookbackCoversATeamsSlowerCalendar(t *testing.T) {
+	yaml := `
+timezone: UTC
+teams:
+  - name: office
+    manager: max@example.com
+    reps: [lena@example.com]
+%s
+rules:
+  - name: default
+    first_touch: 4h
+`
+	around, probs := ParsePolicy([]byte(strings.Replace(yaml, "%s", "", 1)), policyNow)
+	if err := probs.Err(); err != nil {
+		t.Fatal(err)
+	}
+	office, probs := ParsePolicy([]byte(strings.Replace(yaml, "%s", `    calendar: {business_hours: {start: "09:00", end: "17:00"}}`, 1)), policyNow)
+	if err := probs.Err(); err != nil {
+		t.Fatal(err)
+	}
+	start := utc("2026-07-01 00:00")
+	// Four office hours from Friday 17:00 end on Monday 13:00: 68 hours on
+	// the wall, for each of two assignments.
+	if got, least := ReplayLookback(start, office), 2*68*time.Hour; got < least {
+		t.Errorf("lookback %v with the office's calendar, want at least %v", got, least)
+	}
+	if got, want := ReplayLookback(start, around), 2*4*time.Hour+24*time.Hour; got != want {
+		t.Errorf("lookback %v around the clock, want %v", got, want)
+	}
+}
