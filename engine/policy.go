@@ -532,7 +532,7 @@ func (p *Policy) Summary() string {
 
 // teamCalendarText says which calendar counts a team's SLA clock, for
 // Summary: "its own calendar, Mon–Fri 09:00–17:00 Europe/Berlin, holidays
-// 2026-12-24 and 2026-12-25", or "the policy's calendar".
+// 2026-12-24 and 2026-12-25", or "the policy's calendar (…)".
 func (p *Policy) teamCalendarText(t *Team) string {
 	if t.Calendar == nil {
 		return "the policy's calendar (" + calendarText(p.Calendar, p.Location) + ")"
