@@ -101,7 +101,7 @@ func FiguresOf(p *Policy, f *LeadFacts) LeadFigures {
 		g.RoutingDelay, g.HasRoutingDelay = max(0, l.AssignedAt.Sub(l.HandedOffAt)), true
 	}
 	if r := ruleOf(p, l); r != nil && r.Touches.Count > 0 && r.Touches.Within > 0 && !l.AssignedAt.IsZero() {
-		g.CadenceEnd = r.cadenceEnd(l.AssignedAt)
+		g.CadenceEnd = r.cadenceEnd(l.AssignedAt, p.leadZone(l))
 		n := 0
 		for _, t := range f.Touches {
 			if !t.Before(l.AssignedAt) && t.Before(g.CadenceEnd) {

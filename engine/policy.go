@@ -279,6 +279,26 @@ func (p *Policy) CalendarForLead(l *Lead) *Calendar {
 	return p.CalendarFor(leadTeam(p, l))
 }
 
+// teamZone is the zone of team's own calendar, in which its leads'
+// cadence windows count whole days; nil when the team keeps the policy's.
+func (p *Policy) teamZone(team string) *time.Location {
+	if !p.HasTeamCalendars() || team == "" {
+		return nil
+	}
+	if t := p.Team(team); t != nil && t.Calendar != nil {
+		return t.Calendar.Location()
+	}
+	return nil
+}
+
+// leadZone is teamZone of the lead's team (see CalendarForLead).
+func (p *Policy) leadZone(l *Lead) *time.Location {
+	if !p.HasTeamCalendars() || l == nil {
+		return nil
+	}
+	return p.teamZone(leadTeam(p, l))
+}
+
 // RepZone is the zone a rep's working hours are read in when slabot does
 // not know the rep's own: the zone of their team's own calendar, else the
 // policy's. A rep in an EMEA team is thus not reminded on New York's

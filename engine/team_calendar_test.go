@@ -394,3 +394,40 @@ rules:
 		t.Errorf("lookback %v around the clock, want %v", got, want)
 	}
 }
+
+func TestACadenceWindowCountsWholeDaysInTheTeamsZone(t *testing.T) {
+	p := attPolicy(t, strings.Replace(teamCalendarPolicy, "within: 5d", "within: 15d", 1))
+	r := p.Rule("default")
+	// Monday 2 March 2026, 09:00 UTC: 10:00 in Berlin (CET until 29
+	// March), 04:00 in New York (EST until 8 March, then EDT). Fifteen
+	// days on emea's clock end at 10:00 Berlin on 17 March, 09:00 UTC; on
+	// New York's they end at 04:00 EDT, 08:00 UTC.
+	assigned := utc("2026-03-02 09:00")
+	for _, tc := range []struct {
+		team string
+		due  time.Time
+	}{{"emea", utc("2026-03-17 09:00")}, {"sdr-east", utc("2026-03-17 08:00")}} {
+		l := &Lead{ID: 3, OwnerEmail: p.Team(tc.team).Reps[0], Team: tc.team, Rule: r.Name, State: StateWorking,
+			AssignedAt: assigned, FirstTouchAt: assigned.Add(time.Hour)}
+		if got := p.LeadDeadlines(r, l, assigned).CadenceDue; !got.Equal(tc.due) {
+			t.Errorf("%s: cadence due %v, want %v", tc.team, got, tc.due)
+		}
+		touches := []time.Time{assigned.Add(time.Hour)}
+		halfway := utc("2026-03-17 08:30")
+		cp := p.LeadCadence(r, l, assigned, halfway, touches)
+		breaches := p.Breaches(r, l, touches, halfway)
+		closed := tc.team == "sdr-east"
+		if cp.Breached != closed || (len(breaches) == 1 && breaches[0].Kind == BreachCadence) != closed || !cp.Due.Equal(tc.due) {
+			t.Errorf("%s at %v: %+v, breaches %+v; want the window closed: %v", tc.team, halfway, cp, breaches, closed)
+		}
+		f := LeadFacts{Lead: *l, Touches: touches}
+		f.Lead.ReceivedAt = assigned
+		if g := FiguresOf(p, &f); !g.CadenceEnd.Equal(tc.due) {
+			t.Errorf("%s: figures' cadence end %v, want %v", tc.team, g.CadenceEnd, tc.due)
+		}
+		a := ComputeAttainment(p, []LeadFacts{f}, Scope{Kind: ScopeAll}, MonthPeriod(2026, time.March, p.Location), halfway)
+		if missed := a.CadenceMissed == 1 && a.CadenceRunning == 0; missed != closed {
+			t.Errorf("%s at %v: cadence missed %d, running %d; want missed: %v", tc.team, halfway, a.CadenceMissed, a.CadenceRunning, closed)
+		}
+	}
+}
