@@ -116,7 +116,7 @@ func statusLines(d cardData) []view.Text {
 		for _, t := range d.Touches {
 			times = append(times, t.At)
 		}
-		cp := engine.CadenceStatus(d.Rule, l.AssignedAt, now, times)
+		cp := d.Policy.LeadCadence(d.Rule, l, l.AssignedAt, now, times)
 		if cp.Required > 0 {
 			lines = append(lines, view.T("Cadence: "+cp.String()))
 		}

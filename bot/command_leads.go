@@ -56,7 +56,7 @@ func nextDeadline(p *engine.Policy, f *engine.LeadFacts, now time.Time) (time.Ti
 		return l.FirstTouchDue, "first touch"
 	}
 	if r := p.Rule(l.Rule); r != nil && r.Touches.Count > 0 && !l.AssignedAt.IsZero() {
-		cp := engine.CadenceStatus(r, l.AssignedAt, now, f.Touches)
+		cp := p.LeadCadence(r, l, l.AssignedAt, now, f.Touches)
 		if !cp.Met {
 			return cp.Due, fmt.Sprintf("%d more %s", cp.Left, map[bool]string{true: "touch", false: "touches"}[cp.Left == 1])
 		}

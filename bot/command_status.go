@@ -196,7 +196,7 @@ func firstTouchTimeLine(p *engine.Policy, a engine.Attainment) view.Text {
 		return view.T(view.B("Time to first touch:"), " no lead touched yet")
 	}
 	text := fmt.Sprintf(" median %s · 90th percentile %s (%s)", durationText(st.Median), durationText(st.P90), plural(st.Count, "lead", "leads"))
-	if p != nil && !p.Calendar.Always() {
+	if p.HasBusinessHours() {
 		text += ", in business hours"
 	}
 	return view.T(view.B("Time to first touch:"), text)

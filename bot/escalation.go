@@ -33,6 +33,8 @@ type escalationData struct {
 	Lead  *engine.Lead
 	Event engine.Event // the breach or owner_gone event escalated
 	Rule  *engine.Rule
+	// Policy counts the cadence window on the calendar of the breach's team.
+	Policy *engine.Policy
 	// Rep held the lead when it happened; Outcome says what slabot did.
 	Rep, Outcome string
 	Touches      []engine.Touch
@@ -126,7 +128,7 @@ func (b *Bot) escalationData(ctx context.Context, l *engine.Lead, eventID int64)
 		return nil, err
 	}
 	policy := b.service.Policy()
-	d := &escalationData{Lead: l, Rule: policy.Rule(l.Rule), Touches: touches, Team: l.Team,
+	d := &escalationData{Lead: l, Rule: policy.Rule(l.Rule), Policy: policy, Touches: touches, Team: l.Team,
 		Loc: b.zone(""), Now: b.service.Now()}
 	for _, e := range events {
 		if e.ID == eventID {
@@ -201,7 +203,13 @@ func escalationMessage(d escalationData) view.Message {
 				if assigned.IsZero() {
 					assigned = l.AssignedAt
 				}
-				cadence = " (" + engine.CadenceStatus(d.Rule, assigned, d.Now, times).String() + ")"
+				// The window was the breached assignment's: of the rep and
+				// team the breach names, else the lead's.
+				held := engine.Lead{OwnerEmail: br.RepEmail, Team: br.Team}
+				if held.Team == "" && held.OwnerEmail == "" {
+					held.OwnerEmail, held.Team = l.OwnerEmail, l.Team
+				}
+				cadence = " (" + d.Policy.LeadCadence(d.Rule, &held, assigned, d.Now, times).String() + ")"
 			}
 			what = view.T(view.Alarm, " ", view.B(rep), " did not keep up the touch cadence on ", view.B(name),
 				fmt.Sprintf(": the window closed %s, at %s%s.", late, clock(br.Due, d.Now, d.Loc), cadence))

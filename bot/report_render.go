@@ -261,7 +261,7 @@ func firstTouchTimeLines(v ReportView) []view.Text {
 		return append(lines, view.T("No lead of this week touched yet"))
 	}
 	hours := ""
-	if v.Policy != nil && v.Policy.Calendar != nil {
+	if v.Policy.HasBusinessHours() {
 		hours = " (business hours)"
 	}
 	return append(lines, view.T(fmt.Sprintf("Median %s · 9 in 10 within %s%s", durationText(st.Median), durationText(st.P90), hours)))

@@ -171,9 +171,7 @@ func ComputeAttainment(p *Policy, facts []LeadFacts, scope Scope, period Period,
 		BreachesByRule: map[string]int{}, BreachesByKind: map[BreachKind]int{}, BreachesByRep: map[string]int{},
 		ReturnsByReason: map[string]int{},
 	}
-	var cal *Calendar
 	if p != nil {
-		cal = p.Calendar
 		if p.Targets.FirstTouchOnTime > 0 {
 			a.OnTimeTarget = p.Targets.FirstTouchOnTime
 		}
@@ -216,7 +214,7 @@ func ComputeAttainment(p *Policy, facts []LeadFacts, scope Scope, period Period,
 				a.FirstTouchPending++
 			}
 			if t, ok := firstTouch(f, now); ok {
-				business = append(business, cal.Between(l.AssignedAt, t))
+				business = append(business, p.CalendarForLead(l).Between(l.AssignedAt, t))
 				wall = append(wall, max(0, t.Sub(l.AssignedAt)))
 			}
 			if !l.HandedOffAt.IsZero() && !l.AssignedAt.IsZero() && !reassigned(f) {

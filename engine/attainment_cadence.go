@@ -22,7 +22,7 @@ func decideCadence(p *Policy, f *LeadFacts, now time.Time) cadenceDecision {
 	if r == nil || r.Touches.Count <= 0 || r.Touches.Within <= 0 || l.AssignedAt.IsZero() {
 		return cadenceDecision{}
 	}
-	d := cadenceDecision{applies: true, end: r.cadenceEnd(l.AssignedAt)}
+	d := cadenceDecision{applies: true, end: r.cadenceEnd(l.AssignedAt, p.leadZone(l))}
 	n := 0
 	for _, t := range f.Touches {
 		if !t.Before(l.AssignedAt) && t.Before(d.end) && !t.After(now) {

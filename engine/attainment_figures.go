@@ -95,12 +95,8 @@ func FiguresOf(p *Policy, f *LeadFacts) LeadFigures {
 		}
 		// firstTouch with a now after every touch: the earliest one.
 		if t, ok := firstTouch(f, latestOf(f)); ok {
-			var cal *Calendar
-			if p != nil {
-				cal = p.Calendar
-			}
 			g.FirstTouchAt = t
-			g.FirstTouchBusiness = cal.Between(l.AssignedAt, t)
+			g.FirstTouchBusiness = p.CalendarForLead(l).Between(l.AssignedAt, t)
 			g.FirstTouchWall = max(0, t.Sub(l.AssignedAt))
 		}
 	}
@@ -108,7 +104,7 @@ func FiguresOf(p *Policy, f *LeadFacts) LeadFigures {
 		g.RoutingDelay, g.HasRoutingDelay = max(0, l.AssignedAt.Sub(l.HandedOffAt)), true
 	}
 	if r := ruleOf(p, l); r != nil && r.Touches.Count > 0 && r.Touches.Within > 0 && !l.AssignedAt.IsZero() {
-		g.CadenceEnd = r.cadenceEnd(l.AssignedAt)
+		g.CadenceEnd = r.cadenceEnd(l.AssignedAt, p.leadZone(l))
 		n := 0
 		for _, t := range f.Touches {
 			if !t.Before(l.AssignedAt) && t.Before(g.CadenceEnd) {
@@ -191,17 +187,15 @@ func FiguresFingerprint(p *Policy) string {
 	if p != nil {
 		fmt.Fprintf(&b, "zone %q %s\n", p.TimezoneName, locName(p.Location))
 		if c := p.Calendar; c != nil {
-			holidays := make([]string, 0, len(c.holidays))
-			for d, closed := range c.holidays {
-				if closed {
-					holidays = append(holidays, fmt.Sprintf("%04d-%02d-%02d", d.Year, d.Month, d.Day))
-				}
-			}
-			slices.Sort(holidays)
-			fmt.Fprintf(&b, "calendar %s %v %v %v-%v %v\n", locName(c.loc), c.alwaysOpen, c.open, c.start, c.end, holidays)
+			b.WriteString("calendar " + calendarFingerprint(c) + "\n")
 		}
 		for _, t := range p.Teams {
 			fmt.Fprintf(&b, "team %q %q\n", t.Name, t.Reps)
+			// Only a team with its own calendar adds a line, so that the
+			// fingerprint of a policy without any stays as it was.
+			if t.Calendar != nil {
+				fmt.Fprintf(&b, "team %q calendar %s\n", t.Name, calendarFingerprint(t.Calendar))
+			}
 		}
 		for _, r := range p.Rules {
 			minScore := "any"
@@ -214,6 +208,18 @@ func FiguresFingerprint(p *Policy) string {
 	}
 	sum := sha256.Sum256([]byte(b.String()))
 	return hex.EncodeToString(sum[:])
+}
+
+// calendarFingerprint names everything about c that counts business time.
+func calendarFingerprint(c *Calendar) string {
+	holidays := make([]string, 0, len(c.holidays))
+	for d, closed := range c.holidays {
+		if closed {
+			holidays = append(holidays, fmt.Sprintf("%04d-%02d-%02d", d.Year, d.Month, d.Day))
+		}
+	}
+	slices.Sort(holidays)
+	return fmt.Sprintf("%s %v %v %v-%v %v", locName(c.loc), c.alwaysOpen, c.open, c.start, c.end, holidays)
 }
 
 func locName(loc *time.Location) string {

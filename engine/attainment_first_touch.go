@@ -15,7 +15,7 @@ func firstTouchDue(p *Policy, l *Lead) time.Time {
 		return l.FirstTouchDue
 	}
 	if r := ruleOf(p, l); r != nil {
-		return p.Deadlines(r, l.AssignedAt).FirstTouchDue
+		return p.LeadDeadlines(r, l, l.AssignedAt).FirstTouchDue
 	}
 	return time.Time{}
 }

@@ -21,20 +21,30 @@ type Deadlines struct {
 	CadenceDue time.Time
 }
 
-// Deadlines works out the deadlines of rule r for a lead assigned at
-// assignedAt. The first touch and the reminders count business time on the
-// policy's calendar (24×7 without one); the cadence window counts calendar
-// time from assignedAt itself, because "8 touches in 15 days" means days on
-// the calendar, weekends included.
+// Deadlines works out the deadlines of rule r for a lead of team assigned
+// at assignedAt. The first touch and the reminders count business time on
+// the team's calendar (CalendarFor: the team's own, else the policy's;
+// 24×7 without one); the cadence window counts calendar time from
+// assignedAt itself, because "8 touches in 15 days" means days on the
+// calendar, weekends included (whole days in the zone of the team's
+// calendar).
 //
 // Like the calendar, a deadline is always an open instant: a first touch
 // due exactly at closing time is due at the next opening instead, which
 // gives the rep the same business time.
-func (p *Policy) Deadlines(r *Rule, assignedAt time.Time) Deadlines {
-	var cal *Calendar // a nil policy, like a nil calendar, runs 24×7
-	if p != nil {
-		cal = p.Calendar
-	}
+func (p *Policy) Deadlines(r *Rule, team string, assignedAt time.Time) Deadlines {
+	return deadlinesOn(p.CalendarFor(team), p.teamZone(team), r, assignedAt) // a nil policy, like a nil calendar, runs 24×7
+}
+
+// LeadDeadlines is Deadlines for lead l's team (CalendarForLead: the team
+// recorded on the lead, else its owner's) from assignedAt.
+func (p *Policy) LeadDeadlines(r *Rule, l *Lead, assignedAt time.Time) Deadlines {
+	return deadlinesOn(p.CalendarForLead(l), p.leadZone(l), r, assignedAt)
+}
+
+// deadlinesOn is Deadlines on the calendar cal, with the cadence's whole
+// days counted in zone (nil: the rule's, the policy's zone).
+func deadlinesOn(cal *Calendar, zone *time.Location, r *Rule, assignedAt time.Time) Deadlines {
 	d := Deadlines{FirstTouchDue: cal.Add(assignedAt, r.FirstTouch)}
 	for _, before := range r.RemindBefore {
 		if before <= 0 || before >= r.FirstTouch {
@@ -47,7 +57,7 @@ func (p *Policy) Deadlines(r *Rule, assignedAt time.Time) Deadlines {
 	}
 	slices.SortFunc(d.Reminders, time.Time.Compare)
 	if r.Touches.Count > 0 && r.Touches.Within > 0 {
-		d.CadenceDue = r.cadenceEnd(assignedAt)
+		d.CadenceDue = r.cadenceEnd(assignedAt, zone)
 	}
 	return d
 }
@@ -69,14 +79,26 @@ type CadenceProgress struct {
 // CadenceStatus counts the touches of a lead against rule r's cadence as of
 // now. Only touches at or after assignedAt, before the window's end and not
 // after now count: touches for an earlier owner do not, nor do late ones. A
-// rule without a cadence is always met.
+// rule without a cadence is always met. The window's whole days are counted
+// in the policy's zone; for a lead, whose team may have a calendar in
+// another zone, use Policy.LeadCadence.
 func CadenceStatus(r *Rule, assignedAt, now time.Time, touches []time.Time) CadenceProgress {
+	return cadenceStatus(r, nil, assignedAt, now, touches)
+}
+
+// LeadCadence is CadenceStatus for lead l, whose cadence window counts
+// whole days in the zone of its team's calendar.
+func (p *Policy) LeadCadence(r *Rule, l *Lead, assignedAt, now time.Time, touches []time.Time) CadenceProgress {
+	return cadenceStatus(r, p.leadZone(l), assignedAt, now, touches)
+}
+
+func cadenceStatus(r *Rule, zone *time.Location, assignedAt, now time.Time, touches []time.Time) CadenceProgress {
 	cp := CadenceProgress{Required: r.Touches.Count}
 	if r.Touches.Count <= 0 || r.Touches.Within <= 0 {
 		cp.Required, cp.Met, cp.Achievable = 0, true, true
 		return cp
 	}
-	cp.Due = r.cadenceEnd(assignedAt)
+	cp.Due = r.cadenceEnd(assignedAt, zone)
 	for _, t := range touches {
 		if !t.Before(assignedAt) && t.Before(cp.Due) && !t.After(now) {
 			cp.Done++
@@ -128,7 +150,7 @@ func (p *Policy) Breaches(r *Rule, lead *Lead, touches []time.Time, now time.Tim
 	var out []Breach
 	due := lead.FirstTouchDue
 	if due.IsZero() {
-		due = p.Deadlines(r, lead.AssignedAt).FirstTouchDue
+		due = p.LeadDeadlines(r, lead, lead.AssignedAt).FirstTouchDue
 	}
 	if !now.Before(due) {
 		touched := !lead.FirstTouchAt.IsZero() && !lead.FirstTouchAt.After(due)
@@ -141,21 +163,24 @@ func (p *Policy) Breaches(r *Rule, lead *Lead, touches []time.Time, now time.Tim
 			out = append(out, mk(BreachFirstTouch, due))
 		}
 	}
-	if cp := CadenceStatus(r, lead.AssignedAt, now, touches); cp.Breached {
+	if cp := p.LeadCadence(r, lead, lead.AssignedAt, now, touches); cp.Breached {
 		out = append(out, mk(BreachCadence, cp.Due))
 	}
 	return out
 }
 
 // cadenceEnd is the end of the cadence window of a lead assigned at
-// assignedAt. Whole days are calendar days in the policy's zone, so "15d"
-// ends at the same time of day even across a daylight-saving change.
-func (r *Rule) cadenceEnd(assignedAt time.Time) time.Time {
+// assignedAt. Whole days are calendar days in zone (nil: the policy's), so
+// "15d" ends at the same time of day even across a daylight-saving change.
+func (r *Rule) cadenceEnd(assignedAt time.Time, zone *time.Location) time.Time {
 	w := r.Touches.Within
 	if w%(24*time.Hour) != 0 {
 		return assignedAt.Add(w)
 	}
-	loc := r.loc
+	loc := zone
+	if loc == nil {
+		loc = r.loc
+	}
 	if loc == nil {
 		loc = assignedAt.Location()
 	}

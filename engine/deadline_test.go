@@ -47,7 +47,7 @@ func TestDeadlinesCountFirstTouchInBusinessTimeAndCadenceOnTheCalendar(t *testin
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := p.Deadlines(tt.rule, at(t, ny, tt.assigned))
+			got := p.Deadlines(tt.rule, "", at(t, ny, tt.assigned))
 			if diff := cmp.Diff(tt.want, got); diff != "" {
 				t.Errorf("deadlines (-want +got):\n%s", diff)
 			}
@@ -66,7 +66,7 @@ func TestDeadlinesWithoutBusinessHoursRunAroundTheClock(t *testing.T) {
 		FirstTouchDue: time.Date(2026, 11, 22, 2, 0, 0, 0, time.UTC),
 		Reminders:     []time.Time{time.Date(2026, 11, 22, 1, 0, 0, 0, time.UTC), time.Date(2026, 11, 22, 1, 30, 0, 0, time.UTC)},
 	}
-	if diff := cmp.Diff(want, p.Deadlines(r, assigned)); diff != "" {
+	if diff := cmp.Diff(want, p.Deadlines(r, "", assigned)); diff != "" {
 		t.Errorf("deadlines (-want +got):\n%s", diff)
 	}
 }

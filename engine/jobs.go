@@ -43,7 +43,7 @@ func timerJobs(p *Policy, r *Rule, l *Lead) []Job {
 	if l.AssignedAt.IsZero() {
 		return nil
 	}
-	d := p.Deadlines(r, l.AssignedAt)
+	d := p.LeadDeadlines(r, l, l.AssignedAt)
 	key := assignmentKey(l)
 	var jobs []Job
 	for i, at := range d.Reminders {

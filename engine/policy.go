@@ -100,6 +100,11 @@ type Team struct {
 	EscalationChannel string
 	// Reps are the reps' emails, lower-cased, in file order.
 	Reps []string
+	// Calendar is the team's own business calendar (key calendar: its own
+	// timezone, business_hours and holidays, each defaulting to the
+	// policy's), or nil when the team keeps the policy's calendar. Use
+	// Policy.CalendarFor rather than reading it.
+	Calendar *Calendar
 }
 
 // Rule is the SLA for the leads it matches.
@@ -248,6 +253,102 @@ func (p *Policy) Team(name string) *Team {
 	return nil
 }
 
+// CalendarFor is the business calendar that counts the SLA clock of the
+// leads of team (case-insensitive): the team's own calendar when it has
+// one, else the policy's (nil, 24×7 in UTC, for a nil policy or one
+// without business hours). Deadlines, reminders, breaches and figures
+// all go through it.
+func (p *Policy) CalendarFor(team string) *Calendar {
+	if p == nil {
+		return nil
+	}
+	if !p.HasTeamCalendars() || team == "" {
+		return p.Calendar
+	}
+	if t := p.Team(team); t != nil && t.Calendar != nil {
+		return t.Calendar
+	}
+	return p.Calendar
+}
+
+// CalendarForLead is CalendarFor the lead's team: the team recorded on
+// the lead, else the policy's team of its owner.
+func (p *Policy) CalendarForLead(l *Lead) *Calendar {
+	if p == nil || l == nil {
+		return nil
+	}
+	if !p.HasTeamCalendars() {
+		return p.Calendar
+	}
+	return p.CalendarFor(leadTeam(p, l))
+}
+
+// teamZone is the zone of team's own calendar, in which its leads'
+// cadence windows count whole days; nil when the team keeps the policy's.
+func (p *Policy) teamZone(team string) *time.Location {
+	if !p.HasTeamCalendars() || team == "" {
+		return nil
+	}
+	if t := p.Team(team); t != nil && t.Calendar != nil {
+		return t.Calendar.Location()
+	}
+	return nil
+}
+
+// leadZone is teamZone of the lead's team (see CalendarForLead).
+func (p *Policy) leadZone(l *Lead) *time.Location {
+	if !p.HasTeamCalendars() || l == nil {
+		return nil
+	}
+	return p.teamZone(leadTeam(p, l))
+}
+
+// RepZone is the zone a rep's working hours are read in when slabot does
+// not know the rep's own: the zone of their team's own calendar, else the
+// policy's. A rep in an EMEA team is thus not reminded on New York's
+// clock.
+func (p *Policy) RepZone(email string) *time.Location {
+	if p == nil {
+		return time.UTC
+	}
+	if p.HasTeamCalendars() {
+		if t := p.TeamOf(email); t != nil && t.Calendar != nil {
+			return t.Calendar.Location()
+		}
+	}
+	return p.Location
+}
+
+// HasTeamCalendars reports whether any team has a calendar of its own.
+func (p *Policy) HasTeamCalendars() bool {
+	if p == nil {
+		return false
+	}
+	for i := range p.Teams {
+		if p.Teams[i].Calendar != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// HasBusinessHours reports whether any lead's SLA clock stops outside
+// business hours: the policy's calendar or a team's has them.
+func (p *Policy) HasBusinessHours() bool {
+	if p == nil {
+		return false
+	}
+	if !p.Calendar.Always() {
+		return true
+	}
+	for i := range p.Teams {
+		if t := p.Teams[i].Calendar; t != nil && !t.Always() {
+			return true
+		}
+	}
+	return false
+}
+
 // LoadPolicy reads and checks the policy file at path; see ParsePolicy.
 func LoadPolicy(path string, now time.Time) (*Policy, Problems) {
 	data, err := os.ReadFile(path)
@@ -363,9 +464,18 @@ func (p *Policy) Summary() string {
 
 	b.WriteString("Sales follows up every lead handed over by Marketing:\n")
 	for i := range p.Rules {
-		b.WriteString("- " + p.Rules[i].sentence(p.Calendar) + "\n")
+		hours := ""
+		switch {
+		case p.HasTeamCalendars():
+			hours = "on the calendar of the lead's team"
+		case !p.Calendar.Always():
+			hours = p.Calendar.String()
+		}
+		b.WriteString("- " + p.Rules[i].sentence(hours) + "\n")
 	}
-	if p.Calendar.Always() {
+	if p.HasTeamCalendars() {
+		b.WriteString("Business time is counted on the calendar of the lead's team: some teams have their own (see Teams below).\n")
+	} else if p.Calendar.Always() {
 		b.WriteString("The SLA clock runs around the clock, weekends and nights included.\n")
 	}
 	if p.Targets.FirstTouchOnTime > 0 {
@@ -429,6 +539,9 @@ func (p *Policy) Summary() string {
 			if t.EscalationChannel != "" {
 				line += "; breaches also go to " + t.EscalationChannel
 			}
+			if p.HasTeamCalendars() {
+				line += "; " + p.teamCalendarText(&t)
+			}
 			b.WriteString(line + ".\n")
 		}
 	}
@@ -441,8 +554,46 @@ func (p *Policy) Summary() string {
 	return strings.TrimRight(b.String(), "\n")
 }
 
+// teamCalendarText says which calendar counts a team's SLA clock, for
+// Summary: "its own calendar, Mon–Fri 09:00–17:00 Europe/Berlin, holidays
+// 2026-12-24 and 2026-12-25", or "the policy's calendar (…)".
+func (p *Policy) teamCalendarText(t *Team) string {
+	if t.Calendar == nil {
+		return "the policy's calendar (" + calendarText(p.Calendar, p.Location) + ")"
+	}
+	return "its own calendar, " + calendarText(t.Calendar, t.Calendar.Location())
+}
+
+// calendarText writes a calendar with its holidays for Summary:
+// "Mon–Fri 09:00–17:00 Europe/Berlin, holidays 2026-12-24 and
+// 2026-12-25", or "around the clock in Europe/Berlin".
+func calendarText(c *Calendar, loc *time.Location) string {
+	if c.Always() {
+		if loc == nil {
+			loc = c.Location()
+		}
+		return "around the clock in " + loc.String()
+	}
+	start, end := c.Hours()
+	s := weekdaysText(c.Days()) + " " + start.String() + "–" + end.String()
+	if end <= start {
+		s += " (overnight)"
+	}
+	s += " " + c.Location().String()
+	hs := c.Holidays()
+	if len(hs) == 0 {
+		return s + ", no holidays"
+	}
+	dates := make([]string, len(hs))
+	for i, h := range hs {
+		dates[i] = h.String()
+	}
+	return s + ", holidays " + andList(dates)
+}
+
 // sentence is the rule in one sentence, as Summary prints it.
-func (r *Rule) sentence(cal *Calendar) string {
+// hours says whose business hours count ("" for a 24×7 clock).
+func (r *Rule) sentence(hours string) string {
 	var b strings.Builder
 	b.WriteString(ruleTitle(r))
 	if r.Match.IsCatchAll() {
@@ -450,10 +601,10 @@ func (r *Rule) sentence(cal *Calendar) string {
 	} else {
 		b.WriteString(" (" + r.Match.String() + "): ")
 	}
-	if cal.Always() {
+	if hours == "" {
 		fmt.Fprintf(&b, "first touch within %s", FormatDuration(r.FirstTouch))
 	} else {
-		fmt.Fprintf(&b, "first touch within %s (%s)", businessDuration(r.FirstTouch), cal)
+		fmt.Fprintf(&b, "first touch within %s (%s)", businessDuration(r.FirstTouch), hours)
 	}
 	if r.Touches.Count > 0 {
 		touches := "touches"

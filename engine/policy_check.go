@@ -103,8 +103,6 @@ func (c *policyChecker) parse(data []byte) *Policy {
 	}
 	if n := top["business_hours"]; n != nil {
 		c.businessHours(p, n, holidays)
-	} else if len(holidays) > 0 {
-		c.warnf(top["holidays"], "holidays", "holidays have no effect without business_hours: the SLA clock runs 24×7, holidays included")
 	}
 	if n := top["review_by"]; n != nil {
 		c.reviewBy(p, n)
@@ -121,6 +119,10 @@ func (c *policyChecker) parse(data []byte) *Policy {
 		c.teams(p, n)
 	} else {
 		c.errorf(root, "teams", "the policy has no teams: list at least one team with its name, manager and reps")
+	}
+	if top["business_hours"] == nil && len(holidays) > 0 && !p.HasBusinessHours() {
+		// A team with business hours of its own is closed on them.
+		c.warnf(top["holidays"], "holidays", "holidays have no effect without business_hours: the SLA clock runs 24×7, holidays included")
 	}
 	if n := top["rules"]; n != nil {
 		c.rules(p, n)

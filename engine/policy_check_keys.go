@@ -20,7 +20,8 @@ var (
 	businessHoursKeys = []string{"days", "start", "end"}
 	reportKeys        = []string{"channel", "schedule", "score_bands"}
 	targetKeys        = []string{"mqls", "sqls", "mql_to_sql", "sql_to_won", "revenue", "deal_size", "win_rate", "first_touch_on_time"}
-	teamKeys          = []string{"name", "manager", "escalation_channel", "reps"}
+	teamKeys          = []string{"name", "manager", "escalation_channel", "reps", "calendar"}
+	teamCalendarKeys  = []string{"timezone", "business_hours", "holidays"}
 	ruleKeys          = []string{"name", "match", "team", "first_touch", "touches", "remind_before", "on_breach"}
 	matchKeys         = []string{"source", "segment", "min_score"}
 	touchesKeys       = []string{"count", "within"}

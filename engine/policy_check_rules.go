@@ -68,8 +68,8 @@ func (c *policyChecker) rules(p *Policy, n *yaml.Node) {
 		ftOK := false
 		if fn := keys["first_touch"]; fn != nil {
 			r.FirstTouch, ftOK = c.positiveDuration(fn, path+".first_touch")
-			if ftOK && p.Calendar != nil && r.FirstTouch >= durDay {
-				perDay := p.Calendar.OpenPerDay()
+			if cal := businessCalendar(p); ftOK && cal != nil && r.FirstTouch >= durDay {
+				perDay := cal.OpenPerDay()
 				c.warnf(fn, path+".first_touch",
 					"%s counts business hours only: with %s open a day that is about %.3g business days; for one business day write %s",
 					FormatDuration(r.FirstTouch), FormatDuration(perDay), float64(r.FirstTouch)/float64(perDay), compactDuration(perDay))
@@ -234,4 +234,19 @@ func (c *policyChecker) onBreach(n *yaml.Node, path string) []BreachAction {
 		}
 	}
 	return out
+}
+
+// businessCalendar is the calendar a first_touch of days is judged
+// against: the policy's when it has business hours, else the first team
+// calendar that has; nil when every clock runs 24×7.
+func businessCalendar(p *Policy) *Calendar {
+	if !p.Calendar.Always() {
+		return p.Calendar
+	}
+	for i := range p.Teams {
+		if c := p.Teams[i].Calendar; !c.Always() {
+			return c
+		}
+	}
+	return nil
 }

@@ -104,6 +104,13 @@ func (c *policyChecker) teams(p *Policy, n *yaml.Node) {
 				t.Reps = append(t.Reps, email)
 			}
 		}
+		if cn := keys["calendar"]; cn != nil {
+			who := t.Name
+			if who == "" {
+				who = fmt.Sprint(i + 1)
+			}
+			t.Calendar = c.teamCalendar(p, cn, path+".calendar", who)
+		}
 		p.Teams = append(p.Teams, t)
 	}
 }

@@ -499,7 +499,7 @@ func FuzzParsePolicy(f *testing.F) {
 			if r := p.RuleFor("x", "y", 0); r == nil {
 				t.Fatalf("a valid policy without a catch-all: %q", data)
 			} else {
-				_ = p.Deadlines(r, policyNow)
+				_ = p.Deadlines(r, "", policyNow)
 			}
 		}
 	})

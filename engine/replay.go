@@ -20,7 +20,8 @@ import (
 // record sent back to Marketing on a breach, and the replayed agreement
 // keeps with Sales, has no touches after its return.
 //
-// Every decision is the engine's own: Policy.RuleFor, Policy.Deadlines,
+// Every decision is the engine's own: Policy.RuleFor, Policy.Deadlines
+// (on the calendar of the team the replayed assignment is in),
 // Policy.Breaches, DecideReminder, NextInRotation; the figures are
 // ComputeAttainment's. Only the order in which the runtime applies them
 // (the timers of one assignment, the on_breach actions) is written out
@@ -85,34 +86,22 @@ type Holding struct {
 // Replay replays leads under one policy, as of Now (what happened after
 // Now is not history yet).
 type Replay struct {
+	// Policy decides; each replayed assignment's deadlines and reminders
+	// count on the calendar of the team it is in (Policy.CalendarFor), so
+	// a team given a calendar of its own is replayed in its own hours.
 	Policy *Policy
 	Now    time.Time
-	// CalendarFor is the calendar whose business hours count a lead's
-	// deadlines; nil means the policy's calendar for every lead. This is
-	// where a team's own calendar plugs in (the figures' business times
-	// still count on the policy's calendar, as ComputeAttainment's do).
-	CalendarFor func(l *Lead) *Calendar
 	// Available reports whether the rep (lower-case email) could take a
 	// lead at t, from the reps' history; nil means everyone always could.
 	Available func(email string, t time.Time) bool
 	// RepZone is the rep's own time zone, in which their reminders wait
-	// for working hours; nil (or a nil answer) means the policy's zone.
+	// for working hours; nil (or a nil answer) means Policy.RepZone.
 	RepZone func(email string) *time.Location
 
 	// cursors are the teams' round robins (lower-case team name → the
 	// index of the rep who had the last lead), replayed in the order the
 	// leads are given: give them in arrival order.
 	cursors map[string]int
-}
-
-// policyFor is the policy with the lead's calendar.
-func (r *Replay) policyFor(l *Lead) *Policy {
-	if r.CalendarFor == nil {
-		return r.Policy
-	}
-	p := *r.Policy
-	p.Calendar = r.CalendarFor(l)
-	return &p
 }
 
 func (r *Replay) available(email string, t time.Time) bool {
@@ -137,7 +126,7 @@ type timerCheck struct {
 // Lead replays one lead's history.
 func (r *Replay) Lead(h *LeadHistory) ReplayedLead {
 	rec := &h.Facts.Lead
-	p := r.policyFor(rec)
+	p := r.Policy
 	out := ReplayedLead{Facts: LeadFacts{Lead: *rec, Touches: h.Facts.Touches}}
 	l := &out.Facts.Lead
 	l.Contact, l.Company, l.Context = Contact{}, Company{}, LeadContext{}
@@ -186,7 +175,7 @@ func (r *Replay) Lead(h *LeadHistory) ReplayedLead {
 	var breaches []Breach
 	returnedAt := time.Time{}
 	for {
-		d := p.Deadlines(rule, st.at)
+		d := p.Deadlines(rule, st.team, st.at)
 		// The assignment lasts until a person moves the lead on.
 		end := time.Time{}
 		var next *Move
@@ -247,7 +236,7 @@ func (r *Replay) Lead(h *LeadHistory) ReplayedLead {
 
 	// What the record would hold.
 	l.OwnerEmail, l.Team, l.AssignedAt = st.owner, st.team, st.at
-	l.FirstTouchDue = p.Deadlines(rule, st.at).FirstTouchDue
+	l.FirstTouchDue = p.Deadlines(rule, st.team, st.at).FirstTouchDue
 	l.Reassignments = st.automatic
 	l.FirstTouchAt, l.AcknowledgedAt = time.Time{}, time.Time{}
 	for _, t := range h.Facts.Touches {
@@ -493,13 +482,13 @@ func (r *Replay) reminders(p *Policy, h *LeadHistory, st replayState, d Deadline
 	if len(d.Reminders) == 0 {
 		return nil
 	}
-	loc := p.Location
+	loc := p.RepZone(st.owner)
 	if r.RepZone != nil {
 		if z := r.RepZone(strings.ToLower(st.owner)); z != nil {
 			loc = z
 		}
 	}
-	hours := p.Calendar.In(orUTC(loc))
+	hours := p.CalendarFor(st.team).In(orUTC(loc))
 	var sent []time.Time
 	for _, at := range d.Reminders {
 		for tries := 0; tries < 8 && within(at); tries++ {

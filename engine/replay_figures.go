@@ -169,14 +169,13 @@ func (t *ruleTally) add(p *Policy, facts []LeadFacts, period Period, now time.Ti
 		f.Breaches[k] += n
 	}
 	// The same durations as ComputeAttainment's TimeToFirstTouchBusiness.
-	cal := p.Calendar
 	for i := range facts {
 		l := &facts[i].Lead
 		if !period.Contains(l.ReceivedAt) || l.ReceivedAt.After(now) {
 			continue
 		}
 		if ft, ok := firstTouch(&facts[i], now); ok {
-			t.durations = append(t.durations, cal.Between(l.AssignedAt, ft))
+			t.durations = append(t.durations, p.CalendarForLead(l).Between(l.AssignedAt, ft))
 		}
 	}
 }
@@ -242,7 +241,8 @@ func CompareReplays(current, proposed ReplayResult) []RuleComparison {
 // ReplayLookback is how long before start a lead may have arrived and
 // still, under any of policies, have a timer at or after start: two
 // assignments (the first, and one automatic reassignment), each with its
-// first-touch deadline on the calendar and its cadence window. The
+// first-touch deadline on the policy's or a team's calendar (whichever is
+// slowest) and its cadence window. The
 // first-touch span is the longest the calendar gives over the 120 days
 // before start (tried hour by hour: weekends, holidays), plus an hour.
 func ReplayLookback(start time.Time, policies ...*Policy) time.Duration {
@@ -252,16 +252,24 @@ func ReplayLookback(start time.Time, policies ...*Policy) time.Duration {
 		if p == nil {
 			continue
 		}
-		for _, r := range p.Rules {
-			span := r.FirstTouch
-			if !p.Calendar.Always() {
-				span = 0
-				for t := start.Add(-120 * day); t.Before(start); t = t.Add(time.Hour) {
-					span = max(span, p.Calendar.Add(t, r.FirstTouch).Sub(t))
-				}
-				span += time.Hour
+		cals := []*Calendar{p.Calendar}
+		for i := range p.Teams {
+			if c := p.Teams[i].Calendar; c != nil {
+				cals = append(cals, c)
 			}
-			longest = max(longest, span+r.Touches.Within)
+		}
+		for _, r := range p.Rules {
+			for _, cal := range cals {
+				span := r.FirstTouch
+				if !cal.Always() {
+					span = 0
+					for t := start.Add(-120 * day); t.Before(start); t = t.Add(time.Hour) {
+						span = max(span, cal.Add(t, r.FirstTouch).Sub(t))
+					}
+					span += time.Hour
+				}
+				longest = max(longest, span+r.Touches.Within)
+			}
 		}
 	}
 	return 2*longest + day

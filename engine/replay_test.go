@@ -3,6 +3,7 @@ package engine_test
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -443,6 +444,47 @@ func TestReplayRemindersWaitForASnoozeAndStopOnAnAcknowledgement(t *testing.T) {
 		tc.edit(&h)
 		if diff := cmp.Diff(tc.want, r.Lead(&h).Reminders); diff != "" {
 			t.Errorf("%s: reminders (-want +got):\n%s", tc.name, diff)
+		}
+	}
+}
+
+func TestReplayOfATeamMovedToItsOwnCalendar(t *testing.T) {
+	cases := replayCases()
+	histories := replayHistories(cases)
+	current := replayPolicy(t, "15m", "")
+	// The proposal moves sdr to Dubai's 09:00–17:00 (UTC+4 all year): 05:00–
+	// 13:00 UTC. The rule and the rest of the policy stay as they are.
+	yaml := fmt.Sprintf(replayCurrentYAML, "15m")
+	yaml = strings.Replace(yaml, "    reps: [ana@example.com, bo@example.com]\n",
+		"    reps: [ana@example.com, bo@example.com]\n    calendar: {timezone: Asia/Dubai}\n", 1)
+	proposed, problems := engine.ParsePolicy([]byte(yaml), time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC))
+	if errs := problems.Errors(); len(errs) > 0 {
+		t.Fatalf("policy: %v", errs)
+	}
+	// Dubai's wall clock is UTC's four hours on: counting business minutes
+	// on shifted times is counting them on Dubai's calendar.
+	dubai := make([]replayCase, len(cases))
+	for i, c := range cases {
+		dubai[i] = replayCase{c.source, c.assigned.Add(4 * time.Hour), c.touch}
+	}
+	got := replayFigures(t, proposed, histories)
+	want := map[string]engine.ReplayFigures{
+		"demo-request": expectedFigures(dubai, "demo_request", 15, 5, nil),
+		"default":      expectedFigures(dubai, "webinar", 240, 0, nil),
+	}
+	if len(got.Rules) != 2 {
+		t.Fatalf("rules %+v", got.Rules)
+	}
+	for _, r := range got.Rules {
+		if diff := cmp.Diff(want[r.Rule], r.ReplayFigures); diff != "" {
+			t.Errorf("rule %s (-expected +replayed):\n%s", r.Rule, diff)
+		}
+	}
+	// The move must matter, or the test shows nothing.
+	before := replayFigures(t, current, histories)
+	for i := range before.Rules {
+		if cmp.Equal(before.Rules[i], got.Rules[i]) {
+			t.Errorf("rule %s has the same figures on both calendars: %+v", before.Rules[i].Rule, got.Rules[i])
 		}
 	}
 }

@@ -176,7 +176,7 @@ func (s *Service) create(ctx context.Context, tx Tx, policy *Policy, h HandOff, 
 	// The first-touch clock starts when the lead reaches slabot, whether or
 	// not a rep could take it: the buyer is waiting either way.
 	l.AssignedAt = now
-	l.FirstTouchDue = policy.Deadlines(rule, now).FirstTouchDue
+	l.FirstTouchDue = policy.LeadDeadlines(rule, l, now).FirstTouchDue
 	if err := tx.CreateLead(ctx, l); err != nil {
 		return nil, err
 	}

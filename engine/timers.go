@@ -162,7 +162,7 @@ func (s *Service) FireReminder(ctx context.Context, job Job) (ReminderDecision, 
 		}
 		args, _ := job.Args.(ReminderArgs)
 		due := args.Due
-		dec = DecideReminder(l, args.AssignedAt, due, now, s.Policy().Calendar.In(loc))
+		dec = DecideReminder(l, args.AssignedAt, due, now, s.Policy().CalendarForLead(l).In(loc))
 		if due.IsZero() {
 			due = l.FirstTouchDue
 		}
@@ -192,9 +192,9 @@ func (s *Service) FireReminder(ctx context.Context, job Job) (ReminderDecision, 
 	return dec, err
 }
 
-// repLocation is the rep's own time zone, else the policy's.
+// repLocation is the rep's own time zone, else Policy.RepZone.
 func (s *Service) repLocation(ctx context.Context, tx Tx, email string) (*time.Location, error) {
-	loc := s.Policy().Location
+	loc := s.Policy().RepZone(email)
 	if loc == nil {
 		loc = time.UTC
 	}
@@ -457,7 +457,7 @@ func (s *Service) reassign(ctx context.Context, tx Tx, policy *Policy, rule *Rul
 	l.OwnerEmail, l.Team, l.State = next.Email, team, StateReassigned
 	// What belonged to the previous owner's turn starts again.
 	l.AssignedAt = now.Truncate(time.Microsecond)
-	l.FirstTouchDue = policy.Deadlines(rule, l.AssignedAt).FirstTouchDue
+	l.FirstTouchDue = policy.LeadDeadlines(rule, l, l.AssignedAt).FirstTouchDue
 	l.FirstTouchAt, l.AcknowledgedAt, l.SnoozedUntil = time.Time{}, time.Time{}, time.Time{}
 	if automatic {
 		l.Reassignments++
@@ -568,7 +568,7 @@ func (s *Service) GiveMoreTime(ctx context.Context, leadID int64, a Actor, assig
 			return nil // given more time a moment ago: a double click
 		}
 		prev := l.FirstTouchDue
-		d := policy.Deadlines(rule, now)
+		d := policy.LeadDeadlines(rule, l, now)
 		l.FirstTouchDue = d.FirstTouchDue
 		if err := tx.UpdateLead(ctx, l); err != nil {
 			return err

@@ -78,7 +78,7 @@ func TestExtensionTimersDoNotCollideWithTheAssignmentsOwn(t *testing.T) {
 	for _, j := range timerJobs(p, r, l) {
 		keys[j.UniqueKey] = true
 	}
-	ext := extensionTimers(p.Deadlines(r, l.AssignedAt.Add(20*time.Minute)), l)
+	ext := extensionTimers(p.LeadDeadlines(r, l, l.AssignedAt.Add(20*time.Minute)), l)
 	if len(ext) != 2 {
 		t.Fatalf("extension planned %d timers, want a reminder and a deadline", len(ext))
 	}

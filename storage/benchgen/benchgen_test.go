@@ -102,7 +102,7 @@ func TestGenerate(t *testing.T) {
 				t.Fatalf("lead %d has no context to show: %+v, %v", l.ID, whole, err)
 			}
 		}
-		if want := policy.Deadlines(rule, l.AssignedAt).FirstTouchDue; !l.FirstTouchDue.Equal(want) {
+		if want := policy.LeadDeadlines(rule, l, l.AssignedAt).FirstTouchDue; !l.FirstTouchDue.Equal(want) {
 			t.Fatalf("lead %d: first touch due %v, the policy says %v", l.ID, l.FirstTouchDue, want)
 		}
 		if l.State.Open() != l.ClosedAt.IsZero() && l.State != engine.StateOpportunity {

@@ -48,7 +48,6 @@ func (r *rep) available(t time.Time) bool {
 type gen struct {
 	cfg    Config
 	policy *engine.Policy
-	cal    *engine.Calendar
 	loc    *time.Location
 	now    time.Time
 	start  time.Time
@@ -202,7 +201,7 @@ func setFiguresTriggers(ctx context.Context, pool *pgxpool.Pool, how string) err
 }
 
 func newGen(cfg Config, policy *engine.Policy, stats *Stats) *gen {
-	g := &gen{cfg: cfg, policy: policy, cal: policy.Calendar, loc: policy.Location, now: cfg.Now, stats: stats}
+	g := &gen{cfg: cfg, policy: policy, loc: policy.Location, now: cfg.Now, stats: stats}
 	g.start = cfg.Now.AddDate(0, -cfg.Months, 0)
 	// Days of the history, weighted: weekdays busy, weekends and holidays
 	// quiet, and the business growing by half over the span.

@@ -185,7 +185,7 @@ func (ls *leadSim) assignment(at time.Time) (move int, moveAt time.Time, to int)
 	r := &g.reps[ls.owner]
 	at = at.Truncate(time.Microsecond)
 	ls.assignedAt = at
-	dl := g.policy.Deadlines(ls.rule, at)
+	dl := g.policy.Deadlines(ls.rule, TeamName(r.team), at)
 	ls.due = dl.FirstTouchDue
 	ls.ackAt, ls.firstTouch, ls.snoozedTo = time.Time{}, time.Time{}, time.Time{}
 	stop := ls.activeUntil()
@@ -272,10 +272,13 @@ func (ls *leadSim) planTouches(r *rep, at, due time.Time) []time.Time {
 	if rng.Float64() >= 0.95 {
 		return nil
 	}
+	// The rep works their team's hours (the policy's, unless the team has
+	// a calendar of its own).
+	cal := g.policy.CalendarFor(TeamName(r.team))
 	var first time.Time
 	if rng.Float64() < r.onTime {
 		f := rng.Float64()
-		first = g.cal.Add(at, time.Duration((0.02+0.98*f*f)*float64(rule.FirstTouch)))
+		first = cal.Add(at, time.Duration((0.02+0.98*f*f)*float64(rule.FirstTouch)))
 		if first.After(due) {
 			first = due
 		}
@@ -290,8 +293,8 @@ func (ls *leadSim) planTouches(r *rep, at, due time.Time) []time.Time {
 	out := []time.Time{first.Truncate(time.Microsecond)}
 	for range n - 1 {
 		t := first.Add(time.Duration(rng.Float64() * spread * float64(within)))
-		if !g.cal.IsOpen(t) && rng.Float64() < 0.85 {
-			t = g.cal.NextOpen(t).Add(time.Duration(rng.IntN(3*3600*1_000_000)) * time.Microsecond)
+		if !cal.IsOpen(t) && rng.Float64() < 0.85 {
+			t = cal.NextOpen(t).Add(time.Duration(rng.IntN(3*3600*1_000_000)) * time.Microsecond)
 		}
 		out = append(out, t.Truncate(time.Microsecond))
 	}

@@ -1,0 +1,80 @@
+package storage_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/slabot/slabot/engine"
+	"github.com/slabot/slabot/storage/benchgen"
+	"github.com/slabot/slabot/storage/storagetest"
+)
+
+// withTeamCalendar gives team its own calendar in a generated policy file.
+func withTeamCalendar(t *testing.T, yaml, team, calendar string) string {
+	t.Helper()
+	i := strings.Index(yaml, "  - name: "+team+"\n")
+	if i < 0 {
+		t.Fatalf("no team %s in the generated policy", team)
+	}
+	j := i + strings.Index(yaml[i:], "]\n") + 2
+	return yaml[:j] + "    calendar: " + calendar + "\n" + yaml[j:]
+}
+
+// TestSQLFiguresCountOnTeamCalendars moves two teams of a generated
+// history to calendars of their own (team04 to Berlin with a holiday only
+// it has, team17 to Tokyo's mornings): the per-lead figures kept in SQL
+// are worked out again under the new fingerprint and still match the
+// engine's, scope by scope, and team04's business times are not what
+// they were on the policy's calendar.
+func TestSQLFiguresCountOnTeamCalendars(t *testing.T) {
+	ctx := context.Background()
+	db := storagetest.NewDB(t)
+	cfg := benchgen.Config{Leads: 4_000, Now: figuresNow}
+	if _, err := benchgen.Generate(ctx, db, cfg, nil); err != nil {
+		t.Fatal(err)
+	}
+	policy, err := benchgen.Policy(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	yaml := benchgen.PolicyYAML(cfg)
+	yaml = withTeamCalendar(t, yaml, "team04", `{timezone: Europe/Berlin, holidays: ["2026-11-17"]}`)
+	yaml = withTeamCalendar(t, yaml, "team17", `{timezone: Asia/Tokyo, business_hours: {start: "08:00", end: "12:00"}}`)
+	teams, probs := engine.ParsePolicy([]byte(yaml), figuresNow)
+	if err := probs.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if teams.CalendarFor("team04") == policy.Calendar || teams.CalendarFor("team17") == policy.Calendar {
+		t.Fatal("the teams did not get their calendars")
+	}
+	if engine.FiguresFingerprint(teams) == engine.FiguresFingerprint(policy) {
+		t.Fatal("team calendars leave the figures' fingerprint as it was")
+	}
+	if n := checkFigures(t, db, teams, figuresNow, "team calendars"); n < 100 {
+		t.Errorf("only %d non-zero figures were compared", n)
+	}
+
+	// The calendars matter: team04's business times differ from the
+	// policy's calendar's, while a team that kept it has the same figures.
+	quarter := figurePeriods(t, policy, figuresNow)[2]
+	facts, err := db.LeadFacts(ctx, quarter.Start, quarter.End)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		team string
+		same bool
+	}{{"team04", false}, {"team17", false}, {"team05", true}} {
+		scope := engine.Scope{Kind: engine.ScopeTeam, Team: tc.team}
+		before := engine.ComputeAttainment(policy, facts, scope, quarter, figuresNow)
+		after := engine.ComputeAttainment(teams, facts, scope, quarter, figuresNow)
+		if before.TimeToFirstTouchBusiness.Count == 0 {
+			t.Fatalf("%s has no touched lead in %s", tc.team, quarter.Label)
+		}
+		if same := before.TimeToFirstTouchBusiness == after.TimeToFirstTouchBusiness; same != tc.same {
+			t.Errorf("%s: time to first touch %+v on the policy's calendar, %+v with team calendars; want the same: %v",
+				tc.team, before.TimeToFirstTouchBusiness, after.TimeToFirstTouchBusiness, tc.same)
+		}
+	}
+}
