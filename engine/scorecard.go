@@ -266,10 +266,6 @@ func ComputeScorecard(p *Policy, facts []LeadFacts, mqls []MQL, by GroupBy, peri
 		}
 	}
 	keep := ScorecardKeep(sqls, limit)
-	var cal *Calendar
-	if p != nil {
-		cal = p.Calendar
-	}
 	rows := map[string]*ScorecardRow{}
 	all := &ScorecardRow{Group: AllGroup, ReturnsByReason: map[string]int{}}
 	durations := map[string][]time.Duration{}
@@ -332,7 +328,7 @@ func ComputeScorecard(p *Policy, facts []LeadFacts, mqls []MQL, by GroupBy, peri
 			}
 		}
 		if t, ok := firstTouch(f, asOf); ok {
-			d := cal.Between(l.AssignedAt, t)
+			d := p.CalendarForLead(l).Between(l.AssignedAt, t)
 			durations[g] = append(durations[g], d)
 			allDurations = append(allDurations, d)
 		}

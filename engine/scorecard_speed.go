@@ -125,11 +125,7 @@ type SpeedCount struct {
 // touched yet and its first touch is still pending.
 func speedBandOfLead(p *Policy, f *LeadFacts, asOf time.Time) int {
 	if t, ok := firstTouch(f, asOf); ok {
-		var cal *Calendar
-		if p != nil {
-			cal = p.Calendar
-		}
-		return speedBandOf(cal.Between(f.Lead.AssignedAt, t))
+		return speedBandOf(p.CalendarForLead(&f.Lead).Between(f.Lead.AssignedAt, t))
 	}
 	switch judgeFirstTouch(p, f, asOf) {
 	case ftLate, ftClosed:
