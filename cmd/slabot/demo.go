@@ -47,10 +47,10 @@ report:
   channel: %q
   schedule: "0 9 * * MON"
 targets:
-  mqls: 1800
+  mqls: 2400
   mql_to_sql: 0.25
   sql_to_won: 0.15
-  revenue: 1000000
+  revenue: 1200000
   deal_size: 15000
   win_rate: 0.45
 teams:

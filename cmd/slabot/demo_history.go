@@ -16,7 +16,7 @@ import (
 // shapes to show rather than the story's four leads.
 const (
 	demoHistoryMonths = 4
-	demoHistoryLeads  = 1800
+	demoHistoryLeads  = 2400
 )
 
 // demoHistory is the history the demo seeds under policy, ending at now:
@@ -57,6 +57,9 @@ func (d *demo) seedHistory(ctx context.Context, db *storage.DB, policy *engine.P
 		return fmt.Errorf("count the history's sources: %w", err)
 	}
 	won := stats.ByState[string(engine.StateWon)]
+	d.mu.Lock()
+	d.start = time.Now() // the transcript's clock counts from here until the story restarts it
+	d.mu.Unlock()
 	d.say("Seeded %d months of generated history in %.1f s: %d leads from %d sources (%d won, %d lost, %d returned to Marketing, %d still open) and %d MQLs, judged by the demo's agreement.",
 		h.Months, time.Since(began).Seconds(), stats.Leads, sources, won, stats.ByState[string(engine.StateLost)],
 		stats.ByState[string(engine.StateReturned)], stats.Open, stats.MQLs)

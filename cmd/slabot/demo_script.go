@@ -87,10 +87,10 @@ func (d *demo) script(ctx context.Context) error {
 			return d.command(ctx, "U0MARIA", "status team", "Maria checks the team in the pipeline meeting")
 		}},
 		{43, func(ctx context.Context) error {
-			return d.command(ctx, "U0MARIA", "sources month", "Maria asks which sources turn into pipeline")
+			return d.command(ctx, "U0MARIA", "sources last 90d", "Maria asks which sources turned into pipeline this quarter")
 		}},
 		{44, func(ctx context.Context) error {
-			return d.command(ctx, "U0MARIA", "speed month", "…and whether answering faster pays")
+			return d.command(ctx, "U0MARIA", "speed last 90d", "…and whether answering faster paid")
 		}},
 		{46, func(ctx context.Context) error { return d.report(ctx) }},
 	}

@@ -40,7 +40,7 @@ type HistoryConfig struct {
 	// escalation messages (default the team's from the policy).
 	EscalationChannel string
 	// OnTime is the share of first touches by the deadline the reps aim
-	// at on average (default 0.8); Cadence the share of assignments whose
+	// at on average (default 0.78); Cadence the share of assignments whose
 	// touch cadence is kept (default 0.9).
 	OnTime, Cadence float64
 }
@@ -52,7 +52,7 @@ type HistoryConfig struct {
 const (
 	historyGoodOnTime = 1.12 // × OnTime, at most historyMaxOnTime
 	historyMaxOnTime  = 0.97
-	historyGoodLate   = 25 * time.Minute
+	historyGoodLate   = 20 * time.Minute
 	historyBadLate    = 3 * time.Hour
 	historyTouched    = 0.96 // the share of assignments touched at all
 )
@@ -90,7 +90,7 @@ func (h HistoryConfig) withDefaults() HistoryConfig {
 		h.Now = time.Now()
 	}
 	if h.OnTime <= 0 || h.OnTime >= 1 {
-		h.OnTime = 0.8
+		h.OnTime = 0.78
 	}
 	if h.Cadence <= 0 || h.Cadence > 1 {
 		h.Cadence = 0.9
