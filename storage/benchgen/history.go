@@ -178,6 +178,9 @@ func History(ctx context.Context, db *storage.DB, h HistoryConfig) (Stats, error
 	}
 
 	pool := db.Pool()
+	if n := pool.Config().MaxConns; n < 8 {
+		return stats, fmt.Errorf("benchgen: a history streams on seven connections at once; the pool allows %d", n)
+	}
 	fks, err := dropForeignKeys(ctx, pool)
 	if err != nil {
 		return stats, err
