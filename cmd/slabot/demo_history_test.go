@@ -81,6 +81,12 @@ func TestDemoHistoryIsPlausible(t *testing.T) {
 			t.Errorf("%d leads %s, want some", n, state)
 		}
 	}
+	// The team's open leads are its last few days': older leads became
+	// opportunities or were closed.
+	if n := one(`SELECT count(*) FROM leads WHERE state IN ('new', 'notified', 'acknowledged', 'working', 'snoozed', 'reassigned')
+		AND received_at < $1`, now.AddDate(0, 0, -5)); n != 0 {
+		t.Errorf("%d leads older than 5 days are still open", n)
+	}
 	if n := one(`SELECT count(*) FROM leads WHERE state = 'won' AND amount <= 0`); n != 0 {
 		t.Errorf("%d won leads have no amount", n)
 	}

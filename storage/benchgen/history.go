@@ -293,3 +293,30 @@ func (ls *leadSim) historyTouches(r *rep, at, due time.Time) []time.Time {
 	slices.SortFunc(out, time.Time.Compare)
 	return out
 }
+
+// historyOpenDays is how long at most a History lead stays with Sales
+// before it becomes an opportunity or is closed: a team's open leads are
+// its last few days', not months of leads nobody reported on.
+const historyOpenDays = 4
+
+// historyFate shortens the open stretch of the lead's planned fate to at
+// most historyOpenDays; a lead with no outcome ever reported is lost, when
+// it is older than that.
+func (ls *leadSim) historyFate() {
+	limit := ls.received.Add(historyOpenDays * 24 * time.Hour)
+	if ls.fate == fateOpen {
+		if !limit.Before(ls.g.now) {
+			return
+		}
+		ls.fate = fateLost
+		ls.leave, ls.closeAt = limit, limit
+	}
+	if !ls.leave.After(limit) {
+		return
+	}
+	at := ls.received.Add(time.Duration((0.1 + 0.9*ls.rng.Float64()) * float64(limit.Sub(ls.received)))).Truncate(time.Microsecond)
+	if ls.closeAt.Equal(ls.leave) {
+		ls.closeAt = at
+	}
+	ls.leave = at
+}

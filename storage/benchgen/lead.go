@@ -97,6 +97,9 @@ func (g *gen) lead(ctx context.Context, id int64, received time.Time) error {
 		}
 	}
 	ls.planFate()
+	if g.history != nil {
+		ls.historyFate()
+	}
 
 	owner := &g.reps[ls.owner]
 	ls.event(received, "handed_off", "intake", jsonObject("source", source, "segment", segment, "score", score,
