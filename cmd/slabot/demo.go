@@ -47,12 +47,12 @@ report:
   channel: %q
   schedule: "0 9 * * MON"
 targets:
-  mqls: 1800
+  mqls: 2400
   mql_to_sql: 0.25
   sql_to_won: 0.15
-  revenue: 5000
-  deal_size: 100
-  win_rate: 0.5
+  revenue: 1200000
+  deal_size: 15000
+  win_rate: 0.45
 teams:
   - name: sdr-east
     manager: maria@example.com
@@ -65,12 +65,18 @@ rules:
     touches: {count: 3, within: %s}
     remind_before: [%s]
     on_breach: [notify_manager, reassign]
+  - name: trial
+    match: {source: [trial_signup, event, partner_referral]}
+    first_touch: %s
+    touches: {count: 3, within: %s}
+    remind_before: [%s]
+    on_breach: [notify_manager]
   - name: default
     first_touch: %s
     touches: {count: 3, within: %s}
     remind_before: [%s]
     on_breach: [notify_manager, return_to_marketing]
-`, time.Now().AddDate(0, 0, 20).Format("2006-01-02"), reportChannel, escalationChannel, d(15), d(120), d(8), d(30), d(120), d(12))
+`, time.Now().AddDate(0, 0, 20).Format("2006-01-02"), reportChannel, escalationChannel, d(15), d(120), d(8), d(60), d(240), d(30), d(30), d(120), d(12))
 }
 
 func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -101,7 +107,7 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	d := &demo{out: stdout, style: style, speed: *speed, rng: mrand.New(mrand.NewPCG(uint64(*seed), 7)), chat: platform,
-		chartPath: *chartPath, start: time.Now()}
+		chartPath: *chartPath, start: time.Now(), seed: uint64(*seed)}
 	if t, ok := platform.(*teamsDemo); ok {
 		t.d = d
 	}
@@ -132,6 +138,7 @@ type demo struct {
 	style     transcript.Style
 	speed     float64
 	rng       *mrand.Rand
+	seed      uint64 // of the seeded history
 	chartPath string
 	start     time.Time
 
@@ -209,6 +216,9 @@ func (d *demo) run(ctx context.Context, keepDB bool) error {
 	}
 	defer app.Close()
 	d.app = app
+	if err := d.seedHistory(ctx, app.DB, app.Service.Policy(), d.seed); err != nil {
+		return err
+	}
 	d.intake = "http://" + app.Addr()
 	var wg sync.WaitGroup
 	appCtx, stopApp := context.WithCancel(ctx)

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"strings"
 	"time"
 
@@ -22,7 +21,7 @@ func (l demoLead) json() string {
 	if l.owner != "" {
 		owner = fmt.Sprintf(`"owner_email": %q,`, l.owner)
 	}
-	return fmt.Sprintf(`{"external_id": %q, "source": %q, "segment": "mid-market", "score": %d, %s
+	return fmt.Sprintf(`{"external_id": %q, "source": %q, "segment": "mid_market", "score": %d, %s
  "contact": {"name": %q, "email": %q, "title": %q, "phone": "+1 555 0100"},
  "company": {"name": %q, "employees": %d, "industry": "Manufacturing", "country": "US"},
  "context": {"form": {"Budget": "$40k", "Timeline": "This quarter"}, "activity": {"visits": 6, "pages": ["/pricing", "/demo"]}},
@@ -88,15 +87,12 @@ func (d *demo) script(ctx context.Context) error {
 			return d.command(ctx, "U0MARIA", "status team", "Maria checks the team in the pipeline meeting")
 		}},
 		{43, func(ctx context.Context) error {
-			return d.command(ctx, "U0MARIA", "sources month", "Maria asks which sources turn into pipeline")
+			return d.command(ctx, "U0MARIA", "sources last 90d", "Maria asks which sources turned into pipeline this quarter")
 		}},
 		{44, func(ctx context.Context) error {
-			return d.command(ctx, "U0MARIA", "speed month", "…and whether answering faster pays")
+			return d.command(ctx, "U0MARIA", "speed last 90d", "…and whether answering faster paid")
 		}},
 		{46, func(ctx context.Context) error { return d.report(ctx) }},
-	}
-	if err := d.seedMQLs(ctx); err != nil {
-		return err
 	}
 	for _, s := range steps {
 		wait := s.at - time.Since(d.start).Seconds()*d.speed
@@ -243,32 +239,4 @@ func (d *demo) report(ctx context.Context) error {
 		return err
 	}
 	return d.app.Bot.PostWeeklyReport(ctx, week)
-}
-
-// seedMQLs posts this month's marketing-qualified leads so far, as the
-// marketing automation would have, so the report has a funnel to show.
-func (d *demo) seedMQLs(ctx context.Context) error {
-	loc := d.app.Service.Policy().Location
-	now := time.Now().In(loc)
-	n := 0
-	for day := 1; day <= now.Day(); day++ {
-		perDay := 40 + d.rng.IntN(30)
-		for i := range perDay {
-			at := time.Date(now.Year(), now.Month(), day, 8+i%10, i%60, 0, 0, loc)
-			if at.After(now) {
-				break
-			}
-			body := fmt.Sprintf(`{"external_id": "mql-%d-%d", "source": "webinar", "segment": "mid-market", "at": %q}`, day, i, at.Format(time.RFC3339))
-			req, _ := http.NewRequestWithContext(ctx, http.MethodPost, d.intake+"/v1/mqls", strings.NewReader(body))
-			req.Header.Set("Authorization", "Bearer "+d.token)
-			resp, err := http.DefaultClient.Do(req)
-			if err != nil {
-				return err
-			}
-			resp.Body.Close()
-			n++
-		}
-	}
-	d.say("%s has sent this month's %d MQLs so far to slabot's intake (POST /v1/mqls), for the funnel", d.style.Bold("Marketing's automation"), n)
-	return nil
 }

@@ -39,8 +39,8 @@ func TestDemoPlaysEveryPartOfTheStory(t *testing.T) {
 		"Only ana@example.com (the owner) or their manager", // a stranger's click
 		"/sla status team",                                  // the manager asks
 		"First touch on time",                               // … and is answered
-		"/sla sources month", "Scorecard by source",         // the scorecard
-		"/sla speed month", "Speed to lead", "the speed chart",
+		"/sla sources last 90d", "Scorecard by source",      // the scorecard
+		"/sla speed last 90d", "Speed to lead", "the speed chart",
 		"posts to #smarketing", // the weekly report
 		"the report's chart",
 		"receives webhook touch.logged for crm-1001 (signature verified)", // the CRM loop: a webhook…

@@ -58,6 +58,8 @@ type gen struct {
 	w      *writer
 	msgSeq int64
 	stats  *Stats
+	// history, when set, plans touches for History (historyTouches).
+	history *historyOpts
 }
 
 // Generate writes cfg's history into db, which must be migrated and hold

@@ -97,11 +97,14 @@ func (g *gen) lead(ctx context.Context, id int64, received time.Time) error {
 		}
 	}
 	ls.planFate()
+	if g.history != nil {
+		ls.historyFate()
+	}
 
 	owner := &g.reps[ls.owner]
 	ls.event(received, "handed_off", "intake", jsonObject("source", source, "segment", segment, "score", score,
 		"rule", ls.rule.Name, "handed_off_at", handedOff))
-	ls.event(received, "routed", "slabot", jsonObject("owner", owner.email, "team", TeamName(owner.team),
+	ls.event(received, "routed", "slabot", jsonObject("owner", owner.email, "team", g.teamName(owner.team),
 		"reason", reason, "named_owner", g.reps[named].email))
 
 	at := received
@@ -269,6 +272,10 @@ func (ls *leadSim) assignment(at time.Time) (move int, moveAt time.Time, to int)
 // Touches after the rep's account was deactivated do not happen.
 func (ls *leadSim) planTouches(r *rep, at, due time.Time) []time.Time {
 	g, rng, rule := ls.g, ls.rng, ls.rule
+	if g.history != nil {
+		return ls.historyTouches(r, at, due)
+	}
+
 	if rng.Float64() >= 0.95 {
 		return nil
 	}
@@ -348,7 +355,7 @@ func (ls *leadSim) breach(kind engine.BreachKind, due, at time.Time) (int, time.
 	g := ls.g
 	at = at.Truncate(time.Microsecond)
 	r := &g.reps[ls.owner]
-	team := TeamName(r.team)
+	team := g.teamName(r.team)
 	ev := ls.event(at, engine.EventBreach, "slabot", jsonObject("kind", string(kind), "rule", ls.rule.Name, "rep", r.email,
 		"team", team, "due", due, "assigned_at", ls.assignedAt))
 	g.stats.Breaches[string(kind)]++
@@ -417,8 +424,9 @@ func (ls *leadSim) breach(kind engine.BreachKind, due, at time.Time) (int, time.
 // escalate posts about ev to the team's manager and escalation channel.
 func (ls *leadSim) escalate(at, assigned time.Time, ev *item) {
 	t := ls.g.reps[ls.owner].team
-	ls.message(at.Add(time.Second), "escalation", ManagerEmail(t), "D"+ManagerUserID(t), assigned, ev)
-	ls.message(at.Add(2*time.Second), "escalation", EscalationChannel(t), EscalationChannelID(t), assigned, ev)
+	manager, managerDM, channel, channelID := ls.g.escalationTo(t)
+	ls.message(at.Add(time.Second), "escalation", manager, managerDM, assigned, ev)
+	ls.message(at.Add(2*time.Second), "escalation", channel, channelID, assigned, ev)
 }
 
 // sideEvents adds what happens to some leads besides their SLA: a repeat
@@ -553,7 +561,7 @@ func (ls *leadSim) row(source, segment string, score int, handedOff time.Time) [
 	contact, company, leadCtx := ls.profile(segment)
 	r := &g.reps[ls.owner]
 	return []any{ls.id, externalID(ls.id), source, segment, score, contact, company, leadCtx,
-		"https://crm.bench.test/leads/" + externalID(ls.id), ls.value(), r.email, TeamName(r.team), ls.rule.Name,
+		"https://crm.bench.test/leads/" + externalID(ls.id), ls.value(), r.email, g.teamName(r.team), ls.rule.Name,
 		string(state), handedOff, ls.received, ls.assignedAt, nullTime(ls.due), nullTime(ls.ackAt), nullTime(ls.firstTouch),
 		nullTime(ls.snoozedTo), nullTime(closed), ls.reassignments, returnReason, amount, ls.received, updated}
 }
