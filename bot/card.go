@@ -98,6 +98,14 @@ func statusLines(d cardData) []view.Text {
 	case !l.State.Open():
 		lines = append(lines, view.T(view.B("This lead is "+l.State.Label()+"."), " Nothing more is due."))
 	case l.FirstTouchAt.IsZero():
+		if due := acceptDue(d); !due.IsZero() && l.AcknowledgedAt.IsZero() {
+			if now.Before(due) {
+				lines = append(lines, view.T(view.B("Accept by "+clock(due, now, loc)), " — "+relative(due, now)))
+			} else {
+				lines = append(lines, view.T(view.Alarm, " ", view.B("Accepting is overdue"),
+					fmt.Sprintf(" — it was due %s (%s)", relative(due, now), clock(due, now, loc))))
+			}
+		}
 		if now.Before(l.FirstTouchDue) {
 			lines = append(lines, view.T(view.B("First touch due "+relative(l.FirstTouchDue, now)), " — "+clock(l.FirstTouchDue, now, loc)))
 		} else {
@@ -125,6 +133,15 @@ func statusLines(d cardData) []view.Text {
 		lines = append(lines, view.T(view.Snoozed, " Reminders snoozed until "+clock(l.SnoozedUntil, now, loc)+" — the SLA clock keeps running"))
 	}
 	return lines
+}
+
+// acceptDue is when the card's lead must be accepted under its rule's
+// accept_within; zero when the rule sets none (or left the policy).
+func acceptDue(d cardData) time.Time {
+	if d.Rule == nil || d.Rule.AcceptWithin <= 0 || d.Lead.AssignedAt.IsZero() {
+		return time.Time{}
+	}
+	return d.Policy.Deadlines(d.Rule, d.Lead.AssignedAt).AcceptDue
 }
 
 func contactField(l *engine.Lead) view.Section {
@@ -297,7 +314,7 @@ func formText(l *engine.Lead) (view.Section, bool) {
 	return view.Section{Lines: lines}, true
 }
 
-// historyLine sums up what has happened: acknowledged, touches, snoozes;
+// historyLine sums up what has happened: accepted, touches, snoozes;
 // nil when nothing has.
 func historyLine(d cardData) view.Text {
 	l := d.Lead
@@ -309,7 +326,7 @@ func historyLine(d cardData) view.Text {
 				by = e.Actor
 			}
 		}
-		parts = append(parts, fmt.Sprintf("Acknowledged by %s at %s", by, clock(l.AcknowledgedAt, d.Now, d.Loc)))
+		parts = append(parts, fmt.Sprintf("Accepted by %s at %s", by, clock(l.AcknowledgedAt, d.Now, d.Loc)))
 	}
 	if n := len(d.Touches); n > 0 {
 		var kinds []string
@@ -363,7 +380,7 @@ func cardActions(d cardData) (view.Actions, bool) {
 	var controls []view.Control
 	if l.State.Open() && (d.Viewer == "" || d.Viewer == l.OwnerEmail) {
 		if l.AcknowledgedAt.IsZero() {
-			controls = append(controls, view.Button{Action: actionAck, Value: id, Label: "Acknowledge", Style: view.Primary})
+			controls = append(controls, view.Button{Action: actionAck, Value: id, Label: "Accept", Style: view.Primary})
 		}
 		touch := view.Choice{Action: actionTouch, Placeholder: "Log touch…"}
 		for _, k := range engine.TouchKinds {

@@ -38,7 +38,7 @@ func helpReply(name string, pe *parseError) reply {
 		lines = append(lines, nil)
 	}
 	lines = append(lines, view.T(view.B("slabot keeps the Sales–Marketing SLA."),
-		" New leads arrive in your DMs with buttons to acknowledge, log touches, snooze or return them."), nil)
+		" New leads arrive in your DMs with buttons to accept, log touches, snooze or return them."), nil)
 	for _, h := range helpLines {
 		lines = append(lines, view.T(commandExample(name, commandUsage[h.kind])), view.T(h.text))
 	}

@@ -105,6 +105,10 @@ type Rule struct {
 	// FirstTouch is how long the rep has for the first touch, counted in
 	// business time on the policy's calendar.
 	FirstTouch time.Duration
+	// AcceptWithin, when set, is how long the rep has to accept the lead
+	// (or touch it, which accepts it too), in business time like
+	// FirstTouch and never longer; zero: accepting has no deadline.
+	AcceptWithin time.Duration
 	// Touches is the follow-up cadence; a zero Count means the rule asks
 	// for no cadence.
 	Touches Cadence
@@ -450,6 +454,13 @@ func (r *Rule) sentence(cal *Calendar) string {
 		fmt.Fprintf(&b, "first touch within %s", FormatDuration(r.FirstTouch))
 	} else {
 		fmt.Fprintf(&b, "first touch within %s (%s)", businessDuration(r.FirstTouch), cal)
+	}
+	if r.AcceptWithin > 0 {
+		if cal.Always() {
+			fmt.Fprintf(&b, "; accepted within %s", FormatDuration(r.AcceptWithin))
+		} else {
+			fmt.Fprintf(&b, "; accepted within %s", businessDuration(r.AcceptWithin))
+		}
 	}
 	if r.Touches.Count > 0 {
 		touches := "touches"

@@ -21,7 +21,7 @@ var (
 	reportKeys        = []string{"channel", "schedule"}
 	targetKeys        = []string{"mqls", "sqls", "mql_to_sql", "sql_to_won", "revenue", "deal_size", "win_rate", "first_touch_on_time"}
 	teamKeys          = []string{"name", "manager", "escalation_channel", "reps"}
-	ruleKeys          = []string{"name", "match", "team", "first_touch", "touches", "remind_before", "on_breach"}
+	ruleKeys          = []string{"name", "match", "team", "first_touch", "accept_within", "touches", "remind_before", "on_breach"}
 	matchKeys         = []string{"source", "segment", "min_score"}
 	touchesKeys       = []string{"count", "within"}
 )

@@ -119,6 +119,8 @@ func assignedAtOf(args JobArgs) time.Time {
 		return a.AssignedAt
 	case CadenceDueArgs:
 		return a.AssignedAt
+	case AcceptDueArgs:
+		return a.AssignedAt
 	}
 	return time.Time{}
 }
@@ -147,7 +149,16 @@ func (s *Service) FireReminder(ctx context.Context, job Job) (ReminderDecision, 
 		}
 		args, _ := job.Args.(ReminderArgs)
 		due := args.Due
-		dec = DecideReminder(l, args.AssignedAt, due, now, s.Policy().Calendar.In(loc))
+		if args.Accept {
+			// Decided as a first-touch reminder whose deadline is the
+			// accept deadline: a manager moving the first touch does not
+			// move it, and accepting or touching drops it all the same.
+			asIf := *l
+			asIf.FirstTouchDue = due
+			dec = DecideReminder(&asIf, args.AssignedAt, due, now, s.Policy().Calendar.In(loc))
+		} else {
+			dec = DecideReminder(l, args.AssignedAt, due, now, s.Policy().Calendar.In(loc))
+		}
 		if due.IsZero() {
 			due = l.FirstTouchDue
 		}
@@ -159,7 +170,7 @@ func (s *Service) FireReminder(ctx context.Context, job Job) (ReminderDecision, 
 		case dec.Send:
 			if _, err := tx.Enqueue(ctx, Job{LeadID: l.ID, RunAt: now,
 				UniqueKey: JobReminderNotice + ":" + job.UniqueKey,
-				Args:      ReminderNoticeArgs{ReminderArgs{Due: due, AssignedAt: l.AssignedAt, RemindAt: remindAt}}}); err != nil {
+				Args:      ReminderNoticeArgs{ReminderArgs{Due: due, AssignedAt: l.AssignedAt, RemindAt: remindAt, Accept: args.Accept}}}); err != nil {
 				return err
 			}
 			return tx.AppendEvent(ctx, &Event{LeadID: l.ID, At: now, Kind: EventReminded, Actor: "slabot",
@@ -169,7 +180,7 @@ func (s *Service) FireReminder(ctx context.Context, job Job) (ReminderDecision, 
 			// by one snooze become one reminder when it ends.
 			_, err := tx.Enqueue(ctx, Job{LeadID: l.ID, RunAt: dec.At,
 				UniqueKey: fmt.Sprintf("%s:%s:at:%d", JobReminder, assignmentKey(l), dec.At.UnixMicro()),
-				Args:      ReminderArgs{Due: due, AssignedAt: l.AssignedAt, RemindAt: dec.At}})
+				Args:      ReminderArgs{Due: due, AssignedAt: l.AssignedAt, RemindAt: dec.At, Accept: args.Accept}})
 			return err
 		}
 		return nil
@@ -219,6 +230,11 @@ type BreachOutcome struct {
 // FireFirstTouchDue runs a JobFirstTouchDue.
 func (s *Service) FireFirstTouchDue(ctx context.Context, job Job) (*BreachOutcome, error) {
 	return s.fireBreach(ctx, job, BreachFirstTouch)
+}
+
+// FireAcceptDue runs a JobAcceptDue.
+func (s *Service) FireAcceptDue(ctx context.Context, job Job) (*BreachOutcome, error) {
+	return s.fireBreach(ctx, job, BreachAccept)
 }
 
 // FireCadenceDue runs a JobCadenceDue.
@@ -369,8 +385,11 @@ func (s *Service) breachActions(ctx context.Context, tx Tx, policy *Policy, rule
 }
 
 func breachLabel(k BreachKind) string {
-	if k == BreachCadence {
+	switch k {
+	case BreachCadence:
 		return "touch cadence missed"
+	case BreachAccept:
+		return "not accepted in time"
 	}
 	return "no first touch in time"
 }

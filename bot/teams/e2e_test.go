@@ -51,7 +51,7 @@ func TestCardActions(t *testing.T) {
 		if res.Type != "application/vnd.microsoft.card.adaptive" {
 			t.Fatalf("the click was answered with %s %q, want the redrawn card", res.Type, res.Message)
 		}
-		mustSay(t, "the redrawn card", text(res.Card), "Acknowledged by ana@example.com")
+		mustSay(t, "the redrawn card", text(res.Card), "Accepted by ana@example.com")
 		if got := e.lead(l.ID); got.State != engine.StateAcknowledged || got.AcknowledgedAt.IsZero() {
 			t.Errorf("lead state %s, acknowledged at %v", got.State, got.AcknowledgedAt)
 		}
