@@ -36,12 +36,59 @@ type Action struct {
 const (
 	formSnooze = "lead.snooze"
 	formReturn = "lead.return"
+	formReject = "lead.reject"
 
 	inputSnoozeLength  = "snooze_length"
 	inputSnoozeReason  = "snooze_reason"
 	inputReturnCode    = "return_code"
 	inputReturnDetails = "return_details"
+
+	inputRejectReason    = "reject_reason"
+	inputRejectOwner     = "reject_owner"
+	inputRejectDuplicate = "reject_duplicate"
+	inputRejectNote      = "reject_note"
 )
+
+// rejectReasons are the answers of the reject form: a category of the
+// contract, with its detail after a colon where it takes one from a list.
+var rejectReasons = []struct{ Value, Label string }{
+	{"wrong_owner", "Wrong owner: it belongs to someone else"},
+	{"bad_data:phone", "Bad data: phone wrong or missing"},
+	{"bad_data:email", "Bad data: email wrong or missing"},
+	{"bad_data:company", "Bad data: company wrong or missing"},
+	{"bad_data:other", "Bad data: something else"},
+	{"not_our_buyer:size", "Not our buyer: company too small or too big"},
+	{"not_our_buyer:industry", "Not our buyer: industry"},
+	{"not_our_buyer:region", "Not our buyer: region"},
+	{"not_our_buyer:role", "Not our buyer: role"},
+	{"not_our_buyer:student", "Not our buyer: a student"},
+	{"not_our_buyer:competitor", "Not our buyer: a competitor"},
+	{"not_our_buyer:job_seeker", "Not our buyer: a job seeker"},
+	{"not_our_buyer:other", "Not our buyer: something else"},
+	{"duplicate", "Duplicate of another lead"},
+}
+
+func isRejectReason(v string) bool {
+	for _, r := range rejectReasons {
+		if r.Value == v {
+			return true
+		}
+	}
+	return false
+}
+
+// rejection reads the reject form's answers.
+func rejection(inputs map[string]string) engine.Rejection {
+	category, detail, _ := strings.Cut(strings.TrimSpace(inputs[inputRejectReason]), ":")
+	r := engine.Rejection{Category: engine.RejectCategory(category), Detail: detail, Note: inputs[inputRejectNote]}
+	switch r.Category {
+	case engine.RejectWrongOwner:
+		r.Detail = strings.TrimPrefix(strings.TrimSpace(inputs[inputRejectOwner]), "@")
+	case engine.RejectDuplicate:
+		r.Detail = inputs[inputRejectDuplicate]
+	}
+	return r
+}
 
 var snoozeLengths = []struct {
 	Value, Label string
@@ -92,6 +139,13 @@ func (b *Bot) Act(ctx context.Context, a Action) (*engine.Lead, error) {
 		l, _, err := b.service.LogTouch(ctx, a.LeadID, a.Actor,
 			engine.TouchInput{Kind: engine.TouchKind(a.Value), Origin: b.chat.Platform(), Key: a.Key})
 		return l, err
+	case formReject:
+		if errs := ValidateForm(a.Verb, a.Inputs); errs != nil {
+			for _, msg := range errs {
+				return nil, engine.Errorf(engine.EINVALID, "%s", msg)
+			}
+		}
+		return b.service.Reject(ctx, a.LeadID, a.Actor, rejection(a.Inputs))
 	case formSnooze, formReturn:
 		if errs := ValidateForm(a.Verb, a.Inputs); errs != nil {
 			for _, msg := range errs {
@@ -146,8 +200,11 @@ func (b *Bot) FormFor(ctx context.Context, actor engine.Actor, leadID int64, ver
 	if !l.State.Open() {
 		return view.Form{}, engine.Errorf(engine.EINVALID, "%s is already %s.", l.DisplayName(), l.State.Label())
 	}
-	if verb == actionReturn {
+	switch verb {
+	case actionReturn:
 		return returnForm(l), nil
+	case actionReject:
+		return rejectForm(l), nil
 	}
 	return snoozeForm(l), nil
 }
@@ -178,6 +235,21 @@ func returnForm(l *engine.Lead) view.Form {
 	}
 }
 
+func rejectForm(l *engine.Lead) view.Form {
+	reason := view.Input{ID: inputRejectReason, Label: "Why", Placeholder: "Choose a reason"}
+	for _, r := range rejectReasons {
+		reason.Options = append(reason.Options, view.Option{Value: r.Value, Label: r.Label})
+	}
+	return view.Form{ID: formReject, Subject: strconv.FormatInt(l.ID, 10), Title: "Reject lead", Submit: "Reject lead",
+		Intro: []view.Text{view.T(view.B(l.DisplayName()),
+			" is not yours to work? Say why. A lead for someone else goes straight to them with a fresh clock, and does not count against you; any other reason sends it back to Marketing.")},
+		Inputs: []view.Input{reason,
+			{ID: inputRejectOwner, Label: "Whose is it", Placeholder: "A rep's email or a team; empty if you don't know", MaxLength: 200, Optional: true},
+			{ID: inputRejectDuplicate, Label: "Duplicate of", Placeholder: "The CRM id of the lead it repeats", MaxLength: 200, Optional: true},
+			{ID: inputRejectNote, Label: "Note", Placeholder: "What should Marketing know?", Multiline: true, MaxLength: 1000, Optional: true}},
+	}
+}
+
 // ValidateForm checks a submitted form: what to fix, by input id, or nil.
 // The platform shows these beside the inputs, and the lead is not touched.
 func ValidateForm(formID string, values map[string]string) map[string]string {
@@ -198,6 +270,13 @@ func ValidateForm(formID string, values map[string]string) map[string]string {
 			errs[inputReturnCode] = "Choose a reason: Marketing needs it to send better leads."
 		case code == "other" && value(inputReturnDetails) == "":
 			errs[inputReturnDetails] = "Say why you return the lead."
+		}
+	case formReject:
+		switch reason := value(inputRejectReason); {
+		case !isRejectReason(reason):
+			errs[inputRejectReason] = "Choose why: Marketing needs it to send better leads."
+		case reason == string(engine.RejectDuplicate) && value(inputRejectDuplicate) == "":
+			errs[inputRejectDuplicate] = "Name the lead this one repeats, by its CRM id."
 		}
 	}
 	if len(errs) == 0 {
@@ -248,7 +327,7 @@ func ActionOn(actor engine.Actor, row, verb, value string) (Action, bool) {
 		leadID, _ = strconv.ParseInt(value, 10, 64)
 	}
 	switch verb {
-	case actionAck, actionTouch, actionSnooze, actionReturn:
+	case actionAck, actionTouch, actionSnooze, actionReturn, actionReject:
 	default:
 		return Action{}, false
 	}
@@ -260,10 +339,12 @@ func ActionOn(actor engine.Actor, row, verb, value string) (Action, bool) {
 
 // NeedsForm reports whether an action asks for a form (FormFor) before
 // anything is done: a snooze, a return to Marketing.
-func NeedsForm(verb string) bool { return verb == actionSnooze || verb == actionReturn }
+func NeedsForm(verb string) bool {
+	return verb == actionSnooze || verb == actionReturn || verb == actionReject
+}
 
 // IsForm reports whether id names one of slabot's forms.
-func IsForm(id string) bool { return id == formSnooze || id == formReturn }
+func IsForm(id string) bool { return id == formSnooze || id == formReturn || id == formReject }
 
 // Unrecorded is what a person reads when slabot could not confirm it
 // recorded what they did (its database is not answering): after a button,

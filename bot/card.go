@@ -18,6 +18,7 @@ const (
 	actionTouch    = "lead.touch"
 	actionSnooze   = "lead.snooze"
 	actionReturn   = "lead.return"
+	actionReject   = "lead.reject"
 	actionOpenCRM  = "lead.crm"
 	leadBlockIDPfx = "lead:"
 )
@@ -386,8 +387,9 @@ func cardActions(d cardData) (view.Actions, bool) {
 		for _, k := range engine.TouchKinds {
 			touch.Options = append(touch.Options, view.Option{Value: string(k), Label: touchLabels[k]})
 		}
-		snooze, ret := snoozeForm(l), returnForm(l)
+		snooze, ret, rej := snoozeForm(l), returnForm(l), rejectForm(l)
 		controls = append(controls, touch,
+			view.Button{Action: actionReject, Value: id, Label: "Reject", Form: &rej},
 			view.Button{Action: actionSnooze, Value: id, Label: "Snooze", Form: &snooze},
 			view.Button{Action: actionReturn, Value: id, Label: "Return to marketing", Style: view.Danger, Form: &ret})
 	}

@@ -423,6 +423,13 @@ func (s *Service) reassign(ctx context.Context, tx Tx, policy *Policy, rule *Rul
 	if team == "" {
 		return "", nil
 	}
+	return s.reassignInTeam(ctx, tx, policy, rule, l, team, now, a, automatic, why, nil)
+}
+
+// reassignInTeam gives the lead to the next available rep of team in its
+// round robin, other than its owner (see reassign); extra is added to the
+// reassignment's event.
+func (s *Service) reassignInTeam(ctx context.Context, tx Tx, policy *Policy, rule *Rule, l *Lead, team string, now time.Time, a Actor, automatic bool, why string, extra map[string]any) (string, error) {
 	cursor, err := tx.LockTeamCursor(ctx, team)
 	if err != nil {
 		return "", err
@@ -454,11 +461,17 @@ func (s *Service) reassign(ctx context.Context, tx Tx, policy *Policy, rule *Rul
 	if err := tx.SetTeamCursor(ctx, team, pos[idx]); err != nil {
 		return "", err
 	}
+	return next.Email, s.moveLead(ctx, tx, policy, rule, l, next.Email, team, now, a, automatic, why, extra)
+}
+
+// moveLead gives the lead to the rep to, of team, with a fresh
+// first-touch clock, fresh timers and a fresh hand-off card.
+func (s *Service) moveLead(ctx context.Context, tx Tx, policy *Policy, rule *Rule, l *Lead, to, team string, now time.Time, a Actor, automatic bool, why string, extra map[string]any) error {
 	if _, err := tx.CancelJobs(ctx, l.ID, TimerJobs...); err != nil {
-		return "", err
+		return err
 	}
 	prev := l.OwnerEmail
-	l.OwnerEmail, l.Team, l.State = next.Email, team, StateReassigned
+	l.OwnerEmail, l.Team, l.State = to, team, StateReassigned
 	// What belonged to the previous owner's turn starts again.
 	l.AssignedAt = now.Truncate(time.Microsecond)
 	l.FirstTouchDue = policy.Deadlines(rule, l.AssignedAt).FirstTouchDue
@@ -467,19 +480,22 @@ func (s *Service) reassign(ctx context.Context, tx Tx, policy *Policy, rule *Rul
 		l.Reassignments++
 	}
 	if err := tx.UpdateLead(ctx, l); err != nil {
-		return "", err
+		return err
 	}
-	if err := tx.AppendEvent(ctx, &Event{LeadID: l.ID, At: now, Kind: EventReassigned, Actor: a.String(),
-		Data: map[string]any{"from": prev, "to": next.Email, "team": team, "automatic": automatic, "why": why}}); err != nil {
-		return "", err
+	data := map[string]any{"from": prev, "to": to, "team": team, "automatic": automatic, "why": why}
+	for k, v := range extra {
+		data[k] = v
+	}
+	if err := tx.AppendEvent(ctx, &Event{LeadID: l.ID, At: now, Kind: EventReassigned, Actor: a.String(), Data: data}); err != nil {
+		return err
 	}
 	jobs := append(timerJobs(policy, rule, l),
 		Job{Args: HandOffArgs{}, LeadID: l.ID, RunAt: now, UniqueKey: JobHandOff + ":" + assignmentKey(l)})
 	if err := tx.EnqueueAll(ctx, jobs); err != nil {
-		return "", err
+		return err
 	}
 	// The previous owner's card says the lead moved on.
-	return next.Email, enqueueCardUpdate(ctx, tx, l, now)
+	return enqueueCardUpdate(ctx, tx, l, now)
 }
 
 // returnLead sends the lead back to Marketing with reason and stops its timers.

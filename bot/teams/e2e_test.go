@@ -21,7 +21,7 @@ func TestHandOffCardArrivesInTheOwnersChat(t *testing.T) {
 		"New lead: Dana Ruiz (Acme Corp)", "VP Ops", "crm-123@acme.test", "+1 555 0100",
 		"1,200 employees", "Manufacturing", "score 87", "$25,000", "7 visits", "/pricing",
 		"First touch due in 15 min", "0/8 touches, 15 days left")
-	if got := strings.Join(teamsfake.CardVerbs(card), " "); got != "lead.ack lead.touch lead.snooze lead.return" {
+	if got := strings.Join(teamsfake.CardVerbs(card), " "); got != "lead.ack lead.touch lead.reject lead.snooze lead.return" {
 		t.Errorf("the card's verbs are %q", got)
 	}
 	if v := card["version"]; v != "1.5" {
