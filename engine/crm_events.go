@@ -73,8 +73,12 @@ type CRMEventArgs struct {
 	// What a CRM writer needs beyond Data: the lead's contact and CRM link,
 	// and a touch's note.
 	ContactEmail string `json:"contact_email,omitempty"`
-	CRMURL       string `json:"crm_url,omitempty"`
-	Note         string `json:"note,omitempty"`
+	// Also: the event is published beside another type of the same lead
+	// event (lead.accepted beside lead.acknowledged), so it needs an id of
+	// its own.
+	Also   bool   `json:"also,omitempty"`
+	CRMURL string `json:"crm_url,omitempty"`
+	Note   string `json:"note,omitempty"`
 }
 
 func (CRMEventArgs) Kind() string  { return JobCRMEvent }
@@ -192,6 +196,7 @@ func (t *crmPublishingTx) AppendEvent(ctx context.Context, e *Event) error {
 		key := fmt.Sprintf("%s:%s:%d", JobCRMEvent, args.Subject, e.ID)
 		if i > 0 {
 			key += ":" + typ
+			args.Also = true
 		}
 		if _, err := t.Tx.Enqueue(ctx, Job{Args: args, LeadID: l.ID, UniqueKey: key}); err != nil {
 			return err
