@@ -98,6 +98,10 @@ var snoozeLengths = []struct {
 	{"4h", "4 hours", 4 * time.Hour}, {"1d", "1 day", 24 * time.Hour}, {"3d", "3 days", 72 * time.Hour},
 }
 
+// returnUnreachable is the return reason offered only once the rule's
+// touches are logged or its window closed.
+const returnUnreachable = "unable_to_reach"
+
 // returnReasons are the reason codes Marketing hears back, reported weekly.
 var returnReasons = []struct{ Value, Label string }{
 	{"not_a_fit", "Not a fit (size, industry, region)"},
@@ -106,6 +110,7 @@ var returnReasons = []struct{ Value, Label string }{
 	{"duplicate", "Duplicate of a lead or customer"},
 	{"not_a_buyer", "Student, competitor or job seeker"},
 	{"not_now", "Interested, but not now (nurture)"},
+	{returnUnreachable, "Unable to reach after the agreed touches"},
 	{"other", "Other (say why below)"},
 }
 
@@ -155,6 +160,9 @@ func (b *Bot) Act(ctx context.Context, a Action) (*engine.Lead, error) {
 		if a.Verb == formSnooze {
 			return b.service.Snooze(ctx, a.LeadID, a.Actor, snoozeFor(a.Inputs[inputSnoozeLength]), a.Inputs[inputSnoozeReason])
 		}
+		if a.Inputs[inputReturnCode] == returnUnreachable {
+			return b.service.ReturnUnreachable(ctx, a.LeadID, a.Actor, a.Inputs[inputReturnDetails])
+		}
 		reason := returnReasonLabel(a.Inputs[inputReturnCode])
 		if details := a.Inputs[inputReturnDetails]; details != "" {
 			reason += ": " + details
@@ -202,7 +210,11 @@ func (b *Bot) FormFor(ctx context.Context, actor engine.Actor, leadID int64, ver
 	}
 	switch verb {
 	case actionReturn:
-		return returnForm(l), nil
+		d, err := b.cardData(ctx, l, actor.Email, b.zoneOf(ctx, actor.Email))
+		if err != nil {
+			return view.Form{}, err
+		}
+		return returnForm(d), nil
 	case actionReject:
 		return rejectForm(l), nil
 	}
@@ -222,14 +234,40 @@ func snoozeForm(l *engine.Lead) view.Form {
 	}
 }
 
-func returnForm(l *engine.Lead) view.Form {
+// unreachableGate is whether the card's lead may go back as unable to
+// reach: once the rule's touches are logged or its window closed.
+func unreachableGate(d cardData) engine.UnreachableGate {
+	times := make([]time.Time, len(d.Touches))
+	for i, t := range d.Touches {
+		times[i] = t.At
+	}
+	if d.Now.IsZero() {
+		return engine.UnreachableGate{Allowed: true}
+	}
+	return engine.UnreachableStatus(d.Rule, d.Lead, times, d.Now)
+}
+
+func returnForm(d cardData) view.Form {
+	l := d.Lead
+	gate := unreachableGate(d)
 	code := view.Input{ID: inputReturnCode, Label: "Reason", Placeholder: "Choose a reason"}
 	for _, r := range returnReasons {
+		if r.Value == returnUnreachable && !gate.Allowed {
+			continue
+		}
 		code.Options = append(code.Options, view.Option{Value: r.Value, Label: r.Label})
 	}
+	intro := []view.Text{view.T(view.B(l.DisplayName()),
+		" goes back to Marketing and leaves your queue. The reason is reported to both teams every week.")}
+	if !gate.Allowed {
+		loc := d.Loc
+		if loc == nil {
+			loc = time.UTC
+		}
+		intro = append(intro, view.T("“Unable to reach” opens once the agreed touches are made: "+gate.Why(loc)+"."))
+	}
 	return view.Form{ID: formReturn, Subject: strconv.FormatInt(l.ID, 10), Title: "Return to Marketing", Submit: "Return lead",
-		Intro: []view.Text{view.T(view.B(l.DisplayName()),
-			" goes back to Marketing and leaves your queue. The reason is reported to both teams every week.")},
+		Intro: intro,
 		Inputs: []view.Input{code,
 			{ID: inputReturnDetails, Label: "Details", Placeholder: "What should Marketing know?", Multiline: true, MaxLength: 1000, Optional: true}},
 	}

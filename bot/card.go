@@ -387,7 +387,7 @@ func cardActions(d cardData) (view.Actions, bool) {
 		for _, k := range engine.TouchKinds {
 			touch.Options = append(touch.Options, view.Option{Value: string(k), Label: touchLabels[k]})
 		}
-		snooze, ret, rej := snoozeForm(l), returnForm(l), rejectForm(l)
+		snooze, ret, rej := snoozeForm(l), returnForm(d), rejectForm(l)
 		controls = append(controls, touch,
 			view.Button{Action: actionReject, Value: id, Label: "Reject", Form: &rej},
 			view.Button{Action: actionSnooze, Value: id, Label: "Snooze", Form: &snooze},
