@@ -13,6 +13,7 @@ var helpLines = []struct{ kind, text string }{
 	{cmdStatus, "how you (or your team) are doing against the SLA"},
 	{cmdLeads, "your open leads, next deadline first, with their buttons"},
 	{cmdFunnel, "Marketing's funnel: MQLs → SQLs → won against targets"},
+	{cmdQuality, "managers: how Sales received the leads, accepted or rejected and why"},
 	{cmdPlan, "work out the monthly funnel from a revenue goal"},
 	{cmdPolicy, "the agreement in plain words"},
 	{cmdAway, "stop new leads while you are out (managers: for a rep)"},

@@ -19,20 +19,21 @@ import (
 
 // Kinds of /sla command.
 const (
-	cmdHelp   = "help"
-	cmdStatus = "status"
-	cmdLeads  = "leads"
-	cmdFunnel = "funnel"
-	cmdPlan   = "plan"
-	cmdPolicy = "policy"
-	cmdAway   = "away"
-	cmdBack   = "back"
-	cmdReport = "report"
-	cmdHome   = "home"
+	cmdHelp    = "help"
+	cmdStatus  = "status"
+	cmdLeads   = "leads"
+	cmdFunnel  = "funnel"
+	cmdPlan    = "plan"
+	cmdPolicy  = "policy"
+	cmdAway    = "away"
+	cmdBack    = "back"
+	cmdReport  = "report"
+	cmdHome    = "home"
+	cmdQuality = "quality"
 )
 
 // commandNames are the commands in the order the help lists them.
-var commandNames = []string{cmdStatus, cmdLeads, cmdFunnel, cmdPlan, cmdPolicy, cmdAway, cmdBack, cmdReport, cmdHome, cmdHelp}
+var commandNames = []string{cmdStatus, cmdLeads, cmdFunnel, cmdQuality, cmdPlan, cmdPolicy, cmdAway, cmdBack, cmdReport, cmdHome, cmdHelp}
 
 // commandAliases are other words people type for a command.
 var commandAliases = map[string]string{
@@ -43,16 +44,17 @@ var commandAliases = map[string]string{
 
 // commandUsage is a correct call of each command, used in help and errors.
 var commandUsage = map[string]string{
-	cmdStatus: "status [@rep | team | all] [week | month | quarter] [share]",
-	cmdLeads:  "leads",
-	cmdFunnel: "funnel [week | month | quarter | november | 2026-11] [share]",
-	cmdPlan:   "plan revenue=5000 deal=100 win=0.5 [mql_to_sql=0.25] [share]",
-	cmdPolicy: "policy [share]",
-	cmdAway:   "away [@rep] [until 2026-12-01 | until monday]",
-	cmdBack:   "back [@rep]",
-	cmdReport: "report",
-	cmdHome:   "home",
-	cmdHelp:   "help",
+	cmdStatus:  "status [@rep | team | all] [week | month | quarter] [share]",
+	cmdLeads:   "leads",
+	cmdFunnel:  "funnel [week | month | quarter | november | 2026-11] [share]",
+	cmdPlan:    "plan revenue=5000 deal=100 win=0.5 [mql_to_sql=0.25] [share]",
+	cmdPolicy:  "policy [share]",
+	cmdAway:    "away [@rep] [until 2026-12-01 | until monday]",
+	cmdBack:    "back [@rep]",
+	cmdReport:  "report",
+	cmdHome:    "home",
+	cmdHelp:    "help",
+	cmdQuality: "quality [week | month | quarter | november | 2026-11] [by source] [share]",
 }
 
 // person is someone named in a command: a Slack mention (<@U123|ana>), a
@@ -111,6 +113,9 @@ type command struct {
 	// funnel: a named month (Month != 0; Year 0 for the latest such month).
 	Year  int
 	Month time.Month
+
+	// quality: by source.
+	BySource bool
 
 	// plan
 	Revenue, Deal, Win, MQLToSQL float64
@@ -249,6 +254,8 @@ func parseCommand(text string) (command, error) {
 		err = c.parseStatus(rest)
 	case cmdFunnel:
 		err = c.parseFunnel(rest)
+	case cmdQuality:
+		err = c.parseQuality(rest)
 	case cmdPlan:
 		err = c.parsePlan(rest)
 	case cmdAway:

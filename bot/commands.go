@@ -150,6 +150,8 @@ func (b *Bot) Answer(ctx context.Context, userID, name, text string) Reply {
 		r, err = b.cmdLeads(ctx, who, name)
 	case cmdFunnel:
 		r, err = b.cmdFunnel(ctx, c)
+	case cmdQuality:
+		r, err = b.cmdQuality(ctx, who, c)
 	case cmdPlan:
 		r, err = cmdPlanReply(c, name)
 	case cmdPolicy:

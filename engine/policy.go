@@ -81,6 +81,10 @@ type Targets struct {
 	// FirstTouchOnTime is the share of leads to be touched before the
 	// first-touch deadline (key first_touch_on_time).
 	FirstTouchOnTime float64
+	// Accepted is the share of decided hand-offs Sales should accept (key
+	// accepted); 0 when the file sets none, and DefaultAcceptedTarget
+	// applies.
+	Accepted float64
 	// SQLs is the monthly volume of sales-qualified leads: as written, or
 	// when absent MQLs × MQLToSQL rounded up (SQLsDerived is then true).
 	SQLs        int

@@ -19,7 +19,7 @@ var (
 	topKeys           = []string{"timezone", "business_hours", "holidays", "review_by", "report", "targets", "teams", "rules", "webhooks", "crm"}
 	businessHoursKeys = []string{"days", "start", "end"}
 	reportKeys        = []string{"channel", "schedule"}
-	targetKeys        = []string{"mqls", "sqls", "mql_to_sql", "sql_to_won", "revenue", "deal_size", "win_rate", "first_touch_on_time"}
+	targetKeys        = []string{"mqls", "sqls", "mql_to_sql", "sql_to_won", "revenue", "deal_size", "win_rate", "first_touch_on_time", "accepted"}
 	teamKeys          = []string{"name", "manager", "escalation_channel", "reps"}
 	ruleKeys          = []string{"name", "match", "team", "first_touch", "accept_within", "touches", "remind_before", "on_breach"}
 	matchKeys         = []string{"source", "segment", "min_score"}
