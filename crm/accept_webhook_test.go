@@ -110,3 +110,112 @@ func TestARefusedRejectionPublishesNothing(t *testing.T) {
 		t.Errorf("delivered %v, want only the return", ep.delivered())
 	}
 }
+
+// A receiver that keeps only the webhooks it is sent works out the same
+// acceptance by source as /sla quality: handoff.created names the source;
+// a lead is rejected by its last lead.rejected that is not a wrong owner's,
+// else accepted by a lead.accepted or touch.logged since it was last
+// re-routed.
+func TestAReceiverRecomputesAcceptanceBySourceAsSlaQualityDoes(t *testing.T) {
+	ep := newEndpoint(t, nil)
+	l := newLoop(t, hooksFor(ep.URL, "handoff.created", "lead.accepted", "touch.logged", "lead.rejected", "lead.rerouted"), nil)
+	ctx := context.Background()
+	bo := engine.Actor{Email: "bo@example.com"}
+	hand := func(id, source string) *engine.Lead {
+		res, err := l.svc.HandOff(ctx, engine.HandOff{ExternalID: id, Source: source, OwnerEmail: "ana@example.com",
+			Contact: engine.Contact{Name: "C " + id, Email: id + "@acme.test"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res.Lead
+	}
+	must := func(_ *engine.Lead, err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	a1 := hand("r-a1", "webinar")
+	must(l.svc.Acknowledge(ctx, a1.ID, ana))
+	a2 := hand("r-a2", "webinar")
+	if _, _, err := l.svc.LogTouch(ctx, a2.ID, ana, engine.TouchInput{Kind: engine.TouchCall}); err != nil {
+		t.Fatal(err)
+	}
+	a3 := hand("r-a3", "webinar") // accepted, then found to be bad data
+	must(l.svc.Acknowledge(ctx, a3.ID, ana))
+	must(l.svc.Reject(ctx, a3.ID, ana, engine.Rejection{Category: engine.RejectBadData, Detail: "company"}))
+	m1 := hand("r-m1", "partner") // accepted, misrouted after all, waiting with bo
+	must(l.svc.Acknowledge(ctx, m1.ID, ana))
+	must(l.svc.Reject(ctx, m1.ID, ana, engine.Rejection{Category: engine.RejectWrongOwner, Detail: "bo@example.com"}))
+	m2 := hand("r-m2", "partner") // misrouted, accepted by bo
+	must(l.svc.Reject(ctx, m2.ID, ana, engine.Rejection{Category: engine.RejectWrongOwner, Detail: "bo@example.com"}))
+	must(l.svc.Acknowledge(ctx, m2.ID, bo))
+	n1 := hand("r-n1", "partner")
+	must(l.svc.Reject(ctx, n1.ID, ana, engine.Rejection{Category: engine.RejectNotOurBuyer, Detail: "student"}))
+	hand("r-w1", "partner") // waiting
+
+	// 7 hand-offs, 4 acceptances, 1 touch, 4 rejections, 2 re-routes.
+	eventually(t, "every delivery", func() bool { return len(ep.delivered()) == 7+4+1+4+2 })
+	type state struct {
+		source             string
+		accepted, rejected bool
+	}
+	leads := map[string]*state{}
+	for _, r := range ep.requests() { // one lead's events arrive in order
+		id := fmt.Sprint(r.Data["external_id"])
+		s := leads[id]
+		if s == nil {
+			s = &state{}
+			leads[id] = s
+		}
+		switch r.Type {
+		case "handoff.created":
+			s.source = fmt.Sprint(r.Data["source"])
+		case "lead.accepted", "touch.logged":
+			s.accepted = true
+		case "lead.rerouted":
+			s.accepted = false
+		case "lead.rejected":
+			if r.Data["category"] != "wrong_owner" {
+				s.rejected = true
+			}
+		}
+	}
+	type tally struct{ accepted, decided int }
+	receiver := map[string]tally{}
+	for _, s := range leads {
+		t := receiver[s.source]
+		switch {
+		case s.rejected:
+			t.decided++
+		case s.accepted:
+			t.accepted++
+			t.decided++
+		}
+		receiver[s.source] = t
+	}
+
+	now := l.clock.Now()
+	facts, err := l.db.QualityFacts(ctx, now.Add(-time.Hour), now.Add(time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := engine.ComputeQuality(facts, true, 0)
+	if len(q.Groups) != len(receiver) {
+		t.Fatalf("quality has %d sources, the receiver %d", len(q.Groups), len(receiver))
+	}
+	for _, g := range q.Groups {
+		got := receiver[g.Group]
+		if got.accepted != g.Accepted || got.decided != g.Accepted+g.Rejected {
+			t.Errorf("%s: the receiver counts %d accepted of %d decided; /sla quality %d of %d",
+				g.Group, got.accepted, got.decided, g.Accepted, g.Accepted+g.Rejected)
+		}
+	}
+	// And both match the story told above.
+	if w := receiver["webinar"]; w != (tally{2, 3}) {
+		t.Errorf("webinar: %+v, want 2 accepted of 3 decided", w)
+	}
+	if p := receiver["partner"]; p != (tally{1, 2}) {
+		t.Errorf("partner: %+v, want 1 accepted of 2 decided", p)
+	}
+}
