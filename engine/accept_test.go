@@ -113,3 +113,25 @@ func TestAnAcceptBreachIsForALeadNeitherAcceptedNorTouchedInTime(t *testing.T) {
 		})
 	}
 }
+
+func TestTargetsAcceptedIsAShareTheSummaryStates(t *testing.T) {
+	p, probs := ParsePolicy([]byte(acceptTeams+"targets: {accepted: 0.85}\nrules: [{name: d, first_touch: 4h, accept_within: 1h}]\n"), policyNow)
+	if p == nil || probs.Error() != "" {
+		t.Fatalf("problems: %v", probs)
+	}
+	if p.Targets.Accepted != 0.85 {
+		t.Errorf("targets.accepted %v, want 0.85", p.Targets.Accepted)
+	}
+	sum := p.Summary()
+	for _, want := range []string{"Sales aims to accept 85% of the leads it decides on.", "accepted within 1 business hour"} {
+		if !strings.Contains(sum, want) {
+			t.Errorf("the summary does not say %q:\n%s", want, sum)
+		}
+	}
+	if strings.Contains(sum, "Targets per calendar month") {
+		t.Errorf("a share to accept is no monthly target:\n%s", sum)
+	}
+	if _, probs := ParsePolicy([]byte(acceptTeams+"targets: {accepted: 1.5}\nrules: [{name: d, first_touch: 4h}]\n"), policyNow); !strings.Contains(probs.Error(), "targets.accepted") {
+		t.Errorf("targets.accepted 1.5: problems %q, want one about it", probs.Error())
+	}
+}

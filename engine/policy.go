@@ -375,9 +375,12 @@ func (p *Policy) Summary() string {
 	if p.Targets.FirstTouchOnTime > 0 {
 		fmt.Fprintf(&b, "Sales aims to make the first touch on time for %s of leads.\n", FormatPercent(p.Targets.FirstTouchOnTime, PercentRate))
 	}
+	if a := p.Targets.Accepted; a > 0 {
+		fmt.Fprintf(&b, "Sales aims to accept %s of the leads it decides on.\n", FormatPercent(a, PercentRate))
+	}
 	b.WriteString("Snoozing a lead silences its reminders but does not stop the SLA clock.\n")
 
-	if t := p.Targets; t != (Targets{FirstTouchOnTime: t.FirstTouchOnTime}) {
+	if t := p.Targets; t != (Targets{FirstTouchOnTime: t.FirstTouchOnTime, Accepted: t.Accepted}) {
 		b.WriteString("\nTargets per calendar month:\n")
 		if t.MQLs > 0 {
 			fmt.Fprintf(&b, "- Marketing delivers %s MQLs.\n", countText(t.MQLs))
