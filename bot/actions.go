@@ -36,12 +36,59 @@ type Action struct {
 const (
 	formSnooze = "lead.snooze"
 	formReturn = "lead.return"
+	formReject = "lead.reject"
 
 	inputSnoozeLength  = "snooze_length"
 	inputSnoozeReason  = "snooze_reason"
 	inputReturnCode    = "return_code"
 	inputReturnDetails = "return_details"
+
+	inputRejectReason    = "reject_reason"
+	inputRejectOwner     = "reject_owner"
+	inputRejectDuplicate = "reject_duplicate"
+	inputRejectNote      = "reject_note"
 )
+
+// rejectReasons are the answers of the reject form: a category of the
+// contract, with its detail after a colon where it takes one from a list.
+var rejectReasons = []struct{ Value, Label string }{
+	{"wrong_owner", "Wrong owner: it belongs to someone else"},
+	{"bad_data:phone", "Bad data: phone wrong or missing"},
+	{"bad_data:email", "Bad data: email wrong or missing"},
+	{"bad_data:company", "Bad data: company wrong or missing"},
+	{"bad_data:other", "Bad data: something else"},
+	{"not_our_buyer:size", "Not our buyer: company too small or too big"},
+	{"not_our_buyer:industry", "Not our buyer: industry"},
+	{"not_our_buyer:region", "Not our buyer: region"},
+	{"not_our_buyer:role", "Not our buyer: role"},
+	{"not_our_buyer:student", "Not our buyer: a student"},
+	{"not_our_buyer:competitor", "Not our buyer: a competitor"},
+	{"not_our_buyer:job_seeker", "Not our buyer: a job seeker"},
+	{"not_our_buyer:other", "Not our buyer: something else"},
+	{"duplicate", "Duplicate of another lead"},
+}
+
+func isRejectReason(v string) bool {
+	for _, r := range rejectReasons {
+		if r.Value == v {
+			return true
+		}
+	}
+	return false
+}
+
+// rejection reads the reject form's answers.
+func rejection(inputs map[string]string) engine.Rejection {
+	category, detail, _ := strings.Cut(strings.TrimSpace(inputs[inputRejectReason]), ":")
+	r := engine.Rejection{Category: engine.RejectCategory(category), Detail: detail, Note: inputs[inputRejectNote]}
+	switch r.Category {
+	case engine.RejectWrongOwner:
+		r.Detail = strings.TrimPrefix(strings.TrimSpace(inputs[inputRejectOwner]), "@")
+	case engine.RejectDuplicate:
+		r.Detail = inputs[inputRejectDuplicate]
+	}
+	return r
+}
 
 var snoozeLengths = []struct {
 	Value, Label string
@@ -51,6 +98,10 @@ var snoozeLengths = []struct {
 	{"4h", "4 hours", 4 * time.Hour}, {"1d", "1 day", 24 * time.Hour}, {"3d", "3 days", 72 * time.Hour},
 }
 
+// returnUnreachable is the return reason offered only once the rule's
+// touches are logged or its window closed.
+const returnUnreachable = "unable_to_reach"
+
 // returnReasons are the reason codes Marketing hears back, reported weekly.
 var returnReasons = []struct{ Value, Label string }{
 	{"not_a_fit", "Not a fit (size, industry, region)"},
@@ -59,6 +110,7 @@ var returnReasons = []struct{ Value, Label string }{
 	{"duplicate", "Duplicate of a lead or customer"},
 	{"not_a_buyer", "Student, competitor or job seeker"},
 	{"not_now", "Interested, but not now (nurture)"},
+	{returnUnreachable, "Unable to reach after the agreed touches"},
 	{"other", "Other (say why below)"},
 }
 
@@ -92,6 +144,13 @@ func (b *Bot) Act(ctx context.Context, a Action) (*engine.Lead, error) {
 		l, _, err := b.service.LogTouch(ctx, a.LeadID, a.Actor,
 			engine.TouchInput{Kind: engine.TouchKind(a.Value), Origin: b.chat.Platform(), Key: a.Key})
 		return l, err
+	case formReject:
+		if errs := ValidateForm(a.Verb, a.Inputs); errs != nil {
+			for _, msg := range errs {
+				return nil, engine.Errorf(engine.EINVALID, "%s", msg)
+			}
+		}
+		return b.service.Reject(ctx, a.LeadID, a.Actor, rejection(a.Inputs))
 	case formSnooze, formReturn:
 		if errs := ValidateForm(a.Verb, a.Inputs); errs != nil {
 			for _, msg := range errs {
@@ -100,6 +159,9 @@ func (b *Bot) Act(ctx context.Context, a Action) (*engine.Lead, error) {
 		}
 		if a.Verb == formSnooze {
 			return b.service.Snooze(ctx, a.LeadID, a.Actor, snoozeFor(a.Inputs[inputSnoozeLength]), a.Inputs[inputSnoozeReason])
+		}
+		if a.Inputs[inputReturnCode] == returnUnreachable {
+			return b.service.ReturnUnreachable(ctx, a.LeadID, a.Actor, a.Inputs[inputReturnDetails])
 		}
 		reason := returnReasonLabel(a.Inputs[inputReturnCode])
 		if details := a.Inputs[inputReturnDetails]; details != "" {
@@ -146,8 +208,15 @@ func (b *Bot) FormFor(ctx context.Context, actor engine.Actor, leadID int64, ver
 	if !l.State.Open() {
 		return view.Form{}, engine.Errorf(engine.EINVALID, "%s is already %s.", l.DisplayName(), l.State.Label())
 	}
-	if verb == actionReturn {
-		return returnForm(l), nil
+	switch verb {
+	case actionReturn:
+		d, err := b.cardData(ctx, l, actor.Email, b.zoneOf(ctx, actor.Email))
+		if err != nil {
+			return view.Form{}, err
+		}
+		return returnForm(d), nil
+	case actionReject:
+		return rejectForm(l), nil
 	}
 	return snoozeForm(l), nil
 }
@@ -165,16 +234,57 @@ func snoozeForm(l *engine.Lead) view.Form {
 	}
 }
 
-func returnForm(l *engine.Lead) view.Form {
+// unreachableGate is whether the card's lead may go back as unable to
+// reach: once the rule's touches are logged or its window closed.
+func unreachableGate(d cardData) engine.UnreachableGate {
+	times := make([]time.Time, len(d.Touches))
+	for i, t := range d.Touches {
+		times[i] = t.At
+	}
+	if d.Now.IsZero() {
+		return engine.UnreachableGate{Allowed: true}
+	}
+	return engine.UnreachableStatus(d.Rule, d.Lead, times, d.Now)
+}
+
+func returnForm(d cardData) view.Form {
+	l := d.Lead
+	gate := unreachableGate(d)
 	code := view.Input{ID: inputReturnCode, Label: "Reason", Placeholder: "Choose a reason"}
 	for _, r := range returnReasons {
+		if r.Value == returnUnreachable && !gate.Allowed {
+			continue
+		}
 		code.Options = append(code.Options, view.Option{Value: r.Value, Label: r.Label})
 	}
+	intro := []view.Text{view.T(view.B(l.DisplayName()),
+		" goes back to Marketing and leaves your queue. The reason is reported to both teams every week.")}
+	if !gate.Allowed {
+		loc := d.Loc
+		if loc == nil {
+			loc = time.UTC
+		}
+		intro = append(intro, view.T("“Unable to reach” opens once the agreed touches are made: "+gate.Why(loc)+"."))
+	}
 	return view.Form{ID: formReturn, Subject: strconv.FormatInt(l.ID, 10), Title: "Return to Marketing", Submit: "Return lead",
-		Intro: []view.Text{view.T(view.B(l.DisplayName()),
-			" goes back to Marketing and leaves your queue. The reason is reported to both teams every week.")},
+		Intro: intro,
 		Inputs: []view.Input{code,
 			{ID: inputReturnDetails, Label: "Details", Placeholder: "What should Marketing know?", Multiline: true, MaxLength: 1000, Optional: true}},
+	}
+}
+
+func rejectForm(l *engine.Lead) view.Form {
+	reason := view.Input{ID: inputRejectReason, Label: "Why", Placeholder: "Choose a reason"}
+	for _, r := range rejectReasons {
+		reason.Options = append(reason.Options, view.Option{Value: r.Value, Label: r.Label})
+	}
+	return view.Form{ID: formReject, Subject: strconv.FormatInt(l.ID, 10), Title: "Reject lead", Submit: "Reject lead",
+		Intro: []view.Text{view.T(view.B(l.DisplayName()),
+			" is not yours to work? Say why. A lead for someone else goes straight to them with a fresh clock, and does not count against you; any other reason sends it back to Marketing.")},
+		Inputs: []view.Input{reason,
+			{ID: inputRejectOwner, Label: "Whose is it", Placeholder: "A rep's email or a team; empty if you don't know", MaxLength: 200, Optional: true},
+			{ID: inputRejectDuplicate, Label: "Duplicate of", Placeholder: "The CRM id of the lead it repeats", MaxLength: 200, Optional: true},
+			{ID: inputRejectNote, Label: "Note", Placeholder: "What should Marketing know?", Multiline: true, MaxLength: 1000, Optional: true}},
 	}
 }
 
@@ -198,6 +308,13 @@ func ValidateForm(formID string, values map[string]string) map[string]string {
 			errs[inputReturnCode] = "Choose a reason: Marketing needs it to send better leads."
 		case code == "other" && value(inputReturnDetails) == "":
 			errs[inputReturnDetails] = "Say why you return the lead."
+		}
+	case formReject:
+		switch reason := value(inputRejectReason); {
+		case !isRejectReason(reason):
+			errs[inputRejectReason] = "Choose why: Marketing needs it to send better leads."
+		case reason == string(engine.RejectDuplicate) && value(inputRejectDuplicate) == "":
+			errs[inputRejectDuplicate] = "Name the lead this one repeats, by its CRM id."
 		}
 	}
 	if len(errs) == 0 {
@@ -248,7 +365,7 @@ func ActionOn(actor engine.Actor, row, verb, value string) (Action, bool) {
 		leadID, _ = strconv.ParseInt(value, 10, 64)
 	}
 	switch verb {
-	case actionAck, actionTouch, actionSnooze, actionReturn:
+	case actionAck, actionTouch, actionSnooze, actionReturn, actionReject:
 	default:
 		return Action{}, false
 	}
@@ -260,10 +377,12 @@ func ActionOn(actor engine.Actor, row, verb, value string) (Action, bool) {
 
 // NeedsForm reports whether an action asks for a form (FormFor) before
 // anything is done: a snooze, a return to Marketing.
-func NeedsForm(verb string) bool { return verb == actionSnooze || verb == actionReturn }
+func NeedsForm(verb string) bool {
+	return verb == actionSnooze || verb == actionReturn || verb == actionReject
+}
 
 // IsForm reports whether id names one of slabot's forms.
-func IsForm(id string) bool { return id == formSnooze || id == formReturn }
+func IsForm(id string) bool { return id == formSnooze || id == formReturn || id == formReject }
 
 // Unrecorded is what a person reads when slabot could not confirm it
 // recorded what they did (its database is not answering): after a button,

@@ -43,6 +43,8 @@ type Store interface {
 	// Attainment and Funnel count a period's figures where the leads are.
 	Attainment(ctx context.Context, p *engine.Policy, scope engine.Scope, period engine.Period, now time.Time) (engine.Attainment, error)
 	Funnel(ctx context.Context, p *engine.Policy, period engine.Period, now time.Time) (engine.Funnel, error)
+	// QualityFacts loads the leads received in [from, to) with their rejections.
+	QualityFacts(ctx context.Context, from, to time.Time) ([]engine.QualityFacts, error)
 	WeeklyReport(ctx context.Context, p *engine.Policy, week engine.Period, now time.Time) (engine.WeeklyReport, error)
 	OpenLeadsOf(ctx context.Context, ownerEmail string) ([]engine.LeadFacts, error)
 

@@ -18,6 +18,7 @@ const (
 	actionTouch    = "lead.touch"
 	actionSnooze   = "lead.snooze"
 	actionReturn   = "lead.return"
+	actionReject   = "lead.reject"
 	actionOpenCRM  = "lead.crm"
 	leadBlockIDPfx = "lead:"
 )
@@ -98,6 +99,14 @@ func statusLines(d cardData) []view.Text {
 	case !l.State.Open():
 		lines = append(lines, view.T(view.B("This lead is "+l.State.Label()+"."), " Nothing more is due."))
 	case l.FirstTouchAt.IsZero():
+		if due := acceptDue(d); !due.IsZero() && l.AcknowledgedAt.IsZero() {
+			if now.Before(due) {
+				lines = append(lines, view.T(view.B("Accept by "+clock(due, now, loc)), " — "+relative(due, now)))
+			} else {
+				lines = append(lines, view.T(view.Alarm, " ", view.B("Accepting is overdue"),
+					fmt.Sprintf(" — it was due %s (%s)", relative(due, now), clock(due, now, loc))))
+			}
+		}
 		if now.Before(l.FirstTouchDue) {
 			lines = append(lines, view.T(view.B("First touch due "+relative(l.FirstTouchDue, now)), " — "+clock(l.FirstTouchDue, now, loc)))
 		} else {
@@ -125,6 +134,15 @@ func statusLines(d cardData) []view.Text {
 		lines = append(lines, view.T(view.Snoozed, " Reminders snoozed until "+clock(l.SnoozedUntil, now, loc)+" — the SLA clock keeps running"))
 	}
 	return lines
+}
+
+// acceptDue is when the card's lead must be accepted under its rule's
+// accept_within; zero when the rule sets none (or left the policy).
+func acceptDue(d cardData) time.Time {
+	if d.Rule == nil || d.Rule.AcceptWithin <= 0 || d.Lead.AssignedAt.IsZero() {
+		return time.Time{}
+	}
+	return d.Policy.LeadDeadlines(d.Rule, d.Lead, d.Lead.AssignedAt).AcceptDue
 }
 
 func contactField(l *engine.Lead) view.Section {
@@ -297,7 +315,7 @@ func formText(l *engine.Lead) (view.Section, bool) {
 	return view.Section{Lines: lines}, true
 }
 
-// historyLine sums up what has happened: acknowledged, touches, snoozes;
+// historyLine sums up what has happened: accepted, touches, snoozes;
 // nil when nothing has.
 func historyLine(d cardData) view.Text {
 	l := d.Lead
@@ -309,7 +327,7 @@ func historyLine(d cardData) view.Text {
 				by = e.Actor
 			}
 		}
-		parts = append(parts, fmt.Sprintf("Acknowledged by %s at %s", by, clock(l.AcknowledgedAt, d.Now, d.Loc)))
+		parts = append(parts, fmt.Sprintf("Accepted by %s at %s", by, clock(l.AcknowledgedAt, d.Now, d.Loc)))
 	}
 	if n := len(d.Touches); n > 0 {
 		var kinds []string
@@ -363,14 +381,15 @@ func cardActions(d cardData) (view.Actions, bool) {
 	var controls []view.Control
 	if l.State.Open() && (d.Viewer == "" || d.Viewer == l.OwnerEmail) {
 		if l.AcknowledgedAt.IsZero() {
-			controls = append(controls, view.Button{Action: actionAck, Value: id, Label: "Acknowledge", Style: view.Primary})
+			controls = append(controls, view.Button{Action: actionAck, Value: id, Label: "Accept", Style: view.Primary})
 		}
 		touch := view.Choice{Action: actionTouch, Placeholder: "Log touch…"}
 		for _, k := range engine.TouchKinds {
 			touch.Options = append(touch.Options, view.Option{Value: string(k), Label: touchLabels[k]})
 		}
-		snooze, ret := snoozeForm(l), returnForm(l)
+		snooze, ret, rej := snoozeForm(l), returnForm(d), rejectForm(l)
 		controls = append(controls, touch,
+			view.Button{Action: actionReject, Value: id, Label: "Reject", Form: &rej},
 			view.Button{Action: actionSnooze, Value: id, Label: "Snooze", Form: &snooze},
 			view.Button{Action: actionReturn, Value: id, Label: "Return to marketing", Style: view.Danger, Form: &ret})
 	}

@@ -15,6 +15,7 @@ var helpLines = []struct{ kind, text string }{
 	{cmdFunnel, "Marketing's funnel: MQLs → SQLs → won against targets"},
 	{cmdSources, "managers: which sources, segments, rules and scores pay off"},
 	{cmdSpeed, "managers: how fast first touches were, and what each speed won"},
+	{cmdQuality, "managers: how Sales received the leads, accepted or rejected and why"},
 	{cmdPlan, "work out the monthly funnel from a revenue goal"},
 	{cmdPolicy, "the agreement in plain words"},
 	{cmdAway, "stop new leads while you are out (managers: for a rep)"},
@@ -40,7 +41,7 @@ func helpReply(name string, pe *parseError) reply {
 		lines = append(lines, nil)
 	}
 	lines = append(lines, view.T(view.B("slabot keeps the Sales–Marketing SLA."),
-		" New leads arrive in your DMs with buttons to acknowledge, log touches, snooze or return them."), nil)
+		" New leads arrive in your DMs with buttons to accept, log touches, snooze or return them."), nil)
 	for _, h := range helpLines {
 		lines = append(lines, view.T(commandExample(name, commandUsage[h.kind])), view.T(h.text))
 	}

@@ -223,6 +223,9 @@ func breachesLine(a engine.Attainment) view.Text {
 		if n := a.BreachesByKind[engine.BreachCadence]; n > 0 {
 			kinds = append(kinds, fmt.Sprintf("%d cadence", n))
 		}
+		if n := a.BreachesByKind[engine.BreachAccept]; n > 0 {
+			kinds = append(kinds, fmt.Sprintf("%d not accepted", n))
+		}
 		if len(kinds) > 0 {
 			text += " — " + strings.Join(kinds, ", ")
 		}

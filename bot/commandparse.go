@@ -31,10 +31,11 @@ const (
 	cmdHome    = "home"
 	cmdSources = "sources"
 	cmdSpeed   = "speed"
+	cmdQuality = "quality"
 )
 
 // commandNames are the commands in the order the help lists them.
-var commandNames = []string{cmdStatus, cmdLeads, cmdFunnel, cmdSources, cmdSpeed, cmdPlan, cmdPolicy, cmdAway, cmdBack, cmdReport, cmdHome, cmdHelp}
+var commandNames = []string{cmdStatus, cmdLeads, cmdFunnel, cmdSources, cmdSpeed, cmdQuality, cmdPlan, cmdPolicy, cmdAway, cmdBack, cmdReport, cmdHome, cmdHelp}
 
 // commandAliases are other words people type for a command.
 var commandAliases = map[string]string{
@@ -57,6 +58,7 @@ var commandUsage = map[string]string{
 	cmdHelp:    "help",
 	cmdSources: "sources [month | 2026-05 | last 90d | cohort 2026-05 window 180d] [by source | segment | rule | score] [share]",
 	cmdSpeed:   "speed [month | 2026-05 | last 90d] [rule NAME] [pooled] [share]",
+	cmdQuality: "quality [week | month | quarter | november | 2026-11] [by source] [share]",
 }
 
 // person is someone named in a command: a Slack mention (<@U123|ana>), a
@@ -115,6 +117,9 @@ type command struct {
 	// funnel: a named month (Month != 0; Year 0 for the latest such month).
 	Year  int
 	Month time.Month
+
+	// quality: by source.
+	BySource bool
 
 	// plan
 	Revenue, Deal, Win, MQLToSQL float64
@@ -260,6 +265,8 @@ func parseCommand(text string) (command, error) {
 		err = c.parseStatus(rest)
 	case cmdFunnel:
 		err = c.parseFunnel(rest)
+	case cmdQuality:
+		err = c.parseQuality(rest)
 	case cmdPlan:
 		err = c.parsePlan(rest)
 	case cmdAway:

@@ -154,6 +154,8 @@ func (b *Bot) Answer(ctx context.Context, userID, name, text string) Reply {
 		r, err = b.cmdSources(ctx, who, c, name)
 	case cmdSpeed:
 		r, err = b.cmdSpeed(ctx, who, c, name)
+	case cmdQuality:
+		r, err = b.cmdQuality(ctx, who, c)
 	case cmdPlan:
 		r, err = cmdPlanReply(c, name)
 	case cmdPolicy:

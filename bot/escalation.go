@@ -213,6 +213,9 @@ func escalationMessage(d escalationData) view.Message {
 			}
 			what = view.T(view.Alarm, " ", view.B(rep), " did not keep up the touch cadence on ", view.B(name),
 				fmt.Sprintf(": the window closed %s, at %s%s.", late, clock(br.Due, d.Now, d.Loc), cadence))
+		} else if br.Kind == engine.BreachAccept {
+			what = view.T(view.Alarm, " ", view.B(rep), " has not accepted ", view.B(name),
+				fmt.Sprintf(": accepting was due %s, at %s.", late, clock(br.Due, d.Now, d.Loc)))
 		} else {
 			what = view.T(view.Alarm, " ", view.B(rep), " has not touched ", view.B(name),
 				fmt.Sprintf(" yet: the first touch was due %s, at %s.", late, clock(br.Due, d.Now, d.Loc)))

@@ -201,6 +201,7 @@ func onTimeShare(a engine.Attainment) string {
 var breachReasons = map[engine.BreachKind]string{
 	engine.BreachFirstTouch: "first touch late",
 	engine.BreachCadence:    "too few touches",
+	engine.BreachAccept:     "not accepted in time",
 }
 
 func salesLines(v ReportView) []view.Text {

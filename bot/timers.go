@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -55,7 +56,11 @@ func (b *Bot) sendReminder(ctx context.Context, job engine.Job, args engine.Remi
 	}
 	key := engine.PostKey{Kind: msgReminder, LeadID: l.ID, AssignedAt: l.AssignedAt, Key: job.UniqueKey}
 	ref, err := b.postOnce(ctx, job, engine.Destination{Person: &owner.ChatIdentity}, key, func() (view.Message, error) {
-		return reminderMessage(cardData{Lead: l, Viewer: owner.Email, Loc: owner.Loc, Now: b.service.Now()}), nil
+		d := cardData{Lead: l, Viewer: owner.Email, Loc: owner.Loc, Now: b.service.Now()}
+		if args.Accept {
+			return acceptReminderMessage(d, args.Due), nil
+		}
+		return reminderMessage(d), nil
 	})
 	if errors.Is(err, engine.ErrUnreachable) {
 		// Found, but slabot cannot start a chat with them (Teams would not
@@ -105,6 +110,21 @@ func reminderMessage(d cardData) view.Message {
 	}
 	return view.Message{Summary: fmt.Sprintf("Reminder: first touch due %s for %s", relative(l.FirstTouchDue, d.Now), l.DisplayName()),
 		Blocks: blocks}
+}
+
+// acceptReminderMessage reminds the rep to accept the lead (or touch it)
+// before its accept_within deadline due.
+func acceptReminderMessage(d cardData, due time.Time) view.Message {
+	l := d.Lead
+	lines := []view.Text{
+		view.T(view.Reminder, " ", view.B("Accept "+l.DisplayName()+" by "+clock(due, d.Now, d.Loc)), " ("+relative(due, d.Now)+")."),
+		view.T("Accept it if it is yours to work; if it is not, return it so it reaches the right person quickly."),
+	}
+	blocks := []view.Block{view.Section{Lines: lines}}
+	if actions, ok := cardActions(d); ok {
+		blocks = append(blocks, actions)
+	}
+	return view.Message{Summary: fmt.Sprintf("Reminder: accept %s by %s", l.DisplayName(), clock(due, d.Now, d.Loc)), Blocks: blocks}
 }
 
 // msgReminder is the kind of a recorded reminder message.

@@ -238,8 +238,8 @@ func TestWebhooksAreSignedPerStandardWebhooksAndCarryTheContractFields(t *testin
 	if _, err := l.svc.ReturnToMarketing(ctx, lead.ID, ana, "not a buyer yet"); err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"handoff.created", "lead.acknowledged", "touch.logged", "touch.logged", "lead.returned"}
-	eventually(t, "five deliveries", func() bool { return len(ep.delivered()) == len(want) })
+	want := []string{"handoff.created", "lead.acknowledged", "lead.accepted", "touch.logged", "touch.logged", "lead.returned"}
+	eventually(t, "six deliveries", func() bool { return len(ep.delivered()) == len(want) })
 	got := ep.requests()
 	if fmt.Sprint(ep.delivered()) != fmt.Sprint(want) {
 		t.Fatalf("delivered %v, want %v in that order", ep.delivered(), want)
@@ -278,9 +278,10 @@ func TestWebhooksAreSignedPerStandardWebhooksAndCarryTheContractFields(t *testin
 	}{
 		{0, "origin", "api"}, {0, "by", ""},
 		{1, "origin", "chat"}, {1, "by", "ana@example.com"},
-		{2, "origin", "chat"}, {2, "kind", "call"}, {2, "by", "ana@example.com"}, {2, "note", "left a voicemail"},
-		{3, "origin", "api"}, {3, "kind", "email"},
-		{4, "reason", "not a buyer yet"}, {4, "origin", "chat"},
+		{2, "origin", "chat"}, {2, "by", "ana@example.com"},
+		{3, "origin", "chat"}, {3, "kind", "call"}, {3, "by", "ana@example.com"}, {3, "note", "left a voicemail"},
+		{4, "origin", "api"}, {4, "kind", "email"},
+		{5, "reason", "not a buyer yet"}, {5, "origin", "chat"},
 	}
 	for _, c := range checks {
 		if v := fmt.Sprint(got[c.i].Data[c.key]); v != c.want {
@@ -331,14 +332,14 @@ func TestWebhookOrderPerLeadHoldsWhileTheFirstDeliveryFails(t *testing.T) {
 		}
 	}
 	_ = other
-	eventually(t, "every delivery", func() bool { return len(ep.delivered()) == 6 })
+	eventually(t, "every delivery", func() bool { return len(ep.delivered()) == 7 })
 	var forLead []string
 	for _, r := range ep.requests() {
 		if r.Status/100 == 2 && r.Data["external_id"] == "crm-3" {
 			forLead = append(forLead, r.Type)
 		}
 	}
-	want := "[handoff.created lead.acknowledged touch.logged touch.logged touch.logged]"
+	want := "[handoff.created lead.acknowledged lead.accepted touch.logged touch.logged touch.logged]"
 	if fmt.Sprint(forLead) != want {
 		t.Errorf("lead crm-3's events arrived as %v, want %s", forLead, want)
 	}

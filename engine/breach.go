@@ -9,6 +9,9 @@ type BreachKind string
 const (
 	// BreachFirstTouch: no touch before the first-touch deadline.
 	BreachFirstTouch BreachKind = "first_touch"
+	// BreachAccept: the lead was not accepted (nor touched) before the
+	// rule's accept_within deadline.
+	BreachAccept BreachKind = "accept"
 	// BreachCadence: fewer than the required touches within the cadence window.
 	BreachCadence BreachKind = "cadence"
 )

@@ -28,11 +28,18 @@ const (
 	CRMOutcomeRecorded  = "outcome.recorded"
 	CRMRepAway          = "rep.away"
 	CRMRepBack          = "rep.back"
+	// The accepted-lead loop's: an acceptance is published both as
+	// lead.acknowledged (as before Accept replaced Acknowledge) and as
+	// lead.accepted.
+	CRMLeadAccepted = "lead.accepted"
+	CRMLeadRejected = "lead.rejected"
+	CRMLeadRerouted = "lead.rerouted"
 )
 
 // CRMEventTypes lists every type, in the order the README lists them.
 var CRMEventTypes = []string{CRMHandOffCreated, CRMLeadAcknowledged, CRMTouchLogged, CRMLeadSnoozed,
-	CRMLeadReturned, CRMSLABreached, CRMLeadReassigned, CRMOutcomeRecorded, CRMRepAway, CRMRepBack}
+	CRMLeadReturned, CRMSLABreached, CRMLeadReassigned, CRMOutcomeRecorded, CRMRepAway, CRMRepBack,
+	CRMLeadAccepted, CRMLeadRejected, CRMLeadRerouted}
 
 // Where a change came from, in CRM events: a person in chat, or the intake
 // API (a CRM). A consumer skips what its own CRM sent.
@@ -66,8 +73,12 @@ type CRMEventArgs struct {
 	// What a CRM writer needs beyond Data: the lead's contact and CRM link,
 	// and a touch's note.
 	ContactEmail string `json:"contact_email,omitempty"`
-	CRMURL       string `json:"crm_url,omitempty"`
-	Note         string `json:"note,omitempty"`
+	// Also: the event is published beside another type of the same lead
+	// event (lead.accepted beside lead.acknowledged), so it needs an id of
+	// its own.
+	Also   bool   `json:"also,omitempty"`
+	CRMURL string `json:"crm_url,omitempty"`
+	Note   string `json:"note,omitempty"`
 }
 
 func (CRMEventArgs) Kind() string  { return JobCRMEvent }
@@ -160,28 +171,54 @@ func (t *crmPublishingTx) AppendEvent(ctx context.Context, e *Event) error {
 	if err := t.Tx.AppendEvent(ctx, e); err != nil {
 		return err
 	}
-	typ := CRMEventType(e.Kind)
-	if typ == "" {
+	types := crmEventTypes(e)
+	if len(types) == 0 {
 		return nil
 	}
 	// The lead is locked (or was created) by this transaction already.
 	l, err := t.Tx.LockLead(ctx, e.LeadID)
 	if err != nil {
-		return fmt.Errorf("engine: read the lead of a %s event to publish it: %w", typ, err)
+		return fmt.Errorf("engine: read the lead of a %s event to publish it: %w", types[0], err)
 	}
-	args := leadCRMEvent(typ, e, l)
-	if typ == CRMTouchLogged && t.lastTouch != nil && t.lastTouch.LeadID == l.ID {
-		args.Note = t.lastTouch.Note
-		if args.Note != "" {
-			args.Data["note"] = args.Note
+	for i, typ := range types {
+		args := leadCRMEvent(typ, e, l)
+		if typ == CRMTouchLogged && t.lastTouch != nil && t.lastTouch.LeadID == l.ID {
+			args.Note = t.lastTouch.Note
+			if args.Note != "" {
+				args.Data["note"] = args.Note
+			}
+		}
+		if !t.s.wantsCRMEvent(args) {
+			continue
+		}
+		// The first type keeps the key it always had; another type of the
+		// same lead event is told apart by its name.
+		key := fmt.Sprintf("%s:%s:%d", JobCRMEvent, args.Subject, e.ID)
+		if i > 0 {
+			key += ":" + typ
+			args.Also = true
+		}
+		if _, err := t.Tx.Enqueue(ctx, Job{Args: args, LeadID: l.ID, UniqueKey: key}); err != nil {
+			return err
 		}
 	}
-	if !t.s.wantsCRMEvent(args) {
-		return nil
+	return nil
+}
+
+// crmEventTypes are the contract types a lead event is published as.
+func crmEventTypes(e *Event) []string {
+	switch {
+	case e.Kind == "acknowledged":
+		return []string{CRMLeadAcknowledged, CRMLeadAccepted}
+	case e.Kind == EventRejected:
+		return []string{CRMLeadRejected}
+	case e.Kind == EventReassigned && e.Data["reroute"] == true:
+		return []string{CRMLeadRerouted}
 	}
-	_, err = t.Tx.Enqueue(ctx, Job{Args: args, LeadID: l.ID,
-		UniqueKey: fmt.Sprintf("%s:%s:%d", JobCRMEvent, args.Subject, e.ID)})
-	return err
+	if typ := CRMEventType(e.Kind); typ != "" {
+		return []string{typ}
+	}
+	return nil
 }
 
 func (t *crmPublishingTx) AppendRepEvent(ctx context.Context, e *RepEvent) error {
@@ -281,6 +318,11 @@ func leadCRMEvent(typ string, e *Event, l *Lead) CRMEventArgs {
 	case CRMLeadReassigned:
 		data["from"], data["to"], data["reason"] = str("from"), str("to"), str("why")
 		data["automatic"] = e.Data["automatic"] == true
+	case CRMLeadRejected:
+		data["category"], data["detail"], data["reason"] = str("category"), str("detail"), str("note")
+	case CRMLeadRerouted:
+		data["from"], data["to"], data["reason"] = str("from"), str("to"), str("why")
+		data["category"], data["detail"] = str("category"), str("detail")
 	case CRMOutcomeRecorded:
 		data["kind"] = e.Kind
 		data["amount"] = e.Data["amount"]

@@ -16,6 +16,13 @@ type Deadlines struct {
 	// RemindBefore of business time before FirstTouchDue; only those after
 	// the assignment are kept.
 	Reminders []time.Time
+	// AcceptDue is when the lead must be accepted: AcceptWithin of
+	// business time after the assignment; zero when the rule sets none.
+	AcceptDue time.Time
+	// AcceptReminders are when to remind the rep to accept, each
+	// RemindBefore of business time before AcceptDue (only reminders
+	// shorter than AcceptWithin), ascending.
+	AcceptReminders []time.Time
 	// CadenceDue is the end of the touch cadence window, Within of
 	// calendar time after the assignment; zero when the rule has no cadence.
 	CadenceDue time.Time
@@ -56,6 +63,19 @@ func deadlinesOn(cal *Calendar, zone *time.Location, r *Rule, assignedAt time.Ti
 		}
 	}
 	slices.SortFunc(d.Reminders, time.Time.Compare)
+	if r.AcceptWithin > 0 {
+		d.AcceptDue = cal.Add(assignedAt, r.AcceptWithin)
+		for _, before := range r.RemindBefore {
+			if before <= 0 || before >= r.AcceptWithin {
+				continue
+			}
+			at := cal.Add(assignedAt, r.AcceptWithin-before)
+			if at.After(assignedAt) && !slices.ContainsFunc(d.AcceptReminders, at.Equal) {
+				d.AcceptReminders = append(d.AcceptReminders, at)
+			}
+		}
+		slices.SortFunc(d.AcceptReminders, time.Time.Compare)
+	}
 	if r.Touches.Count > 0 && r.Touches.Within > 0 {
 		d.CadenceDue = r.cadenceEnd(assignedAt, zone)
 	}
@@ -135,6 +155,8 @@ func (cp CadenceProgress) String() string {
 //     told), else worked out from lead.AssignedAt. A touch counts when
 //     lead.FirstTouchAt, or any of touches at or after the assignment, is
 //     at or before the deadline.
+//   - accept when the rule sets accept_within and, by its deadline, the
+//     lead was neither accepted (lead.AcknowledgedAt) nor touched.
 //   - cadence when the cadence window is over and too few touches fell in it.
 //
 // A lead that is no longer open (won, lost, returned to Marketing …) has no
@@ -163,6 +185,11 @@ func (p *Policy) Breaches(r *Rule, lead *Lead, touches []time.Time, now time.Tim
 			out = append(out, mk(BreachFirstTouch, due))
 		}
 	}
+	if r.AcceptWithin > 0 {
+		if due := p.LeadDeadlines(r, lead, lead.AssignedAt).AcceptDue; !now.Before(due) && !AcceptedBy(lead, touches, due) {
+			out = append(out, mk(BreachAccept, due))
+		}
+	}
 	if cp := p.LeadCadence(r, lead, lead.AssignedAt, now, touches); cp.Breached {
 		out = append(out, mk(BreachCadence, cp.Due))
 	}
@@ -185,4 +212,21 @@ func (r *Rule) cadenceEnd(assignedAt time.Time, zone *time.Location) time.Time {
 		loc = assignedAt.Location()
 	}
 	return assignedAt.In(loc).AddDate(0, 0, int(w/(24*time.Hour)))
+}
+
+// AcceptedBy reports whether lead's current owner accepted it at or before
+// due: pressed Accept, or touched the lead, which accepts it too.
+func AcceptedBy(lead *Lead, touches []time.Time, due time.Time) bool {
+	if !lead.AcknowledgedAt.IsZero() && !lead.AcknowledgedAt.After(due) {
+		return true
+	}
+	if !lead.FirstTouchAt.IsZero() && !lead.FirstTouchAt.After(due) {
+		return true
+	}
+	for _, t := range touches {
+		if !t.Before(lead.AssignedAt) && !t.After(due) {
+			return true
+		}
+	}
+	return false
 }

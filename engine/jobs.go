@@ -21,13 +21,16 @@ const (
 	JobReminder = "timer.reminder"
 	// JobFirstTouchDue checks for a first-touch breach at the deadline.
 	JobFirstTouchDue = "timer.first_touch"
+	// JobAcceptDue checks, at the accept_within deadline, that the lead
+	// was accepted.
+	JobAcceptDue = "timer.accept"
 	// JobCadenceDue checks the touch cadence at the end of its window.
 	JobCadenceDue = "timer.cadence"
 )
 
 // TimerJobs are the jobs that belong to one assignment of a lead and are
 // cancelled when it is reassigned or closed.
-var TimerJobs = []string{JobReminder, JobFirstTouchDue, JobCadenceDue}
+var TimerJobs = []string{JobReminder, JobFirstTouchDue, JobAcceptDue, JobCadenceDue}
 
 // firstTouchTimers are cancelled by the first touch.
 var firstTouchTimers = []string{JobReminder, JobFirstTouchDue}
@@ -54,6 +57,16 @@ func timerJobs(p *Policy, r *Rule, l *Lead) []Job {
 	jobs = append(jobs, Job{LeadID: l.ID, RunAt: d.FirstTouchDue,
 		UniqueKey: fmt.Sprintf("%s:%s", JobFirstTouchDue, key),
 		Args:      FirstTouchDueArgs{AssignedAt: l.AssignedAt}})
+	for i, at := range d.AcceptReminders {
+		jobs = append(jobs, Job{LeadID: l.ID, RunAt: at,
+			UniqueKey: fmt.Sprintf("%s:%s:accept:%d", JobReminder, key, i),
+			Args:      ReminderArgs{Due: d.AcceptDue, AssignedAt: l.AssignedAt, Accept: true}})
+	}
+	if !d.AcceptDue.IsZero() {
+		jobs = append(jobs, Job{LeadID: l.ID, RunAt: d.AcceptDue,
+			UniqueKey: fmt.Sprintf("%s:%s", JobAcceptDue, key),
+			Args:      AcceptDueArgs{AssignedAt: l.AssignedAt, Due: d.AcceptDue}})
+	}
 	if r.Touches.Count > 0 && !d.CadenceDue.IsZero() {
 		jobs = append(jobs, Job{LeadID: l.ID, RunAt: d.CadenceDue,
 			UniqueKey: fmt.Sprintf("%s:%s", JobCadenceDue, key),
@@ -142,6 +155,9 @@ type ReminderArgs struct {
 	// RemindAt is when the reminder was planned, when it was held back
 	// (a snooze, the rep's night) from its first time.
 	RemindAt time.Time `json:"remind_at,omitzero"`
+	// Accept: the reminder is about the accept_within deadline Due, not
+	// the first touch.
+	Accept bool `json:"accept,omitempty"`
 }
 
 func (ReminderArgs) Kind() string  { return JobReminder }
@@ -164,6 +180,15 @@ type FirstTouchDueArgs struct {
 
 func (FirstTouchDueArgs) Kind() string  { return JobFirstTouchDue }
 func (FirstTouchDueArgs) Queue() string { return QueueTimers }
+
+// AcceptDueArgs: check the accept_within deadline of an assignment.
+type AcceptDueArgs struct {
+	AssignedAt time.Time `json:"assigned_at,omitzero"`
+	Due        time.Time `json:"due,omitzero"`
+}
+
+func (AcceptDueArgs) Kind() string  { return JobAcceptDue }
+func (AcceptDueArgs) Queue() string { return QueueTimers }
 
 // CadenceDueArgs: check the touch cadence of an assignment.
 type CadenceDueArgs struct {

@@ -61,7 +61,7 @@ func (s LeadState) Label() string {
 	case StateNotified:
 		return "waiting for the rep"
 	case StateAcknowledged:
-		return "acknowledged"
+		return "accepted"
 	case StateWorking:
 		return "being worked"
 	case StateSnoozed:

@@ -85,6 +85,10 @@ type Targets struct {
 	// FirstTouchOnTime is the share of leads to be touched before the
 	// first-touch deadline (key first_touch_on_time).
 	FirstTouchOnTime float64
+	// Accepted is the share of decided hand-offs Sales should accept (key
+	// accepted); 0 when the file sets none, and DefaultAcceptedTarget
+	// applies.
+	Accepted float64
 	// SQLs is the monthly volume of sales-qualified leads: as written, or
 	// when absent MQLs × MQLToSQL rounded up (SQLsDerived is then true).
 	SQLs        int
@@ -114,6 +118,10 @@ type Rule struct {
 	// FirstTouch is how long the rep has for the first touch, counted in
 	// business time on the policy's calendar.
 	FirstTouch time.Duration
+	// AcceptWithin, when set, is how long the rep has to accept the lead
+	// (or touch it, which accepts it too), in business time like
+	// FirstTouch and never longer; zero: accepting has no deadline.
+	AcceptWithin time.Duration
 	// Touches is the follow-up cadence; a zero Count means the rule asks
 	// for no cadence.
 	Touches Cadence
@@ -481,9 +489,12 @@ func (p *Policy) Summary() string {
 	if p.Targets.FirstTouchOnTime > 0 {
 		fmt.Fprintf(&b, "Sales aims to make the first touch on time for %s of leads.\n", FormatPercent(p.Targets.FirstTouchOnTime, PercentRate))
 	}
+	if a := p.Targets.Accepted; a > 0 {
+		fmt.Fprintf(&b, "Sales aims to accept %s of the leads it decides on.\n", FormatPercent(a, PercentRate))
+	}
 	b.WriteString("Snoozing a lead silences its reminders but does not stop the SLA clock.\n")
 
-	if t := p.Targets; t != (Targets{FirstTouchOnTime: t.FirstTouchOnTime}) {
+	if t := p.Targets; t != (Targets{FirstTouchOnTime: t.FirstTouchOnTime, Accepted: t.Accepted}) {
 		b.WriteString("\nTargets per calendar month:\n")
 		if t.MQLs > 0 {
 			fmt.Fprintf(&b, "- Marketing delivers %s MQLs.\n", countText(t.MQLs))
@@ -605,6 +616,13 @@ func (r *Rule) sentence(hours string) string {
 		fmt.Fprintf(&b, "first touch within %s", FormatDuration(r.FirstTouch))
 	} else {
 		fmt.Fprintf(&b, "first touch within %s (%s)", businessDuration(r.FirstTouch), hours)
+	}
+	if r.AcceptWithin > 0 {
+		if hours == "" {
+			fmt.Fprintf(&b, "; accepted within %s", FormatDuration(r.AcceptWithin))
+		} else {
+			fmt.Fprintf(&b, "; accepted within %s", businessDuration(r.AcceptWithin))
+		}
 	}
 	if r.Touches.Count > 0 {
 		touches := "touches"

@@ -19,10 +19,10 @@ var (
 	topKeys           = []string{"timezone", "business_hours", "holidays", "review_by", "report", "targets", "teams", "rules", "webhooks", "crm"}
 	businessHoursKeys = []string{"days", "start", "end"}
 	reportKeys        = []string{"channel", "schedule", "score_bands"}
-	targetKeys        = []string{"mqls", "sqls", "mql_to_sql", "sql_to_won", "revenue", "deal_size", "win_rate", "first_touch_on_time"}
+	targetKeys        = []string{"mqls", "sqls", "mql_to_sql", "sql_to_won", "revenue", "deal_size", "win_rate", "first_touch_on_time", "accepted"}
 	teamKeys          = []string{"name", "manager", "escalation_channel", "reps", "calendar"}
 	teamCalendarKeys  = []string{"timezone", "business_hours", "holidays"}
-	ruleKeys          = []string{"name", "match", "team", "first_touch", "touches", "remind_before", "on_breach"}
+	ruleKeys          = []string{"name", "match", "team", "first_touch", "accept_within", "touches", "remind_before", "on_breach"}
 	matchKeys         = []string{"source", "segment", "min_score"}
 	touchesKeys       = []string{"count", "within"}
 )

@@ -78,6 +78,16 @@ func (c *policyChecker) rules(p *Policy, n *yaml.Node) {
 			c.errorf(rn, path+".first_touch", "is missing: say how soon the rep must first touch the lead, like first_touch: 4h")
 		}
 
+		if an := keys["accept_within"]; an != nil {
+			if d, ok := c.positiveDuration(an, path+".accept_within"); ok {
+				if ftOK && d > r.FirstTouch {
+					c.errorf(an, path+".accept_within", "%s is longer than first_touch (%s): a touch accepts the lead, so accepting must be due first", FormatDuration(d), FormatDuration(r.FirstTouch))
+				} else {
+					r.AcceptWithin = d
+				}
+			}
+		}
+
 		if tn := keys["touches"]; tn != nil {
 			r.Touches = c.touches(tn, path+".touches")
 		}

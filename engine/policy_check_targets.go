@@ -15,7 +15,7 @@ func (c *policyChecker) targets(p *Policy, n *yaml.Node) {
 	}
 	ints := map[string]*int{"mqls": &t.MQLs, "sqls": &t.SQLs}
 	amounts := map[string]*float64{"revenue": &t.Revenue, "deal_size": &t.DealSize}
-	rates := map[string]*float64{"mql_to_sql": &t.MQLToSQL, "sql_to_won": &t.SQLToWon, "win_rate": &t.WinRate, "first_touch_on_time": &t.FirstTouchOnTime}
+	rates := map[string]*float64{"mql_to_sql": &t.MQLToSQL, "sql_to_won": &t.SQLToWon, "win_rate": &t.WinRate, "first_touch_on_time": &t.FirstTouchOnTime, "accepted": &t.Accepted}
 	for _, k := range targetKeys {
 		kn := keys[k]
 		if kn == nil {

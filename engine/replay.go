@@ -195,6 +195,9 @@ func (r *Replay) Lead(h *LeadHistory) ReplayedLead {
 		if !d.CadenceDue.IsZero() {
 			checks = append(checks, timerCheck{BreachCadence, d.CadenceDue})
 		}
+		if !d.AcceptDue.IsZero() {
+			checks = append(checks, timerCheck{BreachAccept, d.AcceptDue})
+		}
 		slices.SortStableFunc(checks, func(a, b timerCheck) int { return a.due.Compare(b.due) })
 		for _, c := range checks {
 			if moved || !returnedAt.IsZero() {

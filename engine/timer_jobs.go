@@ -31,6 +31,11 @@ func (s *Service) TimerHandlers(obs TimerObserver) []JobHandler {
 			s.breachHandled(ctx, out, obs)
 			return err
 		}),
+		Handle(func(ctx context.Context, job Job, _ AcceptDueArgs) error {
+			out, err := s.FireAcceptDue(ctx, job)
+			s.breachHandled(ctx, out, obs)
+			return err
+		}),
 		Handle(func(ctx context.Context, job Job, _ CadenceDueArgs) error {
 			out, err := s.FireCadenceDue(ctx, job)
 			s.breachHandled(ctx, out, obs)

@@ -134,6 +134,8 @@ func assignedAtOf(args JobArgs) time.Time {
 		return a.AssignedAt
 	case CadenceDueArgs:
 		return a.AssignedAt
+	case AcceptDueArgs:
+		return a.AssignedAt
 	}
 	return time.Time{}
 }
@@ -162,7 +164,16 @@ func (s *Service) FireReminder(ctx context.Context, job Job) (ReminderDecision, 
 		}
 		args, _ := job.Args.(ReminderArgs)
 		due := args.Due
-		dec = DecideReminder(l, args.AssignedAt, due, now, s.Policy().CalendarForLead(l).In(loc))
+		if args.Accept {
+			// Decided as a first-touch reminder whose deadline is the
+			// accept deadline: a manager moving the first touch does not
+			// move it, and accepting or touching drops it all the same.
+			asIf := *l
+			asIf.FirstTouchDue = due
+			dec = DecideReminder(&asIf, args.AssignedAt, due, now, s.Policy().CalendarForLead(l).In(loc))
+		} else {
+			dec = DecideReminder(l, args.AssignedAt, due, now, s.Policy().CalendarForLead(l).In(loc))
+		}
 		if due.IsZero() {
 			due = l.FirstTouchDue
 		}
@@ -174,7 +185,7 @@ func (s *Service) FireReminder(ctx context.Context, job Job) (ReminderDecision, 
 		case dec.Send:
 			if _, err := tx.Enqueue(ctx, Job{LeadID: l.ID, RunAt: now,
 				UniqueKey: JobReminderNotice + ":" + job.UniqueKey,
-				Args:      ReminderNoticeArgs{ReminderArgs{Due: due, AssignedAt: l.AssignedAt, RemindAt: remindAt}}}); err != nil {
+				Args:      ReminderNoticeArgs{ReminderArgs{Due: due, AssignedAt: l.AssignedAt, RemindAt: remindAt, Accept: args.Accept}}}); err != nil {
 				return err
 			}
 			return tx.AppendEvent(ctx, &Event{LeadID: l.ID, At: now, Kind: EventReminded, Actor: "slabot",
@@ -184,7 +195,7 @@ func (s *Service) FireReminder(ctx context.Context, job Job) (ReminderDecision, 
 			// by one snooze become one reminder when it ends.
 			_, err := tx.Enqueue(ctx, Job{LeadID: l.ID, RunAt: dec.At,
 				UniqueKey: fmt.Sprintf("%s:%s:at:%d", JobReminder, assignmentKey(l), dec.At.UnixMicro()),
-				Args:      ReminderArgs{Due: due, AssignedAt: l.AssignedAt, RemindAt: dec.At}})
+				Args:      ReminderArgs{Due: due, AssignedAt: l.AssignedAt, RemindAt: dec.At, Accept: args.Accept}})
 			return err
 		}
 		return nil
@@ -234,6 +245,11 @@ type BreachOutcome struct {
 // FireFirstTouchDue runs a JobFirstTouchDue.
 func (s *Service) FireFirstTouchDue(ctx context.Context, job Job) (*BreachOutcome, error) {
 	return s.fireBreach(ctx, job, BreachFirstTouch)
+}
+
+// FireAcceptDue runs a JobAcceptDue.
+func (s *Service) FireAcceptDue(ctx context.Context, job Job) (*BreachOutcome, error) {
+	return s.fireBreach(ctx, job, BreachAccept)
 }
 
 // FireCadenceDue runs a JobCadenceDue.
@@ -384,8 +400,11 @@ func (s *Service) breachActions(ctx context.Context, tx Tx, policy *Policy, rule
 }
 
 func breachLabel(k BreachKind) string {
-	if k == BreachCadence {
+	switch k {
+	case BreachCadence:
 		return "touch cadence missed"
+	case BreachAccept:
+		return "not accepted in time"
 	}
 	return "no first touch in time"
 }
@@ -419,6 +438,13 @@ func (s *Service) reassign(ctx context.Context, tx Tx, policy *Policy, rule *Rul
 	if team == "" {
 		return "", nil
 	}
+	return s.reassignInTeam(ctx, tx, policy, rule, l, team, now, a, automatic, why, nil)
+}
+
+// reassignInTeam gives the lead to the next available rep of team in its
+// round robin, other than its owner (see reassign); extra is added to the
+// reassignment's event.
+func (s *Service) reassignInTeam(ctx context.Context, tx Tx, policy *Policy, rule *Rule, l *Lead, team string, now time.Time, a Actor, automatic bool, why string, extra map[string]any) (string, error) {
 	cursor, err := tx.LockTeamCursor(ctx, team)
 	if err != nil {
 		return "", err
@@ -450,11 +476,17 @@ func (s *Service) reassign(ctx context.Context, tx Tx, policy *Policy, rule *Rul
 	if err := tx.SetTeamCursor(ctx, team, pos[idx]); err != nil {
 		return "", err
 	}
+	return next.Email, s.moveLead(ctx, tx, policy, rule, l, next.Email, team, now, a, automatic, why, extra)
+}
+
+// moveLead gives the lead to the rep to, of team, with a fresh
+// first-touch clock, fresh timers and a fresh hand-off card.
+func (s *Service) moveLead(ctx context.Context, tx Tx, policy *Policy, rule *Rule, l *Lead, to, team string, now time.Time, a Actor, automatic bool, why string, extra map[string]any) error {
 	if _, err := tx.CancelJobs(ctx, l.ID, TimerJobs...); err != nil {
-		return "", err
+		return err
 	}
 	prev := l.OwnerEmail
-	l.OwnerEmail, l.Team, l.State = next.Email, team, StateReassigned
+	l.OwnerEmail, l.Team, l.State = to, team, StateReassigned
 	// What belonged to the previous owner's turn starts again.
 	l.AssignedAt = now.Truncate(time.Microsecond)
 	l.FirstTouchDue = policy.LeadDeadlines(rule, l, l.AssignedAt).FirstTouchDue
@@ -463,19 +495,22 @@ func (s *Service) reassign(ctx context.Context, tx Tx, policy *Policy, rule *Rul
 		l.Reassignments++
 	}
 	if err := tx.UpdateLead(ctx, l); err != nil {
-		return "", err
+		return err
 	}
-	if err := tx.AppendEvent(ctx, &Event{LeadID: l.ID, At: now, Kind: EventReassigned, Actor: a.String(),
-		Data: map[string]any{"from": prev, "to": next.Email, "team": team, "automatic": automatic, "why": why}}); err != nil {
-		return "", err
+	data := map[string]any{"from": prev, "to": to, "team": team, "automatic": automatic, "why": why}
+	for k, v := range extra {
+		data[k] = v
+	}
+	if err := tx.AppendEvent(ctx, &Event{LeadID: l.ID, At: now, Kind: EventReassigned, Actor: a.String(), Data: data}); err != nil {
+		return err
 	}
 	jobs := append(timerJobs(policy, rule, l),
 		Job{Args: HandOffArgs{}, LeadID: l.ID, RunAt: now, UniqueKey: JobHandOff + ":" + assignmentKey(l)})
 	if err := tx.EnqueueAll(ctx, jobs); err != nil {
-		return "", err
+		return err
 	}
 	// The previous owner's card says the lead moved on.
-	return next.Email, enqueueCardUpdate(ctx, tx, l, now)
+	return enqueueCardUpdate(ctx, tx, l, now)
 }
 
 // returnLead sends the lead back to Marketing with reason and stops its timers.

@@ -27,12 +27,13 @@ func TestHelpReadsOnSlackAsItAlwaysHas(t *testing.T) {
 	core := bot.New(bot.Config{})
 	r := core.Answer(context.Background(), "U1", "/sla", "stauts")
 	want := ":thinking_face: I don't know “stauts”. Did you mean `/sla status [@rep | team | all] [week | month | quarter] [share]`?\n\n" +
-		"*slabot keeps the Sales–Marketing SLA.* New leads arrive in your DMs with buttons to acknowledge, log touches, snooze or return them.\n\n" +
+		"*slabot keeps the Sales–Marketing SLA.* New leads arrive in your DMs with buttons to accept, log touches, snooze or return them.\n\n" +
 		"`/sla status [@rep | team | all] [week | month | quarter] [share]`\nhow you (or your team) are doing against the SLA\n" +
 		"`/sla leads`\nyour open leads, next deadline first, with their buttons\n" +
 		"`/sla funnel [week | month | quarter | november | 2026-11] [share]`\nMarketing's funnel: MQLs → SQLs → won against targets\n" +
 		"`/sla sources [month | 2026-05 | last 90d | cohort 2026-05 window 180d] [by source | segment | rule | score] [share]`\nmanagers: which sources, segments, rules and scores pay off\n" +
 		"`/sla speed [month | 2026-05 | last 90d] [rule NAME] [pooled] [share]`\nmanagers: how fast first touches were, and what each speed won\n" +
+		"`/sla quality [week | month | quarter | november | 2026-11] [by source] [share]`\nmanagers: how Sales received the leads, accepted or rejected and why\n" +
 		"`/sla plan revenue=5000 deal=100 win=0.5 [mql_to_sql=0.25] [share]`\nwork out the monthly funnel from a revenue goal\n" +
 		"`/sla policy [share]`\nthe agreement in plain words\n" +
 		"`/sla away [@rep] [until 2026-12-01 | until monday]`\nstop new leads while you are out (managers: for a rep)\n" +

@@ -24,7 +24,7 @@ func TestHandOffCardArrivesInTheOwnersDM(t *testing.T) {
 		"demo request", "enterprise", "score 87", "$25,000", // why now
 		"7 visits", "/pricing", "ROI guide", "Budget: $50k", "Timeline: Q1", // what they did
 		"First touch due in 15 min", "0/8 touches, 15 days left", // deadline and cadence
-		"[Acknowledge]", "[Log touch…]", "[Snooze]", "[Return to marketing]", "[Open in CRM]",
+		"[Accept]", "[Log touch…]", "[Snooze]", "[Return to marketing]", "[Open in CRM]",
 	} {
 		if !strings.Contains(text, want) {
 			t.Errorf("card does not show %q:\n%s", want, text)
@@ -48,7 +48,7 @@ func TestCardActions(t *testing.T) {
 			t.Fatal(err)
 		}
 		e.waitCard(msg, "who acknowledged", func(m slackfake.Message) bool {
-			return strings.Contains(cardText(m), "Acknowledged by ana@example.com")
+			return strings.Contains(cardText(m), "Accepted by ana@example.com")
 		})
 		if got := e.lead(l.ID); got.State != engine.StateAcknowledged || got.AcknowledgedAt.IsZero() {
 			t.Errorf("lead state %s, acknowledged at %v", got.State, got.AcknowledgedAt)
@@ -125,7 +125,7 @@ func TestCardActions(t *testing.T) {
 			t.Fatal(err)
 		}
 		card := e.waitCard(msg, "the return", func(m slackfake.Message) bool { return strings.Contains(cardText(m), "Returned to Marketing") })
-		if text := cardText(card); strings.Contains(text, "[Acknowledge]") || strings.Contains(text, "[Snooze]") {
+		if text := cardText(card); strings.Contains(text, "[Accept]") || strings.Contains(text, "[Snooze]") {
 			t.Errorf("a returned lead's card still has action buttons:\n%s", text)
 		}
 		got := e.lead(l.ID)

@@ -90,7 +90,7 @@ rules:
 		t.Errorf("the reminder came at %v, after the deadline %v", rem.PostedAt, l.FirstTouchDue)
 	}
 	text := cardText(rem)
-	for _, want := range []string{"First touch due in", "Dana Ruiz", "+1 555 0100", "[Acknowledge]", "[Log touch…]"} {
+	for _, want := range []string{"First touch due in", "Dana Ruiz", "+1 555 0100", "[Accept]", "[Log touch…]"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("the reminder does not show %q:\n%s", want, text)
 		}
@@ -422,14 +422,14 @@ func TestOldButtonsGoQuietWhenTheLeadMovesOn(t *testing.T) {
 	l := e.handOff(demoLead("crm-quiet"))
 	e.waitFor("ana's reminder", func() bool { return len(e.reminders(ana, l.ID)) > 0 })
 	anaReminder := e.reminders(ana, l.ID)[0]
-	if text := cardText(anaReminder); !strings.Contains(text, "[Acknowledge]") {
+	if text := cardText(anaReminder); !strings.Contains(text, "[Accept]") {
 		t.Fatalf("the reminder has no buttons to begin with:\n%s", text)
 	}
 	// The breach gives the lead to bo: ana's reminder loses its buttons.
 	e.waitCard(anaReminder, "ana's reminder to say the lead moved on", func(m slackfake.Message) bool {
 		text := cardText(m)
 		return strings.Contains(text, "Moved on: Dana Ruiz") && strings.Contains(text, "bo@example.com") &&
-			!strings.Contains(text, "[Acknowledge]") && !strings.Contains(text, "[Log touch…]")
+			!strings.Contains(text, "[Accept]") && !strings.Contains(text, "[Log touch…]")
 	})
 
 	// Bo misses it too: a second escalation. The manager returns the lead
@@ -453,12 +453,12 @@ func TestOldButtonsGoQuietWhenTheLeadMovesOn(t *testing.T) {
 	})
 	e.waitCard(boReminder, "bo's reminder to say where the lead went", func(m slackfake.Message) bool {
 		text := cardText(m)
-		return strings.Contains(text, "Moved on") && strings.Contains(text, "returned") && !strings.Contains(text, "[Acknowledge]")
+		return strings.Contains(text, "Moved on") && strings.Contains(text, "returned") && !strings.Contains(text, "[Accept]")
 	})
 	// A button on a quiet message would act on a lead that moved on; there is none.
 	for _, m := range []slackfake.Message{first, anaReminder, boReminder} {
 		got, _ := e.fake.GetMessage(m.Channel, m.TS)
-		for _, button := range []string{"[Acknowledge]", "[Log touch…]", "[Snooze]", "[Return to marketing]", "[Reassign]", "[Give more time]"} {
+		for _, button := range []string{"[Accept]", "[Log touch…]", "[Snooze]", "[Return to marketing]", "[Reassign]", "[Give more time]"} {
 			if strings.Contains(cardText(got), button) {
 				t.Errorf("a quiet message still offers %s:\n%s", button, cardText(got))
 			}

@@ -111,7 +111,7 @@ func TestAnUpgradeKeepsLeadsRepsAndCardsWorking(t *testing.T) {
 	}
 	e.waitFor("the old card's button to act", func() bool { return e.lead(1).State == engine.StateAcknowledged })
 	e.waitCard(oldCards[0], "the old card to be redrawn in place", func(m slackfake.Message) bool {
-		return strings.Contains(cardText(m), "Acknowledged by ana@example.com")
+		return strings.Contains(cardText(m), "Accepted by ana@example.com")
 	})
 
 	h := demoLead("crm-after-upgrade")

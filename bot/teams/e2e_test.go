@@ -21,7 +21,7 @@ func TestHandOffCardArrivesInTheOwnersChat(t *testing.T) {
 		"New lead: Dana Ruiz (Acme Corp)", "VP Ops", "crm-123@acme.test", "+1 555 0100",
 		"1,200 employees", "Manufacturing", "score 87", "$25,000", "7 visits", "/pricing",
 		"First touch due in 15 min", "0/8 touches, 15 days left")
-	if got := strings.Join(teamsfake.CardVerbs(card), " "); got != "lead.ack lead.touch lead.snooze lead.return" {
+	if got := strings.Join(teamsfake.CardVerbs(card), " "); got != "lead.ack lead.touch lead.reject lead.snooze lead.return" {
 		t.Errorf("the card's verbs are %q", got)
 	}
 	if v := card["version"]; v != "1.5" {
@@ -51,7 +51,7 @@ func TestCardActions(t *testing.T) {
 		if res.Type != "application/vnd.microsoft.card.adaptive" {
 			t.Fatalf("the click was answered with %s %q, want the redrawn card", res.Type, res.Message)
 		}
-		mustSay(t, "the redrawn card", text(res.Card), "Acknowledged by ana@example.com")
+		mustSay(t, "the redrawn card", text(res.Card), "Accepted by ana@example.com")
 		if got := e.lead(l.ID); got.State != engine.StateAcknowledged || got.AcknowledgedAt.IsZero() {
 			t.Errorf("lead state %s, acknowledged at %v", got.State, got.AcknowledgedAt)
 		}

@@ -46,7 +46,7 @@ func (d *demo) script(ctx context.Context) error {
 			return d.send(ctx, leads[0], "a demo request from Acme Corp, for Ana")
 		}},
 		{4, func(ctx context.Context) error {
-			return d.click(ctx, "U0ANA", leads[0].id, "lead.ack", "", "Ana taps Acknowledge")
+			return d.click(ctx, "U0ANA", leads[0].id, "lead.ack", "", "Ana taps Accept")
 		}},
 		{5, func(ctx context.Context) error {
 			return d.send(ctx, leads[1], "a webinar lead with no owner: the round robin picks")
@@ -224,7 +224,7 @@ func (d *demo) newOwnerActs(ctx context.Context, externalID string) error {
 		}
 	}
 	name := person(owner).Name
-	if err := d.click(ctx, owner, externalID, "lead.ack", "", name+", the lead's new owner, taps Acknowledge"); err != nil {
+	if err := d.click(ctx, owner, externalID, "lead.ack", "", name+", the lead's new owner, taps Accept"); err != nil {
 		return err
 	}
 	return d.click(ctx, owner, externalID, "lead.touch", "call", name+" calls Sam and logs it")

@@ -26,7 +26,7 @@ func TestDemoPlaysEveryPartOfTheStory(t *testing.T) {
 	}
 	for _, want := range []string{
 		"posts to Ana's DM", "New lead: Dana Ruiz (Acme Corp)", // a hand-off
-		"Acknowledged by ana@example.com",  // an acknowledgement
+		"Accepted by ana@example.com",      // an acknowledgement
 		"intake answers 200",               // a repeat
 		"Returned to Marketing",            // a return
 		"First touch due",                  // a reminder …
@@ -34,7 +34,7 @@ func TestDemoPlaysEveryPartOfTheStory(t *testing.T) {
 		"SLA breach: Sam Okafor (Initech)", // a breach, escalated
 		"posts to #sales-ops",
 		"posts to Maria (manager)'s DM",
-		"the lead's new owner, taps Acknowledge", // the reassignment
+		"the lead's new owner, taps Accept", // the reassignment
 		"Moved on: Sam Okafor",
 		"Only ana@example.com (the owner) or their manager", // a stranger's click
 		"/sla status team",                                  // the manager asks
@@ -75,7 +75,7 @@ func TestDemoPlaysOnTeams(t *testing.T) {
 	for _, want := range []string{
 		"Your SLA dashboard", // the home card on install
 		"posts to Ana's chat\n    │ New lead: Dana Ruiz (Acme Corp)", // a hand-off in the 1:1 chat
-		"Acknowledged by ana@example.com",                            // a click, redrawn
+		"Accepted by ana@example.com",                                // a click, redrawn
 		"posts to Sales/Sales ops",                                   // a Team/Channel of the policy
 		"SLA breach: Sam Okafor (Initech)",                           // a breach, escalated
 		"posts to Chen's chat\n    │ New lead: Sam Okafor",           // installed for Chen through Graph

@@ -321,7 +321,13 @@ type Body struct {
 // MsgID is the webhook-id of an event: the same for every endpoint and
 // every attempt, different for every event.
 func MsgID(ev engine.CRMEventArgs) string {
-	return fmt.Sprintf("msg_%s_%d", strings.NewReplacer(":", "_", "@", "_at_").Replace(ev.Subject), ev.EventID)
+	id := fmt.Sprintf("msg_%s_%d", strings.NewReplacer(":", "_", "@", "_at_").Replace(ev.Subject), ev.EventID)
+	if ev.Also {
+		// A second type of the same lead event (lead.accepted beside
+		// lead.acknowledged) is an event of its own.
+		id += "_" + strings.ReplaceAll(ev.Type, ".", "_")
+	}
+	return id
 }
 
 // Deliveries are the deliveries of one event to the webhooks that want it.

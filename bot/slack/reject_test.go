@@ -1,0 +1,178 @@
+package slack_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/slabot/slabot/bot/slack/slackfake"
+	"github.com/slabot/slabot/engine"
+)
+
+// rejectPolicy: the first touch is due 3 s after the hand-off, so a lead
+// left with the wrong rep would breach while the test runs.
+const rejectPolicy = `
+timezone: UTC
+teams:
+  - name: sdr-east
+    manager: maria@example.com
+    escalation_channel: "#sales-ops"
+    reps: [ana@example.com, bo@example.com]
+rules:
+  - name: fast
+    first_touch: 3s
+    on_breach: [notify_manager]
+`
+
+// reject presses Reject on a card and submits the form with these answers.
+func (e *env) reject(card slackfake.Message, answers map[string]string) {
+	e.t.Helper()
+	if _, err := e.fake.ClickButton(ctxTimeout(e.t, 10*time.Second), ana, card, "lead.reject", ""); err != nil {
+		e.t.Fatal(err)
+	}
+	v := e.openedView(ana, "lead.reject")
+	values := map[string]map[string]any{}
+	for k, s := range answers {
+		values[k] = map[string]any{"value": s}
+	}
+	if _, err := e.fake.SubmitView(ctxTimeout(e.t, 10*time.Second), ana, v, values); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+func TestAWrongOwnerRejectionReroutesWithAFreshClockAndNoBreachForTheFirstRep(t *testing.T) {
+	e := newEnv(t, withPolicy(rejectPolicy))
+	l := e.handOff(demoLead("crm-wrong-owner"))
+	card := e.card(ana, l)
+	if text := cardText(card); !strings.Contains(text, "[Reject]") {
+		t.Fatalf("the card has no Reject button:\n%s", text)
+	}
+	before := answerText(e.sla(maria, "status <@"+ana+"|ana>").Body)
+	if !strings.Contains(before, "Open leads:* 1") {
+		t.Fatalf("before the rejection /sla status @ana does not count ana's lead:\n%s", before)
+	}
+
+	e.reject(card, map[string]string{"reject_reason": "wrong_owner", "reject_owner": "bo@example.com", "reject_note": "Bo covers Acme"})
+	e.waitFor("the lead to move to bo", func() bool { return e.lead(l.ID).OwnerEmail == "bo@example.com" })
+	got := e.lead(l.ID)
+	if !got.AssignedAt.After(l.AssignedAt) || !got.FirstTouchDue.After(l.FirstTouchDue) {
+		t.Errorf("no fresh clock: assigned %v (was %v), due %v (was %v)", got.AssignedAt, l.AssignedAt, got.FirstTouchDue, l.FirstTouchDue)
+	}
+	if got.Reassignments != 0 {
+		t.Errorf("a re-route counted as an automatic reassignment (%d)", got.Reassignments)
+	}
+	boCard := e.card(bo, l)
+	if text := cardText(boCard); !strings.Contains(text, "[Accept]") {
+		t.Errorf("bo's card:\n%s", text)
+	}
+	e.waitCard(card, "ana's card to say the lead moved on", func(m slackfake.Message) bool {
+		return strings.Contains(cardText(m), "Moved on") && strings.Contains(cardText(m), "bo@example.com")
+	})
+	e.waitMessage("C0OPS", "the misroute alert", func(m slackfake.Message) bool {
+		return strings.Contains(cardText(m), "Misrouted lead") && strings.Contains(cardText(m), "ana@example.com") &&
+			strings.Contains(cardText(m), `rule "fast"`)
+	})
+	var rejected *engine.Event
+	for _, ev := range e.events(l.ID) {
+		if ev.Kind == engine.EventRejected {
+			rejected = &ev
+		}
+	}
+	if rejected == nil || rejected.Data["category"] != "wrong_owner" || rejected.Data["detail"] != "bo@example.com" || rejected.Actor != "ana@example.com" {
+		t.Fatalf("the rejection event: %+v", rejected)
+	}
+
+	// Past ana's old deadline: she breached nothing.
+	settle(l.FirstTouchDue.Add(1500 * time.Millisecond))
+	for _, ev := range e.events(l.ID) {
+		if b, ok := engine.BreachFromEvent(ev); ok && b.RepEmail == "ana@example.com" {
+			t.Errorf("ana was breached on a lead she passed on: %+v", b)
+		}
+	}
+	after := answerText(e.sla(maria, "status <@"+ana+"|ana>").Body)
+	for _, want := range []string{"Open leads:* 0", "Breaches:* 0"} {
+		if !strings.Contains(after, want) {
+			t.Errorf("after the re-route /sla status @ana does not say %q:\n%s", want, after)
+		}
+	}
+}
+
+func TestRejectionsOtherThanWrongOwnerGoBackToMarketing(t *testing.T) {
+	e := newEnv(t)
+	original := e.handOff(demoLead("crm-original"))
+	e.card(ana, original)
+	tests := []struct {
+		id       string
+		answers  map[string]string
+		category string
+		detail   string
+		reason   string
+	}{
+		{"crm-bad-data", map[string]string{"reject_reason": "bad_data:phone"}, "bad_data", "phone", "Bad data: phone"},
+		{"crm-not-buyer", map[string]string{"reject_reason": "not_our_buyer:job_seeker", "reject_note": "asked about jobs"},
+			"not_our_buyer", "job_seeker", "Not our buyer: job seeker (asked about jobs)"},
+		{"crm-duplicate", map[string]string{"reject_reason": "duplicate", "reject_duplicate": "crm-original"},
+			"duplicate", "crm-original", "Duplicate: crm-original"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.category, func(t *testing.T) {
+			h := demoLead(tt.id)
+			h.Contact.Name = "Contact " + tt.id
+			l := e.handOff(h)
+			card := e.card(ana, l)
+			e.reject(card, tt.answers)
+			e.waitCard(card, "the returned card", func(m slackfake.Message) bool {
+				return strings.Contains(cardText(m), "Returned to Marketing") && strings.Contains(cardText(m), tt.reason)
+			})
+			got := e.lead(l.ID)
+			if got.State != engine.StateReturned || got.ReturnReason != tt.reason {
+				t.Errorf("the lead is %s with reason %q, want returned with %q", got.State, got.ReturnReason, tt.reason)
+			}
+			var found bool
+			for _, ev := range e.events(l.ID) {
+				if ev.Kind == engine.EventRejected && ev.Data["category"] == tt.category && ev.Data["detail"] == tt.detail {
+					found = true
+				}
+			}
+			if !found {
+				t.Errorf("no rejection event %s/%s among %+v", tt.category, tt.detail, e.events(l.ID))
+			}
+		})
+	}
+	var linked bool
+	for _, ev := range e.events(original.ID) {
+		if ev.Kind == engine.EventDuplicateLinked {
+			linked = true
+		}
+	}
+	if !linked {
+		t.Error("the original lead was not linked to its duplicate")
+	}
+}
+
+func TestARejectionWithoutAReasonOrWithAnUnknownLeadIsRefused(t *testing.T) {
+	e := newEnv(t)
+	l := e.handOff(demoLead("crm-refused"))
+	card := e.card(ana, l)
+	if _, err := e.fake.ClickButton(ctxTimeout(t, 10*time.Second), ana, card, "lead.reject", ""); err != nil {
+		t.Fatal(err)
+	}
+	v := e.openedView(ana, "lead.reject")
+	res, err := e.fake.SubmitView(ctxTimeout(t, 10*time.Second), ana, v, map[string]map[string]any{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(res.Ack.Payload), "reject_reason") {
+		t.Errorf("ack = %s, want an error under the reason", res.Ack.Payload)
+	}
+	res, err = e.fake.SubmitView(ctxTimeout(t, 10*time.Second), ana, v, map[string]map[string]any{"reject_reason": {"value": "duplicate"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(res.Ack.Payload), "reject_duplicate") {
+		t.Errorf("ack = %s, want an error under the duplicate's id", res.Ack.Payload)
+	}
+	if got := e.lead(l.ID); got.State != engine.StateNotified && got.State != engine.StateNew {
+		t.Errorf("a refused rejection changed the lead: %s", got.State)
+	}
+}

@@ -1,0 +1,115 @@
+package teams_test
+
+import (
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/slabot/slabot/bot/teams/teamsfake"
+	"github.com/slabot/slabot/engine"
+)
+
+// Accepting leads on Teams: the Accept button, accept_within's deadline on
+// the card, its reminder and its breach.
+
+// acceptPolicy gives the rep 5 s to accept a lead, with a reminder 3 s
+// before that, and a first touch far enough away not to come due while a
+// test runs.
+const acceptPolicy = `
+timezone: UTC
+teams:
+  - name: sdr-east
+    manager: maria@example.com
+    escalation_channel: "Sales/Escalations"
+    reps: [ana@example.com, bo@example.com]
+rules:
+  - name: fast
+    first_touch: 10m
+    accept_within: 5s
+    remind_before: [3s]
+    on_breach: [notify_manager]
+`
+
+func acceptBreaches(events []engine.Event, kind engine.BreachKind) int {
+	n := 0
+	for _, e := range events {
+		if b, ok := engine.BreachFromEvent(e); ok && b.Kind == kind {
+			n++
+		}
+	}
+	return n
+}
+
+func TestALeadAcceptedInTimeHasNoAcceptBreach(t *testing.T) {
+	e := newTeamsEnv(t, withPolicy(acceptPolicy))
+	l := e.handOff(demoLead("crm-accept-ok"))
+	card := e.card(ana, l)
+	// The calendar runs 24×7, so the deadline is 5 s after the assignment;
+	// the card shows it in the policy's zone until Ana's own is known.
+	due := l.AssignedAt.Add(5 * time.Second)
+	if now := time.Now().UTC(); now.YearDay() != due.UTC().YearDay() {
+		t.Fatalf("the test runs across midnight (%v): the card would name the day", now)
+	}
+	cardJSON := card.Activity.Cards()[0]
+	mustSay(t, "the card", text(cardJSON), "Accept by "+due.UTC().Format("3:04 PM"))
+	if verbs := teamsfake.CardVerbs(cardJSON); !slices.Contains(verbs, "lead.ack") {
+		t.Fatalf("the card's buttons: %v", verbs)
+	}
+	res := e.click(ana, card, "lead.ack", nil)
+	mustSay(t, "the redrawn card", text(res.Card), "Accepted by ana@example.com")
+	if s := text(res.Card); strings.Contains(s, "Accept by") {
+		t.Errorf("an accepted card still asks to accept:\n%s", s)
+	}
+	if verbs := teamsfake.CardVerbs(res.Card); slices.Contains(verbs, "lead.ack") {
+		t.Errorf("an accepted card still offers Accept: %v", verbs)
+	}
+	if got := e.lead(l.ID); got.State != engine.StateAcknowledged || got.AcknowledgedAt.After(due) {
+		t.Fatalf("the lead is %s, accepted at %v (due %v)", got.State, got.AcknowledgedAt, due)
+	}
+	settle(due.Add(1500 * time.Millisecond))
+	if n := acceptBreaches(e.events(l.ID), engine.BreachAccept); n != 0 {
+		t.Errorf("%d accept breaches on a lead accepted in time", n)
+	}
+	if n := len(e.posts(e.personal(maria), summaryEscalation, l)); n != 0 {
+		t.Errorf("the manager heard of a lead accepted in time (%d messages)", n)
+	}
+}
+
+func TestALeadNotAcceptedInTimeIsRemindedThenBreached(t *testing.T) {
+	e := newTeamsEnv(t, withPolicy(acceptPolicy))
+	e.addBotToSales()
+	l := e.handOff(demoLead("crm-accept-late"))
+	card := e.card(ana, l)
+	due := l.AssignedAt.Add(5 * time.Second)
+
+	rem := e.waitPost(e.personal(ana), summaryReminder, l)
+	if !rem.At.Before(due) {
+		t.Errorf("the reminder came at %v, after the accept deadline %v", rem.At, due)
+	}
+	mustSay(t, "the reminder", text(rem.Activity.Cards()[0]), "Accept Dana Ruiz (Acme Corp) by")
+	if verbs := teamsfake.CardVerbs(rem.Activity.Cards()[0]); !slices.Contains(verbs, "lead.ack") {
+		t.Errorf("the reminder's buttons: %v", verbs)
+	}
+
+	dm := e.waitPost(e.personal(maria), summaryEscalation, l)
+	mustSay(t, "the manager's message", text(dm.Activity.Cards()[0]), "SLA breach: Dana Ruiz (Acme Corp)", ana,
+		"has not accepted", "accepting was due")
+	events := e.events(l.ID)
+	if n := acceptBreaches(events, engine.BreachAccept); n != 1 {
+		t.Errorf("%d accept breaches recorded, want 1", n)
+	}
+	if n := acceptBreaches(events, engine.BreachFirstTouch); n != 0 {
+		t.Errorf("%d first-touch breaches before the first touch was due", n)
+	}
+	if err := e.fake.WaitFor(ctxTimeout(t, 15*time.Second), func() bool {
+		return strings.Contains(text(e.seen(ana, card)), "Accepting is overdue")
+	}); err != nil {
+		t.Errorf("the card never said accepting is overdue:\n%s", text(e.seen(ana, card)))
+	}
+	res := e.click(ana, card, "lead.ack", nil)
+	mustSay(t, "the card accepted late", text(res.Card), "Accepted by ana@example.com")
+	if got := e.lead(l.ID); got.OwnerEmail != ana {
+		t.Errorf("the lead moved to %s", got.OwnerEmail)
+	}
+}

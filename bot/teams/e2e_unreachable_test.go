@@ -1,0 +1,62 @@
+package teams_test
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/slabot/slabot/engine"
+)
+
+// unreachablePolicy asks for two touches within a day.
+const unreachablePolicy = `
+timezone: UTC
+teams:
+  - name: sdr-east
+    manager: maria@example.com
+    reps: [ana@example.com, bo@example.com]
+rules:
+  - name: cadence
+    first_touch: 1h
+    touches: {count: 2, within: 1d}
+`
+
+func TestUnableToReachIsRefusedBeforeTheTouchesAndAcceptedAfter(t *testing.T) {
+	e := newTeamsEnv(t, withPolicy(unreachablePolicy))
+	l := e.handOff(demoLead("crm-unreachable"))
+	card := e.card(ana, l)
+	// The window is a calendar day from the assignment, shown in the
+	// policy's zone until Ana's own is known.
+	opens := l.AssignedAt.Add(24 * time.Hour).UTC().Format("Mon Jan 2, 3:04 PM MST")
+
+	raw, _ := json.Marshal(card.Activity.Cards()[0])
+	if strings.Contains(string(raw), "unable_to_reach") {
+		t.Error("the card's return form offers unable to reach before any touch")
+	}
+	mustSay(t, "the card", text(card.Activity.Cards()[0]), "log 2 more touches first, or wait until the touch window closes on "+opens)
+
+	res, err := e.fake.Click(ctxTimeout(t, 15*time.Second), ana, card.ConversationID, card.Activity.ID, "lead.return",
+		map[string]any{"return_code": "unable_to_reach"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Type != "application/vnd.microsoft.activity.message" || !strings.Contains(res.Message, "log 2 more touches first") {
+		t.Errorf("unable to reach before the touches was answered %s %q", res.Type, res.Message)
+	}
+	if got := e.lead(l.ID); !got.State.Open() {
+		t.Fatalf("the lead went back before the touches: %s", got.State)
+	}
+
+	e.click(ana, card, "lead.touch", map[string]any{"touch_kind": "call"})
+	res = e.click(ana, card, "lead.touch", map[string]any{"touch_kind": "email"})
+	raw, _ = json.Marshal(res.Card)
+	if !strings.Contains(string(raw), "unable_to_reach") {
+		t.Fatalf("after two touches the card's return form does not offer unable to reach:\n%s", text(res.Card))
+	}
+	res = e.click(ana, card, "lead.return", map[string]any{"return_code": "unable_to_reach", "return_details": "no answer"})
+	mustSay(t, "the redrawn card", text(res.Card), "Returned to Marketing", "Unable to reach: no answer")
+	if got := e.lead(l.ID); got.State != engine.StateReturned || got.ReturnReason != "Unable to reach: no answer" {
+		t.Errorf("the lead is %s, reason %q", got.State, got.ReturnReason)
+	}
+}

@@ -1,0 +1,157 @@
+package engine
+
+import (
+	"cmp"
+	"slices"
+	"strings"
+)
+
+// Lead quality: how Sales received what Marketing handed off, by source.
+// Every lead handed off in a period ends in exactly one of four places:
+// accepted, rejected, awaiting a decision, or closed before one, so
+//
+//	accepted + rejected + awaiting + closed before a decision = SQLs.
+
+// DefaultAcceptedTarget is the share of hand-offs a healthy agreement sees
+// accepted, when the policy sets no targets.accepted.
+const DefaultAcceptedTarget = 0.9
+
+// RejectionFact is one rejection recorded on a lead.
+type RejectionFact struct {
+	Category RejectCategory
+	Detail   string
+}
+
+// QualityFacts is what quality counts of one lead handed off in the
+// period: its row and the rejections recorded on it, in order.
+type QualityFacts struct {
+	Lead       Lead
+	Rejections []RejectionFact
+}
+
+// QualityFigures are one group's figures (a source, or every lead).
+type QualityFigures struct {
+	Group string
+	SQLs  int
+	// Accepted: accepted (or touched) by the owner who holds it, and not
+	// rejected since. Rejected: rejected in a category that sends it back
+	// (a wrong owner's rejection re-routes it, to be decided afresh).
+	// Awaiting: open and not yet decided. ClosedUndecided: closed (by a
+	// breach, an outcome, a return) before anyone accepted or rejected it.
+	Accepted, Rejected, Awaiting, ClosedUndecided int
+	// AcceptedShare is Accepted of the leads decided (Accepted + Rejected);
+	// Decided is false when none was.
+	AcceptedShare float64
+	Decided       bool
+	// ByCategory counts the rejections that sent leads back, by category;
+	// TopDetail is each category's most frequent detail.
+	ByCategory map[RejectCategory]int
+	TopDetail  map[RejectCategory]string
+	// Unreachable counts leads returned as unable to reach.
+	Unreachable int
+	// Misroutes counts wrong-owner rejections; MisroutesByRule by the rule
+	// that routed the lead.
+	Misroutes       int
+	MisroutesByRule map[string]int
+}
+
+// Quality is a period's figures, by source when asked, then for all.
+type Quality struct {
+	Target float64
+	Groups []QualityFigures
+	All    QualityFigures
+}
+
+// ComputeQuality counts facts (leads handed off in the period) as of now,
+// by source when bySource.
+func ComputeQuality(facts []QualityFacts, bySource bool, target float64) Quality {
+	if target <= 0 {
+		target = DefaultAcceptedTarget
+	}
+	groups := map[string]*qualityCounter{}
+	all := newQualityCounter("(all)")
+	for _, f := range facts {
+		addQuality(all, f)
+		if bySource {
+			src := f.Lead.Source
+			if src == "" {
+				src = "(no source)"
+			}
+			g := groups[src]
+			if g == nil {
+				g = newQualityCounter(src)
+				groups[src] = g
+			}
+			addQuality(g, f)
+		}
+	}
+	q := Quality{Target: target, All: finishQuality(all)}
+	for _, g := range groups {
+		q.Groups = append(q.Groups, finishQuality(g))
+	}
+	slices.SortFunc(q.Groups, func(a, b QualityFigures) int {
+		return cmp.Or(cmp.Compare(b.SQLs, a.SQLs), cmp.Compare(a.Group, b.Group))
+	})
+	return q
+}
+
+// qualityCounter counts one group, with the details of its rejections.
+type qualityCounter struct {
+	QualityFigures
+	details map[RejectCategory]map[string]int
+}
+
+func newQualityCounter(group string) *qualityCounter {
+	return &qualityCounter{QualityFigures: QualityFigures{Group: group, ByCategory: map[RejectCategory]int{},
+		TopDetail: map[RejectCategory]string{}, MisroutesByRule: map[string]int{}},
+		details: map[RejectCategory]map[string]int{}}
+}
+
+func addQuality(g *qualityCounter, f QualityFacts) {
+	l := &f.Lead
+	g.SQLs++
+	var final *RejectionFact
+	for i, r := range f.Rejections {
+		if r.Category == RejectWrongOwner {
+			g.Misroutes++
+			g.MisroutesByRule[l.Rule]++
+			continue
+		}
+		final = &f.Rejections[i]
+	}
+	switch {
+	case final != nil:
+		g.Rejected++
+		g.ByCategory[final.Category]++
+		if g.details[final.Category] == nil {
+			g.details[final.Category] = map[string]int{}
+		}
+		g.details[final.Category][final.Detail]++
+	case !l.AcknowledgedAt.IsZero() || !l.FirstTouchAt.IsZero():
+		g.Accepted++
+	case l.State.Open():
+		g.Awaiting++
+	default:
+		g.ClosedUndecided++
+	}
+	if l.State == StateReturned && strings.HasPrefix(l.ReturnReason, ReturnReasonUnreachable) {
+		g.Unreachable++
+	}
+}
+
+func finishQuality(g *qualityCounter) QualityFigures {
+	for cat, details := range g.details {
+		best, n := "", 0
+		for d, c := range details {
+			if c > n || (c == n && d < best) {
+				best, n = d, c
+			}
+		}
+		g.TopDetail[cat] = best
+	}
+	if decided := g.Accepted + g.Rejected; decided > 0 {
+		g.Decided = true
+		g.AcceptedShare = float64(g.Accepted) / float64(decided)
+	}
+	return g.QualityFigures
+}
