@@ -1,7 +1,6 @@
 package api_test
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -12,11 +11,11 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/slabot/slabot/api"
+	"github.com/slabot/slabot/api/apitest"
 	"github.com/slabot/slabot/engine"
 	"github.com/slabot/slabot/storage/storagetest"
 )
@@ -24,57 +23,6 @@ import (
 // testLimits are small, so that a slow body is cut off quickly; the
 // assertions are on what happens, never on how long it took.
 var testLimits = api.Limits{Body: 300 * time.Millisecond, Reply: 5 * time.Second}
-
-// slowBody sends a request's headers, announcing a body of declared
-// bytes, then trickles the body a byte at a time (declared bytes would
-// take far longer than the limit) until the server answers or closes the
-// connection. It returns the status line ("" when the server closed the
-// connection without one) and how many body bytes had been sent by then.
-func slowBody(t *testing.T, addr, path string, headers map[string]string, declared int) (status string, sent int64) {
-	t.Helper()
-	conn, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	var req strings.Builder
-	fmt.Fprintf(&req, "POST %s HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n", path, addr, declared)
-	for k, v := range headers {
-		fmt.Fprintf(&req, "%s: %s\r\n", k, v)
-	}
-	req.WriteString("\r\n{")
-	if _, err := io.WriteString(conn, req.String()); err != nil {
-		t.Fatal(err)
-	}
-	var written atomic.Int64
-	written.Store(1)
-	stop := make(chan struct{})
-	defer close(stop)
-	go func() {
-		tick := time.NewTicker(25 * time.Millisecond)
-		defer tick.Stop()
-		for written.Load() < int64(declared) {
-			select {
-			case <-stop:
-				return
-			case <-tick.C:
-			}
-			if _, err := conn.Write([]byte(" ")); err != nil {
-				return
-			}
-			written.Add(1)
-		}
-	}()
-	// 30 s is far beyond any limit here: it only ends the test of a
-	// server that never cuts the body off.
-	_ = conn.SetReadDeadline(time.Now().Add(30 * time.Second))
-	line, err := bufio.NewReader(conn).ReadString('\n')
-	var ne net.Error
-	if errors.As(err, &ne) && ne.Timeout() {
-		t.Fatalf("the server neither answered nor closed the connection while %d of %d body bytes trickled in", written.Load(), declared)
-	}
-	return strings.TrimSpace(line), written.Load()
-}
 
 func TestASlowBodyIsCutOffByTheServer(t *testing.T) {
 	const declared = 4000 // at a byte per 25 ms: 100 s to send in full
@@ -95,7 +43,7 @@ func TestASlowBodyIsCutOffByTheServer(t *testing.T) {
 		}))
 		srv := httptest.NewServer(server)
 		defer srv.Close()
-		status, sent := slowBody(t, srv.Listener.Addr().String(), "/slow", nil, declared)
+		status, sent := apitest.SlowBody(t, srv.Listener.Addr().String(), "/slow", nil, declared)
 		if sent >= declared {
 			t.Fatalf("the whole body was sent before the server answered (%q)", status)
 		}
@@ -145,7 +93,7 @@ func TestASlowBodyIsCutOffByTheServer(t *testing.T) {
 				"X-HubSpot-Signature-v3": "c2lnbmF0dXJl", "X-HubSpot-Request-Timestamp": fmt.Sprint(time.Now().UnixMilli())}},
 		} {
 			t.Run(c.name, func(t *testing.T) {
-				status, sent := slowBody(t, addr, c.path, c.headers, declared)
+				status, sent := apitest.SlowBody(t, addr, c.path, c.headers, declared)
 				if sent >= declared {
 					t.Fatalf("the whole body was sent before the server answered (%q)", status)
 				}

@@ -1,19 +1,15 @@
 package main
 
 import (
-	"bufio"
 	"context"
-	"errors"
 	"fmt"
-	"io"
 	"log/slog"
-	"net"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/slabot/slabot/api"
+	"github.com/slabot/slabot/api/apitest"
 	"github.com/slabot/slabot/bot/teams"
 )
 
@@ -61,7 +57,7 @@ func TestTheListenerCutsOffASlowBodyOnEveryWebhookRoute(t *testing.T) {
 	} {
 		t.Run(strings.Trim(strings.ReplaceAll(c.path, "/", "_"), "_"), func(t *testing.T) {
 			const declared = 4000 // a byte per 25 ms: 100 s to send in full
-			status, sent := trickle(t, app.Addr(), c.path, c.headers, declared)
+			status, sent := apitest.SlowBody(t, app.Addr(), c.path, c.headers, declared)
 			if sent >= declared {
 				t.Fatalf("the whole body was sent before the server answered (%q)", status)
 			}
@@ -70,53 +66,4 @@ func TestTheListenerCutsOffASlowBodyOnEveryWebhookRoute(t *testing.T) {
 			}
 		})
 	}
-}
-
-// trickle sends a request's headers, then its body a byte at a time, until
-// the server answers or closes the connection; it returns the status line
-// ("" if closed without one) and how many body bytes had gone by then.
-func trickle(t *testing.T, addr, path string, headers map[string]string, declared int) (string, int64) {
-	t.Helper()
-	conn, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	var req strings.Builder
-	fmt.Fprintf(&req, "POST %s HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n", path, addr, declared)
-	for k, v := range headers {
-		fmt.Fprintf(&req, "%s: %s\r\n", k, v)
-	}
-	req.WriteString("\r\n{")
-	if _, err := io.WriteString(conn, req.String()); err != nil {
-		t.Fatal(err)
-	}
-	var sent atomic.Int64
-	sent.Store(1)
-	stop := make(chan struct{})
-	defer close(stop)
-	go func() {
-		tick := time.NewTicker(25 * time.Millisecond)
-		defer tick.Stop()
-		for sent.Load() < int64(declared) {
-			select {
-			case <-stop:
-				return
-			case <-tick.C:
-			}
-			if _, err := conn.Write([]byte(" ")); err != nil {
-				return
-			}
-			sent.Add(1)
-		}
-	}()
-	// Far beyond the limit: only ends the test of a server that never
-	// cuts the body off.
-	_ = conn.SetReadDeadline(time.Now().Add(30 * time.Second))
-	line, err := bufio.NewReader(conn).ReadString('\n')
-	var ne net.Error
-	if errors.As(err, &ne) && ne.Timeout() {
-		t.Fatalf("the server neither answered nor closed the connection while %d of %d body bytes trickled in", sent.Load(), declared)
-	}
-	return strings.TrimSpace(line), sent.Load()
 }
