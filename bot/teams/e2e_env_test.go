@@ -396,6 +396,14 @@ func (e *teamsEnv) waitFor(what string, cond func() bool) {
 // answer in their 1:1 chat, returning its card.
 func (e *teamsEnv) typed(email, message string) teamsfake.Card {
 	e.t.Helper()
+	rec := e.typedAnswer(email, message)
+	return rec.Activity.Cards()[0]
+}
+
+// typedAnswer types a message to slabot as a person and returns the
+// activity that answered it.
+func (e *teamsEnv) typedAnswer(email, message string) teamsfake.Recorded {
+	e.t.Helper()
 	conv := e.fake.PersonalConversation(email)
 	before := len(e.fake.Activities(conv))
 	resp, err := e.fake.Type(ctxTimeout(e.t, 10*time.Second), email, message)
@@ -416,11 +424,10 @@ func (e *teamsEnv) typed(email, message string) teamsfake.Card {
 		if !wantsHome && rec.Activity.Summary == "Your SLA dashboard" {
 			continue
 		}
-		cards := rec.Activity.Cards()
-		if len(cards) == 0 {
+		if len(rec.Activity.Cards()) == 0 {
 			e.t.Fatalf("the answer to %q has no card: %+v", message, rec.Activity)
 		}
-		return cards[0]
+		return rec
 	}
 }
 
