@@ -53,11 +53,17 @@ func waitForSlots(t *testing.T, db *storage.DB, n int) map[time.Time]string {
 	}
 }
 
+// reportPatience is how long a test waits for reports before giving up:
+// a chart takes a fraction of a second to draw, but several seconds under
+// the race detector on a busy 2-core machine, and three may be drawn at
+// once. It bounds a wait; it asserts nothing about speed.
+const reportPatience = 90 * time.Second
+
 // waitForReports waits until every claimed slot has its report and chart,
 // then checks that no slot has two: exactly one report per slot.
 func waitForReports(t *testing.T, e *reportEnv, runs map[time.Time]string) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(reportPatience)
 	for {
 		perSlot := map[string]int{}
 		for _, m := range reportMessages(e.fake) {
@@ -90,7 +96,7 @@ func waitForReports(t *testing.T, e *reportEnv, runs map[time.Time]string) {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("after 20 s, %d of %d claimed slots have no report (%d charts)", missing, len(runs), charts)
+			t.Fatalf("after %v, %d of %d claimed slots have no report (%d charts)", reportPatience, missing, len(runs), charts)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}

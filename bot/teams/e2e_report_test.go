@@ -126,7 +126,7 @@ func TestAChannelCreatedAfterSlabotJoinedTheTeamCanBeNamed(t *testing.T) {
 	if err != nil || resp == nil || resp.Status/100 != 2 {
 		t.Fatalf("creating the channel: %v %+v", err, resp)
 	}
-	if err := e.app.PostWeeklyReport(ctxTimeout(t, 15*time.Second), lastWeek(t)); err != nil {
+	if err := e.app.PostWeeklyReport(ctxTimeout(t, 90*time.Second), lastWeek(t)); err != nil {
 		t.Fatalf("the report for a channel created after slabot joined: %v", err)
 	}
 	recs, err := e.fake.WaitActivities(ctxTimeout(t, 15*time.Second), weekly.ID, 1)
