@@ -130,25 +130,6 @@ func TestWeeklyChart(t *testing.T) {
 	}
 }
 
-// TestWriteChartForReview writes the sample report's chart to the path in
-// CHART_OUT, for eyeballing:
-//
-//	CHART_OUT=/tmp/weekly.png go test ./bot/chart -run TestWriteChartForReview
-func TestWriteChartForReview(t *testing.T) {
-	out := os.Getenv("CHART_OUT")
-	if out == "" {
-		t.Skip("set CHART_OUT to a file path to write the sample chart there")
-	}
-	data, err := WeeklyChart(sampleReport(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(out, data, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("chart written to %s", out)
-}
-
 func TestCountUsesThousandsSeparators(t *testing.T) {
 	for in, want := range map[float64]string{0: "0", 7: "7", 999: "999", 1000: "1,000", 1320: "1,320", 1234567: "1,234,567", -4500: "-4,500", 49.6: "50"} {
 		if got := count(in); got != want {
