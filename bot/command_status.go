@@ -127,7 +127,7 @@ func teamNames(p *engine.Policy) string {
 	if len(names) == 0 {
 		return "none yet"
 	}
-	return andWords(names)
+	return engine.AndList(names)
 }
 
 func zoneName(p *engine.Policy) string {

@@ -426,7 +426,7 @@ func (c *command) parsePlan(args []string) error {
 		}
 	}
 	if len(missing) > 0 {
-		return usageError(cmdPlan, "A plan needs the monthly revenue goal, the average deal size and the win rate; %s missing.", andWords(missing)+isAre(len(missing)))
+		return usageError(cmdPlan, "A plan needs the monthly revenue goal, the average deal size and the win rate; %s missing.", engine.AndList(missing)+isAre(len(missing)))
 	}
 	return nil
 }
@@ -438,16 +438,6 @@ func isAre(n int) string {
 		return " is"
 	}
 	return " are"
-}
-
-func andWords(ws []string) string {
-	switch len(ws) {
-	case 0:
-		return ""
-	case 1:
-		return ws[0]
-	}
-	return strings.Join(ws[:len(ws)-1], ", ") + " and " + ws[len(ws)-1]
 }
 
 // parseAmount reads 5000, 5,000, $5000, 5k, 2.5m, and for rates 0.5 or 50%.
