@@ -83,7 +83,7 @@ func (b *Bot) statusScope(ctx context.Context, who asker, c command, name string
 		}
 		t := policy.Team(team)
 		if t == nil {
-			return engine.Scope{}, "", engine.Errorf(engine.ENOTFOUND, "There is no team %s in the agreement; the teams are %s.", quote(team), teamNames(policy))
+			return engine.Scope{}, "", engine.Errorf(engine.ENOTFOUND, "There is no team %s in the agreement; the teams are %s.", engine.Quote(team), teamNames(policy))
 		}
 		return engine.Scope{Kind: engine.ScopeTeam, Team: t.Name}, "team " + t.Name, nil
 	}
