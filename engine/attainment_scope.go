@@ -73,17 +73,24 @@ func (s Scope) hasLead(p *Policy, l *Lead) bool { return s.has(l.OwnerEmail, lea
 // team recorded on the breach, falling back to the lead's when the breach
 // does not say.
 func (s Scope) hasBreach(p *Policy, b Breach, l *Lead) bool {
-	rep, team := breachRep(b, l), b.Team
-	if team == "" {
-		if b.RepEmail == "" {
-			team = leadTeam(p, l)
-		} else if p != nil {
-			if t := p.TeamOf(b.RepEmail); t != nil {
-				team = t.Name
-			}
+	return s.has(breachRep(b, l), breachTeam(p, b, l))
+}
+
+// breachTeam is the team a breach counts for: the one recorded on it;
+// else, when it names its rep, the policy's team of that rep; else the
+// lead's team (leadTeam).
+func breachTeam(p *Policy, b Breach, l *Lead) string {
+	switch {
+	case b.Team != "":
+		return b.Team
+	case b.RepEmail == "":
+		return leadTeam(p, l)
+	case p != nil:
+		if t := p.TeamOf(b.RepEmail); t != nil {
+			return t.Name
 		}
 	}
-	return s.has(rep, team)
+	return ""
 }
 
 func breachRep(b Breach, l *Lead) string {
