@@ -296,23 +296,3 @@ func (b *Bot) availability(rep *engine.Rep, now time.Time) view.Text {
 	}
 	return nil
 }
-
-// scopeEmails are the reps whose leads and breaches a scope's figures can
-// draw on, in lower case: the rep, or a team's reps in the policy.
-func scopeEmails(p *engine.Policy, s engine.Scope) []string {
-	switch s.Kind {
-	case engine.ScopeRep:
-		return []string{strings.ToLower(strings.TrimSpace(s.Rep))}
-	case engine.ScopeTeam:
-		t := p.Team(strings.TrimSpace(s.Team))
-		if t == nil {
-			return nil
-		}
-		emails := make([]string, 0, len(t.Reps))
-		for _, r := range t.Reps {
-			emails = append(emails, strings.ToLower(strings.TrimSpace(r)))
-		}
-		return emails
-	}
-	return nil
-}

@@ -44,6 +44,32 @@ func (s Scope) String() string {
 	return "everyone"
 }
 
+// ScopeReps are the reps whose leads and breaches a scope's figures can
+// draw on, trimmed and lower-cased as Scope compares them: the rep of a
+// ScopeRep, the policy's reps of a ScopeTeam's team, and none for
+// ScopeAll or a team the policy does not have. A loader narrows what it
+// reads to these reps' leads and breaches, and the scope's own team's.
+func ScopeReps(p *Policy, s Scope) []string {
+	switch s.Kind {
+	case ScopeRep:
+		return []string{scopeKey(s.Rep)}
+	case ScopeTeam:
+		if p == nil {
+			return nil
+		}
+		t := p.Team(s.Team)
+		if t == nil {
+			return nil
+		}
+		reps := make([]string, 0, len(t.Reps))
+		for _, r := range t.Reps {
+			reps = append(reps, scopeKey(r))
+		}
+		return reps
+	}
+	return nil
+}
+
 // has reports whether a lead or breach held by owner in team is in scope.
 func (s Scope) has(owner, team string) bool {
 	switch s.Kind {

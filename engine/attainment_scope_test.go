@@ -1,6 +1,9 @@
 package engine
 
-import "testing"
+import (
+	"slices"
+	"testing"
+)
 
 func TestABreachCountsForTheTeamItRecords(t *testing.T) {
 	p := &Policy{Teams: []Team{
@@ -37,6 +40,30 @@ func TestABreachCountsForTheTeamItRecords(t *testing.T) {
 			inTeam := Scope{Kind: ScopeTeam, Team: tt.want}.hasBreach(tt.policy, tt.breach, &tt.lead)
 			if tt.want != "" && (!inTeam || figures.Breaches[0].TeamKey != scopeKey(tt.want)) {
 				t.Errorf("scope says in team %v, figures keep team key %q; want both %q", inTeam, figures.Breaches[0].TeamKey, tt.want)
+			}
+		})
+	}
+}
+
+func TestScopeRepsAreWhomAScopesFiguresDrawOn(t *testing.T) {
+	p := &Policy{Teams: []Team{{Name: "sdr-east", Reps: []string{"ana@example.com", " Bo@Example.com"}}}}
+	tests := []struct {
+		name   string
+		policy *Policy
+		scope  Scope
+		want   []string
+	}{
+		{"a rep, as Scope compares them", p, Scope{Kind: ScopeRep, Rep: " Ana@Example.com "}, []string{"ana@example.com"}},
+		{"a rep without a policy", nil, Scope{Kind: ScopeRep, Rep: "ana@example.com"}, []string{"ana@example.com"}},
+		{"a team's reps in the policy", p, Scope{Kind: ScopeTeam, Team: " SDR-East"}, []string{"ana@example.com", "bo@example.com"}},
+		{"a team the policy does not have", p, Scope{Kind: ScopeTeam, Team: "emea"}, nil},
+		{"a team without a policy", nil, Scope{Kind: ScopeTeam, Team: "sdr-east"}, nil},
+		{"everyone: no narrowing", p, Scope{Kind: ScopeAll}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := ScopeReps(tt.policy, tt.scope); !slices.Equal(got, tt.want) {
+				t.Errorf("ScopeReps = %q, want %q", got, tt.want)
 			}
 		})
 	}
