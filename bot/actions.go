@@ -185,12 +185,17 @@ func (b *Bot) Act(ctx context.Context, a Action) (*engine.Lead, error) {
 	return nil, nil
 }
 
-// Refusal is the line for a person whose action was refused, and true;
-// false for an error that is not theirs to fix (the job retries it).
+// Refusal is the line for a person whose command or action slabot
+// refused, and true: Refused when it is not theirs to do, Warning when
+// there is something to fix (a typo, a lead that moved on), each with the
+// reason. It is false for an error that is not theirs to fix: a job
+// retries it, a command apologises (Bot.failure).
 func Refusal(err error) (view.Text, bool) {
 	switch engine.ErrorCode(err) {
-	case engine.EFORBIDDEN, engine.EINVALID, engine.ENOTFOUND, engine.ECONFLICT:
+	case engine.EFORBIDDEN:
 		return view.T(view.Refused, " "+engine.ErrorMessage(err)), true
+	case engine.EINVALID, engine.ENOTFOUND, engine.ECONFLICT:
+		return view.T(view.Warning, " "+engine.ErrorMessage(err)), true
 	}
 	return nil, false
 }

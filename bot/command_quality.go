@@ -29,7 +29,7 @@ func (c *command) parseQuality(args []string) error {
 		}
 	}
 	if len(period) > 1 {
-		return usageError(cmdQuality, "`quality` takes one period at most, but got %s.", quote(strings.Join(period, " ")))
+		return usageError(cmdQuality, "`quality` takes one period at most, but got %s.", engine.Quote(strings.Join(period, " ")))
 	}
 	if err := c.parseFunnel(period); err != nil {
 		var pe *parseError

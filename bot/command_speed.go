@@ -35,7 +35,7 @@ func (b *Bot) cmdSpeed(ctx context.Context, who asker, c command, name string) (
 			for _, r := range policy.Rules {
 				names = append(names, r.Name)
 			}
-			return reply{}, engine.Errorf(engine.ENOTFOUND, "There is no rule %s in the agreement; the rules are %s.", quote(c.Rule), andWords(names))
+			return reply{}, engine.Errorf(engine.ENOTFOUND, "There is no rule %s in the agreement; the rules are %s.", engine.Quote(c.Rule), engine.AndList(names))
 		}
 		rule = r.Name
 	}

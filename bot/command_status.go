@@ -83,7 +83,7 @@ func (b *Bot) statusScope(ctx context.Context, who asker, c command, name string
 		}
 		t := policy.Team(team)
 		if t == nil {
-			return engine.Scope{}, "", engine.Errorf(engine.ENOTFOUND, "There is no team %s in the agreement; the teams are %s.", quote(team), teamNames(policy))
+			return engine.Scope{}, "", engine.Errorf(engine.ENOTFOUND, "There is no team %s in the agreement; the teams are %s.", engine.Quote(team), teamNames(policy))
 		}
 		return engine.Scope{Kind: engine.ScopeTeam, Team: t.Name}, "team " + t.Name, nil
 	}
@@ -127,7 +127,7 @@ func teamNames(p *engine.Policy) string {
 	if len(names) == 0 {
 		return "none yet"
 	}
-	return andWords(names)
+	return engine.AndList(names)
 }
 
 func zoneName(p *engine.Policy) string {
@@ -293,26 +293,6 @@ func (b *Bot) availability(rep *engine.Rep, now time.Time) view.Text {
 		return view.T(view.Away, " away until "+rep.AwayUntil.In(b.zone(rep.TimeZone)).Format("Mon Jan 2"))
 	case !rep.Available(now):
 		return view.T(view.Away, " away")
-	}
-	return nil
-}
-
-// scopeEmails are the reps whose leads and breaches a scope's figures can
-// draw on, in lower case: the rep, or a team's reps in the policy.
-func scopeEmails(p *engine.Policy, s engine.Scope) []string {
-	switch s.Kind {
-	case engine.ScopeRep:
-		return []string{strings.ToLower(strings.TrimSpace(s.Rep))}
-	case engine.ScopeTeam:
-		t := p.Team(strings.TrimSpace(s.Team))
-		if t == nil {
-			return nil
-		}
-		emails := make([]string, 0, len(t.Reps))
-		for _, r := range t.Reps {
-			emails = append(emails, strings.ToLower(strings.TrimSpace(r)))
-		}
-		return emails
 	}
 	return nil
 }

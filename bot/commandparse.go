@@ -158,22 +158,6 @@ func usageError(kind, format string, args ...any) *parseError {
 	return &parseError{Msg: fmt.Sprintf(format, args...), Usage: commandUsage[kind]}
 }
 
-// quote shows a word from the user's text in a message, shortened and
-// stripped of control characters.
-func quote(s string) string {
-	s = strings.ToValidUTF8(s, "�")
-	s = strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) || r == '`' {
-			return -1
-		}
-		return r
-	}, s)
-	if utf8.RuneCountInString(s) > 40 {
-		s = string([]rune(s)[:39]) + "…"
-	}
-	return "“" + s + "”"
-}
-
 // tokenize splits the text at spaces, keeping Slack's escapes (<@U1|a b>)
 // whole.
 func tokenize(text string) []string {
@@ -241,7 +225,7 @@ func parseCommand(text string) (command, error) {
 		kind = a
 	}
 	if _, ok := commandUsage[kind]; !ok {
-		return command{}, &parseError{Msg: fmt.Sprintf("I don't know the command %s.", quote(toks[0])),
+		return command{}, &parseError{Msg: fmt.Sprintf("I don't know the command %s.", engine.Quote(toks[0])),
 			Unknown: toks[0], Suggest: closestCommand(word)}
 	}
 	c := command{Kind: kind}
@@ -259,7 +243,7 @@ func parseCommand(text string) (command, error) {
 	switch kind {
 	case cmdHelp, cmdLeads, cmdPolicy, cmdReport, cmdHome:
 		if len(rest) > 0 && kind != cmdHelp {
-			return command{}, usageError(kind, "`%s` takes no more words, but got %s.", kind, quote(strings.Join(rest, " ")))
+			return command{}, usageError(kind, "`%s` takes no more words, but got %s.", kind, engine.Quote(strings.Join(rest, " ")))
 		}
 	case cmdStatus:
 		err = c.parseStatus(rest)
@@ -294,7 +278,7 @@ func (c *command) parseStatus(args []string) error {
 		switch {
 		case isPeriod(w):
 			if c.Period != "" {
-				return usageError(cmdStatus, "Give one period, not both %s and %s.", quote(c.Period), quote(w))
+				return usageError(cmdStatus, "Give one period, not both %s and %s.", engine.Quote(c.Period), engine.Quote(w))
 			}
 			c.Period = w
 		case w == "all" || w == "everyone":
@@ -321,9 +305,9 @@ func (c *command) parseStatus(args []string) error {
 			p, ok := parsePerson(a)
 			if !ok {
 				if s := closestWord(w, []string{"week", "month", "quarter", "team", "all", "share"}); s != "" {
-					return usageError(cmdStatus, "I don't understand %s: did you mean `%s`?", quote(a), s)
+					return usageError(cmdStatus, "I don't understand %s: did you mean `%s`?", engine.Quote(a), s)
 				}
-				return usageError(cmdStatus, "I don't understand %s: name a rep with @, or say team, all, week, month or quarter.", quote(a))
+				return usageError(cmdStatus, "I don't understand %s: name a rep with @, or say team, all, week, month or quarter.", engine.Quote(a))
 			}
 			if c.Scope != scopeDefault {
 				return usageError(cmdStatus, "Ask for one scope at a time: a rep, your team, or all.")
@@ -349,7 +333,7 @@ var yearMonthRe = regexp.MustCompile(`^(\d{4})-(\d{1,2})$`)
 
 func (c *command) parseFunnel(args []string) error {
 	if len(args) > 1 {
-		return usageError(cmdFunnel, "`funnel` takes one period at most, but got %s.", quote(strings.Join(args, " ")))
+		return usageError(cmdFunnel, "`funnel` takes one period at most, but got %s.", engine.Quote(strings.Join(args, " ")))
 	}
 	if len(args) == 0 {
 		return nil
@@ -367,12 +351,12 @@ func (c *command) parseFunnel(args []string) error {
 		y, _ := strconv.Atoi(m[1])
 		mo, _ := strconv.Atoi(m[2])
 		if mo < 1 || mo > 12 || y < 2000 || y > 2200 {
-			return usageError(cmdFunnel, "%s is not a month: write it as YYYY-MM, like 2026-11.", quote(args[0]))
+			return usageError(cmdFunnel, "%s is not a month: write it as YYYY-MM, like 2026-11.", engine.Quote(args[0]))
 		}
 		c.Period, c.Year, c.Month = "month", y, time.Month(mo)
 		return nil
 	}
-	return usageError(cmdFunnel, "%s is not a period: say week, month, quarter, a month's name or YYYY-MM.", quote(args[0]))
+	return usageError(cmdFunnel, "%s is not a period: say week, month, quarter, a month's name or YYYY-MM.", engine.Quote(args[0]))
 }
 
 // planKeys maps what people write to the plan's inputs.
@@ -390,15 +374,15 @@ func (c *command) parsePlan(args []string) error {
 		key := planKeys[strings.ToLower(k)]
 		if !ok {
 			if key != "" {
-				return usageError(cmdPlan, "Write %s with an = and a number, like %s=%s.", quote(k), key, planExample[key])
+				return usageError(cmdPlan, "Write %s with an = and a number, like %s=%s.", engine.Quote(k), key, planExample[key])
 			}
-			return usageError(cmdPlan, "I don't understand %s: give each number as name=value.", quote(a))
+			return usageError(cmdPlan, "I don't understand %s: give each number as name=value.", engine.Quote(a))
 		}
 		if key == "" {
 			if s := closestWord(strings.ToLower(k), []string{"revenue", "deal", "win", "mql_to_sql"}); s != "" {
-				return usageError(cmdPlan, "%s is not something a plan takes: did you mean %s?", quote(k), s)
+				return usageError(cmdPlan, "%s is not something a plan takes: did you mean %s?", engine.Quote(k), s)
 			}
-			return usageError(cmdPlan, "%s is not something a plan takes: use revenue, deal, win and optionally mql_to_sql.", quote(k))
+			return usageError(cmdPlan, "%s is not something a plan takes: use revenue, deal, win and optionally mql_to_sql.", engine.Quote(k))
 		}
 		if seen[key] {
 			return usageError(cmdPlan, "%s is given twice.", key)
@@ -406,7 +390,7 @@ func (c *command) parsePlan(args []string) error {
 		seen[key] = true
 		x, err := parseAmount(v, key != "revenue" && key != "deal")
 		if err != nil {
-			return usageError(cmdPlan, "%s is not a number for %s (%s).", quote(v), key, err)
+			return usageError(cmdPlan, "%s is not a number for %s (%s).", engine.Quote(v), key, err)
 		}
 		switch key {
 		case "revenue":
@@ -426,7 +410,7 @@ func (c *command) parsePlan(args []string) error {
 		}
 	}
 	if len(missing) > 0 {
-		return usageError(cmdPlan, "A plan needs the monthly revenue goal, the average deal size and the win rate; %s missing.", andWords(missing)+isAre(len(missing)))
+		return usageError(cmdPlan, "A plan needs the monthly revenue goal, the average deal size and the win rate; %s missing.", engine.AndList(missing)+isAre(len(missing)))
 	}
 	return nil
 }
@@ -438,16 +422,6 @@ func isAre(n int) string {
 		return " is"
 	}
 	return " are"
-}
-
-func andWords(ws []string) string {
-	switch len(ws) {
-	case 0:
-		return ""
-	case 1:
-		return ws[0]
-	}
-	return strings.Join(ws[:len(ws)-1], ", ") + " and " + ws[len(ws)-1]
 }
 
 // parseAmount reads 5000, 5,000, $5000, 5k, 2.5m, and for rates 0.5 or 50%.
@@ -509,7 +483,7 @@ func (c *command) parseBack(args []string) error {
 	}
 	p, ok := parsePerson(args[0])
 	if !ok || len(args) > 1 {
-		return usageError(cmdBack, "`back` takes at most one person, named with @, but got %s.", quote(strings.Join(args, " ")))
+		return usageError(cmdBack, "`back` takes at most one person, named with @, but got %s.", engine.Quote(strings.Join(args, " ")))
 	}
 	c.Person = p
 	return nil
@@ -526,7 +500,7 @@ var (
 func parseDate(s string) (dateSpec, error) {
 	t := strings.ToLower(strings.TrimSpace(s))
 	bad := func() (dateSpec, error) {
-		return dateSpec{}, fmt.Errorf("I can't read %s as a date: write it like 2026-12-01, Dec 1, tomorrow or monday.", quote(s))
+		return dateSpec{}, fmt.Errorf("I can't read %s as a date: write it like 2026-12-01, Dec 1, tomorrow or monday.", engine.Quote(s))
 	}
 	spec := dateSpec{Text: strings.TrimSpace(s)}
 	if t == "tomorrow" {
@@ -579,7 +553,7 @@ func parseDate(s string) (dateSpec, error) {
 		check = 2028 // a leap year, so Feb 29 without a year is allowed here
 	}
 	if d < 1 || time.Date(check, m, d, 12, 0, 0, 0, time.UTC).Day() != d || (y != 0 && (y < 2000 || y > 2200)) {
-		return dateSpec{}, fmt.Errorf("%s is not a date on the calendar.", quote(s))
+		return dateSpec{}, fmt.Errorf("%s is not a date on the calendar.", engine.Quote(s))
 	}
 	spec.Year, spec.Month, spec.Day = y, m, d
 	return spec, nil

@@ -176,18 +176,14 @@ func (b *Bot) Answer(ctx context.Context, userID, name, text string) Reply {
 	return r
 }
 
-// failure turns an error into an answer: the reason for a refusal, or an
-// apology (with the detail logged) for anything else.
+// failure turns an error into an answer: the Refusal, or an apology (with
+// the detail logged) for anything else.
 func (b *Bot) failure(err error) reply {
-	switch engine.ErrorCode(err) {
-	case engine.EFORBIDDEN:
-		return textReply(view.T(view.Refused, " "+engine.ErrorMessage(err)))
-	case engine.EINVALID, engine.ENOTFOUND, engine.ECONFLICT:
-		return textReply(view.T(view.Warning, " "+engine.ErrorMessage(err)))
-	default:
-		b.logger.Error("a slash command failed", "err", err)
-		return textReply(view.T(view.Warning, " "+engine.ErrorMessage(err)))
+	if line, ok := Refusal(err); ok {
+		return textReply(line)
 	}
+	b.logger.Error("a slash command failed", "err", err)
+	return textReply(view.T(view.Warning, " "+engine.ErrorMessage(err)))
 }
 
 // withCommandName shows examples with the command as the user invoked it.

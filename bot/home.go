@@ -119,7 +119,7 @@ func (b *Bot) homeView(ctx context.Context, who asker) (view.Message, error) {
 	default:
 		scope = engine.Scope{Kind: engine.ScopeTeam, Team: who.Manages[0].Name}
 	}
-	facts, err := q.LeadFactsFor(ctx, weeks[0].Start, week.End, scope, scopeEmails(policy, scope))
+	facts, err := q.LeadFactsFor(ctx, weeks[0].Start, week.End, scope, engine.ScopeReps(policy, scope))
 	if err != nil {
 		return view.Message{}, err
 	}

@@ -130,18 +130,8 @@ func FiguresOf(p *Policy, f *LeadFacts) LeadFigures {
 		if rule == "" {
 			rule = l.Rule
 		}
-		team := b.Team
-		if team == "" {
-			if b.RepEmail == "" {
-				team = leadTeam(p, l)
-			} else if p != nil {
-				if t := p.TeamOf(b.RepEmail); t != nil {
-					team = t.Name
-				}
-			}
-		}
 		rep := breachRep(b, l)
-		g.Breaches = append(g.Breaches, BreachFigures{At: b.At, Kind: b.Kind, Rule: rule, Rep: rep, RepKey: scopeKey(rep), TeamKey: scopeKey(team)})
+		g.Breaches = append(g.Breaches, BreachFigures{At: b.At, Kind: b.Kind, Rule: rule, Rep: rep, RepKey: scopeKey(rep), TeamKey: scopeKey(breachTeam(p, b, l))})
 	}
 	return g
 }

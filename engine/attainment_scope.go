@@ -44,6 +44,32 @@ func (s Scope) String() string {
 	return "everyone"
 }
 
+// ScopeReps are the reps whose leads and breaches a scope's figures can
+// draw on, trimmed and lower-cased as Scope compares them: the rep of a
+// ScopeRep, the policy's reps of a ScopeTeam's team, and none for
+// ScopeAll or a team the policy does not have. A loader narrows what it
+// reads to these reps' leads and breaches, and the scope's own team's.
+func ScopeReps(p *Policy, s Scope) []string {
+	switch s.Kind {
+	case ScopeRep:
+		return []string{scopeKey(s.Rep)}
+	case ScopeTeam:
+		if p == nil {
+			return nil
+		}
+		t := p.Team(s.Team)
+		if t == nil {
+			return nil
+		}
+		reps := make([]string, 0, len(t.Reps))
+		for _, r := range t.Reps {
+			reps = append(reps, scopeKey(r))
+		}
+		return reps
+	}
+	return nil
+}
+
 // has reports whether a lead or breach held by owner in team is in scope.
 func (s Scope) has(owner, team string) bool {
 	switch s.Kind {
@@ -73,17 +99,24 @@ func (s Scope) hasLead(p *Policy, l *Lead) bool { return s.has(l.OwnerEmail, lea
 // team recorded on the breach, falling back to the lead's when the breach
 // does not say.
 func (s Scope) hasBreach(p *Policy, b Breach, l *Lead) bool {
-	rep, team := breachRep(b, l), b.Team
-	if team == "" {
-		if b.RepEmail == "" {
-			team = leadTeam(p, l)
-		} else if p != nil {
-			if t := p.TeamOf(b.RepEmail); t != nil {
-				team = t.Name
-			}
+	return s.has(breachRep(b, l), breachTeam(p, b, l))
+}
+
+// breachTeam is the team a breach counts for: the one recorded on it;
+// else, when it names its rep, the policy's team of that rep; else the
+// lead's team (leadTeam).
+func breachTeam(p *Policy, b Breach, l *Lead) string {
+	switch {
+	case b.Team != "":
+		return b.Team
+	case b.RepEmail == "":
+		return leadTeam(p, l)
+	case p != nil:
+		if t := p.TeamOf(b.RepEmail); t != nil {
+			return t.Name
 		}
 	}
-	return s.has(rep, team)
+	return ""
 }
 
 func breachRep(b Breach, l *Lead) string {

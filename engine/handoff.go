@@ -186,10 +186,15 @@ func Clip(s string, n int) (string, bool) {
 	return s, false
 }
 
-// Quote shows a value in a message: cleaned, short and in quotes, so a
-// warning about a huge or hostile value stays readable.
+// Quote shows a value someone gave (a field of a hand-off, a word of a
+// command) in a message: cleaned to one line, without backticks (chat
+// markup has no escape for them, and one would turn the rest of the line
+// into code), at most 60 characters, and in quotes, so a warning about a
+// huge or hostile value stays readable. Every message that repeats what a
+// person or a CRM sent quotes it so.
 func Quote(s string) string {
 	s, _ = CleanLine(s)
+	s = strings.ReplaceAll(s, "`", "")
 	s, _ = Clip(s, 60)
 	return strconv.Quote(s)
 }

@@ -48,15 +48,7 @@ func timerJobs(p *Policy, r *Rule, l *Lead) []Job {
 	}
 	d := p.LeadDeadlines(r, l, l.AssignedAt)
 	key := assignmentKey(l)
-	var jobs []Job
-	for i, at := range d.Reminders {
-		jobs = append(jobs, Job{LeadID: l.ID, RunAt: at,
-			UniqueKey: fmt.Sprintf("%s:%s:%d", JobReminder, key, i),
-			Args:      ReminderArgs{Due: d.FirstTouchDue, AssignedAt: l.AssignedAt}})
-	}
-	jobs = append(jobs, Job{LeadID: l.ID, RunAt: d.FirstTouchDue,
-		UniqueKey: fmt.Sprintf("%s:%s", JobFirstTouchDue, key),
-		Args:      FirstTouchDueArgs{AssignedAt: l.AssignedAt}})
+	jobs := firstTouchJobs(l, d, key)
 	for i, at := range d.AcceptReminders {
 		jobs = append(jobs, Job{LeadID: l.ID, RunAt: at,
 			UniqueKey: fmt.Sprintf("%s:%s:accept:%d", JobReminder, key, i),
@@ -73,6 +65,30 @@ func timerJobs(p *Policy, r *Rule, l *Lead) []Job {
 			Args:      CadenceDueArgs{AssignedAt: l.AssignedAt}})
 	}
 	return jobs
+}
+
+// extensionTimers plans the reminders and the deadline check of a moved
+// first-touch deadline. Their keys name the new deadline, since the
+// assignment's own timers keep their keys (cancelled, but unique).
+func extensionTimers(d Deadlines, l *Lead) []Job {
+	return firstTouchJobs(l, d, fmt.Sprintf("%s:ext:%d", assignmentKey(l), d.FirstTouchDue.UnixMicro()))
+}
+
+// firstTouchJobs plans the reminders before the first-touch deadline
+// d.FirstTouchDue and its check, for the lead's current assignment; key
+// makes their unique keys. Each names the deadline it is for (Due): a
+// reminder of a deadline since moved drops itself, and a stored check
+// says which deadline it was planned for.
+func firstTouchJobs(l *Lead, d Deadlines, key string) []Job {
+	jobs := make([]Job, 0, len(d.Reminders)+1)
+	for i, at := range d.Reminders {
+		jobs = append(jobs, Job{LeadID: l.ID, RunAt: at,
+			UniqueKey: fmt.Sprintf("%s:%s:%d", JobReminder, key, i),
+			Args:      ReminderArgs{Due: d.FirstTouchDue, AssignedAt: l.AssignedAt}})
+	}
+	return append(jobs, Job{LeadID: l.ID, RunAt: d.FirstTouchDue,
+		UniqueKey: JobFirstTouchDue + ":" + key,
+		Args:      FirstTouchDueArgs{Due: d.FirstTouchDue, AssignedAt: l.AssignedAt}})
 }
 
 // Queues keep kinds of work apart, so that a person's click never waits

@@ -446,8 +446,9 @@ func (ps Problems) Err() error {
 // orList writes "a", "a or b", "a, b or c".
 func orList(items []string) string { return joinWords(items, "or") }
 
-// andList writes "a", "a and b", "a, b and c".
-func andList(items []string) string { return joinWords(items, "and") }
+// AndList writes "a", "a and b", "a, b and c": the one way slabot lists
+// things in a sentence.
+func AndList(items []string) string { return joinWords(items, "and") }
 
 func joinWords(items []string, conj string) string {
 	switch len(items) {
@@ -546,7 +547,7 @@ func (p *Policy) Summary() string {
 	if len(p.Teams) > 0 {
 		b.WriteString("\nTeams:\n")
 		for _, t := range p.Teams {
-			line := fmt.Sprintf("- %s: manager %s; reps %s", t.Name, t.Manager, andList(t.Reps))
+			line := fmt.Sprintf("- %s: manager %s; reps %s", t.Name, t.Manager, AndList(t.Reps))
 			if t.EscalationChannel != "" {
 				line += "; breaches also go to " + t.EscalationChannel
 			}
@@ -599,7 +600,7 @@ func calendarText(c *Calendar, loc *time.Location) string {
 	for i, h := range hs {
 		dates[i] = h.String()
 	}
-	return s + ", holidays " + andList(dates)
+	return s + ", holidays " + AndList(dates)
 }
 
 // sentence is the rule in one sentence, as Summary prints it.
@@ -640,14 +641,14 @@ func (r *Rule) sentence(hours string) string {
 		for i, d := range r.RemindBefore {
 			ds[i] = FormatDuration(d)
 		}
-		fmt.Fprintf(&b, "; reminders %s before the deadline", andList(ds))
+		fmt.Fprintf(&b, "; reminders %s before the deadline", AndList(ds))
 	}
 	if len(r.OnBreach) > 0 {
 		var acts []string
 		for _, a := range r.OnBreach {
 			acts = append(acts, breachSentence(a))
 		}
-		b.WriteString("; on breach " + andList(acts))
+		b.WriteString("; on breach " + AndList(acts))
 	} else {
 		b.WriteString("; a breach is recorded for the weekly report")
 	}

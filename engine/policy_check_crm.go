@@ -135,7 +135,7 @@ func (c *policyChecker) webhooks(p *Policy, n *yaml.Node) {
 					if s := closestKey(it.val, CRMEventTypes); s != "" {
 						msg += fmt.Sprintf(": did you mean %q?", s)
 					} else {
-						msg += ": the events are " + andList(CRMEventTypes)
+						msg += ": the events are " + AndList(CRMEventTypes)
 					}
 					c.errorf(it.node, it.path, "%s", msg)
 					ok = false
@@ -214,7 +214,7 @@ func (p *Policy) crmSummary() string {
 		for _, w := range p.Webhooks {
 			events := "every event"
 			if len(w.Events) > 0 {
-				events = andList(w.Events)
+				events = AndList(w.Events)
 			}
 			// The host only: a hook address may carry its secret in its path.
 			fmt.Fprintf(&b, "- %s: %s, signed with the secret in %s.\n", w.Host(), events, w.SecretEnv)
@@ -228,7 +228,7 @@ func (p *Policy) crmSummary() string {
 			fields = append(fields, fmt.Sprintf("%s from %s", f, prop))
 		}
 		slices.Sort(fields)
-		fmt.Fprintf(&b, "\nHubSpot hand-offs read %s; other fields use HubSpot's stock properties.\n", andList(fields))
+		fmt.Fprintf(&b, "\nHubSpot hand-offs read %s; other fields use HubSpot's stock properties.\n", AndList(fields))
 	}
 	return b.String()
 }

@@ -65,9 +65,9 @@ func (c *policyChecker) mapping(n *yaml.Node, path string, known []string) map[s
 	n = resolve(n)
 	if n.Kind != yaml.MappingNode {
 		if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
-			c.errorf(n, path, "has no value: give it the keys %s", andList(known))
+			c.errorf(n, path, "has no value: give it the keys %s", AndList(known))
 		} else {
-			c.errorf(n, path, "should be a set of keys (%s), but it is %s", andList(known), kindText(n))
+			c.errorf(n, path, "should be a set of keys (%s), but it is %s", AndList(known), kindText(n))
 		}
 		return out
 	}
@@ -85,7 +85,7 @@ func (c *policyChecker) mapping(n *yaml.Node, path string, known []string) map[s
 			if s := closestKey(key, known); s != "" {
 				msg += fmt.Sprintf(": did you mean %q?", s)
 			} else {
-				msg += ": the keys are " + andList(known)
+				msg += ": the keys are " + AndList(known)
 			}
 			c.errorf(k, kp, "%s", msg)
 			continue

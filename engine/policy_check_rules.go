@@ -59,7 +59,7 @@ func (c *policyChecker) rules(p *Policy, n *yaml.Node) {
 					for _, t := range p.Teams {
 						names = append(names, t.Name)
 					}
-					c.errorf(tn, path+".team", "there is no team called %q; the teams are %s", s, andList(names))
+					c.errorf(tn, path+".team", "there is no team called %q; the teams are %s", s, AndList(names))
 				}
 				r.Team = s
 			}

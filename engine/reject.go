@@ -165,7 +165,7 @@ func (s *Service) reroute(ctx context.Context, tx Tx, policy *Policy, l *Lead, n
 			for _, t := range policy.Teams {
 				names = append(names, t.Name)
 			}
-			return Errorf(EINVALID, "There is no team called %q; the teams are %s.", rej.Detail, andList(names))
+			return Errorf(EINVALID, "There is no team called %q; the teams are %s.", rej.Detail, AndList(names))
 		}
 		team = t.Name
 	}

@@ -624,22 +624,6 @@ func (s *Service) GiveMoreTime(ctx context.Context, leadID int64, a Actor, assig
 	})
 }
 
-// extensionTimers plans the reminders and the deadline check of a moved
-// first-touch deadline. Their keys name the new deadline, since the
-// assignment's own timers keep their keys (cancelled, but unique).
-func extensionTimers(d Deadlines, l *Lead) []Job {
-	key := fmt.Sprintf("%s:ext:%d", assignmentKey(l), d.FirstTouchDue.UnixMicro())
-	var jobs []Job
-	for i, at := range d.Reminders {
-		jobs = append(jobs, Job{LeadID: l.ID, RunAt: at,
-			UniqueKey: fmt.Sprintf("%s:%s:%d", JobReminder, key, i),
-			Args:      ReminderArgs{Due: d.FirstTouchDue, AssignedAt: l.AssignedAt}})
-	}
-	return append(jobs, Job{LeadID: l.ID, RunAt: d.FirstTouchDue,
-		UniqueKey: JobFirstTouchDue + ":" + key,
-		Args:      FirstTouchDueArgs{Due: d.FirstTouchDue, AssignedAt: l.AssignedAt}})
-}
-
 // RepGone records that a rep's Slack account was deactivated: the rep
 // leaves the rotation, and each open lead they hold is escalated to their
 // team so someone picks it up. It reports how many leads were escalated;

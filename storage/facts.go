@@ -39,7 +39,7 @@ func (db *DB) LeadFactsFor(ctx context.Context, from, to time.Time, scope engine
 		if scope.Kind == engine.ScopeTeam {
 			team = strings.TrimSpace(scope.Team)
 		} else {
-			emails = []string{strings.ToLower(strings.TrimSpace(scope.Rep))}
+			emails = engine.ScopeReps(nil, scope)
 		}
 		// Each way in is an index: the owners', the team's, the breaches'.
 		rows, err = db.pool.Query(ctx, `SELECT `+factColumns+` FROM leads

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -363,30 +362,13 @@ func (db *DB) Attainment(ctx context.Context, p *engine.Policy, scope engine.Sco
 		return engine.Attainment{}, err
 	}
 	if !fresh {
-		facts, err := db.LeadFactsFor(ctx, period.Start, period.End, scope, scopeReps(p, scope))
+		facts, err := db.LeadFactsFor(ctx, period.Start, period.End, scope, engine.ScopeReps(p, scope))
 		if err != nil {
 			return engine.Attainment{}, err
 		}
 		return engine.ComputeAttainment(p, facts, scope, period, now), nil
 	}
 	return db.attainmentFromFigures(ctx, p, scope, period, now, nil)
-}
-
-// scopeReps are the reps whose leads and breaches a team's figures can draw
-// on (LeadFactsFor's emails): the team's reps in the policy, lower-cased.
-func scopeReps(p *engine.Policy, scope engine.Scope) []string {
-	if scope.Kind != engine.ScopeTeam || p == nil {
-		return nil
-	}
-	t := p.Team(strings.TrimSpace(scope.Team))
-	if t == nil {
-		return nil
-	}
-	reps := make([]string, 0, len(t.Reps))
-	for _, r := range t.Reps {
-		reps = append(reps, strings.ToLower(strings.TrimSpace(r)))
-	}
-	return reps
 }
 
 // attainmentFromFigures counts the attainment over lead_facts as they are.

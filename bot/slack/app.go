@@ -120,7 +120,7 @@ func (a *App) Run(ctx context.Context) error {
 	go func() { errc <- a.socket.RunContext(ctx) }()
 	defer a.wg.Wait()
 	if a.directoryEvery > 0 {
-		a.wg.Go(func() { a.syncDirectoryLoop(ctx, a.directoryEvery) })
+		a.wg.Go(func() { a.KeepDirectoryInSync(ctx, a.directoryEvery, "Slack", a.SyncDirectory) })
 	}
 	for {
 		select {

@@ -14,9 +14,14 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/slack-go/slack"
 
+	"github.com/slabot/slabot/bot/pace"
 	"github.com/slabot/slabot/bot/view"
 	"github.com/slabot/slabot/engine"
 )
+
+// postMargin is the time a post needs after its turn: a turn later than
+// the job's deadline less this is left for a later run of the job.
+const postMargin = 5 * time.Second
 
 // Chat is slabot's way of talking on Slack: it finds people, posts and
 // redraws views in their DMs and in channels, and finds a post an earlier
@@ -24,7 +29,7 @@ import (
 // crash posts nothing twice. Posts to one channel are paced.
 type Chat struct {
 	api         *slack.Client
-	pacer       *pacer
+	pacer       *pace.Pacer
 	logger      *slog.Logger
 	sent        *prometheus.CounterVec
 	rateLimited prometheus.Counter
@@ -54,7 +59,7 @@ func NewChat(cfg ChatConfig) *Chat {
 		cfg.PaceBurst = 3
 	}
 	c := &Chat{
-		api: cfg.API, pacer: newPacer(cfg.PaceInterval, cfg.PaceBurst), logger: cfg.Logger,
+		api: cfg.API, pacer: pace.New(pace.Limits{Interval: cfg.PaceInterval, Burst: cfg.PaceBurst, DeadlineMargin: postMargin}, nil), logger: cfg.Logger,
 		sent: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "slabot", Subsystem: "slack",
 			Name: "messages_total", Help: "Slack messages posted or updated, by kind."}, []string{"kind"}),
 		rateLimited: prometheus.NewCounter(prometheus.CounterOpts{Namespace: "slabot", Subsystem: "slack",
@@ -132,7 +137,7 @@ func (c *Chat) Post(ctx context.Context, to engine.Destination, m view.Message, 
 		return c.upload(ctx, to, channel, img, key)
 	}
 	blocks, fallback := Blocks(m)
-	if err := c.pacer.wait(ctx, channel); err != nil {
+	if err := c.pacer.Wait(ctx, channel); err != nil {
 		return engine.MessageRef{}, err
 	}
 	opts := []slack.MsgOption{slack.MsgOptionText(fallback, false), slack.MsgOptionMetadata(metadata(key))}
@@ -201,7 +206,7 @@ func (c *Chat) upload(ctx context.Context, to engine.Destination, channel string
 		}
 		channel = id
 	}
-	if err := c.pacer.wait(ctx, channel); err != nil {
+	if err := c.pacer.Wait(ctx, channel); err != nil {
 		return engine.MessageRef{}, err
 	}
 	name := img.Name

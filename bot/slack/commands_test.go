@@ -26,7 +26,7 @@ func sectionText(t *testing.T, r bot.Reply) string {
 func TestHelpReadsOnSlackAsItAlwaysHas(t *testing.T) {
 	core := bot.New(bot.Config{})
 	r := core.Answer(context.Background(), "U1", "/sla", "stauts")
-	want := ":thinking_face: I don't know “stauts”. Did you mean `/sla status [@rep | team | all] [week | month | quarter] [share]`?\n\n" +
+	want := ":thinking_face: I don't know \"stauts\". Did you mean `/sla status [@rep | team | all] [week | month | quarter] [share]`?\n\n" +
 		"*slabot keeps the Sales–Marketing SLA.* New leads arrive in your DMs with buttons to accept, log touches, snooze or return them.\n\n" +
 		"`/sla status [@rep | team | all] [week | month | quarter] [share]`\nhow you (or your team) are doing against the SLA\n" +
 		"`/sla leads`\nyour open leads, next deadline first, with their buttons\n" +
@@ -51,10 +51,10 @@ func TestHelpReadsOnSlackAsItAlwaysHas(t *testing.T) {
 
 func TestAnUnknownWordIsEscapedOnlyWhereItIsShown(t *testing.T) {
 	r := bot.New(bot.Config{}).Answer(context.Background(), "U1", "/sla", "<@U1>&")
-	if got := sectionText(t, r); !strings.Contains(got, "I don't know “&lt;@U1&gt;&amp;”.") {
+	if got := sectionText(t, r); !strings.Contains(got, "I don't know \"&lt;@U1&gt;&amp;\".") {
 		t.Errorf("the unknown word is not escaped on Slack:\n%s", got)
 	}
-	if !strings.Contains(r.Message.Summary, "“<@U1>&”") {
+	if !strings.Contains(r.Message.Summary, "\"<@U1>&\"") {
 		t.Errorf("the summary %q is escaped already: the renderer escapes it once more", r.Message.Summary)
 	}
 }

@@ -222,7 +222,7 @@ func TestSlashCommands(t *testing.T) {
 				t.Errorf("help is %q, want ephemeral", p.ResponseType)
 			}
 		}
-		mustSay(t, "a typo's answer", answerText(e.sla(ana, "stauts").Body), "I don't know “stauts”", "Did you mean `/sla status", "/sla leads")
+		mustSay(t, "a typo's answer", answerText(e.sla(ana, "stauts").Body), "I don't know \"stauts\"", "Did you mean `/sla status", "/sla leads")
 	})
 
 	t.Run("StatusOfARepEqualsTheHandComputation", func(t *testing.T) {
@@ -279,7 +279,7 @@ func TestSlashCommands(t *testing.T) {
 		mustSay(t, "a stranger asking for ana", answerText(e.sla(stranger, "status ana@example.com").Body), "only")
 		mustSay(t, "an unknown @name", answerText(e.sla(maria, "status @nobody").Body), "I can't tell who @nobody is")
 		mustSay(t, "a person who is no rep", answerText(e.sla(maria, "status <@U0EVE|eve>").Body), "eve@example.com is not a rep")
-		mustSay(t, "an unknown team", answerText(e.sla(ana, "status team nowhere").Body), "no team “nowhere”", "sdr-east")
+		mustSay(t, "an unknown team", answerText(e.sla(ana, "status team nowhere").Body), "no team \"nowhere\"", "sdr-east")
 		mustSay(t, "a stranger's own status", answerText(e.sla(stranger, "status").Body), "SLA status: everyone", "*SQLs received:* 6")
 	})
 
@@ -301,7 +301,7 @@ func TestSlashCommands(t *testing.T) {
 		mustSay(t, "the plan", answerText(e.sla(ana, "plan revenue=5000 deal=100 win=0.5 mql_to_sql=0.25").Body),
 			"= 50 deals a month", "= 100 SQLs a month", "= 400 MQLs a month")
 		mustSay(t, "a bad number", answerText(e.sla(ana, "plan revenue=abc deal=100 win=0.5").Body),
-			"“abc” is not a number for revenue", "/sla plan revenue=5000 deal=100 win=0.5")
+			"\"abc\" is not a number for revenue", "/sla plan revenue=5000 deal=100 win=0.5")
 		mustSay(t, "a rate out of range", answerText(e.sla(ana, "plan revenue=5000 deal=100 win=2").Body),
 			"win rate must be a fraction", "Try: `/sla plan revenue=5000 deal=100 win=0.5 mql_to_sql=0.25`")
 	})
@@ -378,7 +378,7 @@ func TestSlashCommands(t *testing.T) {
 		}
 		mustSay(t, "a manager setting bo away", answerText(e.sla(maria, "away <@U0BO|bo> until monday").Body), "bo@example.com is away until Monday, Nov 23")
 		mustSay(t, "a rep setting another away", answerText(e.sla(ana, "away <@U0BO|bo>").Body), "Only bo@example.com or their manager")
-		mustSay(t, "a bad date", answerText(e.sla(ana, "away until someday").Body), "“someday” as a date", "Try: `/sla away")
+		mustSay(t, "a bad date", answerText(e.sla(ana, "away until someday").Body), "\"someday\" as a date", "Try: `/sla away")
 		mustSay(t, "a past date", answerText(e.sla(ana, "away until 2026-11-01").Body), "already passed")
 		mustSay(t, "a stranger going away", answerText(e.sla(stranger, "away").Body), "not a rep")
 		mustSay(t, "manager brings bo back", answerText(e.sla(maria, "back <@U0BO|bo>").Body), "bo@example.com is back")

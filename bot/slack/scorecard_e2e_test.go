@@ -67,7 +67,7 @@ func TestScorecardCommandsOnSlack(t *testing.T) {
 		}
 		mustSay(t, "pooled speed", answerText(e.sla(maria, "speed pooled").Body), "All rules pooled", "All leads")
 		mustSay(t, "one rule", answerText(e.sla(maria, "speed rule Demo-Request").Body), "Speed to lead: November 2026 · demo-request")
-		mustSay(t, "no such rule", answerText(e.sla(maria, "speed rule nope").Body), "There is no rule “nope”")
+		mustSay(t, "no such rule", answerText(e.sla(maria, "speed rule nope").Body), "There is no rule \"nope\"")
 	})
 
 	t.Run("OnlyManagers", func(t *testing.T) {

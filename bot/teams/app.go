@@ -151,22 +151,8 @@ func (a *App) Run(ctx context.Context) error {
 	if err := a.pinChannels(ctx); err != nil {
 		return err
 	}
-	if a.directoryEvery <= 0 {
-		<-ctx.Done()
-		return nil
-	}
-	t := time.NewTicker(a.directoryEvery)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-t.C:
-			if err := a.SyncDirectory(ctx); err != nil && ctx.Err() == nil {
-				a.logger.Warn("checking the Microsoft 365 directory failed; trying again later", "err", err)
-			}
-		}
-	}
+	a.KeepDirectoryInSync(ctx, a.directoryEvery, "Microsoft 365", a.SyncDirectory)
+	return nil
 }
 
 // pinChannels pins each channel name of the policy to the one channel it
@@ -644,39 +630,22 @@ func (a *App) learnChannels(ctx context.Context, serviceURL, tenantID string, te
 	return a.channelsGone(ctx, stale, fmt.Sprintf("the team %q no longer has it", team.Name))
 }
 
-// SyncDirectory checks every rep against the Microsoft 365 directory: a
-// rep whose account was disabled leaves the rotation and their open leads
-// are escalated; a rep whose account is enabled again rejoins it.
+// SyncDirectory checks every rep against the Microsoft 365 directory
+// (bot.Bot's SyncDirectory decides): a rep whose account was disabled
+// leaves the rotation and their open leads are escalated; a rep whose
+// account is enabled again rejoins it.
 func (a *App) SyncDirectory(ctx context.Context) error {
-	reps, err := a.store.Reps(ctx)
-	if err != nil {
-		return err
-	}
-	for _, r := range reps {
-		if r.Team == "" {
-			continue
-		}
-		u, err := a.tr.Graph.UserByEmail(ctx, r.Email)
-		if errors.Is(err, ErrUnknownPerson) {
-			continue // a typo in the policy, which the hand-off alert reports
-		}
-		if err != nil {
-			return err
-		}
-		switch {
-		case r.Status == engine.RepInactive && u.AccountEnabled:
-			if back, err := a.store.ReactivateRep(ctx, r.Email); err != nil {
-				return err
-			} else if back {
-				a.logger.Info("a rep's Microsoft 365 account is enabled again: back in the rotation", "rep_id", r.ID)
+	return a.Bot.SyncDirectory(ctx, bot.Directory{Name: "Microsoft 365", LeftBecause: "their Microsoft 365 account was disabled",
+		Account: func(ctx context.Context, r engine.Rep) (bot.Account, error) {
+			u, err := a.tr.Graph.UserByEmail(ctx, r.Email)
+			switch {
+			case errors.Is(err, ErrUnknownPerson):
+				return bot.AccountUnknown, nil // a typo in the policy, which the hand-off alert reports
+			case err != nil:
+				return bot.AccountUnknown, err
+			case !u.AccountEnabled:
+				return bot.AccountDisabled, nil
 			}
-		case r.Status != engine.RepInactive && !u.AccountEnabled:
-			n, err := a.service.RepGone(ctx, r.Email, "their Microsoft 365 account was disabled")
-			if err != nil {
-				return err
-			}
-			a.logger.Info("a rep's Microsoft 365 account was disabled: out of the rotation", "rep_id", r.ID, "open_leads_escalated", n)
-		}
-	}
-	return nil
+			return bot.AccountActive, nil
+		}})
 }

@@ -1,12 +1,9 @@
 package teams
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -180,38 +177,10 @@ func (c *Connector) do(ctx context.Context, method, serviceURL, path string, bod
 	if err != nil {
 		return fmt.Errorf("teams: %s %s: %w", method, path, err)
 	}
-	var reader io.Reader
-	if body != nil {
-		data, err := json.Marshal(body)
-		if err != nil {
-			return fmt.Errorf("teams: encode %s %s: %w", method, path, err)
-		}
-		reader = bytes.NewReader(data)
+	err = callJSON(ctx, c.client, apiCall{method: method, url: joinURL(serviceURL, path), token: token, name: path,
+		body: body, connector: true, notFound: ErrConversationNotFound}, out, c.now)
+	if apiErr, failed := errors.AsType[*APIError](err); failed {
+		c.log.Debug("teams: connector call failed", "method", method, "status", apiErr.Status)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, joinURL(serviceURL, path), reader)
-	if err != nil {
-		return fmt.Errorf("teams: %s %s: %w", method, path, err)
-	}
-	req.Header.Set("Authorization", "Bearer "+token)
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json; charset=utf-8")
-	}
-	resp, err := c.client.Do(req)
-	if err != nil {
-		return fmt.Errorf("teams: %s %s: %w", method, path, err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		err := responseError(resp, method, path, true, ErrConversationNotFound, c.now())
-		c.log.Debug("teams: connector call failed", "method", method, "status", resp.StatusCode)
-		return err
-	}
-	if out == nil {
-		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-		return nil
-	}
-	if err := json.NewDecoder(io.LimitReader(resp.Body, 4<<20)).Decode(out); err != nil {
-		return fmt.Errorf("teams: decode answer of %s %s: %w", method, path, err)
-	}
-	return nil
+	return err
 }

@@ -1,12 +1,9 @@
 package teams
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -176,39 +173,8 @@ func (g *Graph) do(ctx context.Context, method, path string, body, out any, notF
 		return fmt.Errorf("teams: graph %s: %w", method, err)
 	}
 	logPath, _, _ := cutQuery(path)
-	var reader io.Reader
-	if body != nil {
-		data, err := json.Marshal(body)
-		if err != nil {
-			return fmt.Errorf("teams: encode graph %s %s: %w", method, logPath, err)
-		}
-		reader = bytes.NewReader(data)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, joinURL(g.opts.BaseURL, path), reader)
-	if err != nil {
-		return fmt.Errorf("teams: graph %s %s: %w", method, logPath, err)
-	}
-	req.Header.Set("Authorization", "Bearer "+token)
-	req.Header.Set("Accept", "application/json")
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	resp, err := g.client.Do(req)
-	if err != nil {
-		return fmt.Errorf("teams: graph %s %s: %w", method, logPath, err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return responseError(resp, method, "graph "+graphPathForErrors(logPath), false, notFound, g.now())
-	}
-	if out == nil {
-		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-		return nil
-	}
-	if err := json.NewDecoder(io.LimitReader(resp.Body, 4<<20)).Decode(out); err != nil {
-		return fmt.Errorf("teams: decode graph %s %s: %w", method, logPath, err)
-	}
-	return nil
+	return callJSON(ctx, g.client, apiCall{method: method, url: joinURL(g.opts.BaseURL, path), token: token,
+		name: "graph " + graphPathForErrors(logPath), body: body, notFound: notFound}, out, g.now)
 }
 
 func cutQuery(path string) (string, string, bool) { return strings.Cut(path, "?") }

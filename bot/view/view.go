@@ -40,6 +40,12 @@ const (
 	Reminder  Marker = "reminder"  // ⏰ a deadline is near
 )
 
+// Markers are all the markers above, for an adapter's test that each one
+// has a sign of its own. TestMarkersListsEveryMarker keeps it complete.
+var Markers = []Marker{Done, Alarm, Warning, Snoozed, Away, Refused, Stopped,
+	Unsure, Announce, Team, Celebrate, Calendar, Plan, Behind, Near, OnTarget,
+	Waiting, Pending, Deal, Next, Hello, Up, Down, Reminder}
+
 // Style is how a span of text is set.
 type Style uint8
 
