@@ -296,7 +296,7 @@ func TestPacingUnderRateLimits(t *testing.T) {
 		// Paced writes leave 1 s apart; the fake stamps them on arrival,
 		// late by however long a loaded machine takes. Unpaced ones arrive
 		// milliseconds apart, so half the interval separates the two
-		// (TestPacerSlots checks the exact spacing on an injected clock).
+		// (bot/pace's tests check the exact spacing on an injected clock).
 		if gap := h.fake.MinGap(conv); gap < 500*time.Millisecond {
 			t.Errorf("%s got two messages %v apart, want them paced about 1 s apart", conv, gap)
 		}
