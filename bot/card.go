@@ -73,6 +73,7 @@ func leadCard(d cardData) view.Message {
 	if actions, ok := cardActions(d); ok {
 		blocks = append(blocks, actions)
 	}
+	blocks = append(blocks, feedbackBlocks(d)...)
 	return view.Message{Summary: fmt.Sprintf("%s: %s. %s", prefix, title, status[0].Plain()), Blocks: blocks}
 }
 

@@ -18,8 +18,13 @@ const DefaultAcceptedTarget = 0.9
 
 // RejectionFact is one rejection recorded on a lead.
 type RejectionFact struct {
+	// EventID is the rejected event's id.
+	EventID  int64
 	Category RejectCategory
 	Detail   string
+	// Contest is where a contest of the rejection stands: "" (not
+	// contested), ContestPending, ContestUpheld or ContestOverturned.
+	Contest string
 }
 
 // QualityFacts is what quality counts of one lead handed off in the
@@ -27,6 +32,9 @@ type RejectionFact struct {
 type QualityFacts struct {
 	Lead       Lead
 	Rejections []RejectionFact
+	// Feedback is the rep's answer to "Did the card have what you
+	// needed?" ("" for none).
+	Feedback string
 }
 
 // QualityFigures are one group's figures (a source, or every lead).
@@ -53,6 +61,14 @@ type QualityFigures struct {
 	// that routed the lead.
 	Misroutes       int
 	MisroutesByRule map[string]int
+	// Contested counts rejections Marketing contested: Upheld and
+	// Overturned decided, ContestPending not yet. An overturned rejection
+	// does not count as one: its lead went back to the rep, accepted.
+	Contested, Upheld, Overturned, ContestPending int
+	// FeedbackYes counts cards that had what the rep needed; CardMissing
+	// those that lacked something, MissingByWhat by what.
+	FeedbackYes, CardMissing int
+	MissingByWhat            map[string]int
 }
 
 // Quality is a period's figures, by source when asked, then for all.
@@ -103,7 +119,7 @@ type qualityCounter struct {
 
 func newQualityCounter(group string) *qualityCounter {
 	return &qualityCounter{QualityFigures: QualityFigures{Group: group, ByCategory: map[RejectCategory]int{},
-		TopDetail: map[RejectCategory]string{}, MisroutesByRule: map[string]int{}},
+		TopDetail: map[RejectCategory]string{}, MisroutesByRule: map[string]int{}, MissingByWhat: map[string]int{}},
 		details: map[RejectCategory]map[string]int{}}
 }
 
@@ -117,7 +133,26 @@ func addQuality(g *qualityCounter, f QualityFacts) {
 			g.MisroutesByRule[l.Rule]++
 			continue
 		}
+		switch r.Contest {
+		case ContestPending:
+			g.Contested++
+			g.ContestPending++
+		case ContestUpheld:
+			g.Contested++
+			g.Upheld++
+		case ContestOverturned:
+			g.Contested++
+			g.Overturned++
+			continue // the rejection did not stand
+		}
 		final = &f.Rejections[i]
+	}
+	switch {
+	case f.Feedback == FeedbackYes:
+		g.FeedbackYes++
+	case f.Feedback != "":
+		g.CardMissing++
+		g.MissingByWhat[f.Feedback]++
 	}
 	switch {
 	case final != nil:
