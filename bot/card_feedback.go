@@ -40,7 +40,7 @@ func feedbackBlocks(d cardData) []view.Block {
 	}
 	return []view.Block{
 		view.Section{Lines: []view.Text{view.T(view.B("Did the card have what you needed?"), " One tap tells Marketing what to capture.")}},
-		view.Actions{ID: feedbackPfx + id, Controls: []view.Control{
+		view.Actions{ID: feedbackPfx + id, Aside: true, Controls: []view.Control{
 			view.Button{Action: actionFeedback, Value: engine.FeedbackYes, Label: "Yes, it did", Style: view.Primary},
 			missing,
 		}},
