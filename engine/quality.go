@@ -81,22 +81,45 @@ type Quality struct {
 // ComputeQuality counts facts (leads handed off in the period) as of now,
 // by source when bySource.
 func ComputeQuality(facts []QualityFacts, bySource bool, target float64) Quality {
+	var group func(*Lead) string
+	if bySource {
+		group = func(l *Lead) string {
+			if l.Source == "" {
+				return "(no source)"
+			}
+			return l.Source
+		}
+	}
+	return ComputeQualityBy(facts, group, target)
+}
+
+// QualityGroupOf groups leads as the scorecard grouped by by does, so
+// quality figures can sit beside its rows.
+func QualityGroupOf(p *Policy, by GroupBy) func(*Lead) string {
+	bounds := ScoreBands(p)
+	labels := ScoreBandLabels(bounds)
+	return func(l *Lead) string {
+		f := LeadFacts{Lead: *l}
+		return scorecardKeysOf(p, &f).GroupOf(by, bounds, labels)
+	}
+}
+
+// ComputeQualityBy counts facts as ComputeQuality does, by the group each
+// lead falls in (nil: no groups, only all).
+func ComputeQualityBy(facts []QualityFacts, group func(*Lead) string, target float64) Quality {
 	if target <= 0 {
 		target = DefaultAcceptedTarget
 	}
 	groups := map[string]*qualityCounter{}
-	all := newQualityCounter("(all)")
+	all := newQualityCounter(AllGroup)
 	for _, f := range facts {
 		addQuality(all, f)
-		if bySource {
-			src := f.Lead.Source
-			if src == "" {
-				src = "(no source)"
-			}
-			g := groups[src]
+		if group != nil {
+			name := group(&f.Lead)
+			g := groups[name]
 			if g == nil {
-				g = newQualityCounter(src)
-				groups[src] = g
+				g = newQualityCounter(name)
+				groups[name] = g
 			}
 			addQuality(g, f)
 		}
@@ -189,4 +212,16 @@ func finishQuality(g *qualityCounter) QualityFigures {
 		g.AcceptedShare = float64(g.Accepted) / float64(decided)
 	}
 	return g.QualityFigures
+}
+
+// TopRejection is the category that sent back most leads (ties go to the
+// first in the contract's order), with its most frequent detail; n is 0
+// when nothing was rejected.
+func (q QualityFigures) TopRejection() (category RejectCategory, detail string, n int) {
+	for _, c := range []RejectCategory{RejectBadData, RejectNotOurBuyer, RejectDuplicate} {
+		if q.ByCategory[c] > n {
+			category, n = c, q.ByCategory[c]
+		}
+	}
+	return category, q.TopDetail[category], n
 }
