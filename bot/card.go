@@ -337,6 +337,10 @@ func historyLine(d cardData) view.Text {
 		}
 		parts = append(parts, fmt.Sprintf("%s logged (%s)", plural(n, "touch", "touches"), strings.Join(compact(kinds), ", ")))
 	}
+	if st, ok := engine.ContestOf(d.Events, 0); ok && st.Decision == engine.ContestOverturned && l.State.Open() {
+		parts = append(parts, fmt.Sprintf("Your rejection (%s) was contested by %s and overturned by %s: the lead is yours again",
+			strings.ToLower(rejectionWords(st.Rejection)), st.Contest.Actor, st.Decided.Actor))
+	}
 	for i := len(d.Events) - 1; i >= 0; i-- {
 		if e := d.Events[i]; e.Kind == "snoozed" && l.State == engine.StateSnoozed {
 			if reason, _ := e.Data["reason"].(string); reason != "" {

@@ -177,7 +177,8 @@ func TestMarketingContestsARejectionAndTheRepsManagerDecides(t *testing.T) {
 		return got.State == engine.StateAcknowledged && got.OwnerEmail == "ana@example.com" && !got.AcknowledgedAt.IsZero()
 	})
 	e.waitMessage(e.fake.DMChannel(ana), "ana's new card", func(m slackfake.Message) bool {
-		return strings.Contains(cardText(m), "Lead: Contact ct-overturn") && strings.Contains(cardText(m), "[Reject]")
+		return strings.Contains(cardText(m), "Lead: Contact ct-overturn") && strings.Contains(cardText(m), "[Reject]") &&
+			strings.Contains(cardText(m), "Your rejection (bad data: phone (“number is a fax”)) was contested by mia@example.com and overturned by maria@example.com")
 	})
 	e.waitCard(notice, "the notice to say it was overturned", func(m slackfake.Message) bool {
 		return strings.Contains(cardText(m), "maria@example.com overturned the rejection")
