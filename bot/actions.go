@@ -144,6 +144,15 @@ func (b *Bot) Act(ctx context.Context, a Action) (*engine.Lead, error) {
 		l, _, err := b.service.LogTouch(ctx, a.LeadID, a.Actor,
 			engine.TouchInput{Kind: engine.TouchKind(a.Value), Origin: b.chat.Platform(), Key: a.Key})
 		return l, err
+	case actionFeedback:
+		l, err := b.service.CardFeedback(ctx, a.LeadID, a.Actor, a.Value)
+		return l, politeIfConflict(err)
+	case actionContest:
+		l, err := b.service.Contest(ctx, a.LeadID, a.Actor, a.EventID, "")
+		return l, politeIfConflict(err)
+	case actionUphold, actionOverturn:
+		l, err := b.service.DecideContest(ctx, a.LeadID, a.Actor, a.EventID, a.Verb == actionOverturn)
+		return l, politeIfConflict(err)
 	case formReject:
 		if errs := ValidateForm(a.Verb, a.Inputs); errs != nil {
 			for _, msg := range errs {
@@ -191,6 +200,9 @@ func (b *Bot) Act(ctx context.Context, a Action) (*engine.Lead, error) {
 // reason. It is false for an error that is not theirs to fix: a job
 // retries it, a command apologises (Bot.failure).
 func Refusal(err error) (view.Text, bool) {
+	if isPolite(err) {
+		return view.T(view.Done, " "+engine.ErrorMessage(err)), true
+	}
 	switch engine.ErrorCode(err) {
 	case engine.EFORBIDDEN:
 		return view.T(view.Refused, " "+engine.ErrorMessage(err)), true
@@ -331,6 +343,13 @@ func ValidateForm(formID string, values map[string]string) map[string]string {
 // EscalationView is an escalation as it stands now, for the platform to
 // redraw where the manager pressed its button.
 func (b *Bot) EscalationView(ctx context.Context, l *engine.Lead, eventID int64) (view.Message, bool, error) {
+	// A rejection notice or a contest's decision request.
+	if cd, ok, err := b.contestData(ctx, l, eventID); err != nil || ok {
+		if err != nil {
+			return view.Message{}, false, err
+		}
+		return contestMessage(cd), true, nil
+	}
 	// The decision is read back from the lead's history, as the redraw of
 	// a message whose lead moved on does: whichever lands last says the same.
 	d, err := b.escalationData(ctx, l, eventID)
@@ -351,6 +370,9 @@ func (b *Bot) EscalationView(ctx context.Context, l *engine.Lead, eventID int64)
 func ActionOn(actor engine.Actor, row, verb, value string) (Action, bool) {
 	if verb == actionOpenCRM {
 		return Action{}, false
+	}
+	if a, ok := feedbackAction(actor, row, verb, value); ok {
+		return a, true
 	}
 	if rest, ok := strings.CutPrefix(row, escBlockIDPfx); ok {
 		if !isEscalationAction(verb) {

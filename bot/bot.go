@@ -103,6 +103,8 @@ func (b *Bot) Handlers() []engine.JobHandler {
 			return b.refreshHome(ctx, args.Email)
 		}),
 		engine.Handle(b.sendEscalation),
+		engine.Handle(b.sendRejectionNotice),
+		engine.Handle(b.sendContestDecision),
 
 		engine.Handle(b.postScheduledReport),
 	}

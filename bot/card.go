@@ -73,6 +73,7 @@ func leadCard(d cardData) view.Message {
 	if actions, ok := cardActions(d); ok {
 		blocks = append(blocks, actions)
 	}
+	blocks = append(blocks, feedbackBlocks(d)...)
 	return view.Message{Summary: fmt.Sprintf("%s: %s. %s", prefix, title, status[0].Plain()), Blocks: blocks}
 }
 
@@ -335,6 +336,10 @@ func historyLine(d cardData) view.Text {
 			kinds = append(kinds, string(t.Kind))
 		}
 		parts = append(parts, fmt.Sprintf("%s logged (%s)", plural(n, "touch", "touches"), strings.Join(compact(kinds), ", ")))
+	}
+	if st, ok := engine.ContestOf(d.Events, 0); ok && st.Decision == engine.ContestOverturned && l.State.Open() {
+		parts = append(parts, fmt.Sprintf("Your rejection (%s) was contested by %s and overturned by %s: the lead is yours again",
+			strings.ToLower(rejectionWords(st.Rejection)), st.Contest.Actor, st.Decided.Actor))
 	}
 	for i := len(d.Events) - 1; i >= 0; i-- {
 		if e := d.Events[i]; e.Kind == "snoozed" && l.State == engine.StateSnoozed {

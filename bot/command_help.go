@@ -16,7 +16,7 @@ var helpLines = []struct{ kind, text string }{
 	{cmdFunnel, "Marketing's funnel: MQLs → SQLs → won against targets"},
 	{cmdSources, "managers: which sources, segments, rules and scores pay off"},
 	{cmdSpeed, "managers: how fast first touches were, and what each speed won"},
-	{cmdQuality, "managers: how Sales received the leads, accepted or rejected and why"},
+	{cmdQuality, "managers and Marketing: how Sales received the leads, accepted, rejected or contested and why"},
 	{cmdPlan, "work out the monthly funnel from a revenue goal"},
 	{cmdPolicy, "the agreement in plain words"},
 	{cmdAway, "stop new leads while you are out (managers: for a rep)"},

@@ -120,7 +120,14 @@ func nextLine(p *engine.Policy, f *engine.LeadFacts, now time.Time, loc *time.Lo
 func leadRowBlocks(p *engine.Policy, f *engine.LeadFacts, viewer string, now time.Time, loc *time.Location) []view.Block {
 	l := f.Lead
 	blocks := []view.Block{view.Section{Lines: leadRow(p, f, now, loc)}}
-	if actions, ok := cardActions(cardData{Lead: &l, Viewer: viewer, Policy: p, Now: now, Loc: loc}); ok {
+	// The rule and the touches, so the return form offers "unable to
+	// reach" only once the card would.
+	touches := make([]engine.Touch, len(f.Touches))
+	for i, at := range f.Touches {
+		touches[i] = engine.Touch{LeadID: l.ID, At: at}
+	}
+	d := cardData{Lead: &l, Touches: touches, Rule: p.Rule(l.Rule), Viewer: viewer, Policy: p, Now: now, Loc: loc}
+	if actions, ok := cardActions(d); ok {
 		blocks = append(blocks, actions)
 	}
 	return blocks

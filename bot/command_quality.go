@@ -52,10 +52,10 @@ var rejectCategoryLabels = []struct {
 }
 
 func (b *Bot) cmdQuality(ctx context.Context, who asker, c command) (reply, error) {
-	if len(who.Manages) == 0 {
-		return textReply(view.T(view.Refused, " Lead quality is for the teams' managers: ask yours.")), nil
-	}
 	policy, now := b.service.Policy(), b.service.Now()
+	if len(who.Manages) == 0 && !slices.Contains(policy.Quality.Contesters, strings.ToLower(who.Email)) {
+		return textReply(view.T(view.Refused, " Lead quality is for the teams' managers and Marketing's contesters: ask your manager.")), nil
+	}
 	period, err := funnelPeriod(c, now, policy.Location)
 	if err != nil {
 		return reply{}, err
@@ -116,7 +116,23 @@ func qualityLines(g engine.QualityFigures, target float64) []view.Text {
 		}
 		misroutes += " — " + strings.Join(rules, ", ")
 	}
-	return append(lines, view.T(view.B("Misroutes:"), misroutes))
+	lines = append(lines, view.T(view.B("Misroutes:"), misroutes))
+	contested := fmt.Sprintf(" %d", g.Contested)
+	if g.Contested > 0 {
+		contested += fmt.Sprintf(" — %d upheld, %d overturned, %d awaiting the manager", g.Upheld, g.Overturned, g.ContestPending)
+	}
+	lines = append(lines, view.T(view.B("Contested:"), contested))
+	feedback := fmt.Sprintf(" %d had what the rep needed · %d card missing", g.FeedbackYes, g.CardMissing)
+	if g.CardMissing > 0 {
+		var parts []string
+		for _, what := range engine.FeedbackMissing {
+			if n := g.MissingByWhat[what]; n > 0 {
+				parts = append(parts, fmt.Sprintf("%s %d", what, n))
+			}
+		}
+		feedback += " (" + strings.Join(parts, ", ") + ")"
+	}
+	return append(lines, view.T(view.B("Card feedback:"), feedback))
 }
 
 func sortedKeys(m map[string]int) []string {

@@ -25,7 +25,7 @@ const (
 )
 
 func isEscalationAction(id string) bool {
-	return id == actionEscReassign || id == actionEscReturn || id == actionEscMoreTime
+	return id == actionEscReassign || id == actionEscReturn || id == actionEscMoreTime || isContestAction(id)
 }
 
 // escalationData is what an escalation message shows.

@@ -209,6 +209,7 @@ func salesLines(v ReportView) []view.Text {
 	w := r.Sales.Week
 	lines := []view.Text{view.Bold(view.Deal, " Sales")}
 	lines = append(lines, onTimeLines(r.Sales)...)
+	lines = append(lines, qualityReportLine(r.Quality, r.QualityTarget))
 	lines = append(lines, firstTouchTimeLines(v)...)
 	lines = append(lines, cadenceLines(w)...)
 	if w.Breaches == 0 {
@@ -414,4 +415,23 @@ func previousMonthLines(a engine.Attainment, f engine.Funnel) []view.Text {
 		lines = append(lines, view.T("Breaches: "+thousands(a.Breaches)))
 	}
 	return lines
+}
+
+// qualityReportLine is the week's hand-offs as Sales received them: the
+// share accepted against targets.accepted, and the rejection category met
+// most often.
+func qualityReportLine(q engine.QualityFigures, target float64) view.Text {
+	if !q.Decided {
+		return view.T(view.B("Accepted:"), fmt.Sprintf(" none decided yet of %s this week", countOf(q.SQLs, "hand-off", "hand-offs")))
+	}
+	line := view.T(view.B("Accepted: "+pct(q.AcceptedShare)), fmt.Sprintf(" (%d of %d decided) · target %s", q.Accepted, q.Accepted+q.Rejected, pct(target)),
+		dot(q.AcceptedShare, target))
+	if cat, detail, n := q.TopRejection(); n > 0 {
+		top := strings.ReplaceAll(string(cat), "_", " ")
+		if detail != "" && cat != engine.RejectDuplicate {
+			top += " (mostly " + strings.ReplaceAll(detail, "_", " ") + ")"
+		}
+		line = view.T(line, fmt.Sprintf(" · top rejection: %s, %d", top, n))
+	}
+	return line
 }

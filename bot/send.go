@@ -127,6 +127,9 @@ func (b *Bot) redrawCards(ctx context.Context, job engine.Job) error {
 			return err
 		}
 	}
+	if err := b.redrawContestMessages(ctx, l); err != nil {
+		return err
+	}
 	return b.quietStaleMessages(ctx, l)
 }
 

@@ -83,8 +83,8 @@ func TestATouchLoggedInChatBecomesOneEngagementOnTheContact(t *testing.T) {
 	if body := calls[0].Properties["hs_call_body"]; !strings.Contains(body, "talked budget") || !strings.Contains(body, "ana@example.com") {
 		t.Errorf("the call's body %q lacks the note and who called", body)
 	}
-	if !strings.Contains(notes[0].Properties["hs_note_body"], "acknowledged") {
-		t.Errorf("the note %q does not say the lead was acknowledged", notes[0].Properties["hs_note_body"])
+	if !strings.Contains(notes[0].Properties["hs_note_body"], "accepted") {
+		t.Errorf("the note %q does not say the lead was accepted", notes[0].Properties["hs_note_body"])
 	}
 }
 

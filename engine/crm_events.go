@@ -34,12 +34,16 @@ const (
 	CRMLeadAccepted = "lead.accepted"
 	CRMLeadRejected = "lead.rejected"
 	CRMLeadRerouted = "lead.rerouted"
+	// lead.contested goes out when Marketing contests a rejection
+	// (data.decision "pending") and again when the manager decides it
+	// ("upheld" or "overturned").
+	CRMLeadContested = "lead.contested"
 )
 
 // CRMEventTypes lists every type, in the order the README lists them.
 var CRMEventTypes = []string{CRMHandOffCreated, CRMLeadAcknowledged, CRMTouchLogged, CRMLeadSnoozed,
 	CRMLeadReturned, CRMSLABreached, CRMLeadReassigned, CRMOutcomeRecorded, CRMRepAway, CRMRepBack,
-	CRMLeadAccepted, CRMLeadRejected, CRMLeadRerouted}
+	CRMLeadAccepted, CRMLeadRejected, CRMLeadRerouted, CRMLeadContested}
 
 // Where a change came from, in CRM events: a person in chat, or the intake
 // API (a CRM). A consumer skips what its own CRM sent.
@@ -214,6 +218,8 @@ func crmEventTypes(e *Event) []string {
 		return []string{CRMLeadRejected}
 	case e.Kind == EventReassigned && e.Data["reroute"] == true:
 		return []string{CRMLeadRerouted}
+	case e.Kind == EventContested || e.Kind == EventContestDecided:
+		return []string{CRMLeadContested}
 	}
 	if typ := CRMEventType(e.Kind); typ != "" {
 		return []string{typ}
@@ -323,6 +329,13 @@ func leadCRMEvent(typ string, e *Event, l *Lead) CRMEventArgs {
 	case CRMLeadRerouted:
 		data["from"], data["to"], data["reason"] = str("from"), str("to"), str("why")
 		data["category"], data["detail"] = str("category"), str("detail")
+	case CRMLeadContested:
+		data["category"], data["detail"], data["decision"] = str("category"), str("detail"), str("decision")
+		data["rep"], data["reason"] = str("rep"), str("note")
+		data["contested_by"] = str("contested_by")
+		if e.Kind == EventContested {
+			data["contested_by"] = by
+		}
 	case CRMOutcomeRecorded:
 		data["kind"] = e.Kind
 		data["amount"] = e.Data["amount"]

@@ -45,6 +45,9 @@ type Policy struct {
 	Webhooks []Webhook
 	// CRM tunes the CRM integrations (key crm).
 	CRM CRMConfig
+	// Quality says who may contest a rejection, and for how long (key
+	// quality).
+	Quality QualityConfig
 }
 
 // ReportConfig says where and when the weekly smarketing report is posted.

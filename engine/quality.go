@@ -18,8 +18,13 @@ const DefaultAcceptedTarget = 0.9
 
 // RejectionFact is one rejection recorded on a lead.
 type RejectionFact struct {
+	// EventID is the rejected event's id.
+	EventID  int64
 	Category RejectCategory
 	Detail   string
+	// Contest is where a contest of the rejection stands: "" (not
+	// contested), ContestPending, ContestUpheld or ContestOverturned.
+	Contest string
 }
 
 // QualityFacts is what quality counts of one lead handed off in the
@@ -27,6 +32,9 @@ type RejectionFact struct {
 type QualityFacts struct {
 	Lead       Lead
 	Rejections []RejectionFact
+	// Feedback is the rep's answer to "Did the card have what you
+	// needed?" ("" for none).
+	Feedback string
 }
 
 // QualityFigures are one group's figures (a source, or every lead).
@@ -53,6 +61,14 @@ type QualityFigures struct {
 	// that routed the lead.
 	Misroutes       int
 	MisroutesByRule map[string]int
+	// Contested counts rejections Marketing contested: Upheld and
+	// Overturned decided, ContestPending not yet. An overturned rejection
+	// does not count as one: its lead went back to the rep, accepted.
+	Contested, Upheld, Overturned, ContestPending int
+	// FeedbackYes counts cards that had what the rep needed; CardMissing
+	// those that lacked something, MissingByWhat by what.
+	FeedbackYes, CardMissing int
+	MissingByWhat            map[string]int
 }
 
 // Quality is a period's figures, by source when asked, then for all.
@@ -65,22 +81,45 @@ type Quality struct {
 // ComputeQuality counts facts (leads handed off in the period) as of now,
 // by source when bySource.
 func ComputeQuality(facts []QualityFacts, bySource bool, target float64) Quality {
+	var group func(*Lead) string
+	if bySource {
+		group = func(l *Lead) string {
+			if l.Source == "" {
+				return "(no source)"
+			}
+			return l.Source
+		}
+	}
+	return ComputeQualityBy(facts, group, target)
+}
+
+// QualityGroupOf groups leads as the scorecard grouped by by does, so
+// quality figures can sit beside its rows.
+func QualityGroupOf(p *Policy, by GroupBy) func(*Lead) string {
+	bounds := ScoreBands(p)
+	labels := ScoreBandLabels(bounds)
+	return func(l *Lead) string {
+		f := LeadFacts{Lead: *l}
+		return scorecardKeysOf(p, &f).GroupOf(by, bounds, labels)
+	}
+}
+
+// ComputeQualityBy counts facts as ComputeQuality does, by the group each
+// lead falls in (nil: no groups, only all).
+func ComputeQualityBy(facts []QualityFacts, group func(*Lead) string, target float64) Quality {
 	if target <= 0 {
 		target = DefaultAcceptedTarget
 	}
 	groups := map[string]*qualityCounter{}
-	all := newQualityCounter("(all)")
+	all := newQualityCounter(AllGroup)
 	for _, f := range facts {
 		addQuality(all, f)
-		if bySource {
-			src := f.Lead.Source
-			if src == "" {
-				src = "(no source)"
-			}
-			g := groups[src]
+		if group != nil {
+			name := group(&f.Lead)
+			g := groups[name]
 			if g == nil {
-				g = newQualityCounter(src)
-				groups[src] = g
+				g = newQualityCounter(name)
+				groups[name] = g
 			}
 			addQuality(g, f)
 		}
@@ -103,7 +142,7 @@ type qualityCounter struct {
 
 func newQualityCounter(group string) *qualityCounter {
 	return &qualityCounter{QualityFigures: QualityFigures{Group: group, ByCategory: map[RejectCategory]int{},
-		TopDetail: map[RejectCategory]string{}, MisroutesByRule: map[string]int{}},
+		TopDetail: map[RejectCategory]string{}, MisroutesByRule: map[string]int{}, MissingByWhat: map[string]int{}},
 		details: map[RejectCategory]map[string]int{}}
 }
 
@@ -117,7 +156,26 @@ func addQuality(g *qualityCounter, f QualityFacts) {
 			g.MisroutesByRule[l.Rule]++
 			continue
 		}
+		switch r.Contest {
+		case ContestPending:
+			g.Contested++
+			g.ContestPending++
+		case ContestUpheld:
+			g.Contested++
+			g.Upheld++
+		case ContestOverturned:
+			g.Contested++
+			g.Overturned++
+			continue // the rejection did not stand
+		}
 		final = &f.Rejections[i]
+	}
+	switch {
+	case f.Feedback == FeedbackYes:
+		g.FeedbackYes++
+	case f.Feedback != "":
+		g.CardMissing++
+		g.MissingByWhat[f.Feedback]++
 	}
 	switch {
 	case final != nil:
@@ -154,4 +212,16 @@ func finishQuality(g *qualityCounter) QualityFigures {
 		g.AcceptedShare = float64(g.Accepted) / float64(decided)
 	}
 	return g.QualityFigures
+}
+
+// TopRejection is the category that sent back most leads (ties go to the
+// first in the contract's order), with its most frequent detail; n is 0
+// when nothing was rejected.
+func (q QualityFigures) TopRejection() (category RejectCategory, detail string, n int) {
+	for _, c := range []RejectCategory{RejectBadData, RejectNotOurBuyer, RejectDuplicate} {
+		if q.ByCategory[c] > n {
+			category, n = c, q.ByCategory[c]
+		}
+	}
+	return category, q.TopDetail[category], n
 }

@@ -21,20 +21,20 @@ func TestQualityPutsEveryLeadInOnePlaceBySource(t *testing.T) {
 		// phone, once for bad email, once more for bad phone; one awaiting.
 		{Lead: lead("web", accepted)},
 		{Lead: lead("web", touched)},
-		{Lead: lead("web", func(l *Lead) { l.State = StateReturned }), Rejections: []RejectionFact{{RejectBadData, "phone"}}},
-		{Lead: lead("web", func(l *Lead) { l.State = StateReturned }), Rejections: []RejectionFact{{RejectBadData, "email"}}},
-		{Lead: lead("web", func(l *Lead) { l.State = StateReturned }), Rejections: []RejectionFact{{RejectBadData, "phone"}}},
+		{Lead: lead("web", func(l *Lead) { l.State = StateReturned }), Rejections: []RejectionFact{{Category: RejectBadData, Detail: "phone"}}},
+		{Lead: lead("web", func(l *Lead) { l.State = StateReturned }), Rejections: []RejectionFact{{Category: RejectBadData, Detail: "email"}}},
+		{Lead: lead("web", func(l *Lead) { l.State = StateReturned }), Rejections: []RejectionFact{{Category: RejectBadData, Detail: "phone"}}},
 		{Lead: lead("web", nil)},
 		// demo: misrouted, then accepted by its new owner; closed (won)
 		// before anyone decided; returned unable to reach after accepting.
-		{Lead: lead("demo", accepted), Rejections: []RejectionFact{{RejectWrongOwner, "bo@example.com"}}},
+		{Lead: lead("demo", accepted), Rejections: []RejectionFact{{Category: RejectWrongOwner, Detail: "bo@example.com"}}},
 		{Lead: lead("demo", func(l *Lead) { l.State = StateWon })},
 		{Lead: lead("demo", func(l *Lead) {
 			accepted(l)
 			l.State, l.ReturnReason = StateReturned, ReturnReasonUnreachable+": no answer"
 		})},
 		// demo: misrouted and still waiting with the new owner.
-		{Lead: lead("demo", nil), Rejections: []RejectionFact{{RejectWrongOwner, ""}}},
+		{Lead: lead("demo", nil), Rejections: []RejectionFact{{Category: RejectWrongOwner, Detail: ""}}},
 	}
 	q := ComputeQuality(facts, true, 0)
 	if q.Target != 0.9 {

@@ -106,8 +106,16 @@ func (s *Service) Reject(ctx context.Context, leadID int64, a Actor, rej Rejecti
 				return err
 			}
 		}
-		if err := tx.AppendEvent(ctx, &Event{LeadID: l.ID, At: now, Kind: EventRejected, Actor: a.String(), Data: data}); err != nil {
+		rejected := &Event{LeadID: l.ID, At: now, Kind: EventRejected, Actor: a.String(), Data: data}
+		if err := tx.AppendEvent(ctx, rejected); err != nil {
 			return err
+		}
+		if policy.Quality.Contesting() {
+			// Marketing hears of it with a button to contest it.
+			if _, err := tx.Enqueue(ctx, Job{LeadID: l.ID, RunAt: now, UniqueKey: fmt.Sprintf("%s:%d", JobRejectionNotice, rejected.ID),
+				Args: RejectionNoticeArgs{EventID: rejected.ID}}); err != nil {
+				return err
+			}
 		}
 		return s.returnLead(ctx, tx, l, now, a, rej.reason(), false)
 	})

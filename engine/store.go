@@ -40,6 +40,8 @@ type Tx interface {
 	Touches(ctx context.Context, leadID int64) ([]Touch, error)
 
 	AppendEvent(ctx context.Context, e *Event) error
+	// Events lists a lead's history in order.
+	Events(ctx context.Context, leadID int64) ([]Event, error)
 
 	// AddMQL records a marketing-qualified lead; false when its external id
 	// was recorded before.

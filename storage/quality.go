@@ -2,6 +2,7 @@ package storage
 
 import (
 	"context"
+	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -30,22 +31,45 @@ func (db *DB) QualityFacts(ctx context.Context, from, to time.Time) ([]engine.Qu
 		index[l.ID] = i
 		ids[i] = l.ID
 	}
-	rows, err = db.pool.Query(ctx, `SELECT lead_id, coalesce(data->>'category', ''), coalesce(data->>'detail', '')
-		FROM lead_events WHERE kind = $2 AND lead_id = ANY($1) ORDER BY lead_id, at, id`, ids, engine.EventRejected)
+	// The events that bear on quality, in order: rejections, the
+	// contests on them and their decisions, and the card's feedback.
+	rows, err = db.pool.Query(ctx, `SELECT id, lead_id, kind, coalesce(data->>'category', ''), coalesce(data->>'detail', ''),
+			coalesce(data->>'rejection', ''), coalesce(data->>'decision', ''), coalesce(data->>'answer', '')
+		FROM lead_events WHERE kind = ANY($2) AND lead_id = ANY($1) ORDER BY lead_id, at, id`, ids,
+		[]string{engine.EventRejected, engine.EventContested, engine.EventContestDecided, engine.EventCardFeedback})
 	if err != nil {
 		return nil, mapError(err, "load rejections for lead quality")
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var (
-			id               int64
-			category, detail string
+			eventID, leadID                                  int64
+			kind, category, detail, rejection, decision, ans string
 		)
-		if err := rows.Scan(&id, &category, &detail); err != nil {
+		if err := rows.Scan(&eventID, &leadID, &kind, &category, &detail, &rejection, &decision, &ans); err != nil {
 			return nil, mapError(err, "load rejections for lead quality")
 		}
-		if i, ok := index[id]; ok {
-			facts[i].Rejections = append(facts[i].Rejections, engine.RejectionFact{Category: engine.RejectCategory(category), Detail: detail})
+		i, ok := index[leadID]
+		if !ok {
+			continue
+		}
+		f := &facts[i]
+		switch kind {
+		case engine.EventRejected:
+			f.Rejections = append(f.Rejections, engine.RejectionFact{EventID: eventID, Category: engine.RejectCategory(category), Detail: detail})
+		case engine.EventContested, engine.EventContestDecided:
+			if kind == engine.EventContested {
+				decision = engine.ContestPending
+			}
+			for j := range f.Rejections {
+				if strconv.FormatInt(f.Rejections[j].EventID, 10) == rejection {
+					f.Rejections[j].Contest = decision
+				}
+			}
+		case engine.EventCardFeedback:
+			if f.Feedback == "" {
+				f.Feedback = ans
+			}
 		}
 	}
 	if err := rows.Err(); err != nil {

@@ -326,6 +326,9 @@ func TestTheWeeklyReportShowsBothSidesFiguresEndToEnd(t *testing.T) {
 			"Month to date: 20% (target 20%) :large_green_circle:",
 			"*Returned to Marketing:* 1 lead this week",
 			"• student, not a buyer: 1",
+			// Accepted: the five leads touched; L6 awaits an owner and L8
+			// went back before anyone decided (a return, not a rejection).
+			"*Accepted: 100%* (5 of 5 decided) · target 90% :large_green_circle:",
 			// Sales. On time: L2 L3 L5 L7; late: L4. L6 has no owner, L8
 			// was returned before its deadline.
 			"This week: *80%* (4 of 5) · target 99% :red_circle:",

@@ -144,7 +144,11 @@ func renderWithin(m view.Message, budget int) Card {
 	for _, blk := range m.Blocks {
 		switch b := blk.(type) {
 		case view.Actions:
-			if !inList {
+			if b.Aside {
+				if acts := actions(b, inList); len(acts) > 0 {
+					card.Body = append(card.Body, ActionSet{Actions: acts})
+				}
+			} else if !inList {
 				card.Actions = append(card.Actions, actions(b, false)...)
 			} else if acts := actions(b, true); len(acts) > 0 {
 				card.Body = append(card.Body, ActionSet{Actions: acts})
@@ -161,17 +165,23 @@ func renderWithin(m view.Message, budget int) Card {
 // isList reports whether a message is a list of things with controls:
 // more than one row of controls, or one that is not the message's end.
 func isList(m view.Message) bool {
-	rows := 0
-	for _, blk := range m.Blocks {
-		if _, ok := blk.(view.Actions); ok {
-			rows++
+	rows, lastRow := 0, -1
+	for i, blk := range m.Blocks {
+		if a, ok := blk.(view.Actions); ok && !a.Aside {
+			rows, lastRow = rows+1, i
 		}
 	}
-	if rows == 0 {
+	if rows != 1 {
+		return rows > 1
+	}
+	// The row ends the message when nothing follows it but an aside row
+	// and what introduces it.
+	tail := m.Blocks[lastRow+1:]
+	if len(tail) == 0 {
 		return false
 	}
-	_, endsWithControls := m.Blocks[len(m.Blocks)-1].(view.Actions)
-	return rows > 1 || !endsWithControls
+	a, ok := tail[len(tail)-1].(view.Actions)
+	return !ok || !a.Aside
 }
 
 // fit keeps a card within budget, which a long list of leads with their
@@ -356,9 +366,10 @@ func actions(a view.Actions, inList bool) []Action {
 		}
 		return d
 	}
-	// In a list, each row's inputs have ids of their own.
+	// In a list, each row's inputs have ids of their own; so do an aside
+	// row's, beside the message's own row.
 	inputID := func(id string) string { return id }
-	if inList {
+	if inList || a.Aside {
 		inputID = func(id string) string { return rowInputID(id, a.ID) }
 	}
 	var out []Action

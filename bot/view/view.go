@@ -164,6 +164,10 @@ type Image struct {
 type Actions struct {
 	ID       string
 	Controls []Control
+	// Aside marks a row that follows a message's own controls (a question
+	// asked below a card), not an item of a list: a platform that draws a
+	// message's last row apart from the rest keeps this one in its place.
+	Aside bool
 }
 
 func (Heading) isBlock() {}

@@ -37,6 +37,7 @@ func (d *demo) script(ctx context.Context) error {
 		{id: "crm-1002", source: "webinar", name: "Lee Park", title: "IT Manager", email: "lee@globex.test", company: "Globex", employees: 300, score: 64, value: 8000},
 		{id: "crm-1003", source: "demo_request", owner: "dee@example.com", name: "Sam Okafor", title: "Head of Procurement", email: "sam@initech.test", company: "Initech", employees: 850, score: 91, value: 40000},
 		{id: "crm-1004", source: "content_download", owner: "ana@example.com", name: "Kim Weber", title: "Student", email: "kim@uni.test", company: "State University", employees: 20000, score: 22, value: 0},
+		{id: "crm-1005", source: "webinar", owner: "bo@example.com", name: "Ravi Shah", title: "CFO", email: "ravi@umbrella.test", company: "Umbrella Ltd", employees: 600, score: 70, value: 12000},
 	}
 	steps := []struct {
 		at float64
@@ -57,8 +58,14 @@ func (d *demo) script(ctx context.Context) error {
 		{8, func(ctx context.Context) error {
 			return d.send(ctx, leads[2], "a demo request for Dee, who is away: it goes to the next rep and ops hear of it")
 		}},
+		{9, func(ctx context.Context) error {
+			return d.send(ctx, leads[4], "a webinar lead for Bo, though Umbrella is Chen's account")
+		}},
 		{11, func(ctx context.Context) error {
 			return d.snooze(ctx, leads[1].id, "Lee asked for a call back after lunch")
+		}},
+		{12, func(ctx context.Context) error {
+			return d.rejectWrongOwner(ctx, "U0BO", leads[4].id, "chen@example.com", "Chen owns Umbrella")
 		}},
 		{13, func(ctx context.Context) error { return d.send(ctx, leads[3], "a content download, for Ana") }},
 		{16, func(ctx context.Context) error {
@@ -71,6 +78,9 @@ func (d *demo) script(ctx context.Context) error {
 				d.say("  intake answers %d: %s", code, shorten(body, 160))
 			}
 			return err
+		}},
+		{19, func(ctx context.Context) error {
+			return d.click(ctx, "U0ANA", leads[0].id, "lead.feedback", "yes", "Ana answers the card's question: it had what she needed")
 		}},
 		{20, func(ctx context.Context) error {
 			return d.click(ctx, "U0ANA", leads[0].id, "lead.touch", "email", "Ana follows up by email")
@@ -194,6 +204,32 @@ func (d *demo) returnLead(ctx context.Context, userID, externalID, code, details
 	d.say("%s", d.style.Bold(who.Name+" taps Return to marketing"))
 	d.say("  …and first submits without a reason, then with one: %q", details)
 	return d.chat.fill(ctx, who, id, "lead.return", map[string]string{}, map[string]string{"return_code": code, "return_details": details})
+}
+
+// rejectWrongOwner has a rep reject a lead as someone else's: slabot
+// re-routes it at once, with a fresh clock, and tells ops of the misroute.
+func (d *demo) rejectWrongOwner(ctx context.Context, userID, externalID, owner, note string) error {
+	who := person(userID)
+	id, err := d.leadID(ctx, externalID)
+	if err != nil {
+		return err
+	}
+	// The card must be in the rep's chat before they can press on it.
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		l, err := d.app.Service.LeadByExternalID(ctx, externalID)
+		if err != nil {
+			return err
+		}
+		if l.State != engine.StateNew || time.Now().After(deadline) {
+			break
+		}
+		if err := d.pause(ctx, 0.2*d.speed); err != nil {
+			return err
+		}
+	}
+	d.say("%s", d.style.Bold(who.Name+" taps Reject: wrong owner, it is "+owner+"'s"))
+	return d.chat.fill(ctx, who, id, "lead.reject", map[string]string{"reject_reason": "wrong_owner", "reject_owner": owner, "reject_note": note})
 }
 
 func (d *demo) command(ctx context.Context, userID, text, what string) error {

@@ -24,7 +24,14 @@ import (
 // scorecardColumns are the contract's columns, in order.
 var scorecardColumns = []string{"group", "sqls", "first_touch_on_time", "first_touch_late", "first_touch_pending",
 	"first_touch_median_s", "first_touch_p90_s", "cadence_met", "cadence_missed", "returned",
-	"opportunities", "won", "lost", "won_amount"}
+	"opportunities", "won", "lost", "won_amount",
+	// After the contract's, the accepted-lead loop's (issue 23): the
+	// group's hand-offs accepted and rejected, the share accepted of those
+	// decided (empty when none was) against targets.accepted, the category
+	// that sent most back, the cards that lacked something, and contested
+	// rejections by decision.
+	"accepted", "rejected", "accepted_share", "accepted_target", "top_rejection", "card_missing",
+	"contested_upheld", "contested_overturned"}
 
 // wantsScorecard reports whether report's arguments ask for the scorecard
 // (--month), not the weekly report.
@@ -109,9 +116,24 @@ func cmdReportScorecard(ctx context.Context, args []string, stdout, stderr io.Wr
 		return 1
 	}
 	rows := append(slices.Clone(sc.Rows), sc.All)
+	// The leads' acceptance as of now (--as-of does not apply to it).
+	facts, err := db.QualityFacts(ctx, month.Start, month.End)
+	if err != nil {
+		fmt.Fprintln(stderr, "slabot report:", reportFailure(err))
+		return 1
+	}
+	quality := engine.ComputeQualityBy(facts, engine.QualityGroupOf(policy, by), policy.Targets.Accepted)
+	byGroup := map[string]engine.QualityFigures{engine.AllGroup: quality.All}
+	for _, g := range quality.Groups {
+		byGroup[g.Group] = g
+	}
+	records := make([][]string, len(rows))
+	for i, r := range rows {
+		records[i] = append(scorecardRecord(r), qualityRecord(byGroup[r.Group], quality.Target)...)
+	}
 
 	if *jsonFlag {
-		if err := writeScorecardJSON(stdout, rows); err != nil {
+		if err := writeScorecardJSON(stdout, records); err != nil {
 			fmt.Fprintln(stderr, "slabot report: writing JSON:", err)
 			return 1
 		}
@@ -128,7 +150,7 @@ func cmdReportScorecard(ctx context.Context, args []string, stdout, stderr io.Wr
 		}
 		out, closeOut = f, f.Close
 	}
-	err = writeScorecardCSV(out, rows)
+	err = writeScorecardCSV(out, records)
 	if cerr := closeOut(); err == nil {
 		err = cerr
 	}
@@ -154,13 +176,26 @@ func scorecardRecord(r engine.ScorecardRow) []string {
 		n(r.Opportunities), n(r.Won), n(r.Lost), strconv.FormatFloat(r.WonAmount, 'f', -1, 64)}
 }
 
-func writeScorecardCSV(w io.Writer, rows []engine.ScorecardRow) error {
+// qualityRecord is a group's acceptance, in the columns after the
+// contract's.
+func qualityRecord(q engine.QualityFigures, target float64) []string {
+	n := strconv.Itoa
+	share := ""
+	if q.Decided {
+		share = strconv.FormatFloat(q.AcceptedShare, 'f', 4, 64)
+	}
+	top, _, _ := q.TopRejection()
+	return []string{n(q.Accepted), n(q.Rejected), share, strconv.FormatFloat(target, 'f', -1, 64), string(top),
+		n(q.CardMissing), n(q.Upheld), n(q.Overturned)}
+}
+
+func writeScorecardCSV(w io.Writer, records [][]string) error {
 	cw := csv.NewWriter(w)
 	if err := cw.Write(scorecardColumns); err != nil {
 		return err
 	}
-	for _, r := range rows {
-		if err := cw.Write(scorecardRecord(r)); err != nil {
+	for _, rec := range records {
+		if err := cw.Write(rec); err != nil {
 			return err
 		}
 	}
@@ -170,18 +205,20 @@ func writeScorecardCSV(w io.Writer, rows []engine.ScorecardRow) error {
 
 // writeScorecardJSON writes the same fields per group: numbers as
 // numbers, a median of nothing as null.
-func writeScorecardJSON(w io.Writer, rows []engine.ScorecardRow) error {
-	out := make([]map[string]any, 0, len(rows))
-	for _, r := range rows {
-		rec := scorecardRecord(r)
-		m := map[string]any{"group": r.Group}
+func writeScorecardJSON(w io.Writer, records [][]string) error {
+	out := make([]map[string]any, 0, len(records))
+	for _, rec := range records {
+		m := map[string]any{"group": rec[0]}
 		for i, col := range scorecardColumns[1:] {
 			v := rec[i+1]
-			if v == "" {
+			switch {
+			case v == "":
 				m[col] = nil
-				continue
+			case col == "top_rejection":
+				m[col] = v
+			default:
+				m[col] = json.Number(v)
 			}
-			m[col] = json.Number(v)
 		}
 		out = append(out, m)
 	}

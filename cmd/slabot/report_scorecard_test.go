@@ -42,6 +42,18 @@ func TestReportScorecardWritesTheContractsColumns(t *testing.T) {
 			RETURNING id`, l.ext, l.source, l.state, l.received, orNull(l.closed), l.amount, l.reason).Scan(&id); err != nil {
 			t.Fatal(err)
 		}
+		// a was accepted; c was rejected as a student, not our buyer.
+		switch l.ext {
+		case "a":
+			if _, err := e.db.Pool().Exec(ctx, `UPDATE leads SET acknowledged_at = $2 WHERE id = $1`, id, l.received.Add(time.Minute)); err != nil {
+				t.Fatal(err)
+			}
+		case "c":
+			if _, err := e.db.Pool().Exec(ctx, `INSERT INTO lead_events (lead_id, at, kind, actor, data)
+				VALUES ($1, $2, 'rejected', 'ana@example.com', '{"category": "not_our_buyer", "detail": "student"}')`, id, l.closed); err != nil {
+				t.Fatal(err)
+			}
+		}
 		if !l.touch.IsZero() {
 			if _, err := e.db.Pool().Exec(ctx, `INSERT INTO touches (lead_id, kind, at) VALUES ($1, 'call', $2)`, id, l.touch); err != nil {
 				t.Fatal(err)
@@ -62,13 +74,16 @@ func TestReportScorecardWritesTheContractsColumns(t *testing.T) {
 		t.Fatalf("%v\n%s", err, data)
 	}
 	want := [][]string{
-		strings.Split("group,sqls,first_touch_on_time,first_touch_late,first_touch_pending,first_touch_median_s,first_touch_p90_s,cadence_met,cadence_missed,returned,opportunities,won,lost,won_amount", ","),
+		strings.Split("group,sqls,first_touch_on_time,first_touch_late,first_touch_pending,first_touch_median_s,first_touch_p90_s,cadence_met,cadence_missed,returned,opportunities,won,lost,won_amount,"+
+			"accepted,rejected,accepted_share,accepted_target,top_rejection,card_missing,contested_upheld,contested_overturned", ","),
 		// 24×7 policy, 4 h first touch: 600 s and 11400 s, both on time;
-		// cadence 6 in 14 days missed by both by now.
-		{"webinar", "2", "2", "0", "0", "600", "11400", "0", "2", "0", "1", "1", "0", "1200.5"},
-		// Returned untouched before its deadline: neither on time, late nor pending.
-		{"demo_request", "1", "0", "0", "0", "", "", "0", "0", "1", "0", "0", "0", "0"},
-		{"(all)", "3", "2", "0", "0", "600", "11400", "0", "2", "1", "1", "1", "0", "1200.5"},
+		// cadence 6 in 14 days missed by both by now. a accepted; b
+		// awaiting a decision (its touch is in touches only).
+		{"webinar", "2", "2", "0", "0", "600", "11400", "0", "2", "0", "1", "1", "0", "1200.5", "1", "0", "1.0000", "0.9", "", "0", "0", "0"},
+		// Returned untouched before its deadline: neither on time, late nor
+		// pending; rejected as not our buyer.
+		{"demo_request", "1", "0", "0", "0", "", "", "0", "0", "1", "0", "0", "0", "0", "0", "1", "0.0000", "0.9", "not_our_buyer", "0", "0", "0"},
+		{"(all)", "3", "2", "0", "0", "600", "11400", "0", "2", "1", "1", "1", "0", "1200.5", "1", "1", "0.5000", "0.9", "not_our_buyer", "0", "0", "0"},
 	}
 	if !slices.EqualFunc(want, records, slices.Equal) {
 		t.Errorf("CSV:\n%s\nwant %q", data, want)

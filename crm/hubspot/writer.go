@@ -88,11 +88,18 @@ func Writes(ev engine.CRMEventArgs) bool {
 		return false
 	}
 	switch ev.Type {
-	case engine.CRMTouchLogged, engine.CRMLeadAcknowledged, engine.CRMLeadReturned, engine.CRMSLABreached:
+	case engine.CRMTouchLogged, engine.CRMLeadAcknowledged, engine.CRMLeadReturned, engine.CRMSLABreached,
+		engine.CRMLeadRejected, engine.CRMLeadRerouted, engine.CRMLeadContested, crmLeadRecycleDue:
 		return true
 	}
+	// lead.accepted is the same lead event as lead.acknowledged, whose
+	// note says "accepted": one note, not two.
 	return false
 }
+
+// crmLeadRecycleDue is the type of the event a "not now" lead's revisit
+// date fires, named here so its note is written once the event exists.
+const crmLeadRecycleDue = "lead.recycle_due"
 
 // Handler is the job handler of WriteArgs.
 func (w *Writer) Handler() engine.JobHandler {
@@ -311,7 +318,16 @@ func engagement(ev engine.CRMEventArgs) (string, map[string]string) {
 		}
 		return "notes", map[string]string{"hs_timestamp": ts, "hs_note_body": text}
 	case engine.CRMLeadAcknowledged:
-		return "notes", map[string]string{"hs_timestamp": ts, "hs_note_body": fmt.Sprintf("Lead acknowledged in chat by %s.", by)}
+		return "notes", map[string]string{"hs_timestamp": ts, "hs_note_body": fmt.Sprintf("Lead accepted in chat by %s.", by)}
+	case engine.CRMLeadRejected:
+		return "notes", map[string]string{"hs_timestamp": ts, "hs_note_body": rejectedNote(ev, by)}
+	case engine.CRMLeadRerouted:
+		return "notes", map[string]string{"hs_timestamp": ts,
+			"hs_note_body": fmt.Sprintf("Lead re-routed: %s said it is not theirs; it now belongs to %s, with a fresh SLA clock.", ev.Str("from"), ev.Str("to"))}
+	case engine.CRMLeadContested:
+		return "notes", map[string]string{"hs_timestamp": ts, "hs_note_body": contestedNote(ev, by)}
+	case crmLeadRecycleDue:
+		return "notes", map[string]string{"hs_timestamp": ts, "hs_note_body": "Time to revisit this lead: the date Sales set when it was returned as not now has come."}
 	case engine.CRMLeadReturned:
 		return "notes", map[string]string{"hs_timestamp": ts,
 			"hs_note_body": fmt.Sprintf("Lead returned to Marketing by %s. Reason: %s", by, ev.Str("reason"))}
@@ -336,3 +352,38 @@ func touchLabel(kind string) string {
 	}
 	return "Touch"
 }
+
+// rejectedNote says who rejected the lead, in which category and why.
+func rejectedNote(ev engine.CRMEventArgs, by string) string {
+	text := fmt.Sprintf("Lead rejected in chat by %s: %s", by, words(ev.Str("category")))
+	if d := ev.Str("detail"); d != "" {
+		text += " (" + words(d) + ")"
+	}
+	text += "."
+	if r := ev.Str("reason"); r != "" {
+		text += " Note: " + r
+	}
+	return text
+}
+
+// contestedNote says who contested a rejection, or how the manager decided.
+func contestedNote(ev engine.CRMEventArgs, by string) string {
+	what := words(ev.Str("category"))
+	if d := ev.Str("detail"); d != "" {
+		what += ": " + words(d)
+	}
+	switch ev.Str("decision") {
+	case engine.ContestUpheld:
+		return fmt.Sprintf("Contested rejection (%s) upheld by %s: the lead stays with Marketing.", what, by)
+	case engine.ContestOverturned:
+		return fmt.Sprintf("Contested rejection (%s) overturned by %s: the lead is back with %s, accepted.", what, by, ev.Str("owner"))
+	}
+	text := fmt.Sprintf("Marketing (%s) contested the rejection by %s (%s).", by, ev.Str("rep"), what)
+	if r := ev.Str("reason"); r != "" {
+		text += " Why: " + r
+	}
+	return text
+}
+
+// words turns a contract value into words: "not_our_buyer" → "not our buyer".
+func words(s string) string { return strings.ReplaceAll(s, "_", " ") }
