@@ -45,6 +45,9 @@ type Policy struct {
 	Webhooks []Webhook
 	// CRM tunes the CRM integrations (key crm).
 	CRM CRMConfig
+	// Review tunes the review pack (key review); use ReviewSettings for
+	// the values with their defaults.
+	Review ReviewConfig
 }
 
 // ReportConfig says where and when the weekly smarketing report is posted.

@@ -135,5 +135,8 @@ func (c *policyChecker) parse(data []byte) *Policy {
 	if n := top["crm"]; n != nil {
 		c.crm(p, n)
 	}
+	if n := top["review"]; n != nil {
+		c.review(p, n)
+	}
 	return p
 }
