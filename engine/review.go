@@ -109,8 +109,9 @@ type CommitmentMonth struct {
 // ReviewCommitment is one commitment's target and its months.
 type ReviewCommitment struct {
 	Key Commitment
-	// Side is "Marketing" or "Sales"; Label what is committed.
-	Side, Label string
+	// Side is "Marketing" or "Sales"; Label what is committed ("first
+	// touch on time"), Short the same in a word or two ("on time").
+	Side, Label, Short string
 	// Target is a count or a share (Share); 0 when the agreement sets none
 	// (the months are shown, never missed).
 	Target float64
@@ -146,7 +147,7 @@ func (c BreachCause) Definition(cfg ReviewConfig) string {
 	case CauseRouting:
 		return fmt.Sprintf("the lead took longer than %s from hand-off to its rep (review.routing_delay): an operations matter", FormatDuration(cfg.RoutingDelay))
 	case CauseCapacity:
-		return fmt.Sprintf("not routing, and the rep already held at least %d open leads when the lead arrived (review.capacity_open_leads): are we understaffed?", cfg.CapacityOpenLeads)
+		return fmt.Sprintf("not routing, and the rep already held at least %d open leads when the lead arrived (review.capacity_open_leads): a question of staffing", cfg.CapacityOpenLeads)
 	case CauseConcentrated:
 		return "neither of those, and more than half of the rule's breaches came from two reps or fewer, this rep among them: a coaching matter"
 	}
@@ -230,9 +231,9 @@ func JudgeCommitments(p *Policy, months []ReviewMonth) []ReviewCommitment {
 		onTimeTarget = DefaultFirstTouchOnTime
 	}
 	cs := []ReviewCommitment{
-		{Key: CommitMQLs, Side: "Marketing", Label: "MQLs", Target: float64(t.MQLs)},
-		{Key: CommitSQLs, Side: "Marketing", Label: "SQLs", Target: float64(t.SQLs)},
-		{Key: CommitOnTime, Side: "Sales", Label: "First touch on time", Target: onTimeTarget, Share: true},
+		{Key: CommitMQLs, Side: "Marketing", Label: "MQLs", Short: "MQLs", Target: float64(t.MQLs)},
+		{Key: CommitSQLs, Side: "Marketing", Label: "SQLs", Short: "SQLs", Target: float64(t.SQLs)},
+		{Key: CommitOnTime, Side: "Sales", Label: "first touch on time", Short: "on time", Target: onTimeTarget, Share: true},
 	}
 	for i := range cs {
 		c := &cs[i]
