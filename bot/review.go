@@ -249,7 +249,7 @@ func causeLines(rv engine.Review) []view.Text {
 	for _, c := range engine.BreachCauses {
 		n := b.ByCause[c]
 		lines = append(lines, view.T("• ", view.B(fmt.Sprintf("%s: %s (%s)", causeLabels[c], thousands(n), share(n, b.Total))),
-			": "+c.Definition(rv.Settings)+"."))
+			" — "+c.Definition(rv.Settings)+"."))
 	}
 	return lines
 }
