@@ -105,5 +105,6 @@ func (b *Bot) Handlers() []engine.JobHandler {
 		engine.Handle(b.sendEscalation),
 
 		engine.Handle(b.postScheduledReport),
+		engine.Handle(b.postScheduledReview),
 	}
 }
