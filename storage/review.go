@@ -28,8 +28,8 @@ const reviewMonthGroup = `(@month_labels::text[])[width_bucket(received_at, @mon
 //     leads when the lead was received: leads they own, assigned before
 //     that instant and not closed by it (closed strictly after it, or
 //     still open). The count is a running sum over the rep's assignments
-//     (+1) and closings (-1), so each breach costs a step of a sort, not a
-//     scan of the rep's history;
+//     (+1) and closings (-1), with each breach a step of the same sort (0),
+//     so a breach costs a row of a sort, not a scan of the rep's history;
 //   - concentrated: more than half of the rule's breaches came from its
 //     two reps with the most (ties by email), and this breach's rep is one
 //     of them;
@@ -39,7 +39,7 @@ const reviewMonthGroup = `(@month_labels::text[])[width_bucket(received_at, @mon
 // reps.
 const reviewCausesSQL = `
 WITH probes AS (
-	SELECT row_number() OVER (ORDER BY b.lead_id, b.at, b.kind) AS id, b.rule, b.rep_key, f.received_at AS arrived, f.routing_delay
+	SELECT b.rule, b.rep_key, f.received_at AS arrived, f.routing_delay
 	FROM lead_breach_facts b JOIN lead_facts f ON f.lead_id = b.lead_id
 	WHERE b.lead_received_at >= @start AND b.lead_received_at < @end AND b.lead_received_at <= @now AND b.at <= @now
 ), held AS (
@@ -49,24 +49,25 @@ WITH probes AS (
 		AND (closed_at > @start OR (closed_at IS NULL AND is_open))
 		AND owner_key IN (SELECT rep_key FROM probes WHERE rep_key <> '')
 ), events AS (
-	SELECT rep_key, assigned_at AS t, 2 AS ord, 1 AS d, NULL::bigint AS probe FROM held
+	SELECT rep_key, assigned_at AS t, 2 AS ord, 1 AS d, NULL::text AS rule, NULL::bigint AS routing_delay, false AS probe FROM held
 	UNION ALL
-	SELECT rep_key, closed_at, 0, -1, NULL FROM held WHERE closed_at IS NOT NULL
+	SELECT rep_key, closed_at, 0, -1, NULL, NULL, false FROM held WHERE closed_at IS NOT NULL
 	UNION ALL
-	SELECT rep_key, arrived, 1, 0, id FROM probes WHERE rep_key <> ''
+	SELECT rep_key, arrived, 1, 0, rule, routing_delay, true FROM probes
 ), swept AS (
-	SELECT probe, sum(d) OVER (PARTITION BY rep_key ORDER BY t, ord ROWS UNBOUNDED PRECEDING) AS open_leads
+	SELECT rule, rep_key, routing_delay, probe,
+		sum(d) OVER (PARTITION BY rep_key ORDER BY t, ord ROWS UNBOUNDED PRECEDING) AS open_leads
 	FROM events
-), classified AS (
-	SELECT p.rule, p.rep_key, CASE
-		WHEN coalesce(p.routing_delay > @routing, false) THEN 'routing'
-		WHEN coalesce(s.open_leads >= @capacity, false) THEN 'capacity' END AS cause
-	FROM probes p LEFT JOIN swept s ON s.probe = p.id
+), classified AS MATERIALIZED (
+	SELECT rule, rep_key, CASE
+		WHEN coalesce(routing_delay > @routing, false) THEN 'routing'
+		WHEN rep_key <> '' AND open_leads >= @capacity THEN 'capacity' END AS cause
+	FROM swept WHERE probe
 ), ranked AS (
 	SELECT rule, rep_key, n, row_number() OVER (PARTITION BY rule ORDER BY n DESC, rep_key) AS rank
 	FROM (SELECT rule, rep_key, count(*) AS n FROM classified WHERE rep_key <> '' GROUP BY 1, 2) per_rep
 ), rules AS (
-	SELECT c.rule, count(*) AS total FROM classified c GROUP BY 1
+	SELECT rule, count(*) AS total FROM classified GROUP BY 1
 ), tops AS (
 	SELECT r.rule, 2 * coalesce(sum(k.n), 0) > r.total AS concentrated,
 		coalesce(array_agg(k.rep_key ORDER BY k.rank) FILTER (WHERE k.rep_key IS NOT NULL), '{}') AS reps
@@ -114,7 +115,7 @@ func (db *DB) Review(ctx context.Context, p *engine.Policy, months []engine.Peri
 	if rv.Breaches, err = db.reviewBreaches(ctx, p, span, asOf, settings); err != nil {
 		return rv, err
 	}
-	facts, err := db.QualityFacts(ctx, span.Start, span.End)
+	facts, err := db.reviewQualityFacts(ctx, span.Start, span.End)
 	if err != nil {
 		return rv, err
 	}
@@ -251,4 +252,53 @@ func (db *DB) reviewBreaches(ctx context.Context, p *engine.Policy, span engine.
 		return 1
 	})
 	return out, nil
+}
+
+// reviewQualityFacts loads what engine.ComputeQuality reads of the leads
+// received in [from, to), and no more: a few columns a lead, and the
+// rejections of the leads that have any. QualityFacts loads whole leads,
+// fine for a month of /sla quality, too much for half a year at scale.
+func (db *DB) reviewQualityFacts(ctx context.Context, from, to time.Time) ([]engine.QualityFacts, error) {
+	rows, err := db.pool.Query(ctx, `SELECT id, source, rule, state, acknowledged_at, first_touch_at, return_reason FROM leads
+		WHERE received_at >= $1 AND received_at < $2 ORDER BY id`, from, to)
+	if err != nil {
+		return nil, mapError(err, "load leads for the review's lead quality")
+	}
+	var facts []engine.QualityFacts
+	index := map[int64]int{}
+	var (
+		id                  int64
+		source, rule, state string
+		acked, touched      *time.Time
+		reason              string
+	)
+	_, err = pgx.ForEachRow(rows, []any{&id, &source, &rule, &state, &acked, &touched, &reason}, func() error {
+		l := engine.Lead{ID: id, Source: source, Rule: rule, State: engine.LeadState(state), ReturnReason: reason}
+		if acked != nil {
+			l.AcknowledgedAt = *acked
+		}
+		if touched != nil {
+			l.FirstTouchAt = *touched
+		}
+		index[id] = len(facts)
+		facts = append(facts, engine.QualityFacts{Lead: l})
+		return nil
+	})
+	if err != nil {
+		return nil, mapError(err, "load leads for the review's lead quality")
+	}
+	rows, err = db.pool.Query(ctx, `SELECT e.lead_id, coalesce(e.data->>'category', ''), coalesce(e.data->>'detail', '')
+		FROM lead_events e JOIN leads l ON l.id = e.lead_id
+		WHERE e.kind = $3 AND l.received_at >= $1 AND l.received_at < $2 ORDER BY e.lead_id, e.at, e.id`, from, to, engine.EventRejected)
+	if err != nil {
+		return nil, mapError(err, "load rejections for the review's lead quality")
+	}
+	var category, detail string
+	_, err = pgx.ForEachRow(rows, []any{&id, &category, &detail}, func() error {
+		if i, ok := index[id]; ok {
+			facts[i].Rejections = append(facts[i].Rejections, engine.RejectionFact{Category: engine.RejectCategory(category), Detail: detail})
+		}
+		return nil
+	})
+	return facts, mapError(err, "load rejections for the review's lead quality")
 }

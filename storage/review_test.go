@@ -185,8 +185,24 @@ func TestReviewCausesRecountFromTheirDefinitions(t *testing.T) {
 				Due: received.Add(time.Hour), At: received.Add(time.Hour)}}})
 	}
 	writeCases(t, db, partner)
+	// And a few rejections, for acceptance by source.
+	for i, rej := range []engine.RejectCategory{engine.RejectBadData, engine.RejectWrongOwner, engine.RejectNotOurBuyer} {
+		if _, err := db.Pool().Exec(ctx, `INSERT INTO lead_events (lead_id, at, kind, data)
+			SELECT id, received_at + interval '1 minute', $2, jsonb_build_object('category', $3::text, 'detail', 'phone')
+			FROM leads WHERE external_id = $1`, fmt.Sprintf("case-%d", i), engine.EventRejected, string(rej)); err != nil {
+			t.Fatal(err)
+		}
+	}
 	months := engine.ReviewMonthsBefore(4, replayNow, policy.Location)
 	span := engine.ReviewSpan(months)
+	facts, err := db.QualityFacts(ctx, span.Start, span.End)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantQuality := engine.ComputeQuality(facts, true, policy.Targets.Accepted)
+	if wantQuality.All.Rejected != 2 || wantQuality.All.Misroutes != 1 {
+		t.Fatalf("the scripted rejections did not count: %+v", wantQuality.All)
+	}
 	seen := map[engine.BreachCause]bool{}
 	for _, settings := range []engine.ReviewConfig{
 		{CapacityOpenLeads: 15, RoutingDelay: 2 * time.Minute},
@@ -209,6 +225,9 @@ func TestReviewCausesRecountFromTheirDefinitions(t *testing.T) {
 			}
 			if diff := cmp.Diff(want, got); diff != "" {
 				t.Errorf("breaches by cause differ from the recount (-recount +review):\n%s", diff)
+			}
+			if diff := cmp.Diff(wantQuality, rv.Quality); diff != "" {
+				t.Errorf("acceptance differs from /sla quality's over the same leads (-quality +review):\n%s", diff)
 			}
 			sum := 0
 			for _, r := range rv.Breaches.Rules {
