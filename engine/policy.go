@@ -565,6 +565,15 @@ func (p *Policy) Summary() string {
 	if !p.ReviewBy.IsZero() {
 		fmt.Fprintf(&b, "\nThis agreement is to be reviewed by %s.\n", p.ReviewBy.Format("Monday 2 January 2006"))
 	}
+	if r := p.Review; len(r.Owners) > 0 || r.CapacityOpenLeads > 0 || r.RoutingDelay > 0 {
+		cfg := p.ReviewSettings()
+		fmt.Fprintf(&b, "\nThe review puts a breach down to routing when the lead took longer than %s to reach its rep, and to capacity when the rep already held %d open leads or more.",
+			FormatDuration(cfg.RoutingDelay), cfg.CapacityOpenLeads)
+		if len(r.Owners) > 0 {
+			fmt.Fprintf(&b, " Besides the managers, %s may ask for it.", andList(r.Owners))
+		}
+		b.WriteString("\n")
+	}
 	return strings.TrimRight(b.String(), "\n")
 }
 

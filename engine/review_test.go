@@ -28,6 +28,9 @@ func TestReviewSettingsFromThePolicy(t *testing.T) {
 		if got.CapacityOpenLeads != 12 || got.RoutingDelay != 30*time.Minute || !p.IsReviewOwner("sam@example.com") || p.IsReviewOwner("m@example.com") {
 			t.Errorf("settings: %+v", got)
 		}
+		if want := "The review puts a breach down to routing when the lead took longer than 30 minutes to reach its rep, and to capacity when the rep already held 12 open leads or more. Besides the managers, sam@example.com may ask for it."; !strings.Contains(p.Summary(), want) {
+			t.Errorf("the summary does not say %q:\n%s", want, p.Summary())
+		}
 	})
 	t.Run("ErrBadValues", func(t *testing.T) {
 		_, problems := ParsePolicy([]byte(base+"review: {owners: [sam], capacity_open_leads: 0, routing_delay: -5m, cadence: 3}\n"), time.Now())
