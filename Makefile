@@ -37,7 +37,7 @@ bench:
 # packages run against one throwaway server.
 SCALE_LEADS ?= 1000000
 SCALE_BENCH = SLABOT_BENCH_LEADS=$(SCALE_LEADS) $(GO) test -run="^$$" -bench="^BenchmarkScale(Scorecard)?$$" -benchtime=1x -timeout=2h ./bot/slack/ && \
-	SLABOT_BENCH_LEADS=$(SCALE_LEADS) $(GO) test -run="^$$" -bench="^BenchmarkScale(Loaders|Queries|Replay|Scorecard)$$" -benchtime=1x -timeout=2h ./storage/benchgen/
+	SLABOT_BENCH_LEADS=$(SCALE_LEADS) $(GO) test -run="^$$" -bench="^BenchmarkScale(Loaders|Queries|Replay|Scorecard|Review)$$" -benchtime=1x -timeout=2h ./storage/benchgen/
 
 bench-scale:
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \

@@ -107,5 +107,6 @@ func (b *Bot) Handlers() []engine.JobHandler {
 		engine.Handle(b.sendContestDecision),
 
 		engine.Handle(b.postScheduledReport),
+		engine.Handle(b.postScheduledReview),
 	}
 }

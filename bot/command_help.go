@@ -17,6 +17,7 @@ var helpLines = []struct{ kind, text string }{
 	{cmdSources, "managers: which sources, segments, rules and scores pay off"},
 	{cmdSpeed, "managers: how fast first touches were, and what each speed won"},
 	{cmdQuality, "managers and Marketing: how Sales received the leads, accepted, rejected or contested and why"},
+	{cmdReview, "managers and owners: the agreement's review, month by month, breaches by cause"},
 	{cmdPlan, "work out the monthly funnel from a revenue goal"},
 	{cmdPolicy, "the agreement in plain words"},
 	{cmdAway, "stop new leads while you are out (managers: for a rep)"},
@@ -29,7 +30,7 @@ var helpLines = []struct{ kind, text string }{
 // and suggests the closest command, if any.
 func helpReply(name string, pe *parseError) reply {
 	var lines []view.Text
-	summary := "slabot: " + name + " status, leads, funnel, sources, speed, plan, policy, away, back, report, home"
+	summary := "slabot: " + name + " status, leads, funnel, sources, speed, quality, review, plan, policy, away, back, report, home"
 	if pe != nil {
 		unknown := engine.Quote(pe.Unknown)
 		if pe.Suggest != "" {

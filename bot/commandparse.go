@@ -32,10 +32,11 @@ const (
 	cmdSources = "sources"
 	cmdSpeed   = "speed"
 	cmdQuality = "quality"
+	cmdReview  = "review"
 )
 
 // commandNames are the commands in the order the help lists them.
-var commandNames = []string{cmdStatus, cmdLeads, cmdFunnel, cmdSources, cmdSpeed, cmdQuality, cmdPlan, cmdPolicy, cmdAway, cmdBack, cmdReport, cmdHome, cmdHelp}
+var commandNames = []string{cmdStatus, cmdLeads, cmdFunnel, cmdSources, cmdSpeed, cmdQuality, cmdReview, cmdPlan, cmdPolicy, cmdAway, cmdBack, cmdReport, cmdHome, cmdHelp}
 
 // commandAliases are other words people type for a command.
 var commandAliases = map[string]string{
@@ -59,6 +60,7 @@ var commandUsage = map[string]string{
 	cmdSources: "sources [month | 2026-05 | last 90d | cohort 2026-05 window 180d] [by source | segment | rule | score] [share]",
 	cmdSpeed:   "speed [month | 2026-05 | last 90d] [rule NAME] [pooled] [share]",
 	cmdQuality: "quality [week | month | quarter | november | 2026-11] [by source] [share]",
+	cmdReview:  "review [months 6] [share]",
 }
 
 // person is someone named in a command: a Slack mention (<@U123|ana>), a
@@ -120,6 +122,9 @@ type command struct {
 
 	// quality: by source.
 	BySource bool
+
+	// review: how many full months to look back (0: the default).
+	Months int
 
 	// plan
 	Revenue, Deal, Win, MQLToSQL float64
@@ -251,6 +256,8 @@ func parseCommand(text string) (command, error) {
 		err = c.parseFunnel(rest)
 	case cmdQuality:
 		err = c.parseQuality(rest)
+	case cmdReview:
+		err = c.parseReview(rest)
 	case cmdPlan:
 		err = c.parsePlan(rest)
 	case cmdAway:

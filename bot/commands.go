@@ -156,6 +156,8 @@ func (b *Bot) Answer(ctx context.Context, userID, name, text string) Reply {
 		r, err = b.cmdSpeed(ctx, who, c, name)
 	case cmdQuality:
 		r, err = b.cmdQuality(ctx, who, c)
+	case cmdReview:
+		r, err = b.cmdReview(ctx, who, c, name)
 	case cmdPlan:
 		r, err = cmdPlanReply(c, name)
 	case cmdPolicy:

@@ -73,6 +73,20 @@ func (b *Bot) RunReportSchedule(ctx context.Context, opts ScheduleOptions) error
 		_ = s.Shutdown()
 		return fmt.Errorf("scheduling the weekly report %q: %w", spec, err)
 	}
+	// The review pack, engine.ReviewPostDays before review_by: checked
+	// each morning, and now, so a replica that was down that morning
+	// posts it late rather than never.
+	checkReview := func(ctx context.Context) {
+		if _, err := b.ClaimReviewPost(ctx, opts.Clock.Now(), opts.ID); err != nil {
+			b.logger.Error("could not claim the review pack's post; another replica or the next check may post it", "err", err)
+		}
+	}
+	if _, err := s.NewJob(gocron.CronJob(reviewPostSchedule, false), gocron.NewTask(checkReview),
+		gocron.WithName(reviewJobName), gocron.WithSingletonMode(gocron.LimitModeReschedule), gocron.WithContext(ctx)); err != nil {
+		_ = s.Shutdown()
+		return fmt.Errorf("scheduling the review pack's check: %w", err)
+	}
+	checkReview(ctx)
 	s.Start()
 	next, _ := job.NextRun()
 	b.logger.Info("the weekly report is scheduled", "schedule", spec, "zone", loc.String(), "channel", cfg.Channel,

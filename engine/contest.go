@@ -142,7 +142,7 @@ func mayContest(p *Policy, a Actor) error {
 		who = append(who, "Marketing in "+p.Quality.ContestChannel)
 	}
 	who = append(who, p.Quality.Contesters...)
-	return Errorf(EFORBIDDEN, "Only Marketing can contest a rejection: %s.", andList(who))
+	return Errorf(EFORBIDDEN, "Only Marketing can contest a rejection: %s.", AndList(who))
 }
 
 // Contest records that Marketing contests the rejection eventID (0: the

@@ -48,6 +48,9 @@ type Policy struct {
 	// Quality says who may contest a rejection, and for how long (key
 	// quality).
 	Quality QualityConfig
+	// Review tunes the review pack (key review); use ReviewSettings for
+	// the values with their defaults.
+	Review ReviewConfig
 }
 
 // ReportConfig says where and when the weekly smarketing report is posted.
@@ -565,6 +568,15 @@ func (p *Policy) Summary() string {
 
 	if !p.ReviewBy.IsZero() {
 		fmt.Fprintf(&b, "\nThis agreement is to be reviewed by %s.\n", p.ReviewBy.Format("Monday 2 January 2006"))
+	}
+	if r := p.Review; len(r.Owners) > 0 || r.CapacityOpenLeads > 0 || r.RoutingDelay > 0 {
+		cfg := p.ReviewSettings()
+		fmt.Fprintf(&b, "\nThe review puts a breach down to routing when the lead took longer than %s to reach its rep, and to capacity when the rep already held %d open leads or more.",
+			FormatDuration(cfg.RoutingDelay), cfg.CapacityOpenLeads)
+		if len(r.Owners) > 0 {
+			fmt.Fprintf(&b, " Besides the managers, %s may ask for it.", AndList(r.Owners))
+		}
+		b.WriteString("\n")
 	}
 	return strings.TrimRight(b.String(), "\n")
 }

@@ -138,5 +138,8 @@ func (c *policyChecker) parse(data []byte) *Policy {
 	if n := top["quality"]; n != nil {
 		c.quality(p, n)
 	}
+	if n := top["review"]; n != nil {
+		c.review(p, n)
+	}
 	return p
 }

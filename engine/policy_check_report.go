@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 
@@ -116,4 +117,31 @@ func (c *policyChecker) scoreBands(n *yaml.Node) []int {
 		bands = append(bands, v)
 	}
 	return bands
+}
+
+// review reads the review pack's settings: who owns the agreement, and
+// the thresholds of the breach causes (K and R).
+func (c *policyChecker) review(p *Policy, n *yaml.Node) {
+	keys := c.mapping(n, "review", reviewKeys)
+	if on := keys["owners"]; on != nil {
+		for i, item := range c.items(on, "review.owners", "owners' emails") {
+			if email, ok := c.email(item, fmt.Sprintf("review.owners[%d]", i)); ok {
+				p.Review.Owners = append(p.Review.Owners, email)
+			}
+		}
+	}
+	if kn := keys["capacity_open_leads"]; kn != nil {
+		if k, ok := c.count(kn, "review.capacity_open_leads"); ok {
+			if k == 0 {
+				c.errorf(kn, "review.capacity_open_leads", "must be at least 1: it is how many open leads a rep already held for a breach to be put down to capacity")
+			} else {
+				p.Review.CapacityOpenLeads = k
+			}
+		}
+	}
+	if rn := keys["routing_delay"]; rn != nil {
+		if d, ok := c.positiveDuration(rn, "review.routing_delay"); ok {
+			p.Review.RoutingDelay = d
+		}
+	}
 }

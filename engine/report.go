@@ -311,8 +311,10 @@ func reviewReminder(reviewBy, now time.Time, loc *time.Location) string {
 		return fmt.Sprintf("The agreement was due for review on %s, %s ago. Sales and Marketing should review it together and update the policy file.", when, countNoun(int64(-days), "day"))
 	case days == 0:
 		return fmt.Sprintf("The agreement is due for review today, %s. Sales and Marketing should review it together and update the policy file.", when)
+	case days <= ReviewPostDays:
+		return fmt.Sprintf("The agreement is due for review on %s, in %s: the review pack went to the report channel %d days before the date.", when, countNoun(int64(days), "day"), ReviewPostDays)
 	case days <= ReviewReminderDays:
-		return fmt.Sprintf("The agreement is due for review on %s, in %s: time to book the review with Sales and Marketing.", when, countNoun(int64(days), "day"))
+		return fmt.Sprintf("The agreement is due for review on %s, in %s: time to book the review with Sales and Marketing. The review pack comes to the report channel %d days before the date.", when, countNoun(int64(days), "day"), ReviewPostDays)
 	}
 	return ""
 }

@@ -268,8 +268,10 @@ func TestReviewReminder(t *testing.T) {
 	}{
 		{now: "2026-11-23 09:00", want: ""},
 		{now: "2027-05-30 09:00", want: ""},
-		{now: "2027-05-31 09:00", want: "The agreement is due for review on Wednesday 30 June 2027, in 30 days: time to book the review with Sales and Marketing."},
-		{now: "2027-06-29 23:59", want: "The agreement is due for review on Wednesday 30 June 2027, in 1 day: time to book the review with Sales and Marketing."},
+		{now: "2027-05-31 09:00", want: "The agreement is due for review on Wednesday 30 June 2027, in 30 days: time to book the review with Sales and Marketing. The review pack comes to the report channel 14 days before the date."},
+		{now: "2027-06-15 23:59", want: "The agreement is due for review on Wednesday 30 June 2027, in 15 days: time to book the review with Sales and Marketing. The review pack comes to the report channel 14 days before the date."},
+		{now: "2027-06-16 00:00", want: "The agreement is due for review on Wednesday 30 June 2027, in 14 days: the review pack went to the report channel 14 days before the date."},
+		{now: "2027-06-29 23:59", want: "The agreement is due for review on Wednesday 30 June 2027, in 1 day: the review pack went to the report channel 14 days before the date."},
 		{now: "2027-06-30 09:00", want: "The agreement is due for review today, Wednesday 30 June 2027. Sales and Marketing should review it together and update the policy file."},
 		{now: "2027-07-02 09:00", want: "The agreement was due for review on Wednesday 30 June 2027, 2 days ago. Sales and Marketing should review it together and update the policy file."},
 	}

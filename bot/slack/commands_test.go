@@ -34,6 +34,7 @@ func TestHelpReadsOnSlackAsItAlwaysHas(t *testing.T) {
 		"`/sla sources [month | 2026-05 | last 90d | cohort 2026-05 window 180d] [by source | segment | rule | score] [share]`\nmanagers: which sources, segments, rules and scores pay off\n" +
 		"`/sla speed [month | 2026-05 | last 90d] [rule NAME] [pooled] [share]`\nmanagers: how fast first touches were, and what each speed won\n" +
 		"`/sla quality [week | month | quarter | november | 2026-11] [by source] [share]`\nmanagers and Marketing: how Sales received the leads, accepted, rejected or contested and why\n" +
+		"`/sla review [months 6] [share]`\nmanagers and owners: the agreement's review, month by month, breaches by cause\n" +
 		"`/sla plan revenue=5000 deal=100 win=0.5 [mql_to_sql=0.25] [share]`\nwork out the monthly funnel from a revenue goal\n" +
 		"`/sla policy [share]`\nthe agreement in plain words\n" +
 		"`/sla away [@rep] [until 2026-12-01 | until monday]`\nstop new leads while you are out (managers: for a rep)\n" +

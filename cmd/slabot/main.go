@@ -29,6 +29,7 @@ func commands() []command {
 		{"policy", "check [FILE] | simulate FILE [--from DATE] [--to DATE] [--json] | unpin TEAM/CHANNEL", "check the SLA policy file and print the agreement in plain words; replay a period's hand-offs under a proposed policy beside the current one; or let a Teams channel name be pinned afresh", cmdPolicy},
 		{"plan", "[flags]", "the reverse funnel: deals, SQLs and MQLs needed for a revenue goal", cmdPlan},
 		{"report", "[--week W] [--dry-run] | --month YYYY-MM [--by source|segment|rule|score] [--csv FILE|-] [--json] [--as-of DATE]", "post the weekly smarketing report now (--week 2026-W47 for another week), or print it and write its chart (--dry-run); or write a month's scorecard (--month)", cmdReport},
+		{"review", "[--months N] [--as-of DATE] [--json]", "print the review of the agreement: both sides month by month, breaches by likely cause, acceptance and the score check (sends nothing)", cmdReview},
 		{"demo", "[--speed N] [--keep-db]", "play the whole bot against a Slack simulator and a throwaway database", cmdDemo},
 		{"import", "FILE.csv", "hand off leads from a CSV file (columns named like the intake API's fields)", cmdImport},
 		{"jobs", "[--all | --state S] [--lead ID] [--limit N] [--retry ID]", "list failing, given-up and running jobs with their last error; run one again", cmdJobs},

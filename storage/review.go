@@ -1,0 +1,304 @@
+package storage
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/slabot/slabot/engine"
+)
+
+// The review pack (issue 24), counted where the leads are: the months'
+// scorecard rows and the span's score bands in one scan of lead_facts,
+// the MQLs by month, and the span's breaches by likely cause in one sweep
+// over the reps' open leads. What comes back is a few rows, whatever the
+// number of leads.
+
+// reviewMonthGroup is a lead's month among @month_starts, by its label.
+const reviewMonthGroup = `(@month_labels::text[])[width_bucket(received_at, @month_starts::timestamptz[])]`
+
+// reviewCausesSQL puts each breach of the span's own leads (received in
+// it, the breach recorded by @now) down to one cause, by precedence:
+//   - routing: the lead's routing delay (hand-off to owner, wall time, as
+//     /sla status counts it) is over @routing;
+//   - capacity: the breach's rep already held at least @capacity open
+//     leads when the lead was received: leads they own, assigned before
+//     that instant and not closed by it (closed strictly after it, or
+//     still open). The count is a running sum over the rep's assignments
+//     (+1) and closings (-1), with each breach a step of the same sort (0),
+//     so a breach costs a row of a sort, not a scan of the rep's history;
+//   - concentrated: more than half of the rule's breaches came from its
+//     two reps with the most (ties by email), and this breach's rep is one
+//     of them;
+//   - other.
+//
+// Rows: rule, cause, breaches, whether the rule is concentrated, its top
+// reps.
+const reviewCausesSQL = `
+WITH probes AS (
+	SELECT b.rule, b.rep_key, f.received_at AS arrived, f.routing_delay
+	FROM lead_breach_facts b JOIN lead_facts f ON f.lead_id = b.lead_id
+	WHERE b.lead_received_at >= @start AND b.lead_received_at < @end AND b.lead_received_at <= @now AND b.at <= @now
+), held AS (
+	SELECT owner_key AS rep_key, assigned_at, closed_at
+	FROM lead_facts
+	WHERE has_owner AND assigned_at IS NOT NULL AND assigned_at < @end
+		AND (closed_at > @start OR (closed_at IS NULL AND is_open))
+		AND owner_key IN (SELECT rep_key FROM probes WHERE rep_key <> '')
+), events AS (
+	SELECT rep_key, assigned_at AS t, 2 AS ord, 1 AS d, NULL::text AS rule, NULL::bigint AS routing_delay, false AS probe FROM held
+	UNION ALL
+	SELECT rep_key, closed_at, 0, -1, NULL, NULL, false FROM held WHERE closed_at IS NOT NULL
+	UNION ALL
+	SELECT rep_key, arrived, 1, 0, rule, routing_delay, true FROM probes
+), swept AS (
+	SELECT rule, rep_key, routing_delay, probe,
+		sum(d) OVER (PARTITION BY rep_key ORDER BY t, ord ROWS UNBOUNDED PRECEDING) AS open_leads
+	FROM events
+), classified AS MATERIALIZED (
+	SELECT rule, rep_key, CASE
+		WHEN coalesce(routing_delay > @routing, false) THEN 'routing'
+		WHEN rep_key <> '' AND open_leads >= @capacity THEN 'capacity' END AS cause
+	FROM swept WHERE probe
+), ranked AS (
+	SELECT rule, rep_key, n, row_number() OVER (PARTITION BY rule ORDER BY n DESC, rep_key) AS rank
+	FROM (SELECT rule, rep_key, count(*) AS n FROM classified WHERE rep_key <> '' GROUP BY 1, 2) per_rep
+), rules AS (
+	SELECT rule, count(*) AS total FROM classified GROUP BY 1
+), tops AS (
+	SELECT r.rule, 2 * coalesce(sum(k.n), 0) > r.total AS concentrated,
+		coalesce(array_agg(k.rep_key ORDER BY k.rank) FILTER (WHERE k.rep_key IS NOT NULL), '{}') AS reps
+	FROM rules r LEFT JOIN ranked k ON k.rule = r.rule AND k.rank <= 2
+	GROUP BY r.rule, r.total
+)
+SELECT c.rule, coalesce(c.cause, CASE WHEN t.concentrated AND c.rep_key = ANY(t.reps) THEN 'concentrated' ELSE 'other' END),
+	count(*), t.concentrated, t.reps
+FROM classified c JOIN tops t ON t.rule = c.rule
+GROUP BY 1, 2, 4, 5`
+
+// Review counts the review pack over months (consecutive calendar months,
+// oldest first) as of asOf under policy p: each month's own leads and MQLs
+// (the scorecard's (all) row), the span's leads by score band, its
+// breaches by likely cause and its acceptance by source. The commitments
+// are judged from the months (engine.JudgeCommitments).
+func (db *DB) Review(ctx context.Context, p *engine.Policy, months []engine.Period, asOf time.Time) (engine.Review, error) {
+	span := engine.ReviewSpan(months)
+	settings := p.ReviewSettings()
+	rv := engine.Review{Span: span, AsOf: asOf, Settings: settings, ReviewBy: p.ReviewBy}
+	if len(months) == 0 {
+		return rv, engine.Errorf(engine.EINVALID, "the review needs at least one month")
+	}
+	fresh, err := db.freshFigures(ctx, p)
+	if err != nil {
+		return rv, err
+	}
+	if !fresh {
+		return rv, engine.Errorf(engine.EUNAVAILABLE, "slabot is still working out the figures of many changed leads; ask for the review again in a few minutes.")
+	}
+	starts := make([]time.Time, len(months)+1)
+	labels := make([]string, len(months))
+	for i, m := range months {
+		starts[i], labels[i] = m.Start, m.Label
+	}
+	starts[len(months)] = span.End
+
+	if err := db.reviewMonths(ctx, p, &rv, months, starts, labels); err != nil {
+		return rv, err
+	}
+	if err := db.reviewMQLs(ctx, &rv, starts, asOf); err != nil {
+		return rv, err
+	}
+	rv.Commitments = engine.JudgeCommitments(p, rv.Months)
+	if rv.Breaches, err = db.reviewBreaches(ctx, p, span, asOf, settings); err != nil {
+		return rv, err
+	}
+	facts, err := db.reviewQualityFacts(ctx, span.Start, span.End)
+	if err != nil {
+		return rv, err
+	}
+	rv.Quality = engine.ComputeQuality(facts, true, p.Targets.Accepted)
+	return rv, nil
+}
+
+// reviewMonths counts each month's (all) row and the span's score bands
+// in one scan.
+func (db *DB) reviewMonths(ctx context.Context, p *engine.Policy, rv *engine.Review, months []engine.Period, starts []time.Time, labels []string) error {
+	args := scorecardArgs(p, rv.Span, rv.AsOf)
+	args["month_starts"], args["month_labels"], args["keep"] = starts, labels, labels
+	bounds := engine.ScoreBands(p)
+	columns := `coalesce(grp, band_g, '') AS grp, CASE WHEN GROUPING(grp) = 0 THEN 'grp' WHEN GROUPING(band_g) = 0 THEN 'band' ELSE 'all' END AS kind`
+	judged := fmt.Sprintf(scorecardJudged, scorecardGroup(engine.ByScore, bounds), fmt.Sprintf(figuresJudged, scorecardCohort), reviewMonthGroup)
+	rows, err := db.pool.Query(ctx, fmt.Sprintf(scorecardRowsSQL, columns, judged, "(grp), (band_g), ()"), args)
+	if err != nil {
+		return mapError(err, "count the review's months over %s", rv.Span.Label)
+	}
+	rv.Months = make([]engine.ReviewMonth, len(months))
+	for i, m := range months {
+		rv.Months[i] = engine.ReviewMonth{Period: m, Figures: engine.ScorecardRow{Group: m.Label, ReturnsByReason: map[string]int{}, HasMQLs: true}}
+	}
+	rv.ByScore = engine.Scorecard{By: engine.ByScore, Period: rv.Span, AsOf: rv.AsOf}
+	var (
+		r           engine.ScorecardRow
+		kind        string
+		median, p90 *int64
+		returns     []string
+		young       int
+		newest      *time.Time
+	)
+	_, err = pgx.ForEachRow(rows, []any{&r.Group, &kind, &r.SQLs, &r.OnTime, &r.Late, &r.Pending, &r.Closed,
+		&r.TimeToFirstTouch.Count, &median, &p90, &r.CadenceMet, &r.CadenceMissed, &returns,
+		&r.Opportunities, &r.Won, &r.Lost, &r.WonAmount, &young, &newest}, func() error {
+		row := r
+		row.TimeToFirstTouch.Median, row.TimeToFirstTouch.P90 = nanos(median), nanos(p90)
+		row.Returned, row.ReturnsByReason = len(returns), map[string]int{}
+		for _, reason := range returns {
+			row.ReturnsByReason[reason]++
+		}
+		switch kind {
+		case "grp":
+			if i := slices.Index(labels, row.Group); i >= 0 {
+				row.HasMQLs = true
+				rv.Months[i].Figures = row
+			}
+		case "band":
+			rv.ByScore.Rows = append(rv.ByScore.Rows, row)
+		default:
+			rv.ByScore.All, rv.ByScore.Young = row, young
+			if newest != nil {
+				rv.ByScore.Newest = *newest
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return mapError(err, "count the review's months over %s", rv.Span.Label)
+	}
+	engine.FinishScorecard(p, &rv.ByScore)
+	return nil
+}
+
+// reviewMQLs counts each month's MQLs received by the review's AsOf.
+func (db *DB) reviewMQLs(ctx context.Context, rv *engine.Review, starts []time.Time, asOf time.Time) error {
+	rows, err := db.pool.Query(ctx, `SELECT width_bucket(at, $1::timestamptz[]), count(*) FROM mqls
+		WHERE at >= $2 AND at < $3 AND at <= $4 GROUP BY 1`, starts, rv.Span.Start, rv.Span.End, asOf)
+	if err != nil {
+		return mapError(err, "count the MQLs of %s", rv.Span.Label)
+	}
+	var bucket, n int
+	_, err = pgx.ForEachRow(rows, []any{&bucket, &n}, func() error {
+		if bucket >= 1 && bucket <= len(rv.Months) {
+			rv.Months[bucket-1].Figures.MQLs = n
+			rv.ByScore.All.MQLs += n
+		}
+		return nil
+	})
+	return mapError(err, "count the MQLs of %s", rv.Span.Label)
+}
+
+// reviewBreaches counts the span's breaches by likely cause
+// (reviewCausesSQL), overall and by rule.
+func (db *DB) reviewBreaches(ctx context.Context, p *engine.Policy, span engine.Period, asOf time.Time, cfg engine.ReviewConfig) (engine.ReviewBreaches, error) {
+	out := engine.ReviewBreaches{ByCause: map[engine.BreachCause]int{}}
+	args := pgx.NamedArgs{"start": span.Start, "end": span.End, "now": asOf,
+		"routing": int64(cfg.RoutingDelay), "capacity": cfg.CapacityOpenLeads}
+	rows, err := db.pool.Query(ctx, reviewCausesSQL, args)
+	if err != nil {
+		return out, mapError(err, "count the breaches of %s by cause", span.Label)
+	}
+	byRule := map[string]*engine.RuleBreaches{}
+	var (
+		rule, cause  string
+		n            int
+		concentrated bool
+		reps         []string
+	)
+	_, err = pgx.ForEachRow(rows, []any{&rule, &cause, &n, &concentrated, &reps}, func() error {
+		rb := byRule[rule]
+		if rb == nil {
+			rb = &engine.RuleBreaches{Rule: rule, ByCause: map[engine.BreachCause]int{}, Concentrated: concentrated, TopReps: slices.Clone(reps)}
+			byRule[rule] = rb
+		}
+		rb.ByCause[engine.BreachCause(cause)] += n
+		rb.Total += n
+		out.ByCause[engine.BreachCause(cause)] += n
+		out.Total += n
+		return nil
+	})
+	if err != nil {
+		return out, mapError(err, "count the breaches of %s by cause", span.Label)
+	}
+	ruleOrder := func(name string) int {
+		if i := slices.IndexFunc(p.Rules, func(r engine.Rule) bool { return r.Name == name }); i >= 0 {
+			return i
+		}
+		return len(p.Rules)
+	}
+	for _, rb := range byRule {
+		out.Rules = append(out.Rules, *rb)
+	}
+	slices.SortFunc(out.Rules, func(a, b engine.RuleBreaches) int {
+		if a.Total != b.Total {
+			return b.Total - a.Total
+		}
+		if d := ruleOrder(a.Rule) - ruleOrder(b.Rule); d != 0 {
+			return d
+		}
+		if a.Rule < b.Rule {
+			return -1
+		}
+		return 1
+	})
+	return out, nil
+}
+
+// reviewQualityFacts loads what engine.ComputeQuality reads of the leads
+// received in [from, to), and no more: a few columns a lead, and the
+// rejections of the leads that have any. QualityFacts loads whole leads,
+// fine for a month of /sla quality, too much for half a year at scale.
+func (db *DB) reviewQualityFacts(ctx context.Context, from, to time.Time) ([]engine.QualityFacts, error) {
+	rows, err := db.pool.Query(ctx, `SELECT id, source, rule, state, acknowledged_at, first_touch_at, return_reason FROM leads
+		WHERE received_at >= $1 AND received_at < $2 ORDER BY id`, from, to)
+	if err != nil {
+		return nil, mapError(err, "load leads for the review's lead quality")
+	}
+	var facts []engine.QualityFacts
+	index := map[int64]int{}
+	var (
+		id                  int64
+		source, rule, state string
+		acked, touched      *time.Time
+		reason              string
+	)
+	_, err = pgx.ForEachRow(rows, []any{&id, &source, &rule, &state, &acked, &touched, &reason}, func() error {
+		l := engine.Lead{ID: id, Source: source, Rule: rule, State: engine.LeadState(state), ReturnReason: reason}
+		if acked != nil {
+			l.AcknowledgedAt = *acked
+		}
+		if touched != nil {
+			l.FirstTouchAt = *touched
+		}
+		index[id] = len(facts)
+		facts = append(facts, engine.QualityFacts{Lead: l})
+		return nil
+	})
+	if err != nil {
+		return nil, mapError(err, "load leads for the review's lead quality")
+	}
+	rows, err = db.pool.Query(ctx, `SELECT e.lead_id, coalesce(e.data->>'category', ''), coalesce(e.data->>'detail', '')
+		FROM lead_events e JOIN leads l ON l.id = e.lead_id
+		WHERE e.kind = $3 AND l.received_at >= $1 AND l.received_at < $2 ORDER BY e.lead_id, e.at, e.id`, from, to, engine.EventRejected)
+	if err != nil {
+		return nil, mapError(err, "load rejections for the review's lead quality")
+	}
+	var category, detail string
+	_, err = pgx.ForEachRow(rows, []any{&id, &category, &detail}, func() error {
+		if i, ok := index[id]; ok {
+			facts[i].Rejections = append(facts[i].Rejections, engine.RejectionFact{Category: engine.RejectCategory(category), Detail: detail})
+		}
+		return nil
+	})
+	return facts, mapError(err, "load rejections for the review's lead quality")
+}
