@@ -311,7 +311,7 @@ func TestTheWeeklyReportShowsBothSidesFiguresEndToEnd(t *testing.T) {
 			"Smarketing report · week 44 (Oct 26–Nov 1)",
 			"Month to date: November 1, 2026 · figures as of Mon Nov 2, 9:00 AM (UTC)",
 			// The review date is 18 days away.
-			"The agreement is due for review on Friday 20 November 2026, in 18 days: time to book the review with Sales and Marketing.",
+			"The agreement is due for review on Friday 20 November 2026, in 18 days: time to book the review with Sales and Marketing. The review pack comes to the report channel 14 days before the date.",
 			// Marketing. The week's targets: 6 October days and 1
 			// November day: 6×30 + 31 = 211 MQLs; 6×6 + 6.2 = 42.2 → 43
 			// SQLs. 30 MQLs is 14% of 211; 7 SQLs 16% of 43. The month
