@@ -103,6 +103,7 @@ func (b *Bot) Handlers() []engine.JobHandler {
 			return b.refreshHome(ctx, args.Email)
 		}),
 		engine.Handle(b.sendEscalation),
+		engine.Handle(b.sendRecycleNotice),
 
 		engine.Handle(b.postScheduledReport),
 	}

@@ -45,6 +45,9 @@ type Policy struct {
 	Webhooks []Webhook
 	// CRM tunes the CRM integrations (key crm).
 	CRM CRMConfig
+	// Recycle says where a contact goes when handed off again after a
+	// return to Marketing (key recycle).
+	Recycle RecycleConfig
 }
 
 // ReportConfig says where and when the weekly smarketing report is posted.
@@ -557,6 +560,7 @@ func (p *Policy) Summary() string {
 		}
 	}
 
+	b.WriteString(p.recycleSummary())
 	b.WriteString(p.crmSummary())
 
 	if !p.ReviewBy.IsZero() {

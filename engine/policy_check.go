@@ -135,5 +135,8 @@ func (c *policyChecker) parse(data []byte) *Policy {
 	if n := top["crm"]; n != nil {
 		c.crm(p, n)
 	}
+	if n := top["recycle"]; n != nil {
+		c.recycle(p, n)
+	}
 	return p
 }

@@ -22,6 +22,9 @@ type Tx interface {
 	// OpenLeadByContactEmail finds the oldest lead with this contact email
 	// that is still with Sales.
 	OpenLeadByContactEmail(ctx context.Context, email string) (*Lead, error)
+	// LastReturnedLeadByContactEmail finds the lead with this contact email
+	// that went back to Marketing last.
+	LastReturnedLeadByContactEmail(ctx context.Context, email string) (*Lead, error)
 	// CreateLead inserts a lead and sets its ID. A lead with the same
 	// external id already present is an ECONFLICT error.
 	CreateLead(ctx context.Context, l *Lead) error
@@ -40,6 +43,8 @@ type Tx interface {
 	Touches(ctx context.Context, leadID int64) ([]Touch, error)
 
 	AppendEvent(ctx context.Context, e *Event) error
+	// Events lists a lead's history in order.
+	Events(ctx context.Context, leadID int64) ([]Event, error)
 
 	// AddMQL records a marketing-qualified lead; false when its external id
 	// was recorded before.
