@@ -1,0 +1,156 @@
+package crm_test
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/slabot/slabot/crm"
+	"github.com/slabot/slabot/crm/webhook"
+	"github.com/slabot/slabot/engine"
+	"github.com/slabot/slabot/storage"
+	"github.com/slabot/slabot/storage/storagetest"
+)
+
+// newRecycleLoop is newLoop with the engine's timers, and a worker that
+// waits on the test's clock: a revisit a month ahead comes due when the
+// clock is moved there.
+func newRecycleLoop(t *testing.T, hooksYAML string) *loop {
+	t.Helper()
+	t.Setenv("TEST_WEBHOOK_SECRET", testSecret)
+	db := storagetest.NewDB(t)
+	policy, problems := engine.ParsePolicy([]byte(loopPolicy+hooksYAML), time.Now())
+	if errs := problems.Errors(); len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	if err := db.SyncTeams(context.Background(), policy.Teams); err != nil {
+		t.Fatal(err)
+	}
+	clk := &clock{}
+	logger := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	svc := engine.NewService(db, policy, clk.Now, logger)
+	router := &crm.Router{Store: db, Policy: svc.Policy, Now: clk.Now, Logger: logger}
+	deliverer := &webhook.Deliverer{Store: db, Now: clk.Now, Logger: logger,
+		Backoff: func(int) time.Duration { return 20 * time.Millisecond },
+		Secret:  crm.WebhookSecrets(svc.Policy)}
+	w, err := db.NewWorker(append([]engine.JobHandler{router.Handler(), deliverer.Handler()}, svc.TimerHandlers(nil)...),
+		storage.WorkerOptions{Poll: 50 * time.Millisecond, Logger: logger, Now: clk.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	stopped := make(chan error, 1)
+	go func() { stopped <- w.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-stopped; err != nil {
+			t.Error(err)
+		}
+	})
+	return &loop{db: db, svc: svc, clock: clk, deliver: deliverer}
+}
+
+// A lead returned "not now" publishes its revisit date with the return,
+// and lead.recycle_due on that date, signed as the others, exactly once
+// however often its job runs.
+func TestRecycleDueArrivesSignedOnTheRevisitDateOnce(t *testing.T) {
+	ep := newEndpoint(t, nil)
+	l := newRecycleLoop(t, hooksFor(ep.URL, "lead.returned", "lead.recycle_due"))
+	ctx := context.Background()
+	lead := l.handOff(t, "crm-later", "later@acme.test")
+	revisit := l.clock.Now().UTC().AddDate(0, 0, 30).Format(time.DateOnly)
+	if _, err := l.svc.ReturnNotNow(ctx, lead.ID, ana, revisit, "budget in Q1"); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the return's delivery", func() bool { return len(ep.delivered()) == 1 })
+	if r := ep.requests()[0]; r.Type != "lead.returned" || r.Data["revisit_on"] != revisit {
+		t.Errorf("the return was published as %s with revisit_on %v, want lead.returned with %s", r.Type, r.Data["revisit_on"], revisit)
+	}
+
+	var job storage.JobInfo
+	jobs, err := l.db.JobsOfLead(ctx, lead.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, j := range jobs {
+		if j.Kind == engine.JobRecycleDue {
+			job = j
+		}
+	}
+	if job.ID == 0 {
+		t.Fatal("no revisit job")
+	}
+	jobState := func() storage.JobInfo {
+		jobs, err := l.db.JobsOfLead(ctx, lead.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, j := range jobs {
+			if j.ID == job.ID {
+				return j
+			}
+		}
+		t.Fatalf("job %d is gone", job.ID)
+		return storage.JobInfo{}
+	}
+	recycleEvents := func() int {
+		events, err := l.db.Events(ctx, lead.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, e := range events {
+			if e.Kind == engine.EventRecycleDue {
+				n++
+			}
+		}
+		return n
+	}
+	// Not yet: a run before the date (an operator's retry) waits for it.
+	if err := l.db.RetryJob(ctx, job.ID); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the early run to wait again", func() bool { return jobState().State == "scheduled" })
+	if n := recycleEvents(); n != 0 {
+		t.Fatalf("a run before the date recorded %d recycle_due events", n)
+	}
+
+	l.clock.Advance(job.RunAt.Sub(l.clock.Now()) + time.Minute)
+	if err := l.db.RetryJob(ctx, job.ID); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "lead.recycle_due", func() bool { return len(ep.delivered()) == 2 })
+	r := ep.requests()[1]
+	if err := verifySignature(testSecret, r.Header, r.Body, l.clock.Now()); err != nil {
+		t.Errorf("lead.recycle_due: the signature does not verify: %v", err)
+	}
+	want := map[string]string{"external_id": "crm-later", "owner": "ana@example.com", "revisit_on": revisit,
+		"reason": "Interested, but not now (nurture): budget in Q1", "returned_by": "ana@example.com", "by": "", "origin": "chat"}
+	if r.Type != engine.CRMLeadRecycleDue {
+		t.Errorf("type %s, want %s", r.Type, engine.CRMLeadRecycleDue)
+	}
+	for k, v := range want {
+		if got := fmt.Sprint(r.Data[k]); got != v {
+			t.Errorf("data.%s = %q, want %q", k, got, v)
+		}
+	}
+
+	// Run again (a redelivered job, a second replica): nothing new.
+	eventually(t, "the revisit job to finish", func() bool { return jobState().State == "completed" })
+	attempts := jobState().Attempts
+	if err := l.db.RetryJob(ctx, job.ID); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the repeated run to finish", func() bool {
+		j := jobState()
+		return j.State == "completed" && j.Attempts > attempts
+	})
+	if n := recycleEvents(); n != 1 {
+		t.Errorf("%d recycle_due events after two runs on the date, want 1", n)
+	}
+	if got := ep.delivered(); len(got) != 2 {
+		t.Errorf("after a second run the endpoint got %v, want the return and one lead.recycle_due", got)
+	}
+}
