@@ -37,6 +37,7 @@ func (d *demo) script(ctx context.Context) error {
 		{id: "crm-1002", source: "webinar", name: "Lee Park", title: "IT Manager", email: "lee@globex.test", company: "Globex", employees: 300, score: 64, value: 8000},
 		{id: "crm-1003", source: "demo_request", owner: "dee@example.com", name: "Sam Okafor", title: "Head of Procurement", email: "sam@initech.test", company: "Initech", employees: 850, score: 91, value: 40000},
 		{id: "crm-1004", source: "content_download", owner: "ana@example.com", name: "Kim Weber", title: "Student", email: "kim@uni.test", company: "State University", employees: 20000, score: 22, value: 0},
+		{id: "crm-1005", source: "trial_signup", owner: "ana@example.com", name: "Rae Lin", title: "COO", email: "rae@hooli.test", company: "Hooli", employees: 400, score: 70, value: 12000},
 	}
 	steps := []struct {
 		at float64
@@ -64,7 +65,19 @@ func (d *demo) script(ctx context.Context) error {
 		{16, func(ctx context.Context) error {
 			return d.returnLead(ctx, "U0ANA", leads[3].id, "not_a_buyer", "a student writing a thesis")
 		}},
+		{16.5, func(ctx context.Context) error { return d.send(ctx, leads[4], "a trial sign-up from Hooli, for Ana") }},
+		{17, func(ctx context.Context) error {
+			return d.returnNotNow(ctx, leads[4], "budget opens next quarter")
+		}},
 		{18, func(ctx context.Context) error {
+			again := leads[4]
+			again.id, again.owner = "crm-1005-r", ""
+			if err := d.send(ctx, again, "Rae Lin again, naming no owner (on the revisit date, say): the card opens with the history and goes back to Ana"); err != nil {
+				return err
+			}
+			return d.waitNotified(ctx, again.id)
+		}},
+		{18.5, func(ctx context.Context) error {
 			d.say("%s sends Acme Corp again (a workflow re-fired):", d.style.Bold("The CRM"))
 			code, body, err := d.handOff(ctx, leads[0].json())
 			if err == nil {
@@ -194,6 +207,63 @@ func (d *demo) returnLead(ctx context.Context, userID, externalID, code, details
 	d.say("%s", d.style.Bold(who.Name+" taps Return to marketing"))
 	d.say("  …and first submits without a reason, then with one: %q", details)
 	return d.chat.fill(ctx, who, id, "lead.return", map[string]string{}, map[string]string{"return_code": code, "return_details": details})
+}
+
+// waitNotified waits until the lead's card has reached its owner, so the
+// story shows it before it moves on, however busy the machine.
+func (d *demo) waitNotified(ctx context.Context, externalID string) error {
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		l, err := d.app.Service.LeadByExternalID(ctx, externalID)
+		if err != nil {
+			return err
+		}
+		if l.State != engine.StateNew {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("the card of %s never reached its owner", externalID)
+		}
+		if err := d.pause(ctx, 0.1*d.speed); err != nil {
+			return err
+		}
+	}
+}
+
+// returnNotNow has the lead's owner return it as "not now", to revisit
+// in a month.
+func (d *demo) returnNotNow(ctx context.Context, l demoLead, details string) error {
+	externalID := l.id
+	owner := person(d.ownerID(ctx, externalID))
+	id, err := d.leadID(ctx, externalID)
+	if err != nil {
+		return err
+	}
+	revisit := d.app.Service.Now().AddDate(0, 1, 0).Format(time.DateOnly)
+	d.say("%s", d.style.Bold(owner.Name+" returns "+l.name+" as \"not now\", to revisit on "+revisit))
+	d.say("  …on that date's business morning slabot tells the report channel and fires lead.recycle_due")
+	if err := d.chat.fill(ctx, owner, id, "lead.return",
+		map[string]string{"return_code": "not_now", "return_details": details, "return_revisit": revisit}); err != nil {
+		return err
+	}
+	// The form is worked after it is acknowledged: wait for the return,
+	// so the contact handed off next is a returning one.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		l, err := d.app.Service.LeadByExternalID(ctx, externalID)
+		if err != nil {
+			return err
+		}
+		if l.State == engine.StateReturned {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%s was not returned as not now", externalID)
+		}
+		if err := d.pause(ctx, 0.1*d.speed); err != nil {
+			return err
+		}
+	}
 }
 
 func (d *demo) command(ctx context.Context, userID, text, what string) error {
