@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"sync"
 	"testing"
 	"time"
 
@@ -20,7 +21,14 @@ import (
 func newRecycleLoop(t *testing.T, hooksYAML string) *loop {
 	t.Helper()
 	t.Setenv("TEST_WEBHOOK_SECRET", testSecret)
-	db := storagetest.NewDB(t)
+	l, _ := startRecycleLoop(t, storagetest.NewDB(t), &clock{}, hooksYAML)
+	return l
+}
+
+// startRecycleLoop starts slabot's CRM side and timers on db, as one run
+// of the process; stop ends it.
+func startRecycleLoop(t *testing.T, db *storage.DB, clk *clock, hooksYAML string) (*loop, func()) {
+	t.Helper()
 	policy, problems := engine.ParsePolicy([]byte(loopPolicy+hooksYAML), time.Now())
 	if errs := problems.Errors(); len(errs) > 0 {
 		t.Fatal(errs)
@@ -28,7 +36,6 @@ func newRecycleLoop(t *testing.T, hooksYAML string) *loop {
 	if err := db.SyncTeams(context.Background(), policy.Teams); err != nil {
 		t.Fatal(err)
 	}
-	clk := &clock{}
 	logger := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	svc := engine.NewService(db, policy, clk.Now, logger)
 	router := &crm.Router{Store: db, Policy: svc.Policy, Now: clk.Now, Logger: logger}
@@ -43,13 +50,56 @@ func newRecycleLoop(t *testing.T, hooksYAML string) *loop {
 	ctx, cancel := context.WithCancel(context.Background())
 	stopped := make(chan error, 1)
 	go func() { stopped <- w.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-stopped; err != nil {
-			t.Error(err)
+	var once sync.Once
+	stop := func() {
+		once.Do(func() {
+			cancel()
+			if err := <-stopped; err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	t.Cleanup(stop)
+	return &loop{db: db, svc: svc, clock: clk, deliver: deliverer}, stop
+}
+
+// A revisit date is kept in the database with the return: a slabot
+// started afresh (a restart, a deploy) still announces it.
+func TestARevisitDateSurvivesARestart(t *testing.T) {
+	t.Setenv("TEST_WEBHOOK_SECRET", testSecret)
+	ep := newEndpoint(t, nil)
+	db, clk := storagetest.NewDB(t), &clock{}
+	hooks := hooksFor(ep.URL, "lead.recycle_due")
+	before, stop := startRecycleLoop(t, db, clk, hooks)
+	lead := before.handOff(t, "crm-restart", "restart@acme.test")
+	revisit := clk.Now().UTC().AddDate(0, 0, 45).Format(time.DateOnly)
+	if _, err := before.svc.ReturnNotNow(context.Background(), lead.ID, ana, revisit, ""); err != nil {
+		t.Fatal(err)
+	}
+	stop()
+
+	after, _ := startRecycleLoop(t, db, clk, hooks)
+	jobs, err := after.db.JobsOfLead(context.Background(), lead.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var job storage.JobInfo
+	for _, j := range jobs {
+		if j.Kind == engine.JobRecycleDue {
+			job = j
 		}
-	})
-	return &loop{db: db, svc: svc, clock: clk, deliver: deliverer}
+	}
+	if job.ID == 0 || job.State != "scheduled" {
+		t.Fatalf("after the restart the revisit job is %+v, want one scheduled", job)
+	}
+	clk.Advance(job.RunAt.Sub(clk.Now()) + time.Minute)
+	if err := after.db.RetryJob(context.Background(), job.ID); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "lead.recycle_due after the restart", func() bool { return len(ep.delivered()) == 1 })
+	if r := ep.requests()[0]; r.Type != engine.CRMLeadRecycleDue || r.Data["revisit_on"] != revisit {
+		t.Errorf("got %s with revisit_on %v, want %s with %s", r.Type, r.Data["revisit_on"], engine.CRMLeadRecycleDue, revisit)
+	}
 }
 
 // A lead returned "not now" publishes its revisit date with the return,
