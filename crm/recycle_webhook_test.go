@@ -2,9 +2,11 @@ package crm_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -202,5 +204,70 @@ func TestRecycleDueArrivesSignedOnTheRevisitDateOnce(t *testing.T) {
 	}
 	if got := ep.delivered(); len(got) != 2 {
 		t.Errorf("after a second run the endpoint got %v, want the return and one lead.recycle_due", got)
+	}
+}
+
+// Two replicas that run the same revisit at the same moment (a job taken
+// over from a worker thought dead) record it, and publish it, once.
+func TestTwoReplicasRunningOneRevisitAtOnceRecordItOnce(t *testing.T) {
+	t.Setenv("TEST_WEBHOOK_SECRET", testSecret)
+	ep := newEndpoint(t, nil)
+	db, clk := storagetest.NewDB(t), &clock{}
+	hooks := hooksFor(ep.URL, "lead.recycle_due")
+	first, _ := startRecycleLoop(t, db, clk, hooks)
+	second, _ := startRecycleLoop(t, db, clk, hooks)
+	ctx := context.Background()
+	lead := first.handOff(t, "crm-twice", "twice@acme.test")
+	if _, err := first.svc.ReturnNotNow(ctx, lead.ID, ana, clk.Now().UTC().AddDate(0, 0, 10).Format(time.DateOnly), ""); err != nil {
+		t.Fatal(err)
+	}
+	jobs, err := db.JobsOfLead(ctx, lead.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var job engine.Job
+	for _, j := range jobs {
+		if j.Kind == engine.JobRecycleDue {
+			var args engine.RecycleDueArgs
+			if err := json.Unmarshal(j.Args, &args); err != nil {
+				t.Fatal(err)
+			}
+			job = engine.Job{ID: j.ID, LeadID: lead.ID, Args: args, Attempts: 1}
+			clk.Advance(j.RunAt.Sub(clk.Now()) + time.Minute)
+		}
+	}
+	if job.ID == 0 {
+		t.Fatal("no revisit job")
+	}
+	var fired atomic.Int32
+	var wg sync.WaitGroup
+	for _, svc := range []*engine.Service{first.svc, second.svc} {
+		wg.Go(func() {
+			ok, err := svc.FireRecycleDue(ctx, job)
+			if err != nil {
+				t.Error(err)
+			}
+			if ok {
+				fired.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	if n := fired.Load(); n != 1 {
+		t.Errorf("%d replicas recorded the revisit, want 1", n)
+	}
+	eventually(t, "lead.recycle_due", func() bool { return len(ep.delivered()) >= 1 })
+	events, err := db.Events(ctx, lead.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, e := range events {
+		if e.Kind == engine.EventRecycleDue {
+			n++
+		}
+	}
+	if n != 1 || len(ep.delivered()) != 1 {
+		t.Errorf("%d recycle_due events and deliveries %v, want one of each", n, ep.delivered())
 	}
 }
