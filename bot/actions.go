@@ -42,6 +42,7 @@ const (
 	inputSnoozeReason  = "snooze_reason"
 	inputReturnCode    = "return_code"
 	inputReturnDetails = "return_details"
+	inputReturnRevisit = "return_revisit"
 
 	inputRejectReason    = "reject_reason"
 	inputRejectOwner     = "reject_owner"
@@ -102,6 +103,9 @@ var snoozeLengths = []struct {
 // touches are logged or its window closed.
 const returnUnreachable = "unable_to_reach"
 
+// returnNotNow is the return reason that asks for a date to revisit.
+const returnNotNow = "not_now"
+
 // returnReasons are the reason codes Marketing hears back, reported weekly.
 var returnReasons = []struct{ Value, Label string }{
 	{"not_a_fit", "Not a fit (size, industry, region)"},
@@ -109,7 +113,7 @@ var returnReasons = []struct{ Value, Label string }{
 	{"bad_contact", "Wrong or missing contact details"},
 	{"duplicate", "Duplicate of a lead or customer"},
 	{"not_a_buyer", "Student, competitor or job seeker"},
-	{"not_now", "Interested, but not now (nurture)"},
+	{returnNotNow, engine.ReturnReasonNotNow},
 	{returnUnreachable, "Unable to reach after the agreed touches"},
 	{"other", "Other (say why below)"},
 }
@@ -169,8 +173,11 @@ func (b *Bot) Act(ctx context.Context, a Action) (*engine.Lead, error) {
 		if a.Verb == formSnooze {
 			return b.service.Snooze(ctx, a.LeadID, a.Actor, snoozeFor(a.Inputs[inputSnoozeLength]), a.Inputs[inputSnoozeReason])
 		}
-		if a.Inputs[inputReturnCode] == returnUnreachable {
+		switch a.Inputs[inputReturnCode] {
+		case returnUnreachable:
 			return b.service.ReturnUnreachable(ctx, a.LeadID, a.Actor, a.Inputs[inputReturnDetails])
+		case returnNotNow:
+			return b.service.ReturnNotNow(ctx, a.LeadID, a.Actor, a.Inputs[inputReturnRevisit], a.Inputs[inputReturnDetails])
 		}
 		reason := returnReasonLabel(a.Inputs[inputReturnCode])
 		if details := a.Inputs[inputReturnDetails]; details != "" {
@@ -286,8 +293,23 @@ func returnForm(d cardData) view.Form {
 	return view.Form{ID: formReturn, Subject: strconv.FormatInt(l.ID, 10), Title: "Return to Marketing", Submit: "Return lead",
 		Intro: intro,
 		Inputs: []view.Input{code,
-			{ID: inputReturnDetails, Label: "Details", Placeholder: "What should Marketing know?", Multiline: true, MaxLength: 1000, Optional: true}},
+			{ID: inputReturnDetails, Label: "Details", Placeholder: "What should Marketing know?", Multiline: true, MaxLength: 1000, Optional: true},
+			revisitInput(d)},
 	}
+}
+
+// revisitInput asks when Marketing should revisit a lead returned as "not
+// now": a date of the lead's team calendar, a quarter ahead unless the
+// rep picks another, from tomorrow to a year ahead.
+func revisitInput(d cardData) view.Input {
+	in := view.Input{ID: inputReturnRevisit, Label: "If not now: revisit on", Placeholder: "When should Marketing bring it back?",
+		Date: true, Optional: true}
+	if d.Policy == nil || d.Now.IsZero() {
+		return in
+	}
+	first, last, def := engine.RevisitBounds(d.Policy, d.Lead, d.Now)
+	in.Initial, in.Min, in.Max = def.String(), first.String(), last.String()
+	return in
 }
 
 func rejectForm(l *engine.Lead) view.Form {
@@ -325,6 +347,12 @@ func ValidateForm(formID string, values map[string]string) map[string]string {
 			errs[inputReturnCode] = "Choose a reason: Marketing needs it to send better leads."
 		case code == "other" && value(inputReturnDetails) == "":
 			errs[inputReturnDetails] = "Say why you return the lead."
+		case code == returnNotNow && value(inputReturnRevisit) == "":
+			errs[inputReturnRevisit] = "Choose when Marketing should revisit the lead: a date from tomorrow to a year ahead."
+		case code == returnNotNow:
+			if _, err := engine.ParseCalendarDate(value(inputReturnRevisit)); err != nil {
+				errs[inputReturnRevisit] = "That is not a date: choose one from tomorrow to a year ahead, written YYYY-MM-DD."
+			}
 		}
 	case formReject:
 		switch reason := value(inputRejectReason); {

@@ -105,6 +105,7 @@ func (b *Bot) Handlers() []engine.JobHandler {
 		engine.Handle(b.sendEscalation),
 		engine.Handle(b.sendRejectionNotice),
 		engine.Handle(b.sendContestDecision),
+		engine.Handle(b.sendRecycleNotice),
 
 		engine.Handle(b.postScheduledReport),
 		engine.Handle(b.postScheduledReview),

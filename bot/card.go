@@ -67,6 +67,9 @@ func leadCard(d cardData) view.Message {
 	if form, ok := formText(l); ok {
 		blocks = append(blocks, form)
 	}
+	if seen, ok := recycleSection(d); ok {
+		blocks = append(blocks, seen)
+	}
 	if hist := historyLine(d); hist != nil {
 		blocks = append(blocks, view.Context{Lines: []view.Text{hist}})
 	}

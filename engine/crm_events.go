@@ -38,12 +38,16 @@ const (
 	// (data.decision "pending") and again when the manager decides it
 	// ("upheld" or "overturned").
 	CRMLeadContested = "lead.contested"
+	// CRMLeadRecycleDue: a lead returned "not now" reached its revisit
+	// date (data.revisit_on, data.reason, data.returned_by; data.owner is
+	// the rep who had it).
+	CRMLeadRecycleDue = "lead.recycle_due"
 )
 
 // CRMEventTypes lists every type, in the order the README lists them.
 var CRMEventTypes = []string{CRMHandOffCreated, CRMLeadAcknowledged, CRMTouchLogged, CRMLeadSnoozed,
 	CRMLeadReturned, CRMSLABreached, CRMLeadReassigned, CRMOutcomeRecorded, CRMRepAway, CRMRepBack,
-	CRMLeadAccepted, CRMLeadRejected, CRMLeadRerouted, CRMLeadContested}
+	CRMLeadAccepted, CRMLeadRejected, CRMLeadRerouted, CRMLeadContested, CRMLeadRecycleDue}
 
 // Where a change came from, in CRM events: a person in chat, or the intake
 // API (a CRM). A consumer skips what its own CRM sent.
@@ -220,6 +224,8 @@ func crmEventTypes(e *Event) []string {
 		return []string{CRMLeadRerouted}
 	case e.Kind == EventContested || e.Kind == EventContestDecided:
 		return []string{CRMLeadContested}
+	case e.Kind == EventRecycleDue:
+		return []string{CRMLeadRecycleDue}
 	}
 	if typ := CRMEventType(e.Kind); typ != "" {
 		return []string{typ}
@@ -319,6 +325,12 @@ func leadCRMEvent(typ string, e *Event, l *Lead) CRMEventArgs {
 	case CRMLeadReturned:
 		data["reason"] = str("reason")
 		data["automatic"] = e.Data["automatic"] == true
+		if d := str("revisit_on"); d != "" {
+			data["revisit_on"] = d
+		}
+	case CRMLeadRecycleDue:
+		data["revisit_on"], data["reason"] = str("revisit_on"), str("reason")
+		data["returned_by"], data["returned_at"] = str("returned_by"), str("returned_at")
 	case CRMSLABreached:
 		data["kind"], data["rule"], data["due"] = str("kind"), str("rule"), str("due")
 	case CRMLeadReassigned:

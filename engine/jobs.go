@@ -26,6 +26,12 @@ const (
 	JobAcceptDue = "timer.accept"
 	// JobCadenceDue checks the touch cadence at the end of its window.
 	JobCadenceDue = "timer.cadence"
+	// JobRecycleDue runs the revisit date of a lead returned "not now". It
+	// outlives the lead's assignment: it is no TimerJob.
+	JobRecycleDue = "timer.recycle_due"
+	// JobRecycleNotice tells Marketing's channel a returned lead is due
+	// for a revisit.
+	JobRecycleNotice = "notify.recycle_due"
 )
 
 // TimerJobs are the jobs that belong to one assignment of a lead and are
@@ -213,6 +219,27 @@ type CadenceDueArgs struct {
 
 func (CadenceDueArgs) Kind() string  { return JobCadenceDue }
 func (CadenceDueArgs) Queue() string { return QueueTimers }
+
+// RecycleDueArgs: the revisit date of a lead returned "not now"
+// (RevisitOn, YYYY-MM-DD), due at Due, for the return made at ReturnedAt.
+type RecycleDueArgs struct {
+	RevisitOn  string    `json:"revisit_on"`
+	Due        time.Time `json:"due,omitzero"`
+	ReturnedAt time.Time `json:"returned_at,omitzero"`
+}
+
+func (RecycleDueArgs) Kind() string  { return JobRecycleDue }
+func (RecycleDueArgs) Queue() string { return QueueTimers }
+
+// RecycleNoticeArgs: tell Marketing's channel that the lead is due for a
+// revisit; EventID is the lead's EventRecycleDue.
+type RecycleNoticeArgs struct {
+	EventID   int64  `json:"event_id,string"`
+	RevisitOn string `json:"revisit_on"`
+}
+
+func (RecycleNoticeArgs) Kind() string  { return JobRecycleNotice }
+func (RecycleNoticeArgs) Queue() string { return QueueSend }
 
 // EscalationArgs: tell a manager (Target EscalateToManager) or a team's
 // escalation channel (EscalateToChannel) about the event EventID.

@@ -51,6 +51,9 @@ type Policy struct {
 	// Review tunes the review pack (key review); use ReviewSettings for
 	// the values with their defaults.
 	Review ReviewConfig
+	// Recycle says where a contact goes when handed off again after a
+	// return to Marketing (key recycle).
+	Recycle RecycleConfig
 }
 
 // ReportConfig says where and when the weekly smarketing report is posted.
@@ -564,6 +567,7 @@ func (p *Policy) Summary() string {
 		}
 	}
 
+	b.WriteString(p.recycleSummary())
 	b.WriteString(p.crmSummary())
 
 	if !p.ReviewBy.IsZero() {

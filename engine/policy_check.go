@@ -141,5 +141,8 @@ func (c *policyChecker) parse(data []byte) *Policy {
 	if n := top["review"]; n != nil {
 		c.review(p, n)
 	}
+	if n := top["recycle"]; n != nil {
+		c.recycle(p, n)
+	}
 	return p
 }

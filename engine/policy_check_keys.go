@@ -16,7 +16,7 @@ import (
 // suggested. A key outside these lists is a problem: a typo in a policy
 // silently ignored is an SLA nobody enforces.
 var (
-	topKeys           = []string{"timezone", "business_hours", "holidays", "review_by", "report", "targets", "teams", "rules", "webhooks", "crm", "quality", "review"}
+	topKeys           = []string{"timezone", "business_hours", "holidays", "review_by", "report", "targets", "teams", "rules", "webhooks", "crm", "quality", "review", "recycle"}
 	businessHoursKeys = []string{"days", "start", "end"}
 	reportKeys        = []string{"channel", "schedule", "score_bands"}
 	targetKeys        = []string{"mqls", "sqls", "mql_to_sql", "sql_to_won", "revenue", "deal_size", "win_rate", "first_touch_on_time", "accepted"}

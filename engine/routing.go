@@ -11,6 +11,9 @@ const (
 	RoutedUnknown    = "owner_unknown" // the named owner is no rep of any team: the next turn
 	RoutedNobody     = "nobody"        // no rep of the team is available
 	RoutedExisting   = "existing"      // a repeat or linked lead stays with its owner
+	// RoutedPreviousOwner: a returning contact goes back to the rep who
+	// held their last lead (recycle.route_to: previous_owner).
+	RoutedPreviousOwner = "previous_owner"
 )
 
 // Routing is the decision of who gets a lead.
@@ -88,6 +91,8 @@ func RoutingExplanation(r Routing, named string) string {
 		return "nobody in " + r.Team + " is available to take it"
 	case RoutedExisting:
 		return "it stays with its current owner " + r.OwnerEmail
+	case RoutedPreviousOwner:
+		return "the contact came back, so it went back to " + r.OwnerEmail + ", who had it before"
 	}
 	return r.Reason
 }

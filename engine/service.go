@@ -168,9 +168,20 @@ func (s *Service) create(ctx context.Context, tx Tx, policy *Policy, h HandOff, 
 	l.Rule = rule.Name
 
 	named := strings.ToLower(strings.TrimSpace(h.OwnerEmail))
-	routing, err := s.route(ctx, tx, policy, rule, named, now)
+	// A contact who went back to Marketing before brings that history,
+	// and may go back to the rep who had them.
+	history, err := recycleHistory(ctx, tx, l.Contact.Email)
 	if err != nil {
 		return nil, err
+	}
+	routing, back, err := s.routeRecycled(ctx, tx, policy, history, now)
+	if err != nil {
+		return nil, err
+	}
+	if !back {
+		if routing, err = s.route(ctx, tx, policy, rule, named, now); err != nil {
+			return nil, err
+		}
 	}
 	l.OwnerEmail, l.Team = routing.OwnerEmail, routing.Team
 	// The first-touch clock starts when the lead reaches slabot, whether or
@@ -192,6 +203,9 @@ func (s *Service) create(ctx context.Context, tx Tx, policy *Policy, h HandOff, 
 		{LeadID: l.ID, At: now, Kind: "routed", Actor: "slabot", Data: map[string]any{
 			"owner": l.OwnerEmail, "team": l.Team, "reason": routing.Reason, "named_owner": named}},
 	}
+	if history != nil {
+		events = append(events, &Event{LeadID: l.ID, At: now, Kind: EventRecycled, Actor: "slabot", Data: history.data()})
+	}
 	for _, e := range events {
 		if err := tx.AppendEvent(ctx, e); err != nil {
 			return nil, err
@@ -210,7 +224,10 @@ func (s *Service) create(ctx context.Context, tx Tx, policy *Policy, h HandOff, 
 		return nil, err
 	}
 	msg := "New lead handed to " + ownerOrNobody(l) + "."
-	if routing.Reason != RoutedNamedOwner && routing.Reason != RoutedRoundRobin {
+	switch {
+	case back:
+		msg = "The contact came back after a return to Marketing: the new lead went back to " + l.OwnerEmail + ", who had it before."
+	case routing.Reason != RoutedNamedOwner && routing.Reason != RoutedRoundRobin:
 		msg = "New lead: " + RoutingExplanation(routing, named) + "; ops have been told."
 	}
 	return &HandOffResult{Lead: l, Outcome: HandOffCreated, Routing: routing, Message: msg}, nil

@@ -22,6 +22,9 @@ type Tx interface {
 	// OpenLeadByContactEmail finds the oldest lead with this contact email
 	// that is still with Sales.
 	OpenLeadByContactEmail(ctx context.Context, email string) (*Lead, error)
+	// LastReturnedLeadByContactEmail finds the lead with this contact email
+	// that went back to Marketing last.
+	LastReturnedLeadByContactEmail(ctx context.Context, email string) (*Lead, error)
 	// CreateLead inserts a lead and sets its ID. A lead with the same
 	// external id already present is an ECONFLICT error.
 	CreateLead(ctx context.Context, l *Lead) error

@@ -41,6 +41,13 @@ func (s *Service) TimerHandlers(obs TimerObserver) []JobHandler {
 			s.breachHandled(ctx, out, obs)
 			return err
 		}),
+		Handle(func(ctx context.Context, job Job, _ RecycleDueArgs) error {
+			fired, err := s.FireRecycleDue(ctx, job)
+			if fired {
+				s.logger.LogAttrs(ctx, slog.LevelInfo, "lead due for a revisit", slog.Int64("lead_id", job.LeadID))
+			}
+			return err
+		}),
 	}
 }
 

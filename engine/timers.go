@@ -515,6 +515,12 @@ func (s *Service) moveLead(ctx context.Context, tx Tx, policy *Policy, rule *Rul
 
 // returnLead sends the lead back to Marketing with reason and stops its timers.
 func (s *Service) returnLead(ctx context.Context, tx Tx, l *Lead, now time.Time, a Actor, reason string, automatic bool) error {
+	return s.returnLeadWith(ctx, tx, l, now, a, reason, automatic, nil)
+}
+
+// returnLeadWith is returnLead with more data on the returned event (a
+// "not now" return's revisit date).
+func (s *Service) returnLeadWith(ctx context.Context, tx Tx, l *Lead, now time.Time, a Actor, reason string, automatic bool, extra map[string]any) error {
 	if err := Transition(l.State, StateReturned); err != nil {
 		return err
 	}
@@ -522,8 +528,12 @@ func (s *Service) returnLead(ctx context.Context, tx Tx, l *Lead, now time.Time,
 	if err := tx.UpdateLead(ctx, l); err != nil {
 		return err
 	}
+	data := map[string]any{"reason": reason, "automatic": automatic}
+	for k, v := range extra {
+		data[k] = v
+	}
 	if err := tx.AppendEvent(ctx, &Event{LeadID: l.ID, At: now, Kind: "returned", Actor: a.String(),
-		Data: map[string]any{"reason": reason, "automatic": automatic}}); err != nil {
+		Data: data}); err != nil {
 		return err
 	}
 	if _, err := tx.CancelJobs(ctx, l.ID, TimerJobs...); err != nil {

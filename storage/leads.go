@@ -83,6 +83,15 @@ func (q *queries) OpenLeadByContactEmail(ctx context.Context, email string) (*en
 	return l, mapError(err, "find an open lead for this contact")
 }
 
+// LastReturnedLeadByContactEmail finds the contact's lead that went back
+// to Marketing last.
+func (q *queries) LastReturnedLeadByContactEmail(ctx context.Context, email string) (*engine.Lead, error) {
+	l, err := scanLead(q.db.QueryRow(ctx, `SELECT `+leadColumns+` FROM leads
+		WHERE contact_email = lower($1) AND state = 'returned_to_marketing'
+		ORDER BY closed_at DESC NULLS LAST, id DESC LIMIT 1`, email))
+	return l, mapError(err, "find a returned lead of this contact")
+}
+
 func leadArgs(l *engine.Lead) ([]any, error) {
 	contact, err := json.Marshal(l.Contact)
 	if err != nil {

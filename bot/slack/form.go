@@ -32,6 +32,13 @@ func Modal(f view.Form) slack.ModalViewRequest {
 			}
 			sel.Options = opts
 			el = sel
+		} else if in.Date {
+			// Slack's datepicker takes no bounds: slabot checks the date
+			// when the form is submitted.
+			date := slack.NewDatePickerBlockElement(inputAction)
+			date.Placeholder = plain(in.Placeholder)
+			date.InitialDate = in.Initial
+			el = date
 		} else {
 			text := slack.NewPlainTextInputBlockElement(plain(in.Placeholder), inputAction)
 			text.Multiline = in.Multiline
@@ -57,9 +64,12 @@ func FormValues(v slack.View) map[string]string {
 		if !ok {
 			continue
 		}
-		if a.SelectedOption.Value != "" {
+		switch {
+		case a.SelectedOption.Value != "":
 			values[blockID] = a.SelectedOption.Value
-		} else {
+		case a.SelectedDate != "":
+			values[blockID] = a.SelectedDate
+		default:
 			values[blockID] = strings.TrimSpace(a.Value)
 		}
 	}

@@ -297,6 +297,28 @@ func (i InputText) MarshalJSON() ([]byte, error) {
 	return typed("Input.Text", plain(i))
 }
 
+// InputDate is a date picker; its value (YYYY-MM-DD) arrives under ID in
+// the data of the Action.Execute that submits it. Min and Max bound the
+// dates offered (https://adaptivecards.io/explorer/Input.Date.html).
+type InputDate struct {
+	ID           string `json:"id"`
+	Label        string `json:"label,omitempty"`
+	Placeholder  string `json:"placeholder,omitempty"`
+	Value        string `json:"value,omitempty"`
+	Min          string `json:"min,omitempty"`
+	Max          string `json:"max,omitempty"`
+	IsRequired   bool   `json:"isRequired,omitempty"`
+	ErrorMessage string `json:"errorMessage,omitempty"`
+}
+
+func (InputDate) cardElement() {}
+
+// MarshalJSON adds the element type.
+func (i InputDate) MarshalJSON() ([]byte, error) {
+	type plain InputDate
+	return typed("Input.Date", plain(i))
+}
+
 // Choice is one option of an InputChoiceSet.
 type Choice struct {
 	Title string `json:"title"`

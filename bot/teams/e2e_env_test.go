@@ -94,11 +94,14 @@ type teamsEnv struct {
 }
 
 type envConfig struct {
-	policy      string
-	db          *storage.DB
-	fake        *teamsfake.Server
-	pacer       *teams.Pacer
-	now         func() time.Time
+	policy string
+	db     *storage.DB
+	fake   *teamsfake.Server
+	pacer  *teams.Pacer
+	now    func() time.Time
+	// workerNow is the clock the job worker waits on for a job woken
+	// early (nil: the wall clock).
+	workerNow   func() time.Time
 	concurrency int
 	// serve registers the app's endpoint with the fake; a second replica
 	// sharing a fake leaves the inbound side to the first.
@@ -172,7 +175,7 @@ func newTeamsEnv(t testing.TB, opts ...envOption) *teamsEnv {
 		Registry: registry, Pacer: cfg.pacer, DirectoryInterval: -1})
 	worker, err := cfg.db.NewWorker(append(app.Handlers(), service.TimerHandlers(nil)...), storage.WorkerOptions{
 		Concurrency: cfg.concurrency, JobTimeout: time.Minute, RescueAfter: time.Minute + time.Second,
-		Poll: 200 * time.Millisecond, Logger: logger, StopTimeout: 2 * time.Second})
+		Poll: 200 * time.Millisecond, Logger: logger, StopTimeout: 2 * time.Second, Now: cfg.workerNow})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -419,6 +419,11 @@ func formCard(f view.Form, data map[string]string, inputID func(string) string) 
 				Style: "compact", IsRequired: !in.Optional, ErrorMessage: "Choose one.", Placeholder: in.Placeholder})
 			continue
 		}
+		if in.Date {
+			body = append(body, InputDate{ID: inputID(in.ID), Label: in.Label, Placeholder: in.Placeholder, Value: in.Initial,
+				Min: in.Min, Max: in.Max, IsRequired: !in.Optional, ErrorMessage: "Choose a date."})
+			continue
+		}
 		body = append(body, InputText{ID: inputID(in.ID), Label: in.Label, Placeholder: in.Placeholder, Value: in.Initial,
 			IsMultiline: in.Multiline, MaxLength: in.MaxLength, IsRequired: !in.Optional, ErrorMessage: "Please fill this in."})
 	}

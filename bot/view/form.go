@@ -25,4 +25,9 @@ type Input struct {
 	Multiline bool
 	MaxLength int
 	Optional  bool
+	// Date makes the input a date picker: its value, Initial, Min and Max
+	// are dates written YYYY-MM-DD. Min and Max bound what the picker
+	// offers where the platform can (slabot checks the answer anyway).
+	Date     bool
+	Min, Max string
 }

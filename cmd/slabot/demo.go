@@ -76,6 +76,7 @@ rules:
     touches: {count: 3, within: %s}
     remind_before: [%s]
     on_breach: [notify_manager, return_to_marketing]
+recycle: {route_to: previous_owner, within: 180d}
 `, time.Now().AddDate(0, 0, 20).Format("2006-01-02"), reportChannel, escalationChannel, d(15), d(120), d(8), d(60), d(240), d(30), d(30), d(120), d(12))
 }
 

@@ -38,6 +38,7 @@ func (d *demo) script(ctx context.Context) error {
 		{id: "crm-1003", source: "demo_request", owner: "dee@example.com", name: "Sam Okafor", title: "Head of Procurement", email: "sam@initech.test", company: "Initech", employees: 850, score: 91, value: 40000},
 		{id: "crm-1004", source: "content_download", owner: "ana@example.com", name: "Kim Weber", title: "Student", email: "kim@uni.test", company: "State University", employees: 20000, score: 22, value: 0},
 		{id: "crm-1005", source: "webinar", owner: "bo@example.com", name: "Ravi Shah", title: "CFO", email: "ravi@umbrella.test", company: "Umbrella Ltd", employees: 600, score: 70, value: 12000},
+		{id: "crm-1006", source: "trial_signup", owner: "ana@example.com", name: "Rae Lin", title: "COO", email: "rae@hooli.test", company: "Hooli", employees: 400, score: 70, value: 12000},
 	}
 	steps := []struct {
 		at float64
@@ -103,6 +104,21 @@ func (d *demo) script(ctx context.Context) error {
 			return d.command(ctx, "U0MARIA", "speed last 90d", "…and whether answering faster paid")
 		}},
 		{46, func(ctx context.Context) error { return d.report(ctx) }},
+		// Recycling comes last: its waits (a form worked after it is
+		// acknowledged, a card through the paced send queue) then hold up
+		// no other part of the story on a busy machine.
+		{47, func(ctx context.Context) error { return d.send(ctx, leads[5], "a trial sign-up from Hooli, for Ana") }},
+		{48, func(ctx context.Context) error {
+			return d.returnNotNow(ctx, leads[5], "budget opens next quarter")
+		}},
+		{49, func(ctx context.Context) error {
+			again := leads[5]
+			again.id, again.owner = "crm-1006-r", ""
+			if err := d.send(ctx, again, "Rae Lin again, naming no owner (on the revisit date, say): the card opens with the history and goes back to Ana"); err != nil {
+				return err
+			}
+			return d.waitNotified(ctx, again.id)
+		}},
 	}
 	for _, s := range steps {
 		wait := s.at - time.Since(d.start).Seconds()*d.speed
@@ -215,21 +231,68 @@ func (d *demo) rejectWrongOwner(ctx context.Context, userID, externalID, owner, 
 		return err
 	}
 	// The card must be in the rep's chat before they can press on it.
+	if err := d.waitNotified(ctx, externalID); err != nil {
+		return err
+	}
+	d.say("%s", d.style.Bold(who.Name+" taps Reject: wrong owner, it is "+owner+"'s"))
+	return d.chat.fill(ctx, who, id, "lead.reject", map[string]string{"reject_reason": "wrong_owner", "reject_owner": owner, "reject_note": note})
+}
+
+// waitNotified waits until the lead's card has reached its owner, so the
+// story shows it before it moves on, however busy the machine.
+func (d *demo) waitNotified(ctx context.Context, externalID string) error {
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		l, err := d.app.Service.LeadByExternalID(ctx, externalID)
 		if err != nil {
 			return err
 		}
-		if l.State != engine.StateNew || time.Now().After(deadline) {
-			break
+		if l.State != engine.StateNew {
+			return nil
 		}
-		if err := d.pause(ctx, 0.2*d.speed); err != nil {
+		if time.Now().After(deadline) {
+			return fmt.Errorf("the card of %s never reached its owner", externalID)
+		}
+		if err := d.pause(ctx, 0.1*d.speed); err != nil {
 			return err
 		}
 	}
-	d.say("%s", d.style.Bold(who.Name+" taps Reject: wrong owner, it is "+owner+"'s"))
-	return d.chat.fill(ctx, who, id, "lead.reject", map[string]string{"reject_reason": "wrong_owner", "reject_owner": owner, "reject_note": note})
+}
+
+// returnNotNow has the lead's owner return it as "not now", to revisit
+// in a month.
+func (d *demo) returnNotNow(ctx context.Context, l demoLead, details string) error {
+	externalID := l.id
+	owner := person(d.ownerID(ctx, externalID))
+	id, err := d.leadID(ctx, externalID)
+	if err != nil {
+		return err
+	}
+	revisit := d.app.Service.Now().AddDate(0, 1, 0).Format(time.DateOnly)
+	d.say("%s", d.style.Bold(owner.Name+" returns "+l.name+" as \"not now\", to revisit on "+revisit))
+	d.say("  …on that date's business morning slabot tells the report channel and fires lead.recycle_due")
+	if err := d.chat.fill(ctx, owner, id, "lead.return",
+		map[string]string{"return_code": "not_now", "return_details": details, "return_revisit": revisit}); err != nil {
+		return err
+	}
+	// The form is worked after it is acknowledged: wait for the return,
+	// so the contact handed off next is a returning one.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		l, err := d.app.Service.LeadByExternalID(ctx, externalID)
+		if err != nil {
+			return err
+		}
+		if l.State == engine.StateReturned {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%s was not returned as not now", externalID)
+		}
+		if err := d.pause(ctx, 0.1*d.speed); err != nil {
+			return err
+		}
+	}
 }
 
 func (d *demo) command(ctx context.Context, userID, text, what string) error {

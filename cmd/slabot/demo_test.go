@@ -26,15 +26,17 @@ func TestDemoPlaysEveryPartOfTheStory(t *testing.T) {
 	}
 	for _, want := range []string{
 		"posts to Ana's DM", "New lead: Dana Ruiz (Acme Corp)", // a hand-off
-		"Accepted by ana@example.com",           // an acknowledgement
-		"Card feedback: it had what you needed", // the card's question, answered
-		"Misrouted lead: Ravi Shah",             // a rejection as wrong owner…
-		"New lead: Ravi Shah (Umbrella Ltd)",    // … re-routed to Chen
-		"intake answers 200",                    // a repeat
-		"Returned to Marketing",                 // a return
-		"First touch due",                       // a reminder …
-		"posts to Bo's DM\n    │ ⏰",             // … in the rep's DM
-		"SLA breach: Sam Okafor (Initech)",      // a breach, escalated
+		"Accepted by ana@example.com",                  // an acknowledgement
+		"Card feedback: it had what you needed",        // the card's question, answered
+		"Misrouted lead: Ravi Shah",                    // a rejection as wrong owner…
+		"New lead: Ravi Shah (Umbrella Ltd)",           // … re-routed to Chen
+		"intake answers 200",                           // a repeat
+		"Returned to Marketing",                        // a return
+		"First touch due",                              // a reminder …
+		"posts to Bo's DM\n    │ ⏰",                    // … in the rep's DM
+		"SLA breach: Sam Okafor (Initech)",             // a breach, escalated
+		"Seen before",                                  // a recycled contact's card …
+		"Back with ana@example.com, who had it before", // … back with its previous owner
 		"posts to #sales-ops",
 		"posts to Maria (manager)'s DM",
 		"the lead's new owner, taps Accept", // the reassignment
@@ -84,6 +86,7 @@ func TestDemoPlaysOnTeams(t *testing.T) {
 		"posts to Chen's chat\n    │ New lead: Sam Okafor",           // installed for Chen through Graph
 		"Choose a reason",                                            // a form's check, answered on the card
 		"Misrouted lead: Ravi Shah",                                  // a rejection as wrong owner, re-routed
+		"Seen before",                                                // a recycled contact's card
 		"posts to Sales/Smarketing",                                  // the weekly report
 		"came with the report",                                       // … with its chart
 		"HubSpot", "receives webhook touch.logged",
