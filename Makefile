@@ -15,11 +15,14 @@ vet:
 	$(GO) vet $(PKGS)
 
 # go vet, then every test with the race detector against a real PostgreSQL.
+# The storage package's tests take minutes under -race on a busy 2-core
+# machine; 30 minutes a package keeps go test's 10-minute default from
+# cutting them off there.
 test: vet
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
-		$(GO) test -race -count=1 $(PKGS); \
+		$(GO) test -race -count=1 -timeout=30m $(PKGS); \
 	else \
-		scripts/pg.sh run -- $(GO) test -race -count=1 $(PKGS); \
+		scripts/pg.sh run -- $(GO) test -race -count=1 -timeout=30m $(PKGS); \
 	fi
 
 # Benchmarks only (no tests), against a real PostgreSQL.
