@@ -23,6 +23,10 @@ type ReportView struct {
 	Policy *engine.Policy
 	// Names maps reps' emails (lower case) to their names, where known.
 	Names map[string]string
+	// Quality is how Sales received the week's hand-offs, against
+	// QualityTarget (targets.accepted).
+	Quality       engine.QualityFigures
+	QualityTarget float64
 }
 
 // name is how the report names a rep: their name when known, else email.

@@ -15,6 +15,7 @@ import (
 type ReportStore interface {
 	WeeklyReport(ctx context.Context, p *engine.Policy, week engine.Period, now time.Time) (engine.WeeklyReport, error)
 	Reps(ctx context.Context) ([]engine.Rep, error)
+	QualityFacts(ctx context.Context, from, to time.Time) ([]engine.QualityFacts, error)
 }
 
 // LoadReport builds the report of week as of now: every figure of the
@@ -34,7 +35,13 @@ func LoadReport(ctx context.Context, store ReportStore, p *engine.Policy, week e
 			names[strings.ToLower(r.Email)] = r.Name
 		}
 	}
-	return ReportView{Report: report, Policy: p, Names: names}, nil
+	// The week's hand-offs as Sales received them, as /sla quality counts.
+	facts, err := store.QualityFacts(ctx, week.Start, week.End)
+	if err != nil {
+		return ReportView{}, err
+	}
+	q := engine.ComputeQuality(facts, false, p.Targets.Accepted)
+	return ReportView{Report: report, Policy: p, Names: names, Quality: q.All, QualityTarget: q.Target}, nil
 }
 
 // WeeklyReport builds the report of week as of now.

@@ -209,7 +209,7 @@ func salesLines(v ReportView) []view.Text {
 	w := r.Sales.Week
 	lines := []view.Text{view.Bold(view.Deal, " Sales")}
 	lines = append(lines, onTimeLines(r.Sales)...)
-	lines = append(lines, qualityReportLine(r.Quality, r.QualityTarget))
+	lines = append(lines, qualityReportLine(v.Quality, v.QualityTarget))
 	lines = append(lines, firstTouchTimeLines(v)...)
 	lines = append(lines, cadenceLines(w)...)
 	if w.Breaches == 0 {

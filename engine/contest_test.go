@@ -106,3 +106,15 @@ func TestQualityCountsContestsAndCardFeedbackKeepingEachLeadInOnePlace(t *testin
 		t.Errorf("feedback: %d yes, %d missing %v", g.FeedbackYes, g.CardMissing, g.MissingByWhat)
 	}
 }
+
+func TestThePolicySummarySaysWhoMayContest(t *testing.T) {
+	p, probs := ParsePolicy([]byte("teams: [{name: a, manager: m@example.com, reps: [r@example.com]}]\nrules: [{name: d, first_touch: 4h}]\n"+
+		"quality: {contest_within: 3d, contesters: [\"#marketing\", mia@example.com]}\n"), policyNow)
+	if p == nil {
+		t.Fatal(probs)
+	}
+	want := "Marketing may contest a rejection within 3 days (anyone outside Sales in #marketing and mia@example.com); the rep's manager decides."
+	if got := p.Summary(); !strings.Contains(got, want) {
+		t.Errorf("the summary does not say %q:\n%s", want, got)
+	}
+}

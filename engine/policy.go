@@ -502,6 +502,14 @@ func (p *Policy) Summary() string {
 	if a := p.Targets.Accepted; a > 0 {
 		fmt.Fprintf(&b, "Sales aims to accept %s of the leads it decides on.\n", FormatPercent(a, PercentRate))
 	}
+	if q := p.Quality; q.Contesting() {
+		who := slices.Clone(q.Contesters)
+		if q.ContestChannel != "" {
+			who = append([]string{"anyone outside Sales in " + q.ContestChannel}, who...)
+		}
+		fmt.Fprintf(&b, "Marketing may contest a rejection within %s (%s); the rep's manager decides.\n",
+			FormatDuration(q.ContestWithin), andList(who))
+	}
 	b.WriteString("Snoozing a lead silences its reminders but does not stop the SLA clock.\n")
 
 	if t := p.Targets; t != (Targets{FirstTouchOnTime: t.FirstTouchOnTime, Accepted: t.Accepted}) {

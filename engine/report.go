@@ -77,11 +77,6 @@ type WeeklyReport struct {
 	// first report of a month, and "slower on better leads" over the
 	// month to date.
 	Scorecards ReportScorecards
-	// Quality is how Sales received the week's hand-offs (accepted against
-	// targets.accepted, rejections by category), and QualityTarget the
-	// share aimed at.
-	Quality       QualityFigures
-	QualityTarget float64
 }
 
 // MinDecidedForRanking is how many decided leads a rep needs in the week to

@@ -183,12 +183,5 @@ func (db *DB) WeeklyReport(ctx context.Context, p *engine.Policy, week engine.Pe
 	if err != nil {
 		return engine.WeeklyReport{}, err
 	}
-	report := engine.AssembleReport(p, fig, history, spans, now)
-	facts, err := db.QualityFacts(ctx, week.Start, week.End)
-	if err != nil {
-		return engine.WeeklyReport{}, err
-	}
-	q := engine.ComputeQuality(facts, false, p.Targets.Accepted)
-	report.Quality, report.QualityTarget = q.All, q.Target
-	return report, nil
+	return engine.AssembleReport(p, fig, history, spans, now), nil
 }

@@ -78,7 +78,9 @@ func (t *teamsDemo) close() { t.fake.Close() }
 func (t *teamsDemo) card(ctx context.Context, owner demoPerson, leadID int64, verb string) (conv, activityID string, err error) {
 	conv = t.fake.PersonalConversation(owner.Email)
 	row := fmt.Sprintf(`"row":"lead:%d"`, leadID)
-	deadline := time.Now().Add(10 * time.Second)
+	// The cards go out paced, behind the story's other posts: on a busy
+	// machine one may take a while.
+	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
 		recs := t.fake.Activities(conv)
 		for i := len(recs) - 1; i >= 0; i-- {
