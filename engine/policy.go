@@ -508,7 +508,7 @@ func (p *Policy) Summary() string {
 			who = append([]string{"anyone outside Sales in " + q.ContestChannel}, who...)
 		}
 		fmt.Fprintf(&b, "Marketing may contest a rejection within %s (%s); the rep's manager decides.\n",
-			FormatDuration(q.ContestWithin), andList(who))
+			FormatDuration(q.ContestWithin), AndList(who))
 	}
 	b.WriteString("Snoozing a lead silences its reminders but does not stop the SLA clock.\n")
 
