@@ -84,26 +84,20 @@ func scorecardArgs(p *engine.Policy, period engine.Period, asOf time.Time) pgx.N
 	return args
 }
 
-// scorecardLeadsSQL are the period's leads judged as of @now
-// (figuresJudged, the third %s) with their group (the first %s:
+// scorecardCellsSQL counts the period's leads judged as of @now
+// (figuresJudged, the third %s) in cells: one per group (the first %s:
 // scorecardGroup of the grouping asked for), score band (the second),
-// whether they were returned and whether won by @now.
-const scorecardLeadsSQL = `
-	SELECT %s AS g, %s AS band_g,
-		coalesce(return_reason IS NOT NULL AND closed_at <= @now, false) AS returned,
-		coalesce(state = 'won' AND closed_at <= @now, false) AS won,
-		judged.*
-	FROM (%s) judged`
-
-// scorecardCellsSQL counts scorecardLeadsSQL (%s) in cells: one per
-// group, score band, rule and return reason. Every count of a scorecard
-// row adds up over cells, so the rows by group, by score band, by rule
-// and of every lead are sums of cells, made in Go. Counts only, so that
-// PostgreSQL hashes a few hundred cells (in parallel) rather than sorting
-// the period's leads once per grouping; the figures that do not add up
-// come from scorecardTimesSQL.
+// rule and return reason. Every count of a scorecard row adds up over
+// cells, so the rows by group, by score band, by rule and of every lead
+// are sums of cells, made in Go; the figures that do not add up come
+// whole with each cell, unordered: the times to first touch of the
+// leads touched by @now, and the won leads' ids and amounts. Percentiles
+// are then the engine's own (engine.StatsOf, nearest rank in integers)
+// and won amounts are added in lead order, as ComputeScorecard adds them.
+// Without ordered aggregates PostgreSQL can hash the few hundred cells
+// in one pass instead of sorting the period's leads once per grouping.
 const scorecardCellsSQL = `
-SELECT g, band_g, rule_key, return_reason, returned,
+SELECT g, band_g, rule_key, return_reason,
 	count(*),
 	count(*) FILTER (WHERE first_touch = 'on_time'),
 	count(*) FILTER (WHERE first_touch = 'late'),
@@ -111,36 +105,26 @@ SELECT g, band_g, rule_key, return_reason, returned,
 	count(*) FILTER (WHERE first_touch = 'closed'),
 	count(*) FILTER (WHERE owes_cadence AND cadence_met),
 	count(*) FILTER (WHERE owes_cadence AND NOT cadence_met AND @now >= cadence_end),
+	count(*) FILTER (WHERE return_reason IS NOT NULL AND closed_at <= @now),
 	count(*) FILTER (WHERE coalesce(opportunity_at <= @now, false) OR (state = 'won' AND coalesce(closed_at <= @now, false))
 		OR (state = 'opportunity' AND opportunity_at IS NULL)),
 	count(*) FILTER (WHERE won),
 	count(*) FILTER (WHERE state = 'lost' AND closed_at <= @now),
 	count(*) FILTER (WHERE received_at > @young),
-	max(received_at)
-FROM (%s) cells
-GROUP BY 1, 2, 3, 4, 5`
-
-// scorecardTimesSQL are, of scorecardLeadsSQL (%s), the times to first
-// touch of the leads touched by @now, and the ids and amounts of the won
-// ones, by cell (1-based positions in @groups, @band_names and @rules):
-// the figures that do not add up over cells, gathered unordered (no sort
-// per group). Percentiles are then the engine's own (engine.StatsOf,
-// nearest rank in integers) and won amounts are added in lead order, as
-// ComputeScorecard adds them.
-const scorecardTimesSQL = `
-SELECT array_position(@groups::text[], g), array_position(@band_names::text[], band_g), array_position(@rules::text[], rule_key),
+	max(received_at),
 	array_agg(first_touch_business) FILTER (WHERE touched),
-	array_agg(lead_id) FILTER (WHERE won), array_agg(amount) FILTER (WHERE won)
-FROM (%s) cells
-WHERE touched OR won
-GROUP BY 1, 2, 3`
+	array_agg(lead_id) FILTER (WHERE won),
+	array_agg(amount) FILTER (WHERE won)
+FROM (
+	SELECT %s AS g, %s AS band_g, coalesce(state = 'won' AND closed_at <= @now, false) AS won, judged.*
+	FROM (%s) judged
+) cells
+GROUP BY 1, 2, 3, 4`
 
-// scorecardCell is one row of scorecardCellsSQL and what
-// scorecardTimesSQL adds to it.
+// scorecardCell is one row of scorecardCellsSQL.
 type scorecardCell struct {
 	group, band, rule string
 	reason            *string
-	returned          bool
 	counts            engine.ScorecardRow
 	young             int
 	newest            *time.Time
@@ -167,12 +151,12 @@ func (t *scorecardTally) add(c *scorecardCell) {
 	r.OnTime, r.Late, r.Pending, r.Closed = r.OnTime+n.OnTime, r.Late+n.Late, r.Pending+n.Pending, r.Closed+n.Closed
 	r.CadenceMet, r.CadenceMissed = r.CadenceMet+n.CadenceMet, r.CadenceMissed+n.CadenceMissed
 	r.Opportunities, r.Won, r.Lost = r.Opportunities+n.Opportunities, r.Won+n.Won, r.Lost+n.Lost
-	if c.returned && c.reason != nil {
+	if n.Returned > 0 && c.reason != nil {
 		if r.ReturnsByReason == nil {
 			r.ReturnsByReason = map[string]int{}
 		}
-		r.Returned += n.SQLs
-		r.ReturnsByReason[*c.reason] += n.SQLs
+		r.Returned += n.Returned
+		r.ReturnsByReason[*c.reason] += n.Returned
 	}
 	for _, v := range c.business {
 		t.durations = append(t.durations, time.Duration(v))
@@ -294,17 +278,11 @@ func (db *DB) scorecardsFromFigures(ctx context.Context, p *engine.Policy, by en
 		return sc, byScore, byRule, mapError(err, "count the scorecard by %s over %s", by, period.Label)
 	}
 	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
-	leads := fmt.Sprintf(scorecardLeadsSQL, scorecardGroup(by, bounds), scorecardGroup(engine.ByScore, bounds),
-		fmt.Sprintf(figuresJudged, scorecardCohort))
-	cells, err := scorecardCells(ctx, tx, leads, args)
+	cells, err := scorecardCells(ctx, tx, fmt.Sprintf(scorecardCellsSQL, scorecardGroup(by, bounds), scorecardGroup(engine.ByScore, bounds),
+		fmt.Sprintf(figuresJudged, scorecardCohort)), args)
 	if err != nil {
 		return sc, byScore, byRule, mapError(err, "count the scorecard by %s over %s", by, period.Label)
 	}
-	times, err := scorecardTimes(ctx, tx, leads, args, cells)
-	if err != nil {
-		return sc, byScore, byRule, mapError(err, "time the first touches of the scorecard by %s over %s", by, period.Label)
-	}
-	cells = append(cells, times...)
 
 	// Which groups get a row of their own; the others are one row.
 	sqls := map[string]int{}
@@ -375,65 +353,43 @@ func (db *DB) scorecardsFromFigures(ctx context.Context, p *engine.Policy, by en
 	return sc, byScore, byRule, nil
 }
 
-// scorecardCells reads scorecardCellsSQL over leads.
-func scorecardCells(ctx context.Context, tx pgx.Tx, leads string, args pgx.NamedArgs) ([]scorecardCell, error) {
-	rows, err := tx.Query(ctx, fmt.Sprintf(scorecardCellsSQL, leads), args)
+// scorecardCells reads scorecardCellsSQL (cellsSQL) in tx. The planner
+// cannot size array_agg's state and takes each cell for megabytes (the
+// more so with score bands, which it counts as a hundred scores), so it
+// would sort the period's leads rather than hash them; sorting is turned
+// off for this statement alone, whose only sort that would be.
+func scorecardCells(ctx context.Context, tx pgx.Tx, cellsSQL string, args pgx.NamedArgs) ([]scorecardCell, error) {
+	if _, err := tx.Exec(ctx, `SET LOCAL enable_sort = off`); err != nil {
+		return nil, err
+	}
+	rows, err := tx.Query(ctx, cellsSQL, args)
 	if err != nil {
 		return nil, err
 	}
 	var (
-		cells []scorecardCell
-		c     scorecardCell
+		cells      []scorecardCell
+		c          scorecardCell
+		wonIDs     []int64
+		wonAmounts []float64
 	)
-	_, err = pgx.ForEachRow(rows, []any{&c.group, &c.band, &c.rule, &c.reason, &c.returned, &c.counts.SQLs, &c.counts.OnTime,
-		&c.counts.Late, &c.counts.Pending, &c.counts.Closed, &c.counts.CadenceMet, &c.counts.CadenceMissed,
-		&c.counts.Opportunities, &c.counts.Won, &c.counts.Lost, &c.young, &c.newest}, func() error {
-		cells = append(cells, c)
-		c = scorecardCell{}
-		return nil
-	})
-	return cells, err
-}
-
-// scorecardTimes reads scorecardTimesSQL over leads as cells of their
-// own, without counts: one per group, score band and rule of cells.
-func scorecardTimes(ctx context.Context, tx pgx.Tx, leads string, args pgx.NamedArgs, cells []scorecardCell) ([]scorecardCell, error) {
-	var groups, bands, rules []string
-	for _, c := range cells {
-		if !slices.Contains(groups, c.group) {
-			groups = append(groups, c.group)
+	_, err = pgx.ForEachRow(rows, []any{&c.group, &c.band, &c.rule, &c.reason, &c.counts.SQLs, &c.counts.OnTime,
+		&c.counts.Late, &c.counts.Pending, &c.counts.Closed, &c.counts.CadenceMet, &c.counts.CadenceMissed, &c.counts.Returned,
+		&c.counts.Opportunities, &c.counts.Won, &c.counts.Lost, &c.young, &c.newest, &c.business, &wonIDs, &wonAmounts}, func() error {
+		if len(wonIDs) != len(wonAmounts) {
+			return fmt.Errorf("%d won leads with %d amounts", len(wonIDs), len(wonAmounts))
 		}
-		if !slices.Contains(bands, c.band) {
-			bands = append(bands, c.band)
-		}
-		if !slices.Contains(rules, c.rule) {
-			rules = append(rules, c.rule)
-		}
-	}
-	args["groups"], args["band_names"], args["rules"] = groups, bands, rules
-	rows, err := tx.Query(ctx, fmt.Sprintf(scorecardTimesSQL, leads), args)
-	if err != nil {
-		return nil, err
-	}
-	var (
-		out              []scorecardCell
-		cell             [3]*int
-		business, wonIDs []int64
-		wonAmounts       []float64
-	)
-	_, err = pgx.ForEachRow(rows, []any{&cell[0], &cell[1], &cell[2], &business, &wonIDs, &wonAmounts}, func() error {
-		if cell[0] == nil || cell[1] == nil || cell[2] == nil || len(wonIDs) != len(wonAmounts) {
-			return fmt.Errorf("touched or won leads in no counted group")
-		}
-		c := scorecardCell{group: groups[*cell[0]-1], band: bands[*cell[1]-1], rule: rules[*cell[2]-1], business: business}
 		for i, id := range wonIDs {
 			c.won = append(c.won, wonLead{id: id, amount: wonAmounts[i]})
 		}
-		out = append(out, c)
-		business, wonIDs, wonAmounts = nil, nil, nil
+		cells = append(cells, c)
+		c, wonIDs, wonAmounts = scorecardCell{}, nil, nil
 		return nil
 	})
-	return out, err
+	if err != nil {
+		return nil, err
+	}
+	_, err = tx.Exec(ctx, `SET LOCAL enable_sort = on`)
+	return cells, err
 }
 
 // scorecardMQLsSQL counts the MQLs of [@start, @end) up to @now by %s
