@@ -12,10 +12,6 @@ CREATE TABLE mql_hours (
     PRIMARY KEY (hour, source, segment)
 );
 
-INSERT INTO mql_hours (hour, source, segment, mqls)
-SELECT date_trunc('hour', at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC', source, segment, count(*)
-FROM mqls GROUP BY 1, 2, 3;
-
 -- Adds the rows of new_rows and takes away those of old_rows, whichever
 -- the statement has (in hour order, so concurrent batches lock alike).
 CREATE FUNCTION mql_hours_count() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -50,3 +46,10 @@ END
 $$;
 CREATE TRIGGER mql_hours_truncate AFTER TRUNCATE ON mqls
     FOR EACH STATEMENT EXECUTE FUNCTION mql_hours_clear();
+
+-- Filled from the MQLs there after the triggers exist: creating them locks
+-- mqls against writes until this migration commits, so no MQL is missed or
+-- counted twice by replicas writing meanwhile.
+INSERT INTO mql_hours (hour, source, segment, mqls)
+SELECT date_trunc('hour', at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC', source, segment, count(*)
+FROM mqls GROUP BY 1, 2, 3;
