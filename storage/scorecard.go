@@ -271,8 +271,7 @@ func (db *DB) scorecardsFromFigures(ctx context.Context, p *engine.Policy, by en
 	byScore = engine.Scorecard{By: engine.ByScore, Period: period, AsOf: asOf}
 	byRule = engine.Scorecard{By: engine.ByRule, Period: period, AsOf: asOf}
 
-	// Both statements (and the MQLs') read one snapshot, so that the
-	// times belong to the counted leads.
+	// The cells and the MQLs are counted in one snapshot.
 	tx, err := db.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
 	if err != nil {
 		return sc, byScore, byRule, mapError(err, "count the scorecard by %s over %s", by, period.Label)
@@ -318,8 +317,9 @@ func (db *DB) scorecardsFromFigures(ctx context.Context, p *engine.Policy, by en
 	}
 	if by == engine.BySource || by == engine.BySegment {
 		// The MQLs are counted in PostgreSQL by their source or segment
-		// as stored (a few distinct values), then keyed as the engine
-		// keys them: a quarter holds millions of MQLs at a big floor.
+		// as stored (a few distinct values), mostly from their hourly
+		// counts (a quarter holds millions at a big floor), then keyed as
+		// the engine keys them.
 		column := "source"
 		if by == engine.BySegment {
 			column = "segment"
