@@ -1,9 +1,11 @@
 package storage
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"maps"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -82,45 +84,123 @@ func scorecardArgs(p *engine.Policy, period engine.Period, asOf time.Time) pgx.N
 	return args
 }
 
-// scorecardJudged are the period's leads judged as of @now (figuresJudged)
-// with their group (%s) as grp: the kept groups' names (@keep), others
-// OthersGroup.
-const scorecardJudged = `
-	SELECT CASE WHEN g = ANY(@keep::text[]) THEN g ELSE '` + engine.OthersGroup + `' END AS grp,
-		%s AS band_g, judged.rule_key AS rule_g, judged.*
-	FROM (%s) judged, LATERAL (SELECT %s AS g) k`
+// scorecardCellsSQL counts the period's leads judged as of @now
+// (figuresJudged, the third %s) in cells: one per group (the first %s:
+// scorecardGroup of the grouping asked for), score band (the second),
+// rule and return reason. Every count of a scorecard row adds up over
+// cells, so the rows by group, by score band, by rule and of every lead
+// are sums of cells, made in Go; the figures that do not add up come
+// whole with each cell, unordered: the times to first touch of the
+// leads touched by @now, and the won leads' ids and amounts. Percentiles
+// are then the engine's own (engine.StatsOf, nearest rank in integers)
+// and won amounts are added in lead order, as ComputeScorecard adds them.
+// Without ordered aggregates PostgreSQL can hash the few hundred cells
+// in one pass instead of sorting the period's leads once per grouping.
+const scorecardCellsSQL = `
+SELECT g, band_g, rule_key, return_reason,
+	count(*),
+	count(*) FILTER (WHERE first_touch = 'on_time'),
+	count(*) FILTER (WHERE first_touch = 'late'),
+	count(*) FILTER (WHERE first_touch = 'pending'),
+	count(*) FILTER (WHERE first_touch = 'closed'),
+	count(*) FILTER (WHERE owes_cadence AND cadence_met),
+	count(*) FILTER (WHERE owes_cadence AND NOT cadence_met AND @now >= cadence_end),
+	count(*) FILTER (WHERE return_reason IS NOT NULL AND closed_at <= @now),
+	count(*) FILTER (WHERE coalesce(opportunity_at <= @now, false) OR (state = 'won' AND coalesce(closed_at <= @now, false))
+		OR (state = 'opportunity' AND opportunity_at IS NULL)),
+	count(*) FILTER (WHERE won),
+	count(*) FILTER (WHERE state = 'lost' AND closed_at <= @now),
+	count(*) FILTER (WHERE received_at > @young),
+	max(received_at),
+	array_agg(first_touch_business) FILTER (WHERE touched),
+	array_agg(lead_id) FILTER (WHERE won),
+	array_agg(amount) FILTER (WHERE won)
+FROM (
+	SELECT %s AS g, %s AS band_g, coalesce(state = 'won' AND closed_at <= @now, false) AS won, judged.*
+	FROM (%s) judged
+) cells
+GROUP BY 1, 2, 3, 4`
 
-// scorecardRowsSQL counts each group's row (kind 'grp'), the (all) row
-// ('all') and, with the grouping sets (band_g) and (rule_g), every score
-// band's ('band') and rule's ('rule') in the same scan (%s in order: the
-// group and kind columns, scorecardJudged, the grouping sets).
-const scorecardRowsSQL = `
-WITH sums AS (
-	SELECT %s,
-		count(*) AS sqls,
-		count(*) FILTER (WHERE first_touch = 'on_time') AS on_time,
-		count(*) FILTER (WHERE first_touch = 'late') AS late,
-		count(*) FILTER (WHERE first_touch = 'pending') AS pending,
-		count(*) FILTER (WHERE first_touch = 'closed') AS closed,
-		array_agg(first_touch_business ORDER BY first_touch_business) FILTER (WHERE touched) AS business,
-		count(*) FILTER (WHERE owes_cadence AND cadence_met) AS cadence_met,
-		count(*) FILTER (WHERE owes_cadence AND NOT cadence_met AND @now >= cadence_end) AS cadence_missed,
-		array_agg(return_reason) FILTER (WHERE return_reason IS NOT NULL AND closed_at <= @now) AS returns,
-		count(*) FILTER (WHERE coalesce(opportunity_at <= @now, false) OR (state = 'won' AND coalesce(closed_at <= @now, false))
-			OR (state = 'opportunity' AND opportunity_at IS NULL)) AS opportunities,
-		count(*) FILTER (WHERE state = 'won' AND closed_at <= @now) AS won,
-		count(*) FILTER (WHERE state = 'lost' AND closed_at <= @now) AS lost,
-		coalesce(sum(amount ORDER BY lead_id) FILTER (WHERE state = 'won' AND closed_at <= @now), 0) AS won_amount,
-		count(*) FILTER (WHERE received_at > @young) AS young,
-		max(received_at) AS newest
-	FROM (%s) grouped
-	GROUP BY GROUPING SETS (%s)
-)
-SELECT grp, kind, sqls, on_time, late, pending, closed,
-	coalesce(cardinality(business), 0), business[greatest((50 * cardinality(business) + 99) / 100, 1)],
-	business[greatest((90 * cardinality(business) + 99) / 100, 1)],
-	cadence_met, cadence_missed, returns, opportunities, won, lost, won_amount, young, newest
-FROM sums`
+// scorecardCell is one row of scorecardCellsSQL.
+type scorecardCell struct {
+	group, band, rule string
+	reason            *string
+	counts            engine.ScorecardRow
+	young             int
+	newest            *time.Time
+	business          []int64
+	won               []wonLead
+}
+
+// scorecardTally sums cells into one scorecard row.
+type scorecardTally struct {
+	row       engine.ScorecardRow
+	durations []time.Duration
+	won       []wonLead
+}
+
+// wonLead is a won lead's id and amount, to add amounts in lead order.
+type wonLead struct {
+	id     int64
+	amount float64
+}
+
+func (t *scorecardTally) add(c *scorecardCell) {
+	r, n := &t.row, c.counts
+	r.SQLs += n.SQLs
+	r.OnTime, r.Late, r.Pending, r.Closed = r.OnTime+n.OnTime, r.Late+n.Late, r.Pending+n.Pending, r.Closed+n.Closed
+	r.CadenceMet, r.CadenceMissed = r.CadenceMet+n.CadenceMet, r.CadenceMissed+n.CadenceMissed
+	r.Opportunities, r.Won, r.Lost = r.Opportunities+n.Opportunities, r.Won+n.Won, r.Lost+n.Lost
+	if n.Returned > 0 && c.reason != nil {
+		if r.ReturnsByReason == nil {
+			r.ReturnsByReason = map[string]int{}
+		}
+		r.Returned += n.Returned
+		r.ReturnsByReason[*c.reason] += n.Returned
+	}
+	for _, v := range c.business {
+		t.durations = append(t.durations, time.Duration(v))
+	}
+	t.won = append(t.won, c.won...)
+}
+
+// finish is the tallied row of group: its time to first touch by the
+// engine's nearest rank and its won amount added in lead order.
+func (t *scorecardTally) finish(group string) engine.ScorecardRow {
+	r := t.row
+	r.Group = group
+	if r.ReturnsByReason == nil {
+		r.ReturnsByReason = map[string]int{}
+	}
+	r.TimeToFirstTouch = engine.StatsOf(t.durations)
+	slices.SortFunc(t.won, func(a, b wonLead) int { return cmp.Compare(a.id, b.id) })
+	for _, w := range t.won {
+		r.WonAmount += w.amount
+	}
+	return r
+}
+
+// scorecardTallies are a scorecard's rows being summed, by group.
+type scorecardTallies map[string]*scorecardTally
+
+func (ts scorecardTallies) add(group string, c *scorecardCell) {
+	t := ts[group]
+	if t == nil {
+		t = &scorecardTally{}
+		ts[group] = t
+	}
+	t.add(c)
+}
+
+// rows are the tallied rows, unordered (engine.FinishScorecard orders
+// them); nil without any, as ComputeScorecard leaves them.
+func (ts scorecardTallies) rows() []engine.ScorecardRow {
+	var rows []engine.ScorecardRow
+	for g, t := range ts {
+		rows = append(rows, t.finish(g))
+	}
+	return rows
+}
 
 // Scorecard groups the period's own leads by by as of asOf, with at most
 // limit rows (≤ 0: every group), under policy p: the same figures as
@@ -187,88 +267,64 @@ func (db *DB) scorecardsFromFigures(ctx context.Context, p *engine.Policy, by en
 	withBands bool) (sc, byScore, byRule engine.Scorecard, err error) {
 	args := scorecardArgs(p, period, asOf)
 	bounds := engine.ScoreBands(p)
-	group := scorecardGroup(by, bounds)
-
-	// Which groups get a row of their own.
-	rows, err := db.pool.Query(ctx, `SELECT `+group+`, count(*) FROM lead_facts WHERE `+scorecardCohort+` GROUP BY 1`, args)
-	if err != nil {
-		return sc, byScore, byRule, mapError(err, "count the scorecard's groups")
-	}
-	sqls := map[string]int{}
-	var g string
-	var n int
-	if _, err := pgx.ForEachRow(rows, []any{&g, &n}, func() error { sqls[g] = n; return nil }); err != nil {
-		return sc, byScore, byRule, mapError(err, "count the scorecard's groups")
-	}
-	keep := engine.ScorecardKeep(sqls, limit)
-	kept := make([]string, 0, len(keep))
-	for g := range keep {
-		kept = append(kept, g)
-	}
-	args["keep"] = kept
-
-	sets, columns := "(grp), ()", `coalesce(grp, '') AS grp, CASE WHEN GROUPING(grp) = 0 THEN 'grp' ELSE 'all' END AS kind`
-	if withBands {
-		sets = "(grp), (band_g), (rule_g), ()"
-		columns = `coalesce(grp, band_g, rule_g, '') AS grp, CASE WHEN GROUPING(grp) = 0 THEN 'grp' WHEN GROUPING(band_g) = 0 THEN 'band'
-			WHEN GROUPING(rule_g) = 0 THEN 'rule' ELSE 'all' END AS kind`
-	}
-	judged := fmt.Sprintf(scorecardJudged, scorecardGroup(engine.ByScore, bounds), fmt.Sprintf(figuresJudged, scorecardCohort), group)
 	sc = engine.Scorecard{By: by, Period: period, AsOf: asOf}
 	byScore = engine.Scorecard{By: engine.ByScore, Period: period, AsOf: asOf}
 	byRule = engine.Scorecard{By: engine.ByRule, Period: period, AsOf: asOf}
-	rows, err = db.pool.Query(ctx, fmt.Sprintf(scorecardRowsSQL, columns, judged, sets), args)
+
+	// The cells and the MQLs are counted in one snapshot.
+	tx, err := db.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
 	if err != nil {
 		return sc, byScore, byRule, mapError(err, "count the scorecard by %s over %s", by, period.Label)
 	}
-	var (
-		r           engine.ScorecardRow
-		kind        string
-		median, p90 *int64
-		returns     []string
-		young       int
-		newest      *time.Time
-	)
-	_, err = pgx.ForEachRow(rows, []any{&r.Group, &kind, &r.SQLs, &r.OnTime, &r.Late, &r.Pending, &r.Closed,
-		&r.TimeToFirstTouch.Count, &median, &p90, &r.CadenceMet, &r.CadenceMissed, &returns,
-		&r.Opportunities, &r.Won, &r.Lost, &r.WonAmount, &young, &newest}, func() error {
-		row := r
-		row.TimeToFirstTouch.Median, row.TimeToFirstTouch.P90 = nanos(median), nanos(p90)
-		row.Returned, row.ReturnsByReason = len(returns), map[string]int{}
-		for _, reason := range returns {
-			row.ReturnsByReason[reason]++
-		}
-		switch kind {
-		case "grp":
-			sc.Rows = append(sc.Rows, row)
-		case "band":
-			byScore.Rows = append(byScore.Rows, row)
-		case "rule":
-			byRule.Rows = append(byRule.Rows, row)
-		default:
-			for _, card := range []*engine.Scorecard{&sc, &byScore, &byRule} {
-				card.All, card.Young = row, young
-				card.All.ReturnsByReason = maps.Clone(row.ReturnsByReason)
-				if newest != nil {
-					card.Newest = *newest
-				}
-			}
-		}
-		return nil
-	})
+	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
+	cells, err := scorecardCells(ctx, tx, fmt.Sprintf(scorecardCellsSQL, scorecardGroup(by, bounds), scorecardGroup(engine.ByScore, bounds),
+		fmt.Sprintf(figuresJudged, scorecardCohort)), args)
 	if err != nil {
 		return sc, byScore, byRule, mapError(err, "count the scorecard by %s over %s", by, period.Label)
+	}
+
+	// Which groups get a row of their own; the others are one row.
+	sqls := map[string]int{}
+	for i := range cells {
+		sqls[cells[i].group] += cells[i].counts.SQLs
+	}
+	keep := engine.ScorecardKeep(sqls, limit)
+	groups, bands, ruleRows, all := scorecardTallies{}, scorecardTallies{}, scorecardTallies{}, &scorecardTally{}
+	var young int
+	for i := range cells {
+		c := &cells[i]
+		g := c.group
+		if !keep[g] {
+			g = engine.OthersGroup
+		}
+		groups.add(g, c)
+		if withBands {
+			bands.add(c.band, c)
+			ruleRows.add(c.rule, c)
+		}
+		all.add(c)
+		young += c.young
+		if c.newest != nil && c.newest.After(sc.Newest) {
+			sc.Newest = *c.newest
+		}
+	}
+	cells = nil
+	sc.Rows, byScore.Rows, byRule.Rows = groups.rows(), bands.rows(), ruleRows.rows()
+	allRow := all.finish("")
+	for _, card := range []*engine.Scorecard{&sc, &byScore, &byRule} {
+		card.All, card.Young, card.Newest = allRow, young, sc.Newest
+		card.All.ReturnsByReason = maps.Clone(allRow.ReturnsByReason)
 	}
 	if by == engine.BySource || by == engine.BySegment {
 		// The MQLs are counted in PostgreSQL by their source or segment
-		// as stored (a few distinct values), then keyed as the engine
-		// keys them: a quarter holds millions of MQLs at a big floor.
+		// as stored (a few distinct values), mostly from their hourly
+		// counts (a quarter holds millions at a big floor), then keyed as
+		// the engine keys them.
 		column := "source"
 		if by == engine.BySegment {
 			column = "segment"
 		}
-		rows, err := db.pool.Query(ctx, `SELECT `+column+`, count(*) FROM mqls WHERE at >= $1 AND at < $2 AND at <= $3 GROUP BY 1`,
-			period.Start, period.End, asOf)
+		rows, err := tx.Query(ctx, fmt.Sprintf(scorecardMQLsSQL, column), mqlHoursArgs(period, asOf))
 		if err != nil {
 			return sc, byScore, byRule, mapError(err, "count the MQLs of %s", period.Label)
 		}
@@ -295,6 +351,77 @@ func (db *DB) scorecardsFromFigures(ctx context.Context, p *engine.Policy, by en
 		engine.FinishScorecard(p, card)
 	}
 	return sc, byScore, byRule, nil
+}
+
+// scorecardCells reads scorecardCellsSQL (cellsSQL) in tx. The planner
+// cannot size array_agg's state and takes each cell for megabytes (the
+// more so with score bands, which it counts as a hundred scores), so it
+// would sort the period's leads rather than hash them; sorting is turned
+// off for this statement alone, whose only sort that would be.
+func scorecardCells(ctx context.Context, tx pgx.Tx, cellsSQL string, args pgx.NamedArgs) ([]scorecardCell, error) {
+	if _, err := tx.Exec(ctx, `SET LOCAL enable_sort = off`); err != nil {
+		return nil, err
+	}
+	rows, err := tx.Query(ctx, cellsSQL, args)
+	if err != nil {
+		return nil, err
+	}
+	var (
+		cells      []scorecardCell
+		c          scorecardCell
+		wonIDs     []int64
+		wonAmounts []float64
+	)
+	_, err = pgx.ForEachRow(rows, []any{&c.group, &c.band, &c.rule, &c.reason, &c.counts.SQLs, &c.counts.OnTime,
+		&c.counts.Late, &c.counts.Pending, &c.counts.Closed, &c.counts.CadenceMet, &c.counts.CadenceMissed, &c.counts.Returned,
+		&c.counts.Opportunities, &c.counts.Won, &c.counts.Lost, &c.young, &c.newest, &c.business, &wonIDs, &wonAmounts}, func() error {
+		if len(wonIDs) != len(wonAmounts) {
+			return fmt.Errorf("%d won leads with %d amounts", len(wonIDs), len(wonAmounts))
+		}
+		for i, id := range wonIDs {
+			c.won = append(c.won, wonLead{id: id, amount: wonAmounts[i]})
+		}
+		cells = append(cells, c)
+		c, wonIDs, wonAmounts = scorecardCell{}, nil, nil
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	_, err = tx.Exec(ctx, `SET LOCAL enable_sort = on`)
+	return cells, err
+}
+
+// scorecardMQLsSQL counts the MQLs of [@start, @end) up to @now by %s
+// (source or segment, as stored): the whole hours [@lo, @hi) from
+// mql_hours (migration 0021), the rest from mqls.
+const scorecardMQLsSQL = `
+SELECT %[1]s, sum(n)::bigint FROM (
+	SELECT %[1]s, mqls AS n FROM mql_hours WHERE hour >= @lo AND hour < @hi
+	UNION ALL
+	SELECT %[1]s, 1 FROM mqls WHERE at >= @start AND at < @lo
+	UNION ALL
+	SELECT %[1]s, 1 FROM mqls WHERE at >= @hi AND at < @end AND at <= @now
+) counted
+GROUP BY 1`
+
+// mqlHoursArgs are scorecardMQLsSQL's parameters: @lo and @hi bound the
+// UTC hours that lie wholly in the period and not after asOf (none when
+// the span is shorter than an hour).
+func mqlHoursArgs(period engine.Period, asOf time.Time) pgx.NamedArgs {
+	lo := period.Start.UTC().Truncate(time.Hour)
+	if lo.Before(period.Start) {
+		lo = lo.Add(time.Hour)
+	}
+	upTo := period.End
+	if asOf.Before(upTo) {
+		upTo = asOf
+	}
+	hi := upTo.UTC().Truncate(time.Hour)
+	if !lo.Before(hi) {
+		lo, hi = period.Start, period.Start
+	}
+	return pgx.NamedArgs{"start": period.Start, "end": period.End, "now": asOf, "lo": lo, "hi": hi}
 }
 
 // speedSQL counts the period's leads by rule (all in one, ”, when

@@ -142,7 +142,8 @@ type Info struct {
 // database at url, generating it first when the schema is missing, was made
 // by another Version or for another Config, or is incomplete. Several
 // processes may call it at once: one generates, the others wait for it.
-// logf, when set, hears about progress.
+// A kept history is migrated to the current schema. logf, when set, hears
+// about progress.
 func Open(ctx context.Context, url string, cfg Config, opts storage.Options, logf func(format string, args ...any)) (*storage.DB, Info, error) {
 	if logf == nil {
 		logf = func(string, ...any) {}
@@ -174,6 +175,12 @@ func Open(ctx context.Context, url string, cfg Config, opts storage.Options, log
 		o.Schema = schema
 		db, err := storage.Open(ctx, url, o)
 		if err != nil {
+			return nil, Info{}, err
+		}
+		// A kept history gets the migrations added since it was made
+		// (each fills in what it adds from the rows there).
+		if _, err := db.Migrate(ctx); err != nil {
+			db.Close()
 			return nil, Info{}, err
 		}
 		info.Schema = schema
