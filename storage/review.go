@@ -124,58 +124,44 @@ func (db *DB) Review(ctx context.Context, p *engine.Policy, months []engine.Peri
 }
 
 // reviewMonths counts each month's (all) row and the span's score bands
-// in one scan.
+// in one scan of the span's cells (month × score band × rule × return
+// reason, scorecardCellsSQL), summed as the scorecard sums them.
 func (db *DB) reviewMonths(ctx context.Context, p *engine.Policy, rv *engine.Review, months []engine.Period, starts []time.Time, labels []string) error {
 	args := scorecardArgs(p, rv.Span, rv.AsOf)
-	args["month_starts"], args["month_labels"], args["keep"] = starts, labels, labels
+	args["month_starts"], args["month_labels"] = starts, labels
 	bounds := engine.ScoreBands(p)
-	columns := `coalesce(grp, band_g, '') AS grp, CASE WHEN GROUPING(grp) = 0 THEN 'grp' WHEN GROUPING(band_g) = 0 THEN 'band' ELSE 'all' END AS kind`
-	judged := fmt.Sprintf(scorecardJudged, scorecardGroup(engine.ByScore, bounds), fmt.Sprintf(figuresJudged, scorecardCohort), reviewMonthGroup)
-	rows, err := db.pool.Query(ctx, fmt.Sprintf(scorecardRowsSQL, columns, judged, "(grp), (band_g), ()"), args)
+	tx, err := db.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
 	if err != nil {
 		return mapError(err, "count the review's months over %s", rv.Span.Label)
+	}
+	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
+	cells, err := scorecardCells(ctx, tx, fmt.Sprintf(scorecardCellsSQL, reviewMonthGroup, scorecardGroup(engine.ByScore, bounds),
+		fmt.Sprintf(figuresJudged, scorecardCohort)), args)
+	if err != nil {
+		return mapError(err, "count the review's months over %s", rv.Span.Label)
+	}
+	monthly, bands, all := scorecardTallies{}, scorecardTallies{}, &scorecardTally{}
+	rv.ByScore = engine.Scorecard{By: engine.ByScore, Period: rv.Span, AsOf: rv.AsOf}
+	for i := range cells {
+		c := &cells[i]
+		monthly.add(c.group, c)
+		bands.add(c.band, c)
+		all.add(c)
+		rv.ByScore.Young += c.young
+		if c.newest != nil && c.newest.After(rv.ByScore.Newest) {
+			rv.ByScore.Newest = *c.newest
+		}
 	}
 	rv.Months = make([]engine.ReviewMonth, len(months))
 	for i, m := range months {
-		rv.Months[i] = engine.ReviewMonth{Period: m, Figures: engine.ScorecardRow{Group: m.Label, ReturnsByReason: map[string]int{}, HasMQLs: true}}
-	}
-	rv.ByScore = engine.Scorecard{By: engine.ByScore, Period: rv.Span, AsOf: rv.AsOf}
-	var (
-		r           engine.ScorecardRow
-		kind        string
-		median, p90 *int64
-		returns     []string
-		young       int
-		newest      *time.Time
-	)
-	_, err = pgx.ForEachRow(rows, []any{&r.Group, &kind, &r.SQLs, &r.OnTime, &r.Late, &r.Pending, &r.Closed,
-		&r.TimeToFirstTouch.Count, &median, &p90, &r.CadenceMet, &r.CadenceMissed, &returns,
-		&r.Opportunities, &r.Won, &r.Lost, &r.WonAmount, &young, &newest}, func() error {
-		row := r
-		row.TimeToFirstTouch.Median, row.TimeToFirstTouch.P90 = nanos(median), nanos(p90)
-		row.Returned, row.ReturnsByReason = len(returns), map[string]int{}
-		for _, reason := range returns {
-			row.ReturnsByReason[reason]++
+		row := engine.ScorecardRow{Group: m.Label, ReturnsByReason: map[string]int{}}
+		if t := monthly[m.Label]; t != nil {
+			row = t.finish(m.Label)
 		}
-		switch kind {
-		case "grp":
-			if i := slices.Index(labels, row.Group); i >= 0 {
-				row.HasMQLs = true
-				rv.Months[i].Figures = row
-			}
-		case "band":
-			rv.ByScore.Rows = append(rv.ByScore.Rows, row)
-		default:
-			rv.ByScore.All, rv.ByScore.Young = row, young
-			if newest != nil {
-				rv.ByScore.Newest = *newest
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return mapError(err, "count the review's months over %s", rv.Span.Label)
+		row.HasMQLs = true
+		rv.Months[i] = engine.ReviewMonth{Period: m, Figures: row}
 	}
+	rv.ByScore.Rows, rv.ByScore.All = bands.rows(), all.finish("")
 	engine.FinishScorecard(p, &rv.ByScore)
 	return nil
 }
