@@ -414,8 +414,10 @@ func (e *teamsEnv) typedAnswer(email, message string) teamsfake.Recorded {
 		e.t.Fatalf("%s typing %q: %v %+v", email, message, err, resp)
 	}
 	// A message to slabot also refreshes the person's home card, which
-	// may land before the answer: unless the home card is what was asked
-	// for, the answer is the first other activity.
+	// may land before the answer, and a person who could not be written
+	// to gets what was held back (a lead's card, a reminder) once they
+	// write: unless the home card is what was asked for, the answer is
+	// the first activity that is none of these.
 	wantsHome := strings.HasSuffix(strings.TrimSpace(message), "home")
 	ctx := ctxTimeout(e.t, 15*time.Second)
 	for n := before + 1; ; n++ {
@@ -425,6 +427,9 @@ func (e *teamsEnv) typedAnswer(email, message string) teamsfake.Recorded {
 		}
 		rec := recs[n-1]
 		if !wantsHome && rec.Activity.Summary == "Your SLA dashboard" {
+			continue
+		}
+		if sum := rec.Activity.Summary; strings.HasPrefix(sum, summaryCard) || strings.HasPrefix(sum, summaryReminder) {
 			continue
 		}
 		if len(rec.Activity.Cards()) == 0 {
