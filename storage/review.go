@@ -115,11 +115,9 @@ func (db *DB) Review(ctx context.Context, p *engine.Policy, months []engine.Peri
 	if rv.Breaches, err = db.reviewBreaches(ctx, p, span, asOf, settings); err != nil {
 		return rv, err
 	}
-	facts, err := db.reviewQualityFacts(ctx, span.Start, span.End)
-	if err != nil {
+	if rv.Quality, err = db.reviewQuality(ctx, span.Start, span.End, p.Targets.Accepted); err != nil {
 		return rv, err
 	}
-	rv.Quality = engine.ComputeQuality(facts, true, p.Targets.Accepted)
 	return rv, nil
 }
 
@@ -240,51 +238,97 @@ func (db *DB) reviewBreaches(ctx context.Context, p *engine.Policy, span engine.
 	return out, nil
 }
 
-// reviewQualityFacts loads what engine.ComputeQuality reads of the leads
-// received in [from, to), and no more: a few columns a lead, and the
-// rejections of the leads that have any. QualityFacts loads whole leads,
-// fine for a month of /sla quality, too much for half a year at scale.
-func (db *DB) reviewQualityFacts(ctx context.Context, from, to time.Time) ([]engine.QualityFacts, error) {
-	rows, err := db.pool.Query(ctx, `SELECT id, source, rule, state, acknowledged_at, first_touch_at, return_reason FROM leads
-		WHERE received_at >= $1 AND received_at < $2 ORDER BY id`, from, to)
-	if err != nil {
-		return nil, mapError(err, "load leads for the review's lead quality")
+// reviewQualitySQL sorts the leads received in [@from, @to) into the
+// classes lead quality counts alike (engine.QualityClass), as
+// QualityFacts and engine.ComputeQuality read them: the rejections of a
+// lead in the order they happened (at, id), a contest on a rejection
+// standing as the last contested (pending) or contest_decided event after
+// it that names it, the rejection that stands the last one neither of the
+// wrong owner nor overturned, the card's feedback its first answer. Only
+// the span's leads that have such events touch lead_events, through its
+// lead index; what comes back is a few hundred rows whatever the leads.
+const reviewQualitySQL = `
+WITH span AS MATERIALIZED (
+	SELECT id, source, rule, state, acknowledged_at, first_touch_at, return_reason
+	FROM leads WHERE received_at >= @from AND received_at < @to
+), events AS MATERIALIZED (
+	SELECT e.id, e.lead_id, e.at, e.kind, coalesce(e.data->>'category', '') AS category, coalesce(e.data->>'detail', '') AS detail,
+		coalesce(e.data->>'rejection', '') AS rejection, coalesce(e.data->>'decision', '') AS decision, coalesce(e.data->>'answer', '') AS answer
+	FROM lead_events e JOIN span s ON s.id = e.lead_id
+	WHERE e.kind IN (@rejected, @contested, @decided, @feedback)
+), rejections AS (
+	SELECT DISTINCT ON (r.id) r.id, r.lead_id, r.at, r.category, r.detail,
+		CASE c.kind WHEN @contested THEN @pending ELSE coalesce(c.decision, '') END AS contest
+	FROM events r LEFT JOIN events c ON c.kind IN (@contested, @decided) AND c.lead_id = r.lead_id
+		AND c.rejection = r.id::text AND (c.at, c.id) > (r.at, r.id)
+	WHERE r.kind = @rejected
+	ORDER BY r.id, c.at DESC NULLS LAST, c.id DESC
+), per_lead AS (
+	SELECT lead_id,
+		count(*) FILTER (WHERE category = @wrong_owner) AS misroutes,
+		count(*) FILTER (WHERE category <> @wrong_owner AND contest = @pending) AS pending,
+		count(*) FILTER (WHERE category <> @wrong_owner AND contest = @upheld) AS upheld,
+		count(*) FILTER (WHERE category <> @wrong_owner AND contest = @overturned) AS overturned
+	FROM rejections GROUP BY lead_id
+), standing AS (
+	SELECT DISTINCT ON (lead_id) lead_id, category, detail FROM rejections
+	WHERE category <> @wrong_owner AND contest <> @overturned
+	ORDER BY lead_id, at DESC, id DESC
+), feedback AS (
+	SELECT DISTINCT ON (lead_id) lead_id, answer FROM events
+	WHERE kind = @feedback AND answer <> ''
+	ORDER BY lead_id, at, id
+)
+SELECT s.source, s.rule,
+	CASE WHEN st.lead_id IS NOT NULL THEN @q_rejected
+		WHEN s.acknowledged_at IS NOT NULL OR s.first_touch_at IS NOT NULL THEN @q_accepted
+		WHEN s.state = ANY(@open_states) THEN @q_awaiting
+		ELSE @q_closed END,
+	coalesce(st.category, ''), coalesce(st.detail, ''), coalesce(fb.answer, ''),
+	s.state = @returned AND starts_with(s.return_reason, @unreachable),
+	count(*), coalesce(sum(pl.misroutes), 0), coalesce(sum(pl.pending), 0), coalesce(sum(pl.upheld), 0), coalesce(sum(pl.overturned), 0)
+FROM span s
+	LEFT JOIN per_lead pl ON pl.lead_id = s.id
+	LEFT JOIN standing st ON st.lead_id = s.id
+	LEFT JOIN feedback fb ON fb.lead_id = s.id
+GROUP BY 1, 2, 3, 4, 5, 6, 7`
+
+// reviewQuality counts acceptance by source over the leads received in
+// [from, to) (reviewQualitySQL), as /sla quality counts it over the same
+// leads.
+func (db *DB) reviewQuality(ctx context.Context, from, to time.Time, target float64) (engine.Quality, error) {
+	var open []string
+	for _, s := range []engine.LeadState{engine.StateNew, engine.StateNotified, engine.StateAcknowledged,
+		engine.StateWorking, engine.StateSnoozed, engine.StateReassigned, engine.StateReturned, engine.StateOpportunity,
+		engine.StateWon, engine.StateLost, engine.StateDisqualified} {
+		if s.Open() {
+			open = append(open, string(s))
+		}
 	}
-	var facts []engine.QualityFacts
-	index := map[int64]int{}
+	args := pgx.NamedArgs{"from": from, "to": to,
+		"rejected": engine.EventRejected, "contested": engine.EventContested, "decided": engine.EventContestDecided,
+		"feedback": engine.EventCardFeedback, "wrong_owner": string(engine.RejectWrongOwner),
+		"pending": engine.ContestPending, "upheld": engine.ContestUpheld, "overturned": engine.ContestOverturned,
+		"q_rejected": engine.QualityRejected, "q_accepted": engine.QualityAccepted, "q_awaiting": engine.QualityAwaiting,
+		"q_closed": engine.QualityClosedUndecided, "open_states": open,
+		"returned": string(engine.StateReturned), "unreachable": engine.ReturnReasonUnreachable}
+	rows, err := db.pool.Query(ctx, reviewQualitySQL, args)
+	if err != nil {
+		return engine.Quality{}, mapError(err, "count the review's lead quality")
+	}
 	var (
-		id                  int64
-		source, rule, state string
-		acked, touched      *time.Time
-		reason              string
+		classes  []engine.QualityClass
+		c        engine.QualityClass
+		category string
 	)
-	_, err = pgx.ForEachRow(rows, []any{&id, &source, &rule, &state, &acked, &touched, &reason}, func() error {
-		l := engine.Lead{ID: id, Source: source, Rule: rule, State: engine.LeadState(state), ReturnReason: reason}
-		if acked != nil {
-			l.AcknowledgedAt = *acked
-		}
-		if touched != nil {
-			l.FirstTouchAt = *touched
-		}
-		index[id] = len(facts)
-		facts = append(facts, engine.QualityFacts{Lead: l})
+	_, err = pgx.ForEachRow(rows, []any{&c.Source, &c.Rule, &c.Outcome, &category, &c.Detail, &c.Feedback, &c.Unreachable,
+		&c.Leads, &c.Misroutes, &c.ContestPending, &c.Upheld, &c.Overturned}, func() error {
+		c.Category = engine.RejectCategory(category)
+		classes = append(classes, c)
 		return nil
 	})
 	if err != nil {
-		return nil, mapError(err, "load leads for the review's lead quality")
+		return engine.Quality{}, mapError(err, "count the review's lead quality")
 	}
-	rows, err = db.pool.Query(ctx, `SELECT e.lead_id, coalesce(e.data->>'category', ''), coalesce(e.data->>'detail', '')
-		FROM lead_events e JOIN leads l ON l.id = e.lead_id
-		WHERE e.kind = $3 AND l.received_at >= $1 AND l.received_at < $2 ORDER BY e.lead_id, e.at, e.id`, from, to, engine.EventRejected)
-	if err != nil {
-		return nil, mapError(err, "load rejections for the review's lead quality")
-	}
-	var category, detail string
-	_, err = pgx.ForEachRow(rows, []any{&id, &category, &detail}, func() error {
-		if i, ok := index[id]; ok {
-			facts[i].Rejections = append(facts[i].Rejections, engine.RejectionFact{Category: engine.RejectCategory(category), Detail: detail})
-		}
-		return nil
-	})
-	return facts, mapError(err, "load rejections for the review's lead quality")
+	return engine.ComputeQualityClasses(classes, true, target), nil
 }
