@@ -27,9 +27,11 @@ const reviewMonthGroup = `(@month_labels::text[])[width_bucket(received_at, @mon
 //   - capacity: the breach's rep already held at least @capacity open
 //     leads when the lead was received: leads they own, assigned before
 //     that instant and not closed by it (closed strictly after it, or
-//     still open). The count is a running sum over the rep's assignments
-//     (+1) and closings (-1), with each breach a step of the same sort (0),
-//     so a breach costs a row of a sort, not a scan of the rep's history;
+//     still open). Each rep's assignments and closings are gathered
+//     once, each sorted (a small sort a rep, not one of the whole span),
+//     and a breach counts by two binary searches (width_bucket): the
+//     assignments strictly before the instant less the closings at or
+//     before it;
 //   - concentrated: more than half of the rule's breaches came from its
 //     two reps with the most (ties by email), and this breach's rep is one
 //     of them;
@@ -38,36 +40,30 @@ const reviewMonthGroup = `(@month_labels::text[])[width_bucket(received_at, @mon
 // Rows: rule, cause, breaches, whether the rule is concentrated, its top
 // reps.
 const reviewCausesSQL = `
-WITH probes AS (
-	SELECT b.rule, b.rep_key, f.received_at AS arrived, f.routing_delay
+WITH probes AS MATERIALIZED (
+	SELECT b.rule, b.rep_key, f.received_at AS arrived, coalesce(f.routing_delay > @routing, false) AS routed
 	FROM lead_breach_facts b JOIN lead_facts f ON f.lead_id = b.lead_id
 	WHERE b.lead_received_at >= @start AND b.lead_received_at < @end AND b.lead_received_at <= @now AND b.at <= @now
-), held AS (
-	SELECT owner_key AS rep_key, assigned_at, closed_at
+), held AS MATERIALIZED (
+	SELECT owner_key AS rep_key, array_agg(assigned_at ORDER BY assigned_at) AS assigned,
+		coalesce(array_agg(closed_at ORDER BY closed_at) FILTER (WHERE closed_at IS NOT NULL), '{}') AS closed
 	FROM lead_facts
 	WHERE has_owner AND assigned_at IS NOT NULL AND assigned_at < @end
 		AND (closed_at > @start OR (closed_at IS NULL AND is_open))
-		AND owner_key IN (SELECT rep_key FROM probes WHERE rep_key <> '')
-), events AS (
-	SELECT rep_key, assigned_at AS t, 2 AS ord, 1 AS d, NULL::text AS rule, NULL::bigint AS routing_delay, false AS probe FROM held
-	UNION ALL
-	SELECT rep_key, closed_at, 0, -1, NULL, NULL, false FROM held WHERE closed_at IS NOT NULL
-	UNION ALL
-	SELECT rep_key, arrived, 1, 0, rule, routing_delay, true FROM probes
-), swept AS (
-	SELECT rule, rep_key, routing_delay, probe,
-		sum(d) OVER (PARTITION BY rep_key ORDER BY t, ord ROWS UNBOUNDED PRECEDING) AS open_leads
-	FROM events
+		AND owner_key IN (SELECT rep_key FROM probes WHERE NOT routed AND rep_key <> '')
+	GROUP BY owner_key
 ), classified AS MATERIALIZED (
-	SELECT rule, rep_key, CASE
-		WHEN coalesce(routing_delay > @routing, false) THEN 'routing'
-		WHEN rep_key <> '' AND open_leads >= @capacity THEN 'capacity' END AS cause
-	FROM swept WHERE probe
+	SELECT p.rule, p.rep_key, CASE
+		WHEN p.routed THEN 'routing'
+		WHEN width_bucket(p.arrived - interval '1 microsecond', h.assigned) - width_bucket(p.arrived, h.closed) >= @capacity THEN 'capacity' END AS cause,
+		count(*) AS n
+	FROM probes p LEFT JOIN held h ON h.rep_key = p.rep_key AND NOT p.routed AND p.rep_key <> ''
+	GROUP BY 1, 2, 3
 ), ranked AS (
 	SELECT rule, rep_key, n, row_number() OVER (PARTITION BY rule ORDER BY n DESC, rep_key) AS rank
-	FROM (SELECT rule, rep_key, count(*) AS n FROM classified WHERE rep_key <> '' GROUP BY 1, 2) per_rep
+	FROM (SELECT rule, rep_key, sum(n) AS n FROM classified WHERE rep_key <> '' GROUP BY 1, 2) per_rep
 ), rules AS (
-	SELECT rule, count(*) AS total FROM classified GROUP BY 1
+	SELECT rule, sum(n) AS total FROM classified GROUP BY 1
 ), tops AS (
 	SELECT r.rule, 2 * coalesce(sum(k.n), 0) > r.total AS concentrated,
 		coalesce(array_agg(k.rep_key ORDER BY k.rank) FILTER (WHERE k.rep_key IS NOT NULL), '{}') AS reps
@@ -75,7 +71,7 @@ WITH probes AS (
 	GROUP BY r.rule, r.total
 )
 SELECT c.rule, coalesce(c.cause, CASE WHEN t.concentrated AND c.rep_key = ANY(t.reps) THEN 'concentrated' ELSE 'other' END),
-	count(*), t.concentrated, t.reps
+	sum(c.n)::bigint, t.concentrated, t.reps
 FROM classified c JOIN tops t ON t.rule = c.rule
 GROUP BY 1, 2, 4, 5`
 
