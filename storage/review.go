@@ -13,9 +13,10 @@ import (
 
 // The review pack (issue 24), counted where the leads are: the months'
 // scorecard rows and the span's score bands in one scan of lead_facts,
-// the MQLs by month, and the span's breaches by likely cause in one sweep
-// over the reps' open leads. What comes back is a few rows, whatever the
-// number of leads.
+// the MQLs by month, the span's breaches by likely cause from each
+// breaching rep's sorted assignments and closings, and acceptance by
+// source from the span's leads grouped into lead quality's classes. What
+// comes back is a few hundred rows at most, whatever the number of leads.
 
 // reviewMonthGroup is a lead's month among @month_starts, by its label.
 const reviewMonthGroup = `(@month_labels::text[])[width_bucket(received_at, @month_starts::timestamptz[])]`
