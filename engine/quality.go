@@ -107,9 +107,6 @@ func QualityGroupOf(p *Policy, by GroupBy) func(*Lead) string {
 // ComputeQualityBy counts facts as ComputeQuality does, by the group each
 // lead falls in (nil: no groups, only all).
 func ComputeQualityBy(facts []QualityFacts, group func(*Lead) string, target float64) Quality {
-	if target <= 0 {
-		target = DefaultAcceptedTarget
-	}
 	groups := map[string]*qualityCounter{}
 	all := newQualityCounter(AllGroup)
 	for _, f := range facts {
@@ -123,6 +120,14 @@ func ComputeQualityBy(facts []QualityFacts, group func(*Lead) string, target flo
 			}
 			addQuality(g, f)
 		}
+	}
+	return finishQualityGroups(target, all, groups)
+}
+
+// finishQualityGroups finishes all and the groups, largest group first.
+func finishQualityGroups(target float64, all *qualityCounter, groups map[string]*qualityCounter) Quality {
+	if target <= 0 {
+		target = DefaultAcceptedTarget
 	}
 	q := Quality{Target: target, All: finishQuality(all)}
 	for _, g := range groups {

@@ -13,9 +13,10 @@ import (
 
 // The review pack (issue 24), counted where the leads are: the months'
 // scorecard rows and the span's score bands in one scan of lead_facts,
-// the MQLs by month, and the span's breaches by likely cause in one sweep
-// over the reps' open leads. What comes back is a few rows, whatever the
-// number of leads.
+// the MQLs by month, the span's breaches by likely cause from each
+// breaching rep's sorted assignments and closings, and acceptance by
+// source from the span's leads grouped into lead quality's classes. What
+// comes back is a few hundred rows at most, whatever the number of leads.
 
 // reviewMonthGroup is a lead's month among @month_starts, by its label.
 const reviewMonthGroup = `(@month_labels::text[])[width_bucket(received_at, @month_starts::timestamptz[])]`
@@ -27,9 +28,11 @@ const reviewMonthGroup = `(@month_labels::text[])[width_bucket(received_at, @mon
 //   - capacity: the breach's rep already held at least @capacity open
 //     leads when the lead was received: leads they own, assigned before
 //     that instant and not closed by it (closed strictly after it, or
-//     still open). The count is a running sum over the rep's assignments
-//     (+1) and closings (-1), with each breach a step of the same sort (0),
-//     so a breach costs a row of a sort, not a scan of the rep's history;
+//     still open). Each rep's assignments and closings are gathered
+//     once, each sorted (a small sort a rep, not one of the whole span),
+//     and a breach counts by two binary searches (width_bucket): the
+//     assignments strictly before the instant less the closings at or
+//     before it;
 //   - concentrated: more than half of the rule's breaches came from its
 //     two reps with the most (ties by email), and this breach's rep is one
 //     of them;
@@ -38,36 +41,30 @@ const reviewMonthGroup = `(@month_labels::text[])[width_bucket(received_at, @mon
 // Rows: rule, cause, breaches, whether the rule is concentrated, its top
 // reps.
 const reviewCausesSQL = `
-WITH probes AS (
-	SELECT b.rule, b.rep_key, f.received_at AS arrived, f.routing_delay
+WITH probes AS MATERIALIZED (
+	SELECT b.rule, b.rep_key, f.received_at AS arrived, coalesce(f.routing_delay > @routing, false) AS routed
 	FROM lead_breach_facts b JOIN lead_facts f ON f.lead_id = b.lead_id
 	WHERE b.lead_received_at >= @start AND b.lead_received_at < @end AND b.lead_received_at <= @now AND b.at <= @now
-), held AS (
-	SELECT owner_key AS rep_key, assigned_at, closed_at
+), held AS MATERIALIZED (
+	SELECT owner_key AS rep_key, array_agg(assigned_at ORDER BY assigned_at) AS assigned,
+		coalesce(array_agg(closed_at ORDER BY closed_at) FILTER (WHERE closed_at IS NOT NULL), '{}') AS closed
 	FROM lead_facts
 	WHERE has_owner AND assigned_at IS NOT NULL AND assigned_at < @end
 		AND (closed_at > @start OR (closed_at IS NULL AND is_open))
-		AND owner_key IN (SELECT rep_key FROM probes WHERE rep_key <> '')
-), events AS (
-	SELECT rep_key, assigned_at AS t, 2 AS ord, 1 AS d, NULL::text AS rule, NULL::bigint AS routing_delay, false AS probe FROM held
-	UNION ALL
-	SELECT rep_key, closed_at, 0, -1, NULL, NULL, false FROM held WHERE closed_at IS NOT NULL
-	UNION ALL
-	SELECT rep_key, arrived, 1, 0, rule, routing_delay, true FROM probes
-), swept AS (
-	SELECT rule, rep_key, routing_delay, probe,
-		sum(d) OVER (PARTITION BY rep_key ORDER BY t, ord ROWS UNBOUNDED PRECEDING) AS open_leads
-	FROM events
+		AND owner_key IN (SELECT rep_key FROM probes WHERE NOT routed AND rep_key <> '')
+	GROUP BY owner_key
 ), classified AS MATERIALIZED (
-	SELECT rule, rep_key, CASE
-		WHEN coalesce(routing_delay > @routing, false) THEN 'routing'
-		WHEN rep_key <> '' AND open_leads >= @capacity THEN 'capacity' END AS cause
-	FROM swept WHERE probe
+	SELECT p.rule, p.rep_key, CASE
+		WHEN p.routed THEN 'routing'
+		WHEN width_bucket(p.arrived - interval '1 microsecond', h.assigned) - width_bucket(p.arrived, h.closed) >= @capacity THEN 'capacity' END AS cause,
+		count(*) AS n
+	FROM probes p LEFT JOIN held h ON h.rep_key = p.rep_key AND NOT p.routed AND p.rep_key <> ''
+	GROUP BY 1, 2, 3
 ), ranked AS (
 	SELECT rule, rep_key, n, row_number() OVER (PARTITION BY rule ORDER BY n DESC, rep_key) AS rank
-	FROM (SELECT rule, rep_key, count(*) AS n FROM classified WHERE rep_key <> '' GROUP BY 1, 2) per_rep
+	FROM (SELECT rule, rep_key, sum(n) AS n FROM classified WHERE rep_key <> '' GROUP BY 1, 2) per_rep
 ), rules AS (
-	SELECT rule, count(*) AS total FROM classified GROUP BY 1
+	SELECT rule, sum(n) AS total FROM classified GROUP BY 1
 ), tops AS (
 	SELECT r.rule, 2 * coalesce(sum(k.n), 0) > r.total AS concentrated,
 		coalesce(array_agg(k.rep_key ORDER BY k.rank) FILTER (WHERE k.rep_key IS NOT NULL), '{}') AS reps
@@ -75,7 +72,7 @@ WITH probes AS (
 	GROUP BY r.rule, r.total
 )
 SELECT c.rule, coalesce(c.cause, CASE WHEN t.concentrated AND c.rep_key = ANY(t.reps) THEN 'concentrated' ELSE 'other' END),
-	count(*), t.concentrated, t.reps
+	sum(c.n)::bigint, t.concentrated, t.reps
 FROM classified c JOIN tops t ON t.rule = c.rule
 GROUP BY 1, 2, 4, 5`
 
@@ -105,36 +102,40 @@ func (db *DB) Review(ctx context.Context, p *engine.Policy, months []engine.Peri
 	}
 	starts[len(months)] = span.End
 
-	if err := db.reviewMonths(ctx, p, &rv, months, starts, labels); err != nil {
+	// One snapshot for the whole pack. The queries scan and group half a
+	// year of leads in a few passes: JIT compiling costs more than it saves
+	// on them, and a little more sort memory keeps their hashes off disk.
+	tx, err := db.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	if err != nil {
+		return rv, mapError(err, "count the review of %s", span.Label)
+	}
+	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
+	if _, err := tx.Exec(ctx, `SET LOCAL jit = off; SET LOCAL work_mem = '32MB'`); err != nil {
+		return rv, mapError(err, "count the review of %s", span.Label)
+	}
+	if err := reviewMonths(ctx, tx, p, &rv, months, starts, labels); err != nil {
 		return rv, err
 	}
-	if err := db.reviewMQLs(ctx, &rv, starts, asOf); err != nil {
+	if err := reviewMQLs(ctx, tx, &rv, starts, asOf); err != nil {
 		return rv, err
 	}
 	rv.Commitments = engine.JudgeCommitments(p, rv.Months)
-	if rv.Breaches, err = db.reviewBreaches(ctx, p, span, asOf, settings); err != nil {
+	if rv.Breaches, err = reviewBreaches(ctx, tx, p, span, asOf, settings); err != nil {
 		return rv, err
 	}
-	facts, err := db.reviewQualityFacts(ctx, span.Start, span.End)
-	if err != nil {
+	if rv.Quality, err = reviewQuality(ctx, tx, span.Start, span.End, p.Targets.Accepted); err != nil {
 		return rv, err
 	}
-	rv.Quality = engine.ComputeQuality(facts, true, p.Targets.Accepted)
 	return rv, nil
 }
 
 // reviewMonths counts each month's (all) row and the span's score bands
 // in one scan of the span's cells (month × score band × rule × return
 // reason, scorecardCellsSQL), summed as the scorecard sums them.
-func (db *DB) reviewMonths(ctx context.Context, p *engine.Policy, rv *engine.Review, months []engine.Period, starts []time.Time, labels []string) error {
+func reviewMonths(ctx context.Context, tx pgx.Tx, p *engine.Policy, rv *engine.Review, months []engine.Period, starts []time.Time, labels []string) error {
 	args := scorecardArgs(p, rv.Span, rv.AsOf)
 	args["month_starts"], args["month_labels"] = starts, labels
 	bounds := engine.ScoreBands(p)
-	tx, err := db.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
-	if err != nil {
-		return mapError(err, "count the review's months over %s", rv.Span.Label)
-	}
-	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
 	cells, err := scorecardCells(ctx, tx, fmt.Sprintf(scorecardCellsSQL, reviewMonthGroup, scorecardGroup(engine.ByScore, bounds),
 		fmt.Sprintf(figuresJudged, scorecardCohort)), args)
 	if err != nil {
@@ -167,8 +168,8 @@ func (db *DB) reviewMonths(ctx context.Context, p *engine.Policy, rv *engine.Rev
 }
 
 // reviewMQLs counts each month's MQLs received by the review's AsOf.
-func (db *DB) reviewMQLs(ctx context.Context, rv *engine.Review, starts []time.Time, asOf time.Time) error {
-	rows, err := db.pool.Query(ctx, `SELECT width_bucket(at, $1::timestamptz[]), count(*) FROM mqls
+func reviewMQLs(ctx context.Context, tx pgx.Tx, rv *engine.Review, starts []time.Time, asOf time.Time) error {
+	rows, err := tx.Query(ctx, `SELECT width_bucket(at, $1::timestamptz[]), count(*) FROM mqls
 		WHERE at >= $2 AND at < $3 AND at <= $4 GROUP BY 1`, starts, rv.Span.Start, rv.Span.End, asOf)
 	if err != nil {
 		return mapError(err, "count the MQLs of %s", rv.Span.Label)
@@ -186,11 +187,11 @@ func (db *DB) reviewMQLs(ctx context.Context, rv *engine.Review, starts []time.T
 
 // reviewBreaches counts the span's breaches by likely cause
 // (reviewCausesSQL), overall and by rule.
-func (db *DB) reviewBreaches(ctx context.Context, p *engine.Policy, span engine.Period, asOf time.Time, cfg engine.ReviewConfig) (engine.ReviewBreaches, error) {
+func reviewBreaches(ctx context.Context, tx pgx.Tx, p *engine.Policy, span engine.Period, asOf time.Time, cfg engine.ReviewConfig) (engine.ReviewBreaches, error) {
 	out := engine.ReviewBreaches{ByCause: map[engine.BreachCause]int{}}
 	args := pgx.NamedArgs{"start": span.Start, "end": span.End, "now": asOf,
 		"routing": int64(cfg.RoutingDelay), "capacity": cfg.CapacityOpenLeads}
-	rows, err := db.pool.Query(ctx, reviewCausesSQL, args)
+	rows, err := tx.Query(ctx, reviewCausesSQL, args)
 	if err != nil {
 		return out, mapError(err, "count the breaches of %s by cause", span.Label)
 	}
@@ -240,51 +241,97 @@ func (db *DB) reviewBreaches(ctx context.Context, p *engine.Policy, span engine.
 	return out, nil
 }
 
-// reviewQualityFacts loads what engine.ComputeQuality reads of the leads
-// received in [from, to), and no more: a few columns a lead, and the
-// rejections of the leads that have any. QualityFacts loads whole leads,
-// fine for a month of /sla quality, too much for half a year at scale.
-func (db *DB) reviewQualityFacts(ctx context.Context, from, to time.Time) ([]engine.QualityFacts, error) {
-	rows, err := db.pool.Query(ctx, `SELECT id, source, rule, state, acknowledged_at, first_touch_at, return_reason FROM leads
-		WHERE received_at >= $1 AND received_at < $2 ORDER BY id`, from, to)
-	if err != nil {
-		return nil, mapError(err, "load leads for the review's lead quality")
+// reviewQualitySQL sorts the leads received in [@from, @to) into the
+// classes lead quality counts alike (engine.QualityClass), as
+// QualityFacts and engine.ComputeQuality read them: the rejections of a
+// lead in the order they happened (at, id), a contest on a rejection
+// standing as the last contested (pending) or contest_decided event after
+// it that names it, the rejection that stands the last one neither of the
+// wrong owner nor overturned, the card's feedback its first answer. Only
+// the span's leads that have such events touch lead_events, through its
+// lead index; what comes back is a few hundred rows whatever the leads.
+const reviewQualitySQL = `
+WITH span AS MATERIALIZED (
+	SELECT id, source, rule, state, acknowledged_at, first_touch_at, return_reason
+	FROM leads WHERE received_at >= @from AND received_at < @to
+), events AS MATERIALIZED (
+	SELECT e.id, e.lead_id, e.at, e.kind, coalesce(e.data->>'category', '') AS category, coalesce(e.data->>'detail', '') AS detail,
+		coalesce(e.data->>'rejection', '') AS rejection, coalesce(e.data->>'decision', '') AS decision, coalesce(e.data->>'answer', '') AS answer
+	FROM lead_events e JOIN span s ON s.id = e.lead_id
+	WHERE e.kind IN (@rejected, @contested, @decided, @feedback)
+), rejections AS (
+	SELECT DISTINCT ON (r.id) r.id, r.lead_id, r.at, r.category, r.detail,
+		CASE c.kind WHEN @contested THEN @pending ELSE coalesce(c.decision, '') END AS contest
+	FROM events r LEFT JOIN events c ON c.kind IN (@contested, @decided) AND c.lead_id = r.lead_id
+		AND c.rejection = r.id::text AND (c.at, c.id) > (r.at, r.id)
+	WHERE r.kind = @rejected
+	ORDER BY r.id, c.at DESC NULLS LAST, c.id DESC
+), per_lead AS (
+	SELECT lead_id,
+		count(*) FILTER (WHERE category = @wrong_owner) AS misroutes,
+		count(*) FILTER (WHERE category <> @wrong_owner AND contest = @pending) AS pending,
+		count(*) FILTER (WHERE category <> @wrong_owner AND contest = @upheld) AS upheld,
+		count(*) FILTER (WHERE category <> @wrong_owner AND contest = @overturned) AS overturned
+	FROM rejections GROUP BY lead_id
+), standing AS (
+	SELECT DISTINCT ON (lead_id) lead_id, category, detail FROM rejections
+	WHERE category <> @wrong_owner AND contest <> @overturned
+	ORDER BY lead_id, at DESC, id DESC
+), feedback AS (
+	SELECT DISTINCT ON (lead_id) lead_id, answer FROM events
+	WHERE kind = @feedback AND answer <> ''
+	ORDER BY lead_id, at, id
+)
+SELECT s.source, s.rule,
+	CASE WHEN st.lead_id IS NOT NULL THEN @q_rejected
+		WHEN s.acknowledged_at IS NOT NULL OR s.first_touch_at IS NOT NULL THEN @q_accepted
+		WHEN s.state = ANY(@open_states) THEN @q_awaiting
+		ELSE @q_closed END,
+	coalesce(st.category, ''), coalesce(st.detail, ''), coalesce(fb.answer, ''),
+	s.state = @returned AND starts_with(s.return_reason, @unreachable),
+	count(*), coalesce(sum(pl.misroutes), 0), coalesce(sum(pl.pending), 0), coalesce(sum(pl.upheld), 0), coalesce(sum(pl.overturned), 0)
+FROM span s
+	LEFT JOIN per_lead pl ON pl.lead_id = s.id
+	LEFT JOIN standing st ON st.lead_id = s.id
+	LEFT JOIN feedback fb ON fb.lead_id = s.id
+GROUP BY 1, 2, 3, 4, 5, 6, 7`
+
+// reviewQuality counts acceptance by source over the leads received in
+// [from, to) (reviewQualitySQL), as /sla quality counts it over the same
+// leads.
+func reviewQuality(ctx context.Context, tx pgx.Tx, from, to time.Time, target float64) (engine.Quality, error) {
+	var open []string
+	for _, s := range []engine.LeadState{engine.StateNew, engine.StateNotified, engine.StateAcknowledged,
+		engine.StateWorking, engine.StateSnoozed, engine.StateReassigned, engine.StateReturned, engine.StateOpportunity,
+		engine.StateWon, engine.StateLost, engine.StateDisqualified} {
+		if s.Open() {
+			open = append(open, string(s))
+		}
 	}
-	var facts []engine.QualityFacts
-	index := map[int64]int{}
+	args := pgx.NamedArgs{"from": from, "to": to,
+		"rejected": engine.EventRejected, "contested": engine.EventContested, "decided": engine.EventContestDecided,
+		"feedback": engine.EventCardFeedback, "wrong_owner": string(engine.RejectWrongOwner),
+		"pending": engine.ContestPending, "upheld": engine.ContestUpheld, "overturned": engine.ContestOverturned,
+		"q_rejected": engine.QualityRejected, "q_accepted": engine.QualityAccepted, "q_awaiting": engine.QualityAwaiting,
+		"q_closed": engine.QualityClosedUndecided, "open_states": open,
+		"returned": string(engine.StateReturned), "unreachable": engine.ReturnReasonUnreachable}
+	rows, err := tx.Query(ctx, reviewQualitySQL, args)
+	if err != nil {
+		return engine.Quality{}, mapError(err, "count the review's lead quality")
+	}
 	var (
-		id                  int64
-		source, rule, state string
-		acked, touched      *time.Time
-		reason              string
+		classes  []engine.QualityClass
+		c        engine.QualityClass
+		category string
 	)
-	_, err = pgx.ForEachRow(rows, []any{&id, &source, &rule, &state, &acked, &touched, &reason}, func() error {
-		l := engine.Lead{ID: id, Source: source, Rule: rule, State: engine.LeadState(state), ReturnReason: reason}
-		if acked != nil {
-			l.AcknowledgedAt = *acked
-		}
-		if touched != nil {
-			l.FirstTouchAt = *touched
-		}
-		index[id] = len(facts)
-		facts = append(facts, engine.QualityFacts{Lead: l})
+	_, err = pgx.ForEachRow(rows, []any{&c.Source, &c.Rule, &c.Outcome, &category, &c.Detail, &c.Feedback, &c.Unreachable,
+		&c.Leads, &c.Misroutes, &c.ContestPending, &c.Upheld, &c.Overturned}, func() error {
+		c.Category = engine.RejectCategory(category)
+		classes = append(classes, c)
 		return nil
 	})
 	if err != nil {
-		return nil, mapError(err, "load leads for the review's lead quality")
+		return engine.Quality{}, mapError(err, "count the review's lead quality")
 	}
-	rows, err = db.pool.Query(ctx, `SELECT e.lead_id, coalesce(e.data->>'category', ''), coalesce(e.data->>'detail', '')
-		FROM lead_events e JOIN leads l ON l.id = e.lead_id
-		WHERE e.kind = $3 AND l.received_at >= $1 AND l.received_at < $2 ORDER BY e.lead_id, e.at, e.id`, from, to, engine.EventRejected)
-	if err != nil {
-		return nil, mapError(err, "load rejections for the review's lead quality")
-	}
-	var category, detail string
-	_, err = pgx.ForEachRow(rows, []any{&id, &category, &detail}, func() error {
-		if i, ok := index[id]; ok {
-			facts[i].Rejections = append(facts[i].Rejections, engine.RejectionFact{Category: engine.RejectCategory(category), Detail: detail})
-		}
-		return nil
-	})
-	return facts, mapError(err, "load rejections for the review's lead quality")
+	return engine.ComputeQualityClasses(classes, true, target), nil
 }

@@ -195,13 +195,15 @@ func TestReviewCausesRecountFromTheirDefinitions(t *testing.T) {
 	}
 	months := engine.ReviewMonthsBefore(4, replayNow, policy.Location)
 	span := engine.ReviewSpan(months)
+	scriptQualityEvents(t, db, span)
 	facts, err := db.QualityFacts(ctx, span.Start, span.End)
 	if err != nil {
 		t.Fatal(err)
 	}
 	wantQuality := engine.ComputeQuality(facts, true, policy.Targets.Accepted)
-	if wantQuality.All.Rejected != 2 || wantQuality.All.Misroutes != 1 {
-		t.Fatalf("the scripted rejections did not count: %+v", wantQuality.All)
+	if a := wantQuality.All; a.Rejected < 5 || a.Misroutes != 2 || a.ContestPending != 1 || a.Upheld != 1 ||
+		a.Overturned != 1 || a.FeedbackYes != 2 || a.CardMissing != 1 || len(a.ByCategory) < 2 {
+		t.Fatalf("the scripted rejections, contests and feedback did not count: %+v", a)
 	}
 	seen := map[engine.BreachCause]bool{}
 	for _, settings := range []engine.ReviewConfig{
@@ -342,4 +344,59 @@ func TestReviewFlagsACommitmentMissedThreeMonthsRunning(t *testing.T) {
 	if !slices.Equal(mqls, []int{3, 2, 1, 0}) || !slices.Equal(sqls, []int{1, 2, 3, 3}) {
 		t.Errorf("MQLs by month %v, SQLs %v", mqls, sqls)
 	}
+}
+
+// scriptQualityEvents records, on generated leads received in span, what
+// lead quality reads beyond a plain rejection: contests pending, upheld
+// and overturned, a rejection after a wrong owner's, a second rejection
+// that stands over the first, the card's feedback, so that the review's count in SQL meets every rule of
+// engine.ComputeQuality.
+func scriptQualityEvents(t *testing.T, db *storage.DB, span engine.Period) {
+	t.Helper()
+	ctx := context.Background()
+	var ids []int64
+	rows, err := db.Pool().Query(ctx, `SELECT id FROM leads WHERE received_at >= $1 AND received_at < $2 AND external_id NOT LIKE 'case-%'
+		ORDER BY id LIMIT 8`, span.Start, span.End)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+	}
+	if rows.Err() != nil || len(ids) < 8 {
+		t.Fatalf("want 8 generated leads in %s, got %d (%v)", span.Label, len(ids), rows.Err())
+	}
+	event := func(lead int64, minutes int, kind string, data map[string]any) int64 {
+		t.Helper()
+		var id int64
+		if err := db.Pool().QueryRow(ctx, `INSERT INTO lead_events (lead_id, at, kind, data)
+			SELECT id, received_at + make_interval(mins => $2), $3, $4 FROM leads WHERE id = $1 RETURNING id`,
+			lead, minutes, kind, data).Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		return id
+	}
+	reject := func(lead int64, minutes int, category engine.RejectCategory, detail string) int64 {
+		return event(lead, minutes, engine.EventRejected, map[string]any{"category": string(category), "detail": detail})
+	}
+	contest := func(lead int64, minutes int, rejection int64, decision string) {
+		event(lead, minutes, engine.EventContested, map[string]any{"rejection": rejection, "decision": engine.ContestPending})
+		if decision != engine.ContestPending {
+			event(lead, minutes+1, engine.EventContestDecided, map[string]any{"rejection": rejection, "decision": decision})
+		}
+	}
+	contest(ids[0], 10, reject(ids[0], 5, engine.RejectBadData, "email"), engine.ContestPending)
+	contest(ids[1], 10, reject(ids[1], 5, engine.RejectNotOurBuyer, "too_small"), engine.ContestUpheld)
+	contest(ids[2], 10, reject(ids[2], 5, engine.RejectBadData, "phone"), engine.ContestOverturned)
+	reject(ids[3], 5, engine.RejectWrongOwner, "")
+	reject(ids[3], 9, engine.RejectDuplicate, "")
+	reject(ids[4], 5, engine.RejectBadData, "phone")
+	reject(ids[4], 9, engine.RejectNotOurBuyer, "student")
+	event(ids[5], 4, engine.EventCardFeedback, map[string]any{"answer": engine.FeedbackYes})
+	event(ids[6], 4, engine.EventCardFeedback, map[string]any{"answer": "phone"})
+	event(ids[7], 4, engine.EventCardFeedback, map[string]any{"answer": engine.FeedbackYes})
 }

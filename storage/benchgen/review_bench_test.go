@@ -12,8 +12,9 @@ import (
 // BenchmarkScaleReview times the review pack's storage side on the
 // generated history, as /sla review asks for it: the default six full
 // months, and three. What it shows is a few rows a month, a few a cause
-// and a rule; the cost is a scan of the months' lead figures and a sort
-// of the breaching reps' assignments, and the span's lead quality.
+// and a rule; the cost is a scan of the months' lead figures, the
+// breaching reps' assignments sorted rep by rep, and a scan of the span's
+// leads grouped into lead quality's classes.
 func BenchmarkScaleReview(b *testing.B) {
 	db, info := openBench(b)
 	ctx := context.Background()
