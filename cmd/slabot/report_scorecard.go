@@ -91,16 +91,10 @@ func cmdReportScorecard(ctx context.Context, args []string, stdout, stderr io.Wr
 		fmt.Fprintln(stderr, "slabot report:", engine.ErrorMessage(err))
 		return 2
 	}
-	asOf := now
-	if *asOfFlag != "" {
-		d, err := engine.ParseCalendarDate(*asOfFlag)
-		if err != nil {
-			fmt.Fprintln(stderr, "slabot report: --as-of:", engine.ErrorMessage(err))
-			return 2
-		}
-		if end := d.AddDays(1).In(policy.Location); end.Before(now) {
-			asOf = end
-		}
+	asOf, err := asOfDate(*asOfFlag, now, policy.Location)
+	if err != nil {
+		fmt.Fprintln(stderr, "slabot report: --as-of:", engine.ErrorMessage(err))
+		return 2
 	}
 
 	logger := newLogger(stderr, cfg.LogLevel)

@@ -55,16 +55,10 @@ func cmdReview(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		fmt.Fprintf(stderr, "slabot review: the policy file %s has problems (check it with `slabot policy check %s`):\n%v\n", cfg.PolicyFile, cfg.PolicyFile, errs)
 		return 1
 	}
-	asOf := now
-	if *asOfFlag != "" {
-		d, err := engine.ParseCalendarDate(*asOfFlag)
-		if err != nil {
-			fmt.Fprintln(stderr, "slabot review: --as-of:", engine.ErrorMessage(err))
-			return 2
-		}
-		if end := d.AddDays(1).In(policy.Location); end.Before(now) {
-			asOf = end
-		}
+	asOf, err := asOfDate(*asOfFlag, now, policy.Location)
+	if err != nil {
+		fmt.Fprintln(stderr, "slabot review: --as-of:", engine.ErrorMessage(err))
+		return 2
 	}
 	logger := newLogger(stderr, cfg.LogLevel)
 	db, err := storage.Open(ctx, cfg.DatabaseURL, storage.Options{Logger: logger})
