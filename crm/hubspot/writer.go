@@ -89,17 +89,13 @@ func Writes(ev engine.CRMEventArgs) bool {
 	}
 	switch ev.Type {
 	case engine.CRMTouchLogged, engine.CRMLeadAcknowledged, engine.CRMLeadReturned, engine.CRMSLABreached,
-		engine.CRMLeadRejected, engine.CRMLeadRerouted, engine.CRMLeadContested, crmLeadRecycleDue:
+		engine.CRMLeadRejected, engine.CRMLeadRerouted, engine.CRMLeadContested, engine.CRMLeadRecycleDue:
 		return true
 	}
 	// lead.accepted is the same lead event as lead.acknowledged, whose
 	// note says "accepted": one note, not two.
 	return false
 }
-
-// crmLeadRecycleDue is the type of the event a "not now" lead's revisit
-// date fires, named here so its note is written once the event exists.
-const crmLeadRecycleDue = "lead.recycle_due"
 
 // Handler is the job handler of WriteArgs.
 func (w *Writer) Handler() engine.JobHandler {
@@ -326,7 +322,7 @@ func engagement(ev engine.CRMEventArgs) (string, map[string]string) {
 			"hs_note_body": fmt.Sprintf("Lead re-routed: %s said it is not theirs; it now belongs to %s, with a fresh SLA clock.", ev.Str("from"), ev.Str("to"))}
 	case engine.CRMLeadContested:
 		return "notes", map[string]string{"hs_timestamp": ts, "hs_note_body": contestedNote(ev, by)}
-	case crmLeadRecycleDue:
+	case engine.CRMLeadRecycleDue:
 		return "notes", map[string]string{"hs_timestamp": ts, "hs_note_body": "Time to revisit this lead: the date Sales set when it was returned as not now has come."}
 	case engine.CRMLeadReturned:
 		return "notes", map[string]string{"hs_timestamp": ts,
