@@ -65,9 +65,8 @@ func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		return 2
 	}
 	now := time.Now()
-	policy, problems := engine.LoadPolicy(cfg.PolicyFile, now)
-	if errs := problems.Errors(); len(errs) > 0 {
-		fmt.Fprintf(stderr, "slabot report: the policy file %s has problems (check it with `slabot policy check %s`):\n%v\n", cfg.PolicyFile, cfg.PolicyFile, errs)
+	policy := loadPolicyFor("slabot report", cfg, now, stderr)
+	if policy == nil {
 		return 1
 	}
 	week := bot.ReportWeek(now, policy.Location)

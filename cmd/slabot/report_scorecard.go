@@ -71,20 +71,9 @@ func cmdReportScorecard(ctx context.Context, args []string, stdout, stderr io.Wr
 		fmt.Fprintln(stderr, "slabot report:", engine.ErrorMessage(err))
 		return 2
 	}
-	cfg, err := loadConfig()
-	if err != nil {
-		fmt.Fprintln(stderr, "slabot:", err)
-		return 2
-	}
-	if cfg.DatabaseURL == "" {
-		fmt.Fprintln(stderr, "slabot report: DATABASE_URL is not set: point it at slabot's PostgreSQL database.")
-		return 2
-	}
-	now := time.Now()
-	policy, problems := engine.LoadPolicy(cfg.PolicyFile, now)
-	if errs := problems.Errors(); len(errs) > 0 {
-		fmt.Fprintf(stderr, "slabot report: the policy file %s has problems (check it with `slabot policy check %s`):\n%v\n", cfg.PolicyFile, cfg.PolicyFile, errs)
-		return 1
+	cfg, policy, now, code := readingSetup("slabot report", stderr)
+	if code != 0 {
+		return code
 	}
 	month, err := engine.ParseScorecardMonth(*monthFlag, policy.Location)
 	if err != nil {

@@ -40,20 +40,9 @@ func cmdReview(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		fmt.Fprintf(stderr, "slabot review: --months must be from 1 to %d, not %d.\n", engine.MaxReviewMonths, *monthsFlag)
 		return 2
 	}
-	cfg, err := loadConfig()
-	if err != nil {
-		fmt.Fprintln(stderr, "slabot:", err)
-		return 2
-	}
-	if cfg.DatabaseURL == "" {
-		fmt.Fprintln(stderr, "slabot review: DATABASE_URL is not set: point it at slabot's PostgreSQL database.")
-		return 2
-	}
-	now := time.Now()
-	policy, problems := engine.LoadPolicy(cfg.PolicyFile, now)
-	if errs := problems.Errors(); len(errs) > 0 {
-		fmt.Fprintf(stderr, "slabot review: the policy file %s has problems (check it with `slabot policy check %s`):\n%v\n", cfg.PolicyFile, cfg.PolicyFile, errs)
-		return 1
+	cfg, policy, now, code := readingSetup("slabot review", stderr)
+	if code != 0 {
+		return code
 	}
 	asOf, err := asOfDate(*asOfFlag, now, policy.Location)
 	if err != nil {
