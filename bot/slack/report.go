@@ -17,7 +17,7 @@ import (
 // blocks) and the notification text.
 func RenderReport(v bot.ReportView) ([]slack.Block, string) { return Blocks(bot.ReportFigures(v)) }
 
-// ReportText is the report as plain text, for `slabot report --dry-run`:
+// ReportText is the report as plain text, for tests and benchmarks:
 // the blocks as the demo's transcript shows a message, a blank line
 // between them.
 func ReportText(blocks []slack.Block) string {

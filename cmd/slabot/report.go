@@ -12,7 +12,7 @@ import (
 
 	"github.com/slabot/slabot/bot"
 	"github.com/slabot/slabot/bot/chart"
-	slackui "github.com/slabot/slabot/bot/slack"
+	"github.com/slabot/slabot/bot/terminal"
 	"github.com/slabot/slabot/engine"
 	"github.com/slabot/slabot/storage"
 )
@@ -99,8 +99,7 @@ func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 			fmt.Fprintln(stderr, "slabot report:", reportFailure(err))
 			return 1
 		}
-		blocks, _ := slackui.RenderReport(view)
-		fmt.Fprint(stdout, slackui.ReportText(blocks))
+		fmt.Fprint(stdout, terminal.Render(bot.ReportFigures(view)))
 		png, err := chart.WeeklyChart(view.Report)
 		if err != nil {
 			fmt.Fprintln(stderr, "slabot report: drawing the chart:", err)

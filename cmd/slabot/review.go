@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/slabot/slabot/bot"
-	slackui "github.com/slabot/slabot/bot/slack"
+	"github.com/slabot/slabot/bot/terminal"
 	"github.com/slabot/slabot/engine"
 	"github.com/slabot/slabot/storage"
 )
@@ -70,8 +70,7 @@ func cmdReview(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		}
 		return 0
 	}
-	blocks, _ := slackui.Blocks(bot.ReviewMessage(rv, policy, true))
-	fmt.Fprint(stdout, slackui.ReportText(blocks))
+	fmt.Fprint(stdout, terminal.Render(bot.ReviewMessage(rv, policy, true)))
 	return 0
 }
 

@@ -78,6 +78,9 @@ func TestReviewCommandPrintsThePack(t *testing.T) {
 		"Marketing: MQLs: missed 3 months running",
 		"Routing: 1 (33%)", "Capacity: 2 (67%)",
 		"slabot policy simulate proposed.yaml",
+		// The agreement in plain words keeps its cron schedule as written:
+		// a terminal has no markup to eat the asterisks.
+		`on the schedule "0 9 * * MON"`,
 	} {
 		if !strings.Contains(string(text), want) {
 			t.Errorf("slabot review does not say %q:\n%s", want, text)
