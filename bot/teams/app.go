@@ -492,7 +492,7 @@ func (a *App) lookUpMember(ctx context.Context, args MessageArgs, memberID strin
 // mention the command grammar takes; or, when someone cannot be told, the
 // answer to send instead.
 func (a *App) withPeople(ctx context.Context, args MessageArgs) (string, *bot.Reply, error) {
-	text := args.Text
+	userIDs := make([]string, len(args.Mentions))
 	for i, m := range args.Mentions {
 		userID, err := a.mentionedUser(ctx, args, m)
 		if err == nil {
@@ -507,9 +507,9 @@ func (a *App) withPeople(ctx context.Context, args MessageArgs) (string, *bot.Re
 		if err != nil {
 			return "", nil, err
 		}
-		text = strings.ReplaceAll(text, mentionMarker(i), bot.PersonToken(userID, m.Name))
+		userIDs[i] = userID
 	}
-	return text, nil, nil
+	return MentionsAsPeople(args.Text, args.Mentions, userIDs), nil, nil
 }
 
 // mentionedUser finds the Entra object id of a person mentioned (the user

@@ -45,6 +45,16 @@ type Mention struct {
 // which nobody types.
 func mentionMarker(i int) string { return fmt.Sprintf("\ue000%d\ue001", i) }
 
+// MentionsAsPeople puts the core's person token (bot.PersonToken) in the
+// place of each marker CommandWithMentions left: the person's user id on
+// Teams (userIDs[i], their Entra object id) and the name Teams showed.
+func MentionsAsPeople(text string, mentions []Mention, userIDs []string) string {
+	for i, m := range mentions {
+		text = strings.ReplaceAll(text, mentionMarker(i), bot.PersonToken(userIDs[i], m.Name))
+	}
+	return text
+}
+
 // CommandWithMentions is CommandText for a message that may mention
 // people: Teams writes a mention as <at>Bo Chen</at> in the text and names
 // the person in a mention entity whose text is that same tag
