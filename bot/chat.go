@@ -48,6 +48,9 @@ type Terms struct {
 	// person from the list Slack shows as you type @, so the name becomes
 	// a link".
 	PickPerson string
+	// Channel is a channel as the policy file names one on the platform:
+	// "#smarketing".
+	Channel string
 }
 
 // contact is a person slabot can message: who they are on the platform,

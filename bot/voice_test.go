@@ -165,7 +165,7 @@ func inspectLiteral(t *testing.T, fset *token.FileSet, where string, n ast.Node,
 // by id; it posts nothing, since answers are returned, not sent.
 type termsChat struct{ emails map[string]string }
 
-var parleyTerms = Terms{Name: "Parley", PickPerson: "choose them in Parley's people picker"}
+var parleyTerms = Terms{Name: "Parley", PickPerson: "choose them in Parley's people picker", Channel: "~sales-room"}
 
 func (c termsChat) Platform() string { return "parley" }
 func (c termsChat) Terms() Terms     { return parleyTerms }
@@ -281,5 +281,8 @@ rules: [{name: demo, first_touch: 4h, touches: {count: 3, within: 2d}}]
 		if got := view.Lines(textsOf(r.Message)); !strings.Contains(got, tc.want) {
 			t.Errorf("/sla %s answers %q, want the platform's words %q", readable(tc.text), got, tc.want)
 		}
+	}
+	if got := b.reportChannelExample(); !strings.Contains(got, parleyTerms.Channel) {
+		t.Errorf("a report channel is shown as %q, want the platform's way, like %q", got, parleyTerms.Channel)
 	}
 }

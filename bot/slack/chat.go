@@ -107,7 +107,8 @@ func (c *Chat) FindPersonByID(ctx context.Context, userID string) (engine.ChatId
 
 // Terms are Slack's words for the core's sentences about it.
 func (c *Chat) Terms() bot.Terms {
-	return bot.Terms{Name: "Slack", PickPerson: "pick the person from the list Slack shows as you type @, so the name becomes a link"}
+	return bot.Terms{Name: "Slack", PickPerson: "pick the person from the list Slack shows as you type @, so the name becomes a link",
+		Channel: "#smarketing"}
 }
 
 // ImagesInline is false: a Slack message shows no picture from bytes, so a

@@ -333,7 +333,8 @@ func (c *Chat) FindPersonByID(ctx context.Context, userID string) (engine.ChatId
 
 // Terms are Teams' words for the core's sentences about it.
 func (c *Chat) Terms() bot.Terms {
-	return bot.Terms{Name: "Teams", PickPerson: "pick the person from the list Teams shows as you type @, so they are mentioned"}
+	return bot.Terms{Name: "Teams", PickPerson: "pick the person from the list Teams shows as you type @, so they are mentioned",
+		Channel: "Sales/Smarketing"}
 }
 
 // ImagesInline is true: a Teams message carries its pictures as
