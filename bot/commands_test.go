@@ -311,23 +311,7 @@ var slackMarkup = regexp.MustCompile(`\*[^\s*][^*]*\*|(^|\s)_[^\s_][^_]*_|:[a-z_
 // neutral fails the test where a message's text carries Slack markup.
 func neutral(t *testing.T, what string, m view.Message) {
 	t.Helper()
-	var lines []view.Text
-	for _, blk := range m.Blocks {
-		switch b := blk.(type) {
-		case view.Heading:
-			lines = append(lines, view.T(b.Text))
-		case view.Section:
-			lines = append(lines, b.Lines...)
-		case view.Context:
-			lines = append(lines, b.Lines...)
-		case view.Table:
-			for _, row := range b.Rows {
-				lines = append(lines, row...)
-			}
-		}
-	}
-	lines = append(lines, view.T(m.Summary))
-	for _, l := range lines {
+	for _, l := range textsOf(m) {
 		for _, s := range l {
 			if slackMarkup.MatchString(s.Text) {
 				t.Errorf("%s carries Slack markup: %q", what, s.Text)
