@@ -105,6 +105,7 @@ var voiceExceptions = map[string]string{
 // checker's problems are exempt: they tell whoever writes the policy file
 // how each platform's channels are written in it, and no chat shows them.
 func TestNoStringOfTheCoreNamesAPlatform(t *testing.T) {
+	t.Parallel()
 	var checked int
 	for _, dir := range []string{".", "../engine", "../storage"} {
 		files, err := filepath.Glob(filepath.Join(dir, "*.go"))
@@ -206,6 +207,7 @@ func (c termsChat) ImagesInline() bool { return true }
 // typed (except in the views that are also notifications), and what is
 // said of the platform comes from Chat.Terms.
 func TestEveryAnswerAndRefusalIsNeutral(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db := storagetest.NewDB(t)
 	now := time.Date(2026, 11, 18, 15, 0, 0, 0, time.UTC)
@@ -252,20 +254,21 @@ rules: [{name: demo, first_touch: 4h, touches: {count: 3, within: 2d}}]
 	askers := map[string]string{"a rep": "UANA", "a manager": "UMIA", "someone outside the agreement": "UOUT", "someone without an email": "UNOMAIL"}
 	for who, id := range askers {
 		for _, text := range texts {
-			for _, name := range []string{"/sla", "/ask"} {
-				r := b.Answer(ctx, id, name, text)
-				what := who + "'s " + name + " " + readable(text)
-				mustBeNeutral(t, what, r.Message)
-				if c, err := parseCommand(text); err == nil && (c.Kind == cmdHome || c.Kind == cmdReview) {
-					// The home view and the review are also posted where
-					// nothing was typed: they name the command "/sla".
-					continue
-				}
-				for _, line := range textsOf(r.Message) {
-					for _, s := range line {
-						if s.Style&view.Code != 0 && strings.HasPrefix(s.Text, "/") && !strings.HasPrefix(s.Text, name+" ") && s.Text != name {
-							t.Errorf("%s shows the command %q, not as it was typed", what, s.Text)
-						}
+			// Typed under another name than /sla, so that a command
+			// worded with the default name shows.
+			const name = "/ask"
+			r := b.Answer(ctx, id, name, text)
+			what := who + "'s " + name + " " + readable(text)
+			mustBeNeutral(t, what, r.Message)
+			if c, err := parseCommand(text); err == nil && (c.Kind == cmdHome || c.Kind == cmdReview) {
+				// The home view and the review are also posted where
+				// nothing was typed: they name the command "/sla".
+				continue
+			}
+			for _, line := range textsOf(r.Message) {
+				for _, s := range line {
+					if s.Style&view.Code != 0 && strings.HasPrefix(s.Text, "/") && !strings.HasPrefix(s.Text, name+" ") {
+						t.Errorf("%s shows the command %q, not as it was typed", what, s.Text)
 					}
 				}
 			}
