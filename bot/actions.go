@@ -201,24 +201,6 @@ func (b *Bot) Act(ctx context.Context, a Action) (*engine.Lead, error) {
 	return nil, nil
 }
 
-// Refusal is the line for a person whose command or action slabot
-// refused, and true: Refused when it is not theirs to do, Warning when
-// there is something to fix (a typo, a lead that moved on), each with the
-// reason. It is false for an error that is not theirs to fix: a job
-// retries it, a command apologises (Bot.failure).
-func Refusal(err error) (view.Text, bool) {
-	if isPolite(err) {
-		return view.T(view.Done, " "+engine.ErrorMessage(err)), true
-	}
-	switch engine.ErrorCode(err) {
-	case engine.EFORBIDDEN:
-		return view.T(view.Refused, " "+engine.ErrorMessage(err)), true
-	case engine.EINVALID, engine.ENOTFOUND, engine.ECONFLICT:
-		return view.T(view.Warning, " "+engine.ErrorMessage(err)), true
-	}
-	return nil, false
-}
-
 // FormFor is the form a snooze or a return asks for, once the person may
 // act on the lead: a stranger is refused before seeing a form.
 func (b *Bot) FormFor(ctx context.Context, actor engine.Actor, leadID int64, verb string) (view.Form, error) {

@@ -18,6 +18,9 @@ import (
 // engine.ErrMessageGone for a message that is gone for good.
 type Chat interface {
 	Platform() string
+	// Terms are the platform's own words for the few sentences of the
+	// core that speak of it.
+	Terms() Terms
 	// FindPerson finds who has an email on the platform; FindPersonByID
 	// who a platform user id is (their email may be empty).
 	FindPerson(ctx context.Context, email string) (engine.ChatIdentity, error)
@@ -33,6 +36,21 @@ type Chat interface {
 	// ImagesInline reports whether a message carries its pictures; if
 	// not, each picture is posted after it as a message of its own.
 	ImagesInline() bool
+}
+
+// Terms are what the core says of a platform, in the adapter's words, so
+// that no platform is named or described in the core.
+type Terms struct {
+	// Name is the platform's name as its people know it: "Slack".
+	Name string
+	// PickPerson tells someone how to name a person in a command so that
+	// the platform says who they are, as the end of a sentence: "pick the
+	// person from the list Slack shows as you type @, so the name becomes
+	// a link".
+	PickPerson string
+	// Channel is a channel as the policy file names one on the platform:
+	// "#smarketing".
+	Channel string
 }
 
 // contact is a person slabot can message: who they are on the platform,

@@ -22,7 +22,8 @@ func (b *Bot) cmdAvailability(ctx context.Context, who asker, c command, name st
 		target, self = email, email == who.Email
 	}
 	if self && who.Rep == nil {
-		return reply{}, engine.Errorf(engine.EINVALID, "You are not a rep in a team of the agreement, so slabot routes you no leads. Managers: name the rep, e.g. `%s away @ana until monday`.", name)
+		return reply{}, refuse(engine.EINVALID, "You are not a rep in a team of the agreement, so slabot routes you no leads. Managers: name the rep, e.g. ",
+			commandExample(name, "away @ana until monday"), ".")
 	}
 	away := c.Kind == cmdAway
 	now := b.service.Now()

@@ -4,7 +4,6 @@ import (
 	"fmt"
 
 	"github.com/slabot/slabot/bot/view"
-	"github.com/slabot/slabot/engine"
 )
 
 // This file answers /sla help, and an unknown command, with what each does.
@@ -32,7 +31,7 @@ func helpReply(name string, pe *parseError) reply {
 	var lines []view.Text
 	summary := "slabot: " + name + " status, leads, funnel, sources, speed, quality, review, plan, policy, away, back, report, home"
 	if pe != nil {
-		unknown := engine.Quote(pe.Unknown)
+		unknown := said(pe.Unknown)
 		if pe.Suggest != "" {
 			lines = append(lines, view.T(view.Unsure, " I don't know "+unknown+". Did you mean ", commandExample(name, commandUsage[pe.Suggest]), "?"))
 			summary = fmt.Sprintf("I don't know %s. Did you mean %s %s?", unknown, name, pe.Suggest)

@@ -29,12 +29,12 @@ func (c *command) parseQuality(args []string) error {
 		}
 	}
 	if len(period) > 1 {
-		return usageError(cmdQuality, "`quality` takes one period at most, but got %s.", engine.Quote(strings.Join(period, " ")))
+		return usageError(cmdQuality, view.C(cmdQuality), " takes one period at most, but got "+said(period...)+".")
 	}
 	if err := c.parseFunnel(period); err != nil {
 		var pe *parseError
 		if errors.As(err, &pe) {
-			return usageError(cmdQuality, "%s", pe.Msg)
+			return usageError(cmdQuality, pe.Msg)
 		}
 		return err
 	}

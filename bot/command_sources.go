@@ -34,16 +34,16 @@ func (c *command) parseScorecard(args []string) error {
 		switch {
 		case w == "by" && c.Kind == cmdSources:
 			if i+1 >= len(args) {
-				return usageError(c.Kind, "Say what to group by: `by source`, `by segment`, `by rule` or `by score`.")
+				return usageError(c.Kind, "Say what to group by: ", view.C("by source"), ", ", view.C("by segment"), ", ", view.C("by rule"), " or ", view.C("by score"), ".")
 			}
 			by, err := engine.ParseGroupBy(args[i+1])
 			if err != nil {
-				return usageError(c.Kind, "%s", engine.ErrorMessage(err)+".")
+				return usageError(c.Kind, engine.ErrorMessage(err)+".")
 			}
 			c.By, i = by, i+1
 		case w == "rule" && c.Kind == cmdSpeed:
 			if i+1 >= len(args) {
-				return usageError(c.Kind, "Name the rule, like `rule demo-request`.")
+				return usageError(c.Kind, "Name the rule, like ", view.C("rule demo-request"), ".")
 			}
 			c.Rule, i = args[i+1], i+1
 		case w == "pooled" && c.Kind == cmdSpeed:
@@ -64,7 +64,8 @@ func (b *Bot) scorecardAccess(who asker, what, name string) error {
 	if len(who.Manages) > 0 {
 		return nil
 	}
-	return engine.Errorf(engine.EFORBIDDEN, "%s is for the managers who own the agreement. Ask yours, or see how you are doing with `%s status`.", what, name)
+	return refuse(engine.EFORBIDDEN, what+" is for the managers who own the agreement. Ask yours, or see how you are doing with ",
+		commandExample(name, "status"), ".")
 }
 
 // scorecardSpanOf resolves the command's period.

@@ -78,7 +78,8 @@ func (b *Bot) statusScope(ctx context.Context, who asker, c command, name string
 			case who.Team != "":
 				team = who.Team
 			default:
-				return engine.Scope{}, "", engine.Errorf(engine.EINVALID, "You are not in a team of the agreement: say which team, e.g. `%s status team %s`.", name, firstTeam(policy))
+				return engine.Scope{}, "", refuse(engine.EINVALID, "You are not in a team of the agreement: say which team, e.g. ",
+					commandExample(name, "status team "+firstTeam(policy)), ".")
 			}
 		}
 		t := policy.Team(team)
@@ -93,7 +94,8 @@ func (b *Bot) statusScope(ctx context.Context, who asker, c command, name string
 	}
 	rep, err := b.store.RepByEmail(ctx, email)
 	if engine.ErrorCode(err) == engine.ENOTFOUND || (err == nil && rep.Team == "" && policy.TeamOf(email) == nil) {
-		return engine.Scope{}, "", engine.Errorf(engine.ENOTFOUND, "%s is not a rep in the agreement, so there are no SLA figures of theirs. Try `%s status team` or `%s status all`.", email, name, name)
+		return engine.Scope{}, "", refuse(engine.ENOTFOUND, email+" is not a rep in the agreement, so there are no SLA figures of theirs. Try ",
+			commandExample(name, "status team"), " or ", commandExample(name, "status all"), ".")
 	}
 	if err != nil {
 		return engine.Scope{}, "", err
@@ -107,7 +109,8 @@ func (b *Bot) statusScope(ctx context.Context, who asker, c command, name string
 		if t := policy.Team(team); t != nil && t.Manager != "" {
 			manager = "their manager (" + t.Manager + ")"
 		}
-		return engine.Scope{}, "", engine.Errorf(engine.EFORBIDDEN, "A rep's own figures are for them and %s only. Try `%s status team %s` for the team's.", manager, name, team)
+		return engine.Scope{}, "", refuse(engine.EFORBIDDEN, "A rep's own figures are for them and "+manager+" only. Try ",
+			commandExample(name, "status team "+team), " for the team's.")
 	}
 	return engine.Scope{Kind: engine.ScopeRep, Rep: email}, repName(rep), nil
 }

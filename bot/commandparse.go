@@ -10,12 +10,14 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/slabot/slabot/bot/view"
 	"github.com/slabot/slabot/engine"
 )
 
 // This file reads the text of /sla into a command. It is pure: no clock, no
-// store, no Slack; every refusal is a *parseError that says what was wrong
-// and shows a correct call.
+// store, no platform; every refusal is a *parseError that says what was
+// wrong and shows a correct call. A person named in a command arrives as a
+// person token (PersonToken), whatever the platform.
 
 // Kinds of /sla command.
 const (
@@ -63,26 +65,65 @@ var commandUsage = map[string]string{
 	cmdReview:  "review [months 6] [share]",
 }
 
-// person is someone named in a command: a Slack mention (<@U123|ana>), a
-// bare @handle Slack did not turn into a mention, or an email.
+// A person someone names in a command reaches the core as one token,
+// whatever the platform: personOpen, the person's user id on the platform
+// (what Chat.FindPersonByID takes), personSeparator, the name the
+// platform showed (maybe empty, maybe with spaces), personClose. The marks
+// are Unicode noncharacters, which Unicode sets aside for a program's own
+// use: no keyboard types them and no platform sends them, and an adapter
+// scrubs any from the text people typed (ScrubPersonTokens) before it puts
+// in its own, so only an adapter makes a token. tokenize keeps a token
+// whole, spaces in the name included. Each adapter turns its platform's
+// mentions into tokens before it calls Answer; the grammar knows no other
+// form of a mention.
+const (
+	personOpen      = "\uFDD0"
+	personSeparator = "\uFDD1"
+	personClose     = "\uFDD2"
+)
+
+var (
+	personMarks   = strings.NewReplacer(personOpen, "", personSeparator, "", personClose, "")
+	personTokenRe = regexp.MustCompile(personOpen + "([^" + personOpen + personSeparator + personClose + "]+)" +
+		personSeparator + "([^" + personOpen + personSeparator + personClose + "]*)" + personClose)
+)
+
+// PersonToken is the token an adapter puts in a command's text for a
+// person it mentions: their user id on the platform, and the name it
+// showed.
+func PersonToken(userID, name string) string {
+	return personOpen + ScrubPersonTokens(userID) + personSeparator + ScrubPersonTokens(name) + personClose
+}
+
+// ScrubPersonTokens removes the marks of person tokens from text people
+// typed, so that nobody can make a token but the adapter.
+func ScrubPersonTokens(text string) string { return personMarks.Replace(text) }
+
+// readable shows text that may hold person tokens as people wrote it:
+// each token as @ and the person's name.
+func readable(text string) string {
+	return personTokenRe.ReplaceAllStringFunc(text, func(tok string) string {
+		m := personTokenRe.FindStringSubmatch(tok)
+		if m[2] != "" {
+			return "@" + m[2]
+		}
+		return "@" + m[1]
+	})
+}
+
+// said quotes words someone typed in a refusal, as they wrote them.
+func said(words ...string) string { return engine.Quote(readable(strings.Join(words, " "))) }
+
+// person is someone named in a command: a person token, a bare @handle the
+// platform did not turn into a mention, or an email.
 type person struct {
 	UserID string
+	Name   string // as the platform showed it, with the user id
 	Handle string
 	Email  string
 }
 
 func (p person) zero() bool { return p == person{} }
-
-// String names the person as the user wrote them.
-func (p person) String() string {
-	switch {
-	case p.UserID != "":
-		return "<@" + p.UserID + ">"
-	case p.Email != "":
-		return p.Email
-	}
-	return "@" + p.Handle
-}
 
 // Scopes of /sla status.
 const (
@@ -144,31 +185,36 @@ type command struct {
 // parseError is a refusal of a command, with what to type instead.
 type parseError struct {
 	// Msg says what is wrong, in words for the person who typed it.
-	Msg string
+	Msg view.Text
 	// Usage is a correct call of the command the person meant ("" for the help).
 	Usage string
 	// Unknown is the word that named no command; Suggest the closest command.
 	Unknown, Suggest string
 }
 
-func (e *parseError) Error() string {
-	msg := e.Msg
-	if e.Usage != "" {
-		msg += " Try: `/sla " + e.Usage + "`"
+// text is the refusal as its reader sees it: what is wrong, and a correct
+// call of the command by the name it was typed as.
+func (e *parseError) text(name string) view.Text {
+	if e.Usage == "" {
+		return e.Msg
 	}
-	return msg
+	return view.T(e.Msg, " Try: ", commandExample(name, e.Usage))
 }
 
-func usageError(kind, format string, args ...any) *parseError {
-	return &parseError{Msg: fmt.Sprintf(format, args...), Usage: commandUsage[kind]}
+// Error is the refusal in view's plain markup, for logs and tests.
+func (e *parseError) Error() string { return e.text("/sla").String() }
+
+// usageError refuses a command of this kind with view.T's parts, showing
+// a correct call.
+func usageError(kind string, parts ...any) *parseError {
+	return &parseError{Msg: view.T(parts...), Usage: commandUsage[kind]}
 }
 
-// tokenize splits the text at spaces, keeping Slack's escapes (<@U1|a b>)
-// whole.
+// tokenize splits the text at spaces, keeping each person token whole.
 func tokenize(text string) []string {
 	var out []string
 	var cur strings.Builder
-	depth := 0
+	inToken := false
 	flush := func() {
 		if cur.Len() > 0 {
 			out = append(out, cur.String())
@@ -177,37 +223,30 @@ func tokenize(text string) []string {
 	}
 	for _, r := range text {
 		switch {
-		case r == '<':
-			depth++
-			cur.WriteRune(r)
-		case r == '>' && depth > 0:
-			depth--
-			cur.WriteRune(r)
-		case unicode.IsSpace(r) && depth == 0:
+		case string(r) == personOpen:
+			inToken = true
+		case string(r) == personClose:
+			inToken = false
+		case unicode.IsSpace(r) && !inToken:
 			flush()
-		default:
-			cur.WriteRune(r)
+			continue
 		}
+		cur.WriteRune(r)
 	}
 	flush()
 	return out
 }
 
 var (
-	mentionRe = regexp.MustCompile(`^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$`)
-	mailtoRe  = regexp.MustCompile(`^<mailto:([^|>]+)(?:\|[^>]*)?>$`)
-	emailRe   = regexp.MustCompile(`^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$`)
-	handleRe  = regexp.MustCompile(`^@[\p{L}\p{N}._-]+$`)
+	emailRe  = regexp.MustCompile(`^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$`)
+	handleRe = regexp.MustCompile(`^@[\p{L}\p{N}._-]+$`)
 )
 
-// parsePerson reads a mention, a bare @handle or an email; ok is false for
-// anything else.
+// parsePerson reads a person token, a bare @handle or an email; ok is
+// false for anything else.
 func parsePerson(tok string) (person, bool) {
-	if m := mentionRe.FindStringSubmatch(tok); m != nil {
-		return person{UserID: m[1]}, true
-	}
-	if m := mailtoRe.FindStringSubmatch(tok); m != nil && emailRe.MatchString(m[1]) {
-		return person{Email: strings.ToLower(m[1])}, true
+	if m := personTokenRe.FindStringSubmatch(tok); m != nil && m[0] == tok {
+		return person{UserID: m[1], Name: m[2]}, true
 	}
 	if emailRe.MatchString(tok) {
 		return person{Email: strings.ToLower(tok)}, true
@@ -230,7 +269,7 @@ func parseCommand(text string) (command, error) {
 		kind = a
 	}
 	if _, ok := commandUsage[kind]; !ok {
-		return command{}, &parseError{Msg: fmt.Sprintf("I don't know the command %s.", engine.Quote(toks[0])),
+		return command{}, &parseError{Msg: view.T("I don't know the command " + said(toks[0]) + "."),
 			Unknown: toks[0], Suggest: closestCommand(word)}
 	}
 	c := command{Kind: kind}
@@ -248,7 +287,7 @@ func parseCommand(text string) (command, error) {
 	switch kind {
 	case cmdHelp, cmdLeads, cmdPolicy, cmdReport, cmdHome:
 		if len(rest) > 0 && kind != cmdHelp {
-			return command{}, usageError(kind, "`%s` takes no more words, but got %s.", kind, engine.Quote(strings.Join(rest, " ")))
+			return command{}, usageError(kind, view.C(kind), " takes no more words, but got "+said(rest...)+".")
 		}
 	case cmdStatus:
 		err = c.parseStatus(rest)
@@ -271,7 +310,7 @@ func parseCommand(text string) (command, error) {
 		return command{}, err
 	}
 	if c.Share && (kind == cmdLeads || kind == cmdAway || kind == cmdBack || kind == cmdReport || kind == cmdHome) {
-		return command{}, usageError(kind, "`%s` answers only you, so it cannot be shared.", kind)
+		return command{}, usageError(kind, view.C(kind), " answers only you, so it cannot be shared.")
 	}
 	return c, nil
 }
@@ -285,7 +324,7 @@ func (c *command) parseStatus(args []string) error {
 		switch {
 		case isPeriod(w):
 			if c.Period != "" {
-				return usageError(cmdStatus, "Give one period, not both %s and %s.", engine.Quote(c.Period), engine.Quote(w))
+				return usageError(cmdStatus, "Give one period, not both "+said(c.Period)+" and "+said(w)+".")
 			}
 			c.Period = w
 		case w == "all" || w == "everyone":
@@ -312,9 +351,9 @@ func (c *command) parseStatus(args []string) error {
 			p, ok := parsePerson(a)
 			if !ok {
 				if s := closestWord(w, []string{"week", "month", "quarter", "team", "all", "share"}); s != "" {
-					return usageError(cmdStatus, "I don't understand %s: did you mean `%s`?", engine.Quote(a), s)
+					return usageError(cmdStatus, "I don't understand "+said(a)+": did you mean ", view.C(s), "?")
 				}
-				return usageError(cmdStatus, "I don't understand %s: name a rep with @, or say team, all, week, month or quarter.", engine.Quote(a))
+				return usageError(cmdStatus, "I don't understand "+said(a)+": name a rep with @, or say team, all, week, month or quarter.")
 			}
 			if c.Scope != scopeDefault {
 				return usageError(cmdStatus, "Ask for one scope at a time: a rep, your team, or all.")
@@ -340,7 +379,7 @@ var yearMonthRe = regexp.MustCompile(`^(\d{4})-(\d{1,2})$`)
 
 func (c *command) parseFunnel(args []string) error {
 	if len(args) > 1 {
-		return usageError(cmdFunnel, "`funnel` takes one period at most, but got %s.", engine.Quote(strings.Join(args, " ")))
+		return usageError(cmdFunnel, view.C(cmdFunnel), " takes one period at most, but got "+said(args...)+".")
 	}
 	if len(args) == 0 {
 		return nil
@@ -358,12 +397,12 @@ func (c *command) parseFunnel(args []string) error {
 		y, _ := strconv.Atoi(m[1])
 		mo, _ := strconv.Atoi(m[2])
 		if mo < 1 || mo > 12 || y < 2000 || y > 2200 {
-			return usageError(cmdFunnel, "%s is not a month: write it as YYYY-MM, like 2026-11.", engine.Quote(args[0]))
+			return usageError(cmdFunnel, said(args[0])+" is not a month: write it as YYYY-MM, like 2026-11.")
 		}
 		c.Period, c.Year, c.Month = "month", y, time.Month(mo)
 		return nil
 	}
-	return usageError(cmdFunnel, "%s is not a period: say week, month, quarter, a month's name or YYYY-MM.", engine.Quote(args[0]))
+	return usageError(cmdFunnel, said(args[0])+" is not a period: say week, month, quarter, a month's name or YYYY-MM.")
 }
 
 // planKeys maps what people write to the plan's inputs.
@@ -381,23 +420,23 @@ func (c *command) parsePlan(args []string) error {
 		key := planKeys[strings.ToLower(k)]
 		if !ok {
 			if key != "" {
-				return usageError(cmdPlan, "Write %s with an = and a number, like %s=%s.", engine.Quote(k), key, planExample[key])
+				return usageError(cmdPlan, fmt.Sprintf("Write %s with an = and a number, like %s=%s.", said(k), key, planExample[key]))
 			}
-			return usageError(cmdPlan, "I don't understand %s: give each number as name=value.", engine.Quote(a))
+			return usageError(cmdPlan, "I don't understand "+said(a)+": give each number as name=value.")
 		}
 		if key == "" {
 			if s := closestWord(strings.ToLower(k), []string{"revenue", "deal", "win", "mql_to_sql"}); s != "" {
-				return usageError(cmdPlan, "%s is not something a plan takes: did you mean %s?", engine.Quote(k), s)
+				return usageError(cmdPlan, said(k)+" is not something a plan takes: did you mean "+s+"?")
 			}
-			return usageError(cmdPlan, "%s is not something a plan takes: use revenue, deal, win and optionally mql_to_sql.", engine.Quote(k))
+			return usageError(cmdPlan, said(k)+" is not something a plan takes: use revenue, deal, win and optionally mql_to_sql.")
 		}
 		if seen[key] {
-			return usageError(cmdPlan, "%s is given twice.", key)
+			return usageError(cmdPlan, key+" is given twice.")
 		}
 		seen[key] = true
 		x, err := parseAmount(v, key != "revenue" && key != "deal")
 		if err != nil {
-			return usageError(cmdPlan, "%s is not a number for %s (%s).", engine.Quote(v), key, err)
+			return usageError(cmdPlan, fmt.Sprintf("%s is not a number for %s (%s).", said(v), key, err))
 		}
 		switch key {
 		case "revenue":
@@ -417,7 +456,7 @@ func (c *command) parsePlan(args []string) error {
 		}
 	}
 	if len(missing) > 0 {
-		return usageError(cmdPlan, "A plan needs the monthly revenue goal, the average deal size and the win rate; %s missing.", engine.AndList(missing)+isAre(len(missing)))
+		return usageError(cmdPlan, "A plan needs the monthly revenue goal, the average deal size and the win rate; "+engine.AndList(missing)+isAre(len(missing))+" missing.")
 	}
 	return nil
 }
@@ -478,7 +517,7 @@ func (c *command) parseAway(args []string) error {
 	}
 	spec, err := parseDate(strings.Join(args[i:], " "))
 	if err != nil {
-		return usageError(cmdAway, "%s", err)
+		return usageError(cmdAway, err.Error())
 	}
 	c.Until = &spec
 	return nil
@@ -490,7 +529,7 @@ func (c *command) parseBack(args []string) error {
 	}
 	p, ok := parsePerson(args[0])
 	if !ok || len(args) > 1 {
-		return usageError(cmdBack, "`back` takes at most one person, named with @, but got %s.", engine.Quote(strings.Join(args, " ")))
+		return usageError(cmdBack, view.C(cmdBack), " takes at most one person, named with @, but got "+said(args...)+".")
 	}
 	c.Person = p
 	return nil
@@ -507,7 +546,7 @@ var (
 func parseDate(s string) (dateSpec, error) {
 	t := strings.ToLower(strings.TrimSpace(s))
 	bad := func() (dateSpec, error) {
-		return dateSpec{}, fmt.Errorf("I can't read %s as a date: write it like 2026-12-01, Dec 1, tomorrow or monday.", engine.Quote(s))
+		return dateSpec{}, fmt.Errorf("I can't read %s as a date: write it like 2026-12-01, Dec 1, tomorrow or monday.", said(s))
 	}
 	spec := dateSpec{Text: strings.TrimSpace(s)}
 	if t == "tomorrow" {
@@ -560,7 +599,7 @@ func parseDate(s string) (dateSpec, error) {
 		check = 2028 // a leap year, so Feb 29 without a year is allowed here
 	}
 	if d < 1 || time.Date(check, m, d, 12, 0, 0, 0, time.UTC).Day() != d || (y != 0 && (y < 2000 || y > 2200)) {
-		return dateSpec{}, fmt.Errorf("%s is not a date on the calendar.", engine.Quote(s))
+		return dateSpec{}, fmt.Errorf("%s is not a date on the calendar.", said(s))
 	}
 	spec.Year, spec.Month, spec.Day = y, m, d
 	return spec, nil

@@ -94,7 +94,8 @@ func (b *Bot) askerByEmail(ctx context.Context, email string) (asker, error) {
 	return a, nil
 }
 
-// resolvePerson finds the email of a person named in a command.
+// resolvePerson finds the email of a person named in a command. What it
+// says of the platform, it says in the platform's words (Chat.Terms).
 func (b *Bot) resolvePerson(ctx context.Context, p person) (string, error) {
 	switch {
 	case p.Email != "":
@@ -105,11 +106,11 @@ func (b *Bot) resolvePerson(ctx context.Context, p person) (string, error) {
 			return "", err
 		}
 		if email == "" {
-			return "", engine.Errorf(engine.ENOTFOUND, "That person has no email in Slack, so I can't match them to a rep.")
+			return "", engine.Errorf(engine.ENOTFOUND, "That person has no email in %s, so I can't match them to a rep.", b.chat.Terms().Name)
 		}
 		return email, nil
 	}
-	return "", engine.Errorf(engine.ENOTFOUND, "I can't tell who @%s is: pick the person from the list Slack shows as you type @, so the name becomes a link.", p.Handle)
+	return "", engine.Errorf(engine.ENOTFOUND, "I can't tell who @%s is: %s.", p.Handle, b.chat.Terms().PickPerson)
 }
 
 func repName(r *engine.Rep) string {
@@ -130,10 +131,13 @@ func (b *Bot) Answer(ctx context.Context, userID, name, text string) Reply {
 	c, err := parseCommand(text)
 	if err != nil {
 		var pe *parseError
-		if errors.As(err, &pe) && pe.Unknown != "" {
+		switch {
+		case errors.As(err, &pe) && pe.Unknown != "":
 			return helpReply(name, pe)
+		case errors.As(err, &pe):
+			return textReply(marked(view.Unsure, pe.text(name)))
 		}
-		return textReply(view.T(view.Unsure, " "+withCommandName(err.Error(), name)))
+		return b.failure(err)
 	}
 	if c.Kind == cmdHelp {
 		return helpReply(name, nil)
@@ -186,14 +190,6 @@ func (b *Bot) failure(err error) reply {
 	}
 	b.logger.Error("a slash command failed", "err", err)
 	return textReply(view.T(view.Warning, " "+engine.ErrorMessage(err)))
-}
-
-// withCommandName shows examples with the command as the user invoked it.
-func withCommandName(s, name string) string {
-	if name == "/sla" {
-		return s
-	}
-	return strings.ReplaceAll(s, "`/sla ", "`"+name+" ")
 }
 
 // commandExample is a command to type, with the command's name as the

@@ -44,12 +44,13 @@ func (b *Bot) PostWeeklyReport(ctx context.Context, week engine.Period) error {
 }
 
 // reportChannelExample is a report channel as the policy names it on this
-// deployment's platform.
+// deployment's platform (Terms.Channel).
 func (b *Bot) reportChannelExample() string {
-	if b.chat != nil && b.chat.Platform() == engine.PlatformTeams {
-		return `report: {channel: "Sales/Smarketing"}`
+	channel := "#smarketing"
+	if b.chat != nil {
+		channel = b.chat.Terms().Channel
 	}
-	return `report: {channel: "#smarketing"}`
+	return `report: {channel: "` + channel + `"}`
 }
 
 // Message kinds of the report's posts.

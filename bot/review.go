@@ -35,8 +35,8 @@ func (c *command) parseReview(args []string) error {
 	}
 	n, err := strconv.Atoi(words[0])
 	if len(words) > 1 || err != nil || n < 1 || n > engine.MaxReviewMonths {
-		return usageError(cmdReview, "Say how many full months to look back, from 1 to %d, like `months 6`; %s is not one.",
-			engine.MaxReviewMonths, engine.Quote(strings.Join(args, " ")))
+		return usageError(cmdReview, fmt.Sprintf("Say how many full months to look back, from 1 to %d, like ", engine.MaxReviewMonths),
+			view.C("months 6"), "; "+said(args...)+" is not one.")
 	}
 	c.Months = n
 	return nil
@@ -48,8 +48,8 @@ func (b *Bot) reviewAccess(who asker, name string) error {
 	if len(who.Manages) > 0 || b.service.Policy().IsReviewOwner(who.Email) {
 		return nil
 	}
-	return engine.Errorf(engine.EFORBIDDEN, "The review of the agreement is for the teams' managers and the agreement's owners (review.owners in the policy file). "+
-		"See how you are doing with `%s status`.", name)
+	return refuse(engine.EFORBIDDEN, "The review of the agreement is for the teams' managers and the agreement's owners (review.owners in the policy file). "+
+		"See how you are doing with ", commandExample(name, "status"), ".")
 }
 
 func (b *Bot) cmdReview(ctx context.Context, who asker, c command, name string) (reply, error) {

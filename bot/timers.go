@@ -22,7 +22,7 @@ type timerMetrics struct {
 func newTimerMetrics(reg prometheus.Registerer) *timerMetrics {
 	m := &timerMetrics{
 		lateness: prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: "slabot", Subsystem: "timers",
-			Name: "reminder_lateness_seconds", Help: "How long after its planned time a reminder reached Slack.",
+			Name: "reminder_lateness_seconds", Help: "How long after its planned time a reminder reached the chat platform.",
 			Buckets: []float64{.05, .1, .25, .5, 1, 2, 5, 10, 30, 60, 300}}),
 	}
 	if reg != nil {

@@ -54,7 +54,7 @@ func (s *Service) SetAvailability(ctx context.Context, a Actor, repEmail string,
 			return err
 		}
 		if rep.Status == RepInactive {
-			return Errorf(EINVALID, "%s is marked inactive (their Slack account is deactivated or gone), so slabot routes them no leads. Reactivate the Slack account first.", email)
+			return Errorf(EINVALID, "%s is marked inactive (their chat account is deactivated or gone), so slabot routes them no leads. Reactivate the chat account first.", email)
 		}
 		if away && !until.IsZero() {
 			if !until.After(now) {
@@ -196,11 +196,11 @@ const (
 	// RepEventBack: the rep came back before their return date (or had
 	// none).
 	RepEventBack RepEventKind = "back"
-	// RepEventDeactivated: the rep left the rotation, their Slack account
-	// deactivated.
+	// RepEventDeactivated: the rep left the rotation, their account on
+	// the chat platform deactivated.
 	RepEventDeactivated RepEventKind = "deactivated"
-	// RepEventReactivated: the rep's Slack account came back, and so did
-	// they.
+	// RepEventReactivated: the rep's account on the chat platform came
+	// back, and so did they.
 	RepEventReactivated RepEventKind = "reactivated"
 )
 
@@ -210,7 +210,7 @@ type RepEvent struct {
 	RepEmail string
 	Kind     RepEventKind
 	// Actor made the change: a person's email, or a system's name ("slack"
-	// for the directory sync); "" when nobody said.
+	// for the directory sync, whatever the platform); "" when nobody said.
 	Actor string
 	At    time.Time
 	// Until is an absence's return date: zero for one until further

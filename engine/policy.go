@@ -492,7 +492,7 @@ func (p *Policy) Summary() string {
 		b.WriteString("- " + p.Rules[i].sentence(hours) + "\n")
 	}
 	if p.HasTeamCalendars() {
-		b.WriteString("Business time is counted on the calendar of the lead's team: some teams have their own (see Teams below).\n")
+		b.WriteString("Business time is counted on the calendar of the lead's team: some teams have their own (see Sales teams below).\n")
 	} else if p.Calendar.Always() {
 		b.WriteString("The SLA clock runs around the clock, weekends and nights included.\n")
 	}
@@ -562,7 +562,7 @@ func (p *Policy) Summary() string {
 	}
 
 	if len(p.Teams) > 0 {
-		b.WriteString("\nTeams:\n")
+		b.WriteString("\nSales teams:\n")
 		for _, t := range p.Teams {
 			line := fmt.Sprintf("- %s: manager %s; reps %s", t.Name, t.Manager, AndList(t.Reps))
 			if t.EscalationChannel != "" {

@@ -634,7 +634,7 @@ func (s *Service) GiveMoreTime(ctx context.Context, leadID int64, a Actor, assig
 	})
 }
 
-// RepGone records that a rep's Slack account was deactivated: the rep
+// RepGone records that a rep's chat account was deactivated: the rep
 // leaves the rotation, and each open lead they hold is escalated to their
 // team so someone picks it up. It reports how many leads were escalated;
 // when the rep was marked inactive before (by another replica, say), it

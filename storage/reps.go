@@ -116,7 +116,7 @@ func (q *queries) UpdateRep(ctx context.Context, r *engine.Rep) error {
 	return nil
 }
 
-// ReactivateRep makes an inactive rep active again (their Slack account came
+// ReactivateRep makes an inactive rep active again (their chat account came
 // back) and records it in the reps' history, in one statement; it reports
 // false, and records nothing, when the rep was not inactive.
 func (q *queries) ReactivateRep(ctx context.Context, email string) (bool, error) {
@@ -125,7 +125,7 @@ func (q *queries) ReactivateRep(ctx context.Context, email string) (bool, error)
 			WHERE email = lower($1) AND status = 'inactive' RETURNING email
 		)
 		INSERT INTO rep_events (rep_email, kind, actor, at, note)
-		SELECT email, 'reactivated', $2, now(), 'the Slack account is active again' FROM back`,
+		SELECT email, 'reactivated', $2, now(), 'the chat account is active again' FROM back`,
 		email, directoryActor)
 	if err != nil {
 		return false, mapError(err, "reactivate rep %q", email)
@@ -133,8 +133,8 @@ func (q *queries) ReactivateRep(ctx context.Context, email string) (bool, error)
 	return tag.RowsAffected() == 1, nil
 }
 
-// directoryActor names the Slack directory sync in the reps' history, as
-// the actor of deactivations and reactivations.
+// directoryActor names the directory sync in the reps' history, as the
+// actor of deactivations and reactivations, on every platform.
 const directoryActor = "slack"
 
 // AppendRepEvent adds a row to the reps' availability history.

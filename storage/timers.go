@@ -20,7 +20,7 @@ func (q *queries) HasBreach(ctx context.Context, leadID int64, kind string, due 
 	return seen, mapError(err, "look for breaches of lead %d", leadID)
 }
 
-// DeactivateRep marks a rep inactive (their Slack account was deactivated)
+// DeactivateRep marks a rep inactive (their chat account was deactivated)
 // and records it in the reps' history, in one statement; it reports
 // whether this call did it.
 func (q *queries) DeactivateRep(ctx context.Context, email string) (bool, error) {
@@ -29,7 +29,7 @@ func (q *queries) DeactivateRep(ctx context.Context, email string) (bool, error)
 			WHERE email = lower($1) AND status <> 'inactive' RETURNING email
 		)
 		INSERT INTO rep_events (rep_email, kind, actor, at, note)
-		SELECT email, 'deactivated', $2, now(), 'the Slack account was deactivated' FROM gone`,
+		SELECT email, 'deactivated', $2, now(), 'the chat account was deactivated' FROM gone`,
 		email, directoryActor)
 	if err != nil {
 		return false, mapError(err, "deactivate rep %q", email)

@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/slack-go/slack"
 
+	"github.com/slabot/slabot/bot"
 	"github.com/slabot/slabot/bot/pace"
 	"github.com/slabot/slabot/bot/view"
 	"github.com/slabot/slabot/engine"
@@ -102,6 +103,12 @@ func (c *Chat) FindPersonByID(ctx context.Context, userID string) (engine.ChatId
 	}
 	return engine.ChatIdentity{Platform: engine.PlatformSlack, Email: strings.ToLower(u.Profile.Email), UserID: u.ID,
 		TimeZone: u.TZ, Name: u.RealName}, nil
+}
+
+// Terms are Slack's words for the core's sentences about it.
+func (c *Chat) Terms() bot.Terms {
+	return bot.Terms{Name: "Slack", PickPerson: "pick the person from the list Slack shows as you type @, so the name becomes a link",
+		Channel: "#smarketing"}
 }
 
 // ImagesInline is false: a Slack message shows no picture from bytes, so a

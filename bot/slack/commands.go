@@ -3,6 +3,8 @@ package slack
 import (
 	"context"
 	"encoding/json"
+	"html"
+	"regexp"
 	"strings"
 
 	"github.com/slack-go/slack"
@@ -18,7 +20,7 @@ const maxMessageBlocks = 50
 // onSlashCommand answers /sla through the command's response_url,
 // privately unless the user added "share".
 func (a *App) onSlashCommand(ctx context.Context, cmd slack.SlashCommand) error {
-	r := a.Answer(ctx, cmd.UserID, cmd.Command, cmd.Text)
+	r := a.Answer(ctx, cmd.UserID, cmd.Command, CommandText(cmd.Text))
 	if err := a.postReply(ctx, cmd.ResponseURL, r); err != nil {
 		return err
 	}
@@ -162,8 +164,9 @@ func (a *App) answerDM(ctx context.Context, job engine.Job, e *slackEvent) error
 }
 
 // DMCommandText turns a message typed to slabot into the text /sla takes:
-// white space collapsed, and a leading mention of slabot (<@botUserID>),
-// "/sla" or "sla" dropped. "sla status team week" → "status team week".
+// white space collapsed, a leading mention of slabot (<@botUserID>),
+// "/sla" or "sla" dropped, and the rest as CommandText reads it.
+// "sla status team week" → "status team week".
 func DMCommandText(text, botUserID string) string {
 	text = strings.TrimSpace(strings.Join(strings.Fields(text), " "))
 	for {
@@ -174,6 +177,26 @@ func DMCommandText(text, botUserID string) string {
 			text = strings.TrimSpace(rest)
 			continue
 		}
-		return text
+		return CommandText(text)
 	}
+}
+
+var (
+	mentionPattern = regexp.MustCompile(`<@([UW][A-Z0-9]+)(?:\|([^>]*))?>`)
+	mailtoPattern  = regexp.MustCompile(`<mailto:([^|>]+)(?:\|[^>]*)?>`)
+)
+
+// CommandText is a command typed on Slack as the core's grammar reads it:
+// each mention of a person (<@U123|ana>, or <@U123> without the name)
+// the core's person token (bot.PersonToken), and each email Slack made a
+// link of (<mailto:ana@example.com|ana@example.com>) the bare address.
+// Marks of a person token someone typed are scrubbed first, so that only
+// a mention becomes one.
+func CommandText(text string) string {
+	text = bot.ScrubPersonTokens(text)
+	text = mentionPattern.ReplaceAllStringFunc(text, func(mention string) string {
+		m := mentionPattern.FindStringSubmatch(mention)
+		return bot.PersonToken(m[1], html.UnescapeString(m[2]))
+	})
+	return mailtoPattern.ReplaceAllString(text, "$1")
 }

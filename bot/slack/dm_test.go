@@ -8,6 +8,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/slabot/slabot/bot"
 	slackui "github.com/slabot/slabot/bot/slack"
 	"github.com/slabot/slabot/bot/slack/slackfake"
 	"github.com/slabot/slabot/engine"
@@ -133,8 +134,8 @@ func TestDMCommandText(t *testing.T) {
 		{"/sla away until friday", "away until friday"},
 		{"SLA help", "help"},
 		{"<@UBOT> leads", "leads"},
-		{"<@UBOT|slabot> sla status <@U0BO>", "status <@U0BO>"},
-		{"<@U0BO> status", "<@U0BO> status"},
+		{"<@UBOT|slabot> sla status <@U0BO>", "status " + bot.PersonToken("U0BO", "")},
+		{"<@U0BO> status", bot.PersonToken("U0BO", "") + " status"},
 		{"slabot leads", "slabot leads"},
 		{"", ""},
 	}

@@ -487,13 +487,19 @@ func (a *App) lookUpMember(ctx context.Context, args MessageArgs, memberID strin
 	return Member{}, engine.Errorf(engine.ENOTFOUND, "no conversation slabot is in has that member")
 }
 
-// withPeople puts the email of each person a message mentions in place of
-// their marker, the form of a person the command grammar takes; false
-// with the answer to send instead when someone cannot be told.
+// withPeople puts the core's person token (bot.PersonToken) in place of
+// the marker of each person a message mentions, the one form of a
+// mention the command grammar takes; or, when someone cannot be told, the
+// answer to send instead.
 func (a *App) withPeople(ctx context.Context, args MessageArgs) (string, *bot.Reply, error) {
-	text := args.Text
+	userIDs := make([]string, len(args.Mentions))
 	for i, m := range args.Mentions {
-		email, err := a.mentionedEmail(ctx, args, m)
+		userID, err := a.mentionedUser(ctx, args, m)
+		if err == nil {
+			// Only someone the directory knows by email can be acted on;
+			// the core finds them again from what this stores.
+			_, err = a.EmailOf(ctx, userID)
+		}
 		if engine.ErrorCode(err) == engine.ENOTFOUND || errors.Is(err, ErrNotInstalled) || errors.Is(err, ErrConversationNotFound) {
 			line := fmt.Sprintf("slabot cannot tell who %s is in your organisation's Microsoft 365 directory, so it cannot act on them. Mention someone slabot works with, or type their email.", m.Name)
 			return "", &bot.Reply{Message: view.Message{Summary: line, Blocks: []view.Block{view.Section{Lines: []view.Text{view.T(line)}}}}}, nil
@@ -501,15 +507,15 @@ func (a *App) withPeople(ctx context.Context, args MessageArgs) (string, *bot.Re
 		if err != nil {
 			return "", nil, err
 		}
-		text = strings.ReplaceAll(text, mentionMarker(i), email)
+		userIDs[i] = userID
 	}
-	return text, nil, nil
+	return MentionsAsPeople(args.Text, args.Mentions, userIDs), nil, nil
 }
 
-// mentionedEmail finds the email of a person mentioned: the mention's
-// Teams id through the identities slabot keeps, else through the
-// connector's member lookup, then the directory.
-func (a *App) mentionedEmail(ctx context.Context, args MessageArgs, m Mention) (string, error) {
+// mentionedUser finds the Entra object id of a person mentioned (the user
+// id Chat.FindPersonByID takes): the mention's Teams id through the
+// members slabot keeps, else through the connector's member lookup.
+func (a *App) mentionedUser(ctx context.Context, args MessageArgs, m Mention) (string, error) {
 	objectID := ""
 	switch {
 	case IsGUID(m.ID):
@@ -536,7 +542,7 @@ func (a *App) mentionedEmail(ctx context.Context, args MessageArgs, m Mention) (
 	default:
 		return "", engine.Errorf(engine.ENOTFOUND, "not a person")
 	}
-	return a.EmailOf(ctx, objectID)
+	return objectID, nil
 }
 
 // answerMessage answers a recorded message: in the person's 1:1 chat, or,

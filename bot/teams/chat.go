@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/slabot/slabot/bot"
 	"github.com/slabot/slabot/bot/view"
 	"github.com/slabot/slabot/engine"
 )
@@ -328,6 +329,12 @@ func (c *Chat) FindPersonByID(ctx context.Context, userID string) (engine.ChatId
 	}
 	return engine.ChatIdentity{Platform: engine.PlatformTeams, Email: strings.ToLower(email), UserID: u.ID, Name: u.DisplayName,
 		TenantID: c.tr.Config.TenantID}, nil
+}
+
+// Terms are Teams' words for the core's sentences about it.
+func (c *Chat) Terms() bot.Terms {
+	return bot.Terms{Name: "Teams", PickPerson: "pick the person from the list Teams shows as you type @, so they are mentioned",
+		Channel: "Sales/Smarketing"}
 }
 
 // ImagesInline is true: a Teams message carries its pictures as

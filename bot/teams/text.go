@@ -5,6 +5,8 @@ import (
 	"html"
 	"regexp"
 	"strings"
+
+	"github.com/slabot/slabot/bot"
 )
 
 var (
@@ -15,12 +17,13 @@ var (
 
 // CommandText turns the text of a message to the bot into the text the
 // /sla command takes: <at>…</at> mentions removed, HTML tags and entities
-// undone, white space collapsed, and a leading "/sla" or "sla" word
-// dropped. "<at>slabot</at> /sla status team week" → "status team week".
+// undone, marks of the core's person token scrubbed (only an adapter
+// makes one: see App.withPeople), white space collapsed, and a leading
+// "/sla" or "sla" word dropped. "<at>slabot</at> /sla status team week" → "status team week".
 func CommandText(text string) string {
 	text = mentionPattern.ReplaceAllString(text, " ")
 	text = tagPattern.ReplaceAllString(text, " ")
-	text = html.UnescapeString(text)
+	text = bot.ScrubPersonTokens(html.UnescapeString(text))
 	text = strings.ReplaceAll(text, "\u00a0", " ")
 	text = strings.TrimSpace(spacePattern.ReplaceAllString(text, " "))
 	first, rest, _ := strings.Cut(text, " ")
@@ -41,6 +44,16 @@ type Mention struct {
 // until the person is known; characters of Unicode's private use area,
 // which nobody types.
 func mentionMarker(i int) string { return fmt.Sprintf("\ue000%d\ue001", i) }
+
+// MentionsAsPeople puts the core's person token (bot.PersonToken) in the
+// place of each marker CommandWithMentions left: the person's user id on
+// Teams (userIDs[i], their Entra object id) and the name Teams showed.
+func MentionsAsPeople(text string, mentions []Mention, userIDs []string) string {
+	for i, m := range mentions {
+		text = strings.ReplaceAll(text, mentionMarker(i), bot.PersonToken(userIDs[i], m.Name))
+	}
+	return text
+}
 
 // CommandWithMentions is CommandText for a message that may mention
 // people: Teams writes a mention as <at>Bo Chen</at> in the text and names
