@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/slabot/slabot/bot"
 	"github.com/slabot/slabot/bot/view"
 	"github.com/slabot/slabot/engine"
 )
@@ -17,22 +18,16 @@ import (
 // has no history a bot may read), and the channels of the teams slabot was
 // added to.
 type Store interface {
-	ChatIdentityByEmail(ctx context.Context, platform, email string) (*engine.ChatIdentity, error)
-	ChatIdentityByUserID(ctx context.Context, platform, userID string) (*engine.ChatIdentity, error)
-	SaveChatIdentity(ctx context.Context, id *engine.ChatIdentity) error
+	// Who people are on Teams, with their 1:1 chat.
+	bot.IdentityStore
+	// WithLock: one home view redrawn at a time per person.
+	bot.JobStore
+	// The policy's channel names, pinned to one channel each (channels.go).
+	ChannelStore
 	IntendPost(ctx context.Context, platform, key, conversation string) (*engine.ChatPost, error)
 	PostSent(ctx context.Context, platform, key, conversation, messageID string, at time.Time) error
 	ChatPostByKey(ctx context.Context, platform, key string) (*engine.ChatPost, error)
 	ConversationServiceURL(ctx context.Context, platform, conversation string) (string, error)
-	SaveChatChannel(ctx context.Context, c *engine.ChatChannel) error
-	ChatChannelByName(ctx context.Context, platform, team, channel string) (*engine.ChatChannel, error)
-	ChatChannelByID(ctx context.Context, platform, id string) (*engine.ChatChannel, error)
-	// The policy's channel names, pinned to one channel each (channels.go).
-	ChatChannelsByName(ctx context.Context, platform, tenantID, team, channel string) ([]engine.ChatChannel, error)
-	PinChatChannel(ctx context.Context, platform, name, channelID string) (string, error)
-	ChatChannelPin(ctx context.Context, platform, name string) (string, error)
-	// WithLock runs fn while holding a lock on key across replicas.
-	WithLock(ctx context.Context, key string, fn func(ctx context.Context) error) error
 	// People who blocked slabot (blocked.go): not written to until they
 	// write to it or add it again.
 	MarkUnreachable(ctx context.Context, platform, userID, reason string, at time.Time) (bool, error)
