@@ -104,11 +104,51 @@ func Generate(ctx context.Context, db *storage.DB, cfg Config, logf func(format 
 	if err != nil {
 		return stats, err
 	}
-	// The figures' stale marks, one per lead, are made once at the end
-	// rather than by a trigger on every COPY batch of leads, touches and
-	// breaches.
-	if err := setFiguresTriggers(ctx, pool, "DISABLE"); err != nil {
+	if err := g.streamRows(ctx, pool); err != nil {
 		return stats, err
+	}
+	phase("copy")
+	logf("benchgen: rows copied in %s; checking foreign keys and analyzing", stats.Phases["copy"])
+
+	if err := addIndexes(ctx, pool, indexes); err != nil {
+		return stats, err
+	}
+	phase("indexes")
+	if err := addForeignKeys(ctx, pool, fks); err != nil {
+		return stats, err
+	}
+	phase("foreign keys")
+	if err := resetSequences(ctx, pool); err != nil {
+		return stats, err
+	}
+	for _, t := range []string{"leads", "touches", "lead_events", "lead_messages", "lead_aliases", "mqls", "reps", "rep_events", "chat_identities", "teams"} {
+		if _, err := pool.Exec(ctx, `VACUUM (ANALYZE) `+t); err != nil {
+			return stats, fmt.Errorf("benchgen: vacuum %s: %w", t, err)
+		}
+	}
+	phase("vacuum analyze")
+	if err := workOutFigures(ctx, db, policy); err != nil {
+		return stats, err
+	}
+	for _, t := range []string{"lead_facts", "lead_breach_facts", "lead_facts_stale"} {
+		if _, err := pool.Exec(ctx, `VACUUM (ANALYZE) `+t); err != nil {
+			return stats, fmt.Errorf("benchgen: vacuum %s: %w", t, err)
+		}
+	}
+	phase("figures")
+	stats.Took = time.Since(began)
+	return stats, nil
+}
+
+// streamRows streams the generation's leads, touches, lead events,
+// messages, aliases and MQLs into their tables with COPY, one connection
+// per table, and counts them in g.stats. The first failure stops every
+// stream. The triggers that mark figures stale are off meanwhile: the
+// marks, one per lead, are made once at the end (workOutFigures) rather
+// than on every batch of leads, touches and breaches.
+func (g *gen) streamRows(ctx context.Context, pool *pgxpool.Pool) error {
+	if err := setFiguresTriggers(ctx, pool, "DISABLE"); err != nil {
+		return err
 	}
 	cctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
@@ -127,7 +167,7 @@ func Generate(ctx context.Context, db *storage.DB, cfg Config, logf func(format 
 
 	mqlDone := make(chan error, 1)
 	go func() { mqlDone <- g.writeMQLs(cctx, w.mqls) }()
-	err = g.writeLeads(cctx)
+	err := g.writeLeads(cctx)
 	if merr := <-mqlDone; err == nil {
 		err = merr
 	}
@@ -140,50 +180,37 @@ func Generate(ctx context.Context, db *storage.DB, cfg Config, logf func(format 
 		if cause := context.Cause(cctx); cause != nil && cause != context.Canceled {
 			err = cause
 		}
-		return stats, err
+		return err
 	}
-	stats.Leads, stats.Touches, stats.Events = w.leads.n, w.touches.n, w.events.n
-	stats.Messages, stats.Aliases, stats.MQLs = w.messages.n, w.aliases.n, w.mqls.n
-	phase("copy")
-	logf("benchgen: rows copied in %s; checking foreign keys and analyzing", stats.Phases["copy"])
+	g.stats.Leads, g.stats.Touches, g.stats.Events = w.leads.n, w.touches.n, w.events.n
+	g.stats.Messages, g.stats.Aliases, g.stats.MQLs = w.messages.n, w.aliases.n, w.mqls.n
+	return setFiguresTriggers(ctx, pool, "ENABLE")
+}
 
-	if err := addIndexes(ctx, pool, indexes); err != nil {
-		return stats, err
-	}
-	phase("indexes")
-	if err := addForeignKeys(ctx, pool, fks); err != nil {
-		return stats, err
-	}
-	phase("foreign keys")
+// resetSequences moves the id sequences of the tables streamed with ids
+// past the largest id written, so that rows the product adds next do not
+// collide with them.
+func resetSequences(ctx context.Context, pool *pgxpool.Pool) error {
 	for _, t := range []string{"leads", "touches", "lead_events", "lead_messages", "mqls"} {
 		if _, err := pool.Exec(ctx, fmt.Sprintf(`SELECT setval(pg_get_serial_sequence('%s', 'id'), GREATEST(max(id), 1), max(id) IS NOT NULL) FROM %s`, t, t)); err != nil {
-			return stats, fmt.Errorf("benchgen: sequence of %s: %w", t, err)
+			return fmt.Errorf("benchgen: sequence of %s: %w", t, err)
 		}
 	}
-	for _, t := range []string{"leads", "touches", "lead_events", "lead_messages", "lead_aliases", "mqls", "reps", "rep_events", "chat_identities", "teams"} {
-		if _, err := pool.Exec(ctx, `VACUUM (ANALYZE) `+t); err != nil {
-			return stats, fmt.Errorf("benchgen: vacuum %s: %w", t, err)
-		}
-	}
-	phase("vacuum analyze")
-	if err := setFiguresTriggers(ctx, pool, "ENABLE"); err != nil {
-		return stats, err
-	}
-	if _, err := pool.Exec(ctx, `INSERT INTO lead_facts_stale (lead_id, seq) SELECT id, nextval('lead_facts_stale_seq') FROM leads
+	return nil
+}
+
+// workOutFigures marks every lead's figures stale, as the triggers
+// disabled while the rows streamed in would have, and works them out
+// under policy.
+func workOutFigures(ctx context.Context, db *storage.DB, policy *engine.Policy) error {
+	if _, err := db.Pool().Exec(ctx, `INSERT INTO lead_facts_stale (lead_id, seq) SELECT id, nextval('lead_facts_stale_seq') FROM leads
 		ON CONFLICT (lead_id) DO UPDATE SET seq = nextval('lead_facts_stale_seq')`); err != nil {
-		return stats, fmt.Errorf("benchgen: mark every lead's figures stale: %w", err)
+		return fmt.Errorf("benchgen: mark every lead's figures stale: %w", err)
 	}
 	if _, err := db.RefreshLeadFacts(ctx, policy, 0); err != nil {
-		return stats, fmt.Errorf("benchgen: work out the leads' figures: %w", err)
+		return fmt.Errorf("benchgen: work out the leads' figures: %w", err)
 	}
-	for _, t := range []string{"lead_facts", "lead_breach_facts", "lead_facts_stale"} {
-		if _, err := pool.Exec(ctx, `VACUUM (ANALYZE) `+t); err != nil {
-			return stats, fmt.Errorf("benchgen: vacuum %s: %w", t, err)
-		}
-	}
-	phase("figures")
-	stats.Took = time.Since(began)
-	return stats, nil
+	return nil
 }
 
 // figuresTriggers are migration 0010's triggers that mark leads' figures
