@@ -99,7 +99,7 @@ func (c *Chat) Post(ctx context.Context, to engine.Destination, m view.Message, 
 		return engine.MessageRef{}, err
 	}
 	if !intent.SentAt.IsZero() {
-		return c.ref(to, key, intent.Conversation, intent.MessageID), nil
+		return key.Ref(engine.PlatformTeams, to, intent.Conversation, intent.MessageID), nil
 	}
 	activity, err := MessageActivity(m)
 	if err != nil {
@@ -130,7 +130,7 @@ func (c *Chat) Post(ctx context.Context, to engine.Destination, m view.Message, 
 	if err := c.store.PostSent(ctx, engine.PlatformTeams, k, conv.id, id, c.now()); err != nil {
 		return engine.MessageRef{}, err
 	}
-	return c.ref(to, key, conv.id, id), nil
+	return key.Ref(engine.PlatformTeams, to, conv.id, id), nil
 }
 
 // FindPosted reports a post recorded as sent. A post only intended may or
@@ -143,7 +143,7 @@ func (c *Chat) FindPosted(ctx context.Context, to engine.Destination, key engine
 	if err != nil || p.SentAt.IsZero() {
 		return engine.MessageRef{}, false, err
 	}
-	return c.ref(to, key, p.Conversation, p.MessageID), true, nil
+	return key.Ref(engine.PlatformTeams, to, p.Conversation, p.MessageID), true, nil
 }
 
 // Update redraws a message in place: engine.ErrMessageGone when its chat
@@ -191,15 +191,6 @@ func PostKey(k engine.PostKey) string {
 // it (ActivitySize).
 func MessageActivity(m view.Message) (*Activity, error) {
 	return messageActivity(m, MaxActivitySize)
-}
-
-func (c *Chat) ref(to engine.Destination, key engine.PostKey, conversation, id string) engine.MessageRef {
-	recipient := to.Channel
-	if to.Person != nil {
-		recipient = to.Person.Email
-	}
-	return engine.MessageRef{Platform: engine.PlatformTeams, LeadID: key.LeadID, Kind: key.Kind, Recipient: recipient,
-		Conversation: conversation, MessageID: id, AssignedAt: key.AssignedAt}
 }
 
 type conversation struct {
