@@ -125,11 +125,7 @@ func statusLines(d cardData) []view.Text {
 		lines = append(lines, view.T(view.Done, fmt.Sprintf(" First touch done %s (%s)", clock(l.FirstTouchAt, now, loc), onTime)))
 	}
 	if d.Rule != nil && l.State.Open() && (d.Viewer == "" || d.Viewer == l.OwnerEmail) {
-		var times []time.Time
-		for _, t := range d.Touches {
-			times = append(times, t.At)
-		}
-		cp := d.Policy.LeadCadence(d.Rule, l, l.AssignedAt, now, times)
+		cp := d.Policy.LeadCadence(d.Rule, l, l.AssignedAt, now, engine.TouchTimes(d.Touches))
 		if cp.Required > 0 {
 			lines = append(lines, view.T("Cadence: "+cp.String()))
 		}

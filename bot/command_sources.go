@@ -14,15 +14,6 @@ import (
 // source, segment, rule or score band, for the people who own the
 // agreement: which leads, handled how fast, turn into pipeline.
 
-// scorecardStore counts the scorecard and speed to lead where the leads
-// are (storage.DB does).
-type scorecardStore interface {
-	// ScorecardWithFindings is the scorecard and its "slower on better
-	// leads" findings, counted together.
-	ScorecardWithFindings(ctx context.Context, p *engine.Policy, by engine.GroupBy, period engine.Period, asOf time.Time, limit int) (engine.Scorecard, []engine.SlowerFinding, error)
-	Speed(ctx context.Context, p *engine.Policy, period engine.Period, asOf time.Time, rule string, pooled bool) (engine.Speed, error)
-}
-
 // maxSourceRows is the most groups /sla sources lists, "others" included.
 const maxSourceRows = 8
 
@@ -69,26 +60,21 @@ func (b *Bot) scorecardAccess(who asker, what, name string) error {
 }
 
 // scorecardSpanOf resolves the command's period.
-func (b *Bot) scorecardSpanOf(c command) (engine.ScorecardSpan, scorecardStore, error) {
+func (b *Bot) scorecardSpanOf(c command) (engine.ScorecardSpan, error) {
 	policy, now := b.service.Policy(), b.service.Now()
-	store, ok := b.store.(scorecardStore)
-	if !ok {
-		return engine.ScorecardSpan{}, nil, engine.Errorf(engine.EINTERNAL, "this store cannot count the scorecard")
-	}
-	span, err := engine.ResolveScorecardSpan(c.Words, now, policy.Location)
-	return span, store, err
+	return engine.ResolveScorecardSpan(c.Words, now, policy.Location)
 }
 
 func (b *Bot) cmdSources(ctx context.Context, who asker, c command, name string) (reply, error) {
 	if err := b.scorecardAccess(who, "The scorecard", name); err != nil {
 		return reply{}, err
 	}
-	span, store, err := b.scorecardSpanOf(c)
+	span, err := b.scorecardSpanOf(c)
 	if err != nil {
 		return reply{}, err
 	}
 	policy := b.service.Policy()
-	sc, findings, err := store.ScorecardWithFindings(ctx, policy, c.By, span.Period, span.AsOf, maxSourceRows)
+	sc, findings, err := b.store.ScorecardWithFindings(ctx, policy, c.By, span.Period, span.AsOf, maxSourceRows)
 	if err != nil {
 		return reply{}, err
 	}

@@ -22,7 +22,7 @@ func (b *Bot) cmdSpeed(ctx context.Context, who asker, c command, name string) (
 	if err := b.scorecardAccess(who, "Speed to lead", name); err != nil {
 		return reply{}, err
 	}
-	span, store, err := b.scorecardSpanOf(c)
+	span, err := b.scorecardSpanOf(c)
 	if err != nil {
 		return reply{}, err
 	}
@@ -39,7 +39,7 @@ func (b *Bot) cmdSpeed(ctx context.Context, who asker, c command, name string) (
 		}
 		rule = r.Name
 	}
-	s, err := store.Speed(ctx, policy, span.Period, span.AsOf, rule, c.Pooled)
+	s, err := b.store.Speed(ctx, policy, span.Period, span.AsOf, rule, c.Pooled)
 	if err != nil {
 		return reply{}, err
 	}

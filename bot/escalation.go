@@ -193,10 +193,6 @@ func escalationMessage(d escalationData) view.Message {
 		head = "SLA breach: " + name
 		late := relative(br.Due, d.Now)
 		if br.Kind == engine.BreachCadence {
-			var times []time.Time
-			for _, t := range d.Touches {
-				times = append(times, t.At)
-			}
 			cadence := ""
 			if d.Rule != nil {
 				assigned, _ := time.Parse(time.RFC3339Nano, fmt.Sprint(e.Data["assigned_at"]))
@@ -209,7 +205,7 @@ func escalationMessage(d escalationData) view.Message {
 				if held.Team == "" && held.OwnerEmail == "" {
 					held.OwnerEmail, held.Team = l.OwnerEmail, l.Team
 				}
-				cadence = " (" + d.Policy.LeadCadence(d.Rule, &held, assigned, d.Now, times).String() + ")"
+				cadence = " (" + d.Policy.LeadCadence(d.Rule, &held, assigned, d.Now, engine.TouchTimes(d.Touches)).String() + ")"
 			}
 			what = view.T(view.Alarm, " ", view.B(rep), " did not keep up the touch cadence on ", view.B(name),
 				fmt.Sprintf(": the window closed %s, at %s%s.", late, clock(br.Due, d.Now, d.Loc), cadence))

@@ -66,12 +66,8 @@ func (b *Bot) cmdReview(ctx context.Context, who asker, c command, name string) 
 // Review counts the review pack of the months full months before asOf's
 // month (engine.DefaultReviewMonths when months ≤ 0), as of asOf.
 func (b *Bot) Review(ctx context.Context, months int, asOf time.Time) (engine.Review, error) {
-	store, ok := b.store.(ReviewStore)
-	if !ok {
-		return engine.Review{}, engine.Errorf(engine.EINTERNAL, "this store cannot count the review")
-	}
 	policy := b.service.Policy()
-	return LoadReview(ctx, store, policy, months, asOf)
+	return LoadReview(ctx, b.store, policy, months, asOf)
 }
 
 // LoadReview counts the review pack from store: for the bot and for

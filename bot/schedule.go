@@ -124,7 +124,7 @@ func latestSlot(sched nexter, now time.Time, loc *time.Location) time.Time {
 
 // claimReportSlot claims slot and queues its report, unless another
 // replica did so first.
-func (b *Bot) claimReportSlot(ctx context.Context, runs Store, slot time.Time, loc *time.Location, by string) {
+func (b *Bot) claimReportSlot(ctx context.Context, runs ScheduleStore, slot time.Time, loc *time.Location, by string) {
 	week := ReportWeek(slot, loc)
 	key := slot.UTC().Format(time.RFC3339)
 	job := engine.Job{UniqueKey: "report:" + key,

@@ -78,6 +78,18 @@ type PostKey struct {
 	Key        string
 }
 
+// Ref is what slabot records of the post named k once it is on platform,
+// as messageID in conversation: the recipient is the person's email, or
+// the channel as the policy names it.
+func (k PostKey) Ref(platform string, to Destination, conversation, messageID string) MessageRef {
+	recipient := to.Channel
+	if to.Person != nil {
+		recipient = to.Person.Email
+	}
+	return MessageRef{Platform: platform, LeadID: k.LeadID, Kind: k.Kind, Recipient: recipient,
+		Conversation: conversation, MessageID: messageID, AssignedAt: k.AssignedAt}
+}
+
 // UnreachableError says why a person cannot be reached on the chat
 // platform (no account, deactivated, the app cannot be installed for
 // them); it is ErrUnreachable.

@@ -222,6 +222,16 @@ type Touch struct {
 	Key string
 }
 
+// TouchTimes are the times of touches, in their order: what the cadence
+// and the breach rules count.
+func TouchTimes(touches []Touch) []time.Time {
+	times := make([]time.Time, len(touches))
+	for i, t := range touches {
+		times[i] = t.At
+	}
+	return times
+}
+
 // Event is one entry of a lead's append-only history.
 type Event struct {
 	ID     int64

@@ -289,12 +289,8 @@ func (s *Service) fireBreach(ctx context.Context, job Job, kind BreachKind) (*Br
 		if err != nil {
 			return err
 		}
-		times := make([]time.Time, len(touches))
-		for i, t := range touches {
-			times[i] = t.At
-		}
 		var b *Breach
-		for _, x := range policy.Breaches(rule, l, times, now) {
+		for _, x := range policy.Breaches(rule, l, TouchTimes(touches), now) {
 			if x.Kind == kind {
 				b = &x
 			}

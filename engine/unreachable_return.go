@@ -56,11 +56,7 @@ func (s *Service) ReturnUnreachable(ctx context.Context, leadID int64, a Actor, 
 		if err != nil {
 			return err
 		}
-		times := make([]time.Time, len(touches))
-		for i, t := range touches {
-			times[i] = t.At
-		}
-		if g := UnreachableStatus(ruleOf(s.Policy(), l), l, times, now); !g.Allowed {
+		if g := UnreachableStatus(ruleOf(s.Policy(), l), l, TouchTimes(touches), now); !g.Allowed {
 			loc, err := s.repLocation(ctx, tx, l.OwnerEmail)
 			if err != nil {
 				return err

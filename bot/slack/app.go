@@ -18,23 +18,21 @@ import (
 	"github.com/slabot/slabot/engine"
 )
 
-// Store is what slabot's Slack side reads and records besides what the
-// bot's core does: deliveries recorded as jobs, and the reps the
-// directory check looks at.
-type Store interface {
-	bot.Store
-	Reps(ctx context.Context) ([]engine.Rep, error)
-	// ReactivateRep puts an inactive rep back in the rotation; false when
-	// the rep was not inactive.
-	ReactivateRep(ctx context.Context, email string) (bool, error)
+// slackStore is what the App reads and records itself, beside the core:
+// a delivery queued as a job, and who a rep is on Slack.
+type slackStore interface {
+	bot.JobStore
+	bot.IdentityStore
 }
 
 // Config wires an App.
 type Config struct {
 	// API is the Web API client; Socket the Socket Mode client built on it.
-	API     *slack.Client
-	Socket  *socketmode.Client
-	Store   Store
+	API    *slack.Client
+	Socket *socketmode.Client
+	// Store is the core's (bot.Store); the App itself only queues
+	// deliveries as jobs and looks up who people are on Slack.
+	Store   bot.Store
 	Service *engine.Service
 	Logger  *slog.Logger
 	// Registry receives the metrics; nil registers none.
@@ -56,7 +54,7 @@ type App struct {
 	chat    *Chat
 	api     *slack.Client
 	socket  *socketmode.Client
-	store   Store
+	store   slackStore
 	service *engine.Service
 	logger  *slog.Logger
 	metrics *metrics

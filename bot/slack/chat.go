@@ -159,7 +159,7 @@ func (c *Chat) Post(ctx context.Context, to engine.Destination, m view.Message, 
 	if hook := afterPostHook; hook != nil && key.Kind == "card" {
 		hook(key.LeadID)
 	}
-	return c.ref(to, key, postedTo, ts), nil
+	return key.Ref(engine.PlatformSlack, to, postedTo, ts), nil
 }
 
 // afterPostHook lets a test stop the process between posting a card and
@@ -189,7 +189,7 @@ func (c *Chat) FindPosted(ctx context.Context, to engine.Destination, key engine
 	if err != nil || ts == "" {
 		return engine.MessageRef{}, false, err
 	}
-	return c.ref(to, key, channel, ts), true, nil
+	return key.Ref(engine.PlatformSlack, to, channel, ts), true, nil
 }
 
 func onlyImage(m view.Message) (view.Image, bool) {
@@ -228,7 +228,7 @@ func (c *Chat) upload(ctx context.Context, to engine.Destination, channel string
 		return engine.MessageRef{}, c.Error("files.uploadV2", err)
 	}
 	c.sent.WithLabelValues(key.Kind).Inc()
-	return c.ref(to, key, channel, f.ID), nil
+	return key.Ref(engine.PlatformSlack, to, channel, f.ID), nil
 }
 
 // Update redraws a message in place: engine.ErrMessageGone when it was
@@ -269,15 +269,6 @@ func (c *Chat) Error(what string, err error) error {
 		return fmt.Errorf("%s: Slack answered %d; the job queue retries it with backoff: %w", what, sc.Code, err)
 	}
 	return fmt.Errorf("%s: %w", what, err)
-}
-
-func (c *Chat) ref(to engine.Destination, key engine.PostKey, channel, ts string) engine.MessageRef {
-	recipient := to.Channel
-	if to.Person != nil {
-		recipient = to.Person.Email
-	}
-	return engine.MessageRef{Platform: engine.PlatformSlack, LeadID: key.LeadID, Kind: key.Kind, Recipient: recipient,
-		Conversation: channel, MessageID: ts, AssignedAt: key.AssignedAt}
 }
 
 // conversation is the channel to post to: a person's DM (opened once per

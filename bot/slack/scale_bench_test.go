@@ -43,13 +43,67 @@ import (
 //
 //	SLABOT_BENCH_LEADS=1000000 go test -run '^$' -bench Scale -benchtime 1x -timeout 2h ./bot/
 func BenchmarkScale(b *testing.B) {
-	n := 20_000
-	if s := os.Getenv("SLABOT_BENCH_LEADS"); s != "" {
-		v, err := strconv.Atoi(strings.ReplaceAll(s, "_", ""))
-		if err != nil || v <= 0 {
-			b.Fatalf("SLABOT_BENCH_LEADS=%q is not a number of leads", s)
+	e, db, info := openScaleEnv(b)
+	ctx, now := context.Background(), info.Config.Now
+	mem := startMemSampler(b)
+	manager := benchgen.ManagerUserID(4) // manages team04
+	rep := benchgen.RepUserID(42)        // in team04
+	b.Logf("%d leads, now %s; %s asks as team04's manager, %s as a rep", info.Config.Leads, now.Format(time.RFC1123), manager, rep)
+
+	e.benchCommands(b, mem, []scaleAsk{
+		// No data: the floor every answer stands on (the envelope, the
+		// job queue's pick-up, the response_url).
+		{"Help", rep, "help", "slabot: /sla"},
+		{"StatusTeamWeek", manager, "status team week", "SLA status, team team04"},
+		{"StatusAllQuarter", manager, "status all quarter", "SLA status, everyone"},
+		{"Leads", rep, "leads", "open lead"},
+		{"FunnelMonth", manager, "funnel month", "Funnel, "},
+	})
+	benchAnswer(b, mem, "HomeTab", func(b *testing.B) time.Duration { return e.scaleHome(b, rep) })
+	policy := e.service.Policy()
+	week := bot.ReportWeek(now, policy.Location)
+	loadReport := func(b *testing.B) bot.ReportView {
+		view, err := bot.LoadReport(ctx, db, policy, week, now)
+		if err != nil {
+			b.Fatal(err)
 		}
-		n = v
+		if view.Report.Sales.Week.SQLs == 0 {
+			b.Fatalf("the report of %s has no SQLs", week.Label)
+		}
+		return view
+	}
+	benchAnswer(b, mem, "ReportData", func(b *testing.B) time.Duration {
+		start := time.Now()
+		loadReport(b)
+		return time.Since(start)
+	})
+	benchAnswer(b, mem, "ReportDryRun", func(b *testing.B) time.Duration {
+		start := time.Now()
+		view := loadReport(b)
+		blocks, _ := slackui.RenderReport(view)
+		text := slackui.ReportText(blocks)
+		png, err := chart.WeeklyChart(view.Report)
+		if err != nil {
+			b.Fatal(err)
+		}
+		took := time.Since(start)
+		if len(text) == 0 || len(png) == 0 {
+			b.Fatal("an empty report")
+		}
+		return took
+	})
+}
+
+// openScaleEnv is the bot the scale benchmarks ask, on the generated
+// history of SLABOT_BENCH_LEADS leads (benchgen.LeadsFromEnv), kept in
+// schema bench_<leads>: every rep, manager and escalation channel of the
+// history is known to the Slack fake, and the clock is stopped at the
+// history's end.
+func openScaleEnv(b *testing.B) (*env, *storage.DB, benchgen.Info) {
+	b.Helper()
+	n, err := benchgen.LeadsFromEnv()
+	if err != nil {
+		b.Fatal(err)
 	}
 	ctx := context.Background()
 	db, info, err := benchgen.Open(ctx, storagetest.URL(b), benchgen.Config{Leads: n}, storage.Options{MaxConns: 30}, b.Logf)
@@ -81,75 +135,29 @@ func BenchmarkScale(b *testing.B) {
 	// worker must not give up on it and run it again.
 	e := newEnv(b, withDB(db), withFake(fake), withPolicy(info.PolicyYAML), withClock(func() time.Time { return now }),
 		withLease(30*time.Minute))
+	return e, db, info
+}
 
-	mem := startMemSampler(b)
-	manager := benchgen.ManagerUserID(4) // manages team04
-	rep := benchgen.RepUserID(42)        // in team04
-	b.Logf("%d leads, now %s; %s asks as team04's manager, %s as a rep", n, now.Format(time.RFC1123), manager, rep)
+// scaleAsk is one /sla command of a scale benchmark: its name, who asks,
+// the words after /sla, and what the answer must say.
+type scaleAsk struct{ name, user, text, says string }
 
-	for _, a := range []struct{ name, user, text, says string }{
-		// No data: the floor every answer stands on (the envelope, the
-		// job queue's pick-up, the response_url).
-		{"Help", rep, "help", "slabot: /sla"},
-		{"StatusTeamWeek", manager, "status team week", "SLA status, team team04"},
-		{"StatusAllQuarter", manager, "status all quarter", "SLA status, everyone"},
-		{"Leads", rep, "leads", "open lead"},
-		{"FunnelMonth", manager, "funnel month", "Funnel, "},
-	} {
-		b.Run(a.name, func(b *testing.B) {
-			mem.reset()
-			var took time.Duration
-			for b.Loop() {
-				took += e.scaleCommand(b, a.user, a.text, a.says)
-			}
-			reportAnswer(b, took, mem)
-		})
+// benchCommands times each command as its own sub-benchmark.
+func (e *env) benchCommands(b *testing.B, mem *memSampler, asks []scaleAsk) {
+	for _, a := range asks {
+		benchAnswer(b, mem, a.name, func(b *testing.B) time.Duration { return e.scaleCommand(b, a.user, a.text, a.says) })
 	}
-	b.Run("HomeTab", func(b *testing.B) {
+}
+
+// benchAnswer runs answer as sub-benchmark name, answer returning how long
+// one answer took, and reports the mean with the peaks of memory while it
+// ran.
+func benchAnswer(b *testing.B, mem *memSampler, name string, answer func(b *testing.B) time.Duration) {
+	b.Run(name, func(b *testing.B) {
 		mem.reset()
 		var took time.Duration
 		for b.Loop() {
-			took += e.scaleHome(b, rep)
-		}
-		reportAnswer(b, took, mem)
-	})
-	policy := e.service.Policy()
-	week := bot.ReportWeek(now, policy.Location)
-	b.Run("ReportData", func(b *testing.B) {
-		mem.reset()
-		var took time.Duration
-		for b.Loop() {
-			start := time.Now()
-			view, err := bot.LoadReport(ctx, db, policy, week, now)
-			if err != nil {
-				b.Fatal(err)
-			}
-			took += time.Since(start)
-			if view.Report.Sales.Week.SQLs == 0 {
-				b.Fatalf("the report of %s has no SQLs", week.Label)
-			}
-		}
-		reportAnswer(b, took, mem)
-	})
-	b.Run("ReportDryRun", func(b *testing.B) {
-		mem.reset()
-		var took time.Duration
-		for b.Loop() {
-			start := time.Now()
-			view, err := bot.LoadReport(ctx, db, policy, week, now)
-			if err != nil {
-				b.Fatal(err)
-			}
-			blocks, _ := slackui.RenderReport(view)
-			text := slackui.ReportText(blocks)
-			png, err := chart.WeeklyChart(view.Report)
-			if err != nil {
-				b.Fatal(err)
-			}
-			took += time.Since(start)
-			if len(text) == 0 || len(png) == 0 {
-				b.Fatal("an empty report")
-			}
+			took += answer(b)
 		}
 		reportAnswer(b, took, mem)
 	})

@@ -18,16 +18,13 @@ import (
 	"github.com/slabot/slabot/engine"
 )
 
-// AppStore is what slabot's Teams side reads and records: the bot's own
-// store, the Teams chat's (people, posts, channels), and the reps the
-// directory check looks at.
+// AppStore is what slabot's Teams side reads and records: the core's
+// store, the Teams chat's (people, posts, channels), and what the App
+// learns from Teams' own events: channels, and whose member id is whose.
 type AppStore interface {
 	bot.Store
 	Store
-	Reps(ctx context.Context) ([]engine.Rep, error)
-	// ReactivateRep puts an inactive rep back in the rotation; false when
-	// the rep was not inactive.
-	ReactivateRep(ctx context.Context, email string) (bool, error)
+	SaveChatChannel(ctx context.Context, c *engine.ChatChannel) error
 	// ForgetChatChannels forgets channels that are gone, with their pins,
 	// and returns what it forgot; ChatChannelsOfTeam lists a team's.
 	ForgetChatChannels(ctx context.Context, platform string, channelIDs []string) ([]engine.ChatChannel, error)

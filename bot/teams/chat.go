@@ -18,22 +18,16 @@ import (
 // has no history a bot may read), and the channels of the teams slabot was
 // added to.
 type Store interface {
-	ChatIdentityByEmail(ctx context.Context, platform, email string) (*engine.ChatIdentity, error)
-	ChatIdentityByUserID(ctx context.Context, platform, userID string) (*engine.ChatIdentity, error)
-	SaveChatIdentity(ctx context.Context, id *engine.ChatIdentity) error
+	// Who people are on Teams, with their 1:1 chat.
+	bot.IdentityStore
+	// WithLock: one home view redrawn at a time per person.
+	bot.JobStore
+	// The policy's channel names, pinned to one channel each (channels.go).
+	ChannelStore
 	IntendPost(ctx context.Context, platform, key, conversation string) (*engine.ChatPost, error)
 	PostSent(ctx context.Context, platform, key, conversation, messageID string, at time.Time) error
 	ChatPostByKey(ctx context.Context, platform, key string) (*engine.ChatPost, error)
 	ConversationServiceURL(ctx context.Context, platform, conversation string) (string, error)
-	SaveChatChannel(ctx context.Context, c *engine.ChatChannel) error
-	ChatChannelByName(ctx context.Context, platform, team, channel string) (*engine.ChatChannel, error)
-	ChatChannelByID(ctx context.Context, platform, id string) (*engine.ChatChannel, error)
-	// The policy's channel names, pinned to one channel each (channels.go).
-	ChatChannelsByName(ctx context.Context, platform, tenantID, team, channel string) ([]engine.ChatChannel, error)
-	PinChatChannel(ctx context.Context, platform, name, channelID string) (string, error)
-	ChatChannelPin(ctx context.Context, platform, name string) (string, error)
-	// WithLock runs fn while holding a lock on key across replicas.
-	WithLock(ctx context.Context, key string, fn func(ctx context.Context) error) error
 	// People who blocked slabot (blocked.go): not written to until they
 	// write to it or add it again.
 	MarkUnreachable(ctx context.Context, platform, userID, reason string, at time.Time) (bool, error)
@@ -105,7 +99,7 @@ func (c *Chat) Post(ctx context.Context, to engine.Destination, m view.Message, 
 		return engine.MessageRef{}, err
 	}
 	if !intent.SentAt.IsZero() {
-		return c.ref(to, key, intent.Conversation, intent.MessageID), nil
+		return key.Ref(engine.PlatformTeams, to, intent.Conversation, intent.MessageID), nil
 	}
 	activity, err := MessageActivity(m)
 	if err != nil {
@@ -136,7 +130,7 @@ func (c *Chat) Post(ctx context.Context, to engine.Destination, m view.Message, 
 	if err := c.store.PostSent(ctx, engine.PlatformTeams, k, conv.id, id, c.now()); err != nil {
 		return engine.MessageRef{}, err
 	}
-	return c.ref(to, key, conv.id, id), nil
+	return key.Ref(engine.PlatformTeams, to, conv.id, id), nil
 }
 
 // FindPosted reports a post recorded as sent. A post only intended may or
@@ -149,7 +143,7 @@ func (c *Chat) FindPosted(ctx context.Context, to engine.Destination, key engine
 	if err != nil || p.SentAt.IsZero() {
 		return engine.MessageRef{}, false, err
 	}
-	return c.ref(to, key, p.Conversation, p.MessageID), true, nil
+	return key.Ref(engine.PlatformTeams, to, p.Conversation, p.MessageID), true, nil
 }
 
 // Update redraws a message in place: engine.ErrMessageGone when its chat
@@ -197,15 +191,6 @@ func PostKey(k engine.PostKey) string {
 // it (ActivitySize).
 func MessageActivity(m view.Message) (*Activity, error) {
 	return messageActivity(m, MaxActivitySize)
-}
-
-func (c *Chat) ref(to engine.Destination, key engine.PostKey, conversation, id string) engine.MessageRef {
-	recipient := to.Channel
-	if to.Person != nil {
-		recipient = to.Person.Email
-	}
-	return engine.MessageRef{Platform: engine.PlatformTeams, LeadID: key.LeadID, Kind: key.Kind, Recipient: recipient,
-		Conversation: conversation, MessageID: id, AssignedAt: key.AssignedAt}
 }
 
 type conversation struct {

@@ -168,6 +168,21 @@ func NewApp(ctx context.Context, cfg Config, logger *slog.Logger) (*App, error) 
 // test can make them small).
 var publicLimits = api.BodyLimits
 
+// The database plays every role the chat side reads and records through:
+// the core's (bot/store.go) and each adapter's own. These fail the build,
+// not a run, when a role and storage.DB drift apart.
+var (
+	_ bot.LeadStore      = (*storage.DB)(nil)
+	_ bot.RepStore       = (*storage.DB)(nil)
+	_ bot.IdentityStore  = (*storage.DB)(nil)
+	_ bot.FigureStore    = (*storage.DB)(nil)
+	_ bot.ScheduleStore  = (*storage.DB)(nil)
+	_ bot.JobStore       = (*storage.DB)(nil)
+	_ bot.Store          = (*storage.DB)(nil)
+	_ teams.AppStore     = (*storage.DB)(nil)
+	_ teams.ChannelStore = (*storage.DB)(nil)
+)
+
 // newChatApp builds slabot for the platform SLABOT_CHAT names: on Slack, a
 // Socket Mode client; on Teams, the endpoint Teams posts to, returned to
 // serve at POST /api/messages. It names the platform for /readyz.

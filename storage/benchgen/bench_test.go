@@ -21,13 +21,9 @@ import (
 // benchLeads is the size of the generated history the scale benchmarks
 // use: SLABOT_BENCH_LEADS, default 20,000.
 func benchLeads(b *testing.B) int {
-	n := 20_000
-	if s := os.Getenv("SLABOT_BENCH_LEADS"); s != "" {
-		v, err := strconv.Atoi(strings.ReplaceAll(s, "_", ""))
-		if err != nil || v <= 0 {
-			b.Fatalf("SLABOT_BENCH_LEADS=%q is not a number of leads", s)
-		}
-		n = v
+	n, err := benchgen.LeadsFromEnv()
+	if err != nil {
+		b.Fatal(err)
 	}
 	return n
 }

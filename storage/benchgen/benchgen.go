@@ -23,6 +23,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -81,6 +83,21 @@ func (c Config) withDefaults() Config {
 
 // Reps is the number of reps on the floor.
 func (c Config) Reps() int { c = c.withDefaults(); return c.Teams * c.RepsPerTeam }
+
+// LeadsFromEnv is the size of history the scale benchmarks ask for:
+// SLABOT_BENCH_LEADS (underscores allowed: 1_000_000), or 20,000 when it
+// is not set.
+func LeadsFromEnv() (int, error) {
+	s := os.Getenv("SLABOT_BENCH_LEADS")
+	if s == "" {
+		return 20_000, nil
+	}
+	n, err := strconv.Atoi(strings.ReplaceAll(s, "_", ""))
+	if err != nil || n <= 0 {
+		return 0, fmt.Errorf("SLABOT_BENCH_LEADS=%q is not a number of leads", s)
+	}
+	return n, nil
+}
 
 // SchemaName is the schema Open keeps cfg's history in: bench_<leads>,
 // with the seed and floor size added when they are not the defaults.

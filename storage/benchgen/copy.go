@@ -261,3 +261,50 @@ func nullTime(t time.Time) any {
 	}
 	return t
 }
+
+// streamRows streams the generation's leads, touches, lead events,
+// messages, aliases and MQLs into their tables with COPY, one connection
+// per table, and counts them in g.stats. The first failure stops every
+// stream. The triggers that mark figures stale are off meanwhile: the
+// marks, one per lead, are made once at the end (workOutFigures) rather
+// than on every batch of leads, touches and breaches.
+func (g *gen) streamRows(ctx context.Context, pool *pgxpool.Pool) error {
+	if err := setFiguresTriggers(ctx, pool, "DISABLE"); err != nil {
+		return err
+	}
+	cctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	w := &writer{}
+	g.w = w
+	w.leads = startStream(cctx, pool, cancel, "leads", "id", "external_id", "source", "segment", "score", "contact", "company",
+		"context", "crm_url", "value", "owner_email", "team", "rule", "state", "handed_off_at", "received_at", "assigned_at",
+		"first_touch_due", "acknowledged_at", "first_touch_at", "snoozed_until", "closed_at", "reassignments", "return_reason",
+		"amount", "created_at", "updated_at")
+	w.touches = startStream(cctx, pool, cancel, "touches", "id", "lead_id", "kind", "at", "by_email", "note", "origin", "key", "created_at")
+	w.events = startStream(cctx, pool, cancel, "lead_events", "id", "lead_id", "at", "kind", "actor", "data")
+	w.messages = startStream(cctx, pool, cancel, "lead_messages", "id", "lead_id", "kind", "recipient", "platform",
+		"conversation", "message_id", "assigned_at", "created_at", "event_id", "quiet_at")
+	w.aliases = startStream(cctx, pool, cancel, "lead_aliases", "external_id", "lead_id", "created_at")
+	w.mqls = startStream(cctx, pool, cancel, "mqls", "id", "external_id", "source", "segment", "at", "created_at")
+
+	mqlDone := make(chan error, 1)
+	go func() { mqlDone <- g.writeMQLs(cctx, w.mqls) }()
+	err := g.writeLeads(cctx)
+	if merr := <-mqlDone; err == nil {
+		err = merr
+	}
+	for _, s := range []*stream{w.leads, w.touches, w.events, w.messages, w.aliases, w.mqls} {
+		if ferr := s.finish(cctx); err == nil {
+			err = ferr
+		}
+	}
+	if err != nil {
+		if cause := context.Cause(cctx); cause != nil && cause != context.Canceled {
+			err = cause
+		}
+		return err
+	}
+	g.stats.Leads, g.stats.Touches, g.stats.Events = w.leads.n, w.touches.n, w.events.n
+	g.stats.Messages, g.stats.Aliases, g.stats.MQLs = w.messages.n, w.aliases.n, w.mqls.n
+	return setFiguresTriggers(ctx, pool, "ENABLE")
+}

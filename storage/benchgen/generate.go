@@ -104,46 +104,9 @@ func Generate(ctx context.Context, db *storage.DB, cfg Config, logf func(format 
 	if err != nil {
 		return stats, err
 	}
-	// The figures' stale marks, one per lead, are made once at the end
-	// rather than by a trigger on every COPY batch of leads, touches and
-	// breaches.
-	if err := setFiguresTriggers(ctx, pool, "DISABLE"); err != nil {
+	if err := g.streamRows(ctx, pool); err != nil {
 		return stats, err
 	}
-	cctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	w := &writer{}
-	g.w = w
-	w.leads = startStream(cctx, pool, cancel, "leads", "id", "external_id", "source", "segment", "score", "contact", "company",
-		"context", "crm_url", "value", "owner_email", "team", "rule", "state", "handed_off_at", "received_at", "assigned_at",
-		"first_touch_due", "acknowledged_at", "first_touch_at", "snoozed_until", "closed_at", "reassignments", "return_reason",
-		"amount", "created_at", "updated_at")
-	w.touches = startStream(cctx, pool, cancel, "touches", "id", "lead_id", "kind", "at", "by_email", "note", "origin", "key", "created_at")
-	w.events = startStream(cctx, pool, cancel, "lead_events", "id", "lead_id", "at", "kind", "actor", "data")
-	w.messages = startStream(cctx, pool, cancel, "lead_messages", "id", "lead_id", "kind", "recipient", "platform",
-		"conversation", "message_id", "assigned_at", "created_at", "event_id", "quiet_at")
-	w.aliases = startStream(cctx, pool, cancel, "lead_aliases", "external_id", "lead_id", "created_at")
-	w.mqls = startStream(cctx, pool, cancel, "mqls", "id", "external_id", "source", "segment", "at", "created_at")
-
-	mqlDone := make(chan error, 1)
-	go func() { mqlDone <- g.writeMQLs(cctx, w.mqls) }()
-	err = g.writeLeads(cctx)
-	if merr := <-mqlDone; err == nil {
-		err = merr
-	}
-	for _, s := range []*stream{w.leads, w.touches, w.events, w.messages, w.aliases, w.mqls} {
-		if ferr := s.finish(cctx); err == nil {
-			err = ferr
-		}
-	}
-	if err != nil {
-		if cause := context.Cause(cctx); cause != nil && cause != context.Canceled {
-			err = cause
-		}
-		return stats, err
-	}
-	stats.Leads, stats.Touches, stats.Events = w.leads.n, w.touches.n, w.events.n
-	stats.Messages, stats.Aliases, stats.MQLs = w.messages.n, w.aliases.n, w.mqls.n
 	phase("copy")
 	logf("benchgen: rows copied in %s; checking foreign keys and analyzing", stats.Phases["copy"])
 
@@ -155,10 +118,8 @@ func Generate(ctx context.Context, db *storage.DB, cfg Config, logf func(format 
 		return stats, err
 	}
 	phase("foreign keys")
-	for _, t := range []string{"leads", "touches", "lead_events", "lead_messages", "mqls"} {
-		if _, err := pool.Exec(ctx, fmt.Sprintf(`SELECT setval(pg_get_serial_sequence('%s', 'id'), GREATEST(max(id), 1), max(id) IS NOT NULL) FROM %s`, t, t)); err != nil {
-			return stats, fmt.Errorf("benchgen: sequence of %s: %w", t, err)
-		}
+	if err := resetSequences(ctx, pool); err != nil {
+		return stats, err
 	}
 	for _, t := range []string{"leads", "touches", "lead_events", "lead_messages", "lead_aliases", "mqls", "reps", "rep_events", "chat_identities", "teams"} {
 		if _, err := pool.Exec(ctx, `VACUUM (ANALYZE) `+t); err != nil {
@@ -166,15 +127,8 @@ func Generate(ctx context.Context, db *storage.DB, cfg Config, logf func(format 
 		}
 	}
 	phase("vacuum analyze")
-	if err := setFiguresTriggers(ctx, pool, "ENABLE"); err != nil {
+	if err := workOutFigures(ctx, db, policy); err != nil {
 		return stats, err
-	}
-	if _, err := pool.Exec(ctx, `INSERT INTO lead_facts_stale (lead_id, seq) SELECT id, nextval('lead_facts_stale_seq') FROM leads
-		ON CONFLICT (lead_id) DO UPDATE SET seq = nextval('lead_facts_stale_seq')`); err != nil {
-		return stats, fmt.Errorf("benchgen: mark every lead's figures stale: %w", err)
-	}
-	if _, err := db.RefreshLeadFacts(ctx, policy, 0); err != nil {
-		return stats, fmt.Errorf("benchgen: work out the leads' figures: %w", err)
 	}
 	for _, t := range []string{"lead_facts", "lead_breach_facts", "lead_facts_stale"} {
 		if _, err := pool.Exec(ctx, `VACUUM (ANALYZE) `+t); err != nil {
@@ -184,6 +138,32 @@ func Generate(ctx context.Context, db *storage.DB, cfg Config, logf func(format 
 	phase("figures")
 	stats.Took = time.Since(began)
 	return stats, nil
+}
+
+// resetSequences moves the id sequences of the tables streamed with ids
+// past the largest id written, so that rows the product adds next do not
+// collide with them.
+func resetSequences(ctx context.Context, pool *pgxpool.Pool) error {
+	for _, t := range []string{"leads", "touches", "lead_events", "lead_messages", "mqls"} {
+		if _, err := pool.Exec(ctx, fmt.Sprintf(`SELECT setval(pg_get_serial_sequence('%s', 'id'), GREATEST(max(id), 1), max(id) IS NOT NULL) FROM %s`, t, t)); err != nil {
+			return fmt.Errorf("benchgen: sequence of %s: %w", t, err)
+		}
+	}
+	return nil
+}
+
+// workOutFigures marks every lead's figures stale, as the triggers
+// disabled while the rows streamed in would have, and works them out
+// under policy.
+func workOutFigures(ctx context.Context, db *storage.DB, policy *engine.Policy) error {
+	if _, err := db.Pool().Exec(ctx, `INSERT INTO lead_facts_stale (lead_id, seq) SELECT id, nextval('lead_facts_stale_seq') FROM leads
+		ON CONFLICT (lead_id) DO UPDATE SET seq = nextval('lead_facts_stale_seq')`); err != nil {
+		return fmt.Errorf("benchgen: mark every lead's figures stale: %w", err)
+	}
+	if _, err := db.RefreshLeadFacts(ctx, policy, 0); err != nil {
+		return fmt.Errorf("benchgen: work out the leads' figures: %w", err)
+	}
+	return nil
 }
 
 // figuresTriggers are migration 0010's triggers that mark leads' figures

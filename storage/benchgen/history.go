@@ -185,52 +185,13 @@ func History(ctx context.Context, db *storage.DB, h HistoryConfig) (Stats, error
 	if err != nil {
 		return stats, err
 	}
-	if err := setFiguresTriggers(ctx, pool, "DISABLE"); err != nil {
+	if err := g.streamRows(ctx, pool); err != nil {
 		return stats, err
 	}
-	cctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	w := &writer{}
-	g.w = w
-	// The columns as Generate streams them.
-	w.leads = startStream(cctx, pool, cancel, "leads", "id", "external_id", "source", "segment", "score", "contact", "company",
-		"context", "crm_url", "value", "owner_email", "team", "rule", "state", "handed_off_at", "received_at", "assigned_at",
-		"first_touch_due", "acknowledged_at", "first_touch_at", "snoozed_until", "closed_at", "reassignments", "return_reason",
-		"amount", "created_at", "updated_at")
-	w.touches = startStream(cctx, pool, cancel, "touches", "id", "lead_id", "kind", "at", "by_email", "note", "origin", "key", "created_at")
-	w.events = startStream(cctx, pool, cancel, "lead_events", "id", "lead_id", "at", "kind", "actor", "data")
-	w.messages = startStream(cctx, pool, cancel, "lead_messages", "id", "lead_id", "kind", "recipient", "platform",
-		"conversation", "message_id", "assigned_at", "created_at", "event_id", "quiet_at")
-	w.aliases = startStream(cctx, pool, cancel, "lead_aliases", "external_id", "lead_id", "created_at")
-	w.mqls = startStream(cctx, pool, cancel, "mqls", "id", "external_id", "source", "segment", "at", "created_at")
-	mqlDone := make(chan error, 1)
-	go func() { mqlDone <- g.writeMQLs(cctx, w.mqls) }()
-	err = g.writeLeads(cctx)
-	if merr := <-mqlDone; err == nil {
-		err = merr
-	}
-	for _, s := range []*stream{w.leads, w.touches, w.events, w.messages, w.aliases, w.mqls} {
-		if ferr := s.finish(cctx); err == nil {
-			err = ferr
-		}
-	}
-	if err != nil {
-		if cause := context.Cause(cctx); cause != nil && cause != context.Canceled {
-			err = cause
-		}
-		return stats, err
-	}
-	stats.Leads, stats.Touches, stats.Events = w.leads.n, w.touches.n, w.events.n
-	stats.Messages, stats.Aliases, stats.MQLs = w.messages.n, w.aliases.n, w.mqls.n
 	if err := addForeignKeys(ctx, pool, fks); err != nil {
 		return stats, err
 	}
-	for _, t := range []string{"leads", "touches", "lead_events", "lead_messages", "mqls"} {
-		if _, err := pool.Exec(ctx, fmt.Sprintf(`SELECT setval(pg_get_serial_sequence('%s', 'id'), GREATEST(max(id), 1), max(id) IS NOT NULL) FROM %s`, t, t)); err != nil {
-			return stats, fmt.Errorf("benchgen: sequence of %s: %w", t, err)
-		}
-	}
-	if err := setFiguresTriggers(ctx, pool, "ENABLE"); err != nil {
+	if err := resetSequences(ctx, pool); err != nil {
 		return stats, err
 	}
 	for _, t := range []string{"leads", "touches", "lead_events", "lead_messages", "mqls"} {
@@ -238,12 +199,8 @@ func History(ctx context.Context, db *storage.DB, h HistoryConfig) (Stats, error
 			return stats, fmt.Errorf("benchgen: analyze %s: %w", t, err)
 		}
 	}
-	if _, err := pool.Exec(ctx, `INSERT INTO lead_facts_stale (lead_id, seq) SELECT id, nextval('lead_facts_stale_seq') FROM leads
-		ON CONFLICT (lead_id) DO UPDATE SET seq = nextval('lead_facts_stale_seq')`); err != nil {
-		return stats, fmt.Errorf("benchgen: mark every lead's figures stale: %w", err)
-	}
-	if _, err := db.RefreshLeadFacts(ctx, h.Policy, 0); err != nil {
-		return stats, fmt.Errorf("benchgen: work out the leads' figures: %w", err)
+	if err := workOutFigures(ctx, db, h.Policy); err != nil {
+		return stats, err
 	}
 	stats.Took = time.Since(began)
 	return stats, nil
