@@ -7,6 +7,9 @@ package bot_test
 
 import (
 	"context"
+	"flag"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -268,12 +271,47 @@ func (c *core) refusal(err error) string {
 	return line.String()
 }
 
-// answer is the answer to a command userID typed, as neutral markup.
+// answer is the answer to a command userID typed, as neutral markup;
+// what the command does after its answer (posting the report) is done, as
+// an adapter does it once the answer is shown.
 func (c *core) answer(userID, text string) string {
 	c.t.Helper()
 	r := c.bot.Answer(context.Background(), userID, "/sla", text)
+	if r.After != nil {
+		if err := r.After(context.Background()); err != nil {
+			c.t.Fatalf("after answering /sla %s: %v", text, err)
+		}
+	}
 	c.runDue()
-	return bottest.Render(r.Message)
+	out := bottest.Render(r.Message)
+	if r.Share {
+		out = "(shared)\n" + out
+	}
+	return out
+}
+
+var update = flag.Bool("update", false, "rewrite the golden files of the core's tests with what the bot says now")
+
+// golden compares got with testdata/name.golden, line by line; -update
+// rewrites the file instead. A golden file is what people read, to review
+// as such when it changes.
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name+".golden")
+	if *update {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run the test with -update to write it)", err)
+	}
+	diff(t, path, lines(string(want)), lines(got))
 }
 
 func diff(t *testing.T, what string, want, got any) {
