@@ -135,7 +135,7 @@ func newCommandsCore(t *testing.T) (*core, map[string]*engine.Lead) {
 }
 
 // names are the people of the flow tests by user id, for golden files.
-var names = map[string]string{ana: "ana", bo: "bo", maria: "maria", stranger: "eve", mia: "mia"}
+var names = map[string]string{ana: "ana", bo: "bo", maria: "maria", stranger: "eve", mia: "mia", "U0SAM": "sam"}
 
 // ask answers each command in turn and writes the answers one after the
 // other, each under the command and who typed it.

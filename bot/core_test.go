@@ -61,6 +61,11 @@ var corePeople = []engine.ChatIdentity{
 	{UserID: stranger, Email: "eve@example.com", Name: "Eve Else", TimeZone: "UTC"},
 }
 
+// coreChat is the in-memory chat as the bot's port: what bot.Chat asks
+// that only bot's own types can say is answered here (bottest does not
+// import bot, so that the bot's own tests may use it).
+type coreChat struct{ *bottest.Chat }
+
 // core is the bot on a bottest.Env.
 type core struct {
 	*bottest.Env
@@ -72,7 +77,7 @@ func newCore(t *testing.T, policy string) *core {
 	t.Helper()
 	t.Parallel()
 	env := bottest.NewEnv(t, engine.PlatformSlack, policy, corePeople...)
-	b := bot.New(bot.Config{Store: env.DB, Service: env.Service, Chat: env.Chat, Logger: env.Logger})
+	b := bot.New(bot.Config{Store: env.DB, Service: env.Service, Chat: coreChat{env.Chat}, Logger: env.Logger})
 	env.Jobs.Serve(append(b.Handlers(), env.Service.TimerHandlers(nil)...)...)
 	return &core{Env: env, t: t, bot: b}
 }

@@ -3,10 +3,12 @@ package bot_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/slabot/slabot/bot"
 	"github.com/slabot/slabot/bot/bottest"
 	"github.com/slabot/slabot/engine"
 )
@@ -324,4 +326,76 @@ func firstLines(posts []bottest.Post) []string {
 		out[i] = lines(bottest.Render(p.Last()))[0]
 	}
 	return out
+}
+
+func TestAnAwayRepReceivesNoNewLeads(t *testing.T) {
+	c := newCore(t, corePolicy)
+	c.answer(maria, "away <@U0BO|bo> until 2030-03-06")
+	for i := range 3 {
+		h := demoLead(fmt.Sprintf("crm-away-%d", i))
+		h.OwnerEmail = ""
+		if i == 2 {
+			h.OwnerEmail = "bo@example.com" // named, but away
+		}
+		if l := c.handOff(h); l.OwnerEmail != "ana@example.com" {
+			t.Errorf("lead %d went to %s while bo is away", i, l.OwnerEmail)
+		}
+	}
+	diff(t, "posts to bo", 0, len(c.posts("@"+bo, "")))
+	if alerts := texts(c.posts("#sales-ops", "")); len(alerts) == 0 || !strings.Contains(alerts[0], "bo@example.com is away") {
+		t.Errorf("the team's alerts: %q", alerts)
+	}
+}
+
+func TestADeactivatedRepLeavesTheRotationAndTheirLeadIsEscalated(t *testing.T) {
+	c := newCore(t, corePolicy)
+	ctx := context.Background()
+	l := c.handOff(demoLead("crm-1"))
+	disabled := map[string]bool{"ana@example.com": true}
+	dir := bot.Directory{Name: "the test's directory", LeftBecause: "their account was deactivated",
+		Account: func(_ context.Context, r engine.Rep) (bot.Account, error) {
+			if disabled[r.Email] {
+				return bot.AccountDisabled, nil
+			}
+			return bot.AccountActive, nil
+		}}
+	for range 2 { // a second check, or another replica's, changes nothing
+		if err := c.bot.SyncDirectory(ctx, dir); err != nil {
+			t.Fatal(err)
+		}
+		c.runDue()
+	}
+	if rep, err := c.DB.RepByEmail(ctx, "ana@example.com"); err != nil || rep.Status != engine.RepInactive {
+		t.Fatalf("ana is %v (%v), want inactive", rep, err)
+	}
+	esc := c.posts("@"+maria, "escalation")
+	if len(esc) != 1 {
+		t.Fatalf("%d escalations to the manager; want 1", len(esc))
+	}
+	orphan := `# Lead without an owner: Dana Ruiz (Acme Corp)
+:team: **ana@example.com** can no longer work **Dana Ruiz (Acme Corp)**: their account was deactivated. Choose who takes it.
+> SLA: demo-request · demo request · score 87 · value $25,000 · only maria@example.com (the manager) can use these buttons
+[Reassign](esc.reassign=1898845200000000) [Return to marketing](esc.return=1898845200000000) [Give more time](esc.more_time=1898845200000000) [Open in CRM](https://crm.example/leads/crm-1)
+`
+	diff(t, "the escalation", orphan, bottest.Render(esc[0].Last()))
+	diff(t, "the channel", []string{
+		":warning: ana@example.com no longer receives leads: their account was deactivated. Their open lead follows, for the manager to give to someone else.\n",
+		orphan}, texts(c.posts("#sales-ops", "")))
+	if got := c.handOff(demoLead("crm-after")); got.OwnerEmail != "bo@example.com" {
+		t.Errorf("a new lead went to %s", got.OwnerEmail)
+	}
+	c.at(time.Minute)
+	c.press("maria@example.com", esc[0].Last(), "Reassign")
+	if got := c.lead(l.ID); got.OwnerEmail != "bo@example.com" {
+		t.Errorf("the manager's reassignment left the lead with %s", got.OwnerEmail)
+	}
+	c.card(bo, l)
+
+	disabled["ana@example.com"] = false
+	if err := c.bot.SyncDirectory(ctx, dir); err != nil {
+		t.Fatal(err)
+	}
+	if rep, _ := c.DB.RepByEmail(ctx, "ana@example.com"); rep.Status != engine.RepActive {
+		t.Errorf("after her account came back ana is %s, want active", rep.Status)
+	}
 }

@@ -58,6 +58,11 @@ var Start = time.Date(2030, time.March, 4, 9, 0, 0, 0, time.UTC)
 // in-memory Chat, and the queued jobs run by Jobs in the test's goroutine.
 // The test builds the bot.Bot on these (bottest does not import bot, so
 // the bot's own tests may use it) and hands its handlers to Jobs.
+//
+// The clock stands still until the test moves it. Move it between two
+// changes of one lead's owner: jobs are keyed by the assignment's instant,
+// so two assignments at one instant would share their jobs' keys, which
+// never happens on a running clock.
 type Env struct {
 	DB      *storage.DB
 	Service *engine.Service
