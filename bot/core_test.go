@@ -8,6 +8,7 @@ package bot_test
 import (
 	"context"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -69,8 +70,9 @@ type coreChat struct{ *bottest.Chat }
 // core is the bot on a bottest.Env.
 type core struct {
 	*bottest.Env
-	t   *testing.T
-	bot *bot.Bot
+	t       *testing.T
+	bot     *bot.Bot
+	presses int
 }
 
 func newCore(t *testing.T, policy string) *core {
@@ -237,7 +239,10 @@ func (c *core) pick(email string, m view.Message, placeholder, option string) st
 				if !ok {
 					c.t.Fatalf("the option %q acts on nothing", option)
 				}
-				act.Key = "press:" + c.Clock.Now().String()
+				// Each press is a click of its own, as a platform's
+				// click id makes it.
+				c.presses++
+				act.Key = fmt.Sprintf("press:%d", c.presses)
 				_, err := c.bot.Act(context.Background(), act)
 				refusal := c.refusal(err)
 				c.runDue()

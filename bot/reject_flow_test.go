@@ -58,8 +58,13 @@ func TestAWrongOwnerRejectionReroutesWithAFreshClockAndNoBreachForTheFirstRep(t 
 - Note (optional)
 `), lines(bottest.RenderForm(form)))
 
+	c.at(time.Minute)
+	if status := c.answer(maria, "status ana@example.com"); !strings.Contains(status, "**Open leads:** 1") {
+		t.Fatalf("before the rejection ana's status does not count her lead:\n%s", status)
+	}
 	c.at(5 * time.Minute)
-	diff(t, "the rejection", "", c.reject(l, map[string]string{"reject_reason": "wrong_owner", "reject_owner": "bo@example.com", "reject_note": "Bo covers Acme"}))
+	// A team: its round robin without ana is bo.
+	diff(t, "the rejection", "", c.reject(l, map[string]string{"reject_reason": "wrong_owner", "reject_owner": "sdr-east", "reject_note": "Bo covers Acme"}))
 	got := c.lead(l.ID)
 	if got.OwnerEmail != "bo@example.com" || !got.AssignedAt.After(l.AssignedAt) || !got.FirstTouchDue.After(l.FirstTouchDue) || got.Reassignments != 0 {
 		t.Errorf("after the re-route the lead is %s's, assigned %v, due %v, %d reassignments", got.OwnerEmail, got.AssignedAt, got.FirstTouchDue, got.Reassignments)
@@ -68,11 +73,22 @@ func TestAWrongOwnerRejectionReroutesWithAFreshClockAndNoBreachForTheFirstRep(t 
 	diff(t, "ana's card", "# Moved on: Dana Ruiz (Acme Corp)", lines(bottest.Render(c.card(ana, l).Last()))[0])
 	diff(t, "the misroute alert", []string{":warning: Misrouted lead: Dana Ruiz (Acme Corp) went to ana@example.com (team sdr-east, rule \"default\"), who says it is not theirs. slabot re-routed it to bo@example.com (sdr-east) with a fresh clock.\n"}, texts(c.posts("#sales-ops", "")))
 
+	var rejected bool
+	for _, ev := range c.events(l.ID) {
+		rejected = rejected || ev.Kind == engine.EventRejected && ev.Data["category"] == "wrong_owner" && ev.Data["detail"] == "sdr-east" && ev.Actor == "ana@example.com"
+	}
+	if !rejected {
+		t.Errorf("no wrong_owner rejection by ana among %v", c.eventKinds(l.ID))
+	}
+
 	c.at(16 * time.Minute) // past ana's old deadline
 	for _, ev := range c.events(l.ID) {
 		if b, ok := engine.BreachFromEvent(ev); ok && b.RepEmail == "ana@example.com" {
 			t.Errorf("ana was breached on a lead she passed on: %+v", b)
 		}
+	}
+	if status := c.answer(maria, "status ana@example.com"); !strings.Contains(status, "**Open leads:** 0") || !strings.Contains(status, "**Breaches:** 0") {
+		t.Errorf("after the re-route ana's status:\n%s", status)
 	}
 }
 
@@ -232,6 +248,8 @@ func TestTheCardAsksForFeedbackAfterTheFirstTouchAndCountsOneAnswerALead(t *test
 	}
 	c.pick("ana@example.com", c.card(ana, l).Last(), "Log touch…", "Call")
 	asked := c.card(ana, l).Last()
+	// Someone else than the owner cannot answer for her.
+	diff(t, "bo's answer", ":refused: Only ana@example.com, who holds Dana Ruiz (Acme Corp), can say whether its card had what they needed.", c.pick("bo@example.com", asked, "Something was missing…", "A phone number"))
 	c.pick("ana@example.com", asked, "Something was missing…", "Budget")
 	diff(t, "the card after the answer", lines(`# Lead: Dana Ruiz (Acme Corp)
 :done: First touch done 4:00 AM (on time)
@@ -253,4 +271,37 @@ func TestTheCardAsksForFeedbackAfterTheFirstTouchAndCountsOneAnswerALead(t *test
 		}
 	}
 	diff(t, "feedback events", 1, n)
+
+	// A second lead from another source, answered yes.
+	h := demoLead("crm-2")
+	h.Source = "web"
+	l2 := c.handOff(h)
+	c.pick("ana@example.com", c.card(ana, l2).Last(), "Log touch…", "Email")
+	c.press("ana@example.com", c.card(ana, l2).Last(), "Yes, it did")
+	diff(t, "the thanks", []string{"> Card feedback: it had what you needed. Thank you."}, lines(bottest.Render(c.card(ana, l2).Last()))[11:])
+	diff(t, "/sla quality week by source", lines(`# Lead quality: week 10 (Mar 4–10)
+**Handed off:** 2 · 0 awaiting a decision · 0 closed before one
+:done: **Accepted: 100%** (2 of 2 decided) · target 90%
+**Rejected:** 0
+**Unable to reach:** 0
+**Misroutes:** 0
+**Contested:** 0
+**Card feedback:** 1 had what the rep needed · 1 card missing (budget 1)
+**Source: demo request**
+**Handed off:** 1 · 0 awaiting a decision · 0 closed before one
+:done: **Accepted: 100%** (1 of 1 decided) · target 90%
+**Rejected:** 0
+**Unable to reach:** 0
+**Misroutes:** 0
+**Contested:** 0
+**Card feedback:** 0 had what the rep needed · 1 card missing (budget 1)
+**Source: web**
+**Handed off:** 1 · 0 awaiting a decision · 0 closed before one
+:done: **Accepted: 100%** (1 of 1 decided) · target 90%
+**Rejected:** 0
+**Unable to reach:** 0
+**Misroutes:** 0
+**Contested:** 0
+**Card feedback:** 1 had what the rep needed · 0 card missing
+`), lines(c.answer(maria, "quality week by source")))
 }

@@ -156,6 +156,17 @@ func TestGiveMoreTimeMovesTheDeadline(t *testing.T) {
 	if !got.FirstTouchDue.After(c.Clock.Now()) {
 		t.Fatalf("more time left the deadline at %v (now %v)", got.FirstTouchDue, c.Clock.Now())
 	}
+	if kinds := c.eventKinds(l.ID); !strings.Contains(strings.Join(kinds, " "), engine.EventDeadlineMoved) {
+		t.Errorf("no deadline moved among %v", kinds)
+	}
+	redrawn, _, err := c.bot.EscalationView(context.Background(), got, lastBreach(c, l.ID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	diff(t, "the decision", ":done: maria@example.com gave more time: the first touch is now due 9:31 AM.", lines(bottest.Render(redrawn))[2])
+	if strings.Contains(bottest.Render(redrawn), "esc.") {
+		t.Errorf("the decided escalation still has its buttons:\n%s", bottest.Render(redrawn))
+	}
 	// The new window has its own reminders, then its own breach.
 	before := len(c.posts("@"+ana, "reminder"))
 	c.Clock.Set(got.FirstTouchDue.Add(-2 * time.Minute))
@@ -227,7 +238,20 @@ func TestALeadNotAcceptedInTimeIsRemindedThenBreached(t *testing.T) {
 	if n := breaches(c.events(l.ID), engine.BreachAccept); n != 1 {
 		t.Errorf("%d accept breaches; want 1", n)
 	}
-	diff(t, "the manager hears", 1, len(c.posts("@"+maria, "escalation")))
+	if n := breaches(c.events(l.ID), engine.BreachFirstTouch); n != 0 {
+		t.Errorf("%d first-touch breaches before the first touch was due", n)
+	}
+	diff(t, "the manager's escalation", []string{`# SLA breach: Dana Ruiz (Acme Corp)
+:alarm: **ana@example.com** has not accepted **Dana Ruiz (Acme Corp)**: accepting was due 1 min ago, at 4:05 AM.
+> SLA: fast · demo request · score 87 · value $25,000 · only maria@example.com (the manager) can use these buttons
+[Reassign](esc.reassign=1898845200000000) [Return to marketing](esc.return=1898845200000000) [Give more time](esc.more_time=1898845200000000) [Open in CRM](https://crm.example/leads/crm-1)
+`}, texts(c.posts("@"+maria, "escalation")))
+	diff(t, "the card once accepting is overdue", ":alarm: **Accepting is overdue** — it was due 1 min ago (4:05 AM)", lines(bottest.Render(c.card(ana, l).Last()))[1])
+	c.press("ana@example.com", c.card(ana, l).Last(), "Accept")
+	diff(t, "the card accepted late", "> Accepted by ana@example.com at 4:06 AM", lines(bottest.Render(c.card(ana, l).Last()))[9])
+	if got := c.lead(l.ID); got.OwnerEmail != "ana@example.com" || got.State != engine.StateAcknowledged {
+		t.Errorf("after the late accept the lead is %s's, %s", got.OwnerEmail, got.State)
+	}
 }
 
 func TestALeadAcceptedInTimeHasNoAcceptBreach(t *testing.T) {
@@ -235,6 +259,10 @@ func TestALeadAcceptedInTimeHasNoAcceptBreach(t *testing.T) {
 	l := c.handOff(demoLead("crm-1"))
 	c.at(time.Minute)
 	c.press("ana@example.com", c.card(ana, l).Last(), "Accept")
+	if card := bottest.Render(c.card(ana, l).Last()); strings.Contains(card, "Accept by") || strings.Contains(card, "[Accept]") ||
+		!strings.Contains(card, "Accepted by ana@example.com") {
+		t.Errorf("the accepted card:\n%s", card)
+	}
 	c.at(6 * time.Minute)
 	if n := breaches(c.events(l.ID), engine.BreachAccept); n != 0 {
 		t.Errorf("%d accept breaches on a lead accepted in time", n)
