@@ -62,6 +62,32 @@ When the contact is ready, hand them off again: the new card opens with this his
 [Open in CRM](https://crm.example/leads/crm-nurture)
 `}, texts(c.posts("#smarketing", "")))
 
+	// However often the revisit job runs, Marketing hears it once.
+	jobs, err := c.DB.JobsOfLead(context.Background(), first.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, j := range jobs {
+		if j.Kind == engine.JobRecycleDue {
+			if err := c.DB.RetryJob(context.Background(), j.ID); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	var reran []string
+	for _, r := range c.runDue() {
+		reran = append(reran, r.Kind)
+	}
+	diff(t, "jobs run again", []string{engine.JobRecycleDue}, reran)
+	diff(t, "revisit notices after the job ran again", 1, len(c.posts("#smarketing", "")))
+	n := 0
+	for _, kind := range c.eventKinds(first.ID) {
+		if kind == engine.EventRecycleDue {
+			n++
+		}
+	}
+	diff(t, "recycle_due events", 1, n)
+
 	// Marketing hands the contact off again under a new id, naming nobody:
 	// Bo's turn in the round robin, but the lead goes back to Ana.
 	again := demoLead("crm-nurture-2")
