@@ -72,9 +72,6 @@ type envConfig struct {
 	paceEvery   time.Duration
 	paceBurst   int
 	concurrency int
-	// workerNow is the clock the job worker waits on for a job woken
-	// early (nil: the wall clock).
-	workerNow func() time.Time
 }
 
 func withDB(db *storage.DB) envOption             { return func(c *envConfig) { c.db = db } }
@@ -120,7 +117,7 @@ func newEnv(t testing.TB, opts ...envOption) *env {
 		Registry: api.NewRegistry(), PaceInterval: cfg.paceEvery, PaceBurst: cfg.paceBurst})
 	worker, err := cfg.db.NewWorker(append(b.Handlers(), service.TimerHandlers(nil)...), storage.WorkerOptions{Concurrency: cfg.concurrency,
 		JobTimeout: cfg.lease, RescueAfter: cfg.lease + time.Second, Poll: 200 * time.Millisecond, Logger: logger,
-		StopTimeout: 2 * time.Second, Now: cfg.workerNow})
+		StopTimeout: 2 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
