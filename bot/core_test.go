@@ -111,14 +111,8 @@ func (c *core) handOff(h engine.HandOff) *engine.Lead {
 	return res.Lead
 }
 
-func demoLead(id string) engine.HandOff {
-	return engine.HandOff{ExternalID: id, Source: "demo_request", Segment: "enterprise", Score: 87, OwnerEmail: "ana@example.com",
-		Contact: engine.Contact{Name: "Dana Ruiz", Email: id + "@acme.test", Title: "VP Ops", Phone: "+1 555 0100"},
-		Company: engine.Company{Name: "Acme Corp", Domain: "acme.test", Employees: 1200, Industry: "Manufacturing", Country: "US"},
-		Context: engine.LeadContext{Form: map[string]string{"Budget": "$50k", "Timeline": "Q1"},
-			Activity: engine.Activity{Visits: 7, Pages: []string{"/pricing", "/case-studies/x"}, Downloads: []string{"ROI guide"}}},
-		CRMURL: "https://crm.example/leads/" + id, Value: 25000}
-}
+// demoLead is bottest.DemoLead, a demo request for Ana.
+func demoLead(id string) engine.HandOff { return bottest.DemoLead(id) }
 
 func (c *core) lead(id int64) *engine.Lead {
 	c.t.Helper()

@@ -14,6 +14,7 @@ import (
 	"github.com/slack-go/slack/socketmode"
 
 	"github.com/slabot/slabot/api"
+	"github.com/slabot/slabot/bot/bottest"
 	slackui "github.com/slabot/slabot/bot/slack"
 	"github.com/slabot/slabot/bot/slack/slackfake"
 	"github.com/slabot/slabot/engine"
@@ -177,14 +178,8 @@ func (e *env) handOff(h engine.HandOff) *engine.Lead {
 	return res.Lead
 }
 
-func demoLead(id string) engine.HandOff {
-	return engine.HandOff{ExternalID: id, Source: "demo_request", Segment: "enterprise", Score: 87, OwnerEmail: "ana@example.com",
-		Contact: engine.Contact{Name: "Dana Ruiz", Email: id + "@acme.test", Title: "VP Ops", Phone: "+1 555 0100"},
-		Company: engine.Company{Name: "Acme Corp", Domain: "acme.test", Employees: 1200, Industry: "Manufacturing", Country: "US"},
-		Context: engine.LeadContext{Form: map[string]string{"Budget": "$50k", "Timeline": "Q1"},
-			Activity: engine.Activity{Visits: 7, Pages: []string{"/pricing", "/case-studies/x"}, Downloads: []string{"ROI guide"}}},
-		CRMURL: "https://crm.example/leads/" + id, Value: 25000}
-}
+// demoLead is bottest.DemoLead, a demo request for Ana.
+func demoLead(id string) engine.HandOff { return bottest.DemoLead(id) }
 
 func ctxTimeout(t testing.TB, d time.Duration) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), d)
