@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -177,88 +178,97 @@ func texts(posts []bottest.Post) []string {
 	return out
 }
 
+// control finds the first control on m that match accepts, with the id
+// of its row and the value it sends (a button's value, or the option
+// match picked on a choice).
+func control(m view.Message, match func(view.Control) (value string, ok bool)) (row string, ctl view.Control, value string, found bool) {
+	for _, b := range m.Blocks {
+		actions, ok := b.(view.Actions)
+		if !ok {
+			continue
+		}
+		for _, ctl := range actions.Controls {
+			if value, ok := match(ctl); ok {
+				return actions.ID, ctl, value, true
+			}
+		}
+	}
+	return "", nil, "", false
+}
+
 // press presses the button labelled label on m as the person with email,
 // as an adapter would: ActionOn reads the press, and the bot acts (or, for
 // a button that asks a form first, the form is returned). A refusal is
 // returned as the line the person would read.
 func (c *core) press(email string, m view.Message, label string) (form view.Form, refusal string) {
 	c.t.Helper()
-	for _, b := range m.Blocks {
-		row, ok := b.(view.Actions)
-		if !ok {
-			continue
-		}
-		for _, ctl := range row.Controls {
-			btn, ok := ctl.(view.Button)
-			if !ok || btn.Label != label {
-				continue
-			}
-			act, ok := bot.ActionOn(engine.Actor{Email: email}, row.ID, btn.Action, btn.Value)
-			if !ok {
-				c.t.Fatalf("the button %q acts on nothing", label)
-			}
-			if bot.NeedsForm(act.Verb) {
-				f, err := c.bot.FormFor(context.Background(), act.Actor, act.LeadID, act.Verb)
-				return f, c.refusal(err)
-			}
-			_, err := c.bot.Act(context.Background(), act)
-			refusal := c.refusal(err)
-			c.runDue()
-			return view.Form{}, refusal
-		}
+	row, ctl, value, found := control(m, func(ctl view.Control) (string, bool) {
+		btn, ok := ctl.(view.Button)
+		return btn.Value, ok && btn.Label == label
+	})
+	if !found {
+		c.t.Fatalf("no button %q on:\n%s", label, bottest.Render(m))
 	}
-	c.t.Fatalf("no button %q on:\n%s", label, bottest.Render(m))
-	return view.Form{}, ""
+	act, ok := bot.ActionOn(engine.Actor{Email: email}, row, ctl.(view.Button).Action, value)
+	if !ok {
+		c.t.Fatalf("the button %q acts on nothing", label)
+	}
+	if bot.NeedsForm(act.Verb) {
+		f, err := c.bot.FormFor(context.Background(), act.Actor, act.LeadID, act.Verb)
+		return f, c.refusal(err)
+	}
+	return view.Form{}, c.act(act)
 }
 
 // pick picks the option labelled option of the choice with placeholder on
 // m, as the person with email.
 func (c *core) pick(email string, m view.Message, placeholder, option string) string {
 	c.t.Helper()
-	for _, b := range m.Blocks {
-		row, ok := b.(view.Actions)
-		if !ok {
-			continue
+	row, ctl, value, found := control(m, func(ctl view.Control) (string, bool) {
+		ch, ok := ctl.(view.Choice)
+		if !ok || ch.Placeholder != placeholder {
+			return "", false
 		}
-		for _, ctl := range row.Controls {
-			ch, ok := ctl.(view.Choice)
-			if !ok || ch.Placeholder != placeholder {
-				continue
-			}
-			for _, o := range ch.Options {
-				if o.Label != option {
-					continue
-				}
-				act, ok := bot.ActionOn(engine.Actor{Email: email}, row.ID, ch.Action, o.Value)
-				if !ok {
-					c.t.Fatalf("the option %q acts on nothing", option)
-				}
-				// Each press is a click of its own, as a platform's
-				// click id makes it.
-				c.presses++
-				act.Key = fmt.Sprintf("press:%d", c.presses)
-				_, err := c.bot.Act(context.Background(), act)
-				refusal := c.refusal(err)
-				c.runDue()
-				return refusal
+		for _, o := range ch.Options {
+			if o.Label == option {
+				return o.Value, true
 			}
 		}
+		return "", false
+	})
+	if !found {
+		c.t.Fatalf("no choice %q with %q on:\n%s", placeholder, option, bottest.Render(m))
 	}
-	c.t.Fatalf("no choice %q with %q on:\n%s", placeholder, option, bottest.Render(m))
-	return ""
+	act, ok := bot.ActionOn(engine.Actor{Email: email}, row, ctl.(view.Choice).Action, value)
+	if !ok {
+		c.t.Fatalf("the option %q acts on nothing", option)
+	}
+	return c.act(act)
+}
+
+// act carries out an action as a click of its own (a platform's click id
+// makes each one so), runs what it queued, and returns the refusal the
+// person reads ("" for none).
+func (c *core) act(a bot.Action) string {
+	c.t.Helper()
+	c.presses++
+	a.Key = fmt.Sprintf("press:%d", c.presses)
+	_, err := c.bot.Act(context.Background(), a)
+	refusal := c.refusal(err)
+	c.runDue()
+	return refusal
 }
 
 // submit submits form f with inputs as the person with email.
 func (c *core) submit(email string, f view.Form, inputs map[string]string) string {
 	c.t.Helper()
-	var id int64
-	for _, r := range f.Subject {
-		id = id*10 + int64(r-'0')
+	// The form's subject is the lead it acts on, as the platform carries
+	// it back with the values.
+	id, err := strconv.ParseInt(f.Subject, 10, 64)
+	if err != nil {
+		c.t.Fatalf("the form %s acts on %q, not a lead", f.ID, f.Subject)
 	}
-	_, err := c.bot.Act(context.Background(), bot.Action{Actor: engine.Actor{Email: email}, Verb: f.ID, LeadID: id, Inputs: inputs})
-	refusal := c.refusal(err)
-	c.runDue()
-	return refusal
+	return c.act(bot.Action{Actor: engine.Actor{Email: email}, Verb: f.ID, LeadID: id, Inputs: inputs})
 }
 
 // refusal is the line a person reads for a refused action ("" for none);
