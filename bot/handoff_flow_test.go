@@ -99,6 +99,8 @@ Snoozing silences reminders for a while. The SLA clock keeps running: the first-
 `), lines(bottest.RenderForm(form)))
 	diff(t, "a return without a reason", ":warning: Choose a reason: Marketing needs it to send better leads.",
 		c.submit("ana@example.com", form, map[string]string{}))
+	diff(t, "a return for another reason, unsaid", ":warning: Say why you return the lead.",
+		c.submit("ana@example.com", form, map[string]string{"return_code": "other"}))
 	diff(t, "a return", "", c.submit("ana@example.com", form, map[string]string{"return_code": "no_budget", "return_details": "next year"}))
 	got := c.lead(l.ID)
 	if got.State != engine.StateReturned || got.ReturnReason != "No budget or no project: next year" {

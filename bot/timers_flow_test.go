@@ -427,3 +427,30 @@ func TestADeactivatedRepLeavesTheRotationAndTheirLeadIsEscalated(t *testing.T) {
 		t.Errorf("after her account came back ana is %s, want active", rep.Status)
 	}
 }
+
+func TestACadenceNotKeptUpIsEscalated(t *testing.T) {
+	c := newCore(t, `
+timezone: UTC
+teams:
+  - name: sdr-east
+    manager: maria@example.com
+    reps: [ana@example.com, bo@example.com]
+rules:
+  - name: default
+    first_touch: 4h
+    touches: {count: 3, within: 1d}
+    on_breach: [notify_manager]
+`)
+	l := c.handOff(demoLead("crm-1"))
+	c.at(time.Hour)
+	c.pick("ana@example.com", c.card(ana, l).Last(), "Log touch…", "Call")
+	c.at(25 * time.Hour)
+	if n := breaches(c.events(l.ID), engine.BreachCadence); n != 1 {
+		t.Errorf("%d cadence breaches; want 1", n)
+	}
+	diff(t, "the escalation", []string{`# SLA breach: Dana Ruiz (Acme Corp)
+:alarm: **ana@example.com** did not keep up the touch cadence on **Dana Ruiz (Acme Corp)**: the window closed 1 h ago, at 4:00 AM (1/3 touches: the window closed 2 short).
+> SLA: default · demo request · score 87 · value $25,000 · only maria@example.com (the manager) can use these buttons
+[Reassign](esc.reassign=1898845200000000) [Return to marketing](esc.return=1898845200000000) [Open in CRM](https://crm.example/leads/crm-1)
+`}, texts(c.posts("@"+maria, "escalation")))
+}
