@@ -1,8 +1,9 @@
 package bot
 
-// Unit tests of the /sla parser and the answers' wording. The end-to-end
-// tests of every subcommand through the Slack fake are in home_test.go,
-// beside the App Home's, since both need the bot_test harness.
+// Unit tests of the /sla parser and the answers' wording. Every subcommand
+// answered over a data set is in commands_flow_test.go, through the
+// in-memory chat; Slack's and Teams' own ways of carrying a command are
+// their adapters' tests.
 
 import (
 	"errors"

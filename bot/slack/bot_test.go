@@ -14,6 +14,7 @@ import (
 	"github.com/slack-go/slack/socketmode"
 
 	"github.com/slabot/slabot/api"
+	"github.com/slabot/slabot/bot/bottest"
 	slackui "github.com/slabot/slabot/bot/slack"
 	"github.com/slabot/slabot/bot/slack/slackfake"
 	"github.com/slabot/slabot/engine"
@@ -72,9 +73,6 @@ type envConfig struct {
 	paceEvery   time.Duration
 	paceBurst   int
 	concurrency int
-	// workerNow is the clock the job worker waits on for a job woken
-	// early (nil: the wall clock).
-	workerNow func() time.Time
 }
 
 func withDB(db *storage.DB) envOption             { return func(c *envConfig) { c.db = db } }
@@ -120,7 +118,7 @@ func newEnv(t testing.TB, opts ...envOption) *env {
 		Registry: api.NewRegistry(), PaceInterval: cfg.paceEvery, PaceBurst: cfg.paceBurst})
 	worker, err := cfg.db.NewWorker(append(b.Handlers(), service.TimerHandlers(nil)...), storage.WorkerOptions{Concurrency: cfg.concurrency,
 		JobTimeout: cfg.lease, RescueAfter: cfg.lease + time.Second, Poll: 200 * time.Millisecond, Logger: logger,
-		StopTimeout: 2 * time.Second, Now: cfg.workerNow})
+		StopTimeout: 2 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -180,14 +178,8 @@ func (e *env) handOff(h engine.HandOff) *engine.Lead {
 	return res.Lead
 }
 
-func demoLead(id string) engine.HandOff {
-	return engine.HandOff{ExternalID: id, Source: "demo_request", Segment: "enterprise", Score: 87, OwnerEmail: "ana@example.com",
-		Contact: engine.Contact{Name: "Dana Ruiz", Email: id + "@acme.test", Title: "VP Ops", Phone: "+1 555 0100"},
-		Company: engine.Company{Name: "Acme Corp", Domain: "acme.test", Employees: 1200, Industry: "Manufacturing", Country: "US"},
-		Context: engine.LeadContext{Form: map[string]string{"Budget": "$50k", "Timeline": "Q1"},
-			Activity: engine.Activity{Visits: 7, Pages: []string{"/pricing", "/case-studies/x"}, Downloads: []string{"ROI guide"}}},
-		CRMURL: "https://crm.example/leads/" + id, Value: 25000}
-}
+// demoLead is bottest.DemoLead, a demo request for Ana.
+func demoLead(id string) engine.HandOff { return bottest.DemoLead(id) }
 
 func ctxTimeout(t testing.TB, d time.Duration) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), d)

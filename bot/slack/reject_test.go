@@ -97,59 +97,6 @@ func TestAWrongOwnerRejectionReroutesWithAFreshClockAndNoBreachForTheFirstRep(t 
 	}
 }
 
-func TestRejectionsOtherThanWrongOwnerGoBackToMarketing(t *testing.T) {
-	e := newEnv(t)
-	original := e.handOff(demoLead("crm-original"))
-	e.card(ana, original)
-	tests := []struct {
-		id       string
-		answers  map[string]string
-		category string
-		detail   string
-		reason   string
-	}{
-		{"crm-bad-data", map[string]string{"reject_reason": "bad_data:phone"}, "bad_data", "phone", "Bad data: phone"},
-		{"crm-not-buyer", map[string]string{"reject_reason": "not_our_buyer:job_seeker", "reject_note": "asked about jobs"},
-			"not_our_buyer", "job_seeker", "Not our buyer: job seeker (asked about jobs)"},
-		{"crm-duplicate", map[string]string{"reject_reason": "duplicate", "reject_duplicate": "crm-original"},
-			"duplicate", "crm-original", "Duplicate: crm-original"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.category, func(t *testing.T) {
-			h := demoLead(tt.id)
-			h.Contact.Name = "Contact " + tt.id
-			l := e.handOff(h)
-			card := e.card(ana, l)
-			e.reject(card, tt.answers)
-			e.waitCard(card, "the returned card", func(m slackfake.Message) bool {
-				return strings.Contains(cardText(m), "Returned to Marketing") && strings.Contains(cardText(m), tt.reason)
-			})
-			got := e.lead(l.ID)
-			if got.State != engine.StateReturned || got.ReturnReason != tt.reason {
-				t.Errorf("the lead is %s with reason %q, want returned with %q", got.State, got.ReturnReason, tt.reason)
-			}
-			var found bool
-			for _, ev := range e.events(l.ID) {
-				if ev.Kind == engine.EventRejected && ev.Data["category"] == tt.category && ev.Data["detail"] == tt.detail {
-					found = true
-				}
-			}
-			if !found {
-				t.Errorf("no rejection event %s/%s among %+v", tt.category, tt.detail, e.events(l.ID))
-			}
-		})
-	}
-	var linked bool
-	for _, ev := range e.events(original.ID) {
-		if ev.Kind == engine.EventDuplicateLinked {
-			linked = true
-		}
-	}
-	if !linked {
-		t.Error("the original lead was not linked to its duplicate")
-	}
-}
-
 func TestARejectionWithoutAReasonOrWithAnUnknownLeadIsRefused(t *testing.T) {
 	e := newEnv(t)
 	l := e.handOff(demoLead("crm-refused"))

@@ -12,40 +12,8 @@ import (
 	"github.com/slabot/slabot/engine"
 )
 
-// Reminders, breaches, escalations and unreachable owners on Teams.
-
-func TestAReminderArrivesBeforeTheDeadlineAndNoneAfterAnAcknowledgement(t *testing.T) {
-	e := newTeamsEnv(t, withPolicy(`
-timezone: UTC
-teams:
-  - name: sdr-east
-    manager: maria@example.com
-    reps: [ana@example.com, bo@example.com]
-rules:
-  - name: fast
-    first_touch: 8s
-    remind_before: [7s, 1s]
-`))
-	l := e.handOff(demoLead("crm-remind"))
-	card := e.card(ana, l)
-	rem := e.waitPost(e.personal(ana), summaryReminder, l)
-	if !rem.At.Before(l.FirstTouchDue) {
-		t.Errorf("the reminder came at %v, after the deadline %v", rem.At, l.FirstTouchDue)
-	}
-	mustSay(t, "the reminder", text(rem.Activity.Cards()[0]), "First touch due in", "Dana Ruiz", "+1 555 0100")
-	if verbs := teamsfake.CardVerbs(rem.Activity.Cards()[0]); !slices.Contains(verbs, "lead.ack") || !slices.Contains(verbs, "lead.touch") {
-		t.Errorf("the reminder's buttons: %v", verbs)
-	}
-	e.click(ana, card, "lead.ack", nil)
-	if got := e.lead(l.ID).State; got != engine.StateAcknowledged {
-		t.Fatalf("after the acknowledgement the lead is %s", got)
-	}
-	// The second reminder was due 1 s before the deadline.
-	settle(l.FirstTouchDue.Add(-time.Second + 700*time.Millisecond))
-	if n := len(e.posts(e.personal(ana), summaryReminder, l)); n != 1 {
-		t.Errorf("%d reminders reached the rep; after the acknowledgement none should", n)
-	}
-}
+// Breaches, escalations and unreachable owners on Teams. Reminders and
+// more time are the core's stories (bot/timers_flow_test.go) and Slack's.
 
 func TestABreachTellsTheManagerAndTheChannelThenReassigns(t *testing.T) {
 	e := newTeamsEnv(t, withPolicy(timerPolicy("[notify_manager, reassign]")))
@@ -98,30 +66,6 @@ func TestABreachTellsTheManagerAndTheChannelThenReassigns(t *testing.T) {
 		}
 	})
 
-}
-
-func TestTheManagerGivesMoreTime(t *testing.T) {
-	e := newTeamsEnv(t, withPolicy(timerPolicy("[notify_manager]")))
-	l := e.handOff(demoLead("crm-more-time"))
-	e.card(ana, l)
-	dm := e.waitPost(e.personal(maria), summaryEscalation, l)
-	if due := e.lead(l.ID).FirstTouchDue; due.After(time.Now()) {
-		t.Fatalf("escalated before the deadline %v", due)
-	}
-	res := e.click(maria, dm, "esc.more_time", nil)
-	if res.Type != "application/vnd.microsoft.card.adaptive" {
-		t.Fatalf("the manager was answered %s %q", res.Type, res.Message)
-	}
-	mustSay(t, "the redrawn escalation", text(res.Card), "maria@example.com gave more time")
-	if verbs := teamsfake.CardVerbs(res.Card); len(verbs) != 0 {
-		t.Errorf("the decided escalation still offers %v", verbs)
-	}
-	if got := e.lead(l.ID); !got.FirstTouchDue.After(time.Now()) {
-		t.Errorf("the deadline is still %v", got.FirstTouchDue)
-	}
-	if !slices.ContainsFunc(e.events(l.ID), func(ev engine.Event) bool { return ev.Kind == engine.EventDeadlineMoved && ev.Actor == maria }) {
-		t.Errorf("no deadline moved by maria among %v", e.events(l.ID))
-	}
 }
 
 func TestTheManagerReassignsByHandFromTheChannel(t *testing.T) {
