@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/slabot/slabot/bot"
 	"github.com/slabot/slabot/bot/bottest"
 	"github.com/slabot/slabot/engine"
 )
@@ -53,8 +54,8 @@ func TestEveryCommandAnswers(t *testing.T) {
 	got := c.ask(
 		[2]string{ana, ""}, [2]string{ana, "help"}, [2]string{ana, "stauts"},
 		[2]string{ana, "status"}, [2]string{maria, "status"}, [2]string{maria, "status team month share"}, [2]string{ana, "status quarter"},
-		[2]string{maria, "status <@U0BO|bo>"}, [2]string{ana, "status <@U0BO|bo>"}, [2]string{stranger, "status ana@example.com"},
-		[2]string{maria, "status @nobody"}, [2]string{maria, "status <@U0EVE|eve>"}, [2]string{ana, "status team nowhere"}, [2]string{stranger, "status"},
+		[2]string{maria, "status " + bot.PersonToken(bo, "bo")}, [2]string{ana, "status " + bot.PersonToken(bo, "bo")}, [2]string{stranger, "status ana@example.com"},
+		[2]string{maria, "status @nobody"}, [2]string{maria, "status " + bot.PersonToken(stranger, "eve")}, [2]string{ana, "status team nowhere"}, [2]string{stranger, "status"},
 		[2]string{stranger, "funnel"}, [2]string{stranger, "funnel october"}, [2]string{stranger, "funnel yesterday"},
 		[2]string{ana, "plan revenue=5000 deal=100 win=0.5 mql_to_sql=0.25"}, [2]string{ana, "plan revenue=abc deal=100 win=0.5"},
 		[2]string{ana, "plan revenue=5000 deal=100 win=2"},
@@ -94,8 +95,8 @@ func TestAwayAndBack(t *testing.T) {
 	}
 	got := c.ask(
 		[2]string{ana, "back"},
-		[2]string{maria, "away <@U0BO|bo> until monday"}, [2]string{ana, "away <@U0BO|bo>"}, [2]string{ana, "away until someday"},
-		[2]string{ana, "away until 2037-11-01"}, [2]string{stranger, "away"}, [2]string{maria, "back <@U0BO|bo>"},
+		[2]string{maria, "away " + bot.PersonToken(bo, "bo") + " until monday"}, [2]string{ana, "away " + bot.PersonToken(bo, "bo")}, [2]string{ana, "away until someday"},
+		[2]string{ana, "away until 2037-11-01"}, [2]string{stranger, "away"}, [2]string{maria, "back " + bot.PersonToken(bo, "bo")},
 	)
 	golden(t, "back", got)
 	if rep, _ := c.DB.RepByEmail(ctx, "ana@example.com"); rep.Status != engine.RepActive {

@@ -68,6 +68,11 @@ var corePeople = []engine.ChatIdentity{
 // import bot, so that the bot's own tests may use it).
 type coreChat struct{ *bottest.Chat }
 
+// Terms are the in-memory platform's words.
+func (coreChat) Terms() bot.Terms {
+	return bot.Terms{Name: "the chat", PickPerson: "pick the person as the chat offers them as you type @", Channel: "#smarketing"}
+}
+
 // core is the bot on a bottest.Env.
 type core struct {
 	*bottest.Env

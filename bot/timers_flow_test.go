@@ -358,7 +358,7 @@ func firstLines(posts []bottest.Post) []string {
 
 func TestAnAwayRepReceivesNoNewLeads(t *testing.T) {
 	c := newCore(t, corePolicy)
-	c.answer(maria, "away <@U0BO|bo> until 2030-03-06")
+	c.answer(maria, "away "+bot.PersonToken(bo, "bo")+" until 2030-03-06")
 	for i := range 3 {
 		h := demoLead(fmt.Sprintf("crm-away-%d", i))
 		h.OwnerEmail = ""
