@@ -113,7 +113,13 @@ func scorecardAsOfText(p *engine.Policy, span engine.ScorecardSpan, sc engine.Sc
 	if loc == nil {
 		loc = time.UTC
 	}
-	s := "Leads received in " + span.Period.Label + ", outcomes as of " + span.AsOf.In(loc).Format("Mon Jan 2, 3:04 PM") + " (" + zoneName(p) + ")"
+	lead := "Leads received in " + span.Period.Label
+	if span.Window > 0 {
+		// A cohort's label already says whose leads: "leads of May 2026,
+		// judged over 180 days".
+		lead = "The " + span.Period.Label
+	}
+	s := lead + ", outcomes as of " + span.AsOf.In(loc).Format("Mon Jan 2, 3:04 PM") + " (" + zoneName(p) + ")"
 	if span.Window > 0 && !span.WindowOver {
 		s += fmt.Sprintf(" · the %d-day window is not over yet", span.Window)
 	}
@@ -134,7 +140,7 @@ func scorecardLine(r engine.ScorecardRow, all bool) view.Text {
 	}
 	parts := []string{plural(r.SQLs, "SQL", "SQLs")}
 	if r.HasMQLs && r.MQLs > 0 {
-		parts = append(parts, "MQL→SQL "+engine.FormatPercent(float64(r.SQLs)/float64(r.MQLs), engine.PercentRate))
+		parts = append(parts, "MQL→SQL "+engine.FormatPercent(float64(r.SQLs)/float64(r.MQLs), engine.PercentShare))
 	}
 	if decided := r.OnTime + r.Late; decided > 0 {
 		parts = append(parts, fmt.Sprintf("on time %s (%s of %s)", pct(float64(r.OnTime)/float64(decided)), thousands(r.OnTime), thousands(decided)))

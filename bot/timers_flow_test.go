@@ -96,7 +96,7 @@ func TestTheManagerDecidesOnTheSecondBreachAndTheFirstEscalationGoesQuiet(t *tes
 	first, second := escalations[0], escalations[1]
 	diff(t, "the second escalation", lines(`# SLA breach: Dana Ruiz (Acme Corp)
 :alarm: **bo@example.com** has not touched **Dana Ruiz (Acme Corp)** yet: the first touch was due 1 min ago, at 4:31 AM.
-slabot it was reassigned automatically once already, so it stays with bo@example.com until the manager decides.
+slabot did not reassign it: it was reassigned automatically once already, so it stays with bo@example.com until the manager decides.
 > SLA: demo-request · demo request · score 87 · value $25,000 · only maria@example.com (the manager) can use these buttons
 [Reassign](esc.reassign=1898846160000000) [Return to marketing](esc.return=1898846160000000) [Give more time](esc.more_time=1898846160000000) [Open in CRM](https://crm.example/leads/crm-1)
 `), lines(bottest.Render(second.Last())))

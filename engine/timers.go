@@ -373,8 +373,14 @@ func (s *Service) breachActions(ctx context.Context, tx Tx, policy *Policy, rule
 	}
 	var notes []string
 	for _, t := range taken {
-		if t.Action != ActionNotifyManager {
+		switch {
+		case t.Action == ActionNotifyManager:
+		case t.Done:
 			notes = append(notes, t.Note)
+		case t.Action == ActionReassign:
+			notes = append(notes, "did not reassign it: "+t.Note)
+		default:
+			notes = append(notes, "did not return it: "+t.Note)
 		}
 	}
 	if !notify && !moved && slices.ContainsFunc(taken, func(t ActionTaken) bool { return t.Action == ActionReassign }) {
