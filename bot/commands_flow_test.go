@@ -107,6 +107,6 @@ func TestAwayAndBack(t *testing.T) {
 	}
 	diff(t, "the team's alerts", []string{
 		":warning: ana@example.com is away until Wed Nov 25 and holds 4 open leads. Their SLA clocks keep running: reassign them in the CRM or have a teammate cover. New leads go to the rest of the team.\n",
-		":warning: bo@example.com is away until Sun Nov 22 (set by maria@example.com) and holds 1 open lead. Their SLA clocks keep running: reassign them in the CRM or have a teammate cover. New leads go to the rest of the team.\n",
+		":warning: bo@example.com is away until Mon Nov 23 (set by maria@example.com) and holds 1 open lead. Their SLA clocks keep running: reassign them in the CRM or have a teammate cover. New leads go to the rest of the team.\n",
 	}, texts(c.posts("#sales-ops", "")))
 }

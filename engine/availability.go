@@ -158,9 +158,14 @@ func awayAlert(rep *Rep, open int, until time.Time, a Actor, p *Policy) string {
 	}
 	when := "until further notice"
 	if !until.IsZero() {
+		// The date is the rep's: "until monday" is their Monday, as the
+		// answer to the command says it.
 		loc := time.UTC
 		if p != nil && p.Location != nil {
 			loc = p.Location
+		}
+		if z, err := time.LoadLocation(rep.TimeZone); rep.TimeZone != "" && err == nil {
+			loc = z
 		}
 		when = "until " + until.In(loc).Format("Mon Jan 2")
 	}
