@@ -28,37 +28,26 @@ const reviewMonthGroup = `(@month_labels::text[])[width_bucket(received_at, @mon
 //   - capacity: the breach's rep already held at least @capacity open
 //     leads when the lead was received: leads they own, assigned before
 //     that instant and not closed by it (closed strictly after it, or
-//     still open). Each rep's assignments and closings are gathered
-//     once, each sorted (a small sort a rep, not one of the whole span),
-//     and a breach counts by two binary searches (width_bucket): the
-//     assignments strictly before the instant less the closings at or
-//     before it;
+//     still open);
 //   - concentrated: more than half of the rule's breaches came from its
 //     two reps with the most (ties by email), and this breach's rep is one
 //     of them;
 //   - other.
 //
+// The routing delay and the count of open leads held are kept on each
+// breach's row as the leads change (migration 0022), so this is one pass
+// over the span's breach rows.
+//
 // Rows: rule, cause, breaches, whether the rule is concentrated, its top
 // reps.
 const reviewCausesSQL = `
-WITH probes AS MATERIALIZED (
-	SELECT b.rule, b.rep_key, f.received_at AS arrived, coalesce(f.routing_delay > @routing, false) AS routed
-	FROM lead_breach_facts b JOIN lead_facts f ON f.lead_id = b.lead_id
-	WHERE b.lead_received_at >= @start AND b.lead_received_at < @end AND b.lead_received_at <= @now AND b.at <= @now
-), held AS MATERIALIZED (
-	SELECT owner_key AS rep_key, array_agg(assigned_at ORDER BY assigned_at) AS assigned,
-		coalesce(array_agg(closed_at ORDER BY closed_at) FILTER (WHERE closed_at IS NOT NULL), '{}') AS closed
-	FROM lead_facts
-	WHERE has_owner AND assigned_at IS NOT NULL AND assigned_at < @end
-		AND (closed_at > @start OR (closed_at IS NULL AND is_open))
-		AND owner_key IN (SELECT rep_key FROM probes WHERE NOT routed AND rep_key <> '')
-	GROUP BY owner_key
-), classified AS MATERIALIZED (
-	SELECT p.rule, p.rep_key, CASE
-		WHEN p.routed THEN 'routing'
-		WHEN width_bucket(p.arrived - interval '1 microsecond', h.assigned) - width_bucket(p.arrived, h.closed) >= @capacity THEN 'capacity' END AS cause,
+WITH classified AS MATERIALIZED (
+	SELECT rule, rep_key, CASE
+		WHEN coalesce(lead_routing_delay > @routing, false) THEN 'routing'
+		WHEN rep_key <> '' AND held_at_arrival >= @capacity THEN 'capacity' END AS cause,
 		count(*) AS n
-	FROM probes p LEFT JOIN held h ON h.rep_key = p.rep_key AND NOT p.routed AND p.rep_key <> ''
+	FROM lead_breach_facts
+	WHERE lead_received_at >= @start AND lead_received_at < @end AND lead_received_at <= @now AND at <= @now
 	GROUP BY 1, 2, 3
 ), ranked AS (
 	SELECT rule, rep_key, n, row_number() OVER (PARTITION BY rule ORDER BY n DESC, rep_key) AS rank
@@ -243,57 +232,21 @@ func reviewBreaches(ctx context.Context, tx pgx.Tx, p *engine.Policy, span engin
 
 // reviewQualitySQL sorts the leads received in [@from, @to) into the
 // classes lead quality counts alike (engine.QualityClass), as
-// QualityFacts and engine.ComputeQuality read them: the rejections of a
-// lead in the order they happened (at, id), a contest on a rejection
-// standing as the last contested (pending) or contest_decided event after
-// it that names it, the rejection that stands the last one neither of the
-// wrong owner nor overturned, the card's feedback its first answer. Only
-// the span's leads that have such events touch lead_events, through its
-// lead index; what comes back is a few hundred rows whatever the leads.
+// QualityFacts and engine.ComputeQuality read them, from each lead's
+// acceptance kept in lead_review_facts (migration 0022: its rejections,
+// their contests, the one that stands, the card's first feedback answer).
+// What comes back is a few hundred rows whatever the leads.
 const reviewQualitySQL = `
-WITH span AS MATERIALIZED (
-	SELECT id, source, rule, state, acknowledged_at, first_touch_at, return_reason
-	FROM leads WHERE received_at >= @from AND received_at < @to
-), events AS MATERIALIZED (
-	SELECT e.id, e.lead_id, e.at, e.kind, coalesce(e.data->>'category', '') AS category, coalesce(e.data->>'detail', '') AS detail,
-		coalesce(e.data->>'rejection', '') AS rejection, coalesce(e.data->>'decision', '') AS decision, coalesce(e.data->>'answer', '') AS answer
-	FROM lead_events e JOIN span s ON s.id = e.lead_id
-	WHERE e.kind IN (@rejected, @contested, @decided, @feedback)
-), rejections AS (
-	SELECT DISTINCT ON (r.id) r.id, r.lead_id, r.at, r.category, r.detail,
-		CASE c.kind WHEN @contested THEN @pending ELSE coalesce(c.decision, '') END AS contest
-	FROM events r LEFT JOIN events c ON c.kind IN (@contested, @decided) AND c.lead_id = r.lead_id
-		AND c.rejection = r.id::text AND (c.at, c.id) > (r.at, r.id)
-	WHERE r.kind = @rejected
-	ORDER BY r.id, c.at DESC NULLS LAST, c.id DESC
-), per_lead AS (
-	SELECT lead_id,
-		count(*) FILTER (WHERE category = @wrong_owner) AS misroutes,
-		count(*) FILTER (WHERE category <> @wrong_owner AND contest = @pending) AS pending,
-		count(*) FILTER (WHERE category <> @wrong_owner AND contest = @upheld) AS upheld,
-		count(*) FILTER (WHERE category <> @wrong_owner AND contest = @overturned) AS overturned
-	FROM rejections GROUP BY lead_id
-), standing AS (
-	SELECT DISTINCT ON (lead_id) lead_id, category, detail FROM rejections
-	WHERE category <> @wrong_owner AND contest <> @overturned
-	ORDER BY lead_id, at DESC, id DESC
-), feedback AS (
-	SELECT DISTINCT ON (lead_id) lead_id, answer FROM events
-	WHERE kind = @feedback AND answer <> ''
-	ORDER BY lead_id, at, id
-)
-SELECT s.source, s.rule,
-	CASE WHEN st.lead_id IS NOT NULL THEN @q_rejected
-		WHEN s.acknowledged_at IS NOT NULL OR s.first_touch_at IS NOT NULL THEN @q_accepted
-		WHEN s.state = ANY(@open_states) THEN @q_awaiting
+SELECT source, rule,
+	CASE WHEN standing_category IS NOT NULL THEN @q_rejected
+		WHEN accepted THEN @q_accepted
+		WHEN state = ANY(@open_states) THEN @q_awaiting
 		ELSE @q_closed END,
-	coalesce(st.category, ''), coalesce(st.detail, ''), coalesce(fb.answer, ''),
-	s.state = @returned AND starts_with(s.return_reason, @unreachable),
-	count(*), coalesce(sum(pl.misroutes), 0), coalesce(sum(pl.pending), 0), coalesce(sum(pl.upheld), 0), coalesce(sum(pl.overturned), 0)
-FROM span s
-	LEFT JOIN per_lead pl ON pl.lead_id = s.id
-	LEFT JOIN standing st ON st.lead_id = s.id
-	LEFT JOIN feedback fb ON fb.lead_id = s.id
+	coalesce(standing_category, ''), standing_detail, feedback,
+	state = @returned AND starts_with(return_reason, @unreachable),
+	count(*), sum(misroutes), sum(contest_pending), sum(upheld), sum(overturned)
+FROM lead_review_facts
+WHERE received_at >= @from AND received_at < @to
 GROUP BY 1, 2, 3, 4, 5, 6, 7`
 
 // reviewQuality counts acceptance by source over the leads received in
@@ -309,9 +262,6 @@ func reviewQuality(ctx context.Context, tx pgx.Tx, from, to time.Time, target fl
 		}
 	}
 	args := pgx.NamedArgs{"from": from, "to": to,
-		"rejected": engine.EventRejected, "contested": engine.EventContested, "decided": engine.EventContestDecided,
-		"feedback": engine.EventCardFeedback, "wrong_owner": string(engine.RejectWrongOwner),
-		"pending": engine.ContestPending, "upheld": engine.ContestUpheld, "overturned": engine.ContestOverturned,
 		"q_rejected": engine.QualityRejected, "q_accepted": engine.QualityAccepted, "q_awaiting": engine.QualityAwaiting,
 		"q_closed": engine.QualityClosedUndecided, "open_states": open,
 		"returned": string(engine.StateReturned), "unreachable": engine.ReturnReasonUnreachable}
