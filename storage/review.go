@@ -2,6 +2,7 @@ package storage
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -105,7 +106,7 @@ func (db *DB) Review(ctx context.Context, p *engine.Policy, months []engine.Peri
 	if err := reviewMonths(ctx, tx, p, &rv, months, starts, labels); err != nil {
 		return rv, err
 	}
-	if err := reviewMQLs(ctx, tx, &rv, starts, asOf); err != nil {
+	if err := reviewMQLs(ctx, tx, &rv, months, asOf); err != nil {
 		return rv, err
 	}
 	rv.Commitments = engine.JudgeCommitments(p, rv.Months)
@@ -156,22 +157,29 @@ func reviewMonths(ctx context.Context, tx pgx.Tx, p *engine.Policy, rv *engine.R
 	return nil
 }
 
-// reviewMQLs counts each month's MQLs received by the review's AsOf.
-func reviewMQLs(ctx context.Context, tx pgx.Tx, rv *engine.Review, starts []time.Time, asOf time.Time) error {
-	rows, err := tx.Query(ctx, `SELECT width_bucket(at, $1::timestamptz[]), count(*) FROM mqls
-		WHERE at >= $2 AND at < $3 AND at <= $4 GROUP BY 1`, starts, rv.Span.Start, rv.Span.End, asOf)
-	if err != nil {
-		return mapError(err, "count the MQLs of %s", rv.Span.Label)
-	}
-	var bucket, n int
-	_, err = pgx.ForEachRow(rows, []any{&bucket, &n}, func() error {
-		if bucket >= 1 && bucket <= len(rv.Months) {
-			rv.Months[bucket-1].Figures.MQLs = n
-			rv.ByScore.All.MQLs += n
+// reviewMQLs counts each month's MQLs received by the review's AsOf, as
+// the scorecard counts a period's (scorecardMQLsSQL): the month's whole
+// UTC hours from mql_hours, the rest from mqls. A month at a time, so an
+// hour a month boundary cuts (a zone half an hour off UTC) is counted
+// from mqls on both sides.
+func reviewMQLs(ctx context.Context, tx pgx.Tx, rv *engine.Review, months []engine.Period, asOf time.Time) error {
+	query := fmt.Sprintf(scorecardMQLsSQL, "''")
+	for i, m := range months {
+		var (
+			all string
+			n   int
+		)
+		err := tx.QueryRow(ctx, query, mqlHoursArgs(m, asOf)).Scan(&all, &n)
+		if errors.Is(err, pgx.ErrNoRows) {
+			continue
 		}
-		return nil
-	})
-	return mapError(err, "count the MQLs of %s", rv.Span.Label)
+		if err != nil {
+			return mapError(err, "count the MQLs of %s", m.Label)
+		}
+		rv.Months[i].Figures.MQLs = n
+		rv.ByScore.All.MQLs += n
+	}
+	return nil
 }
 
 // reviewBreaches counts the span's breaches by likely cause
