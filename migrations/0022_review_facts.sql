@@ -249,7 +249,8 @@ BEGIN
         accepted = EXCLUDED.accepted, return_reason = EXCLUDED.return_reason,
         standing_category = EXCLUDED.standing_category, standing_detail = EXCLUDED.standing_detail,
         feedback = EXCLUDED.feedback, misroutes = EXCLUDED.misroutes, contest_pending = EXCLUDED.contest_pending,
-        upheld = EXCLUDED.upheld, overturned = EXCLUDED.overturned;
+        upheld = EXCLUDED.upheld, overturned = EXCLUDED.overturned
+    WHERE lead_review_facts IS DISTINCT FROM EXCLUDED;
 END
 $$;
 
@@ -291,6 +292,73 @@ $$;
 CREATE TRIGGER review_acceptance_new_events AFTER INSERT ON lead_events
     REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION review_acceptance_new_events();
 
+-- Acceptance summed by the UTC day the leads were received and by what
+-- the review groups them by, so that half a year sums a few thousand rows
+-- instead of grouping half a million leads (storage's review sums whole
+-- days here and the leads of the partial days at the span's edges from
+-- lead_review_facts). return_reason is kept for returned leads only.
+-- Kept by statement-level triggers on lead_review_facts, as mql_hours
+-- (0021) is on mqls: what a statement adds and takes away, grouped, in
+-- key order.
+CREATE TABLE lead_review_days (
+    day             timestamptz NOT NULL,
+    source          text NOT NULL,
+    rule            text NOT NULL,
+    state           text NOT NULL,
+    accepted        boolean NOT NULL,
+    return_reason   text NOT NULL,
+    rejected        boolean NOT NULL,
+    category        text NOT NULL,
+    detail          text NOT NULL,
+    feedback        text NOT NULL,
+    leads           bigint NOT NULL,
+    misroutes       bigint NOT NULL,
+    contest_pending bigint NOT NULL,
+    upheld          bigint NOT NULL,
+    overturned      bigint NOT NULL,
+    PRIMARY KEY (day, source, rule, state, accepted, return_reason, rejected, category, detail, feedback)
+);
+
+CREATE FUNCTION review_acceptance_days_count() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP IN ('UPDATE', 'DELETE') THEN
+        UPDATE lead_review_days d SET leads = d.leads - o.leads, misroutes = d.misroutes - o.misroutes,
+            contest_pending = d.contest_pending - o.contest_pending, upheld = d.upheld - o.upheld,
+            overturned = d.overturned - o.overturned
+        FROM (SELECT date_trunc('day', received_at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' AS day, source, rule, state, accepted,
+                  CASE WHEN state = 'returned_to_marketing' THEN return_reason ELSE '' END AS return_reason,
+                  standing_category IS NOT NULL AS rejected, coalesce(standing_category, '') AS category,
+                  standing_detail AS detail, feedback,
+                  count(*) AS leads, sum(misroutes) AS misroutes, sum(contest_pending) AS contest_pending,
+                  sum(upheld) AS upheld, sum(overturned) AS overturned
+              FROM old_rows GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10) o
+        WHERE d.day = o.day AND d.source = o.source AND d.rule = o.rule AND d.state = o.state AND d.accepted = o.accepted
+            AND d.return_reason = o.return_reason AND d.rejected = o.rejected AND d.category = o.category
+            AND d.detail = o.detail AND d.feedback = o.feedback;
+    END IF;
+    IF TG_OP IN ('INSERT', 'UPDATE') THEN
+        INSERT INTO lead_review_days (day, source, rule, state, accepted, return_reason, rejected, category, detail, feedback,
+            leads, misroutes, contest_pending, upheld, overturned)
+        SELECT date_trunc('day', received_at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC', source, rule, state, accepted,
+            CASE WHEN state = 'returned_to_marketing' THEN return_reason ELSE '' END,
+            standing_category IS NOT NULL, coalesce(standing_category, ''), standing_detail, feedback,
+            count(*), sum(misroutes), sum(contest_pending), sum(upheld), sum(overturned)
+        FROM new_rows GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10 ORDER BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10
+        ON CONFLICT (day, source, rule, state, accepted, return_reason, rejected, category, detail, feedback) DO UPDATE SET
+            leads = lead_review_days.leads + EXCLUDED.leads, misroutes = lead_review_days.misroutes + EXCLUDED.misroutes,
+            contest_pending = lead_review_days.contest_pending + EXCLUDED.contest_pending,
+            upheld = lead_review_days.upheld + EXCLUDED.upheld, overturned = lead_review_days.overturned + EXCLUDED.overturned;
+    END IF;
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER review_acceptance_days_insert AFTER INSERT ON lead_review_facts
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION review_acceptance_days_count();
+CREATE TRIGGER review_acceptance_days_update AFTER UPDATE ON lead_review_facts
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION review_acceptance_days_count();
+CREATE TRIGGER review_acceptance_days_delete AFTER DELETE ON lead_review_facts
+    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION review_acceptance_days_count();
+
 -- review_facts_fill works both out for every lead there, in batches of
 -- leads by id (this migration, and a generated history written with the
 -- triggers off).
@@ -306,3 +374,6 @@ END
 $$;
 
 SELECT review_facts_fill();
+ANALYZE lead_breach_facts;
+ANALYZE lead_review_facts;
+ANALYZE lead_review_days;

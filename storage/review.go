@@ -241,21 +241,46 @@ func reviewBreaches(ctx context.Context, tx pgx.Tx, p *engine.Policy, span engin
 // reviewQualitySQL sorts the leads received in [@from, @to) into the
 // classes lead quality counts alike (engine.QualityClass), as
 // QualityFacts and engine.ComputeQuality read them, from each lead's
-// acceptance kept in lead_review_facts (migration 0022: its rejections,
-// their contests, the one that stands, the card's first feedback answer).
-// What comes back is a few hundred rows whatever the leads.
+// acceptance kept by migration 0022 (its rejections, their contests, the
+// one that stands, the card's first feedback answer): the whole UTC days
+// [@lo, @hi) summed in lead_review_days, the leads of the rest one by one
+// from lead_review_facts. What comes back is a few hundred rows whatever
+// the leads.
 const reviewQualitySQL = `
 SELECT source, rule,
-	CASE WHEN standing_category IS NOT NULL THEN @q_rejected
+	CASE WHEN rejected THEN @q_rejected
 		WHEN accepted THEN @q_accepted
 		WHEN state = ANY(@open_states) THEN @q_awaiting
 		ELSE @q_closed END,
-	coalesce(standing_category, ''), standing_detail, feedback,
+	category, detail, feedback,
 	state = @returned AND starts_with(return_reason, @unreachable),
-	count(*), sum(misroutes), sum(contest_pending), sum(upheld), sum(overturned)
-FROM lead_review_facts
-WHERE received_at >= @from AND received_at < @to
-GROUP BY 1, 2, 3, 4, 5, 6, 7`
+	sum(leads)::bigint, sum(misroutes)::bigint, sum(contest_pending)::bigint, sum(upheld)::bigint, sum(overturned)::bigint
+FROM (
+	SELECT source, rule, state, accepted, return_reason, rejected, category, detail, feedback,
+		leads, misroutes, contest_pending, upheld, overturned
+	FROM lead_review_days WHERE day >= @lo AND day < @hi
+	UNION ALL
+	SELECT source, rule, state, accepted, return_reason, standing_category IS NOT NULL, coalesce(standing_category, ''),
+		standing_detail, feedback, 1, misroutes, contest_pending, upheld, overturned
+	FROM lead_review_facts
+	WHERE (received_at >= @from AND received_at < @lo) OR (received_at >= @hi AND received_at < @to)
+) counted
+GROUP BY 1, 2, 3, 4, 5, 6, 7
+HAVING sum(leads) > 0`
+
+// reviewDays bounds the UTC days that lie wholly in [from, to): [lo, hi),
+// empty (both from) when there are none.
+func reviewDays(from, to time.Time) (lo, hi time.Time) {
+	lo = from.UTC().Truncate(24 * time.Hour)
+	if lo.Before(from) {
+		lo = lo.Add(24 * time.Hour)
+	}
+	hi = to.UTC().Truncate(24 * time.Hour)
+	if !lo.Before(hi) {
+		return from, from
+	}
+	return lo, hi
+}
 
 // reviewQuality counts acceptance by source over the leads received in
 // [from, to) (reviewQualitySQL), as /sla quality counts it over the same
@@ -269,7 +294,8 @@ func reviewQuality(ctx context.Context, tx pgx.Tx, from, to time.Time, target fl
 			open = append(open, string(s))
 		}
 	}
-	args := pgx.NamedArgs{"from": from, "to": to,
+	lo, hi := reviewDays(from, to)
+	args := pgx.NamedArgs{"from": from, "to": to, "lo": lo, "hi": hi,
 		"q_rejected": engine.QualityRejected, "q_accepted": engine.QualityAccepted, "q_awaiting": engine.QualityAwaiting,
 		"q_closed": engine.QualityClosedUndecided, "open_states": open,
 		"returned": string(engine.StateReturned), "unreachable": engine.ReturnReasonUnreachable}
