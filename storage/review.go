@@ -85,52 +85,86 @@ func (db *DB) Review(ctx context.Context, p *engine.Policy, months []engine.Peri
 	if !fresh {
 		return rv, engine.Errorf(engine.EUNAVAILABLE, "slabot is still working out the figures of many changed leads; ask for the review again in a few minutes.")
 	}
+	// One snapshot for the whole pack, its parts counted at once
+	// (runReviewParts): the first half of the months' cells, the second,
+	// and the MQLs, breaches and acceptance, each a few hundred rows.
+	tx, err := db.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	if err != nil {
+		return rv, mapError(err, "count the review of %s", span.Label)
+	}
+	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
+	if _, err := tx.Exec(ctx, reviewTxSettings); err != nil {
+		return rv, mapError(err, "count the review of %s", span.Label)
+	}
+	var snapshot string
+	if err := tx.QueryRow(ctx, `SELECT pg_export_snapshot()`).Scan(&snapshot); err != nil {
+		return rv, mapError(err, "count the review of %s", span.Label)
+	}
+	half := len(months) / 2
+	var (
+		early, late []scorecardCell
+		mqls        []int
+	)
+	parts := []reviewPart{
+		func(ctx context.Context, tx pgx.Tx) (err error) {
+			late, err = reviewMonthCells(ctx, tx, p, months[half:], asOf)
+			return err
+		},
+		func(ctx context.Context, tx pgx.Tx) (err error) {
+			if mqls, err = reviewMQLs(ctx, tx, months, asOf); err != nil {
+				return err
+			}
+			if rv.Breaches, err = reviewBreaches(ctx, tx, p, span, asOf, settings); err != nil {
+				return err
+			}
+			rv.Quality, err = reviewQuality(ctx, tx, span.Start, span.End, p.Targets.Accepted)
+			return err
+		},
+	}
+	if half > 0 {
+		parts = append(parts, func(ctx context.Context, tx pgx.Tx) (err error) {
+			early, err = reviewMonthCells(ctx, tx, p, months[:half], asOf)
+			return err
+		})
+	}
+	if err := db.runReviewParts(ctx, tx, snapshot, parts); err != nil {
+		return rv, mapError(err, "count the review of %s", span.Label)
+	}
+	reviewMonths(p, &rv, months, append(early, late...))
+	for i, n := range mqls {
+		rv.Months[i].Figures.MQLs = n
+		rv.ByScore.All.MQLs += n
+	}
+	rv.Commitments = engine.JudgeCommitments(p, rv.Months)
+	return rv, nil
+}
+
+// reviewMonthCells counts the cells of months (consecutive, oldest first):
+// their own leads by month, score band, rule and return reason
+// (scorecardCellsSQL).
+func reviewMonthCells(ctx context.Context, tx pgx.Tx, p *engine.Policy, months []engine.Period, asOf time.Time) ([]scorecardCell, error) {
+	span := engine.ReviewSpan(months)
 	starts := make([]time.Time, len(months)+1)
 	labels := make([]string, len(months))
 	for i, m := range months {
 		starts[i], labels[i] = m.Start, m.Label
 	}
 	starts[len(months)] = span.End
-
-	// One snapshot for the whole pack. The queries scan and group half a
-	// year of leads in a few passes: JIT compiling costs more than it saves
-	// on them, and a little more sort memory keeps their hashes off disk.
-	tx, err := db.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
-	if err != nil {
-		return rv, mapError(err, "count the review of %s", span.Label)
-	}
-	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
-	if _, err := tx.Exec(ctx, `SET LOCAL jit = off; SET LOCAL work_mem = '32MB'`); err != nil {
-		return rv, mapError(err, "count the review of %s", span.Label)
-	}
-	if err := reviewMonths(ctx, tx, p, &rv, months, starts, labels); err != nil {
-		return rv, err
-	}
-	if err := reviewMQLs(ctx, tx, &rv, months, asOf); err != nil {
-		return rv, err
-	}
-	rv.Commitments = engine.JudgeCommitments(p, rv.Months)
-	if rv.Breaches, err = reviewBreaches(ctx, tx, p, span, asOf, settings); err != nil {
-		return rv, err
-	}
-	if rv.Quality, err = reviewQuality(ctx, tx, span.Start, span.End, p.Targets.Accepted); err != nil {
-		return rv, err
-	}
-	return rv, nil
-}
-
-// reviewMonths counts each month's (all) row and the span's score bands
-// in one scan of the span's cells (month × score band × rule × return
-// reason, scorecardCellsSQL), summed as the scorecard sums them.
-func reviewMonths(ctx context.Context, tx pgx.Tx, p *engine.Policy, rv *engine.Review, months []engine.Period, starts []time.Time, labels []string) error {
-	args := scorecardArgs(p, rv.Span, rv.AsOf)
+	args := scorecardArgs(p, span, asOf)
 	args["month_starts"], args["month_labels"] = starts, labels
 	bounds := engine.ScoreBands(p)
 	cells, err := scorecardCells(ctx, tx, fmt.Sprintf(scorecardCellsSQL, reviewMonthGroup, scorecardGroup(engine.ByScore, bounds),
 		fmt.Sprintf(figuresJudged, scorecardCohort)), args)
 	if err != nil {
-		return mapError(err, "count the review's months over %s", rv.Span.Label)
+		return nil, mapError(err, "count the review's months over %s", span.Label)
 	}
+	return cells, nil
+}
+
+// reviewMonths sums the span's cells (reviewMonthCells) into each
+// month's (all) row and the span's score bands, as the scorecard sums
+// them.
+func reviewMonths(p *engine.Policy, rv *engine.Review, months []engine.Period, cells []scorecardCell) {
 	monthly, bands, all := scorecardTallies{}, scorecardTallies{}, &scorecardTally{}
 	rv.ByScore = engine.Scorecard{By: engine.ByScore, Period: rv.Span, AsOf: rv.AsOf}
 	for i := range cells {
@@ -154,7 +188,6 @@ func reviewMonths(ctx context.Context, tx pgx.Tx, p *engine.Policy, rv *engine.R
 	}
 	rv.ByScore.Rows, rv.ByScore.All = bands.rows(), all.finish("")
 	engine.FinishScorecard(p, &rv.ByScore)
-	return nil
 }
 
 // reviewMQLs counts each month's MQLs received by the review's AsOf, as
@@ -162,8 +195,9 @@ func reviewMonths(ctx context.Context, tx pgx.Tx, p *engine.Policy, rv *engine.R
 // UTC hours from mql_hours, the rest from mqls. A month at a time, so an
 // hour a month boundary cuts (a zone half an hour off UTC) is counted
 // from mqls on both sides.
-func reviewMQLs(ctx context.Context, tx pgx.Tx, rv *engine.Review, months []engine.Period, asOf time.Time) error {
+func reviewMQLs(ctx context.Context, tx pgx.Tx, months []engine.Period, asOf time.Time) ([]int, error) {
 	query := fmt.Sprintf(scorecardMQLsSQL, "''")
+	counts := make([]int, len(months))
 	for i, m := range months {
 		var (
 			all string
@@ -174,12 +208,11 @@ func reviewMQLs(ctx context.Context, tx pgx.Tx, rv *engine.Review, months []engi
 			continue
 		}
 		if err != nil {
-			return mapError(err, "count the MQLs of %s", m.Label)
+			return nil, mapError(err, "count the MQLs of %s", m.Label)
 		}
-		rv.Months[i].Figures.MQLs = n
-		rv.ByScore.All.MQLs += n
+		counts[i] = n
 	}
-	return nil
+	return counts, nil
 }
 
 // reviewBreaches counts the span's breaches by likely cause

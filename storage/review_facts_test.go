@@ -11,6 +11,7 @@ import (
 
 	"github.com/slabot/slabot/engine"
 	"github.com/slabot/slabot/storage"
+	"github.com/slabot/slabot/storage/benchgen"
 	"github.com/slabot/slabot/storage/storagetest"
 )
 
@@ -355,4 +356,49 @@ func dumpReviewFacts(t *testing.T, db *storage.DB) string {
 		fmt.Fprintln(&b, v...)
 	}
 	return b.String()
+}
+
+// TestReviewMonthsAreTheScorecards: the review counts its months apart,
+// on connections of their own that share one snapshot; each month's row is
+// the scorecard's (all) row of that month, and the span's score bands the
+// scorecard by score over the span.
+func TestReviewMonthsAreTheScorecards(t *testing.T) {
+	ctx := context.Background()
+	db := storagetest.NewDB(t)
+	cfg := benchgen.Config{Leads: 2000, Now: replayNow, Months: 6, Teams: 2, RepsPerTeam: 3}
+	if _, err := benchgen.Generate(ctx, db, cfg, t.Logf); err != nil {
+		t.Fatal(err)
+	}
+	p, err := benchgen.Policy(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []int{1, 4, 5} {
+		months := engine.ReviewMonthsBefore(n, replayNow, p.Location)
+		rv, err := db.Review(ctx, p, months, replayNow)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, m := range months {
+			sc, err := db.Scorecard(ctx, p, engine.ByScore, m, replayNow, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := sc.All
+			want.Group, want.MQLs, want.HasMQLs = m.Label, rv.Months[i].Figures.MQLs, true
+			if want.SQLs == 0 {
+				t.Fatalf("%s has no leads", m.Label)
+			}
+			if diff := cmp.Diff(want, rv.Months[i].Figures); diff != "" {
+				t.Errorf("%d months: %s differs from its scorecard (-scorecard +review):\n%s", n, m.Label, diff)
+			}
+		}
+		sc, err := db.Scorecard(ctx, p, engine.ByScore, engine.ReviewSpan(months), replayNow, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(sc.Rows, rv.ByScore.Rows); diff != "" {
+			t.Errorf("%d months: the score bands differ from the scorecard's (-scorecard +review):\n%s", n, diff)
+		}
+	}
 }
