@@ -144,27 +144,27 @@ CREATE TRIGGER review_held_update AFTER UPDATE ON lead_facts
 -- at once (this migration, and a generated history written with the
 -- triggers off): each rep's assignments (+1 just after), closings (-1 from
 -- then on) and breaches' arrivals in time order, the count a running sum.
-CREATE FUNCTION review_held_fill() RETURNS void LANGUAGE sql VOLATILE AS $$
+CREATE FUNCTION review_held_fill() RETURNS void LANGUAGE sql VOLATILE SET work_mem = '128MB' AS $$
     WITH held AS (
         SELECT owner_key AS rep, assigned_at, closed_at FROM lead_facts
         WHERE has_owner AND owner_key <> '' AND assigned_at IS NOT NULL
             AND ((closed_at IS NULL AND is_open) OR closed_at > assigned_at)
     ), steps AS (
-        SELECT rep, assigned_at AS at, 2 AS ord, 1 AS delta, NULL::tid AS breach_row FROM held
+        SELECT rep, assigned_at AS at, 2 AS ord, 1 AS delta, NULL::tid AS breach_row, NULL::bigint AS lead_id FROM held
         UNION ALL
-        SELECT rep, closed_at, 0, -1, NULL FROM held WHERE closed_at IS NOT NULL
+        SELECT rep, closed_at, 0, -1, NULL, NULL FROM held WHERE closed_at IS NOT NULL
         UNION ALL
-        SELECT rep_key, lead_received_at, 1, 0, ctid FROM lead_breach_facts WHERE rep_key <> ''
+        SELECT rep_key, lead_received_at, 1, 0, ctid, lead_id FROM lead_breach_facts
     ), counted AS (
-        SELECT breach_row, held FROM (
-            SELECT breach_row, sum(delta) OVER (PARTITION BY rep ORDER BY at, ord ROWS UNBOUNDED PRECEDING) AS held FROM steps
+        SELECT breach_row, lead_id, held FROM (
+            SELECT breach_row, lead_id, sum(delta) OVER (PARTITION BY rep ORDER BY at, ord ROWS UNBOUNDED PRECEDING) AS held
+            FROM steps
         ) s WHERE breach_row IS NOT NULL
     )
-    UPDATE lead_breach_facts b SET held_at_arrival = c.held
-    FROM counted c WHERE b.ctid = c.breach_row AND b.held_at_arrival <> c.held;
-    UPDATE lead_breach_facts SET held_at_arrival = 0 WHERE rep_key = '' AND held_at_arrival <> 0;
-    UPDATE lead_breach_facts b SET lead_routing_delay = f.routing_delay
-    FROM lead_facts f WHERE f.lead_id = b.lead_id AND b.lead_routing_delay IS DISTINCT FROM f.routing_delay;
+    UPDATE lead_breach_facts b SET held_at_arrival = c.held, lead_routing_delay = f.routing_delay
+    FROM counted c JOIN lead_facts f ON f.lead_id = c.lead_id
+    WHERE b.ctid = c.breach_row
+        AND (b.held_at_arrival, b.lead_routing_delay) IS DISTINCT FROM (c.held::integer, f.routing_delay);
 $$;
 
 -- Each lead's acceptance, as lead quality reads it (storage's
@@ -192,6 +192,9 @@ CREATE TABLE lead_review_facts (
     overturned        integer NOT NULL
 );
 CREATE INDEX lead_review_facts_received ON lead_review_facts (received_at);
+-- A lead's history as acceptance reads it: rare events among many.
+CREATE INDEX lead_events_acceptance ON lead_events (lead_id)
+    WHERE kind IN ('rejected', 'contested', 'contest_decided', 'card_feedback');
 
 -- review_acceptance_write writes the acceptance of the leads ids from
 -- leads and lead_events as they are. With lock_leads it first locks
