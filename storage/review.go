@@ -2,6 +2,7 @@ package storage
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -28,37 +29,26 @@ const reviewMonthGroup = `(@month_labels::text[])[width_bucket(received_at, @mon
 //   - capacity: the breach's rep already held at least @capacity open
 //     leads when the lead was received: leads they own, assigned before
 //     that instant and not closed by it (closed strictly after it, or
-//     still open). Each rep's assignments and closings are gathered
-//     once, each sorted (a small sort a rep, not one of the whole span),
-//     and a breach counts by two binary searches (width_bucket): the
-//     assignments strictly before the instant less the closings at or
-//     before it;
+//     still open);
 //   - concentrated: more than half of the rule's breaches came from its
 //     two reps with the most (ties by email), and this breach's rep is one
 //     of them;
 //   - other.
 //
+// The routing delay and the count of open leads held are kept on each
+// breach's row as the leads change (migration 0022), so this is one pass
+// over the span's breach rows.
+//
 // Rows: rule, cause, breaches, whether the rule is concentrated, its top
 // reps.
 const reviewCausesSQL = `
-WITH probes AS MATERIALIZED (
-	SELECT b.rule, b.rep_key, f.received_at AS arrived, coalesce(f.routing_delay > @routing, false) AS routed
-	FROM lead_breach_facts b JOIN lead_facts f ON f.lead_id = b.lead_id
-	WHERE b.lead_received_at >= @start AND b.lead_received_at < @end AND b.lead_received_at <= @now AND b.at <= @now
-), held AS MATERIALIZED (
-	SELECT owner_key AS rep_key, array_agg(assigned_at ORDER BY assigned_at) AS assigned,
-		coalesce(array_agg(closed_at ORDER BY closed_at) FILTER (WHERE closed_at IS NOT NULL), '{}') AS closed
-	FROM lead_facts
-	WHERE has_owner AND assigned_at IS NOT NULL AND assigned_at < @end
-		AND (closed_at > @start OR (closed_at IS NULL AND is_open))
-		AND owner_key IN (SELECT rep_key FROM probes WHERE NOT routed AND rep_key <> '')
-	GROUP BY owner_key
-), classified AS MATERIALIZED (
-	SELECT p.rule, p.rep_key, CASE
-		WHEN p.routed THEN 'routing'
-		WHEN width_bucket(p.arrived - interval '1 microsecond', h.assigned) - width_bucket(p.arrived, h.closed) >= @capacity THEN 'capacity' END AS cause,
+WITH classified AS MATERIALIZED (
+	SELECT rule, rep_key, CASE
+		WHEN coalesce(lead_routing_delay > @routing, false) THEN 'routing'
+		WHEN rep_key <> '' AND held_at_arrival >= @capacity THEN 'capacity' END AS cause,
 		count(*) AS n
-	FROM probes p LEFT JOIN held h ON h.rep_key = p.rep_key AND NOT p.routed AND p.rep_key <> ''
+	FROM lead_breach_facts
+	WHERE lead_received_at >= @start AND lead_received_at < @end AND lead_received_at <= @now AND at <= @now
 	GROUP BY 1, 2, 3
 ), ranked AS (
 	SELECT rule, rep_key, n, row_number() OVER (PARTITION BY rule ORDER BY n DESC, rep_key) AS rank
@@ -95,52 +85,86 @@ func (db *DB) Review(ctx context.Context, p *engine.Policy, months []engine.Peri
 	if !fresh {
 		return rv, engine.Errorf(engine.EUNAVAILABLE, "slabot is still working out the figures of many changed leads; ask for the review again in a few minutes.")
 	}
+	// One snapshot for the whole pack, its parts counted at once
+	// (runReviewParts): the first half of the months' cells, the second,
+	// and the MQLs, breaches and acceptance, each a few hundred rows.
+	tx, err := db.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	if err != nil {
+		return rv, mapError(err, "count the review of %s", span.Label)
+	}
+	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
+	if _, err := tx.Exec(ctx, reviewTxSettings); err != nil {
+		return rv, mapError(err, "count the review of %s", span.Label)
+	}
+	var snapshot string
+	if err := tx.QueryRow(ctx, `SELECT pg_export_snapshot()`).Scan(&snapshot); err != nil {
+		return rv, mapError(err, "count the review of %s", span.Label)
+	}
+	half := len(months) / 2
+	var (
+		early, late []scorecardCell
+		mqls        []int
+	)
+	parts := []reviewPart{
+		func(ctx context.Context, tx pgx.Tx) (err error) {
+			late, err = reviewMonthCells(ctx, tx, p, months[half:], asOf)
+			return err
+		},
+		func(ctx context.Context, tx pgx.Tx) (err error) {
+			if mqls, err = reviewMQLs(ctx, tx, months, asOf); err != nil {
+				return err
+			}
+			if rv.Breaches, err = reviewBreaches(ctx, tx, p, span, asOf, settings); err != nil {
+				return err
+			}
+			rv.Quality, err = reviewQuality(ctx, tx, span.Start, span.End, p.Targets.Accepted)
+			return err
+		},
+	}
+	if half > 0 {
+		parts = append(parts, func(ctx context.Context, tx pgx.Tx) (err error) {
+			early, err = reviewMonthCells(ctx, tx, p, months[:half], asOf)
+			return err
+		})
+	}
+	if err := db.runReviewParts(ctx, tx, snapshot, parts); err != nil {
+		return rv, mapError(err, "count the review of %s", span.Label)
+	}
+	reviewMonths(p, &rv, months, append(early, late...))
+	for i, n := range mqls {
+		rv.Months[i].Figures.MQLs = n
+		rv.ByScore.All.MQLs += n
+	}
+	rv.Commitments = engine.JudgeCommitments(p, rv.Months)
+	return rv, nil
+}
+
+// reviewMonthCells counts the cells of months (consecutive, oldest first):
+// their own leads by month, score band, rule and return reason
+// (scorecardCellsSQL).
+func reviewMonthCells(ctx context.Context, tx pgx.Tx, p *engine.Policy, months []engine.Period, asOf time.Time) ([]scorecardCell, error) {
+	span := engine.ReviewSpan(months)
 	starts := make([]time.Time, len(months)+1)
 	labels := make([]string, len(months))
 	for i, m := range months {
 		starts[i], labels[i] = m.Start, m.Label
 	}
 	starts[len(months)] = span.End
-
-	// One snapshot for the whole pack. The queries scan and group half a
-	// year of leads in a few passes: JIT compiling costs more than it saves
-	// on them, and a little more sort memory keeps their hashes off disk.
-	tx, err := db.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
-	if err != nil {
-		return rv, mapError(err, "count the review of %s", span.Label)
-	}
-	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
-	if _, err := tx.Exec(ctx, `SET LOCAL jit = off; SET LOCAL work_mem = '32MB'`); err != nil {
-		return rv, mapError(err, "count the review of %s", span.Label)
-	}
-	if err := reviewMonths(ctx, tx, p, &rv, months, starts, labels); err != nil {
-		return rv, err
-	}
-	if err := reviewMQLs(ctx, tx, &rv, starts, asOf); err != nil {
-		return rv, err
-	}
-	rv.Commitments = engine.JudgeCommitments(p, rv.Months)
-	if rv.Breaches, err = reviewBreaches(ctx, tx, p, span, asOf, settings); err != nil {
-		return rv, err
-	}
-	if rv.Quality, err = reviewQuality(ctx, tx, span.Start, span.End, p.Targets.Accepted); err != nil {
-		return rv, err
-	}
-	return rv, nil
-}
-
-// reviewMonths counts each month's (all) row and the span's score bands
-// in one scan of the span's cells (month × score band × rule × return
-// reason, scorecardCellsSQL), summed as the scorecard sums them.
-func reviewMonths(ctx context.Context, tx pgx.Tx, p *engine.Policy, rv *engine.Review, months []engine.Period, starts []time.Time, labels []string) error {
-	args := scorecardArgs(p, rv.Span, rv.AsOf)
+	args := scorecardArgs(p, span, asOf)
 	args["month_starts"], args["month_labels"] = starts, labels
 	bounds := engine.ScoreBands(p)
 	cells, err := scorecardCells(ctx, tx, fmt.Sprintf(scorecardCellsSQL, reviewMonthGroup, scorecardGroup(engine.ByScore, bounds),
 		fmt.Sprintf(figuresJudged, scorecardCohort)), args)
 	if err != nil {
-		return mapError(err, "count the review's months over %s", rv.Span.Label)
+		return nil, mapError(err, "count the review's months over %s", span.Label)
 	}
+	return cells, nil
+}
+
+// reviewMonths sums the span's cells (reviewMonthCells) into each
+// month's (all) row and the span's score bands, as the scorecard sums
+// them.
+func reviewMonths(p *engine.Policy, rv *engine.Review, months []engine.Period, cells []scorecardCell) {
 	monthly, bands, all := scorecardTallies{}, scorecardTallies{}, &scorecardTally{}
 	rv.ByScore = engine.Scorecard{By: engine.ByScore, Period: rv.Span, AsOf: rv.AsOf}
 	for i := range cells {
@@ -164,25 +188,31 @@ func reviewMonths(ctx context.Context, tx pgx.Tx, p *engine.Policy, rv *engine.R
 	}
 	rv.ByScore.Rows, rv.ByScore.All = bands.rows(), all.finish("")
 	engine.FinishScorecard(p, &rv.ByScore)
-	return nil
 }
 
-// reviewMQLs counts each month's MQLs received by the review's AsOf.
-func reviewMQLs(ctx context.Context, tx pgx.Tx, rv *engine.Review, starts []time.Time, asOf time.Time) error {
-	rows, err := tx.Query(ctx, `SELECT width_bucket(at, $1::timestamptz[]), count(*) FROM mqls
-		WHERE at >= $2 AND at < $3 AND at <= $4 GROUP BY 1`, starts, rv.Span.Start, rv.Span.End, asOf)
-	if err != nil {
-		return mapError(err, "count the MQLs of %s", rv.Span.Label)
-	}
-	var bucket, n int
-	_, err = pgx.ForEachRow(rows, []any{&bucket, &n}, func() error {
-		if bucket >= 1 && bucket <= len(rv.Months) {
-			rv.Months[bucket-1].Figures.MQLs = n
-			rv.ByScore.All.MQLs += n
+// reviewMQLs counts each month's MQLs received by the review's AsOf, as
+// the scorecard counts a period's (scorecardMQLsSQL): the month's whole
+// UTC hours from mql_hours, the rest from mqls. A month at a time, so an
+// hour a month boundary cuts (a zone half an hour off UTC) is counted
+// from mqls on both sides.
+func reviewMQLs(ctx context.Context, tx pgx.Tx, months []engine.Period, asOf time.Time) ([]int, error) {
+	query := fmt.Sprintf(scorecardMQLsSQL, "''")
+	counts := make([]int, len(months))
+	for i, m := range months {
+		var (
+			all string
+			n   int
+		)
+		err := tx.QueryRow(ctx, query, mqlHoursArgs(m, asOf)).Scan(&all, &n)
+		if errors.Is(err, pgx.ErrNoRows) {
+			continue
 		}
-		return nil
-	})
-	return mapError(err, "count the MQLs of %s", rv.Span.Label)
+		if err != nil {
+			return nil, mapError(err, "count the MQLs of %s", m.Label)
+		}
+		counts[i] = n
+	}
+	return counts, nil
 }
 
 // reviewBreaches counts the span's breaches by likely cause
@@ -243,58 +273,47 @@ func reviewBreaches(ctx context.Context, tx pgx.Tx, p *engine.Policy, span engin
 
 // reviewQualitySQL sorts the leads received in [@from, @to) into the
 // classes lead quality counts alike (engine.QualityClass), as
-// QualityFacts and engine.ComputeQuality read them: the rejections of a
-// lead in the order they happened (at, id), a contest on a rejection
-// standing as the last contested (pending) or contest_decided event after
-// it that names it, the rejection that stands the last one neither of the
-// wrong owner nor overturned, the card's feedback its first answer. Only
-// the span's leads that have such events touch lead_events, through its
-// lead index; what comes back is a few hundred rows whatever the leads.
+// QualityFacts and engine.ComputeQuality read them, from each lead's
+// acceptance kept by migration 0022 (its rejections, their contests, the
+// one that stands, the card's first feedback answer): the whole UTC days
+// [@lo, @hi) summed in lead_review_days, the leads of the rest one by one
+// from lead_review_facts. What comes back is a few hundred rows whatever
+// the leads.
 const reviewQualitySQL = `
-WITH span AS MATERIALIZED (
-	SELECT id, source, rule, state, acknowledged_at, first_touch_at, return_reason
-	FROM leads WHERE received_at >= @from AND received_at < @to
-), events AS MATERIALIZED (
-	SELECT e.id, e.lead_id, e.at, e.kind, coalesce(e.data->>'category', '') AS category, coalesce(e.data->>'detail', '') AS detail,
-		coalesce(e.data->>'rejection', '') AS rejection, coalesce(e.data->>'decision', '') AS decision, coalesce(e.data->>'answer', '') AS answer
-	FROM lead_events e JOIN span s ON s.id = e.lead_id
-	WHERE e.kind IN (@rejected, @contested, @decided, @feedback)
-), rejections AS (
-	SELECT DISTINCT ON (r.id) r.id, r.lead_id, r.at, r.category, r.detail,
-		CASE c.kind WHEN @contested THEN @pending ELSE coalesce(c.decision, '') END AS contest
-	FROM events r LEFT JOIN events c ON c.kind IN (@contested, @decided) AND c.lead_id = r.lead_id
-		AND c.rejection = r.id::text AND (c.at, c.id) > (r.at, r.id)
-	WHERE r.kind = @rejected
-	ORDER BY r.id, c.at DESC NULLS LAST, c.id DESC
-), per_lead AS (
-	SELECT lead_id,
-		count(*) FILTER (WHERE category = @wrong_owner) AS misroutes,
-		count(*) FILTER (WHERE category <> @wrong_owner AND contest = @pending) AS pending,
-		count(*) FILTER (WHERE category <> @wrong_owner AND contest = @upheld) AS upheld,
-		count(*) FILTER (WHERE category <> @wrong_owner AND contest = @overturned) AS overturned
-	FROM rejections GROUP BY lead_id
-), standing AS (
-	SELECT DISTINCT ON (lead_id) lead_id, category, detail FROM rejections
-	WHERE category <> @wrong_owner AND contest <> @overturned
-	ORDER BY lead_id, at DESC, id DESC
-), feedback AS (
-	SELECT DISTINCT ON (lead_id) lead_id, answer FROM events
-	WHERE kind = @feedback AND answer <> ''
-	ORDER BY lead_id, at, id
-)
-SELECT s.source, s.rule,
-	CASE WHEN st.lead_id IS NOT NULL THEN @q_rejected
-		WHEN s.acknowledged_at IS NOT NULL OR s.first_touch_at IS NOT NULL THEN @q_accepted
-		WHEN s.state = ANY(@open_states) THEN @q_awaiting
+SELECT source, rule,
+	CASE WHEN rejected THEN @q_rejected
+		WHEN accepted THEN @q_accepted
+		WHEN state = ANY(@open_states) THEN @q_awaiting
 		ELSE @q_closed END,
-	coalesce(st.category, ''), coalesce(st.detail, ''), coalesce(fb.answer, ''),
-	s.state = @returned AND starts_with(s.return_reason, @unreachable),
-	count(*), coalesce(sum(pl.misroutes), 0), coalesce(sum(pl.pending), 0), coalesce(sum(pl.upheld), 0), coalesce(sum(pl.overturned), 0)
-FROM span s
-	LEFT JOIN per_lead pl ON pl.lead_id = s.id
-	LEFT JOIN standing st ON st.lead_id = s.id
-	LEFT JOIN feedback fb ON fb.lead_id = s.id
-GROUP BY 1, 2, 3, 4, 5, 6, 7`
+	category, detail, feedback,
+	state = @returned AND starts_with(return_reason, @unreachable),
+	sum(leads)::bigint, sum(misroutes)::bigint, sum(contest_pending)::bigint, sum(upheld)::bigint, sum(overturned)::bigint
+FROM (
+	SELECT source, rule, state, accepted, return_reason, rejected, category, detail, feedback,
+		leads, misroutes, contest_pending, upheld, overturned
+	FROM lead_review_days WHERE day >= @lo AND day < @hi
+	UNION ALL
+	SELECT source, rule, state, accepted, return_reason, standing_category IS NOT NULL, coalesce(standing_category, ''),
+		standing_detail, feedback, 1, misroutes, contest_pending, upheld, overturned
+	FROM lead_review_facts
+	WHERE (received_at >= @from AND received_at < @lo) OR (received_at >= @hi AND received_at < @to)
+) counted
+GROUP BY 1, 2, 3, 4, 5, 6, 7
+HAVING sum(leads) > 0`
+
+// reviewDays bounds the UTC days that lie wholly in [from, to): [lo, hi),
+// empty (both from) when there are none.
+func reviewDays(from, to time.Time) (lo, hi time.Time) {
+	lo = from.UTC().Truncate(24 * time.Hour)
+	if lo.Before(from) {
+		lo = lo.Add(24 * time.Hour)
+	}
+	hi = to.UTC().Truncate(24 * time.Hour)
+	if !lo.Before(hi) {
+		return from, from
+	}
+	return lo, hi
+}
 
 // reviewQuality counts acceptance by source over the leads received in
 // [from, to) (reviewQualitySQL), as /sla quality counts it over the same
@@ -308,10 +327,8 @@ func reviewQuality(ctx context.Context, tx pgx.Tx, from, to time.Time, target fl
 			open = append(open, string(s))
 		}
 	}
-	args := pgx.NamedArgs{"from": from, "to": to,
-		"rejected": engine.EventRejected, "contested": engine.EventContested, "decided": engine.EventContestDecided,
-		"feedback": engine.EventCardFeedback, "wrong_owner": string(engine.RejectWrongOwner),
-		"pending": engine.ContestPending, "upheld": engine.ContestUpheld, "overturned": engine.ContestOverturned,
+	lo, hi := reviewDays(from, to)
+	args := pgx.NamedArgs{"from": from, "to": to, "lo": lo, "hi": hi,
 		"q_rejected": engine.QualityRejected, "q_accepted": engine.QualityAccepted, "q_awaiting": engine.QualityAwaiting,
 		"q_closed": engine.QualityClosedUndecided, "open_states": open,
 		"returned": string(engine.StateReturned), "unreachable": engine.ReturnReasonUnreachable}

@@ -104,6 +104,11 @@ func Generate(ctx context.Context, db *storage.DB, cfg Config, logf func(format 
 	if err != nil {
 		return stats, err
 	}
+	// The review's figures are worked out for every lead at once below;
+	// row by row on the way in they would cost as much again.
+	if err := setTriggers(ctx, pool, "DISABLE", reviewTriggers); err != nil {
+		return stats, err
+	}
 	if err := g.streamRows(ctx, pool); err != nil {
 		return stats, err
 	}
@@ -130,7 +135,15 @@ func Generate(ctx context.Context, db *storage.DB, cfg Config, logf func(format 
 	if err := workOutFigures(ctx, db, policy); err != nil {
 		return stats, err
 	}
-	for _, t := range []string{"lead_facts", "lead_breach_facts", "lead_facts_stale"} {
+	// The review's figures (migration 0022) for every lead at once, then
+	// kept by their triggers from here on.
+	if _, err := pool.Exec(ctx, `SELECT review_facts_fill()`); err != nil {
+		return stats, fmt.Errorf("benchgen: work out the review's figures: %w", err)
+	}
+	if err := setTriggers(ctx, pool, "ENABLE", reviewTriggers); err != nil {
+		return stats, err
+	}
+	for _, t := range []string{"lead_facts", "lead_breach_facts", "lead_facts_stale", "lead_review_facts"} {
 		if _, err := pool.Exec(ctx, `VACUUM (ANALYZE) `+t); err != nil {
 			return stats, fmt.Errorf("benchgen: vacuum %s: %w", t, err)
 		}
@@ -172,9 +185,23 @@ var figuresTriggers = [][2]string{{"leads", "lead_facts_new_leads"}, {"leads", "
 	{"touches", "lead_facts_new_touches"}, {"touches", "lead_facts_changed_touch"}, {"lead_events", "lead_facts_new_breaches"},
 	{"lead_events", "lead_facts_new_outcomes"}}
 
+// reviewTriggers are migration 0022's triggers that keep the review's
+// figures, by table: off while the history is written, the figures worked
+// out for every lead at once after (review_facts_fill).
+var reviewTriggers = [][2]string{{"leads", "review_acceptance_new_leads"}, {"leads", "review_acceptance_changed_lead"},
+	{"lead_events", "review_acceptance_new_events"}, {"lead_facts", "review_held_insert"}, {"lead_facts", "review_held_update"},
+	{"lead_facts", "review_held_delete"}, {"lead_breach_facts", "review_breach_held_insert"},
+	{"lead_breach_facts", "review_breach_held_update"}}
+
 // setFiguresTriggers enables or disables them (how: ENABLE or DISABLE).
 func setFiguresTriggers(ctx context.Context, pool *pgxpool.Pool, how string) error {
-	for _, t := range figuresTriggers {
+	return setTriggers(ctx, pool, how, figuresTriggers)
+}
+
+// setTriggers enables or disables triggers, each a table and a trigger's
+// name (how: ENABLE or DISABLE).
+func setTriggers(ctx context.Context, pool *pgxpool.Pool, how string, triggers [][2]string) error {
+	for _, t := range triggers {
 		if _, err := pool.Exec(ctx, fmt.Sprintf(`ALTER TABLE %s %s TRIGGER %s`, t[0], how, t[1])); err != nil {
 			return fmt.Errorf("benchgen: %s trigger %s: %w", strings.ToLower(how), t[1], err)
 		}
