@@ -303,6 +303,7 @@ const (
 	summaryReminder   = "Reminder: "
 	summaryEscalation = "SLA breach: "
 	summaryOrphan     = "Lead without an owner: "
+	summaryHome       = "Your SLA dashboard"
 )
 
 func (e *teamsEnv) personal(email string) string { return e.fake.PersonalConversation(email) }

@@ -240,14 +240,22 @@ func TestTwoReplicasOnOneDatabaseActOnce(t *testing.T) {
 		events := one.events(l.ID)
 		// The card and the reminder, though redrawn since (the lead was
 		// returned), are the owner's two posts about it.
+		// The owner's home card may list the lead too, as soon as its
+		// refresh runs: it is not a post about the lead.
+		var about []teamsfake.Recorded
+		for _, r := range one.posts(one.personal(l.OwnerEmail), "", l) {
+			if r.Activity.Summary != summaryHome {
+				about = append(about, r)
+			}
+		}
 		counts := []int{
-			len(one.posts(one.personal(l.OwnerEmail), "", l)),
+			len(about),
 			countEvents(events, engine.EventBreach), countEvents(events, "returned"),
 			len(one.posts(one.personal(maria), summaryEscalation, l)), len(one.posts(channel, summaryEscalation, l)),
 		}
 		if !slices.Equal(counts, []int{2, 1, 1, 1, 1}) {
 			var summaries []string
-			for _, r := range one.posts(one.personal(l.OwnerEmail), "", l) {
+			for _, r := range about {
 				summaries = append(summaries, r.Activity.Summary)
 			}
 			t.Errorf("lead %d: owner's posts, breaches, returns, manager messages, channel posts = %v, want 2 and one each (owner's posts: %q)", l.ID, counts, summaries)
