@@ -327,18 +327,34 @@ func crashHandOffs(ctx context.Context, tb testing.TB, base string, n int) []int
 			for i := range queue {
 				body := fmt.Sprintf(`{"external_id": "crash-%03d", "source": "web",
 					"contact": {"name": "Lee %03d", "email": "lee-%03d@crash.test"}, "company": {"name": "Crash Co %03d"}}`, i, i, i, i)
-				req, _ := http.NewRequestWithContext(ctx, http.MethodPost, base+"/v1/handoffs", strings.NewReader(body))
-				req.Header.Set("Authorization", "Bearer "+crashIntakeToken)
-				req.Header.Set("Content-Type", "application/json")
-				res, err := http.DefaultClient.Do(req)
+				// A 503 asks the sender to send it again in a few seconds, as a
+				// CRM does; on a busy machine the database can be slow to answer.
+				var (
+					res *http.Response
+					raw []byte
+					err error
+				)
+				for attempt := 1; ; attempt++ {
+					req, _ := http.NewRequestWithContext(ctx, http.MethodPost, base+"/v1/handoffs", strings.NewReader(body))
+					req.Header.Set("Authorization", "Bearer "+crashIntakeToken)
+					req.Header.Set("Content-Type", "application/json")
+					res, err = http.DefaultClient.Do(req)
+					if err != nil {
+						break
+					}
+					raw, _ = io.ReadAll(res.Body)
+					res.Body.Close()
+					if res.StatusCode != http.StatusServiceUnavailable || attempt == 5 || ctx.Err() != nil {
+						break
+					}
+					time.Sleep(time.Second)
+				}
 				if err != nil {
 					mu.Lock()
 					errs = append(errs, err.Error())
 					mu.Unlock()
 					continue
 				}
-				raw, _ := io.ReadAll(res.Body)
-				res.Body.Close()
 				var ans struct {
 					ID int64 `json:"id"`
 				}
