@@ -26,7 +26,7 @@ type Store interface {
 	SaveChatIdentity(ctx context.Context, id *engine.ChatIdentity) error
 	// ReactivateRep puts an inactive rep back in the rotation; false when
 	// the rep was not inactive.
-	ReactivateRep(ctx context.Context, email string) (bool, error)
+	ReactivateRep(ctx context.Context, email string, at time.Time) (bool, error)
 	WithLock(ctx context.Context, key string, fn func(ctx context.Context) error) error
 	Reps(ctx context.Context) ([]engine.Rep, error)
 	SaveLeadMessage(ctx context.Context, m *engine.MessageRef) error

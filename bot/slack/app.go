@@ -26,7 +26,7 @@ type Store interface {
 	Reps(ctx context.Context) ([]engine.Rep, error)
 	// ReactivateRep puts an inactive rep back in the rotation; false when
 	// the rep was not inactive.
-	ReactivateRep(ctx context.Context, email string) (bool, error)
+	ReactivateRep(ctx context.Context, email string, at time.Time) (bool, error)
 }
 
 // Config wires an App.

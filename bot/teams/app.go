@@ -27,7 +27,7 @@ type AppStore interface {
 	Reps(ctx context.Context) ([]engine.Rep, error)
 	// ReactivateRep puts an inactive rep back in the rotation; false when
 	// the rep was not inactive.
-	ReactivateRep(ctx context.Context, email string) (bool, error)
+	ReactivateRep(ctx context.Context, email string, at time.Time) (bool, error)
 	// ForgetChatChannels forgets channels that are gone, with their pins,
 	// and returns what it forgot; ChatChannelsOfTeam lists a team's.
 	ForgetChatChannels(ctx context.Context, platform string, channelIDs []string) ([]engine.ChatChannel, error)
