@@ -390,3 +390,22 @@ func atLeast(s string, n int) bool {
 	v, err := strconv.Atoi(s)
 	return err == nil && v >= n
 }
+
+// pollEvery is how often WaitFor asks.
+const pollEvery = 5 * time.Millisecond
+
+// WaitFor asks cond every few milliseconds until it reports true, and fails
+// the test, saying what it waited for, if it has not within timeout. A test
+// waits for what it needs to happen this way, never for a fixed time.
+func WaitFor(tb testing.TB, timeout time.Duration, what string, cond func() bool) {
+	tb.Helper()
+	deadline := time.Now().Add(timeout)
+	ticker := time.NewTicker(pollEvery)
+	defer ticker.Stop()
+	for !cond() {
+		if time.Now().After(deadline) {
+			tb.Fatalf("waited %v for %s", timeout, what)
+		}
+		<-ticker.C
+	}
+}
