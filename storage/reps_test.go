@@ -81,6 +81,7 @@ func recordedNow(t *testing.T, r repHistoryRow, before time.Time) {
 }
 
 func TestEveryChangeOfARepsStatusIsOnTheRecordOnce(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db := newRepsDB(t, "ana@example.com", "bo@example.com", "cy@example.com")
 
@@ -207,6 +208,7 @@ func TestEveryChangeOfARepsStatusIsOnTheRecordOnce(t *testing.T) {
 }
 
 func TestRepHistoryCannotBeRewritten(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db := newRepsDB(t, "ana@example.com")
 	if _, err := db.DeactivateRep(ctx, "ana@example.com", time.Date(2026, 11, 16, 8, 30, 0, 0, time.UTC)); err != nil {
@@ -230,6 +232,7 @@ func TestRepHistoryCannotBeRewritten(t *testing.T) {
 }
 
 func TestRepEventsBearingOnAPeriod(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db := newRepsDB(t, "ana@example.com", "bo@example.com", "cy@example.com")
 	day := func(d, h int) time.Time { return time.Date(2026, 11, d, h, 0, 0, 0, time.UTC) }
@@ -270,6 +273,7 @@ func TestRepEventsBearingOnAPeriod(t *testing.T) {
 // release before the history (migrations up to 0003) holding reps away and
 // inactive, and checks that the history starts from their status.
 func TestMigrationCarriesTheRepsStatusOver(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db := storagetest.Open(t)
 	pool := db.Pool()

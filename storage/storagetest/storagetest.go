@@ -7,8 +7,11 @@
 // test may commit, run concurrent transactions, LISTEN and start job
 // workers without seeing any other test's rows. A test that needs no
 // commit takes Tx instead: a transaction that is rolled back when the test
-// ends, in a database its package shares. NewSchema and Open give an empty,
-// unmigrated schema, for tests of the migrations themselves.
+// ends, in a database its package shares. NewDBWith does the same for a
+// database holding data that takes long to write (a generated history):
+// written once into a template of its own, copied for each test. NewSchema
+// and Open give an empty, unmigrated schema, for tests of the migrations
+// themselves.
 package storagetest
 
 import (
@@ -18,6 +21,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"net/url"
 	"os"
@@ -123,8 +127,17 @@ func NewDatabase(tb testing.TB) string {
 	if err != nil {
 		tb.Fatalf("prepare the migrated template database: %v", err)
 	}
+	return cloneForTest(tb, server, template)
+}
+
+// cloneForTest copies template into a database with a random name, dropped
+// when the test ends, and returns its URL.
+func cloneForTest(tb testing.TB, server, template string) string {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), setupTimeout)
+	defer cancel()
 	name := randomName("test_")
-	if err := cloneDatabase(ctx, server, template, name); err != nil {
+	if err := onServer(ctx, server, func(conn *pgx.Conn) error { return cloneOn(ctx, conn, template, name) }); err != nil {
 		tb.Fatalf("create test database: %v", err)
 	}
 	tb.Cleanup(func() {
@@ -222,73 +235,169 @@ const maxIdentifier = 63
 
 var nonIdentifier = regexp.MustCompile(`[^a-z0-9_]+`)
 
-// templates remembers, per server, the template this binary found or built.
-var templates sync.Map // server URL → *templateOnce
+// templates remembers, per server and template, what this binary found or
+// built.
+var templates sync.Map // templateKey → *templateOnce
+
+type templateKey struct{ server, name string }
 
 type templateOnce struct {
 	once sync.Once
-	name string
 	err  error
 }
 
 // migratedTemplate returns the name of the server's template database for
 // the current migrations (slabot's and River's), building it the first time
-// any test binary asks. Test binaries running at once build it once: the
-// first takes a lock on the server, and the others, waiting for it, then
-// find the template there.
+// any test binary asks.
 func migratedTemplate(ctx context.Context, server string) (string, error) {
-	entry, _ := templates.LoadOrStore(server, &templateOnce{})
-	t := entry.(*templateOnce)
-	t.once.Do(func() {
-		t.name, t.err = buildTemplate(ctx, server)
-	})
-	return t.name, t.err
-}
-
-func buildTemplate(ctx context.Context, server string) (string, error) {
 	version, err := schemaVersion()
 	if err != nil {
 		return "", err
 	}
 	name := "slabot_template_" + version
-	err = underServerLock(ctx, server, func(conn *pgx.Conn) error {
-		if exists, err := databaseExists(ctx, conn, name); err != nil || exists {
+	return name, template(ctx, server, name, "", func(ctx context.Context, db *storage.DB) error {
+		_, err := db.Migrate(ctx)
+		return err
+	})
+}
+
+// template makes sure the template database name exists on the server,
+// building it the first time any test binary asks: a copy of from (an
+// empty database when from is ""), filled by fill. Test binaries running
+// at once build it once: the first takes a lock on the server, and the
+// others, waiting for it, then find the template there.
+func template(ctx context.Context, server, name, from string, fill func(context.Context, *storage.DB) error) error {
+	entry, _ := templates.LoadOrStore(templateKey{server, name}, &templateOnce{})
+	t := entry.(*templateOnce)
+	t.once.Do(func() {
+		t.err = underServerLock(ctx, server, func(conn *pgx.Conn) error {
+			if exists, err := databaseExists(ctx, conn, name); err != nil || exists {
+				return err
+			}
+			return buildTemplate(ctx, conn, server, name, from, fill)
+		})
+	})
+	return t.err
+}
+
+func buildTemplate(ctx context.Context, conn *pgx.Conn, server, name, from string, fill func(context.Context, *storage.DB) error) error {
+	// Built under another name and renamed when complete, so that a build
+	// cut short is never taken for the template.
+	building := name + "_building"
+	if _, err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+building+" WITH (FORCE)"); err != nil {
+		return fmt.Errorf("drop an unfinished template: %w", err)
+	}
+	var err error
+	if from == "" {
+		_, err = conn.Exec(ctx, "CREATE DATABASE "+building)
+	} else {
+		err = cloneOn(ctx, conn, from, building)
+	}
+	if err != nil {
+		return fmt.Errorf("create template %s: %w", name, err)
+	}
+	u, err := url.Parse(server)
+	if err != nil {
+		return fmt.Errorf("TEST_DATABASE_URL: %w", err)
+	}
+	u.Path = "/" + building
+	db, err := storage.Open(ctx, u.String(), storage.Options{MaxConns: 30})
+	if err != nil {
+		return err
+	}
+	err = fill(ctx, db)
+	db.Close()
+	if err != nil {
+		return fmt.Errorf("fill template %s: %w", name, err)
+	}
+	// Nobody connects to a template once it is built: PostgreSQL copies a
+	// database only while no one is connected to it.
+	if _, err := conn.Exec(ctx, "ALTER DATABASE "+building+" WITH ALLOW_CONNECTIONS false"); err != nil {
+		return fmt.Errorf("close template %s to connections: %w", name, err)
+	}
+	if _, err := conn.Exec(ctx, "ALTER DATABASE "+building+" RENAME TO "+name); err != nil {
+		return fmt.Errorf("name template %s: %w", name, err)
+	}
+	return nil
+}
+
+// NewDBWith returns a migrated database of the test's own holding the data
+// fill writes, dropped when the test ends. fill runs once per server and
+// build of the test binary, into a template that every later call with the
+// same key copies in a fraction of a second: tests that need the same
+// large history (storage/benchgen's, say) generate it once. key names
+// what fill writes (its settings); fill must write the same for the same
+// key.
+func NewDBWith(tb testing.TB, key string, fill func(context.Context, *storage.DB) error) *storage.DB {
+	tb.Helper()
+	server := URL(tb)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*setupTimeout)
+	defer cancel()
+	migrated, err := migratedTemplate(ctx, server)
+	if err != nil {
+		tb.Fatalf("prepare the migrated template database: %v", err)
+	}
+	build, err := binaryVersion()
+	if err != nil {
+		tb.Fatalf("fingerprint the test binary: %v", err)
+	}
+	family := migrated + "_" + shortHash(key)
+	name := family + "_" + build
+	if err := template(ctx, server, name, migrated, fill); err != nil {
+		tb.Fatalf("prepare the template for %s: %v", key, err)
+	}
+	forgetOlderBuilds(ctx, server, family, name)
+	db, err := storage.Open(context.Background(), cloneForTest(tb, server, name), storage.Options{MaxConns: 30})
+	if err != nil {
+		tb.Fatalf("open test database: %v", err)
+	}
+	tb.Cleanup(db.Close)
+	return db
+}
+
+// forgetOlderBuilds drops the templates of the same data that other builds
+// of the test binary left, so that a server used for many runs keeps one
+// per data set. One in use (being copied) is left for next time.
+func forgetOlderBuilds(ctx context.Context, server, family, keep string) {
+	_ = onServer(ctx, server, func(conn *pgx.Conn) error {
+		rows, err := conn.Query(ctx, `SELECT datname FROM pg_database WHERE starts_with(datname, $1) AND datname <> $2`,
+			family+"_", keep)
+		if err != nil {
 			return err
 		}
-		// Built under another name and renamed when complete, so that a
-		// build cut short is never taken for the template.
-		building := name + "_building"
-		if _, err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+building+" WITH (FORCE)"); err != nil {
-			return fmt.Errorf("drop an unfinished template: %w", err)
-		}
-		if _, err := conn.Exec(ctx, "CREATE DATABASE "+building); err != nil {
-			return fmt.Errorf("create the template: %w", err)
-		}
-		u, err := url.Parse(server)
-		if err != nil {
-			return fmt.Errorf("TEST_DATABASE_URL: %w", err)
-		}
-		u.Path = "/" + building
-		db, err := storage.Open(ctx, u.String(), storage.Options{})
+		older, err := pgx.CollectRows(rows, pgx.RowTo[string])
 		if err != nil {
 			return err
 		}
-		_, err = db.Migrate(ctx)
-		db.Close()
-		if err != nil {
-			return fmt.Errorf("migrate the template: %w", err)
-		}
-		// Nobody connects to the template once it is built: PostgreSQL
-		// copies a database only while no one is connected to it.
-		if _, err := conn.Exec(ctx, "ALTER DATABASE "+building+" WITH ALLOW_CONNECTIONS false"); err != nil {
-			return fmt.Errorf("close the template to connections: %w", err)
-		}
-		if _, err := conn.Exec(ctx, "ALTER DATABASE "+building+" RENAME TO "+name); err != nil {
-			return fmt.Errorf("name the template: %w", err)
+		for _, name := range older {
+			_, _ = conn.Exec(ctx, "DROP DATABASE IF EXISTS "+name)
 		}
 		return nil
 	})
-	return name, err
+}
+
+// binaryVersion fingerprints the running test binary, once: the data a
+// fill function writes depends on the code built into it.
+var binaryVersion = sync.OnceValues(func() (string, error) {
+	path, err := os.Executable()
+	if err != nil {
+		return "", err
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil))[:8], nil
+})
+
+func shortHash(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:])[:8]
 }
 
 // schemaVersion fingerprints the schema a migrated database has: every
@@ -315,11 +424,6 @@ func schemaVersion() (string, error) {
 		fmt.Fprintf(h, "river %d %d\n%s\n", m.Version, len(m.SQLUp), m.SQLUp)
 	}
 	return hex.EncodeToString(h.Sum(nil))[:16], nil
-}
-
-// cloneDatabase creates database name as a copy of template.
-func cloneDatabase(ctx context.Context, server, template, name string) error {
-	return onServer(ctx, server, func(conn *pgx.Conn) error { return cloneOn(ctx, conn, template, name) })
 }
 
 func cloneOn(ctx context.Context, conn *pgx.Conn, template, name string) error {

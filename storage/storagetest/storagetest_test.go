@@ -2,12 +2,15 @@ package storagetest_test
 
 import (
 	"context"
+	"fmt"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/slabot/slabot/engine"
+	"github.com/slabot/slabot/storage"
 	"github.com/slabot/slabot/storage/storagetest"
 )
 
@@ -105,5 +108,41 @@ func TestNewSchemaIsEmptyAndDroppedAfterTheTest(t *testing.T) {
 	})
 	if queryServer(t, `SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1)`, schema) {
 		t.Errorf("schema %s is still there after its test ended", schema)
+	}
+}
+
+func TestNewDBWithFillsOnceAndGivesEachTestACopy(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	var fills atomic.Int32
+	fill := func(ctx context.Context, db *storage.DB) error {
+		fills.Add(1)
+		_, err := db.Pool().Exec(ctx, `INSERT INTO teams (name, manager_email) VALUES ('filled', 'm@example.com')`)
+		return err
+	}
+	teams := func(db *storage.DB) []string {
+		rows, err := db.Pool().Query(ctx, `SELECT name FROM teams ORDER BY name`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		names, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			t.Fatal(err)
+		}
+		return names
+	}
+	first := storagetest.NewDBWith(t, "storagetest: one team named filled", fill)
+	second := storagetest.NewDBWith(t, "storagetest: one team named filled", fill)
+	if n := fills.Load(); n > 1 {
+		t.Errorf("the data was written %d times for one key, want once at most (none when the template was there)", n)
+	}
+	if _, err := first.Pool().Exec(ctx, `INSERT INTO teams (name, manager_email) VALUES ('first only', 'm@example.com')`); err != nil {
+		t.Fatal(err)
+	}
+	if got := fmt.Sprint(teams(first)); got != "[filled first only]" {
+		t.Errorf("first copy's teams: %s", got)
+	}
+	if got := fmt.Sprint(teams(second)); got != "[filled]" {
+		t.Errorf("second copy's teams: %s, want only the filled one", got)
 	}
 }
