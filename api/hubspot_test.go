@@ -83,6 +83,7 @@ const (
 )
 
 func TestHubSpotBodiesMakeTheLeadANativeHandOffMakes(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	native := newHubSpotEnv(t, "", nil)
 	r := native.post(t, "/v1/handoffs", nativeForHubSpot)
@@ -129,6 +130,7 @@ func TestHubSpotBodiesMakeTheLeadANativeHandOffMakes(t *testing.T) {
 }
 
 func TestHubSpotOwnerIDsAreLookedUpAndAnUnknownOwnerMeansRoundRobin(t *testing.T) {
+	t.Parallel()
 	fake := hubspotfake.New()
 	defer fake.Close()
 	fake.AddToken("pat-test", hubspotfake.AllScopes...)
@@ -162,6 +164,7 @@ func TestHubSpotOwnerIDsAreLookedUpAndAnUnknownOwnerMeansRoundRobin(t *testing.T
 }
 
 func TestHubSpotMapInThePolicyOverridesTheStockNames(t *testing.T) {
+	t.Parallel()
 	e := newHubSpotEnv(t, "crm:\n  hubspot:\n    map: {owner: sales_rep, score: lead_grade, external_id: crm_id}\n", nil)
 	r := e.post(t, "/v1/hubspot/handoffs", `{"crm_id": "X-9", "hs_object_id": "9", "email": "e@acme.test",
 		"sales_rep": "ana@example.com", "lead_grade": 42, "hubspotscore": 3}`)
@@ -178,6 +181,7 @@ func TestHubSpotMapInThePolicyOverridesTheStockNames(t *testing.T) {
 }
 
 func TestHubSpotRefusesOnlyALeadNobodyCanWork(t *testing.T) {
+	t.Parallel()
 	e := newHubSpotEnv(t, "", nil)
 	r := e.post(t, "/v1/hubspot/handoffs", `{"email": "a@acme.test", "firstname": "A"}`)
 	if r.Status != http.StatusBadRequest || r.fieldErrors()["hs_object_id"] == "" {
@@ -208,6 +212,7 @@ func signV3(secret, method, uri, body, timestamp string) string {
 }
 
 func TestHubSpotV3SignatureStandsInForTheBearerToken(t *testing.T) {
+	t.Parallel()
 	e := newHubSpotEnv(t, "", nil)
 	send := func(body, signature, ts string) int {
 		req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/v1/hubspot/handoffs", strings.NewReader(body))
@@ -291,6 +296,7 @@ func FuzzHubSpotHandOff(f *testing.F) {
 }
 
 func TestHubSpotSignedBodyOverOneMiBIs413(t *testing.T) {
+	t.Parallel()
 	e := newHubSpotEnv(t, "", nil)
 	big := `{"hs_object_id": "1", "email": "a@acme.test", "notes": "` + strings.Repeat("x", api.MaxBodyBytes) + `"}`
 	r := e.post(t, "/v1/hubspot/handoffs", big, "X-HubSpot-Signature-v3", "c2ln", "X-HubSpot-Request-Timestamp", "1")
@@ -312,6 +318,7 @@ func (s slowOwners) OwnerEmail(ctx context.Context, id string) (string, error) {
 }
 
 func TestASlowOwnerLookupDoesNotEatTheDatabasesDeadline(t *testing.T) {
+	t.Parallel()
 	db := storagetest.NewDB(t)
 	policy, _ := engine.ParsePolicy([]byte(testPolicy), time.Now())
 	if err := db.SyncTeams(context.Background(), policy.Teams); err != nil {
@@ -372,6 +379,7 @@ func (s *syncBuffer) String() string {
 // alone lets the request in, v1 does not, and a refusal is logged with
 // the check that failed and no secret.
 func TestHubSpotWorkflowSignaturesV3AndV2AreAccepted(t *testing.T) {
+	t.Parallel()
 	var logs syncBuffer
 	e := newHubSpotEnvWith(t, "", nil, "fit_score", slog.New(slog.NewTextHandler(&logs, nil)))
 	// The workflow's URL carries a query HubSpot escapes: %3A is decoded
@@ -457,6 +465,7 @@ const hubSpotDefaultBody = `{"objectId": 8101, "properties": {
  "num_notes": {"value": "0"}, "ip_city": {"value": "Lyon"}}}`
 
 func TestHubSpotDefaultBodyGivesOnlyMappedAndListedAnswersAndKeepsTheRange(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	for name, c := range map[string]struct {
 		policy string
@@ -494,6 +503,7 @@ func TestHubSpotDefaultBodyGivesOnlyMappedAndListedAnswersAndKeepsTheRange(t *te
 }
 
 func TestHubSpotScorePropertyIsASettingAndTheLegacyScoreIsNotRead(t *testing.T) {
+	t.Parallel()
 	e := newHubSpotEnvWith(t, "", nil, "", slog.New(slog.DiscardHandler))
 	r := e.post(t, "/v1/hubspot/handoffs", hubSpotDefaultBody)
 	if r.Status != http.StatusCreated || !strings.Contains(r.Raw, "HUBSPOT_SCORE_PROPERTY") {

@@ -146,6 +146,7 @@ const fullHandOff = `{"external_id": "crm-123", "source": "demo_request", "segme
  "crm_url": "https://crm.example/leads/123", "value": 25000, "handed_off_at": "2026-11-22T14:05:00Z"}`
 
 func TestHandOff(t *testing.T) {
+	t.Parallel()
 	e := newIntakeEnv(t)
 	ctx := context.Background()
 
@@ -251,6 +252,7 @@ func TestHandOff(t *testing.T) {
 }
 
 func TestHandOffErrors(t *testing.T) {
+	t.Parallel()
 	e := newIntakeEnv(t)
 
 	t.Run("OnlyAnUnworkableHandOffIsRefusedWithEveryProblemAtOnce", func(t *testing.T) {
@@ -298,6 +300,7 @@ func TestHandOffErrors(t *testing.T) {
 }
 
 func TestConcurrentBurstOfOneHandOffMakesOneLeadAndOneDM(t *testing.T) {
+	t.Parallel()
 	e := newIntakeEnv(t)
 	var wg sync.WaitGroup
 	ids := make([]int64, 20)
@@ -339,6 +342,7 @@ func TestConcurrentBurstOfOneHandOffMakesOneLeadAndOneDM(t *testing.T) {
 }
 
 func TestTouchesOutcomesAndMQLs(t *testing.T) {
+	t.Parallel()
 	e := newIntakeEnv(t)
 	ctx := context.Background()
 	lead := e.post(t, "/v1/handoffs", fullHandOff)

@@ -25,6 +25,7 @@ import (
 var testLimits = api.Limits{Body: 300 * time.Millisecond, Reply: 5 * time.Second}
 
 func TestASlowBodyIsCutOffByTheServer(t *testing.T) {
+	t.Parallel()
 	const declared = 4000 // at a byte per 25 ms: 100 s to send in full
 
 	t.Run("AnyRouteWithinItsLimits", func(t *testing.T) {
@@ -124,6 +125,7 @@ func TestASlowBodyIsCutOffByTheServer(t *testing.T) {
 // A handler that takes longer than the body's limit once it has the whole
 // body keeps its request's context: the body limit is for the body only.
 func TestTheBodyLimitDoesNotCancelAnAnswerInProgress(t *testing.T) {
+	t.Parallel()
 	limits := api.Limits{Body: 100 * time.Millisecond, Reply: 5 * time.Second}
 	ctxErr := make(chan error, 1)
 	server := api.NewServer(slog.New(slog.DiscardHandler), nil)

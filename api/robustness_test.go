@@ -60,6 +60,7 @@ func bigHandOff(id string) string {
 }
 
 func TestAHandOffIsNeverLostToItsSize(t *testing.T) {
+	t.Parallel()
 	e := newIntakeEnv(t)
 	r := e.post(t, "/v1/handoffs", bigHandOff("crm-big"))
 	if r.Status != http.StatusCreated {
@@ -107,6 +108,7 @@ func TestAHandOffIsNeverLostToItsSize(t *testing.T) {
 }
 
 func TestMalformedOptionalPartsAreLeftOutNotRefused(t *testing.T) {
+	t.Parallel()
 	e := newIntakeEnv(t)
 	cases := []struct {
 		name, fields, warning string
@@ -168,6 +170,7 @@ func TestMalformedOptionalPartsAreLeftOutNotRefused(t *testing.T) {
 }
 
 func TestNULAndControlCharactersAreCleanedOnEveryEndpoint(t *testing.T) {
+	t.Parallel()
 	e := newIntakeEnv(t)
 	ctx := context.Background()
 
@@ -271,6 +274,7 @@ func unavailableIntake(t *testing.T, url string) *httptest.Server {
 }
 
 func TestAnUnreachableDatabaseIs503WithRetryAfter(t *testing.T) {
+	t.Parallel()
 	// A port nobody listens on: the connection is refused at once.
 	refused, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -16,6 +16,7 @@ import (
 )
 
 func TestHealthAndReadiness(t *testing.T) {
+	t.Parallel()
 	var dbErr error = errors.New(`failed to connect to host=db.internal user=slabot: password authentication failed`)
 	reg := api.NewRegistry()
 	probe := prometheus.NewCounter(prometheus.CounterOpts{Namespace: "slabot", Name: "probe_total", Help: "test"})

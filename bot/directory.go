@@ -87,7 +87,7 @@ func (b *Bot) SyncDirectory(ctx context.Context, dir Directory) error {
 		}
 		switch DecideDirectory(r, account) {
 		case DirectoryRejoin:
-			back, err := b.store.ReactivateRep(ctx, r.Email)
+			back, err := b.store.ReactivateRep(ctx, r.Email, b.service.Now())
 			if err != nil {
 				return fmt.Errorf("put a rep back in the rotation: %w", err)
 			}

@@ -41,7 +41,7 @@ type RepStore interface {
 	Reps(ctx context.Context) ([]engine.Rep, error)
 	// ReactivateRep puts an inactive rep back in the rotation; false when
 	// the rep was not inactive.
-	ReactivateRep(ctx context.Context, email string) (bool, error)
+	ReactivateRep(ctx context.Context, email string, at time.Time) (bool, error)
 }
 
 // IdentityStore holds who people are on a chat platform, by email and by

@@ -12,6 +12,7 @@ import (
 // The accepted-lead loop's events reach a webhook receiver signed as the
 // others, with their contract fields.
 func TestAcceptRejectAndRerouteEventsArriveSigned(t *testing.T) {
+	t.Parallel()
 	ep := newEndpoint(t, nil)
 	l := newLoop(t, hooksFor(ep.URL, "lead.accepted", "lead.rejected", "lead.rerouted"), nil)
 	ctx := context.Background()
@@ -76,6 +77,7 @@ func TestAcceptRejectAndRerouteEventsArriveSigned(t *testing.T) {
 // A rejection slabot cannot carry out is refused with a reason for the rep,
 // changes nothing and publishes nothing.
 func TestARefusedRejectionPublishesNothing(t *testing.T) {
+	t.Parallel()
 	ep := newEndpoint(t, nil)
 	l := newLoop(t, hooksFor(ep.URL, "lead.rejected", "lead.rerouted", "lead.returned"), nil)
 	ctx := context.Background()
@@ -117,6 +119,7 @@ func TestARefusedRejectionPublishesNothing(t *testing.T) {
 // else accepted by a lead.accepted or touch.logged since it was last
 // re-routed.
 func TestAReceiverRecomputesAcceptanceBySourceAsSlaQualityDoes(t *testing.T) {
+	t.Parallel()
 	ep := newEndpoint(t, nil)
 	l := newLoop(t, hooksFor(ep.URL, "handoff.created", "lead.accepted", "touch.logged", "lead.rejected", "lead.rerouted"), nil)
 	ctx := context.Background()

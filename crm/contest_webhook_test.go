@@ -28,6 +28,7 @@ var (
 // overturned rejection makes its lead accepted, an upheld one leaves it
 // rejected.
 func TestContestEventsArriveSignedAndAReceiverCountsThemAsSlaQualityDoes(t *testing.T) {
+	t.Parallel()
 	ep := newEndpoint(t, nil)
 	l := newLoop(t, hooksFor(ep.URL, "handoff.created", "lead.accepted", "touch.logged", "lead.rejected", "lead.rerouted", "lead.contested")+contestYAML, nil)
 	ctx := context.Background()
@@ -167,6 +168,7 @@ func TestContestEventsArriveSignedAndAReceiverCountsThemAsSlaQualityDoes(t *test
 // Each event of the accepted-lead loop becomes one note on the HubSpot
 // contact, even when HubSpot's answer to a create is lost.
 func TestAcceptedLoopEventsBecomeOneHubSpotNoteEach(t *testing.T) {
+	t.Parallel()
 	fake := hubspotfake.New()
 	t.Cleanup(fake.Close)
 	fake.AddToken(hubspotToken, hubspotfake.AllScopes...)

@@ -36,18 +36,8 @@ func newHubSpotLoop(t *testing.T, scopes ...string) *hubspotLoop {
 	return &hubspotLoop{loop: l, fake: fake, writer: w}
 }
 
-// settled waits until the crm queue has nothing left to run.
-func (h *hubspotLoop) settled(t *testing.T) {
-	t.Helper()
-	eventually(t, "the crm queue to empty", func() bool {
-		var n int
-		err := h.db.Pool().QueryRow(context.Background(), `SELECT count(*) FROM river_job
-			WHERE queue = 'crm' AND state IN ('available', 'running', 'retryable', 'scheduled', 'pending')`).Scan(&n)
-		return err == nil && n == 0
-	})
-}
-
 func TestATouchLoggedInChatBecomesOneEngagementOnTheContact(t *testing.T) {
+	t.Parallel()
 	h := newHubSpotLoop(t, hubspotfake.AllScopes...)
 	contact := h.fake.AddContact("dana@acme.test", nil)
 	h.fake.AddContact("someone.else@acme.test", nil)
@@ -89,6 +79,7 @@ func TestATouchLoggedInChatBecomesOneEngagementOnTheContact(t *testing.T) {
 }
 
 func TestAnEngagementIsWrittenOnceAcrossALostAnswerAndA429(t *testing.T) {
+	t.Parallel()
 	h := newHubSpotLoop(t, hubspotfake.AllScopes...)
 	contact := h.fake.AddContact("dana@acme.test", nil)
 	ctx := context.Background()
@@ -131,6 +122,7 @@ func TestAnEngagementIsWrittenOnceAcrossALostAnswerAndA429(t *testing.T) {
 }
 
 func TestACrashAfterSendingFindsTheObjectInsteadOfMakingASecond(t *testing.T) {
+	t.Parallel()
 	h := newHubSpotLoop(t, hubspotfake.AllScopes...)
 	contact := h.fake.AddContact("dana@acme.test", nil)
 	ev := engine.CRMEventArgs{Type: engine.CRMTouchLogged, Subject: "lead:77", EventID: 501, LeadID: 77, At: time.Now(),
@@ -167,6 +159,7 @@ func TestACrashAfterSendingFindsTheObjectInsteadOfMakingASecond(t *testing.T) {
 }
 
 func TestALeadFromHubSpotUsesItsRecordAndAnUnknownContactIsNotRetried(t *testing.T) {
+	t.Parallel()
 	h := newHubSpotLoop(t, hubspotfake.AllScopes...)
 	record := h.fake.AddContact("other-address@acme.test", nil)
 	ctx := context.Background()
@@ -195,6 +188,7 @@ func TestALeadFromHubSpotUsesItsRecordAndAnUnknownContactIsNotRetried(t *testing
 }
 
 func TestAMissingScopeIsReportedOnceAndNotRetried(t *testing.T) {
+	t.Parallel()
 	h := newHubSpotLoop(t, hubspotfake.ScopeContactsRead)
 	h.fake.AddContact("dana@acme.test", nil)
 	ctx := context.Background()
@@ -233,6 +227,7 @@ func TestAMissingScopeIsReportedOnceAndNotRetried(t *testing.T) {
 // looks again and again over the search schedule; a single look would miss
 // the object and make a second one.
 func TestALostAnswerIsLookedForUntilHubSpotsSearchCatchesUp(t *testing.T) {
+	t.Parallel()
 	h := newHubSpotLoop(t, hubspotfake.AllScopes...)
 	contact := h.fake.AddContact("dana@acme.test", nil)
 	ctx := context.Background()
@@ -269,6 +264,7 @@ func TestALostAnswerIsLookedForUntilHubSpotsSearchCatchesUp(t *testing.T) {
 // TestLockedAndMigratingPortalsAreWaitedOutAsHubSpotAsks: 423 and 477 carry
 // Retry-After; the write waits that long and still makes one object.
 func TestLockedAndMigratingPortalsAreWaitedOutAsHubSpotAsks(t *testing.T) {
+	t.Parallel()
 	h := newHubSpotLoop(t, hubspotfake.AllScopes...)
 	contact := h.fake.AddContact("dana@acme.test", nil)
 	ctx := context.Background()

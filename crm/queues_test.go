@@ -12,6 +12,7 @@ import (
 )
 
 func TestASlowCRMNeverDelaysCardsClicksOrTimers(t *testing.T) {
+	t.Parallel()
 	release := make(chan struct{})
 	var blocked atomic.Int32
 	ep := newEndpoint(t, nil)
@@ -43,6 +44,7 @@ func TestASlowCRMNeverDelaysCardsClicksOrTimers(t *testing.T) {
 }
 
 func TestNothingIsPublishedWhenNoCRMListens(t *testing.T) {
+	t.Parallel()
 	l := newLoop(t, "", nil)
 	ctx := context.Background()
 	lead := l.handOff(t, "quiet-1", "q@acme.test")
@@ -59,6 +61,7 @@ func TestNothingIsPublishedWhenNoCRMListens(t *testing.T) {
 }
 
 func TestRepAwayAndBackArePublished(t *testing.T) {
+	t.Parallel()
 	ep := newEndpoint(t, nil)
 	l := newLoop(t, hooksFor(ep.URL, "rep.away", "rep.back"), nil)
 	ctx := context.Background()
@@ -79,6 +82,7 @@ func TestRepAwayAndBackArePublished(t *testing.T) {
 }
 
 func TestEveryLeadEventTypeIsPublishedWithItsFields(t *testing.T) {
+	t.Parallel()
 	ep := newEndpoint(t, nil)
 	l := newLoop(t, hooksFor(ep.URL, "lead.snoozed", "lead.reassigned", "outcome.recorded"), nil)
 	ctx := context.Background()
@@ -110,6 +114,7 @@ func TestEveryLeadEventTypeIsPublishedWithItsFields(t *testing.T) {
 }
 
 func TestOldDeliveredWebhooksAndFinishedWritesArePruned(t *testing.T) {
+	t.Parallel()
 	ep := newEndpoint(t, nil)
 	l := newLoop(t, hooksFor(ep.URL, "lead.returned"), nil)
 	ctx := context.Background()

@@ -22,7 +22,6 @@ import (
 // clock is moved there.
 func newRecycleLoop(t *testing.T, hooksYAML string) *loop {
 	t.Helper()
-	t.Setenv("TEST_WEBHOOK_SECRET", testSecret)
 	l, _ := startRecycleLoop(t, storagetest.NewDB(t), &clock{}, hooksYAML)
 	return l
 }
@@ -68,7 +67,7 @@ func startRecycleLoop(t *testing.T, db *storage.DB, clk *clock, hooksYAML string
 // A revisit date is kept in the database with the return: a slabot
 // started afresh (a restart, a deploy) still announces it.
 func TestARevisitDateSurvivesARestart(t *testing.T) {
-	t.Setenv("TEST_WEBHOOK_SECRET", testSecret)
+	t.Parallel()
 	ep := newEndpoint(t, nil)
 	db, clk := storagetest.NewDB(t), &clock{}
 	hooks := hooksFor(ep.URL, "lead.recycle_due")
@@ -108,6 +107,7 @@ func TestARevisitDateSurvivesARestart(t *testing.T) {
 // and lead.recycle_due on that date, signed as the others, exactly once
 // however often its job runs.
 func TestRecycleDueArrivesSignedOnTheRevisitDateOnce(t *testing.T) {
+	t.Parallel()
 	ep := newEndpoint(t, nil)
 	l := newRecycleLoop(t, hooksFor(ep.URL, "lead.returned", "lead.recycle_due"))
 	ctx := context.Background()
@@ -210,7 +210,7 @@ func TestRecycleDueArrivesSignedOnTheRevisitDateOnce(t *testing.T) {
 // Two replicas that run the same revisit at the same moment (a job taken
 // over from a worker thought dead) record it, and publish it, once.
 func TestTwoReplicasRunningOneRevisitAtOnceRecordItOnce(t *testing.T) {
-	t.Setenv("TEST_WEBHOOK_SECRET", testSecret)
+	t.Parallel()
 	ep := newEndpoint(t, nil)
 	db, clk := storagetest.NewDB(t), &clock{}
 	hooks := hooksFor(ep.URL, "lead.recycle_due")

@@ -154,7 +154,6 @@ type loop struct {
 // with their handlers.
 func newLoop(t *testing.T, hooksYAML string, writers []func(engine.CRMEventArgs) []engine.Job, handlers ...engine.JobHandler) *loop {
 	t.Helper()
-	t.Setenv("TEST_WEBHOOK_SECRET", testSecret)
 	db := storagetest.NewDB(t)
 	policy, problems := engine.ParsePolicy([]byte(loopPolicy+hooksYAML), time.Now())
 	if errs := problems.Errors(); len(errs) > 0 {
@@ -202,13 +201,20 @@ func (l *loop) handOff(t *testing.T, extID, email string) *engine.Lead {
 
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	storagetest.WaitFor(t, 20*time.Second, what, cond)
+}
+
+// settled waits until the crm queue has nothing left to run: every event
+// routed, every delivery made, retried or parked; nothing more is sent
+// until something new happens.
+func (l *loop) settled(t *testing.T) {
+	t.Helper()
+	eventually(t, "the crm queue to empty", func() bool {
+		var n int
+		err := l.db.Pool().QueryRow(context.Background(), `SELECT count(*) FROM river_job
+			WHERE queue = 'crm' AND state IN ('available', 'running', 'retryable', 'scheduled', 'pending')`).Scan(&n)
+		return err == nil && n == 0
+	})
 }
 
 func hooksFor(url string, events ...string) string {
@@ -222,6 +228,7 @@ func hooksFor(url string, events ...string) string {
 var ana = engine.Actor{Email: "ana@example.com"}
 
 func TestWebhooksAreSignedPerStandardWebhooksAndCarryTheContractFields(t *testing.T) {
+	t.Parallel()
 	ep := newEndpoint(t, nil)
 	l := newLoop(t, hooksFor(ep.URL), nil)
 	ctx := context.Background()
@@ -291,6 +298,7 @@ func TestWebhooksAreSignedPerStandardWebhooksAndCarryTheContractFields(t *testin
 }
 
 func TestWebhookEventsFilterWhatAnEndpointReceives(t *testing.T) {
+	t.Parallel()
 	ep := newEndpoint(t, nil)
 	l := newLoop(t, hooksFor(ep.URL, "lead.returned"), nil)
 	lead := l.handOff(t, "crm-2", "x@acme.test")
@@ -298,13 +306,14 @@ func TestWebhookEventsFilterWhatAnEndpointReceives(t *testing.T) {
 		t.Fatal(err)
 	}
 	eventually(t, "the return's delivery", func() bool { return len(ep.delivered()) == 1 })
-	time.Sleep(300 * time.Millisecond)
+	l.settled(t)
 	if got := ep.delivered(); fmt.Sprint(got) != "[lead.returned]" {
 		t.Errorf("delivered %v, want only lead.returned", got)
 	}
 }
 
 func TestWebhookOrderPerLeadHoldsWhileTheFirstDeliveryFails(t *testing.T) {
+	t.Parallel()
 	// The lead's first delivery fails for a while (several attempts, long
 	// enough for the later events to be queued behind it), then succeeds.
 	var firstFailures atomic.Int32
@@ -362,6 +371,7 @@ func TestWebhookOrderPerLeadHoldsWhileTheFirstDeliveryFails(t *testing.T) {
 }
 
 func TestDeadEndpointParksAfterTheRetryWindowAndGoneParksAtOnce(t *testing.T) {
+	t.Parallel()
 	ep := newEndpoint(t, func(n int, r received) int {
 		if r.Data["external_id"] == "gone-1" {
 			return http.StatusGone
@@ -388,7 +398,7 @@ func TestDeadEndpointParksAfterTheRetryWindowAndGoneParksAtOnce(t *testing.T) {
 		t.Errorf("last error %q does not say it was parked", list[0].LastError)
 	}
 	n := len(ep.requests())
-	time.Sleep(300 * time.Millisecond)
+	l.settled(t) // a delivery still being attempted would never settle
 	if len(ep.requests()) != n {
 		t.Errorf("a parked delivery is still being attempted")
 	}
@@ -404,6 +414,7 @@ func TestDeadEndpointParksAfterTheRetryWindowAndGoneParksAtOnce(t *testing.T) {
 }
 
 func TestAParkedDeliveryNoLongerHoldsTheLineAndCanBeRedelivered(t *testing.T) {
+	t.Parallel()
 	var up atomic.Bool
 	ep := newEndpoint(t, func(n int, r received) int {
 		if r.Type == "handoff.created" && !up.Load() {
@@ -450,6 +461,7 @@ func (w testWriter) Write(p []byte) (int, error) {
 // after the window, and its error must name the endpoint by scheme and
 // host only (the path holds the hook's secret).
 func TestARedirectIsAFailedDeliveryRetriedThenParked(t *testing.T) {
+	t.Parallel()
 	var landed atomic.Int32
 	page := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		landed.Add(1)
@@ -492,6 +504,7 @@ func TestARedirectIsAFailedDeliveryRetriedThenParked(t *testing.T) {
 // TestA503RetryAfterIsHonoured: the next attempt waits what the endpoint
 // asked for, not the first step of the backoff.
 func TestA503RetryAfterIsHonoured(t *testing.T) {
+	t.Parallel()
 	busy := newEndpoint(t, nil)
 	busy.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		busy.mu.Lock()
@@ -521,6 +534,7 @@ func TestA503RetryAfterIsHonoured(t *testing.T) {
 
 // TestParkedDeliveriesArePrunedAfterThePolicysRetention.
 func TestParkedDeliveriesArePrunedAfterThePolicysRetention(t *testing.T) {
+	t.Parallel()
 	ep := newEndpoint(t, func(int, received) int { return http.StatusGone })
 	l := newLoop(t, hooksFor(ep.URL, "handoff.created")+"crm:\n  parked_webhook_retention: 7d\n", nil)
 	ctx := context.Background()

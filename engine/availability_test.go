@@ -307,18 +307,21 @@ func TestTheDirectorySyncsChangesAreOnTheRecordOnce(t *testing.T) {
 		}
 	}
 	for range 2 {
-		if _, err := e.db.ReactivateRep(ctx, "bo@example.com"); err != nil {
+		if _, err := e.db.ReactivateRep(ctx, "bo@example.com", e.now); err != nil {
 			t.Fatal(err)
 		}
 	}
+	// Each change is stamped with the engine's clock, which is not the
+	// database's.
 	var got []string
 	for _, r := range e.repHistory(t) {
-		got = append(got, r.Rep+" "+r.Kind+" by "+r.Actor)
+		got = append(got, r.Rep+" "+r.Kind+" by "+r.Actor+" at "+r.At.Format(time.RFC3339))
 	}
+	at := " at " + e.now.UTC().Format(time.RFC3339)
 	want := []string{
-		"bo@example.com away by bo@example.com",
-		"bo@example.com deactivated by slack",
-		"bo@example.com reactivated by slack",
+		"bo@example.com away by bo@example.com" + at,
+		"bo@example.com deactivated by slack" + at,
+		"bo@example.com reactivated by slack" + at,
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("history (-want +got):\n%s", diff)

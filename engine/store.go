@@ -72,7 +72,7 @@ type Tx interface {
 	HasBreach(ctx context.Context, leadID int64, kind string, due time.Time) (bool, error)
 	// DeactivateRep marks a rep inactive; it reports false when the rep
 	// was inactive already (or is unknown), so one caller acts on it.
-	DeactivateRep(ctx context.Context, email string) (bool, error)
+	DeactivateRep(ctx context.Context, email string, at time.Time) (bool, error)
 	// OpenLeadIDsOfRep lists the leads still with Sales that the rep owns.
 	OpenLeadIDsOfRep(ctx context.Context, email string) ([]int64, error)
 

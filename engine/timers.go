@@ -647,7 +647,7 @@ func (s *Service) RepGone(ctx context.Context, email, why string) (int, error) {
 	err := s.store.InTx(ctx, func(tx Tx) error {
 		n = 0
 		now := s.now()
-		changed, err := tx.DeactivateRep(ctx, email)
+		changed, err := tx.DeactivateRep(ctx, email, now)
 		if err != nil || !changed {
 			return err
 		}

@@ -11,6 +11,7 @@ import (
 )
 
 func TestAPostIsRecordedAroundItsSend(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db := storagetest.NewDB(t)
 
@@ -50,6 +51,7 @@ func TestAPostIsRecordedAroundItsSend(t *testing.T) {
 }
 
 func TestChannelsAreFoundByTeamAndChannelNameInAnyCase(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db := storagetest.NewDB(t)
 	ch := &engine.ChatChannel{Platform: engine.PlatformTeams, ID: "19:abc@thread.tacv2", Name: "General",
@@ -77,6 +79,7 @@ func TestChannelsAreFoundByTeamAndChannelNameInAnyCase(t *testing.T) {
 }
 
 func TestAChannelNameIsPinnedOnceAndItsPinGoesWithTheChannel(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db := storagetest.NewDB(t)
 	save := func(id, team, tenant string) {
@@ -127,6 +130,7 @@ func TestAChannelNameIsPinnedOnceAndItsPinGoesWithTheChannel(t *testing.T) {
 }
 
 func TestAMemberIDIsTiedToOneAccount(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db := storagetest.NewDB(t)
 	if _, err := db.UserIDOfMember(ctx, engine.PlatformTeams, "29:bo"); engine.ErrorCode(err) != engine.ENOTFOUND {

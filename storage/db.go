@@ -107,6 +107,18 @@ func (db *DB) InTx(ctx context.Context, fn func(engine.Tx) error) error {
 	return mapError(err, "run a transaction")
 }
 
+// Begin starts a transaction that the caller ends with rollback (or lets
+// end with its connection). InTx is how slabot runs one; Begin serves a
+// caller that must hold one open across calls of its own, such as a test
+// that rolls back everything it did (storagetest.Tx).
+func (db *DB) Begin(ctx context.Context) (tx *Tx, rollback func(context.Context) error, err error) {
+	pgTx, err := db.pool.Begin(ctx)
+	if err != nil {
+		return nil, nil, mapError(err, "begin a transaction")
+	}
+	return &Tx{queries: queries{db: pgTx, jobs: db.jobs}}, pgTx.Rollback, nil
+}
+
 // Tx is one transaction of the store.
 type Tx struct {
 	queries

@@ -17,6 +17,7 @@ import (
 )
 
 func TestMapErrorSpeaksForPeople(t *testing.T) {
+	t.Parallel()
 	pgErr := func(code string) error {
 		return &pgconn.PgError{Severity: "ERROR", Code: code, Message: "internal words from PostgreSQL"}
 	}
@@ -76,6 +77,7 @@ func TestMapErrorSpeaksForPeople(t *testing.T) {
 // TestMapErrorOfARealOutage checks the errors the driver really returns
 // when the server refuses a connection or ends one.
 func TestMapErrorOfARealOutage(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 
@@ -107,7 +109,22 @@ func TestMapErrorOfARealOutage(t *testing.T) {
 	if _, err := admin.Exec(ctx, `SELECT pg_terminate_backend($1)`, victim.PgConn().PID()); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(50 * time.Millisecond)
+	// The backend ends a moment after the call returns: poll until the
+	// server no longer lists it. (This package's own tests cannot use
+	// storagetest.WaitFor: storagetest imports storage.)
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		var alive bool
+		if err := admin.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE pid = $1)`,
+			victim.PgConn().PID()).Scan(&alive); err != nil {
+			t.Fatal(err)
+		}
+		if !alive {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the terminated backend is still there after 10 s")
+		}
+	}
 	_, err = victim.Exec(ctx, `SELECT 1`)
 	if code := engine.ErrorCode(mapError(err, "find lead 1")); code != engine.EUNAVAILABLE {
 		t.Errorf("a connection ended by the server maps to %q (%v)", code, err)

@@ -10,6 +10,7 @@ import (
 )
 
 func TestLeadFactsLoadsWhatAPeriodCounts(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db := storagetest.NewDB(t)
 	from := time.Date(2026, 11, 16, 0, 0, 0, 0, time.UTC)

@@ -200,6 +200,7 @@ func nullTime(t time.Time) any {
 }
 
 func TestSQLFiguresMatchTheEngineAtTheEdges(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db := storagetest.NewDB(t)
 	policy, probs := engine.ParsePolicy([]byte(casesPolicyYAML), at("2026-11-01 00:00"))

@@ -28,6 +28,7 @@ func withTeamCalendar(t *testing.T, yaml, team, calendar string) string {
 // engine's, scope by scope, and team04's business times are not what
 // they were on the policy's calendar.
 func TestSQLFiguresCountOnTeamCalendars(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db := storagetest.NewDB(t)
 	cfg := benchgen.Config{Leads: 4_000, Now: figuresNow}

@@ -2,6 +2,7 @@ package storage_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -145,6 +146,18 @@ func checkReports(t *testing.T, db *storage.DB, p *engine.Policy, now time.Time,
 	return bestAndWorst
 }
 
+// generatedDB is a database of the test's own holding benchgen's history
+// for cfg, generated once per test binary and server and copied for each
+// test that asks for the same (the 20,000 leads of the figures' and the
+// replay's tests).
+func generatedDB(t *testing.T, cfg benchgen.Config) *storage.DB {
+	t.Helper()
+	return storagetest.NewDBWith(t, fmt.Sprintf("benchgen.Generate %+v", cfg), func(ctx context.Context, db *storage.DB) error {
+		_, err := benchgen.Generate(ctx, db, cfg, nil)
+		return err
+	})
+}
+
 // staleCount is how many leads wait for their figures.
 func staleCount(t *testing.T, db *storage.DB) int {
 	t.Helper()
@@ -156,12 +169,10 @@ func staleCount(t *testing.T, db *storage.DB) int {
 }
 
 func TestSQLFiguresMatchTheEngine(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
-	db := storagetest.NewDB(t)
 	cfg := benchgen.Config{Leads: 20_000, Now: figuresNow}
-	if _, err := benchgen.Generate(ctx, db, cfg, t.Logf); err != nil {
-		t.Fatal(err)
-	}
+	db := generatedDB(t, cfg)
 	policy, err := benchgen.Policy(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -244,6 +255,7 @@ func TestSQLFiguresMatchTheEngine(t *testing.T) {
 // the older ones, so the lead must stay stale, and the next answer must
 // count the touch.
 func TestAChangeDuringARefreshLeavesTheLeadStale(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db := storagetest.NewDB(t)
 	cfg := benchgen.Config{Leads: 600, Now: figuresNow}
@@ -291,6 +303,7 @@ func TestAChangeDuringARefreshLeavesTheLeadStale(t *testing.T) {
 // stale leads (a big import, a new policy) an answer is worked out in Go
 // with the same figures, and the background refresh then catches up.
 func TestAnswersWithManyStaleLeadsAreComputedInGo(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db := storagetest.NewDB(t)
 	cfg := benchgen.Config{Leads: storage.OnDemandRefreshLimit + 500, Now: figuresNow}
@@ -332,6 +345,7 @@ func TestAnswersWithManyStaleLeadsAreComputedInGo(t *testing.T) {
 // TestTheRefreshLoopKeepsUp: with RefreshLeadFactsLoop running, a change
 // leaves no stale lead behind for long, and the loop ends with its context.
 func TestTheRefreshLoopKeepsUp(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db := storagetest.NewDB(t)
 	cfg := benchgen.Config{Leads: 300, Now: figuresNow}

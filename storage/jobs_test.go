@@ -26,6 +26,7 @@ func (otherArgs) Kind() string  { return "test.other" }
 func (otherArgs) Queue() string { return engine.QueueTimers }
 
 func TestJobs(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db := storagetest.NewDB(t)
 

@@ -17,6 +17,7 @@ import (
 // dead worker's job and the stuck one again, each exactly once, long
 // before River's rescuer would, and leaves the live worker's job alone.
 func TestTheJobsOfAWorkerThatDiedAreRunAgainOnce(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db := storagetest.NewDB(t)
 	var mu sync.Mutex
@@ -109,6 +110,7 @@ func TestTheJobsOfAWorkerThatDiedAreRunAgainOnce(t *testing.T) {
 // so the same worker id, before its predecessor's heartbeat is stale. The
 // predecessor is dead all the same: its jobs run again at once.
 func TestARestartUnderTheSameIDRunsWhatItsPredecessorHeld(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db := storagetest.NewDB(t)
 	pool := db.Pool()

@@ -41,6 +41,7 @@ const (
 // before one, so the four add up to the SQLs, per source and period; and
 // each figure equals the count of the story the engine was told.
 func TestQualityPutsEveryLeadOfAGeneratedHistoryInOnePlacePerSourceAndPeriod(t *testing.T) {
+	t.Parallel()
 	db := storagetest.NewDB(t)
 	ctx := context.Background()
 	policy, problems := engine.ParsePolicy([]byte(qualityHistoryPolicy), time.Now())

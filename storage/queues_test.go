@@ -14,6 +14,7 @@ import (
 // second up to the queue's cap, is jittered (between half and all of its
 // step), and the attempts end, after a total that fits the queue's work.
 func TestEachQueueRetriesWithJitteredExponentialBackoffAndGivesUp(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		queue string
 		// The expected total wait of a job that fails every attempt (the

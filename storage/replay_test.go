@@ -9,7 +9,6 @@ import (
 
 	"github.com/slabot/slabot/engine"
 	"github.com/slabot/slabot/storage/benchgen"
-	"github.com/slabot/slabot/storage/storagetest"
 )
 
 // replayNow is the end of the generated history: a Thursday afternoon in
@@ -23,12 +22,10 @@ var replayNow = time.Date(2026, 11, 19, 19, 30, 0, 0, time.UTC)
 // 90th percentile of the business time to first touch. Reassignments are
 // checked against the record's automatic reassignment events.
 func TestReplayOfTheLivePolicyGivesTheRecordedFigures(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
-	db := storagetest.NewDB(t)
 	cfg := benchgen.Config{Leads: 20_000, Now: replayNow}
-	if _, err := benchgen.Generate(ctx, db, cfg, t.Logf); err != nil {
-		t.Fatal(err)
-	}
+	db := generatedDB(t, cfg)
 	policy, err := benchgen.Policy(cfg)
 	if err != nil {
 		t.Fatal(err)

@@ -117,16 +117,17 @@ func (q *queries) UpdateRep(ctx context.Context, r *engine.Rep) error {
 }
 
 // ReactivateRep makes an inactive rep active again (their chat account came
-// back) and records it in the reps' history, in one statement; it reports
-// false, and records nothing, when the rep was not inactive.
-func (q *queries) ReactivateRep(ctx context.Context, email string) (bool, error) {
+// back) and records it in the reps' history at the time given (the
+// engine's clock), in one statement; it reports false, and records
+// nothing, when the rep was not inactive.
+func (q *queries) ReactivateRep(ctx context.Context, email string, at time.Time) (bool, error) {
 	tag, err := q.db.Exec(ctx, `WITH back AS (
 			UPDATE reps SET status = 'active', away_until = NULL, updated_at = now()
 			WHERE email = lower($1) AND status = 'inactive' RETURNING email
 		)
 		INSERT INTO rep_events (rep_email, kind, actor, at, note)
-		SELECT email, 'reactivated', $2, now(), 'the chat account is active again' FROM back`,
-		email, directoryActor)
+		SELECT email, 'reactivated', $2, $3, 'the chat account is active again' FROM back`,
+		email, directoryActor, at)
 	if err != nil {
 		return false, mapError(err, "reactivate rep %q", email)
 	}

@@ -60,6 +60,15 @@ func newRepsDB(t *testing.T, reps ...string) *storage.DB {
 	return db
 }
 
+// recordedAt checks that a row was stamped with the engine's clock, which
+// a test sets apart from the database's.
+func recordedAt(t *testing.T, r repHistoryRow, clock time.Time) {
+	t.Helper()
+	if !r.At.Equal(clock) {
+		t.Errorf("row %d was recorded at %v, not at the engine's time %v", r.ID, r.At, clock)
+	}
+}
+
 // recordedNow checks that a row written with the database's clock was
 // written between before and now.
 func recordedNow(t *testing.T, r repHistoryRow, before time.Time) {
@@ -72,18 +81,19 @@ func recordedNow(t *testing.T, r repHistoryRow, before time.Time) {
 }
 
 func TestEveryChangeOfARepsStatusIsOnTheRecordOnce(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db := newRepsDB(t, "ana@example.com", "bo@example.com", "cy@example.com")
 
 	t.Run("DeactivationByTheDirectorySync", func(t *testing.T) {
-		before := time.Now()
+		clock := time.Date(2026, 11, 16, 8, 30, 0, 0, time.UTC)
 		// Several replicas see the deactivation at once: one acts.
 		var wg sync.WaitGroup
 		var did atomic.Int32
 		for range 8 {
 			wg.Go(func() {
 				err := db.InTx(ctx, func(tx engine.Tx) error {
-					ok, err := tx.DeactivateRep(ctx, "Ana@Example.com")
+					ok, err := tx.DeactivateRep(ctx, "Ana@Example.com", clock)
 					if ok {
 						did.Add(1)
 					}
@@ -105,16 +115,16 @@ func TestEveryChangeOfARepsStatusIsOnTheRecordOnce(t *testing.T) {
 		if r := h[0]; r.Rep != "ana@example.com" || r.Kind != "deactivated" || r.Actor != "slack" || !r.Until.IsZero() || r.Note == "" {
 			t.Errorf("row %+v, want ana deactivated by slack, with a note and no return date", r)
 		}
-		recordedNow(t, h[0], before)
+		recordedAt(t, h[0], clock)
 	})
 
 	t.Run("ReactivationByTheDirectorySync", func(t *testing.T) {
-		before := time.Now()
-		back, err := db.ReactivateRep(ctx, "ana@example.com")
+		clock := time.Date(2026, 11, 17, 14, 5, 0, 0, time.UTC)
+		back, err := db.ReactivateRep(ctx, "ana@example.com", clock)
 		if err != nil || !back {
 			t.Fatalf("ReactivateRep = %v, %v; want true", back, err)
 		}
-		again, err := db.ReactivateRep(ctx, "ana@example.com")
+		again, err := db.ReactivateRep(ctx, "ana@example.com", clock.Add(time.Minute))
 		if err != nil || again {
 			t.Errorf("ReactivateRep of an active rep = %v, %v; want false", again, err)
 		}
@@ -125,7 +135,7 @@ func TestEveryChangeOfARepsStatusIsOnTheRecordOnce(t *testing.T) {
 		if r := h[1]; r.Rep != "ana@example.com" || r.Kind != "reactivated" || r.Actor != "slack" || r.Note == "" {
 			t.Errorf("row %+v, want ana reactivated by slack", r)
 		}
-		recordedNow(t, h[1], before)
+		recordedAt(t, h[1], clock)
 		if rep, _ := db.RepByEmail(ctx, "ana@example.com"); rep.Status != engine.RepActive {
 			t.Errorf("ana is %s", rep.Status)
 		}
@@ -198,9 +208,10 @@ func TestEveryChangeOfARepsStatusIsOnTheRecordOnce(t *testing.T) {
 }
 
 func TestRepHistoryCannotBeRewritten(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db := newRepsDB(t, "ana@example.com")
-	if _, err := db.DeactivateRep(ctx, "ana@example.com"); err != nil {
+	if _, err := db.DeactivateRep(ctx, "ana@example.com", time.Date(2026, 11, 16, 8, 30, 0, 0, time.UTC)); err != nil {
 		t.Fatal(err)
 	}
 	for _, stmt := range []string{
@@ -221,6 +232,7 @@ func TestRepHistoryCannotBeRewritten(t *testing.T) {
 }
 
 func TestRepEventsBearingOnAPeriod(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db := newRepsDB(t, "ana@example.com", "bo@example.com", "cy@example.com")
 	day := func(d, h int) time.Time { return time.Date(2026, 11, d, h, 0, 0, 0, time.UTC) }
@@ -261,6 +273,7 @@ func TestRepEventsBearingOnAPeriod(t *testing.T) {
 // release before the history (migrations up to 0003) holding reps away and
 // inactive, and checks that the history starts from their status.
 func TestMigrationCarriesTheRepsStatusOver(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db := storagetest.Open(t)
 	pool := db.Pool()

@@ -57,6 +57,7 @@ func scorecardAgainstEngine(t *testing.T, db *storage.DB, p *engine.Policy, peri
 }
 
 func TestScorecardPercentilesAreByNearestRankInIntegers(t *testing.T) {
+	t.Parallel()
 	db := storagetest.NewDB(t)
 	policy, probs := engine.ParsePolicy([]byte(casesPolicyYAML), at("2026-11-01 00:00"))
 	if err := probs.Err(); err != nil {
@@ -100,6 +101,7 @@ func TestScorecardPercentilesAreByNearestRankInIntegers(t *testing.T) {
 }
 
 func TestScorecardMQLsAddWholeHoursAndTheEdges(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db := storagetest.NewDB(t)
 	// Half an hour off UTC: the month starts and ends mid-hour in UTC.

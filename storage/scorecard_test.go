@@ -140,6 +140,7 @@ var scorecardCasesPolicyYAML = strings.Replace(casesPolicyYAML, "teams:",
 	"holidays: [\"2026-11-19\"]\nreport: {channel: \"#smarketing\", score_bands: [30, 70]}\nteams:", 1)
 
 func TestScorecardSQLMatchesTheEngineAtTheEdges(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db := storagetest.NewDB(t)
 	policy, probs := engine.ParsePolicy([]byte(scorecardCasesPolicyYAML), at("2026-11-01 00:00"))
@@ -215,6 +216,7 @@ func TestScorecardSQLMatchesTheEngineAtTheEdges(t *testing.T) {
 }
 
 func TestScorecardSQLMatchesTheEngine(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db := storagetest.NewDB(t)
 	cfg := benchgen.Config{Leads: 8_000, Now: figuresNow, Months: 4}

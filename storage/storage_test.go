@@ -41,6 +41,7 @@ func inTx(t *testing.T, db *storage.DB, fn func(engine.Tx) error) {
 var ignoreUpdatedAt = cmpopts.IgnoreFields(engine.Lead{}, "UpdatedAt")
 
 func TestLeads(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db := storagetest.NewDB(t)
 
@@ -152,6 +153,7 @@ func TestLeads(t *testing.T) {
 }
 
 func TestTouchesAndEventsAppendInOrder(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db := storagetest.NewDB(t)
 	l := sampleLead("crm-touch")
@@ -224,6 +226,7 @@ func TestTouchesAndEventsAppendInOrder(t *testing.T) {
 }
 
 func TestMigrate(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 
 	t.Run("RunTwiceIsANoOp", func(t *testing.T) {

@@ -21,16 +21,16 @@ func (q *queries) HasBreach(ctx context.Context, leadID int64, kind string, due 
 }
 
 // DeactivateRep marks a rep inactive (their chat account was deactivated)
-// and records it in the reps' history, in one statement; it reports
-// whether this call did it.
-func (q *queries) DeactivateRep(ctx context.Context, email string) (bool, error) {
+// and records it in the reps' history at the time given (the engine's
+// clock), in one statement; it reports whether this call did it.
+func (q *queries) DeactivateRep(ctx context.Context, email string, at time.Time) (bool, error) {
 	tag, err := q.db.Exec(ctx, `WITH gone AS (
 			UPDATE reps SET status = 'inactive', away_until = NULL, updated_at = now()
 			WHERE email = lower($1) AND status <> 'inactive' RETURNING email
 		)
 		INSERT INTO rep_events (rep_email, kind, actor, at, note)
-		SELECT email, 'deactivated', $2, now(), 'the chat account was deactivated' FROM gone`,
-		email, directoryActor)
+		SELECT email, 'deactivated', $2, $3, 'the chat account was deactivated' FROM gone`,
+		email, directoryActor, at)
 	if err != nil {
 		return false, mapError(err, "deactivate rep %q", email)
 	}

@@ -10,6 +10,7 @@ import (
 )
 
 func TestAPersonWhoBlockedSlabotIsRememberedUntilCleared(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db := storagetest.NewDB(t)
 	const user = "7faf8ab2-3d56-4244-b585-20c8a42ed2b8"

@@ -26,6 +26,7 @@ func migrateUpTo(t *testing.T, db *storage.DB, version int) {
 // finished ones do not; the old table is gone; and a key carried over
 // still keeps its job from being queued twice.
 func TestAnUpgradeCarriesWaitingJobsIntoRiver(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db := storagetest.Open(t)
 	migrateUpTo(t, db, 3)
@@ -86,6 +87,7 @@ func TestAnUpgradeCarriesWaitingJobsIntoRiver(t *testing.T) {
 // reps in the previous release (an email changed in Slack and then in the
 // policy): the migration keeps it for the rep updated last, and succeeds.
 func TestAnUpgradeKeepsOneIdentityPerSlackUser(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db := storagetest.Open(t)
 	migrateUpTo(t, db, 6)

@@ -47,6 +47,7 @@ func waitClosed(t *testing.T, ch <-chan struct{}, what string) {
 }
 
 func TestWorkerRunsJobsRetriesFailuresAndCountsThem(t *testing.T) {
+	t.Parallel()
 	db := storagetest.NewDB(t)
 	reg := prometheus.NewRegistry()
 	metrics := storage.NewQueueMetrics(db, reg)
@@ -96,6 +97,7 @@ slabot_job_attempts_total{kind="test.job",result="retry"} 2
 }
 
 func TestAnErrorWithNULAndBrokenUTF8IsRecordedCutAtACharacter(t *testing.T) {
+	t.Parallel()
 	db := storagetest.NewDB(t)
 	failed := make(chan struct{})
 	var once atomic.Bool
@@ -136,6 +138,7 @@ func TestAnErrorWithNULAndBrokenUTF8IsRecordedCutAtACharacter(t *testing.T) {
 }
 
 func TestADroppedJobIsNotRetried(t *testing.T) {
+	t.Parallel()
 	db := storagetest.NewDB(t)
 	var calls atomic.Int32
 	runWorker(t, db, storage.WorkerOptions{},
@@ -168,6 +171,7 @@ func TestADroppedJobIsNotRetried(t *testing.T) {
 }
 
 func TestAClickIsWorkedWhileTheSendQueueIsBusy(t *testing.T) {
+	t.Parallel()
 	db := storagetest.NewDB(t)
 	release := make(chan struct{})
 	clicked := make(chan struct{})
@@ -209,6 +213,7 @@ func (clickArgs) Queue() string { return engine.QueuePeople }
 // a due time decoded from the database is: the test compares what the
 // worker compares.
 func TestAJobDueLaterRunsOnTimeNotEarly(t *testing.T) {
+	t.Parallel()
 	db := storagetest.NewDB(t)
 	clock := func() time.Time { return time.Now().Round(0).Add(-300 * time.Millisecond) }
 	ran := make(chan time.Time, 1)

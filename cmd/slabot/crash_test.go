@@ -7,7 +7,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -82,7 +81,7 @@ rules:
 `), 0o600); err != nil {
 		tb.Fatal(err)
 	}
-	dbURL := crashDatabaseURL(tb)
+	dbURL := storagetest.NewDatabase(tb)
 	httpAddr, metricsAddr := crashFreeAddr(tb), crashFreeAddr(tb)
 	env := append(os.Environ(), "DATABASE_URL="+dbURL, "SLACK_BOT_TOKEN="+slackfake.BotToken,
 		"SLACK_APP_TOKEN="+slackfake.AppToken, "SLACK_API_URL="+fake.APIURL(), "SLABOT_POLICY_FILE="+policy,
@@ -265,20 +264,6 @@ func soakGoTool() string {
 		return g
 	}
 	return "go"
-}
-
-// crashDatabaseURL is a schema of its own on the test server.
-func crashDatabaseURL(tb testing.TB) string {
-	tb.Helper()
-	schema := storagetest.NewSchema(tb)
-	u, err := url.Parse(storagetest.URL(tb))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
 }
 
 func crashFreeAddr(tb testing.TB) string {

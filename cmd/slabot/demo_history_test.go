@@ -17,6 +17,7 @@ import (
 // aims at, faster first touches winning more often, its figures worked
 // out, and nothing left for the bot to do.
 func TestDemoHistoryIsPlausible(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	db := storagetest.NewDB(t)

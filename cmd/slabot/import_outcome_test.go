@@ -13,6 +13,7 @@ import (
 // An import carries each lead's outcome at the CRM's time: a backfilled
 // history counts its wins in the month they happened.
 func TestImportRecordsOutcomesAtTheirTime(t *testing.T) {
+	t.Parallel()
 	e := newImportEnv(t)
 	csv := "external_id,contact.email,outcome,outcome.amount,outcome.at,outcome.opportunity_at\n" +
 		"w1,a@buyer.test,won,1200.5,2026-06-20T14:00:00Z,2026-06-02T10:00:00Z\n" +

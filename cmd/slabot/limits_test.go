@@ -19,6 +19,7 @@ import (
 // (Teams and a HubSpot signature are checked over the body). Small limits
 // here; the assertions are on the outcome, not on how long it took.
 func TestTheListenerCutsOffASlowBodyOnEveryWebhookRoute(t *testing.T) {
+	t.Parallel()
 	saved := publicLimits
 	publicLimits = api.Limits{Body: 300 * time.Millisecond, Reply: 5 * time.Second}
 	t.Cleanup(func() { publicLimits = saved })

@@ -59,6 +59,7 @@ func tableDigests(t *testing.T, db *storage.DB) map[string]string {
 }
 
 func TestPolicySimulate(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db := storagetest.NewDB(t)
 	cfg := benchgen.Config{Leads: 4000, Now: simulateNow}
@@ -233,6 +234,7 @@ func TestPolicySimulate(t *testing.T) {
 }
 
 func TestPolicySimulateCommandLine(t *testing.T) {
+	t.Parallel()
 	var stdout, stderr bytes.Buffer
 	if code := cmdPolicySimulate(context.Background(), nil, &stdout, &stderr); code != 2 {
 		t.Errorf("no file: exit %d, want 2", code)

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,23 +13,13 @@ import (
 )
 
 func TestPolicyCheckOnTeamsSaysWhereEachChannelIsPinnedAndRefusesAnAmbiguousName(t *testing.T) {
-	schema := storagetest.NewSchema(t)
-	u, err := url.Parse(storagetest.URL(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
+	dbURL := storagetest.NewDatabase(t)
 	ctx := context.Background()
-	db, err := storage.Open(ctx, u.String(), storage.Options{})
+	db, err := storage.Open(ctx, dbURL, storage.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	if _, err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
 	tenant := "6f1c2a44-0000-4000-8000-00000000abcd"
 	save := func(id, team, teamName, name string) {
 		t.Helper()
@@ -58,7 +47,7 @@ rules:
 		t.Fatal(err)
 	}
 	t.Setenv("SLABOT_CHAT", "teams")
-	t.Setenv("DATABASE_URL", u.String())
+	t.Setenv("DATABASE_URL", dbURL)
 	t.Setenv("TEAMS_TENANT_ID", strings.ToUpper(tenant))
 
 	code, out, errOut := runMain(t, "policy", "check", policy)

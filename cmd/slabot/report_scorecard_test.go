@@ -18,6 +18,7 @@ import (
 // The scorecard file: the contract's columns in order, a row per group and
 // (all), each cell the engine's over the same leads.
 func TestReportScorecardWritesTheContractsColumns(t *testing.T) {
+	t.Parallel()
 	e := newImportEnv(t)
 	ctx := context.Background()
 	loc := time.UTC

@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -19,23 +18,13 @@ import (
 // `slabot report` with SLABOT_CHAT=teams and no Slack setting at all posts
 // the report in the policy's Teams channel, through the Teams simulator.
 func TestReportPostsOnTeamsWithoutSlackSettings(t *testing.T) {
-	schema := storagetest.NewSchema(t)
-	u, err := url.Parse(storagetest.URL(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
+	dbURL := storagetest.NewDatabase(t)
 	ctx := context.Background()
-	db, err := storage.Open(ctx, u.String(), storage.Options{})
+	db, err := storage.Open(ctx, dbURL, storage.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	if _, err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
 
 	fake := teamsfake.New(teamsfake.Options{})
 	defer fake.Close()
@@ -72,7 +61,7 @@ rules:
 		t.Setenv(name, "")
 	}
 	t.Setenv("SLABOT_CHAT", "teams")
-	t.Setenv("DATABASE_URL", u.String())
+	t.Setenv("DATABASE_URL", dbURL)
 	t.Setenv("SLABOT_POLICY_FILE", policy)
 	t.Setenv("SLABOT_LOG_LEVEL", "error")
 	t.Setenv("TEAMS_APP_ID", fake.AppID())

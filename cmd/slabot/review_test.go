@@ -19,6 +19,7 @@ import (
 // `slabot review`: the pack as text and as JSON, the same on every run,
 // and a wrong --months refused before the database is touched.
 func TestReviewCommandPrintsThePack(t *testing.T) {
+	t.Parallel()
 	e := newImportEnv(t)
 	if err := os.WriteFile(e.policy, []byte(fmt.Sprintf(bottest.ReviewPolicy, "#smarketing")), 0o600); err != nil {
 		t.Fatal(err)

@@ -15,6 +15,7 @@ import (
 // without limits) cannot hold up slabot's stop: after the grace period its
 // connection is closed and shutdown returns.
 func TestShutdownClosesARequestStillHeld(t *testing.T) {
+	t.Parallel()
 	entered := make(chan struct{})
 	held := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		close(entered)

@@ -14,6 +14,7 @@ import (
 // need no database: a wait HubSpot names is kept, other retryable answers
 // go to the queue's backoff, the rest give the write up.
 func TestWhatAHubSpotFailureDoesToTheJob(t *testing.T) {
+	t.Parallel()
 	w := &Writer{}
 	cases := []struct {
 		name      string
@@ -57,6 +58,7 @@ func TestWhatAHubSpotFailureDoesToTheJob(t *testing.T) {
 }
 
 func TestRetryAfterIsReadOnlyFromTheHeaderHubSpotSent(t *testing.T) {
+	t.Parallel()
 	resp := func(status int, h map[string]string) *http.Response {
 		r := &http.Response{StatusCode: status, Header: http.Header{}}
 		for k, v := range h {

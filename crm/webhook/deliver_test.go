@@ -14,6 +14,7 @@ import (
 // TestDecide is the table of what one attempt's answer does to a delivery:
 // no database, only the decision.
 func TestDecide(t *testing.T) {
+	t.Parallel()
 	start := time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC)
 	backoff := func(n int) time.Duration { return time.Duration(n) * 10 * time.Second }
 	fail := errors.New("failed")
@@ -63,6 +64,7 @@ func TestDecide(t *testing.T) {
 }
 
 func TestRetryAfterReadsSecondsAndDates(t *testing.T) {
+	t.Parallel()
 	now := time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC)
 	for in, want := range map[string]time.Duration{
 		"120": 2 * time.Minute, " 5 ": 5 * time.Second, "": 0, "soon": 0, "-3": 0,
@@ -78,6 +80,7 @@ func TestRetryAfterReadsSecondsAndDates(t *testing.T) {
 // TestErrorsNameTheEndpointByItsOriginOnly: Go's *url.Error carries the
 // full address, which for Zapier, Make or n8n holds the hook's secret.
 func TestErrorsNameTheEndpointByItsOriginOnly(t *testing.T) {
+	t.Parallel()
 	endpoint := "https://user:pw@hooks.zapier.com/hooks/catch/123/s3cr3t/?token=abc"
 	err := &url.Error{Op: "Post", URL: endpoint, Err: errors.New("dial tcp: lookup hooks.zapier.com: no such host")}
 	got := RedactError(err, endpoint)

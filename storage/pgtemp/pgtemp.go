@@ -161,10 +161,20 @@ func (s *Server) Pause(ctx context.Context) error {
 	return s.run(ctx, "pg_ctl", "-D", filepath.Join(s.Dir, "data"), "-m", "fast", "-w", "stop")
 }
 
+// throwawayDurability trades crash safety for speed, which only a server
+// whose data is thrown away may do: nothing waits for the disk (fsync=off),
+// a commit returns before its WAL is written (synchronous_commit=off), and
+// pages are not copied whole into the WAL after a checkpoint
+// (full_page_writes=off). A clean stop, Pause included, still writes
+// everything out; only a crash of the machine (or of PostgreSQL itself, for
+// the last few commits) loses data. Tests, the demo and make run use the
+// server; none of them keeps its data.
+const throwawayDurability = "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+
 // Resume starts a paused server again with the same data and address.
 func (s *Server) Resume(ctx context.Context) error {
 	return s.run(ctx, "pg_ctl", "-D", filepath.Join(s.Dir, "data"), "-l", filepath.Join(s.Dir, "server.log"), "-w", "-t", "60",
-		"-o", fmt.Sprintf("-F -k %s -c listen_addresses= -c max_connections=%d", s.Dir, maxConnections), "start")
+		"-o", fmt.Sprintf("%s -k %s -c listen_addresses= -c max_connections=%d", throwawayDurability, s.Dir, maxConnections), "start")
 }
 
 // Stop stops the server and removes its directory.

@@ -23,10 +23,17 @@ func TestStartServesADatabaseAndStopRemovesEverything(t *testing.T) {
 	}
 	var db string
 	err = conn.QueryRow(ctx, `SELECT current_database()`).Scan(&db)
-	conn.Close(ctx)
 	if err != nil || db != "slabot" {
 		t.Errorf("current_database() = %q, %v", db, err)
 	}
+	// A throwaway server does not wait for the disk.
+	for _, setting := range []string{"fsync", "synchronous_commit", "full_page_writes"} {
+		var value string
+		if err := conn.QueryRow(ctx, `SELECT current_setting($1)`, setting).Scan(&value); err != nil || value != "off" {
+			t.Errorf("%s = %q, %v; want off", setting, value, err)
+		}
+	}
+	conn.Close(ctx)
 	if err := srv.Stop(); err != nil {
 		t.Fatal(err)
 	}
