@@ -191,7 +191,7 @@ func ctxTimeout(t testing.TB, d time.Duration) context.Context {
 func (e *env) card(userID string, l *engine.Lead) slackfake.Message {
 	e.t.Helper()
 	dm := e.fake.DMChannel(userID)
-	msg, err := e.fake.WaitForMessage(ctxTimeout(e.t, 10*time.Second), func(m slackfake.Message) bool {
+	msg, err := e.fake.WaitForMessage(ctxTimeout(e.t, 30*time.Second), func(m slackfake.Message) bool {
 		return m.Channel == dm && m.Metadata != nil && fmt.Sprint(m.Metadata.EventPayload["lead_id"]) == fmt.Sprint(l.ID)
 	})
 	if err != nil {
@@ -203,7 +203,7 @@ func (e *env) card(userID string, l *engine.Lead) slackfake.Message {
 // waitCard waits until the card satisfies cond, returning it.
 func (e *env) waitCard(msg slackfake.Message, what string, cond func(slackfake.Message) bool) slackfake.Message {
 	e.t.Helper()
-	got, err := e.fake.WaitForMessage(ctxTimeout(e.t, 10*time.Second), func(m slackfake.Message) bool {
+	got, err := e.fake.WaitForMessage(ctxTimeout(e.t, 30*time.Second), func(m slackfake.Message) bool {
 		return m.Channel == msg.Channel && m.TS == msg.TS && cond(m)
 	})
 	if err != nil {
