@@ -53,7 +53,7 @@ func (e *env) escalations(ch string, leadID int64) []slackfake.Message {
 // waitMessage waits for a message in ch that satisfies cond.
 func (e *env) waitMessage(ch, what string, cond func(slackfake.Message) bool) slackfake.Message {
 	e.t.Helper()
-	m, err := e.fake.WaitForMessage(ctxTimeout(e.t, 15*time.Second), func(m slackfake.Message) bool { return m.Channel == ch && cond(m) })
+	m, err := e.fake.WaitForMessage(ctxTimeout(e.t, 30*time.Second), func(m slackfake.Message) bool { return m.Channel == ch && cond(m) })
 	if err != nil {
 		e.t.Fatalf("no %s: %v", what, err)
 	}
