@@ -34,11 +34,7 @@ func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		fmt.Fprintln(stderr, "Needs DATABASE_URL, and the chat platform's settings (SLABOT_CHAT) unless --dry-run.")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		return 2
-	}
-	if fs.NArg() > 0 {
-		fs.Usage()
+	if !parseFlags(fs, args) {
 		return 2
 	}
 	cfg, err := loadConfig()

@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/slabot/slabot/engine"
-	"github.com/slabot/slabot/storage"
 )
 
 // `slabot report --month 2026-05 --by source --csv FILE`: the monthly
@@ -55,11 +54,7 @@ func cmdReportScorecard(ctx context.Context, args []string, stdout, stderr io.Wr
 		fmt.Fprintln(stderr, "Needs DATABASE_URL.")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		return 2
-	}
-	if fs.NArg() > 0 {
-		fs.Usage()
+	if !parseFlags(fs, args) {
 		return 2
 	}
 	if *jsonFlag && *csvFlag == "-" {
@@ -86,10 +81,8 @@ func cmdReportScorecard(ctx context.Context, args []string, stdout, stderr io.Wr
 		return 2
 	}
 
-	logger := newLogger(stderr, cfg.LogLevel)
-	db, err := storage.Open(ctx, cfg.DatabaseURL, storage.Options{Logger: logger})
-	if err != nil {
-		fmt.Fprintln(stderr, "slabot report:", err)
+	db := openForReading(ctx, "slabot report", cfg, stderr)
+	if db == nil {
 		return 1
 	}
 	defer db.Close()

@@ -11,7 +11,6 @@ import (
 	"github.com/slabot/slabot/bot"
 	"github.com/slabot/slabot/bot/terminal"
 	"github.com/slabot/slabot/engine"
-	"github.com/slabot/slabot/storage"
 )
 
 // `slabot review`: the review pack of /sla review, printed, or as JSON for
@@ -29,11 +28,7 @@ func cmdReview(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		fmt.Fprintln(stderr, "acceptance by source and the score check. Needs DATABASE_URL; sends nothing.")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		return 2
-	}
-	if fs.NArg() > 0 {
-		fs.Usage()
+	if !parseFlags(fs, args) {
 		return 2
 	}
 	if *monthsFlag < 1 || *monthsFlag > engine.MaxReviewMonths {
@@ -49,10 +44,8 @@ func cmdReview(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		fmt.Fprintln(stderr, "slabot review: --as-of:", engine.ErrorMessage(err))
 		return 2
 	}
-	logger := newLogger(stderr, cfg.LogLevel)
-	db, err := storage.Open(ctx, cfg.DatabaseURL, storage.Options{Logger: logger})
-	if err != nil {
-		fmt.Fprintln(stderr, "slabot review:", err)
+	db := openForReading(ctx, "slabot review", cfg, stderr)
+	if db == nil {
 		return 1
 	}
 	defer db.Close()

@@ -1,12 +1,40 @@
 package main
 
 import (
+	"context"
+	"flag"
 	"fmt"
 	"io"
 	"time"
 
 	"github.com/slabot/slabot/engine"
+	"github.com/slabot/slabot/storage"
 )
+
+// parseFlags parses a command's flags, which are all it takes: it reports
+// false, the usage already shown, for exit code 2, when a flag is wrong or
+// an argument is left over.
+func parseFlags(fs *flag.FlagSet, args []string) bool {
+	if err := fs.Parse(args); err != nil {
+		return false
+	}
+	if fs.NArg() > 0 {
+		fs.Usage()
+		return false
+	}
+	return true
+}
+
+// openForReading opens slabot's database for the command name, logging to
+// stderr at cfg's level; nil when it cannot, the reason said on stderr.
+func openForReading(ctx context.Context, name string, cfg Config, stderr io.Writer) *storage.DB {
+	db, err := storage.Open(ctx, cfg.DatabaseURL, storage.Options{Logger: newLogger(stderr, cfg.LogLevel)})
+	if err != nil {
+		fmt.Fprintln(stderr, name+":", err)
+		return nil
+	}
+	return db
+}
 
 // asOfDate is the instant an --as-of DATE (YYYY-MM-DD) counts outcomes
 // at: the end of that day in loc, or now when the flag is empty or the

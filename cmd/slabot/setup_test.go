@@ -1,6 +1,8 @@
 package main
 
 import (
+	"flag"
+	"io"
 	"testing"
 	"time"
 )
@@ -32,5 +34,29 @@ func TestAsOfDateIsTheEndOfTheDayOrNow(t *testing.T) {
 	}
 	if _, err := asOfDate("30/11/2026", now, ny); err == nil {
 		t.Error("an unreadable date was taken")
+	}
+}
+
+// A command's flags are all it takes: a wrong flag or a word left over is
+// refused with the usage shown.
+func TestParseFlagsRefusesWhatIsLeftOver(t *testing.T) {
+	cases := []struct {
+		args      []string
+		ok, usage bool
+	}{
+		{nil, true, false},
+		{[]string{"--months", "3"}, true, false},
+		{[]string{"--months", "3", "extra"}, false, true},
+		{[]string{"--bogus"}, false, true},
+	}
+	for _, c := range cases {
+		var usage bool
+		fs := flag.NewFlagSet("review", flag.ContinueOnError)
+		fs.SetOutput(io.Discard)
+		fs.Int("months", 6, "")
+		fs.Usage = func() { usage = true }
+		if ok := parseFlags(fs, c.args); ok != c.ok || usage != c.usage {
+			t.Errorf("parseFlags(%q) = %v with usage shown %v; want %v and %v", c.args, ok, usage, c.ok, c.usage)
+		}
 	}
 }
