@@ -58,15 +58,6 @@ func FormInputs(data map[string]string) map[string]string {
 	return inputs
 }
 
-// emoji are view's markers as Teams shows them.
-var emoji = map[view.Marker]string{
-	view.Done: "✅", view.Alarm: "🚨", view.Warning: "⚠️", view.Snoozed: "💤", view.Away: "🌴",
-	view.Refused: "🚫", view.Stopped: "⛔", view.Unsure: "🤔", view.Announce: "📣", view.Team: "👥",
-	view.Celebrate: "🎉", view.Calendar: "📆", view.Plan: "🗓️", view.Behind: "🔴", view.Near: "🟡",
-	view.OnTarget: "🟢", view.Waiting: "⌛", view.Pending: "⏳", view.Deal: "🤝", view.Next: "➡️",
-	view.Hello: "👋", view.Up: "↗️", view.Down: "↘️", view.Reminder: "⏰",
-}
-
 // markdownEscaper keeps what people typed from becoming formatting, a
 // link, a mention or an entity in a TextBlock's Markdown. An underscore is
 // left alone: inside a word (New_York, first_last@acme.test) it emphasises
@@ -81,7 +72,7 @@ func Markdown(t view.Text) string {
 	var b strings.Builder
 	for _, s := range t {
 		if s.Marker != "" {
-			b.WriteString(emoji[s.Marker])
+			b.WriteString(s.Marker.Emoji())
 			continue
 		}
 		text := markdownEscaper.Replace(s.Text)
@@ -111,7 +102,7 @@ func PlainText(t view.Text) string {
 	var b strings.Builder
 	for _, s := range t {
 		if s.Marker != "" {
-			b.WriteString(emoji[s.Marker])
+			b.WriteString(s.Marker.Emoji())
 			continue
 		}
 		b.WriteString(s.Text)

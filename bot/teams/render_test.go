@@ -19,7 +19,7 @@ func TestMarkdownEscapesWhatPeopleTypedAndStylesTheRest(t *testing.T) {
 
 func TestEveryMarkerHasAnEmoji(t *testing.T) {
 	for _, m := range view.Markers {
-		if emoji[m] == "" {
+		if m.Emoji() == "" {
 			t.Errorf("marker %q has no emoji", m)
 		}
 	}

@@ -13,17 +13,6 @@ import (
 	"github.com/slabot/slabot/bot/view"
 )
 
-// signs are view's markers as a terminal shows them: the emoji each
-// marker's comment names.
-var signs = map[view.Marker]string{
-	view.Done: "✅", view.Alarm: "🚨", view.Warning: "⚠️", view.Snoozed: "💤",
-	view.Away: "🌴", view.Refused: "🚫", view.Stopped: "⛔", view.Unsure: "🤔",
-	view.Announce: "📣", view.Team: "👥", view.Celebrate: "🎉", view.Calendar: "📆",
-	view.Plan: "🗓️", view.Behind: "🔴", view.Near: "🟡", view.OnTarget: "🟢",
-	view.Waiting: "⌛", view.Pending: "⏳", view.Deal: "🤝", view.Next: "➡️",
-	view.Hello: "👋", view.Up: "↗️", view.Down: "↘️", view.Reminder: "⏰",
-}
-
 // Line is one line of text as a terminal shows it: markers as emoji,
 // links as "label (url)", styles dropped.
 func Line(t view.Text) string {
@@ -31,7 +20,7 @@ func Line(t view.Text) string {
 	for _, s := range t {
 		switch {
 		case s.Marker != "":
-			b.WriteString(signs[s.Marker])
+			b.WriteString(s.Marker.Emoji())
 		case s.URL != "" && s.Text != "" && s.Text != s.URL:
 			b.WriteString(s.Text + " (" + s.URL + ")")
 		case s.URL != "":

@@ -8,20 +8,6 @@ import (
 	"github.com/slabot/slabot/bot/view"
 )
 
-func TestEveryMarkerHasASign(t *testing.T) {
-	seen := map[string]view.Marker{}
-	for _, m := range view.Markers {
-		s := signs[m]
-		if s == "" {
-			t.Errorf("marker %q has no sign", m)
-		}
-		if other, dup := seen[s]; dup {
-			t.Errorf("markers %q and %q share the sign %s", m, other, s)
-		}
-		seen[s] = m
-	}
-}
-
 func TestAMessageIsPrintedAsItIsWithoutMarkup(t *testing.T) {
 	m := view.Message{Summary: "Review", Blocks: []view.Block{
 		view.Heading{Text: "Review of the agreement"},

@@ -49,3 +49,18 @@ func TestMarkersListsEveryMarker(t *testing.T) {
 		t.Errorf("Markers holds %d markers, view.go declares %d", len(listed), len(declared))
 	}
 }
+
+// Every marker has an emoji of its own, for the renderers that show one.
+func TestEveryMarkerHasItsOwnEmoji(t *testing.T) {
+	seen := map[string]Marker{}
+	for _, m := range Markers {
+		e := m.Emoji()
+		if e == "" {
+			t.Errorf("marker %q has no emoji", m)
+		}
+		if other, dup := seen[e]; dup {
+			t.Errorf("markers %q and %q share the emoji %s", m, other, e)
+		}
+		seen[e] = m
+	}
+}

@@ -46,6 +46,20 @@ var Markers = []Marker{Done, Alarm, Warning, Snoozed, Away, Refused, Stopped,
 	Unsure, Announce, Team, Celebrate, Calendar, Plan, Behind, Near, OnTarget,
 	Waiting, Pending, Deal, Next, Hello, Up, Down, Reminder}
 
+// emoji are the markers as the emoji their names stand for, for the
+// renderers that show a marker as its emoji (Teams, a terminal); Slack
+// writes its own shortcodes.
+var emoji = map[Marker]string{
+	Done: "✅", Alarm: "🚨", Warning: "⚠️", Snoozed: "💤", Away: "🌴",
+	Refused: "🚫", Stopped: "⛔", Unsure: "🤔", Announce: "📣", Team: "👥",
+	Celebrate: "🎉", Calendar: "📆", Plan: "🗓️", Behind: "🔴", Near: "🟡",
+	OnTarget: "🟢", Waiting: "⌛", Pending: "⏳", Deal: "🤝", Next: "➡️",
+	Hello: "👋", Up: "↗️", Down: "↘️", Reminder: "⏰",
+}
+
+// Emoji is the marker as an emoji ("" for a marker slabot does not have).
+func (m Marker) Emoji() string { return emoji[m] }
+
 // Style is how a span of text is set.
 type Style uint8
 
