@@ -39,7 +39,7 @@ func (c *core) ask(commands ...[2]string) string {
 	c.t.Helper()
 	var b strings.Builder
 	for _, cmd := range commands {
-		fmt.Fprintf(&b, "── %s: /sla %s\n%s\n", names[cmd[0]], cmd[1], c.answer(cmd[0], cmd[1]))
+		fmt.Fprintf(&b, "── %s: /sla %s\n%s\n", names[cmd[0]], bot.Readable(cmd[1]), c.answer(cmd[0], cmd[1]))
 	}
 	return b.String()
 }
