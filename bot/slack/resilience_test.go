@@ -6,6 +6,7 @@ import (
 	"os"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -237,7 +238,25 @@ func TestASlackOutageDelaysCardsButLosesAndDoublesNone(t *testing.T) {
 	for i := range 5 {
 		ids = append(ids, e.handOff(demoLead(fmt.Sprintf("crm-outage-%d", i))).ID)
 	}
-	time.Sleep(3 * time.Second) // Slack is down: every send fails and is retried
+	// Slack is down: every send fails and is retried.
+	e.waitFor("every hand-off to fail and be tried again", func() bool {
+		for _, id := range ids {
+			jobs, err := e.db.JobsOfLead(context.Background(), id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			retried := false
+			for _, j := range jobs {
+				if j.Kind == engine.JobHandOff && j.Attempts >= 2 && strings.Contains(j.LastError, "500") {
+					retried = true
+				}
+			}
+			if !retried {
+				return false
+			}
+		}
+		return true
+	})
 	for _, id := range ids {
 		if n := e.cardsFor(ana, id); n != 0 {
 			t.Fatalf("a card arrived while every Web API call failed (%d)", n)
