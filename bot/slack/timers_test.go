@@ -124,34 +124,6 @@ func TestGiveMoreTimeMovesTheDeadline(t *testing.T) {
 	e.waitFor("a second escalation", func() bool { return len(e.escalations(managerDM, l.ID)) == 2 })
 }
 
-func TestAnAwayRepReceivesNoNewLeads(t *testing.T) {
-	t.Parallel()
-	e := newEnv(t)
-	ctx := context.Background()
-	rep, err := e.db.RepByEmail(ctx, "bo@example.com")
-	if err != nil {
-		t.Fatal(err)
-	}
-	rep.Status, rep.AwayUntil = engine.RepAway, time.Now().Add(24*time.Hour)
-	if err := e.db.UpdateRep(ctx, rep); err != nil {
-		t.Fatal(err)
-	}
-	for i := range 3 {
-		h := demoLead(fmt.Sprintf("crm-away-%d", i))
-		h.OwnerEmail = ""
-		if i == 2 {
-			h.OwnerEmail = "bo@example.com"
-		}
-		if l := e.handOff(h); l.OwnerEmail != "ana@example.com" {
-			t.Errorf("lead %d went to %s while bo is away", i, l.OwnerEmail)
-		}
-	}
-	e.waitMessage("C0OPS", "the alert that bo is away", func(m slackfake.Message) bool { return strings.Contains(m.Text, "bo@example.com is away") })
-	if n := len(e.fake.Messages(e.fake.DMChannel(bo))); n != 0 {
-		t.Errorf("bo got %d messages while away", n)
-	}
-}
-
 func TestADeactivatedRepIsFoundAndTheirLeadEscalated(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
