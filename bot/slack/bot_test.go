@@ -96,8 +96,42 @@ func addPeople(t testing.TB, fake *slackfake.Server) *slackfake.Server {
 	return fake
 }
 
+// maxRunning is how many tests run a bot at once, whatever go test's
+// -parallel: each runs a job worker against its own database, and on a
+// busy 2-core machine, under the race detector, more at once make each so
+// slow that the bot misses Slack's 3-second acknowledgement or a test's
+// deadline of a few seconds.
+const maxRunning = 4
+
+var running = struct {
+	sync.Mutex
+	slots chan struct{}
+	held  map[testing.TB]bool
+}{slots: make(chan struct{}, maxRunning), held: map[testing.TB]bool{}}
+
+// takeTurn waits until fewer than maxRunning tests run a bot, and holds
+// the test's turn until it ends. A test that starts a second bot (a
+// restart, a second replica) keeps the turn it has.
+func takeTurn(t testing.TB) {
+	running.Lock()
+	held := running.held[t]
+	running.held[t] = true
+	running.Unlock()
+	if held {
+		return
+	}
+	running.slots <- struct{}{}
+	t.Cleanup(func() {
+		<-running.slots
+		running.Lock()
+		delete(running.held, t)
+		running.Unlock()
+	})
+}
+
 func newEnv(t testing.TB, opts ...envOption) *env {
 	t.Helper()
+	takeTurn(t)
 	cfg := envConfig{policy: e2ePolicy, now: time.Now, lease: time.Minute, concurrency: 8, paceEvery: 100 * time.Millisecond, paceBurst: 3}
 	for _, o := range opts {
 		o(&cfg)

@@ -77,6 +77,7 @@ type reportEnv struct {
 
 func newReportEnv(t *testing.T, policyYAML string, db *storage.DB, fake *slackfake.Server) *reportEnv {
 	t.Helper()
+	takeTurn(t)
 	if db == nil {
 		db = storagetest.NewDB(t)
 	}

@@ -13,7 +13,9 @@ import (
 )
 
 // timerPolicy is a seconds-scale agreement: a reminder 1 s after the
-// hand-off, the first touch due after 3 s.
+// hand-off, the first touch due after 5 s. A reminder that runs after the
+// deadline is dropped (engine.ReminderPastDue), so the 4 s between them
+// are the room a busy machine has to send it.
 func timerPolicy(onBreach string) string {
 	return `
 timezone: UTC
@@ -24,8 +26,8 @@ teams:
     reps: [ana@example.com, bo@example.com]
 rules:
   - name: fast
-    first_touch: 3s
-    remind_before: [2s]
+    first_touch: 5s
+    remind_before: [4s]
     on_breach: ` + onBreach + `
 `
 }
