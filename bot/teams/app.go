@@ -67,6 +67,9 @@ type App struct {
 
 	directoryEvery time.Duration
 	metrics        *metrics
+	// pinned is closed once Run has pinned the policy's channel names.
+	pinned     chan struct{}
+	pinnedOnce sync.Once
 }
 
 // NewApp returns an App; its endpoint serves at once, Run checks the
@@ -85,7 +88,7 @@ func NewApp(cfg AppConfig) *App {
 	a := &App{
 		Bot: bot.New(bot.Config{Store: cfg.Store, Service: cfg.Service, Chat: chat, Logger: cfg.Logger, Registry: cfg.Registry}),
 		tr:  tr, chat: chat, store: cfg.Store, service: cfg.Service, logger: cfg.Logger, directoryEvery: cfg.DirectoryInterval,
-		metrics: m,
+		metrics: m, pinned: make(chan struct{}),
 	}
 	a.endpoint = &gate{next: tr.Handler(a, HandlerOptions{Logger: cfg.Logger})}
 	chat.rosterLost, chat.personBlocked = a.rosterLost, a.personBlocked
@@ -148,6 +151,7 @@ func (a *App) Run(ctx context.Context) error {
 	if err := a.pinChannels(ctx); err != nil {
 		return err
 	}
+	a.pinnedOnce.Do(func() { close(a.pinned) })
 	a.KeepDirectoryInSync(ctx, a.directoryEvery, "Microsoft 365", a.SyncDirectory)
 	return nil
 }

@@ -184,7 +184,9 @@ func newTeamsEnv(t testing.TB, opts ...envOption) *teamsEnv {
 	if cfg.serve {
 		cfg.fake.SetBotEndpoint(e.server.URL + "/api/messages")
 	}
+	ran := make(chan struct{})
 	e.done.Go(func() {
+		defer close(ran)
 		if err := app.Run(ctx); err != nil {
 			t.Errorf("the app stopped: %v", err)
 		}
@@ -195,6 +197,16 @@ func newTeamsEnv(t testing.TB, opts ...envOption) *teamsEnv {
 		}
 	})
 	t.Cleanup(e.stop)
+	// Run pins the policy's channel names first. A test starts once that
+	// is done, so that channels it adds come after, as a team added while
+	// slabot runs does: else, on a busy machine, Run could pin a name to
+	// the first team the test adds, or refuse to start beside a second.
+	select {
+	case <-app.ChannelsPinned():
+	case <-ran:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the app did not pin the policy's channels in 30 s")
+	}
 	return e
 }
 
