@@ -11,3 +11,8 @@ func (a *App) ChannelsPinned() <-chan struct{} { return a.pinned }
 // of an activity before it answers without it (HandlerOptions.SoftTimeout,
 // 4 s in production). Call it before the endpoint serves.
 func (a *App) SetSoftTimeout(d time.Duration) { a.endpoint.next.opts.SoftTimeout = d }
+
+// SetRecordTimeout sets how long the App tries to record a message typed
+// to it before it asks the person to send it again (2 s in production).
+// Call it before the endpoint serves.
+func (a *App) SetRecordTimeout(d time.Duration) { a.recordWithin = d }
