@@ -196,7 +196,7 @@ func newTeamsEnv(t testing.TB, opts ...envOption) *teamsEnv {
 	app := teams.NewApp(teams.AppConfig{Teams: teamsCfg, Store: cfg.db, Service: service, Logger: logger,
 		Registry: registry, Pacer: cfg.pacer, DirectoryInterval: -1})
 	worker, err := cfg.db.NewWorker(append(app.Handlers(), service.TimerHandlers(nil)...), storage.WorkerOptions{
-		Concurrency: cfg.concurrency, JobTimeout: time.Minute, RescueAfter: time.Minute + time.Second,
+		Concurrency: cfg.concurrency, JobTimeout: reportLimit, RescueAfter: reportLimit + time.Second,
 		Poll: 200 * time.Millisecond, Logger: logger, StopTimeout: 2 * time.Second, Now: cfg.workerNow})
 	if err != nil {
 		t.Fatal(err)
@@ -282,6 +282,11 @@ func (w testWriter) Write(p []byte) (int, error) {
 // for a machine busy with other tests under the race detector, which
 // may take seconds, and never reached when all is well.
 const waitLimit = time.Minute
+
+// reportLimit bounds building and posting a weekly report (its figures
+// and chart), and one attempt of any job: the report takes seconds alone
+// but, beside other tests on a busy machine, has taken over a minute.
+const reportLimit = 5 * time.Minute
 
 func ctxTimeout(t testing.TB, d time.Duration) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), d)

@@ -294,8 +294,8 @@ func TestRemovalAndDeletionForgetWhatIsGoneAndTellTheManager(t *testing.T) {
 
 func TestAnAmbiguousChannelNameIsRefusedAndAPinnedOneKept(t *testing.T) {
 	t.Parallel()
-	ctx := ctxTimeout(t, 60*time.Second)
 	t.Run("Ambiguous", func(t *testing.T) {
+		ctx := ctxTimeout(t, waitLimit)
 		e := newTeamsEnv(t)
 		first := e.addBotToSales()
 		second := e.fake.AddTeam("Sales", "Escalations", "Reports")
@@ -337,6 +337,7 @@ func TestAnAmbiguousChannelNameIsRefusedAndAPinnedOneKept(t *testing.T) {
 		}
 	})
 	t.Run("PinnedBeforeASameNamedTeamCame", func(t *testing.T) {
+		ctx := ctxTimeout(t, waitLimit)
 		e := newTeamsEnv(t)
 		first := e.addBotToSales()
 		if _, err := teams.CheckChannels(ctx, e.db, e.fake.TenantID(), e.service.Policy(), true); err != nil {

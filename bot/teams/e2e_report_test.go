@@ -55,7 +55,7 @@ func TestTheWeeklyReportIsOneActivityPerSlotWithItsChart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := one.fake.WaitActivities(ctxTimeout(t, 60*time.Second), channel, len(runs)); err != nil {
+	if _, err := one.fake.WaitActivities(ctxTimeout(t, reportLimit), channel, len(runs)); err != nil {
 		t.Fatalf("%d slots claimed: %v", len(runs), err)
 	}
 	settle(time.Now().Add(time.Second))
@@ -128,7 +128,7 @@ func TestAChannelCreatedAfterSlabotJoinedTheTeamCanBeNamed(t *testing.T) {
 	if err != nil || resp == nil || resp.Status/100 != 2 {
 		t.Fatalf("creating the channel: %v %+v", err, resp)
 	}
-	if err := e.app.PostWeeklyReport(ctxTimeout(t, 90*time.Second), lastWeek(t)); err != nil {
+	if err := e.app.PostWeeklyReport(ctxTimeout(t, reportLimit), lastWeek(t)); err != nil {
 		t.Fatalf("the report for a channel created after slabot joined: %v", err)
 	}
 	recs, err := e.fake.WaitActivities(ctxTimeout(t, waitLimit), weekly.ID, 1)

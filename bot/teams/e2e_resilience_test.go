@@ -94,7 +94,7 @@ func TestAMovedServiceURLIsFollowedFromTheNextActivity(t *testing.T) {
 	if resp, err := e.fake.TypeInChannel(ctxTimeout(t, waitLimit), maria, sales.ChannelID("General"), "help"); err != nil || resp.Status/100 != 2 {
 		t.Fatalf("maria's mention: %v %+v", err, resp)
 	}
-	if err := e.app.PostWeeklyReport(ctxTimeout(t, 90*time.Second), lastWeek(t)); err != nil {
+	if err := e.app.PostWeeklyReport(ctxTimeout(t, reportLimit), lastWeek(t)); err != nil {
 		t.Fatal(err)
 	}
 	if got := e.newestPostIn(sales.ChannelID("Reports")).ServiceURL; got != moved {
