@@ -39,6 +39,7 @@ rules:
 // click that cannot be recorded is answered, and every accepted hand-off
 // ends with exactly one card.
 func TestTheBotOutlivesADatabaseRestart(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 	pg, err := pgtemp.Start(ctx)
@@ -120,6 +121,7 @@ func TestTheBotOutlivesADatabaseRestart(t *testing.T) {
 	}
 	card := waitForCard(t, ctx, fake, ana)
 
+	logged := len(logs.String()) // what the bot logs from here on is of the outage
 	if err := pg.Pause(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -161,7 +163,18 @@ func TestTheBotOutlivesADatabaseRestart(t *testing.T) {
 	if err != nil || !asked.Acked || !strings.Contains(string(asked.Ack.Payload), "could not confirm it recorded that") {
 		t.Errorf("a command while the database is down was answered %s (%v); want the ask to try again", asked.Ack.Payload, err)
 	}
-	time.Sleep(2 * time.Second) // the bot keeps running without its database
+	// The bot keeps running without its database: its loops that come
+	// round every few seconds, the job worker's heartbeat and the figures'
+	// refresh, meet the outage too before it ends.
+	for _, loop := range []string{"could not record the job worker's heartbeat", `msg="refresh lead figures"`} {
+		deadline := time.Now().Add(30 * time.Second)
+		for !strings.Contains(logs.String()[logged:], loop) {
+			if time.Now().After(deadline) {
+				t.Fatalf("the bot never logged %q while the database was down:\n%s", loop, logs.String())
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
 
 	if err := pg.Resume(ctx); err != nil {
 		t.Fatal(err)
