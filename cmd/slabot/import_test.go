@@ -15,15 +15,6 @@ import (
 	"github.com/slabot/slabot/storage/storagetest"
 )
 
-// TestMain lets a test run slabot as a separate process (the test binary
-// itself), so it can be killed like the real thing.
-func TestMain(m *testing.M) {
-	if os.Getenv("SLABOT_TEST_SUBPROCESS") == "1" {
-		os.Exit(Main(context.Background(), os.Args[1:], os.Stdout, os.Stderr))
-	}
-	os.Exit(m.Run())
-}
-
 const importPolicy = `
 teams:
   - name: sdr
