@@ -96,6 +96,8 @@ type demoSettings struct {
 	// webhook secret in (default demoWebhookSecretEnv): two demos in one
 	// process each need their own.
 	webhookSecretEnv string
+	// crmClient sends the CRM's hand-offs (nil: http.DefaultClient).
+	crmClient *http.Client
 }
 
 func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -297,7 +299,11 @@ func (d *demo) handOff(ctx context.Context, body string) (int, string, error) {
 	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, d.intake+"/v1/handoffs", strings.NewReader(body))
 	req.Header.Set("Authorization", "Bearer "+d.token)
 	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
+	client := d.settings.crmClient
+	if client == nil {
+		client = http.DefaultClient
+	}
+	resp, err := client.Do(req)
 	if err != nil {
 		return 0, "", err
 	}
