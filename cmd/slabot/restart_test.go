@@ -104,10 +104,11 @@ func TestTheBotOutlivesADatabaseRestart(t *testing.T) {
 	for i := range 5 {
 		id := fmt.Sprintf("before-%d", i)
 		// A loaded machine may take the intake past its 2 s deadline: a
-		// CRM retries a 503, and so does this one, a few times.
+		// CRM retries a 503, and so does this one, a few times. A try
+		// stored though answered too late comes back 200 "repeated".
 		for attempt := 0; attempt < 5; attempt++ {
 			code, _ := handOff(id)
-			if code == http.StatusCreated {
+			if code == http.StatusCreated || attempt > 0 && code == http.StatusOK {
 				accepted[id] = true
 			}
 			if code != http.StatusServiceUnavailable {
