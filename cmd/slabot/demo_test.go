@@ -26,7 +26,7 @@ const demoTestHistoryLeads = demoHistoryLeads / 10
 // that speed, in real time: the faster, the less a step may be held up on
 // a busy machine (the two demos run beside the package's other tests)
 // before a deadline overtakes it and the story goes another way.
-const demoTestSpeed = 4
+const demoTestSpeed = 2
 
 // playDemo plays the demo at demoTestSpeed, with args, in a database of
 // the test's own with a small history, and returns its transcript.
