@@ -3,6 +3,8 @@ package storage_test
 import (
 	"context"
 	"fmt"
+	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -23,9 +25,52 @@ import (
 // figuresNow is a Thursday afternoon in New York, as benchgen.Anchor picks.
 var figuresNow = time.Date(2026, 11, 19, 19, 30, 0, 0, time.UTC)
 
+// figureScopes name teams and reps every oracle history has (teams team00
+// to team09 at least), one of each written as people might: in capitals,
+// with spaces around.
 var figureScopes = []engine.Scope{{Kind: engine.ScopeAll}, {Kind: engine.ScopeTeam, Team: "team04"},
-	{Kind: engine.ScopeTeam, Team: "TEAM17 "}, {Kind: engine.ScopeRep, Rep: "rep042@bench.test"},
-	{Kind: engine.ScopeRep, Rep: " Rep311@Bench.test"}}
+	{Kind: engine.ScopeTeam, Team: "TEAM07 "}, {Kind: engine.ScopeRep, Rep: "rep042@bench.test"},
+	{Kind: engine.ScopeRep, Rep: " Rep071@Bench.test"}}
+
+// oracleLeads is the size of the generated history the oracle tests share
+// when SLABOT_ORACLE_LEADS is not set: more than OnDemandRefreshLimit, so
+// that a new policy makes the answers count in Go
+// (TestAnswersWithManyStaleLeadsAreComputedInGo), on a floor of ten teams,
+// so that every team and rep scope of figureScopes has leads in every
+// period compared.
+const oracleLeads = 6_000
+
+// oracleConfig is the generated history the oracle tests share (the SQL
+// figures', the scorecard's, the replay's, the team calendars' and the
+// many stale leads' tests), twelve months to figuresNow: oracleLeads leads
+// on ten teams of ten reps, or, with SLABOT_ORACLE_LEADS set (`make
+// test-oracle`: 20000, the size these tests once always ran on), that
+// many leads on benchgen's full floor of fifty teams.
+func oracleConfig(t *testing.T) benchgen.Config {
+	t.Helper()
+	s := os.Getenv("SLABOT_ORACLE_LEADS")
+	if s == "" {
+		return benchgen.Config{Leads: oracleLeads, Now: figuresNow, Teams: 10}
+	}
+	n, err := strconv.Atoi(strings.ReplaceAll(s, "_", ""))
+	if err != nil || n <= storage.OnDemandRefreshLimit {
+		t.Fatalf("SLABOT_ORACLE_LEADS=%q: want a number of leads above storage.OnDemandRefreshLimit (%d)", s, storage.OnDemandRefreshLimit)
+	}
+	return benchgen.Config{Leads: n, Now: figuresNow}
+}
+
+// oracleDB is a database of the test's own holding the oracle history
+// (oracleConfig) and its policy.
+func oracleDB(t *testing.T) (*storage.DB, benchgen.Config, *engine.Policy) {
+	t.Helper()
+	cfg := oracleConfig(t)
+	db := generatedDB(t, cfg)
+	policy, err := benchgen.Policy(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return db, cfg, policy
+}
 
 // figurePeriods are the spans the answers ask for as of now: this week,
 // month and quarter, and last week and month (the report's).
@@ -44,14 +89,75 @@ func figurePeriods(t *testing.T, p *engine.Policy, now time.Time) []engine.Perio
 	return append(out, lastWeek, lastMonth)
 }
 
+// compared counts the figures a check compared that were not zero, by the
+// figure's name and by scope, so that a test can tell it compared
+// something of each.
+type compared struct {
+	total             int
+	byFigure, byScope map[string]int
+}
+
+func (c *compared) add(scope engine.Scope, figures map[string]int) {
+	if c.byFigure == nil {
+		c.byFigure, c.byScope = map[string]int{}, map[string]int{}
+	}
+	for name, n := range figures {
+		if n != 0 {
+			c.total++
+			c.byFigure[name]++
+			c.byScope[scope.String()]++
+		}
+	}
+}
+
+// atLeast fails the test unless the check compared at least min non-zero
+// figures, and something non-zero of every scope of figureScopes.
+func (c compared) atLeast(t *testing.T, min int, what string) {
+	t.Helper()
+	t.Logf("%s: %d non-zero figures compared; by figure %v; by scope %v", what, c.total, c.byFigure, c.byScope)
+	if c.total < min {
+		t.Errorf("%s: only %d non-zero figures were compared, want at least %d", what, c.total, min)
+	}
+	for _, scope := range figureScopes {
+		if c.byScope[scope.String()] == 0 {
+			t.Errorf("%s: every figure of %s was zero: it was not compared", what, scope)
+		}
+	}
+}
+
+// everyFigure fails the test unless each figure was non-zero at least once
+// in checks: a history too thin to move a figure would let a bug in it
+// through.
+func everyFigure(t *testing.T, checks ...compared) {
+	t.Helper()
+	for name := range attainmentFigures(engine.Attainment{}) {
+		seen := 0
+		for _, c := range checks {
+			seen += c.byFigure[name]
+		}
+		if seen == 0 {
+			t.Errorf("%s was zero in every scope, period and now: it was not compared", name)
+		}
+	}
+}
+
+// attainmentFigures are the counts of an attainment that checkFigures
+// wants compared non-zero, by name.
+func attainmentFigures(a engine.Attainment) map[string]int {
+	return map[string]int{"SQLs": a.SQLs, "FirstTouchOnTime": a.FirstTouchOnTime, "FirstTouchLate": a.FirstTouchLate,
+		"FirstTouchPending": a.FirstTouchPending, "FirstTouchClosed": a.FirstTouchClosed, "CadenceMet": a.CadenceMet,
+		"CadenceMissed": a.CadenceMissed, "CadenceRunning": a.CadenceRunning, "Breaches": a.Breaches, "Returns": a.Returns,
+		"Won": a.Won, "Lost": a.Lost, "Opportunities": a.Opportunities, "OpenLeads": a.OpenLeads,
+		"RoutingDelay": a.RoutingDelay.Count}
+}
+
 // checkFigures compares, for every scope and period as of now, the SQL
-// figures with the engine's over LeadFacts; it returns how many figures
-// were compared that were not zero, so a test can tell it compared
-// something.
-func checkFigures(t *testing.T, db *storage.DB, p *engine.Policy, now time.Time, what string) int {
+// figures with the engine's over LeadFacts; it returns what it compared
+// that was not zero.
+func checkFigures(t *testing.T, db *storage.DB, p *engine.Policy, now time.Time, what string) compared {
 	t.Helper()
 	ctx := context.Background()
-	nonZero := 0
+	var nonZero compared
 	for _, period := range figurePeriods(t, p, now) {
 		facts, err := db.LeadFacts(ctx, period.Start, period.End)
 		if err != nil {
@@ -66,13 +172,7 @@ func checkFigures(t *testing.T, db *storage.DB, p *engine.Policy, now time.Time,
 			if diff := cmp.Diff(want, got); diff != "" {
 				t.Errorf("%s: %s, %s as of %s: figures differ (-engine +SQL):\n%s", what, scope, period.Label, now.Format(time.RFC3339), diff)
 			}
-			for _, n := range []int{want.SQLs, want.FirstTouchOnTime, want.FirstTouchLate, want.FirstTouchPending, want.FirstTouchClosed,
-				want.CadenceMet, want.CadenceMissed, want.CadenceRunning, want.Breaches, want.Returns, want.Won, want.Lost,
-				want.Opportunities, want.OpenLeads, want.RoutingDelay.Count} {
-				if n != 0 {
-					nonZero++
-				}
-			}
+			nonZero.add(scope, attainmentFigures(want))
 		}
 		mqls, err := db.MQLs(ctx, period.Start, period.End)
 		if err != nil {
@@ -87,9 +187,7 @@ func checkFigures(t *testing.T, db *storage.DB, p *engine.Policy, now time.Time,
 			t.Errorf("%s: funnel of %s as of %s differs (-engine +SQL):\n%s", what, period.Label, now.Format(time.RFC3339), diff)
 		}
 	}
-	if ranked := checkReports(t, db, p, now, what); ranked > 0 {
-		nonZero++
-	}
+	nonZero.add(engine.Scope{Kind: engine.ScopeAll}, map[string]int{"report ranks": checkReports(t, db, p, now, what)})
 	return nonZero
 }
 
@@ -148,8 +246,7 @@ func checkReports(t *testing.T, db *storage.DB, p *engine.Policy, now time.Time,
 
 // generatedDB is a database of the test's own holding benchgen's history
 // for cfg, generated once per test binary and server and copied for each
-// test that asks for the same (the 20,000 leads of the figures' and the
-// replay's tests).
+// test that asks for the same (the oracle history, oracleConfig).
 func generatedDB(t *testing.T, cfg benchgen.Config) *storage.DB {
 	t.Helper()
 	return storagetest.NewDBWith(t, fmt.Sprintf("benchgen.Generate %+v", cfg), func(ctx context.Context, db *storage.DB) error {
@@ -171,23 +268,20 @@ func staleCount(t *testing.T, db *storage.DB) int {
 func TestSQLFiguresMatchTheEngine(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	cfg := benchgen.Config{Leads: 20_000, Now: figuresNow}
-	db := generatedDB(t, cfg)
-	policy, err := benchgen.Policy(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	db, _, policy := oracleDB(t)
 	if n := staleCount(t, db); n != 0 {
 		t.Fatalf("%d leads still stale after generating", n)
 	}
 	// As of the history's end, earlier (touches and closings after that
 	// now must not count), and a week later (deadlines passed, windows
 	// closed since).
+	var checks []compared
 	for _, now := range []time.Time{figuresNow, figuresNow.Add(-50 * time.Hour), figuresNow.AddDate(0, 0, 8).Add(3 * time.Hour)} {
-		if n := checkFigures(t, db, policy, now, "generated"); n < 100 {
-			t.Errorf("as of %s only %d non-zero figures were compared", now, n)
-		}
+		c := checkFigures(t, db, policy, now, "generated")
+		c.atLeast(t, 100, fmt.Sprint("generated, as of ", now))
+		checks = append(checks, c)
 	}
+	everyFigure(t, checks...)
 
 	if checkReports(t, db, policy, figuresNow, "generated") == 0 {
 		t.Error("no report ranks any rep: the rep lines were not compared")
@@ -215,7 +309,7 @@ func TestSQLFiguresMatchTheEngine(t *testing.T) {
 	// A reassignment to another team and a first-touch breach recorded
 	// against the old owner, as the timers would write them.
 	moved := open[3].Lead
-	if _, err := db.Pool().Exec(ctx, `UPDATE leads SET owner_email = 'rep171@bench.test', team = 'team17',
+	if _, err := db.Pool().Exec(ctx, `UPDATE leads SET owner_email = 'rep071@bench.test', team = 'team07',
 		assigned_at = $2, first_touch_due = $3, reassignments = reassignments + 1, first_touch_at = NULL WHERE id = $1`,
 		moved.ID, now.Add(-30*time.Minute), now.Add(30*time.Minute)); err != nil {
 		t.Fatal(err)
@@ -305,15 +399,7 @@ func TestAChangeDuringARefreshLeavesTheLeadStale(t *testing.T) {
 func TestAnswersWithManyStaleLeadsAreComputedInGo(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	db := storagetest.NewDB(t)
-	cfg := benchgen.Config{Leads: storage.OnDemandRefreshLimit + 500, Now: figuresNow}
-	if _, err := benchgen.Generate(ctx, db, cfg, nil); err != nil {
-		t.Fatal(err)
-	}
-	policy, err := benchgen.Policy(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	db, cfg, policy := oracleDB(t)
 	// A new policy: the first rule's first touch is longer, which changes
 	// on-time shares, so figures kept under the old one would be wrong.
 	yaml := benchgen.PolicyYAML(cfg)

@@ -204,6 +204,7 @@ func appendEvent(t *testing.T, db *storage.DB, externalID string, at time.Time, 
 // review's causes and acceptance are what recounts over the leads give.
 // Each change moves something, so a change the triggers miss fails here.
 func TestReviewFiguresStayTrueAsLeadsChange(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	aug := func(d, hour int) time.Time { return time.Date(2026, time.August, d, hour, 0, 0, 0, casesLoc) }
 	rejectAt := aug(13, 10)
@@ -363,9 +364,10 @@ func dumpReviewFacts(t *testing.T, db *storage.DB) string {
 // the scorecard's (all) row of that month, and the span's score bands the
 // scorecard by score over the span.
 func TestReviewMonthsAreTheScorecards(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db := storagetest.NewDB(t)
-	cfg := benchgen.Config{Leads: 2000, Now: replayNow, Months: 6, Teams: 2, RepsPerTeam: 3}
+	cfg := benchgen.Config{Leads: 1000, Now: replayNow, Months: 6, Teams: 2, RepsPerTeam: 3}
 	if _, err := benchgen.Generate(ctx, db, cfg, t.Logf); err != nil {
 		t.Fatal(err)
 	}

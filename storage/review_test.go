@@ -163,9 +163,10 @@ func recountCauses(t *testing.T, db *storage.DB, span engine.Period, asOf time.T
 // each cause's count is what a recount from its definition gives, for a
 // few settings of K and R, and every cause is met at least once.
 func TestReviewCausesRecountFromTheirDefinitions(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db := storagetest.NewDB(t)
-	cfg := benchgen.Config{Leads: 4000, Now: replayNow, Months: 6, Teams: 3, RepsPerTeam: 4}
+	cfg := benchgen.Config{Leads: 1200, Now: replayNow, Months: 6, Teams: 3, RepsPerTeam: 4}
 	if _, err := benchgen.Generate(ctx, db, cfg, t.Logf); err != nil {
 		t.Fatal(err)
 	}
@@ -273,6 +274,7 @@ rules:
 // flagged. On time is short in July to
 // September: flagged in September, off again in October when it is met.
 func TestReviewFlagsACommitmentMissedThreeMonthsRunning(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db := storagetest.NewDB(t)
 	policy, problems := engine.ParsePolicy([]byte(reviewCasesPolicy), replayNow)

@@ -38,6 +38,7 @@ func breachesOf(events []engine.Event, kind engine.BreachKind) int {
 }
 
 func TestALeadNotAcceptedInTimeIsRemindedThenBreached(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, withPolicy(acceptPolicy))
 	l := e.handOff(demoLead("crm-accept-late"))
 	card := e.card(ana, l)

@@ -73,13 +73,18 @@ type envConfig struct {
 	paceEvery   time.Duration
 	paceBurst   int
 	concurrency int
+	afterPost   func(leadID int64)
 }
 
-func withDB(db *storage.DB) envOption             { return func(c *envConfig) { c.db = db } }
-func withFake(f *slackfake.Server) envOption      { return func(c *envConfig) { c.fake = f } }
-func withLease(d time.Duration) envOption         { return func(c *envConfig) { c.lease = d } }
-func withConcurrency(n int) envOption             { return func(c *envConfig) { c.concurrency = n } }
-func newFakeSlack(t testing.TB) *slackfake.Server { return addPeople(t, slackfake.New()) }
+func withDB(db *storage.DB) envOption        { return func(c *envConfig) { c.db = db } }
+func withFake(f *slackfake.Server) envOption { return func(c *envConfig) { c.fake = f } }
+func withLease(d time.Duration) envOption    { return func(c *envConfig) { c.lease = d } }
+func withConcurrency(n int) envOption        { return func(c *envConfig) { c.concurrency = n } }
+
+// withAfterPost has this env's sender call f between posting a card and
+// recording it (slackui.SetAfterPostHook), set before the bot runs.
+func withAfterPost(f func(leadID int64)) envOption { return func(c *envConfig) { c.afterPost = f } }
+func newFakeSlack(t testing.TB) *slackfake.Server  { return addPeople(t, slackfake.New()) }
 
 func addPeople(t testing.TB, fake *slackfake.Server) *slackfake.Server {
 	t.Cleanup(fake.Close)
@@ -91,8 +96,42 @@ func addPeople(t testing.TB, fake *slackfake.Server) *slackfake.Server {
 	return fake
 }
 
+// maxRunning is how many tests run a bot at once, whatever go test's
+// -parallel: each runs a job worker against its own database, and on a
+// busy 2-core machine, under the race detector, more at once make each so
+// slow that the bot misses Slack's 3-second acknowledgement or a test's
+// deadline of a few seconds.
+const maxRunning = 4
+
+var running = struct {
+	sync.Mutex
+	slots chan struct{}
+	held  map[testing.TB]bool
+}{slots: make(chan struct{}, maxRunning), held: map[testing.TB]bool{}}
+
+// takeTurn waits until fewer than maxRunning tests run a bot, and holds
+// the test's turn until it ends. A test that starts a second bot (a
+// restart, a second replica) keeps the turn it has.
+func takeTurn(t testing.TB) {
+	running.Lock()
+	held := running.held[t]
+	running.held[t] = true
+	running.Unlock()
+	if held {
+		return
+	}
+	running.slots <- struct{}{}
+	t.Cleanup(func() {
+		<-running.slots
+		running.Lock()
+		delete(running.held, t)
+		running.Unlock()
+	})
+}
+
 func newEnv(t testing.TB, opts ...envOption) *env {
 	t.Helper()
+	takeTurn(t)
 	cfg := envConfig{policy: e2ePolicy, now: time.Now, lease: time.Minute, concurrency: 8, paceEvery: 100 * time.Millisecond, paceBurst: 3}
 	for _, o := range opts {
 		o(&cfg)
@@ -116,6 +155,9 @@ func newEnv(t testing.TB, opts ...envOption) *env {
 	client := slack.New(slackfake.BotToken, slack.OptionAPIURL(cfg.fake.APIURL()), slack.OptionAppLevelToken(slackfake.AppToken))
 	b := slackui.New(slackui.Config{API: client, Socket: socketmode.New(client), Store: cfg.db, Service: service, Logger: logger,
 		Registry: api.NewRegistry(), PaceInterval: cfg.paceEvery, PaceBurst: cfg.paceBurst})
+	if cfg.afterPost != nil {
+		slackui.SetAfterPostHook(b, cfg.afterPost)
+	}
 	worker, err := cfg.db.NewWorker(append(b.Handlers(), service.TimerHandlers(nil)...), storage.WorkerOptions{Concurrency: cfg.concurrency,
 		JobTimeout: cfg.lease, RescueAfter: cfg.lease + time.Second, Poll: 200 * time.Millisecond, Logger: logger,
 		StopTimeout: 2 * time.Second})
@@ -134,7 +176,7 @@ func newEnv(t testing.TB, opts ...envOption) *env {
 		}
 	})
 	t.Cleanup(e.stop)
-	wctx, wcancel := context.WithTimeout(context.Background(), 10*time.Second)
+	wctx, wcancel := context.WithTimeout(context.Background(), patience)
 	defer wcancel()
 	if err := cfg.fake.WaitForConnections(wctx, 1); err != nil {
 		t.Fatalf("the bot did not connect to Slack: %v", err)
@@ -270,9 +312,14 @@ func (e *env) lastEvent(id int64) engine.Event {
 	return events[len(events)-1]
 }
 
+// patience bounds how long a test waits for something that must happen
+// soon: the tests run in parallel, under the race detector, on a busy
+// 2-core machine. It bounds a wait; it asserts nothing about speed.
+const patience = 30 * time.Second
+
 func (e *env) waitFor(what string, cond func() bool) {
 	e.t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(patience)
 	for !cond() {
 		if time.Now().After(deadline) {
 			e.t.Fatalf("timed out waiting for %s", what)

@@ -74,6 +74,7 @@ func checkBlockKit(t *testing.T, blocks []slack.Block) {
 }
 
 func TestTheCardOfAHugeLeadStaysWithinSlacksLimits(t *testing.T) {
+	t.Parallel()
 	l := bottest.HugeLead()
 	blocks, fallback := slackui.Blocks(bot.LeadCard(l, l.OwnerEmail, l.AssignedAt.Location(), l.AssignedAt))
 	checkBlockKit(t, blocks)

@@ -34,6 +34,10 @@ type Chat struct {
 	logger      *slog.Logger
 	sent        *prometheus.CounterVec
 	rateLimited prometheus.Counter
+	// afterPost lets a test stop the process between posting a card and
+	// recording it, the moment a crash would cause a duplicate. It is set
+	// before the Chat is used (see export_test.go) and nil otherwise.
+	afterPost func(leadID int64)
 }
 
 // ChatConfig wires a Chat.
@@ -156,15 +160,11 @@ func (c *Chat) Post(ctx context.Context, to engine.Destination, m view.Message, 
 		return engine.MessageRef{}, c.Error("chat.postMessage", err)
 	}
 	c.sent.WithLabelValues(key.Kind).Inc()
-	if hook := afterPostHook; hook != nil && key.Kind == "card" {
-		hook(key.LeadID)
+	if c.afterPost != nil && key.Kind == "card" {
+		c.afterPost(key.LeadID)
 	}
 	return key.Ref(engine.PlatformSlack, to, postedTo, ts), nil
 }
-
-// afterPostHook lets a test stop the process between posting a card and
-// recording it, the moment a crash would cause a duplicate.
-var afterPostHook func(leadID int64)
 
 // FindPosted looks through the destination's recent history for a post
 // carrying key; false when there is none.

@@ -24,6 +24,7 @@ func sectionText(t *testing.T, r bot.Reply) string {
 }
 
 func TestHelpReadsOnSlackAsItAlwaysHas(t *testing.T) {
+	t.Parallel()
 	core := bot.New(bot.Config{})
 	r := core.Answer(context.Background(), "U1", "/sla", "stauts")
 	want := ":thinking_face: I don't know \"stauts\". Did you mean `/sla status [@rep | team | all] [week | month | quarter] [share]`?\n\n" +
@@ -51,6 +52,7 @@ func TestHelpReadsOnSlackAsItAlwaysHas(t *testing.T) {
 }
 
 func TestAnUnknownWordIsEscapedOnlyWhereItIsShown(t *testing.T) {
+	t.Parallel()
 	r := bot.New(bot.Config{}).Answer(context.Background(), "U1", "/sla", "<@U1>&")
 	if got := sectionText(t, r); !strings.Contains(got, "I don't know \"&lt;@U1&gt;&amp;\".") {
 		t.Errorf("the unknown word is not escaped on Slack:\n%s", got)

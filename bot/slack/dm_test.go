@@ -52,6 +52,7 @@ func (e *env) answers(ch string) []slackfake.Message {
 // the grammar of /sla; slabot's own posts, which Slack delivers back to
 // it, and an edited message get none.
 func TestCommandsTypedInSlabotsDMAreAnswered(t *testing.T) {
+	t.Parallel()
 	fake := addPeople(t, slackfake.New(slackfake.WithBotScopes(manifestScopes(t)...),
 		slackfake.WithEvents(manifestEvents(t)...)))
 	e := newEnv(t, withFake(fake))
@@ -63,13 +64,14 @@ func TestCommandsTypedInSlabotsDMAreAnswered(t *testing.T) {
 	typed := 0
 	say := func(user, text string) slackfake.Message {
 		t.Helper()
+		// Counted before typing: the answer may come before TypeInDM returns.
+		dm := fake.DMChannel(user)
+		want := len(e.answers(dm)) + 1
 		res, m, err := fake.TypeInDM(ctx, user, text)
 		if err != nil || !res.Acked {
 			t.Fatalf("typing %q: %+v, %v", text, res, err)
 		}
 		typed++
-		dm := fake.DMChannel(user)
-		want := len(e.answers(dm)) + 1
 		e.waitFor("the answer to "+text, func() bool { return len(e.answers(dm)) >= want })
 		return m
 	}
@@ -128,6 +130,7 @@ func TestCommandsTypedInSlabotsDMAreAnswered(t *testing.T) {
 }
 
 func TestDMCommandText(t *testing.T) {
+	t.Parallel()
 	tests := []struct{ in, want string }{
 		{"leads", "leads"},
 		{"  sla   status team week ", "status team week"},

@@ -24,6 +24,7 @@ import (
 // failures for the job queue's backoff, which counts them against the
 // job's attempts; nothing is retried in place.
 func TestWebAPIFailuresGoToTheQueuesBackoffAndRetryAfterIsHonoured(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		err  error
@@ -68,6 +69,7 @@ func TestWebAPIFailuresGoToTheQueuesBackoffAndRetryAfterIsHonoured(t *testing.T)
 // share of posts used up, a post whose turn comes after the job's time is
 // up asks to run again then, rather than fail an attempt by timing out.
 func TestAPostWhoseTurnComesTooLateWaitsOutsideTheJob(t *testing.T) {
+	t.Parallel()
 	fake := newFakeSlack(t)
 	api := slack.New(slackfake.BotToken, slack.OptionAPIURL(fake.APIURL()))
 	chat := slackui.NewChat(slackui.ChatConfig{API: api, PaceInterval: time.Hour, PaceBurst: 1})
@@ -96,6 +98,7 @@ func textMessage(s string) view.Message {
 // as retryable with Slack's answer as its error, each failure counted as
 // an attempt; once Slack is back the card arrives once.
 func TestASlack503GoesBackToTheQueueAndUsesAnAttempt(t *testing.T) {
+	t.Parallel()
 	fake := newFakeSlack(t)
 	e := newEnv(t, withFake(fake))
 	fake.InjectServerErrorRatio(1, http.StatusServiceUnavailable, 1)

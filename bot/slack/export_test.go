@@ -1,9 +1,8 @@
 package slack
 
-// SetAfterPostHook lets tests stop a sender between posting a card and
-// recording it; it returns a function restoring the previous hook.
-func SetAfterPostHook(f func(leadID int64)) (restore func()) {
-	prev := afterPostHook
-	afterPostHook = f
-	return func() { afterPostHook = prev }
+// SetAfterPostHook lets a test stop this App's sender between posting a
+// card and recording it. Call it before the App runs and before any worker
+// uses its handlers: it is not synchronised with them.
+func SetAfterPostHook(a *App, f func(leadID int64)) {
+	a.chat.afterPost = f
 }

@@ -41,6 +41,7 @@ func (e *env) responseSays(user, want string) {
 }
 
 func TestMarketingContestsARejectionAndTheRepsManagerDecides(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, withPolicy(contestPolicy))
 	e.fake.AddUser(slackfake.User{ID: mia, Name: "mia", RealName: "Mia Marketing", Email: "mia@example.com", TZ: "UTC"})
 	e.fake.AddChannel("C0MKT", "marketing")

@@ -14,6 +14,7 @@ import (
 )
 
 func TestHandOffCardArrivesInTheOwnersDM(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	l := e.handOff(demoLead("crm-123"))
 	msg := e.card(ana, l)
@@ -37,6 +38,7 @@ func TestHandOffCardArrivesInTheOwnersDM(t *testing.T) {
 }
 
 func TestCardActions(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	l := e.handOff(demoLead("crm-actions"))
 	msg := e.card(ana, l)
@@ -151,6 +153,7 @@ func (e *env) openedView(userID, callbackID string) (view slack.View) {
 }
 
 func TestAStrangersClickChangesNothing(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	l := e.handOff(demoLead("crm-stranger"))
 	msg := e.card(ana, l)
@@ -181,6 +184,7 @@ func TestAStrangersClickChangesNothing(t *testing.T) {
 }
 
 func TestTheManagerMayActOnTheLead(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	l := e.handOff(demoLead("crm-manager"))
 	msg := e.card(ana, l)
@@ -191,10 +195,11 @@ func TestTheManagerMayActOnTheLead(t *testing.T) {
 }
 
 func TestAcknowledgingALeadAlreadyBeingWorkedIsRecorded(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	l := e.handOff(demoLead("crm-late-ack"))
 	msg := e.card(ana, l)
-	ctx := ctxTimeout(t, 10*time.Second)
+	ctx := ctxTimeout(t, patience)
 	if _, err := e.fake.ClickButton(ctx, ana, msg, "lead.touch", "call"); err != nil {
 		t.Fatal(err)
 	}
@@ -212,6 +217,7 @@ func TestAcknowledgingALeadAlreadyBeingWorkedIsRecorded(t *testing.T) {
 }
 
 func TestACardWithHugeFieldsStaysWithinSlacksLimits(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	long := strings.Repeat("Ü", 1000)
 	h := demoLead("crm-huge")

@@ -111,6 +111,7 @@ func mustSay(t *testing.T, what, text string, wants ...string) {
 // answer. What each command says is the core's test
 // (bot/commands_flow_test.go, over the same hand-computed data set).
 func TestSlashCommands(t *testing.T) {
+	t.Parallel()
 	e := newEnvAt(t, fixedNow, commandsPolicy)
 	leads := e.seed()
 
@@ -180,6 +181,7 @@ func TestSlashCommands(t *testing.T) {
 }
 
 func TestAppHome(t *testing.T) {
+	t.Parallel()
 	e := newEnvAt(t, fixedNow, commandsPolicy)
 	leads := e.seed()
 	ctx := ctxTimeout(t, 30*time.Second)
@@ -250,6 +252,7 @@ func TestAppHome(t *testing.T) {
 }
 
 func TestAHomeTabWithManyLeadsStaysWithinSlacksLimit(t *testing.T) {
+	t.Parallel()
 	e := newEnvAt(t, fixedNow, commandsPolicy)
 	ctx := context.Background()
 	err := e.db.InTx(ctx, func(tx engine.Tx) error {

@@ -40,6 +40,7 @@ func manifestScopes(t *testing.T) []string {
 // hand-off sent on a retry (history check), an ops alert, a click, a
 // slash command and the weekly report with its chart.
 func TestTheManifestGrantsEveryScopeTheBotUses(t *testing.T) {
+	t.Parallel()
 	fake := addPeople(t, slackfake.New(slackfake.WithBotScopes(manifestScopes(t)...)))
 	fake.AddChannel("C0SMK", "smarketing")
 	// The first send fails in a way that leaves it unclear whether it was
@@ -91,6 +92,7 @@ func TestTheManifestGrantsEveryScopeTheBotUses(t *testing.T) {
 // an older manifest: the resend check cannot read the DM, and the card goes
 // out all the same.
 func TestWithoutHistoryScopesAHandOffIsStillSent(t *testing.T) {
+	t.Parallel()
 	var scopes []string
 	for _, s := range manifestScopes(t) {
 		if !strings.HasSuffix(s, ":history") {

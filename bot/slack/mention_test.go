@@ -11,6 +11,7 @@ import (
 // person in a command, the core's grammar receives its one person token,
 // and nobody can type a token's marks.
 func TestAMentionReachesTheCoreAsAPersonToken(t *testing.T) {
+	t.Parallel()
 	tests := []struct{ name, typed, want string }{
 		{"a mention with its name", "status <@U123|ana>", "status " + bot.PersonToken("U123", "ana")},
 		{"a mention without one", "away <@W0BO> until monday", "away " + bot.PersonToken("W0BO", "") + " until monday"},
@@ -34,6 +35,7 @@ func TestAMentionReachesTheCoreAsAPersonToken(t *testing.T) {
 // TestACodeSpanIsCodeOnSlack: a command to type is set in backticks by
 // the renderer, its text escaped inside them.
 func TestACodeSpanIsCodeOnSlack(t *testing.T) {
+	t.Parallel()
 	got := Mrkdwn(view.T("Try: ", view.C("/sla status team <east>"), "."))
 	if want := "Try: `/sla status team &lt;east&gt;`."; got != want {
 		t.Errorf("Mrkdwn = %q, want %q", got, want)

@@ -9,6 +9,7 @@ import (
 )
 
 func TestMrkdwnEscapesWhatPeopleTypedAndStylesTheRest(t *testing.T) {
+	t.Parallel()
 	got := Mrkdwn(view.T(view.Alarm, " ", view.B("<@U1> & co"), " said ", view.I("hi"), ", type ", view.C("/sla help"),
 		" or see ", view.Link("the <CRM>", "https://crm.example/1")))
 	want := ":rotating_light: *&lt;@U1&gt; &amp; co* said _hi_, type `/sla help` or see <https://crm.example/1|the &lt;CRM&gt;>"
@@ -18,6 +19,7 @@ func TestMrkdwnEscapesWhatPeopleTypedAndStylesTheRest(t *testing.T) {
 }
 
 func TestEveryMarkerHasAnEmoji(t *testing.T) {
+	t.Parallel()
 	for _, m := range view.Markers {
 		if e := markers[m]; !strings.HasPrefix(e, ":") || !strings.HasSuffix(e, ":") {
 			t.Errorf("marker %q renders as %q; want an emoji shortcode", m, e)
@@ -26,6 +28,7 @@ func TestEveryMarkerHasAnEmoji(t *testing.T) {
 }
 
 func TestBlocksKeepWithinSlackLimits(t *testing.T) {
+	t.Parallel()
 	long := strings.Repeat("é", 4000)
 	blocks, fallback := Blocks(view.Message{Summary: long, Blocks: []view.Block{
 		view.Heading{Text: long},

@@ -24,6 +24,7 @@ rules:
 `
 
 func TestSlaQualityCountsAcceptedRejectedAndMisroutedBySource(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, withPolicy(qualityPolicy))
 	ctx := context.Background()
 	anaActor := engine.Actor{Email: "ana@example.com"}

@@ -33,6 +33,7 @@ func recycleEnv(t *testing.T) *env {
 }
 
 func TestAReturningContactWhosePreviousOwnerIsAwayIsRoutedAsUsualAndTheCardSaysWhy(t *testing.T) {
+	t.Parallel()
 	e := recycleEnv(t)
 	ctx := ctxTimeout(t, 30*time.Second)
 	first := e.handOff(demoLead("crm-away"))

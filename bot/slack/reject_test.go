@@ -9,8 +9,9 @@ import (
 	"github.com/slabot/slabot/engine"
 )
 
-// rejectPolicy: the first touch is due 3 s after the hand-off, so a lead
-// left with the wrong rep would breach while the test runs.
+// rejectPolicy: the first touch is due 8 s after the hand-off, so a lead
+// left with the wrong rep would breach while the test runs, and the
+// rejection (a click and a form) lands well before that on a busy machine.
 const rejectPolicy = `
 timezone: UTC
 teams:
@@ -20,7 +21,7 @@ teams:
     reps: [ana@example.com, bo@example.com]
 rules:
   - name: fast
-    first_touch: 3s
+    first_touch: 8s
     on_breach: [notify_manager]
 `
 
@@ -41,6 +42,7 @@ func (e *env) reject(card slackfake.Message, answers map[string]string) {
 }
 
 func TestAWrongOwnerRejectionReroutesWithAFreshClockAndNoBreachForTheFirstRep(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, withPolicy(rejectPolicy))
 	l := e.handOff(demoLead("crm-wrong-owner"))
 	card := e.card(ana, l)
@@ -98,6 +100,7 @@ func TestAWrongOwnerRejectionReroutesWithAFreshClockAndNoBreachForTheFirstRep(t 
 }
 
 func TestARejectionWithoutAReasonOrWithAnUnknownLeadIsRefused(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	l := e.handOff(demoLead("crm-refused"))
 	card := e.card(ana, l)

@@ -9,6 +9,7 @@ import (
 )
 
 func TestATableIsAListTitledByItsFirstColumn(t *testing.T) {
+	t.Parallel()
 	table := view.Table{
 		Columns: []string{"By rep", "On time", "Open", "Away"},
 		Rows: [][]view.Text{
@@ -32,6 +33,7 @@ func TestATableIsAListTitledByItsFirstColumn(t *testing.T) {
 }
 
 func TestATableWithoutHeadersHasNoTitle(t *testing.T) {
+	t.Parallel()
 	got := Lines(tableLines(view.Table{Rows: [][]view.Text{{view.T("a"), view.T("1")}}}))
 	if want := "• a: 1"; got != want {
 		t.Errorf("got %q, want %q", got, want)
@@ -39,6 +41,7 @@ func TestATableWithoutHeadersHasNoTitle(t *testing.T) {
 }
 
 func TestALongTableStaysWithinASection(t *testing.T) {
+	t.Parallel()
 	var rows [][]view.Text
 	for range 500 {
 		rows = append(rows, []view.Text{view.T(view.B("someone@example.com")), view.T("100% on time")})
@@ -50,6 +53,7 @@ func TestALongTableStaysWithinASection(t *testing.T) {
 }
 
 func TestMrkdwnSetsEachSpan(t *testing.T) {
+	t.Parallel()
 	link := view.Link("Acme & co", "https://crm.example/1")
 	boldLink := link
 	boldLink.Style = view.Strong
@@ -70,6 +74,7 @@ func TestMrkdwnSetsEachSpan(t *testing.T) {
 }
 
 func TestABoldTitleWithItsMarkerIsOneBoldRun(t *testing.T) {
+	t.Parallel()
 	if got, want := Mrkdwn(view.Bold(view.Calendar, " October 2026, final figures")), "*:calendar: October 2026, final figures*"; got != want {
 		t.Errorf("Mrkdwn = %q, want %q", got, want)
 	}

@@ -77,6 +77,7 @@ type reportEnv struct {
 
 func newReportEnv(t *testing.T, policyYAML string, db *storage.DB, fake *slackfake.Server) *reportEnv {
 	t.Helper()
+	takeTurn(t)
 	if db == nil {
 		db = storagetest.NewDB(t)
 	}
@@ -272,10 +273,11 @@ func wantLines(t *testing.T, text string, lines ...string) {
 }
 
 func TestTheWeeklyReportShowsBothSidesFiguresEndToEnd(t *testing.T) {
+	t.Parallel()
 	e := newReportEnv(t, reportPolicy, nil, nil)
 	seedReportData(t, e.db)
 	b := e.newBot(nil)
-	ctx := ctxTimeout(t, 30*time.Second)
+	ctx := ctxTimeout(t, reportPatience)
 
 	t.Run("a week across two months, on the first report of November", func(t *testing.T) {
 		e.setNow(utc("2026-11-02 09:00"))
@@ -422,6 +424,7 @@ func TestTheWeeklyReportShowsBothSidesFiguresEndToEnd(t *testing.T) {
 }
 
 func TestRenderReportStaysWithinSlackLimits(t *testing.T) {
+	t.Parallel()
 	// A bad week: many reps breaching, many return reasons, many away.
 	r := engine.WeeklyReport{
 		Week:      engine.WeekPeriod(2026, 47, time.UTC),
@@ -454,11 +457,12 @@ func TestRenderReportStaysWithinSlackLimits(t *testing.T) {
 }
 
 func TestTheReportListsRepsAwayDuringTheWeekThoughBackNow(t *testing.T) {
+	t.Parallel()
 	e := newReportEnv(t, reportPolicy, nil, nil)
 	seedReportData(t, e.db)
 	b := e.newBot(nil)
 	svc := engine.NewService(e.db, e.policy, func() time.Time { return *e.now.Load() }, e.logger)
-	ctx := ctxTimeout(t, 30*time.Second)
+	ctx := ctxTimeout(t, reportPatience)
 	set := func(at string, by, rep string, away bool, until string) {
 		t.Helper()
 		e.setNow(utc(at))
@@ -511,6 +515,7 @@ func TestTheReportListsRepsAwayDuringTheWeekThoughBackNow(t *testing.T) {
 }
 
 func TestReportWeek(t *testing.T) {
+	t.Parallel()
 	tests := []struct{ at, want string }{
 		{"2026-11-23 09:00", "2026-W47"}, // Monday: the week that just ended
 		{"2026-11-25 18:00", "2026-W47"}, // Wednesday
@@ -530,6 +535,7 @@ func TestReportWeek(t *testing.T) {
 var slackSyntax = regexp.MustCompile(`[*_]|:[a-z_]+:`)
 
 func TestTheReportIsAViewWithItsChartAndNoSlackSyntax(t *testing.T) {
+	t.Parallel()
 	prev, pf := engine.Attainment{HasOnTimeData: true, OnTimeShare: 0.5, OnTimeTarget: 0.9, Breaches: 2},
 		engine.Funnel{Period: engine.MonthPeriod(2026, time.October, time.UTC), MQLs: 5, MQLTarget: 10, SQLs: 2, SQLTarget: 2, WonTarget: 1, DaysElapsed: 31, DaysInPeriod: 31}
 	r := engine.WeeklyReport{

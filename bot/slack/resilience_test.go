@@ -3,7 +3,10 @@ package slack_test
 import (
 	"context"
 	"fmt"
+	"os"
 	"runtime"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -25,12 +28,31 @@ func (e *env) cardsFor(userID string, leadID int64) int {
 	return n
 }
 
+// stormLeads is how many hand-offs TestUnderRateLimitsEveryHandOffYieldsExactlyOneDMAtThePacedRate
+// makes: SLABOT_STORM_LEADS, else 60. Thirty posts to each rep's DM are
+// enough for the injected 429s to hit many of them, and for a sender that
+// ignored the pace to post more in a second than it allows.
+func stormLeads(t *testing.T) int {
+	n := 60
+	if s := os.Getenv("SLABOT_STORM_LEADS"); s != "" {
+		var err error
+		if n, err = strconv.Atoi(s); err != nil || n < 1 {
+			t.Fatalf("SLABOT_STORM_LEADS=%q is not a number of leads", s)
+		}
+	}
+	return n
+}
+
 func TestUnderRateLimitsEveryHandOffYieldsExactlyOneDMAtThePacedRate(t *testing.T) {
+	t.Parallel()
+	// Ten posts a second, slower than the bot posts to one DM unpaced
+	// under the race detector (20-30 a second on a 2-core machine), so
+	// the pacing check below fails when the pace is not kept.
 	const (
-		leads = 200
-		every = 20 * time.Millisecond
+		every = 100 * time.Millisecond
 		burst = 3
 	)
+	leads := stormLeads(t)
 	fake := newFakeSlack(t)
 	fake.InjectRateLimitRatio(0.3, 0, 42)
 	e := newEnv(t, withFake(fake), withPace(every, burst))
@@ -82,6 +104,7 @@ func TestUnderRateLimitsEveryHandOffYieldsExactlyOneDMAtThePacedRate(t *testing.
 }
 
 func TestEnvelopesSurviveRefreshesAndDroppedConnections(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	ctx := ctxTimeout(t, 60*time.Second)
 	l := e.handOff(demoLead("crm-socket"))
@@ -129,6 +152,7 @@ func TestEnvelopesSurviveRefreshesAndDroppedConnections(t *testing.T) {
 }
 
 func TestARedeliveredEventIsHandledOnce(t *testing.T) {
+	t.Parallel()
 	fake := addPeople(t, slackfake.New(slackfake.WithRedelivery(2)))
 	e := newEnv(t, withFake(fake))
 	res, err := fake.AppHomeOpened(ctxTimeout(t, 10*time.Second), ana)
@@ -151,30 +175,35 @@ func TestARedeliveredEventIsHandledOnce(t *testing.T) {
 	}
 }
 
+// crashLease bounds one attempt of a job in TestACrashBetweenPostingAndRecordingLeavesOneDM:
+// River's rescuer takes a job running longer than that (and a second) to be a
+// dead worker's, so it is short; long enough, though, for a hand-off to be
+// sent on a busy machine with the tests running in parallel.
+const crashLease = 3 * time.Second
+
 func TestACrashBetweenPostingAndRecordingLeavesOneDM(t *testing.T) {
+	t.Parallel()
 	db := storagetest.NewDB(t)
 	fake := newFakeSlack(t)
 	crashed := make(chan int64, 1)
-	restore := slackui.SetAfterPostHook(func(leadID int64) {
+	first := newEnv(t, withDB(db), withFake(fake), withLease(crashLease), withAfterPost(func(leadID int64) {
 		crashed <- leadID
 		runtime.Goexit() // the process dies here: nothing after the post runs
-	})
-	first := newEnv(t, withDB(db), withFake(fake), withLease(300*time.Millisecond))
+	}))
 	l := first.handOff(demoLead("crm-crash"))
 	select {
 	case <-crashed:
-	case <-time.After(10 * time.Second):
+	case <-time.After(patience):
 		t.Fatal("the card was never posted")
 	}
 	first.stop()
-	restore()
 	if n := first.cardsFor(ana, l.ID); n != 1 {
 		t.Fatalf("%d cards before the restart, want 1", n)
 	}
 
 	// River's rescuer runs in whichever process leads; it takes a job
 	// running longer than its own setting to be a dead worker's.
-	second := newEnv(t, withDB(db), withFake(fake), withLease(300*time.Millisecond))
+	second := newEnv(t, withDB(db), withFake(fake), withLease(crashLease))
 	// The job the dead worker held is rescued once the new process leads
 	// the cluster (River elects a leader within seconds), then retried.
 	deadline := time.Now().Add(45 * time.Second)
@@ -201,6 +230,7 @@ func TestACrashBetweenPostingAndRecordingLeavesOneDM(t *testing.T) {
 // every call with a 500 for a while, as during a Slack incident: the
 // hand-offs made meanwhile arrive once Slack is back, each exactly once.
 func TestASlackOutageDelaysCardsButLosesAndDoublesNone(t *testing.T) {
+	t.Parallel()
 	fake := newFakeSlack(t)
 	e := newEnv(t, withFake(fake))
 	fake.InjectServerErrorRatio(1, 500, 7)
@@ -208,7 +238,25 @@ func TestASlackOutageDelaysCardsButLosesAndDoublesNone(t *testing.T) {
 	for i := range 5 {
 		ids = append(ids, e.handOff(demoLead(fmt.Sprintf("crm-outage-%d", i))).ID)
 	}
-	time.Sleep(3 * time.Second) // Slack is down: every send fails and is retried
+	// Slack is down: every send fails and is retried.
+	e.waitFor("every hand-off to fail and be tried again", func() bool {
+		for _, id := range ids {
+			jobs, err := e.db.JobsOfLead(context.Background(), id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			retried := false
+			for _, j := range jobs {
+				if j.Kind == engine.JobHandOff && j.Attempts >= 2 && strings.Contains(j.LastError, "500") {
+					retried = true
+				}
+			}
+			if !retried {
+				return false
+			}
+		}
+		return true
+	})
 	for _, id := range ids {
 		if n := e.cardsFor(ana, id); n != 0 {
 			t.Fatalf("a card arrived while every Web API call failed (%d)", n)

@@ -29,6 +29,7 @@ func reviewPosts(fake *slackfake.Server) []slackfake.Message {
 // nothing more. Before the post's morning, and after the review date,
 // nothing is claimed.
 func TestTheReviewPackIsPostedOnce14DaysBeforeTheReviewDate(t *testing.T) {
+	t.Parallel()
 	now := time.Now().UTC()
 	reviewBy := now.AddDate(0, 0, 10).Format(time.DateOnly)
 	// Thresholds no breach meets: Ana's breaches are concentrated, and a
@@ -54,10 +55,10 @@ func TestTheReviewPackIsPostedOnce14DaysBeforeTheReviewDate(t *testing.T) {
 	stopB := runSchedule(t, b, "replica-b")
 	e.runWorker(a)
 	e.runWorker(b)
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(patience)
 	for len(reviewPosts(e.fake)) == 0 {
 		if time.Now().After(deadline) {
-			t.Fatal("no review pack was posted in 20 s")
+			t.Fatalf("no review pack was posted in %v", patience)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}

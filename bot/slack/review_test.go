@@ -16,6 +16,7 @@ import (
 // team get the pack, with the months, the flag on MQLs missed three
 // months running, the breaches by cause and how to try a change.
 func TestSlaReviewOnSlack(t *testing.T) {
+	t.Parallel()
 	fake := newFakeSlack(t)
 	fake.AddUser(slackfake.User{ID: "U0SAM", Name: "sam", RealName: "Sam Owner", Email: "sam@example.com", TZ: "UTC"})
 	e := newEnv(t, withFake(fake), withPolicy(fmt.Sprintf(bottest.ReviewPolicy, "#sales-ops")))

@@ -37,7 +37,7 @@ func runSchedule(t *testing.T, b *slackui.App, id string) (stop func()) {
 // waitForSlots waits until n slots are claimed.
 func waitForSlots(t *testing.T, db *storage.DB, n int) map[time.Time]string {
 	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
+	deadline := time.Now().Add(patience)
 	for {
 		runs, err := db.ScheduledRuns(context.Background(), "weekly-report")
 		if err != nil {
@@ -47,7 +47,7 @@ func waitForSlots(t *testing.T, db *storage.DB, n int) map[time.Time]string {
 			return runs
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("%d slots claimed after 15 s, want %d", len(runs), n)
+			t.Fatalf("%d slots claimed after %v, want %d", len(runs), patience, n)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
@@ -103,6 +103,7 @@ func waitForReports(t *testing.T, e *reportEnv, runs map[time.Time]string) {
 }
 
 func TestTwoSchedulersOnOneDatabasePostOneReportPerSlot(t *testing.T) {
+	t.Parallel()
 	e := newReportEnv(t, everySecondPolicy, nil, nil)
 	seedReportData(t, e.db)
 	// Two replicas: each has its own bot, scheduler and worker, on one
@@ -128,6 +129,7 @@ func TestTwoSchedulersOnOneDatabasePostOneReportPerSlot(t *testing.T) {
 }
 
 func TestAClaimedSlotIsPostedAfterItsClaimantDies(t *testing.T) {
+	t.Parallel()
 	e := newReportEnv(t, everySecondPolicy, nil, nil)
 	// A replica claims slots and dies before any worker posts them.
 	stop := runSchedule(t, e.newBot(nil), "doomed")
@@ -160,6 +162,7 @@ func (s *forgetfulStore) SaveRunProgress(ctx context.Context, job string, slot t
 }
 
 func TestAReportPostedJustBeforeACrashIsNotPostedAgain(t *testing.T) {
+	t.Parallel()
 	e := newReportEnv(t, everySecondPolicy, nil, nil)
 	store := &forgetfulStore{DB: e.db}
 	b := e.newBot(store)

@@ -15,6 +15,7 @@ import (
 // carry the figures the engine computes over the same leads, the speed
 // chart reaches the manager's DM as a PNG, and a rep is refused.
 func TestScorecardCommandsOnSlack(t *testing.T) {
+	t.Parallel()
 	e := newEnvAt(t, fixedNow, commandsPolicy)
 	e.seed()
 	ctx := context.Background()

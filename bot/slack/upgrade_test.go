@@ -74,6 +74,7 @@ func loadRelease(t *testing.T, db *storage.DB, file string, schema int) []slackf
 // posted still works and redraws that card in place, and a new hand-off
 // reaches the rep where the old ones did.
 func TestAnUpgradeKeepsLeadsRepsAndCardsWorking(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db := storagetest.Open(t)
 	oldCards := loadRelease(t, db, "testdata/release-1.json", releaseOneSchema)

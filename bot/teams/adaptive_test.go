@@ -8,6 +8,7 @@ import (
 )
 
 func TestCardJSON(t *testing.T) {
+	t.Parallel()
 	card := Card{
 		FullWidth: true,
 		Body: []Element{
@@ -72,6 +73,7 @@ func TestCardJSON(t *testing.T) {
 }
 
 func TestCardSizeLimit(t *testing.T) {
+	t.Parallel()
 	// Teams counts the message in UTF-16: two bytes for "x" (one in
 	// UTF-8) and for "日" (three in UTF-8), four for "😀" (four in UTF-8).
 	for _, tc := range []struct {

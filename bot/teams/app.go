@@ -67,6 +67,12 @@ type App struct {
 
 	directoryEvery time.Duration
 	metrics        *metrics
+	// pinned is closed once Run has pinned the policy's channel names.
+	pinned     chan struct{}
+	pinnedOnce sync.Once
+	// recordWithin bounds recording a message typed to slabot before it
+	// asks the person to send it again.
+	recordWithin time.Duration
 }
 
 // NewApp returns an App; its endpoint serves at once, Run checks the
@@ -85,7 +91,7 @@ func NewApp(cfg AppConfig) *App {
 	a := &App{
 		Bot: bot.New(bot.Config{Store: cfg.Store, Service: cfg.Service, Chat: chat, Logger: cfg.Logger, Registry: cfg.Registry}),
 		tr:  tr, chat: chat, store: cfg.Store, service: cfg.Service, logger: cfg.Logger, directoryEvery: cfg.DirectoryInterval,
-		metrics: m,
+		metrics: m, pinned: make(chan struct{}), recordWithin: 2 * time.Second,
 	}
 	a.endpoint = &gate{next: tr.Handler(a, HandlerOptions{Logger: cfg.Logger})}
 	chat.rosterLost, chat.personBlocked = a.rosterLost, a.personBlocked
@@ -148,6 +154,7 @@ func (a *App) Run(ctx context.Context) error {
 	if err := a.pinChannels(ctx); err != nil {
 		return err
 	}
+	a.pinnedOnce.Do(func() { close(a.pinned) })
 	a.KeepDirectoryInSync(ctx, a.directoryEvery, "Microsoft 365", a.SyncDirectory)
 	return nil
 }
@@ -442,7 +449,7 @@ func (a *App) onMessage(ctx context.Context, act *Activity, sender string) error
 	job := engine.Job{UniqueKey: "teams:" + act.ID, Args: MessageArgs{ActivityID: act.ID, UserID: sender, Text: text,
 		Mentions: mentions, ConversationID: BaseConversationID(ref.ConversationID), ServiceURL: ref.ServiceURL,
 		Personal: ref.ConversationType == ConversationPersonal}}
-	quick, cancel := context.WithTimeout(ctx, 2*time.Second)
+	quick, cancel := context.WithTimeout(ctx, a.recordWithin)
 	err := a.store.InTx(quick, func(tx engine.Tx) error {
 		_, err := tx.Enqueue(quick, job)
 		return err

@@ -18,6 +18,7 @@ import (
 )
 
 func TestInboundTokenIsCheckedAsMicrosoftSpecifies(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	ctx := testContext(t)
 	ann := h.fake.AddPerson(teamsfake.Person{Email: "ann@example.com", Name: "Ann", Installed: true})
@@ -118,6 +119,7 @@ func TestInboundTokenIsCheckedAsMicrosoftSpecifies(t *testing.T) {
 }
 
 func TestTokenWithinLeewayIsAccepted(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	ctx := testContext(t)
 	ann := h.fake.AddPerson(teamsfake.Person{Email: "ann@example.com", Installed: true})
@@ -136,6 +138,7 @@ func TestTokenWithinLeewayIsAccepted(t *testing.T) {
 }
 
 func TestUnknownKidRefetchesKeysOnceThenRejects(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	ctx := testContext(t)
 	ann := h.fake.AddPerson(teamsfake.Person{Email: "ann@example.com", Installed: true})
@@ -157,6 +160,7 @@ func TestUnknownKidRefetchesKeysOnceThenRejects(t *testing.T) {
 }
 
 func TestKeyRefetchOnUnknownKidIsRateLimited(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	ctx := testContext(t)
 	verifier := teams.NewVerifier(teams.VerifierOptions{AppID: h.cfg.AppID, OpenIDMetadataURL: h.cfg.OpenIDMetadataURL,
@@ -190,6 +194,7 @@ func mustToken(t *testing.T, h *harness, a teamsfake.Activity, opts ...teamsfake
 }
 
 func TestKeyRotationIsFollowed(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	ctx := testContext(t)
 	ann := h.fake.AddPerson(teamsfake.Person{Email: "ann@example.com", Installed: true})
@@ -210,6 +215,7 @@ func TestKeyRotationIsFollowed(t *testing.T) {
 }
 
 func TestARefusedTokenIsDescribedInTheLogWithoutTheToken(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	ctx := testContext(t)
 	var logs strings.Builder
@@ -254,6 +260,7 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 }
 
 func TestAKeyRefetchDoesNotHoldUpRequestsWithKnownKeys(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	ctx := testContext(t)
 	ann := h.fake.AddPerson(teamsfake.Person{Email: "ann@example.com", Installed: true})

@@ -16,6 +16,7 @@ import (
 // TestCallJSON drives the one HTTP call of the Connector and Graph clients
 // against a server that records what it got and answers as told.
 func TestCallJSON(t *testing.T) {
+	t.Parallel()
 	now := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
 	type request struct {
 		method, path, auth, accept, contentType, body string
@@ -114,6 +115,7 @@ func TestCallJSON(t *testing.T) {
 // TestCallJSONDropsAnAnswerNobodyReads: without a destination, a 2xx answer
 // is read and dropped, not decoded.
 func TestCallJSONDropsAnAnswerNobodyReads(t *testing.T) {
+	t.Parallel()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.WriteString(w, "not json at all")
 	}))

@@ -6,6 +6,7 @@ import (
 )
 
 func TestConfigValidateNamesEachVariable(t *testing.T) {
+	t.Parallel()
 	err := Config{AppID: "not-a-guid", ServiceURL: "ftp://x", LoginURL: "::"}.Validate()
 	if err == nil {
 		t.Fatal("an empty config validated")
@@ -30,6 +31,7 @@ func TestConfigValidateNamesEachVariable(t *testing.T) {
 }
 
 func TestTokenEndpointURL(t *testing.T) {
+	t.Parallel()
 	for _, login := range []string{"https://login.microsoftonline.com/", "https://login.microsoftonline.com"} {
 		s := NewTokenSource(TokenSourceOptions{LoginURL: login, TenantID: "t-1"})
 		if want := "https://login.microsoftonline.com/t-1/oauth2/v2.0/token"; s.endpoint != want {

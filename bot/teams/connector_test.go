@@ -18,6 +18,7 @@ func textMessage(text string) *teams.Activity {
 }
 
 func TestTokensAreCachedAndShared(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	ctx := testContext(t)
 	ann := h.fake.AddPerson(teamsfake.Person{Email: "ann@example.com", Installed: true})
@@ -57,6 +58,7 @@ func TestTokensAreCachedAndShared(t *testing.T) {
 }
 
 func TestTokenIsRenewedBeforeItExpires(t *testing.T) {
+	t.Parallel()
 	fake := teamsfake.New(teamsfake.Options{TokenLifetime: 10 * time.Minute})
 	defer fake.Close()
 	now := time.Now()
@@ -88,6 +90,7 @@ func TestTokenIsRenewedBeforeItExpires(t *testing.T) {
 }
 
 func TestWrongSecretIsATokenError(t *testing.T) {
+	t.Parallel()
 	fake := teamsfake.New(teamsfake.Options{})
 	defer fake.Close()
 	src := teams.NewTokenSource(teams.TokenSourceOptions{
@@ -101,6 +104,7 @@ func TestWrongSecretIsATokenError(t *testing.T) {
 }
 
 func TestConnectorErrorsAreTyped(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	ctx := testContext(t)
 	ann := h.fake.AddPerson(teamsfake.Person{Email: "ann@example.com", Installed: true})
@@ -181,6 +185,7 @@ func TestConnectorErrorsAreTyped(t *testing.T) {
 }
 
 func TestSendUpdateAndChannels(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	ctx := testContext(t)
 	ann := h.fake.AddPerson(teamsfake.Person{Email: "ann@example.com", Installed: true})
@@ -219,6 +224,7 @@ func TestSendUpdateAndChannels(t *testing.T) {
 }
 
 func TestServiceURLFromTheActivityIsUsed(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	ctx := testContext(t)
 	ann := h.fake.AddPerson(teamsfake.Person{Email: "ann@example.com", Installed: true})

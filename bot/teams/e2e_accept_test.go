@@ -14,9 +14,9 @@ import (
 // on the card, accepted in time. Not accepted in time (the reminder, the
 // breach) is the core's story (bot/timers_flow_test.go) and Slack's.
 
-// acceptPolicy gives the rep 5 s to accept a lead, with a reminder 3 s
-// before that, and a first touch far enough away not to come due while a
-// test runs.
+// acceptPolicy gives the rep 30 minutes to accept a lead, with a reminder
+// 20 minutes before that, and a first touch that does not come due
+// before the test's clock has passed the accept deadline.
 const acceptPolicy = `
 timezone: UTC
 teams:
@@ -26,9 +26,9 @@ teams:
     reps: [ana@example.com, bo@example.com]
 rules:
   - name: fast
-    first_touch: 10m
-    accept_within: 5s
-    remind_before: [3s]
+    first_touch: 4h
+    accept_within: 30m
+    remind_before: [20m]
     on_breach: [notify_manager]
 `
 
@@ -43,14 +43,21 @@ func acceptBreaches(events []engine.Event, kind engine.BreachKind) int {
 }
 
 func TestALeadAcceptedInTimeHasNoAcceptBreach(t *testing.T) {
-	e := newTeamsEnv(t, withPolicy(acceptPolicy))
+	t.Parallel()
+	// The test's clock starts at the next noon (UTC), so the deadline is
+	// on the day of the hand-off and the card names no day.
+	clk := &movingClock{}
+	now := time.Now().UTC()
+	clk.Advance(time.Date(now.Year(), now.Month(), now.Day(), 12, 0, 0, 0, time.UTC).AddDate(0, 0, 1).Sub(now) % (24 * time.Hour))
+	e := newTeamsEnv(t, withPolicy(acceptPolicy), withClock(clk))
 	l := e.handOff(demoLead("crm-accept-ok"))
 	card := e.card(ana, l)
-	// The calendar runs 24×7, so the deadline is 5 s after the assignment;
-	// the card shows it in the policy's zone until Ana's own is known.
-	due := l.AssignedAt.Add(5 * time.Second)
-	if now := time.Now().UTC(); now.YearDay() != due.UTC().YearDay() {
-		t.Fatalf("the test runs across midnight (%v): the card would name the day", now)
+	// The calendar runs 24×7, so the deadline is 30 minutes after the
+	// assignment; the card shows it in the policy's zone until Ana's own
+	// is known.
+	due := l.AssignedAt.Add(30 * time.Minute)
+	if now := clk.Now().UTC(); now.YearDay() != due.UTC().YearDay() {
+		t.Fatalf("the test's clock is too near midnight (%v): the card would name the day", now)
 	}
 	cardJSON := card.Activity.Cards()[0]
 	mustSay(t, "the card", text(cardJSON), "Accept by "+due.UTC().Format("3:04 PM"))
@@ -68,7 +75,9 @@ func TestALeadAcceptedInTimeHasNoAcceptBreach(t *testing.T) {
 	if got := e.lead(l.ID); got.State != engine.StateAcknowledged || got.AcknowledgedAt.After(due) {
 		t.Fatalf("the lead is %s, accepted at %v (due %v)", got.State, got.AcknowledgedAt, due)
 	}
-	settle(due.Add(1500 * time.Millisecond))
+	// The reminder's and the deadline's timers run, and find the lead
+	// accepted.
+	e.advance(clk, due.Sub(clk.Now())+time.Minute)
 	if n := acceptBreaches(e.events(l.ID), engine.BreachAccept); n != 0 {
 		t.Errorf("%d accept breaches on a lead accepted in time", n)
 	}

@@ -68,14 +68,16 @@ func isUnreachableAlert(r teamsfake.Recorded, l *engine.Lead) bool {
 // breach and home card that follow, across a restart; once she writes to
 // slabot again, her next lead reaches her.
 func TestARepWhoBlockedSlabotIsReportedAndLeftAlone(t *testing.T) {
+	t.Parallel()
+	clk := &movingClock{}
 	policy := withPolicy(timerPolicy("[notify_manager]"))
-	e := newTeamsEnv(t, policy)
+	e := newTeamsEnv(t, policy, withClock(clk))
 	sales := e.addBotToSales()
 	escalations := sales.ChannelID("Escalations")
 	e.typed(ana, "help") // slabot knows her chat
 	conv := e.personal(ana)
 	// The fake logs a call once it has answered it.
-	if err := e.fake.WaitFor(ctxTimeout(t, 10*time.Second), func() bool { return len(postsTo(e.fake.Calls(), conv)) == 1 }); err != nil {
+	if err := e.fake.WaitFor(ctxTimeout(t, waitLimit), func() bool { return len(postsTo(e.fake.Calls(), conv)) == 1 }); err != nil {
 		t.Fatal(err)
 	}
 	e.fake.SetBlocked(ana, true)
@@ -85,7 +87,9 @@ func TestARepWhoBlockedSlabotIsReportedAndLeftAlone(t *testing.T) {
 	// Within the 30 s a first touch cannot wait for.
 	alert := alertAbout(t, e.fake, escalations, l, 30*time.Second)
 	mustSay(t, "the alert", alert, "Dana Ruiz", ana, "blocked slabot")
-	// The reminder (after 1 s) and the breach (after 3 s) come and go.
+	// The reminder and the breach come and go.
+	e.advance(clk, remindAfter)
+	e.advance(clk, breachAfter)
 	e.waitFor("the breach", func() bool { return countEvents(e.events(l.ID), engine.EventBreach) > 0 })
 	settle(time.Now().Add(2 * time.Second))
 
@@ -115,7 +119,7 @@ func TestARepWhoBlockedSlabotIsReportedAndLeftAlone(t *testing.T) {
 
 	// A restart remembers: another lead is reported without a write to her.
 	e.stop()
-	again := newTeamsEnv(t, policy, func(c *envConfig) { c.db, c.fake = e.db, e.fake })
+	again := newTeamsEnv(t, policy, withClock(clk), func(c *envConfig) { c.db, c.fake = e.db, e.fake })
 	before = e.fake.Calls()
 	second := demoLead("crm-blocked-2")
 	second.Contact.Name = "Sam Second"
@@ -144,6 +148,7 @@ func TestARepWhoBlockedSlabotIsReportedAndLeftAlone(t *testing.T) {
 // is refused with BotNotInConversationRoster once; the channels are
 // forgotten, the manager is told, and the post is not retried.
 func TestAChannelSlabotIsNoLongerInIsReportedNotRetried(t *testing.T) {
+	t.Parallel()
 	e := newTeamsEnv(t, withPolicy(`
 timezone: UTC
 teams:
@@ -166,7 +171,7 @@ rules:
 	h.OwnerEmail = "dee@example.com"
 	e.handOff(h)
 	var told string
-	if err := e.fake.WaitFor(ctxTimeout(t, 30*time.Second), func() bool {
+	if err := e.fake.WaitFor(ctxTimeout(t, waitLimit), func() bool {
 		for _, r := range e.fake.Activities(e.personal(maria)) {
 			if strings.Contains(r.Activity.Summary, "Sales/Escalations") {
 				told = r.Activity.Summary
@@ -193,20 +198,23 @@ rules:
 // refused; the team's escalation channel is told which open leads of hers
 // slabot can no longer remind her of, and her chat gets nothing more.
 func TestARepWhoBlocksSlabotAfterTheirCardIsReportedWithTheirOpenLeads(t *testing.T) {
-	e := newTeamsEnv(t, withPolicy(timerPolicy("[notify_manager]")))
+	t.Parallel()
+	clk := &movingClock{}
+	e := newTeamsEnv(t, withPolicy(timerPolicy("[notify_manager]")), withClock(clk))
 	sales := e.addBotToSales()
 	escalations := sales.ChannelID("Escalations")
 	l := e.handOff(demoLead("crm-blocks-later"))
 	post := e.card(ana, l)
 	conv := post.ConversationID
-	if err := e.fake.WaitFor(ctxTimeout(t, 10*time.Second), func() bool { return len(postsTo(e.fake.Calls(), conv)) > 0 }); err != nil {
+	if err := e.fake.WaitFor(ctxTimeout(t, waitLimit), func() bool { return len(postsTo(e.fake.Calls(), conv)) > 0 }); err != nil {
 		t.Fatal(err)
 	}
 	e.fake.SetBlocked(ana, true)
 	before := len(e.fake.Calls())
+	e.advance(clk, remindAfter)
 
 	var alert string
-	if err := e.fake.WaitFor(ctxTimeout(t, 30*time.Second), func() bool {
+	if err := e.fake.WaitFor(ctxTimeout(t, waitLimit), func() bool {
 		for _, r := range e.fake.Activities(escalations) {
 			if strings.Contains(r.Activity.Summary, ana) && strings.Contains(r.Activity.Summary, "open lead") {
 				alert = r.Activity.Summary
@@ -218,6 +226,7 @@ func TestARepWhoBlocksSlabotAfterTheirCardIsReportedWithTheirOpenLeads(t *testin
 		t.Fatalf("the escalation channel was not told that ana blocked slabot: %v", err)
 	}
 	mustSay(t, "the alert", alert, "blocked slabot", "1 open lead", "Dana Ruiz")
+	e.advance(clk, breachAfter)
 	e.waitFor("the breach", func() bool { return countEvents(e.events(l.ID), engine.EventBreach) > 0 })
 	settle(time.Now().Add(2 * time.Second))
 	all, refused := writesTo(e.fake.Calls()[before:], conv)

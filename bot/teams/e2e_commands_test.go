@@ -15,6 +15,7 @@ import (
 // token check.
 
 func TestCommandsTypedToSlabot(t *testing.T) {
+	t.Parallel()
 	e := newTeamsEnv(t)
 	// One lead touched on time, one left waiting: the team's first touch
 	// is on time for 1 of 1 decided leads.
@@ -73,16 +74,17 @@ func TestCommandsTypedToSlabot(t *testing.T) {
 }
 
 func TestInstallingTheAppPostsTheHomeCardOnce(t *testing.T) {
+	t.Parallel()
 	e := newTeamsEnv(t)
 	l := e.handOff(demoLead("crm-home"))
 	e.card(ana, l)
 	// Teams sends conversationUpdate and installationUpdate, each of which
 	// asks for the home card.
-	if _, err := e.fake.Install(ctxTimeout(t, 10*time.Second), ana); err != nil {
+	if _, err := e.fake.Install(ctxTimeout(t, waitLimit), ana); err != nil {
 		t.Fatal(err)
 	}
 	homes := func() []teamsfake.Recorded { return e.posts(e.personal(ana), "Your SLA dashboard", nil) }
-	if err := e.fake.WaitFor(ctxTimeout(t, 15*time.Second), func() bool { return len(homes()) > 0 }); err != nil {
+	if err := e.fake.WaitFor(ctxTimeout(t, waitLimit), func() bool { return len(homes()) > 0 }); err != nil {
 		t.Fatal("no home card after the install")
 	}
 	settle(time.Now().Add(time.Second))
@@ -99,7 +101,7 @@ func TestInstallingTheAppPostsTheHomeCardOnce(t *testing.T) {
 		t.Errorf("the home card's button left the lead %s", e.lead(l.ID).State)
 	}
 	// The change redraws the home card in place for everyone.
-	if err := e.fake.WaitFor(ctxTimeout(t, 15*time.Second), func() bool {
+	if err := e.fake.WaitFor(ctxTimeout(t, waitLimit), func() bool {
 		h := homes()
 		return len(h) == 1 && len(h[0].Updates) > 0
 	}); err != nil {
@@ -108,12 +110,13 @@ func TestInstallingTheAppPostsTheHomeCardOnce(t *testing.T) {
 }
 
 func TestAForgedTokenIsRefusedAndRecordsNothing(t *testing.T) {
+	t.Parallel()
 	e := newTeamsEnv(t)
 	a, err := e.fake.MessageActivity(ana, "help")
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp, err := e.fake.Send(ctxTimeout(t, 10*time.Second), a, teamsfake.WithForeignKey())
+	resp, err := e.fake.Send(ctxTimeout(t, waitLimit), a, teamsfake.WithForeignKey())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,34 +132,35 @@ func TestAForgedTokenIsRefusedAndRecordsNothing(t *testing.T) {
 		t.Errorf("slabot answered a forged message with %d messages", n)
 	}
 	// The same activity, signed by Teams, is answered.
-	if resp, err := e.fake.Send(ctxTimeout(t, 10*time.Second), a); err != nil || resp.Status/100 != 2 {
+	if resp, err := e.fake.Send(ctxTimeout(t, waitLimit), a); err != nil || resp.Status/100 != 2 {
 		t.Fatalf("the genuine activity: %v %+v", err, resp)
 	}
-	if _, err := e.fake.WaitActivities(ctxTimeout(t, 15*time.Second), e.personal(ana), 1); err != nil {
+	if _, err := e.fake.WaitActivities(ctxTimeout(t, waitLimit), e.personal(ana), 1); err != nil {
 		t.Error(err)
 	}
 }
 
 func TestAMentionInAChannelIsAnsweredInTheAskersChatOrSharedInTheChannel(t *testing.T) {
+	t.Parallel()
 	e := newTeamsEnv(t)
 	sales := e.addBotToSales()
 	general := sales.ChannelID("General")
 	before := len(e.fake.Activities(general))
-	resp, err := e.fake.TypeInChannel(ctxTimeout(t, 10*time.Second), maria, general, "sla status team week")
+	resp, err := e.fake.TypeInChannel(ctxTimeout(t, waitLimit), maria, general, "sla status team week")
 	if err != nil || resp.Status/100 != 2 {
 		t.Fatalf("maria's mention: %v %+v", err, resp)
 	}
-	recs, err := e.fake.WaitActivities(ctxTimeout(t, 15*time.Second), e.personal(maria), 1)
+	recs, err := e.fake.WaitActivities(ctxTimeout(t, waitLimit), e.personal(maria), 1)
 	if err != nil {
 		t.Fatal(err)
 	}
 	mustSay(t, "the answer in maria's chat", text(recs[0].Activity.Cards()[0]), "SLA status: team sdr-east")
 
-	resp, err = e.fake.TypeInChannel(ctxTimeout(t, 10*time.Second), maria, general, "status team week share")
+	resp, err = e.fake.TypeInChannel(ctxTimeout(t, waitLimit), maria, general, "status team week share")
 	if err != nil || resp.Status/100 != 2 {
 		t.Fatalf("maria's shared mention: %v %+v", err, resp)
 	}
-	shared, err := e.fake.WaitActivities(ctxTimeout(t, 15*time.Second), general, before+1)
+	shared, err := e.fake.WaitActivities(ctxTimeout(t, waitLimit), general, before+1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -167,18 +171,19 @@ func TestAMentionInAChannelIsAnsweredInTheAskersChatOrSharedInTheChannel(t *test
 }
 
 func TestAPersonWhoRemovedSlabotIsNotChasedWithTheirHomeCard(t *testing.T) {
+	t.Parallel()
 	e := newTeamsEnv(t)
 	l := e.handOff(demoLead("crm-removed"))
 	post := e.card(ana, l)
-	if _, err := e.fake.Install(ctxTimeout(t, 10*time.Second), ana); err != nil {
+	if _, err := e.fake.Install(ctxTimeout(t, waitLimit), ana); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.fake.WaitFor(ctxTimeout(t, 15*time.Second), func() bool {
+	if err := e.fake.WaitFor(ctxTimeout(t, waitLimit), func() bool {
 		return len(e.posts(e.personal(ana), "Your SLA dashboard", nil)) == 1
 	}); err != nil {
 		t.Fatal("no home card after the install")
 	}
-	if _, err := e.fake.Uninstall(ctxTimeout(t, 10*time.Second), ana); err != nil {
+	if _, err := e.fake.Uninstall(ctxTimeout(t, waitLimit), ana); err != nil {
 		t.Fatal(err)
 	}
 	// A change to ana's leads asks for her home card again; the manager
@@ -198,7 +203,7 @@ func TestAPersonWhoRemovedSlabotIsNotChasedWithTheirHomeCard(t *testing.T) {
 	// The lead card's redraw and the home card's are refused once each;
 	// the home card is not posted again in its place (Teams would refuse
 	// that too).
-	if err := e.fake.WaitFor(ctxTimeout(t, 15*time.Second), func() bool { return forbidden() >= 2 }); err != nil {
+	if err := e.fake.WaitFor(ctxTimeout(t, waitLimit), func() bool { return forbidden() >= 2 }); err != nil {
 		t.Fatalf("the cards were not redrawn after the change (%d refusals)", forbidden())
 	}
 	// The job retries a failure after about a second: none comes.
@@ -212,10 +217,11 @@ func TestAPersonWhoRemovedSlabotIsNotChasedWithTheirHomeCard(t *testing.T) {
 }
 
 func TestAStoppedAppRefusesActivitiesItCouldNoLongerFinish(t *testing.T) {
+	t.Parallel()
 	e := newTeamsEnv(t)
 	e.cancel()
 	e.done.Wait() // Run returned: it waited for the work in flight
-	resp, err := e.fake.Type(ctxTimeout(t, 10*time.Second), ana, "help")
+	resp, err := e.fake.Type(ctxTimeout(t, waitLimit), ana, "help")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -228,6 +234,7 @@ func TestAStoppedAppRefusesActivitiesItCouldNoLongerFinish(t *testing.T) {
 }
 
 func TestSomeoneTheDirectoryDoesNotKnowIsAnsweredWhereTheyWrote(t *testing.T) {
+	t.Parallel()
 	e := newTeamsEnv(t)
 	ghost := "ghost@example.com"
 	e.fake.AddPerson(teamsfake.Person{Email: ghost, Name: "Gus Ghost", Installed: true, NotInDirectory: true})

@@ -52,8 +52,9 @@ rules:
     on_breach: [notify_manager, return_to_marketing]
 `
 
-// timerPolicy is a seconds-scale agreement: a reminder 1 s after the
-// hand-off, the first touch due after 3 s.
+// timerPolicy is an agreement for a test that runs its timers on a test
+// clock (withClock): a reminder 10 minutes after the hand-off
+// (remindAfter), the first touch due 50 minutes later (breachAfter).
 func timerPolicy(onBreach string) string {
 	return `
 timezone: UTC
@@ -64,11 +65,18 @@ teams:
     reps: [ana@example.com, bo@example.com]
 rules:
   - name: fast
-    first_touch: 3s
-    remind_before: [2s]
+    first_touch: 1h
+    remind_before: [50m]
     on_breach: ` + onBreach + `
 `
 }
+
+// The steps of timerPolicy's clock: from the hand-off to the reminder,
+// and from the reminder to the breach.
+const (
+	remindAfter = 10 * time.Minute
+	breachAfter = 50 * time.Minute
+)
 
 // People of the end-to-end tests, by email.
 const (
@@ -101,7 +109,10 @@ type envConfig struct {
 	now    func() time.Time
 	// workerNow is the clock the job worker waits on for a job woken
 	// early (nil: the wall clock).
-	workerNow   func() time.Time
+	workerNow func() time.Time
+	// clock, when set, is both clocks, and the env releases the jobs due
+	// by it (see withClock).
+	clock       *movingClock
 	concurrency int
 	// serve registers the app's endpoint with the fake; a second replica
 	// sharing a fake leaves the inbound side to the first.
@@ -113,6 +124,14 @@ type envConfig struct {
 type envOption func(*envConfig)
 
 func withPolicy(yaml string) envOption { return func(c *envConfig) { c.policy = yaml } }
+
+// withClock runs the service and the job worker on clk, and makes the
+// jobs that clk says are due available as soon as it says so: River
+// schedules by the wall clock, which a jump of clk leaves behind. A test
+// moves time on with advance. Replicas of one database pass the same
+// clock; the first releases the jobs for all (a job released twice could
+// run twice).
+func withClock(clk *movingClock) envOption { return func(c *envConfig) { c.clock = clk } }
 func withPacer(p *teams.Pacer) envOption {
 	return func(c *envConfig) { c.pacer = p }
 }
@@ -150,6 +169,9 @@ func newTeamsEnv(t testing.TB, opts ...envOption) *teamsEnv {
 	for _, o := range opts {
 		o(&cfg)
 	}
+	if cfg.clock != nil {
+		cfg.now, cfg.workerNow = cfg.clock.Now, cfg.clock.Now
+	}
 	if cfg.db == nil {
 		cfg.db = storagetest.NewDB(t)
 	}
@@ -174,17 +196,26 @@ func newTeamsEnv(t testing.TB, opts ...envOption) *teamsEnv {
 	app := teams.NewApp(teams.AppConfig{Teams: teamsCfg, Store: cfg.db, Service: service, Logger: logger,
 		Registry: registry, Pacer: cfg.pacer, DirectoryInterval: -1})
 	worker, err := cfg.db.NewWorker(append(app.Handlers(), service.TimerHandlers(nil)...), storage.WorkerOptions{
-		Concurrency: cfg.concurrency, JobTimeout: time.Minute, RescueAfter: time.Minute + time.Second,
+		Concurrency: cfg.concurrency, JobTimeout: reportLimit, RescueAfter: reportLimit + time.Second,
 		Poll: 200 * time.Millisecond, Logger: logger, StopTimeout: 2 * time.Second, Now: cfg.workerNow})
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A machine busy with other tests must not change the answers: a
+	// click is answered with what it did, not "working on it" after the
+	// 4 s soft timeout (that answer is the Handler's story,
+	// TestSlowInvokeIsAnsweredInTimeAndFinishesAfter), and a message is
+	// recorded, not answered "send it again" after 2 s.
+	app.SetSoftTimeout(20 * time.Second)
+	app.SetRecordTimeout(15 * time.Second)
 	e := &teamsEnv{t: t, fake: cfg.fake, db: cfg.db, service: service, app: app, metrics: registry, cancel: cancel}
 	e.server = httptest.NewServer(app.Endpoint())
 	if cfg.serve {
 		cfg.fake.SetBotEndpoint(e.server.URL + "/api/messages")
 	}
+	ran := make(chan struct{})
 	e.done.Go(func() {
+		defer close(ran)
 		if err := app.Run(ctx); err != nil {
 			t.Errorf("the app stopped: %v", err)
 		}
@@ -194,7 +225,20 @@ func newTeamsEnv(t testing.TB, opts ...envOption) *teamsEnv {
 			t.Errorf("worker stopped: %v", err)
 		}
 	})
+	if cfg.clock != nil && cfg.serve {
+		e.done.Go(func() { releaseJobsDueBy(ctx, cfg.db, cfg.clock) })
+	}
 	t.Cleanup(e.stop)
+	// Run pins the policy's channel names first. A test starts once that
+	// is done, so that channels it adds come after, as a team added while
+	// slabot runs does: else, on a busy machine, Run could pin a name to
+	// the first team the test adds, or refuse to start beside a second.
+	select {
+	case <-app.ChannelsPinned():
+	case <-ran:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the app did not pin the policy's channels in 30 s")
+	}
 	return e
 }
 
@@ -234,6 +278,16 @@ func (w testWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
+// waitLimit bounds a wait for something slabot does at once: long enough
+// for a machine busy with other tests under the race detector, which
+// may take seconds, and never reached when all is well.
+const waitLimit = time.Minute
+
+// reportLimit bounds building and posting a weekly report (its figures
+// and chart), and one attempt of any job: the report takes seconds alone
+// but, beside other tests on a busy machine, has taken over a minute.
+const reportLimit = 5 * time.Minute
+
 func ctxTimeout(t testing.TB, d time.Duration) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), d)
 	t.Cleanup(cancel)
@@ -248,7 +302,7 @@ func (e *teamsEnv) addBotToSales() teamsfake.Team {
 	if !ok {
 		e.t.Fatal("no Sales team in the fake")
 	}
-	resp, err := e.fake.AddBotToTeam(ctxTimeout(e.t, 10*time.Second), team.ID, maria)
+	resp, err := e.fake.AddBotToTeam(ctxTimeout(e.t, waitLimit), team.ID, maria)
 	if err != nil || resp.Status/100 != 2 {
 		e.t.Fatalf("adding slabot to the Sales team: %v %+v", err, resp)
 	}
@@ -313,7 +367,7 @@ func (e *teamsEnv) personal(email string) string { return e.fake.PersonalConvers
 func (e *teamsEnv) waitPost(conversationID, prefix string, l *engine.Lead) teamsfake.Recorded {
 	e.t.Helper()
 	var found teamsfake.Recorded
-	err := e.fake.WaitFor(ctxTimeout(e.t, 15*time.Second), func() bool {
+	err := e.fake.WaitFor(ctxTimeout(e.t, waitLimit), func() bool {
 		posts := e.posts(conversationID, prefix, l)
 		if len(posts) > 0 {
 			found = posts[0]
@@ -346,7 +400,7 @@ func (e *teamsEnv) seen(email string, post teamsfake.Recorded) teamsfake.Card {
 // click presses verb on a post as a person, with a form's inputs.
 func (e *teamsEnv) click(email string, post teamsfake.Recorded, verb string, inputs map[string]any) *teamsfake.InvokeResult {
 	e.t.Helper()
-	res, err := e.fake.Click(ctxTimeout(e.t, 15*time.Second), email, post.ConversationID, post.Activity.ID, verb, inputs)
+	res, err := e.fake.Click(ctxTimeout(e.t, waitLimit), email, post.ConversationID, post.Activity.ID, verb, inputs)
 	if err != nil {
 		e.t.Fatalf("%s pressing %s: %v", email, verb, err)
 	}
@@ -387,7 +441,7 @@ func (e *teamsEnv) lastEvent(id int64) engine.Event {
 // cannot signal.
 func (e *teamsEnv) waitFor(what string, cond func() bool) {
 	e.t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
+	deadline := time.Now().Add(waitLimit)
 	for !cond() {
 		if time.Now().After(deadline) {
 			e.t.Fatalf("timed out waiting for %s", what)
@@ -410,7 +464,7 @@ func (e *teamsEnv) typedAnswer(email, message string) teamsfake.Recorded {
 	e.t.Helper()
 	conv := e.fake.PersonalConversation(email)
 	before := len(e.fake.Activities(conv))
-	resp, err := e.fake.Type(ctxTimeout(e.t, 10*time.Second), email, message)
+	resp, err := e.fake.Type(ctxTimeout(e.t, waitLimit), email, message)
 	if err != nil || resp.Status/100 != 2 {
 		e.t.Fatalf("%s typing %q: %v %+v", email, message, err, resp)
 	}
@@ -420,7 +474,7 @@ func (e *teamsEnv) typedAnswer(email, message string) teamsfake.Recorded {
 	// write: unless the home card is what was asked for, the answer is
 	// the first activity that is none of these.
 	wantsHome := strings.HasSuffix(strings.TrimSpace(message), "home")
-	ctx := ctxTimeout(e.t, 15*time.Second)
+	ctx := ctxTimeout(e.t, waitLimit)
 	for n := before + 1; ; n++ {
 		recs, err := e.fake.WaitActivities(ctx, conv, n)
 		if err != nil {
@@ -481,7 +535,7 @@ func (e *teamsEnv) clickAs(email string, post teamsfake.Recorded, verb string) *
 	a.Type, a.Text, a.TextFormat, a.Name, a.ReplyToID = "invoke", "", "", "adaptiveCard/action", post.Activity.ID
 	value, _ := json.Marshal(map[string]any{"action": map[string]any{"type": "Action.Execute", "verb": verb, "data": action["data"]}, "trigger": "manual"})
 	a.Value = value
-	resp, err := e.fake.Send(ctxTimeout(e.t, 15*time.Second), a)
+	resp, err := e.fake.Send(ctxTimeout(e.t, waitLimit), a)
 	if err != nil || resp.Status != 200 {
 		e.t.Fatalf("%s pressing %s: %v %+v", email, verb, err, resp)
 	}
@@ -542,4 +596,49 @@ func balanceAcross(t testing.TB, envs ...*teamsEnv) {
 	}))
 	t.Cleanup(lb.Close)
 	envs[0].fake.SetBotEndpoint(lb.URL + "/api/messages")
+}
+
+// releaseJobsDueBy makes the scheduled jobs that clk says are due available,
+// every 50 ms until ctx ends. A job the worker snoozed (a Retry-After) is
+// due by the wall clock: it is released as soon as clk is ahead of that.
+func releaseJobsDueBy(ctx context.Context, db *storage.DB, clk *movingClock) {
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		jobs, err := db.ListJobs(ctx, storage.JobFilter{States: []string{"scheduled"}, Limit: 1000})
+		if err != nil {
+			continue // the test ends, or the next tick tries again
+		}
+		now := clk.Now()
+		for _, j := range jobs {
+			if !j.RunAt.After(now) {
+				_ = db.RetryJob(ctx, j.ID)
+			}
+		}
+	}
+}
+
+// advance moves the test's clock on by d and waits until the jobs due by
+// then have run: none is scheduled and due, available or running.
+func (e *teamsEnv) advance(clk *movingClock, d time.Duration) {
+	e.t.Helper()
+	clk.Advance(d)
+	e.waitFor("the jobs due to run", func() bool {
+		jobs, err := e.db.ListJobs(context.Background(), storage.JobFilter{States: []string{"scheduled", "available", "running"}, Limit: 1000})
+		if err != nil {
+			return false
+		}
+		now := clk.Now()
+		for _, j := range jobs {
+			if j.State != "scheduled" || !j.RunAt.After(now) {
+				return false
+			}
+		}
+		return true
+	})
 }

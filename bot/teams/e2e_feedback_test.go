@@ -29,6 +29,7 @@ quality:
 const mia = "mia@example.com"
 
 func TestTheCardAsksForFeedbackAfterTheFirstTouchOnTeams(t *testing.T) {
+	t.Parallel()
 	e := newTeamsEnv(t, withPolicy(contestPolicy))
 	l := e.handOff(demoLead("crm-feedback"))
 	card := e.card(ana, l)
@@ -52,6 +53,7 @@ func TestTheCardAsksForFeedbackAfterTheFirstTouchOnTeams(t *testing.T) {
 }
 
 func TestTheLeadsListOffersUnableToReachOnlyAsTheCardDoes(t *testing.T) {
+	t.Parallel()
 	e := newTeamsEnv(t, withPolicy(unreachablePolicy))
 	l := e.handOff(demoLead("crm-list-unreachable"))
 	e.card(ana, l)

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"slices"
 	"testing"
-	"time"
 
 	"github.com/slabot/slabot/bot/teams/teamsfake"
 	"github.com/slabot/slabot/engine"
@@ -16,6 +15,7 @@ import (
 // row's inputs have ids of their own; a touch logged in the second row
 // lands on the second lead only.
 func TestAFormInAListActsOnItsOwnRow(t *testing.T) {
+	t.Parallel()
 	e := newTeamsEnv(t)
 	first := e.handOff(demoLead("crm-row-1"))
 	e.card(ana, first)
@@ -30,7 +30,7 @@ func TestAFormInAListActsOnItsOwnRow(t *testing.T) {
 	post := recs[len(recs)-1]
 
 	row := fmt.Sprintf("lead:%d", second.ID)
-	res, err := e.fake.ClickRow(ctxTimeout(t, 15*time.Second), ana, post.ConversationID, post.Activity.ID, "lead.touch", row,
+	res, err := e.fake.ClickRow(ctxTimeout(t, waitLimit), ana, post.ConversationID, post.Activity.ID, "lead.touch", row,
 		map[string]any{"touch_kind@" + row: "call"})
 	if err != nil {
 		t.Fatal(err)

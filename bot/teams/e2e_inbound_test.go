@@ -29,6 +29,7 @@ func (e *teamsEnv) nothingHappened(t *testing.T, email string) {
 }
 
 func TestAnActivityFromAnotherTenantOrChannelIsRefusedWithNothingRecordedOrSent(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name   string
 		modify func(*teamsfake.Activity, *teamsfake.Server)
@@ -53,7 +54,7 @@ func TestAnActivityFromAnotherTenantOrChannelIsRefusedWithNothingRecordedOrSent(
 				t.Fatal(err)
 			}
 			tc.modify(&a, e.fake)
-			resp, err := e.fake.Send(ctxTimeout(t, 10*time.Second), a)
+			resp, err := e.fake.Send(ctxTimeout(t, waitLimit), a)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -70,6 +71,7 @@ func TestAnActivityFromAnotherTenantOrChannelIsRefusedWithNothingRecordedOrSent(
 }
 
 func TestASenderWithoutAnEntraObjectIDIsAStranger(t *testing.T) {
+	t.Parallel()
 	e := newTeamsEnv(t)
 	// Maria, ana's manager, has written before: slabot knows her.
 	e.typed(maria, "help")
@@ -87,10 +89,10 @@ func TestASenderWithoutAnEntraObjectIDIsAStranger(t *testing.T) {
 	}
 	a.From = &teamsfake.Account{ID: maria, Name: "Maria Manager"}
 	conv := e.personal(stranger)
-	if resp, err := e.fake.Send(ctxTimeout(t, 10*time.Second), a); err != nil || resp.Status/100 != 2 {
+	if resp, err := e.fake.Send(ctxTimeout(t, waitLimit), a); err != nil || resp.Status/100 != 2 {
 		t.Fatalf("eve's message: %v %+v", err, resp)
 	}
-	recs, err := e.fake.WaitActivities(ctxTimeout(t, 15*time.Second), conv, 1)
+	recs, err := e.fake.WaitActivities(ctxTimeout(t, waitLimit), conv, 1)
 	if err != nil {
 		t.Fatal("eve got no answer: ", err)
 	}
@@ -122,10 +124,10 @@ func TestASenderWithoutAnEntraObjectIDIsAStranger(t *testing.T) {
 		}
 		a.From.AADObjectID = "" // her 29: id came with her object id before
 		before := len(e.fake.Activities(e.personal(maria)))
-		if resp, err := e.fake.Send(ctxTimeout(t, 10*time.Second), a); err != nil || resp.Status/100 != 2 {
+		if resp, err := e.fake.Send(ctxTimeout(t, waitLimit), a); err != nil || resp.Status/100 != 2 {
 			t.Fatalf("maria's message: %v %+v", err, resp)
 		}
-		recs, err := e.fake.WaitActivities(ctxTimeout(t, 15*time.Second), e.personal(maria), before+1)
+		recs, err := e.fake.WaitActivities(ctxTimeout(t, waitLimit), e.personal(maria), before+1)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -134,6 +136,7 @@ func TestASenderWithoutAnEntraObjectIDIsAStranger(t *testing.T) {
 }
 
 func TestAnAppIDTypedInUpperCaseWorks(t *testing.T) {
+	t.Parallel()
 	// Microsoft sends the app id in lower case: in the token's aud, in the
 	// bot's 28: id and in the app catalog's externalId (the fake compares
 	// all three as typed).
@@ -146,7 +149,7 @@ func TestAnAppIDTypedInUpperCaseWorks(t *testing.T) {
 	mustSay(t, "the answer to help", text(e.typed(ana, "help")), "status")
 	// Bo has not installed slabot: the card installs it through Graph,
 	// which finds the app by its externalId.
-	if _, err := e.fake.Uninstall(ctxTimeout(t, 10*time.Second), bo); err != nil {
+	if _, err := e.fake.Uninstall(ctxTimeout(t, waitLimit), bo); err != nil {
 		t.Fatal(err)
 	}
 	h := demoLead("crm-upper-case")
@@ -158,8 +161,9 @@ func TestAnAppIDTypedInUpperCaseWorks(t *testing.T) {
 }
 
 func TestAMentionNamesThePersonMentioned(t *testing.T) {
+	t.Parallel()
 	e := newTeamsEnv(t)
-	ctx := ctxTimeout(t, 30*time.Second)
+	ctx := ctxTimeout(t, waitLimit)
 	ask := func(email, typed string, mentioned ...string) string {
 		t.Helper()
 		conv := e.personal(email)
@@ -218,9 +222,10 @@ func TestAMentionNamesThePersonMentioned(t *testing.T) {
 }
 
 func TestRemovalAndDeletionForgetWhatIsGoneAndTellTheManager(t *testing.T) {
+	t.Parallel()
 	e := newTeamsEnv(t)
 	sales := e.addBotToSales()
-	ctx := ctxTimeout(t, 30*time.Second)
+	ctx := ctxTimeout(t, waitLimit)
 	if _, err := teams.CheckChannels(ctx, e.db, e.fake.TenantID(), e.service.Policy(), true); err != nil {
 		t.Fatal(err)
 	}
@@ -288,8 +293,9 @@ func TestRemovalAndDeletionForgetWhatIsGoneAndTellTheManager(t *testing.T) {
 }
 
 func TestAnAmbiguousChannelNameIsRefusedAndAPinnedOneKept(t *testing.T) {
-	ctx := ctxTimeout(t, 60*time.Second)
+	t.Parallel()
 	t.Run("Ambiguous", func(t *testing.T) {
+		ctx := ctxTimeout(t, waitLimit)
 		e := newTeamsEnv(t)
 		first := e.addBotToSales()
 		second := e.fake.AddTeam("Sales", "Escalations", "Reports")
@@ -331,6 +337,7 @@ func TestAnAmbiguousChannelNameIsRefusedAndAPinnedOneKept(t *testing.T) {
 		}
 	})
 	t.Run("PinnedBeforeASameNamedTeamCame", func(t *testing.T) {
+		ctx := ctxTimeout(t, waitLimit)
 		e := newTeamsEnv(t)
 		first := e.addBotToSales()
 		if _, err := teams.CheckChannels(ctx, e.db, e.fake.TenantID(), e.service.Policy(), true); err != nil {

@@ -15,6 +15,7 @@ import (
 // holds, and still act.
 
 func TestACardWithHugeFieldsStaysWithin80KB(t *testing.T) {
+	t.Parallel()
 	e := newTeamsEnv(t)
 	// Characters Markdown must escape, so escaping cannot push the card
 	// over the limit either.
@@ -45,6 +46,7 @@ func TestACardWithHugeFieldsStaysWithin80KB(t *testing.T) {
 }
 
 func TestAHomeCardWithManyLeadsStaysWithin80KB(t *testing.T) {
+	t.Parallel()
 	e := newTeamsEnv(t)
 	ctx := context.Background()
 	now := time.Now()

@@ -9,6 +9,7 @@ import (
 )
 
 func TestSlaQualityOnTeams(t *testing.T) {
+	t.Parallel()
 	e := newTeamsEnv(t)
 	ctx := context.Background()
 	anaActor := engine.Actor{Email: ana}

@@ -86,6 +86,7 @@ func (e *teamsEnv) revisitNotices(channelID string) []string {
 }
 
 func TestANotNowContactComesBackWithItsHistoryToItsPreviousOwnerOnTeams(t *testing.T) {
+	t.Parallel()
 	clk := &movingClock{}
 	e := newTeamsEnv(t, withPolicy(recyclePolicy), withClocks(clk.Now))
 	sales := e.addBotToSales()
@@ -130,14 +131,14 @@ func TestANotNowContactComesBackWithItsHistoryToItsPreviousOwnerOnTeams(t *testi
 	// On the date's morning the Reports channel hears it, once.
 	job := e.recycleJob(first.ID)
 	clk.Advance(job.RunAt.Sub(clk.Now()) + time.Minute)
-	if err := e.db.RetryJob(ctxTimeout(t, 10*time.Second), job.ID); err != nil {
+	if err := e.db.RetryJob(ctxTimeout(t, waitLimit), job.ID); err != nil {
 		t.Fatal(err)
 	}
 	e.waitFor("the revisit notice", func() bool { return len(e.revisitNotices(reports)) > 0 })
 	mustSay(t, "the revisit notice", e.revisitNotices(reports)[0], "Time to revisit Dana Ruiz (Acme Corp)",
 		"Returned to Marketing by ana@example.com", "to revisit on "+revisit.Format(time.DateOnly), "1× call, 1× meeting")
 	e.waitFor("the revisit job to finish", func() bool { return e.recycleJob(first.ID).State == "completed" })
-	if err := e.db.RetryJob(ctxTimeout(t, 10*time.Second), job.ID); err != nil {
+	if err := e.db.RetryJob(ctxTimeout(t, waitLimit), job.ID); err != nil {
 		t.Fatal(err)
 	}
 	e.waitFor("the repeated revisit job to finish", func() bool {

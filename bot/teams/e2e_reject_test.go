@@ -12,6 +12,7 @@ import (
 // clock is the core's story (bot/reject_flow_test.go) and Slack's.
 
 func TestABadDataRejectionGoesBackToMarketing(t *testing.T) {
+	t.Parallel()
 	e := newTeamsEnv(t)
 	l := e.handOff(demoLead("crm-bad-data"))
 	card := e.card(ana, l)
@@ -32,6 +33,7 @@ func TestABadDataRejectionGoesBackToMarketing(t *testing.T) {
 }
 
 func TestARejectionWithoutAReasonIsRefusedOnTeams(t *testing.T) {
+	t.Parallel()
 	e := newTeamsEnv(t)
 	l := e.handOff(demoLead("crm-no-reason"))
 	card := e.card(ana, l)

@@ -12,6 +12,7 @@ import (
 )
 
 func TestUnderRateLimitsEveryCardArrivesOnceAtThePacedRate(t *testing.T) {
+	t.Parallel()
 	e := newTeamsEnv(t, withPacer(teams.NewPacer(teams.PacerOptions{}))) // Teams' own limits
 	e.fake.SetRateLimit(0.3, time.Second)
 	var leads []*engine.Lead
@@ -70,6 +71,7 @@ func (e *teamsEnv) newestPostIn(conversationID string) teamsfake.Recorded {
 }
 
 func TestAMovedServiceURLIsFollowedFromTheNextActivity(t *testing.T) {
+	t.Parallel()
 	e := newTeamsEnv(t)
 	sales := e.addBotToSales()
 	old := e.fake.ServiceURL()
@@ -89,10 +91,10 @@ func TestAMovedServiceURLIsFollowedFromTheNextActivity(t *testing.T) {
 
 	// Maria writes in a channel of the Sales team: the team's channels are
 	// served from the new region too.
-	if resp, err := e.fake.TypeInChannel(ctxTimeout(t, 10*time.Second), maria, sales.ChannelID("General"), "help"); err != nil || resp.Status/100 != 2 {
+	if resp, err := e.fake.TypeInChannel(ctxTimeout(t, waitLimit), maria, sales.ChannelID("General"), "help"); err != nil || resp.Status/100 != 2 {
 		t.Fatalf("maria's mention: %v %+v", err, resp)
 	}
-	if err := e.app.PostWeeklyReport(ctxTimeout(t, 90*time.Second), lastWeek(t)); err != nil {
+	if err := e.app.PostWeeklyReport(ctxTimeout(t, reportLimit), lastWeek(t)); err != nil {
 		t.Fatal(err)
 	}
 	if got := e.newestPostIn(sales.ChannelID("Reports")).ServiceURL; got != moved {

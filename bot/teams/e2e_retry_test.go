@@ -16,6 +16,7 @@ import (
 // attempts (not waited out inside one attempt every 2 s), and the alert
 // is posted once.
 func TestAFailingPostIsRetriedByTheQueueAndCounted(t *testing.T) {
+	t.Parallel()
 	e := newTeamsEnv(t, withPolicy(`
 timezone: UTC
 teams:
@@ -34,7 +35,7 @@ rules:
 	h := demoLead("crm-retried")
 	h.OwnerEmail = "dee@example.com" // in no directory: the alert goes to the channel
 	l := e.handOff(h)
-	if err := e.fake.WaitFor(ctxTimeout(t, 30*time.Second), func() bool {
+	if err := e.fake.WaitFor(ctxTimeout(t, waitLimit), func() bool {
 		return len(e.fake.Activities(escalations)) > 0
 	}); err != nil {
 		t.Fatalf("no alert after the 502s: %v", err)

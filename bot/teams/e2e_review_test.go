@@ -15,6 +15,7 @@ import (
 // Adaptive Card: refused to a rep, shown to a manager and to an owner of
 // the agreement who manages no team.
 func TestSlaReviewOnTeams(t *testing.T) {
+	t.Parallel()
 	fake := newFakeTeams(t)
 	fake.AddPerson(teamsfake.Person{Email: "sam@example.com", Name: "Sam Owner", Installed: true})
 	e := newTeamsEnv(t, withPolicy(fmt.Sprintf(bottest.ReviewPolicy, "Sales/Reports")), func(c *envConfig) { c.fake = fake })

@@ -6,7 +6,6 @@ import (
 	"image/png"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/slabot/slabot/bot/teams/teamsfake"
 )
@@ -15,6 +14,7 @@ import (
 // as on Slack, the speed chart beside the card as a PNG within 1024 px,
 // and a rep refused.
 func TestScorecardCommandsOnTeams(t *testing.T) {
+	t.Parallel()
 	e := newTeamsEnv(t)
 	onTime := e.handOff(demoLead("crm-sc-1"))
 	e.click(ana, e.card(ana, onTime), "lead.touch", map[string]any{"touch_kind": "call"})
@@ -28,7 +28,7 @@ func TestScorecardCommandsOnTeams(t *testing.T) {
 		t.Helper()
 		conv := e.fake.PersonalConversation(email)
 		before := len(e.fake.Activities(conv))
-		resp, err := e.fake.Type(ctxTimeout(t, 10*time.Second), email, typed)
+		resp, err := e.fake.Type(ctxTimeout(t, waitLimit), email, typed)
 		if err != nil || resp.Status/100 != 2 {
 			t.Fatalf("%s typing %q: %v %+v", email, typed, err, resp)
 		}

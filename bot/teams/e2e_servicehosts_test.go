@@ -7,7 +7,6 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/slabot/slabot/bot/teams"
 	"github.com/slabot/slabot/bot/teams/teamsfake"
@@ -19,13 +18,14 @@ import (
 // that is not a Teams connector is answered 403 with nothing recorded or
 // sent.
 func TestAServiceURLOffTheTeamsHostsIsRefused(t *testing.T) {
+	t.Parallel()
 	e := newTeamsEnv(t)
 	a, err := e.fake.MessageActivity(ana, "help")
 	if err != nil {
 		t.Fatal(err)
 	}
 	a.ServiceURL = "http://localhost:1/smba/teams/" // loopback, but not the listed host
-	resp, err := e.fake.Send(ctxTimeout(t, 10*time.Second), a)
+	resp, err := e.fake.Send(ctxTimeout(t, waitLimit), a)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,6 +42,7 @@ func TestAServiceURLOffTheTeamsHostsIsRefused(t *testing.T) {
 // the allowed hosts gets no request, let alone the token, and the job is
 // given up rather than retried.
 func TestTheConnectorTokenGoesOnlyToAllowedHosts(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	var requests atomic.Int32
 	elsewhere := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

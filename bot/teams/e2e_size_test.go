@@ -29,11 +29,12 @@ func postsTo(calls []teamsfake.Call, conversationID string) []teamsfake.Call {
 // slabot sends it again smaller, never unchanged, and the short card
 // still says what it is about and still acts.
 func TestATooLargeMessageIsSentSmallerNeverTheSameAgain(t *testing.T) {
+	t.Parallel()
 	e := newTeamsEnv(t)
 	e.typed(ana, "help")
 	conv := e.personal(ana)
 	// The fake logs a call once it has answered it.
-	if err := e.fake.WaitFor(ctxTimeout(t, 10*time.Second), func() bool { return len(postsTo(e.fake.Calls(), conv)) == 1 }); err != nil {
+	if err := e.fake.WaitFor(ctxTimeout(t, waitLimit), func() bool { return len(postsTo(e.fake.Calls(), conv)) == 1 }); err != nil {
 		t.Fatal(err)
 	}
 	before := len(e.fake.Calls())
@@ -43,7 +44,7 @@ func TestATooLargeMessageIsSentSmallerNeverTheSameAgain(t *testing.T) {
 	mustSay(t, "the short card", text(post.Activity.Cards()[0]), "Dana Ruiz", "more than Teams takes")
 
 	var posts []teamsfake.Call
-	if err := e.fake.WaitFor(ctxTimeout(t, 10*time.Second), func() bool {
+	if err := e.fake.WaitFor(ctxTimeout(t, waitLimit), func() bool {
 		posts = postsTo(e.fake.Calls()[before:], conv)
 		return len(posts) > 0 && posts[len(posts)-1].Status == http.StatusCreated
 	}); err != nil {
@@ -75,6 +76,7 @@ func TestATooLargeMessageIsSentSmallerNeverTheSameAgain(t *testing.T) {
 // in UTF-8). The home card and the leads list are taken by Teams at the
 // first try, each within 80 KB as Teams counts it.
 func TestListsOfWideCharactersStayWithinWhatTeamsCounts(t *testing.T) {
+	t.Parallel()
 	e := newTeamsEnv(t)
 	ctx := context.Background()
 	now := time.Now()
@@ -101,7 +103,7 @@ func TestListsOfWideCharactersStayWithinWhatTeamsCounts(t *testing.T) {
 		mustSay(t, "the answer to "+ask, text(e.typed(ana, ask)), "Your open leads (70)")
 	}
 	var posts []teamsfake.Call
-	if err := e.fake.WaitFor(ctxTimeout(t, 10*time.Second), func() bool {
+	if err := e.fake.WaitFor(ctxTimeout(t, waitLimit), func() bool {
 		posts = postsTo(e.fake.Calls()[before:], e.personal(ana))
 		return len(posts) >= 2
 	}); err != nil {

@@ -13,6 +13,7 @@ import (
 // The Slack end-to-end stories, on Teams.
 
 func TestHandOffCardArrivesInTheOwnersChat(t *testing.T) {
+	t.Parallel()
 	e := newTeamsEnv(t)
 	l := e.handOff(demoLead("crm-123"))
 	post := e.card(ana, l)
@@ -41,6 +42,7 @@ func TestHandOffCardArrivesInTheOwnersChat(t *testing.T) {
 }
 
 func TestCardActions(t *testing.T) {
+	t.Parallel()
 	e := newTeamsEnv(t)
 	l := e.handOff(demoLead("crm-actions"))
 	post := e.card(ana, l)
@@ -107,6 +109,7 @@ func TestCardActions(t *testing.T) {
 }
 
 func TestAStrangersClickChangesNothing(t *testing.T) {
+	t.Parallel()
 	e := newTeamsEnv(t)
 	l := e.handOff(demoLead("crm-stranger"))
 	post := e.card(ana, l)
@@ -131,6 +134,7 @@ func TestAStrangersClickChangesNothing(t *testing.T) {
 }
 
 func TestARedeliveredClickLogsOneTouch(t *testing.T) {
+	t.Parallel()
 	e := newTeamsEnv(t)
 	l := e.handOff(demoLead("crm-twice"))
 	post := e.card(ana, l)
@@ -158,6 +162,7 @@ func TestARedeliveredClickLogsOneTouch(t *testing.T) {
 }
 
 func TestARepWhoseSignInNameIsNotTheirMailGetsTheCardAndActs(t *testing.T) {
+	t.Parallel()
 	e := newTeamsEnv(t, withPolicy(`
 timezone: UTC
 teams:
@@ -183,6 +188,7 @@ rules:
 }
 
 func TestTheTeamsSideIsMeasured(t *testing.T) {
+	t.Parallel()
 	e := newTeamsEnv(t)
 	l := e.handOff(demoLead("crm-measured"))
 	e.click(ana, e.card(ana, l), "lead.ack", nil)

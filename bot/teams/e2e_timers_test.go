@@ -16,11 +16,16 @@ import (
 // more time are the core's stories (bot/timers_flow_test.go) and Slack's.
 
 func TestABreachTellsTheManagerAndTheChannelThenReassigns(t *testing.T) {
-	e := newTeamsEnv(t, withPolicy(timerPolicy("[notify_manager, reassign]")))
+	t.Parallel()
+	clk := &movingClock{}
+	e := newTeamsEnv(t, withPolicy(timerPolicy("[notify_manager, reassign]")), withClock(clk))
 	sales := e.addBotToSales()
 	escalations := sales.ChannelID("Escalations")
 	l := e.handOff(demoLead("crm-breach"))
 	anaCard := e.card(ana, l)
+	e.advance(clk, remindAfter)
+	e.waitPost(e.personal(ana), summaryReminder, l)
+	e.advance(clk, breachAfter)
 
 	dm := e.waitPost(e.personal(maria), summaryEscalation, l)
 	mustSay(t, "the manager's message", text(dm.Activity.Cards()[0]), "SLA breach: Dana Ruiz (Acme Corp)", ana, "has not touched",
@@ -40,7 +45,7 @@ func TestABreachTellsTheManagerAndTheChannelThenReassigns(t *testing.T) {
 		t.Errorf("bo's card is not fresh:\n%s", s)
 	}
 	// Ana's card is redrawn in place: the lead moved on.
-	if err := e.fake.WaitFor(ctxTimeout(t, 15*time.Second), func() bool {
+	if err := e.fake.WaitFor(ctxTimeout(t, waitLimit), func() bool {
 		s := text(e.seen(ana, anaCard))
 		return strings.Contains(s, "Moved on") && strings.Contains(s, bo)
 	}); err != nil {
@@ -69,10 +74,15 @@ func TestABreachTellsTheManagerAndTheChannelThenReassigns(t *testing.T) {
 }
 
 func TestTheManagerReassignsByHandFromTheChannel(t *testing.T) {
-	e := newTeamsEnv(t, withPolicy(timerPolicy("[notify_manager]")))
+	t.Parallel()
+	clk := &movingClock{}
+	e := newTeamsEnv(t, withPolicy(timerPolicy("[notify_manager]")), withClock(clk))
 	sales := e.addBotToSales()
 	l := e.handOff(demoLead("crm-by-hand"))
 	e.card(ana, l)
+	e.advance(clk, remindAfter)
+	e.waitPost(e.personal(ana), summaryReminder, l)
+	e.advance(clk, breachAfter)
 	dm := e.waitPost(e.personal(maria), summaryEscalation, l)
 	post := e.waitPost(sales.ChannelID("Escalations"), summaryEscalation, l)
 	res := e.click(maria, post, "esc.reassign", nil)
@@ -85,7 +95,7 @@ func TestTheManagerReassignsByHandFromTheChannel(t *testing.T) {
 	}
 	e.card(bo, l)
 	// The copy in the manager's chat says so too, without its buttons.
-	if err := e.fake.WaitFor(ctxTimeout(t, 15*time.Second), func() bool {
+	if err := e.fake.WaitFor(ctxTimeout(t, waitLimit), func() bool {
 		card := e.seen(maria, dm)
 		return strings.Contains(text(card), "reassigned it to bo@example.com") && len(teamsfake.CardVerbs(card)) == 0
 	}); err != nil {
@@ -94,6 +104,7 @@ func TestTheManagerReassignsByHandFromTheChannel(t *testing.T) {
 }
 
 func TestAnOwnerWithoutTheAppGetsItInstalledThenTheCard(t *testing.T) {
+	t.Parallel()
 	e := newTeamsEnv(t, withPolicy(`
 timezone: UTC
 teams:
@@ -112,7 +123,7 @@ rules:
 	if e.personal("cy@example.com") != "" {
 		t.Fatal("cy has a chat with slabot before the hand-off")
 	}
-	if err := e.fake.WaitFor(ctxTimeout(t, 15*time.Second), func() bool { return e.personal("cy@example.com") != "" }); err != nil {
+	if err := e.fake.WaitFor(ctxTimeout(t, waitLimit), func() bool { return e.personal("cy@example.com") != "" }); err != nil {
 		t.Fatal("slabot never installed itself for cy")
 	}
 	post := e.card("cy@example.com", l)
@@ -136,6 +147,7 @@ rules:
 }
 
 func TestAnOwnerUnknownToMicrosoft365IsReportedInTheEscalationChannel(t *testing.T) {
+	t.Parallel()
 	e := newTeamsEnv(t, withPolicy(`
 timezone: UTC
 teams:
@@ -153,7 +165,7 @@ rules:
 	l := e.handOff(h)
 	channel := sales.ChannelID("Escalations")
 	var alert string
-	if err := e.fake.WaitFor(ctxTimeout(t, 15*time.Second), func() bool {
+	if err := e.fake.WaitFor(ctxTimeout(t, waitLimit), func() bool {
 		for _, r := range e.fake.Activities(channel) {
 			if strings.Contains(r.Activity.Summary, "dee@example.com") {
 				alert = strings.Join(teamsfake.CardTexts(r.Activity.Cards()[0]), "\n")
@@ -171,12 +183,13 @@ rules:
 }
 
 func TestADeactivatedRepIsFoundAndTheirLeadEscalated(t *testing.T) {
+	t.Parallel()
 	e := newTeamsEnv(t)
 	sales := e.addBotToSales()
 	l := e.handOff(demoLead("crm-gone"))
 	e.card(ana, l)
 	e.fake.SetDisabled(ana, true)
-	ctx := ctxTimeout(t, 15*time.Second)
+	ctx := ctxTimeout(t, waitLimit)
 	for range 2 { // a second check, or another replica's, changes nothing
 		if err := e.app.SyncDirectory(ctx); err != nil {
 			t.Fatal(err)
@@ -211,9 +224,11 @@ func TestADeactivatedRepIsFoundAndTheirLeadEscalated(t *testing.T) {
 }
 
 func TestTwoReplicasOnOneDatabaseActOnce(t *testing.T) {
+	t.Parallel()
+	clk := &movingClock{}
 	policy := withPolicy(timerPolicy("[notify_manager, return_to_marketing]"))
-	one := newTeamsEnv(t, policy)
-	two := newTeamsEnv(t, policy, asReplicaOf(one))
+	one := newTeamsEnv(t, policy, withClock(clk))
+	two := newTeamsEnv(t, policy, withClock(clk), asReplicaOf(one))
 	balanceAcross(t, one, two)
 	sales := one.addBotToSales()
 	channel := sales.ChannelID("Escalations")
@@ -230,6 +245,14 @@ func TestTwoReplicasOnOneDatabaseActOnce(t *testing.T) {
 		}
 		leads = append(leads, res.Lead)
 	}
+	for _, l := range leads {
+		one.card(l.OwnerEmail, l)
+	}
+	one.advance(clk, remindAfter)
+	for _, l := range leads {
+		one.waitPost(one.personal(l.OwnerEmail), summaryReminder, l)
+	}
+	one.advance(clk, breachAfter)
 	for _, l := range leads {
 		one.waitFor("the lead's return", func() bool { return one.lead(l.ID).State == engine.StateReturned })
 		one.waitPost(one.personal(maria), summaryEscalation, l)
@@ -264,11 +287,11 @@ func TestTwoReplicasOnOneDatabaseActOnce(t *testing.T) {
 
 	// Installing sends two activities, which reach both replicas: one
 	// home card.
-	if _, err := one.fake.Install(ctxTimeout(t, 10*time.Second), ana); err != nil {
+	if _, err := one.fake.Install(ctxTimeout(t, waitLimit), ana); err != nil {
 		t.Fatal(err)
 	}
 	homes := func() int { return len(one.posts(one.personal(ana), "Your SLA dashboard", nil)) }
-	if err := one.fake.WaitFor(ctxTimeout(t, 15*time.Second), func() bool { return homes() > 0 }); err != nil {
+	if err := one.fake.WaitFor(ctxTimeout(t, waitLimit), func() bool { return homes() > 0 }); err != nil {
 		t.Fatal("no home card after the install")
 	}
 	settle(time.Now().Add(time.Second))
@@ -278,9 +301,10 @@ func TestTwoReplicasOnOneDatabaseActOnce(t *testing.T) {
 }
 
 func TestARepWhoUninstalledTheAppGetsItBackWithTheNextCard(t *testing.T) {
+	t.Parallel()
 	e := newTeamsEnv(t)
 	e.card(ana, e.handOff(demoLead("crm-before-uninstall")))
-	if _, err := e.fake.Uninstall(ctxTimeout(t, 10*time.Second), ana); err != nil {
+	if _, err := e.fake.Uninstall(ctxTimeout(t, waitLimit), ana); err != nil {
 		t.Fatal(err)
 	}
 	next := demoLead("crm-after-uninstall")
@@ -293,6 +317,7 @@ func TestARepWhoUninstalledTheAppGetsItBackWithTheNextCard(t *testing.T) {
 }
 
 func TestAnOwnerWhoseAppIsBlockedIsReportedInTheEscalationChannel(t *testing.T) {
+	t.Parallel()
 	e := newTeamsEnv(t, withPolicy(`
 timezone: UTC
 teams:
@@ -310,7 +335,7 @@ rules:
 	h.OwnerEmail = "fay@example.com"
 	e.handOff(h)
 	channel := sales.ChannelID("Escalations")
-	if err := e.fake.WaitFor(ctxTimeout(t, 15*time.Second), func() bool {
+	if err := e.fake.WaitFor(ctxTimeout(t, waitLimit), func() bool {
 		for _, r := range e.fake.Activities(channel) {
 			if strings.Contains(r.Activity.Summary, "fay@example.com") && strings.Contains(r.Activity.Summary, "cannot be reached") {
 				return true

@@ -23,6 +23,7 @@ rules:
 `
 
 func TestUnableToReachIsRefusedBeforeTheTouchesAndAcceptedAfter(t *testing.T) {
+	t.Parallel()
 	e := newTeamsEnv(t, withPolicy(unreachablePolicy))
 	l := e.handOff(demoLead("crm-unreachable"))
 	card := e.card(ana, l)
@@ -36,7 +37,7 @@ func TestUnableToReachIsRefusedBeforeTheTouchesAndAcceptedAfter(t *testing.T) {
 	}
 	mustSay(t, "the card", text(card.Activity.Cards()[0]), "log 2 more touches first, or wait until the touch window closes on "+opens)
 
-	res, err := e.fake.Click(ctxTimeout(t, 15*time.Second), ana, card.ConversationID, card.Activity.ID, "lead.return",
+	res, err := e.fake.Click(ctxTimeout(t, waitLimit), ana, card.ConversationID, card.Activity.ID, "lead.return",
 		map[string]any{"return_code": "unable_to_reach"})
 	if err != nil {
 		t.Fatal(err)

@@ -10,6 +10,7 @@ import (
 )
 
 func TestPersonLookupAndProactiveInstall(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	ctx := testContext(t)
 	rita := h.fake.AddPerson(teamsfake.Person{Email: "rita@example.com", Name: "Rita Rep"})
@@ -76,6 +77,7 @@ func TestPersonLookupAndProactiveInstall(t *testing.T) {
 }
 
 func TestInstallFailures(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	ctx := testContext(t)
 	blocked := h.fake.AddPerson(teamsfake.Person{Email: "blocked@example.com", InstallBlocked: true})

@@ -17,6 +17,7 @@ import (
 )
 
 func TestMessageReachesTheBotWithItsReference(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	ctx := testContext(t)
 	ann := h.fake.AddPerson(teamsfake.Person{Email: "ann@example.com", Name: "Ann", Installed: true, TimeZone: "Europe/Berlin"})
@@ -54,6 +55,7 @@ func TestMessageReachesTheBotWithItsReference(t *testing.T) {
 }
 
 func TestClickIsAnsweredWithTheRedrawnCard(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	ctx := testContext(t)
 	ann := h.fake.AddPerson(teamsfake.Person{Email: "ann@example.com", Installed: true})
@@ -153,6 +155,7 @@ func TestClickIsAnsweredWithTheRedrawnCard(t *testing.T) {
 }
 
 func TestHandlerRefusesBadRequestsWithoutCallingTheBot(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	srv := httptest.NewServer(h.handler)
 	defer srv.Close()
@@ -189,14 +192,18 @@ func TestHandlerRefusesBadRequestsWithoutCallingTheBot(t *testing.T) {
 }
 
 func TestSlowInvokeIsAnsweredInTimeAndFinishesAfter(t *testing.T) {
+	t.Parallel()
 	fake := teamsfake.New(teamsfake.Options{})
 	defer fake.Close()
 	finished := make(chan error, 1)
+	// The work goes on until the test has its answer: the answer cannot
+	// have waited for it.
+	release := make(chan struct{})
 	verifier := teams.NewVerifier(teams.VerifierOptions{AppID: fake.AppID(), OpenIDMetadataURL: fake.OpenIDMetadataURL(),
 		ServiceURLHosts: fake.ServiceURLHosts()})
 	handler := teams.NewHandler(verifier, teams.ActivityHandlerFunc(func(ctx context.Context, a *teams.Activity) (*teams.InvokeResponse, error) {
 		select {
-		case <-time.After(300 * time.Millisecond):
+		case <-release:
 		case <-ctx.Done():
 		}
 		finished <- ctx.Err() // the request is over by now; the context is not
@@ -210,13 +217,10 @@ func TestSlowInvokeIsAnsweredInTimeAndFinishesAfter(t *testing.T) {
 	a, _ := fake.MessageActivity(ann.Email, "")
 	a.Type, a.Name, a.Text = "invoke", teams.InvokeAdaptiveCardAction, ""
 	a.Value = json.RawMessage(`{"action":{"type":"Action.Execute","verb":"ack"},"trigger":"manual"}`)
-	start := time.Now()
 	resp, err := fake.Send(ctx, a)
+	close(release)
 	if err != nil {
 		t.Fatal(err)
-	}
-	if elapsed := time.Since(start); elapsed > 250*time.Millisecond {
-		t.Errorf("answered after %v, want about the 50 ms soft timeout", elapsed)
 	}
 	if resp.Status != http.StatusOK || !strings.Contains(string(resp.Body), "Working on it") {
 		t.Errorf("slow invoke answer %d %s", resp.Status, resp.Body)

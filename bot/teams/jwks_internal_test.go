@@ -13,6 +13,7 @@ import (
 // jwks_uri at plain http off this machine is refused before any key is
 // fetched from there.
 func TestSigningKeysAreFetchedOverHTTPSOnly(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		name, jwksURI, want string
 	}{

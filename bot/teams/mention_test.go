@@ -13,6 +13,7 @@ import (
 // Entra object id (what Chat.FindPersonByID takes) and the name Teams
 // showed; nobody can type a token's marks, not even as HTML entities.
 func TestAMentionReachesTheCoreAsAPersonToken(t *testing.T) {
+	t.Parallel()
 	const slabot, bo = "28:bot", "4d1c0f2e-7b7e-4bb8-9a8e-2f1c8d9e0a11"
 	act := &Activity{
 		Text: "<at>slabot</at> status <at>Bo Chen</at> week",
@@ -38,6 +39,7 @@ func TestAMentionReachesTheCoreAsAPersonToken(t *testing.T) {
 // code spans, so a command to type is set as plain text, never between
 // backticks that would show raw.
 func TestACodeSpanShowsWithoutBackticksOnTeams(t *testing.T) {
+	t.Parallel()
 	line := view.T("Try: ", view.C("/sla status team *east*"), ".")
 	if got, want := Markdown(line), `Try: /sla status team \*east\*.`; got != want {
 		t.Errorf("Markdown = %q, want %q", got, want)

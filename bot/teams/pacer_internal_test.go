@@ -13,6 +13,7 @@ import (
 // conversation, and no more than the hour allows. How the pacer books
 // turns is tested in bot/pace.
 func TestTheTeamsPacerKeepsTheTeamsLimits(t *testing.T) {
+	t.Parallel()
 	now := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
 	p := NewPacer(PacerOptions{Now: func() time.Time { return now }})
 	ctx := context.Background()

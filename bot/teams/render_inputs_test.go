@@ -24,6 +24,7 @@ func row(id, lead string) view.Actions {
 }
 
 func TestAListGivesEachRowsInputsTheirOwnIDs(t *testing.T) {
+	t.Parallel()
 	card := Render(view.Message{Summary: "Your open leads", Blocks: []view.Block{
 		view.Heading{Text: "Your open leads"},
 		view.Section{Lines: []view.Text{view.T("Dana Ruiz")}},

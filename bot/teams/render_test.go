@@ -9,6 +9,7 @@ import (
 )
 
 func TestMarkdownEscapesWhatPeopleTypedAndStylesTheRest(t *testing.T) {
+	t.Parallel()
 	got := Markdown(view.T(view.Alarm, " ", view.B("Ana *the* [best] <at>x</at> & co"), " said ", view.I(" hi "),
 		" see ", view.Link("the CRM", "https://crm.example/a_(b)")))
 	want := `🚨 **Ana \*the\* \[best\] &lt;at>x&lt;/at> &amp; co** said  _hi_  see [the CRM](https://crm.example/a_(b%29)`
@@ -18,6 +19,7 @@ func TestMarkdownEscapesWhatPeopleTypedAndStylesTheRest(t *testing.T) {
 }
 
 func TestEveryMarkerHasAnEmoji(t *testing.T) {
+	t.Parallel()
 	for _, m := range view.Markers {
 		if m.Emoji() == "" {
 			t.Errorf("marker %q has no emoji", m)
@@ -26,6 +28,7 @@ func TestEveryMarkerHasAnEmoji(t *testing.T) {
 }
 
 func TestACardActsThroughExecuteAndOpensFormsInPlace(t *testing.T) {
+	t.Parallel()
 	form := view.Form{ID: "lead.snooze", Subject: "42", Submit: "Snooze", Inputs: []view.Input{
 		{ID: "snooze_length", Label: "For", Options: []view.Option{{Value: "1h", Label: "1 hour"}}, Initial: "1h"},
 		{ID: "snooze_reason", Label: "Why", MaxLength: 300},
@@ -95,6 +98,7 @@ func TestACardActsThroughExecuteAndOpensFormsInPlace(t *testing.T) {
 // too long for a card loses its forms, then its last rows, never its
 // heading or footer.
 func TestAListOfLeadsKeepsItsRowsInPlaceAndFitsInACard(t *testing.T) {
+	t.Parallel()
 	form := view.Form{ID: "lead.snooze", Subject: "1", Submit: "Snooze",
 		Intro:  []view.Text{view.T(strings.Repeat("intro ", 100))},
 		Inputs: []view.Input{{ID: "snooze_reason", Label: "Why", MaxLength: 300}}}
@@ -153,6 +157,7 @@ func TestAListOfLeadsKeepsItsRowsInPlaceAndFitsInACard(t *testing.T) {
 }
 
 func TestAClickIsAnsweredInPlainText(t *testing.T) {
+	t.Parallel()
 	got := PlainText(view.T(view.Refused, " Only jo_ann@example.com (the owner) can act on ", view.B("*Acme*"), "."))
 	if want := "🚫 Only jo_ann@example.com (the owner) can act on *Acme*."; got != want {
 		t.Errorf("plain text\n got %s\nwant %s", got, want)

@@ -14,6 +14,7 @@ import (
 // exponential backoff, counted against the job's attempts; the rest are
 // not retried.
 func TestRetryOf(t *testing.T) {
+	t.Parallel()
 	now := time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)
 	for _, tc := range []struct {
 		name   string

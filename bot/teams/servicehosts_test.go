@@ -6,6 +6,7 @@ import (
 )
 
 func TestServiceURLAllowed(t *testing.T) {
+	t.Parallel()
 	hosts := normalHosts(nil)
 	for _, tc := range []struct {
 		url  string
@@ -41,6 +42,7 @@ func TestServiceURLAllowed(t *testing.T) {
 }
 
 func TestServiceURLHostsSetting(t *testing.T) {
+	t.Parallel()
 	good := Config{AppID: "6f1a2b3c-4d5e-4f60-8a7b-9c0d1e2f3a4b", AppPassword: "s3cret", TenantID: "0a1b2c3d-4e5f-4a6b-8c7d-8e9f0a1b2c3d"}
 	if got := good.WithDefaults().ServiceURLHosts; strings.Join(got, ",") != "smba.trafficmanager.net,smba.infra.gcc.teams.microsoft.com" {
 		t.Errorf("default hosts %v", got)

@@ -3,6 +3,7 @@ package teams
 import "testing"
 
 func TestCommandText(t *testing.T) {
+	t.Parallel()
 	cases := map[string]string{
 		"status team week":                          "status team week",
 		"<at>slabot</at> status team week":          "status team week",
@@ -23,6 +24,7 @@ func TestCommandText(t *testing.T) {
 }
 
 func TestBaseConversationID(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]string{
 		"19:abc@thread.tacv2;messageid=1700000000001": "19:abc@thread.tacv2",
 		"19:abc@thread.tacv2":                         "19:abc@thread.tacv2",
@@ -35,6 +37,7 @@ func TestBaseConversationID(t *testing.T) {
 }
 
 func TestCommandWithMentionsKeepsThePeopleAndDropsSlabot(t *testing.T) {
+	t.Parallel()
 	bot := "28:bot"
 	act := &Activity{
 		Text: "<at>slabot</at> away <at>Bo Chen</at> until <at>monday</at>",

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/url"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/kelseyhightower/envconfig"
@@ -34,6 +35,9 @@ type Config struct {
 	HubSpotScoreProp    string `envconfig:"HUBSPOT_SCORE_PROPERTY"`
 	// Teams holds the TEAMS_* variables, read when SLABOT_CHAT=teams.
 	Teams teams.Config `ignored:"true"`
+	// teamsPace, when set, spaces the messages of each Teams conversation
+	// instead of Teams' limits: a test's (no environment variable sets it).
+	teamsPace time.Duration
 }
 
 // setting documents one environment variable for `slabot help` and for the

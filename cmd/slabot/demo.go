@@ -80,7 +80,32 @@ recycle: {route_to: previous_owner, within: 180d}
 `, time.Now().AddDate(0, 0, 20).Format("2006-01-02"), reportChannel, escalationChannel, d(15), d(120), d(8), d(60), d(240), d(30), d(30), d(120), d(12))
 }
 
+// demoSettings are what a test changes of the demo; the zero value is the
+// demo `slabot demo` plays.
+type demoSettings struct {
+	// databaseURL is a migrated database to play in instead of a
+	// throwaway PostgreSQL server of the demo's own.
+	databaseURL string
+	// historyLeads is how many leads the seeded history has (0:
+	// demoHistoryLeads).
+	historyLeads int
+	// teamsPace spaces the messages of each Teams conversation (0: Teams'
+	// limits, one a second).
+	teamsPace time.Duration
+	// webhookSecretEnv is the environment variable the demo puts its
+	// webhook secret in (default demoWebhookSecretEnv): two demos in one
+	// process each need their own.
+	webhookSecretEnv string
+	// crmClient sends the CRM's hand-offs (nil: http.DefaultClient).
+	crmClient *http.Client
+}
+
 func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	return runDemo(ctx, args, stdout, stderr, demoSettings{})
+}
+
+// runDemo is cmdDemo with settings.
+func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer, settings demoSettings) int {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	speed := fs.Float64("speed", 1, "how much faster than the normal demo pace to play (2 = twice as fast)")
@@ -108,7 +133,7 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	d := &demo{out: stdout, style: style, speed: *speed, rng: mrand.New(mrand.NewPCG(uint64(*seed), 7)), chat: platform,
-		chartPath: *chartPath, start: time.Now(), seed: uint64(*seed)}
+		chartPath: *chartPath, start: time.Now(), seed: uint64(*seed), settings: settings}
 	if t, ok := platform.(*teamsDemo); ok {
 		t.d = d
 	}
@@ -142,6 +167,7 @@ type demo struct {
 	seed      uint64 // of the seeded history
 	chartPath string
 	start     time.Time
+	settings  demoSettings
 
 	chat   demoChat
 	app    *App
@@ -172,21 +198,27 @@ func (d *demo) run(ctx context.Context, keepDB bool) error {
 	defer cancel()
 	d.say("%s", d.style.Bold("slabot demo: a sales team's hour, compressed into about a minute"))
 	simulator, connection := d.chat.describe()
-	d.say("Starting a throwaway PostgreSQL and %s (no workspace, no network needed)…", simulator)
-	pg, err := pgtemp.Start(ctx)
-	if err != nil {
-		return err
+	databaseURL := d.settings.databaseURL
+	if databaseURL != "" {
+		d.say("Starting %s (no workspace, no network needed)…", simulator)
+	} else {
+		d.say("Starting a throwaway PostgreSQL and %s (no workspace, no network needed)…", simulator)
+		pg, err := pgtemp.Start(ctx)
+		if err != nil {
+			return err
+		}
+		defer func() {
+			if keepDB {
+				d.say("The demo's database is still running: DATABASE_URL=%q", pg.URL)
+				d.say("Stop it with: scripts/pg.sh stop %s", pg.Dir)
+				return
+			}
+			if err := pg.Stop(); err != nil {
+				d.say("could not stop the demo's PostgreSQL: %v", err)
+			}
+		}()
+		databaseURL = pg.URL
 	}
-	defer func() {
-		if keepDB {
-			d.say("The demo's database is still running: DATABASE_URL=%q", pg.URL)
-			d.say("Stop it with: scripts/pg.sh stop %s", pg.Dir)
-			return
-		}
-		if err := pg.Stop(); err != nil {
-			d.say("could not stop the demo's PostgreSQL: %v", err)
-		}
-	}()
 
 	defer d.chat.close()
 
@@ -207,9 +239,10 @@ func (d *demo) run(ctx context.Context, keepDB bool) error {
 	var tok [16]byte
 	_, _ = rand.Read(tok[:])
 	d.token = hex.EncodeToString(tok[:])
-	cfg := Config{DatabaseURL: pg.URL, PolicyFile: policyFile, HTTPAddr: "127.0.0.1:0", MetricsAddr: "127.0.0.1:0",
+	cfg := Config{DatabaseURL: databaseURL, PolicyFile: policyFile, HTTPAddr: "127.0.0.1:0", MetricsAddr: "127.0.0.1:0",
 		IntakeToken: d.token, LogLevel: "error", HubSpotToken: demoHubSpotToken, HubSpotAPIURL: d.crm.hubspot.APIURL()}
 	d.chat.configure(&cfg)
+	cfg.teamsPace = d.settings.teamsPace
 	logger := slog.New(logging.Redact(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError})))
 	app, err := NewApp(ctx, cfg, logger)
 	if err != nil {
@@ -266,7 +299,11 @@ func (d *demo) handOff(ctx context.Context, body string) (int, string, error) {
 	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, d.intake+"/v1/handoffs", strings.NewReader(body))
 	req.Header.Set("Authorization", "Bearer "+d.token)
 	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
+	client := d.settings.crmClient
+	if client == nil {
+		client = http.DefaultClient
+	}
+	resp, err := client.Do(req)
 	if err != nil {
 		return 0, "", err
 	}

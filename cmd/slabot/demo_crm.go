@@ -28,9 +28,10 @@ const (
 )
 
 type demoCRM struct {
-	hooks   *httptest.Server
-	hubspot *hubspotfake.Server
-	secret  string
+	hooks     *httptest.Server
+	hubspot   *hubspotfake.Server
+	secret    string
+	secretEnv string // the environment variable slabot reads the secret from
 }
 
 // startCRM starts the endpoint and the HubSpot simulator, with a contact
@@ -38,8 +39,11 @@ type demoCRM struct {
 func (d *demo) startCRM(emails ...string) (*demoCRM, error) {
 	var key [32]byte
 	_, _ = rand.Read(key[:])
-	c := &demoCRM{secret: "whsec_" + base64.StdEncoding.EncodeToString(key[:])}
-	if err := os.Setenv(demoWebhookSecretEnv, c.secret); err != nil {
+	c := &demoCRM{secret: "whsec_" + base64.StdEncoding.EncodeToString(key[:]), secretEnv: demoWebhookSecretEnv}
+	if d.settings.webhookSecretEnv != "" {
+		c.secretEnv = d.settings.webhookSecretEnv
+	}
+	if err := os.Setenv(c.secretEnv, c.secret); err != nil {
 		return nil, err
 	}
 	c.hooks = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -67,13 +71,13 @@ func (d *demo) startCRM(emails ...string) (*demoCRM, error) {
 // policy is the webhooks section of the demo's policy.
 func (c *demoCRM) policy() string {
 	return fmt.Sprintf("webhooks:\n  - url: %s/slabot\n    events: [touch.logged, lead.returned, sla.breached]\n    secret_env: %s\n",
-		c.hooks.URL, demoWebhookSecretEnv)
+		c.hooks.URL, c.secretEnv)
 }
 
 func (c *demoCRM) close() {
 	c.hooks.Close()
 	c.hubspot.Close()
-	os.Unsetenv(demoWebhookSecretEnv)
+	os.Unsetenv(c.secretEnv)
 }
 
 // watchHubSpot tells the transcript of each object slabot makes in HubSpot.

@@ -20,15 +20,18 @@ const (
 )
 
 // demoHistory is the history the demo seeds under policy, ending at now:
-// the team's reps and manager as the demo names them, Dee away since
-// this morning.
-func demoHistory(policy *engine.Policy, now time.Time, seed uint64, escalationChannel string) benchgen.HistoryConfig {
+// leads leads (0: demoHistoryLeads) over demoHistoryMonths, the team's
+// reps and manager as the demo names them, Dee away since this morning.
+func demoHistory(policy *engine.Policy, now time.Time, seed uint64, escalationChannel string, leads int) benchgen.HistoryConfig {
+	if leads <= 0 {
+		leads = demoHistoryLeads
+	}
 	ids, names := map[string]string{}, map[string]string{}
 	for _, p := range demoPeople {
 		ids[p.Email], names[p.Email] = p.ID, strings.TrimSuffix(strings.TrimSuffix(p.Name, " (away)"), " (manager)")
 	}
 	lt := now.In(policy.Location)
-	return benchgen.HistoryConfig{Policy: policy, Leads: demoHistoryLeads, Months: demoHistoryMonths, Seed: seed, Now: now,
+	return benchgen.HistoryConfig{Policy: policy, Leads: leads, Months: demoHistoryMonths, Seed: seed, Now: now,
 		UserIDs: ids, Names: names, EscalationChannel: escalationChannel,
 		Away: map[string]time.Time{"dee@example.com": time.Date(lt.Year(), lt.Month(), lt.Day(), 0, 0, 0, 0, policy.Location)}}
 }
@@ -47,7 +50,7 @@ func (d *demo) seedHistory(ctx context.Context, db *storage.DB, policy *engine.P
 	_, escalation := d.chat.channels()
 	// The history ends a moment before the story starts, so the story's
 	// leads are the newest.
-	h := demoHistory(policy, time.Now().Add(-time.Second), seed, escalation)
+	h := demoHistory(policy, time.Now().Add(-time.Second), seed, escalation, d.settings.historyLeads)
 	stats, err := benchgen.History(ctx, db, h)
 	if err != nil {
 		return fmt.Errorf("seed the demo's history: %w", err)

@@ -29,7 +29,7 @@ func TestDemoHistoryIsPlausible(t *testing.T) {
 		t.Fatal(err)
 	}
 	now := time.Now().Truncate(time.Microsecond)
-	h := demoHistory(policy, now, 1, "#sales-ops")
+	h := demoHistory(policy, now, 1, "#sales-ops", 0)
 	stats, err := benchgen.History(ctx, db, h)
 	if err != nil {
 		t.Fatal(err)

@@ -15,15 +15,6 @@ import (
 	"github.com/slabot/slabot/storage/storagetest"
 )
 
-// TestMain lets a test run slabot as a separate process (the test binary
-// itself), so it can be killed like the real thing.
-func TestMain(m *testing.M) {
-	if os.Getenv("SLABOT_TEST_SUBPROCESS") == "1" {
-		os.Exit(Main(context.Background(), os.Args[1:], os.Stdout, os.Stderr))
-	}
-	os.Exit(m.Run())
-}
-
 const importPolicy = `
 teams:
   - name: sdr
@@ -98,8 +89,9 @@ func (e *importEnv) writeCSV(t *testing.T, rows int) (path string, valid int) {
 func TestImport(t *testing.T) {
 	t.Parallel()
 	t.Run("GoodRowsAreKeptBadRowsReportedWithTheirLine", func(t *testing.T) {
+		t.Parallel()
 		e := newImportEnv(t)
-		path, valid := e.writeCSV(t, 120)
+		path, valid := e.writeCSV(t, 60) // one bad row, on line 52
 		var out, errOut bytes.Buffer
 		cmd := e.command("import", path)
 		cmd.Stdout, cmd.Stderr = &out, &errOut
@@ -134,11 +126,13 @@ func TestImport(t *testing.T) {
 	})
 
 	t.Run("KilledMidwayAndRunAgainKeepsEveryValidRowExactlyOnce", func(t *testing.T) {
+		t.Parallel()
 		e := newImportEnv(t)
 		// Long enough to be killed in the middle of (it is killed once 20
-		// leads are in), short enough that the rerun, which imports the
-		// rest, is not most of the package's time.
-		path, valid := e.writeCSV(t, 600)
+		// leads are in, and goes on for the moment the kill takes: a few
+		// rows), short enough that the rerun, which imports the rest, is
+		// not most of the package's time.
+		path, valid := e.writeCSV(t, 200)
 		cmd := e.command("import", path)
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
@@ -156,6 +150,7 @@ func TestImport(t *testing.T) {
 		}
 		_ = cmd.Wait()
 		partial := e.count(t, `SELECT count(*) FROM leads`)
+		t.Logf("killed with %d of %d leads in", partial, valid)
 		if partial >= valid {
 			t.Fatalf("the import finished (%d leads) before it could be killed; make the file larger", partial)
 		}

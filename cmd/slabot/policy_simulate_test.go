@@ -62,7 +62,7 @@ func TestPolicySimulate(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	db := storagetest.NewDB(t)
-	cfg := benchgen.Config{Leads: 4000, Now: simulateNow}
+	cfg := benchgen.Config{Leads: 1000, Months: 5, Teams: 5, RepsPerTeam: 4, Now: simulateNow}
 	if _, err := benchgen.Generate(ctx, db, cfg, t.Logf); err != nil {
 		t.Fatal(err)
 	}

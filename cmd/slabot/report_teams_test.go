@@ -1,10 +1,12 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -17,7 +19,9 @@ import (
 
 // `slabot report` with SLABOT_CHAT=teams and no Slack setting at all posts
 // the report in the policy's Teams channel, through the Teams simulator.
+// slabot runs as a subprocess, its settings in its own environment.
 func TestReportPostsOnTeamsWithoutSlackSettings(t *testing.T) {
+	t.Parallel()
 	dbURL := storagetest.NewDatabase(t)
 	ctx := context.Background()
 	db, err := storage.Open(ctx, dbURL, storage.Options{})
@@ -57,25 +61,27 @@ rules:
 `), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range []string{"SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_API_URL"} {
-		t.Setenv(name, "")
-	}
-	t.Setenv("SLABOT_CHAT", "teams")
-	t.Setenv("DATABASE_URL", dbURL)
-	t.Setenv("SLABOT_POLICY_FILE", policy)
-	t.Setenv("SLABOT_LOG_LEVEL", "error")
-	t.Setenv("TEAMS_APP_ID", fake.AppID())
-	t.Setenv("TEAMS_APP_PASSWORD", fake.AppPassword())
-	t.Setenv("TEAMS_TENANT_ID", fake.TenantID())
-	t.Setenv("TEAMS_OPENID_METADATA_URL", fake.OpenIDMetadataURL())
-	t.Setenv("TEAMS_LOGIN_URL", fake.LoginURL())
-	t.Setenv("TEAMS_GRAPH_URL", fake.GraphURL())
-	t.Setenv("TEAMS_SERVICE_URL", fake.ServiceURL())
-	t.Setenv("TEAMS_SERVICE_URL_HOSTS", strings.Join(fake.ServiceURLHosts(), ","))
-
-	code, out, errOut := runMain(t, "report", "--week", "2026-W47")
-	if code != 0 {
-		t.Fatalf("slabot report exited %d:\n%s\n%s", code, out, errOut)
+	cmd := exec.Command(os.Args[0], "report", "--week", "2026-W47")
+	cmd.Env = append(os.Environ(), "SLABOT_TEST_SUBPROCESS=1",
+		"SLACK_BOT_TOKEN=", "SLACK_APP_TOKEN=", "SLACK_API_URL=",
+		"SLABOT_CHAT=teams",
+		"DATABASE_URL="+dbURL,
+		"SLABOT_POLICY_FILE="+policy,
+		"SLABOT_LOG_LEVEL=error",
+		"TEAMS_APP_ID="+fake.AppID(),
+		"TEAMS_APP_PASSWORD="+fake.AppPassword(),
+		"TEAMS_TENANT_ID="+fake.TenantID(),
+		"TEAMS_OPENID_METADATA_URL="+fake.OpenIDMetadataURL(),
+		"TEAMS_LOGIN_URL="+fake.LoginURL(),
+		"TEAMS_GRAPH_URL="+fake.GraphURL(),
+		"TEAMS_SERVICE_URL="+fake.ServiceURL(),
+		"TEAMS_SERVICE_URL_HOSTS="+strings.Join(fake.ServiceURLHosts(), ","))
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err = cmd.Run()
+	out := stdout.String()
+	if err != nil {
+		t.Fatalf("slabot report: %v:\n%s\n%s", err, out, stderr.String())
 	}
 	if !strings.Contains(out, "Posted the report") {
 		t.Errorf("stdout does not say the report was posted:\n%s", out)

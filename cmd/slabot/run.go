@@ -188,7 +188,11 @@ var (
 // serve at POST /api/messages. It names the platform for /readyz.
 func newChatApp(cfg Config, db *storage.DB, service *engine.Service, logger *slog.Logger, registry prometheus.Registerer) (chatApp, string, http.Handler) {
 	if strings.EqualFold(cfg.Chat, engine.PlatformTeams) {
-		t := teams.NewApp(teams.AppConfig{Teams: cfg.Teams, Store: db, Service: service, Logger: logger, Registry: registry})
+		var pacer *teams.Pacer // Teams' limits
+		if cfg.teamsPace > 0 {
+			pacer = teams.NewPacer(teams.PacerOptions{Interval: cfg.teamsPace})
+		}
+		t := teams.NewApp(teams.AppConfig{Teams: cfg.Teams, Store: db, Service: service, Logger: logger, Registry: registry, Pacer: pacer})
 		return t, engine.PlatformTeams, t.Endpoint()
 	}
 	client := slack.New(cfg.SlackBotToken, slack.OptionAPIURL(cfg.SlackAPIURL), slack.OptionAppLevelToken(cfg.SlackAppToken),

@@ -44,6 +44,7 @@ func call(t *testing.T, method, url, bearer, body string) int {
 }
 
 func TestFakeIsStrict(t *testing.T) {
+	t.Parallel()
 	s := New(Options{})
 	defer s.Close()
 	p := s.AddPerson(Person{Email: "p@example.com", Installed: true})
@@ -74,6 +75,7 @@ func TestFakeIsStrict(t *testing.T) {
 }
 
 func TestFakePublishesEndorsedKeys(t *testing.T) {
+	t.Parallel()
 	s := New(Options{})
 	defer s.Close()
 	resp, err := http.Get(s.OpenIDMetadataURL())
@@ -107,6 +109,7 @@ func TestFakePublishesEndorsedKeys(t *testing.T) {
 }
 
 func TestWaitActivitiesGivesUp(t *testing.T) {
+	t.Parallel()
 	s := New(Options{})
 	defer s.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
@@ -117,6 +120,7 @@ func TestWaitActivitiesGivesUp(t *testing.T) {
 }
 
 func TestACardWithRepeatedInputIDsIsRefused(t *testing.T) {
+	t.Parallel()
 	s := New(Options{})
 	defer s.Close()
 	p := s.AddPerson(Person{Email: "p@example.com", Installed: true})
@@ -144,6 +148,7 @@ func TestACardWithRepeatedInputIDsIsRefused(t *testing.T) {
 }
 
 func TestTheConnectorCountsAMessageInUTF16WithoutItsPictures(t *testing.T) {
+	t.Parallel()
 	s := New(Options{})
 	defer s.Close()
 	p := s.AddPerson(Person{Email: "p@example.com", Installed: true})

@@ -9,6 +9,7 @@ import (
 	"encoding/pem"
 	"math/big"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -20,12 +21,32 @@ type signingKey struct {
 	endorsements []string
 }
 
+// newSigningKey is a new key pair under a new kid.
 func newSigningKey() *signingKey {
+	return &signingKey{kid: "fake-" + randomHex(6), private: generateKey(), endorsements: []string{"msteams"}}
+}
+
+// firstSigningKey is the key a new fake signs with: firstKey under a kid
+// of its own.
+func firstSigningKey() *signingKey {
+	return &signingKey{kid: "fake-" + randomHex(6), private: firstKey(), endorsements: []string{"msteams"}}
+}
+
+// firstKey is the RSA key every fake starts with, generated once per
+// process: a 2048-bit key takes tens of milliseconds to generate, and
+// many times that under the race detector, which was a fifth of the CPU
+// of bot/teams's tests when each fake made its own. A bot still trusts
+// only its own fake's tokens: it looks a token's key up by kid in its
+// fake's JWKS, and each fake publishes the key under a kid of its own.
+// RotateKey, WithKid("unpublished") and WithForeignKey make new keys.
+var firstKey = sync.OnceValue(generateKey)
+
+func generateKey() *rsa.PrivateKey {
 	priv, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
 		panic("teamsfake: generate RSA key: " + err.Error())
 	}
-	return &signingKey{kid: "fake-" + randomHex(6), private: priv, endorsements: []string{"msteams"}}
+	return priv
 }
 
 func (s *Server) serveMetadata(w http.ResponseWriter, _ *http.Request) {

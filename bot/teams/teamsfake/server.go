@@ -90,7 +90,7 @@ func New(opts Options) *Server {
 		rng:          mrand.New(mrand.NewPCG(1, 2)),
 		messageLimit: DefaultMessageLimit,
 	}
-	s.signer = newSigningKey()
+	s.signer = firstSigningKey()
 	s.keys = []*signingKey{s.signer}
 	mux := http.NewServeMux()
 	s.routes(mux)
