@@ -214,8 +214,9 @@ type RepEvent struct {
 	ID       int64
 	RepEmail string
 	Kind     RepEventKind
-	// Actor made the change: a person's email, or a system's name ("slack"
-	// for the directory sync, whatever the platform); "" when nobody said.
+	// Actor made the change: a person's email, or a system's name
+	// ("directory" for the sync with the chat platform's directory, on
+	// every platform); "" when nobody said.
 	Actor string
 	At    time.Time
 	// Until is an absence's return date: zero for one until further

@@ -60,7 +60,7 @@ func reportHistory() []RepEvent {
 		{ID: 5, RepEmail: repBo, Kind: RepEventAway, At: ny("2026-11-18 12:00"), Until: ny("2026-12-01 00:00")},
 		{ID: 6, RepEmail: "kim@example.com", Kind: RepEventAway, At: ny("2026-11-17 09:00")},
 		{ID: 7, RepEmail: "kim@example.com", Kind: RepEventBack, At: ny("2026-11-19 17:00")},
-		{ID: 8, RepEmail: "dee@example.com", Kind: RepEventDeactivated, Actor: "slack", At: ny("2026-11-21 10:00")},
+		{ID: 8, RepEmail: "dee@example.com", Kind: RepEventDeactivated, Actor: "directory", At: ny("2026-11-21 10:00")},
 		{ID: 9, RepEmail: "lou@example.com", Kind: RepEventAway, At: ny("2026-11-23 08:00")},
 	}
 }

@@ -136,7 +136,7 @@ func (q *queries) ReactivateRep(ctx context.Context, email string, at time.Time)
 
 // directoryActor names the directory sync in the reps' history, as the
 // actor of deactivations and reactivations, on every platform.
-const directoryActor = "slack"
+const directoryActor = "directory"
 
 // AppendRepEvent adds a row to the reps' availability history.
 func (q *queries) AppendRepEvent(ctx context.Context, e *engine.RepEvent) error {

@@ -112,7 +112,7 @@ func TestEveryChangeOfARepsStatusIsOnTheRecordOnce(t *testing.T) {
 		if len(h) != 1 {
 			t.Fatalf("history %+v, want one row", h)
 		}
-		if r := h[0]; r.Rep != "ana@example.com" || r.Kind != "deactivated" || r.Actor != "slack" || !r.Until.IsZero() || r.Note == "" {
+		if r := h[0]; r.Rep != "ana@example.com" || r.Kind != "deactivated" || r.Actor != "directory" || !r.Until.IsZero() || r.Note == "" {
 			t.Errorf("row %+v, want ana deactivated by slack, with a note and no return date", r)
 		}
 		recordedAt(t, h[0], clock)
@@ -132,7 +132,7 @@ func TestEveryChangeOfARepsStatusIsOnTheRecordOnce(t *testing.T) {
 		if len(h) != 2 {
 			t.Fatalf("history %+v, want two rows", h)
 		}
-		if r := h[1]; r.Rep != "ana@example.com" || r.Kind != "reactivated" || r.Actor != "slack" || r.Note == "" {
+		if r := h[1]; r.Rep != "ana@example.com" || r.Kind != "reactivated" || r.Actor != "directory" || r.Note == "" {
 			t.Errorf("row %+v, want ana reactivated by slack", r)
 		}
 		recordedAt(t, h[1], clock)
@@ -226,7 +226,7 @@ func TestRepHistoryCannotBeRewritten(t *testing.T) {
 		}
 	}
 	h := repHistory(t, db)
-	if len(h) != 1 || h[0].Actor != "slack" {
+	if len(h) != 1 || h[0].Actor != "directory" {
 		t.Errorf("history after the attempts: %+v, want the one row as written", h)
 	}
 }

@@ -299,7 +299,7 @@ func (g *gen) writeReps(ctx context.Context, pool *pgxpool.Pool) error {
 		}
 		if !r.inactiveFrom.IsZero() {
 			status, until = "inactive", nil
-			evEmail, evKind, evActor, evNote = append(evEmail, r.email), append(evKind, "deactivated"), append(evActor, "slack"), append(evNote, "the Slack account was deactivated")
+			evEmail, evKind, evActor, evNote = append(evEmail, r.email), append(evKind, "deactivated"), append(evActor, "directory"), append(evNote, "the Slack account was deactivated")
 			evAt, evUntil = append(evAt, r.inactiveFrom), append(evUntil, nil)
 		}
 		emails, names, zones, statuses, untils = append(emails, r.email), append(names, r.name), append(zones, r.tz), append(statuses, status), append(untils, until)
