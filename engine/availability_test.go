@@ -320,8 +320,8 @@ func TestTheDirectorySyncsChangesAreOnTheRecordOnce(t *testing.T) {
 	at := " at " + e.now.UTC().Format(time.RFC3339)
 	want := []string{
 		"bo@example.com away by bo@example.com" + at,
-		"bo@example.com deactivated by slack" + at,
-		"bo@example.com reactivated by slack" + at,
+		"bo@example.com deactivated by directory" + at,
+		"bo@example.com reactivated by directory" + at,
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("history (-want +got):\n%s", diff)

@@ -113,7 +113,7 @@ func TestEveryChangeOfARepsStatusIsOnTheRecordOnce(t *testing.T) {
 			t.Fatalf("history %+v, want one row", h)
 		}
 		if r := h[0]; r.Rep != "ana@example.com" || r.Kind != "deactivated" || r.Actor != "directory" || !r.Until.IsZero() || r.Note == "" {
-			t.Errorf("row %+v, want ana deactivated by slack, with a note and no return date", r)
+			t.Errorf("row %+v, want ana deactivated by the directory sync, with a note and no return date", r)
 		}
 		recordedAt(t, h[0], clock)
 	})
@@ -133,7 +133,7 @@ func TestEveryChangeOfARepsStatusIsOnTheRecordOnce(t *testing.T) {
 			t.Fatalf("history %+v, want two rows", h)
 		}
 		if r := h[1]; r.Rep != "ana@example.com" || r.Kind != "reactivated" || r.Actor != "directory" || r.Note == "" {
-			t.Errorf("row %+v, want ana reactivated by slack", r)
+			t.Errorf("row %+v, want ana reactivated by the directory sync", r)
 		}
 		recordedAt(t, h[1], clock)
 		if rep, _ := db.RepByEmail(ctx, "ana@example.com"); rep.Status != engine.RepActive {

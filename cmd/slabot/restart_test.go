@@ -132,7 +132,9 @@ func TestTheBotOutlivesADatabaseRestart(t *testing.T) {
 	if code != http.StatusServiceUnavailable || header.Get("Retry-After") == "" {
 		t.Errorf("hand-off while the database is down: %d, Retry-After %q; want 503 with Retry-After", code, header.Get("Retry-After"))
 	}
-	if took := time.Since(started); took > 4*time.Second {
+	// Bounded, not hung: the intake's own limit is 2 s; 15 s leaves a busy
+	// machine its room and still tells an answer from a wait on the database.
+	if took := time.Since(started); took > 15*time.Second {
 		t.Errorf("the intake took %v to answer while the database was down", took)
 	}
 	res, err := http.Get(base + "/readyz")
