@@ -351,11 +351,8 @@ func TestSQLFiguresMatchTheEngine(t *testing.T) {
 func TestAChangeDuringARefreshLeavesTheLeadStale(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	db := storagetest.NewDB(t)
 	cfg := benchgen.Config{Leads: 600, Now: figuresNow}
-	if _, err := benchgen.Generate(ctx, db, cfg, nil); err != nil {
-		t.Fatal(err)
-	}
+	db := generatedDB(t, cfg)
 	policy, err := benchgen.Policy(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -433,11 +430,8 @@ func TestAnswersWithManyStaleLeadsAreComputedInGo(t *testing.T) {
 func TestTheRefreshLoopKeepsUp(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	db := storagetest.NewDB(t)
 	cfg := benchgen.Config{Leads: 300, Now: figuresNow}
-	if _, err := benchgen.Generate(ctx, db, cfg, nil); err != nil {
-		t.Fatal(err)
-	}
+	db := generatedDB(t, cfg)
 	policy, err := benchgen.Policy(cfg)
 	if err != nil {
 		t.Fatal(err)

@@ -366,11 +366,8 @@ func dumpReviewFacts(t *testing.T, db *storage.DB) string {
 func TestReviewMonthsAreTheScorecards(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	db := storagetest.NewDB(t)
 	cfg := benchgen.Config{Leads: 1000, Now: replayNow, Months: 6, Teams: 2, RepsPerTeam: 3}
-	if _, err := benchgen.Generate(ctx, db, cfg, t.Logf); err != nil {
-		t.Fatal(err)
-	}
+	db := generatedDB(t, cfg)
 	p, err := benchgen.Policy(cfg)
 	if err != nil {
 		t.Fatal(err)

@@ -165,11 +165,8 @@ func recountCauses(t *testing.T, db *storage.DB, span engine.Period, asOf time.T
 func TestReviewCausesRecountFromTheirDefinitions(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	db := storagetest.NewDB(t)
 	cfg := benchgen.Config{Leads: 1200, Now: replayNow, Months: 6, Teams: 3, RepsPerTeam: 4}
-	if _, err := benchgen.Generate(ctx, db, cfg, t.Logf); err != nil {
-		t.Fatal(err)
-	}
+	db := generatedDB(t, cfg)
 	policy, err := benchgen.Policy(cfg)
 	if err != nil {
 		t.Fatal(err)
