@@ -39,19 +39,50 @@ import (
 
 	"github.com/slabot/slabot/migrations"
 	"github.com/slabot/slabot/storage"
+	"github.com/slabot/slabot/storage/pgpool"
 )
 
-// URL returns the test database URL from TEST_DATABASE_URL. A test that needs
-// a database fails without one: `make test` starts a throwaway server, and a
+// URL returns the URL of the test server, TEST_DATABASE_URL, as reached
+// through the test binary's session pool (see pool). A test that needs a
+// database fails without one: `make test` starts a throwaway server, and a
 // skipped storage test would hide exactly the bugs it exists to find.
 func URL(tb testing.TB) string {
 	tb.Helper()
-	url := os.Getenv("TEST_DATABASE_URL")
-	if url == "" {
+	server := os.Getenv("TEST_DATABASE_URL")
+	if server == "" {
 		tb.Fatal("TEST_DATABASE_URL is not set: run `make test`, which starts a throwaway PostgreSQL, " +
 			"or point TEST_DATABASE_URL at a server where you may create and drop databases and schemas")
 	}
-	return url
+	p, err := sessionPool()
+	if err != nil {
+		tb.Fatalf("start the test binary's session pool: %v", err)
+	}
+	if p == nil {
+		return server
+	}
+	return p.URL
+}
+
+// sessionPool is the test binary's pool of server sessions in front of the
+// test server: every test opens its own connections (a bot per test opens
+// several), and starting a server session costs its process tens of
+// milliseconds of CPU on the 2-core test machines, so each is kept and
+// handed, reset, to the next connection to the same database. It lives as
+// long as the test binary. SLABOT_TEST_POOL=off connects to the server
+// directly.
+var sessionPool = sync.OnceValues(func() (*pgpool.Pool, error) {
+	if os.Getenv("SLABOT_TEST_POOL") == "off" {
+		return nil, nil
+	}
+	return pgpool.Start(os.Getenv("TEST_DATABASE_URL"))
+})
+
+// forgetSessions closes the pool's sessions of a database about to be
+// dropped.
+func forgetSessions(database string) {
+	if p, _ := sessionPool(); p != nil {
+		p.Forget(database)
+	}
 }
 
 // setupTimeout bounds each piece of setting up or tearing down a test's
@@ -127,22 +158,54 @@ func NewDatabase(tb testing.TB) string {
 	if err != nil {
 		tb.Fatalf("prepare the migrated template database: %v", err)
 	}
-	return cloneForTest(tb, server, template)
+	return cloneForTest(tb, server, template, true)
 }
 
-// cloneForTest copies template into a database with a random name, dropped
-// when the test ends, and returns its URL.
-func cloneForTest(tb testing.TB, server, template string) string {
+// cloneForTest copies template into a database with a random name, or,
+// when recyclable is set, takes a spare copy (see recycle.go). When the test
+// ends the database is recycled, or dropped. It returns the database's URL.
+func cloneForTest(tb testing.TB, server, template string, recyclable bool) string {
 	tb.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), setupTimeout)
 	defer cancel()
-	name := randomName("test_")
-	if err := onServer(ctx, server, func(conn *pgx.Conn) error { return cloneOn(ctx, conn, template, name) }); err != nil {
-		tb.Fatalf("create test database: %v", err)
+	var name string
+	if recyclable && hasPlan(template) {
+		spare, err := takeSpare(ctx, server, template)
+		if err != nil {
+			tb.Fatalf("take a spare test database: %v", err)
+		}
+		name = spare
+	}
+	if name == "" {
+		name = randomName("test_")
+		if err := onServer(ctx, server, func(conn *pgx.Conn) error { return cloneOn(ctx, conn, template, name) }); err != nil {
+			tb.Fatalf("create test database: %v", err)
+		}
+		if recyclable && recycling() && !hasPlan(template) {
+			// The binary's first fresh copy of a template tells how to
+			// empty the others; copies of older templates are not taken
+			// again.
+			if _, err := planFor(ctx, template, databaseURL(tb, server, name)); err != nil {
+				tb.Fatalf("prepare to recycle test databases: %v", err)
+			}
+			if err := onServer(ctx, server, func(conn *pgx.Conn) error { return dropSpares(ctx, conn, template) }); err != nil {
+				tb.Fatalf("drop the spare copies of older templates: %v", err)
+			}
+		}
 	}
 	tb.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), setupTimeout)
 		defer cancel()
+		if recyclable {
+			done, err := recycle(ctx, server, template, name)
+			if err != nil {
+				tb.Logf("recycle test database %s (dropping it instead): %v", name, err)
+			}
+			if done {
+				return
+			}
+		}
+		forgetSessions(name)
 		if err := onServer(ctx, server, func(conn *pgx.Conn) error {
 			_, err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
 			return err
@@ -307,6 +370,7 @@ func buildTemplate(ctx context.Context, conn *pgx.Conn, server, name, from strin
 	}
 	err = fill(ctx, db)
 	db.Close()
+	forgetSessions(building)
 	if err != nil {
 		return fmt.Errorf("fill template %s: %w", name, err)
 	}
@@ -347,7 +411,7 @@ func NewDBWith(tb testing.TB, key string, fill func(context.Context, *storage.DB
 		tb.Fatalf("prepare the template for %s: %v", key, err)
 	}
 	forgetOlderBuilds(ctx, server, family, name)
-	db, err := storage.Open(context.Background(), cloneForTest(tb, server, name), storage.Options{MaxConns: 30})
+	db, err := storage.Open(context.Background(), cloneForTest(tb, server, name, false), storage.Options{MaxConns: 30})
 	if err != nil {
 		tb.Fatalf("open test database: %v", err)
 	}
@@ -370,6 +434,7 @@ func forgetOlderBuilds(ctx context.Context, server, family, keep string) {
 			return err
 		}
 		for _, name := range older {
+			forgetSessions(name)
 			_, _ = conn.Exec(ctx, "DROP DATABASE IF EXISTS "+name)
 		}
 		return nil

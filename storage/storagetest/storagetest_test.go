@@ -3,6 +3,7 @@ package storagetest_test
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -35,7 +36,7 @@ func databaseExists(t *testing.T, name string) bool {
 	return queryServer(t, `SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)`, name)
 }
 
-func TestNewDatabaseIsMigratedItsOwnAndDroppedAfterTheTest(t *testing.T) {
+func TestNewDatabaseIsMigratedItsOwnAndEmptiedOrDroppedAfterTheTest(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	var name string
@@ -67,8 +68,24 @@ func TestNewDatabaseIsMigratedItsOwnAndDroppedAfterTheTest(t *testing.T) {
 			t.Fatalf("the test database %q is not on the server", name)
 		}
 	})
-	if name == "" || databaseExists(t, name) {
-		t.Errorf("test database %q is still there after its test ended", name)
+	if name == "" {
+		t.Fatal("the test database's name was not found")
+	}
+	// Once its test has ended the database is dropped, or emptied and
+	// kept for another test (recycle.go): what the test wrote is gone.
+	if databaseExists(t, name) {
+		conn, err := pgx.Connect(ctx, databaseURL(t, name))
+		if err != nil {
+			return // dropped meanwhile
+		}
+		defer conn.Close(ctx)
+		var left bool
+		if err := conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM teams WHERE name = 'only-here')`).Scan(&left); err != nil {
+			t.Fatal(err)
+		}
+		if left {
+			t.Errorf("test database %q still holds what its test wrote after the test ended", name)
+		}
 	}
 }
 
@@ -145,4 +162,15 @@ func TestNewDBWithFillsOnceAndGivesEachTestACopy(t *testing.T) {
 	if got := fmt.Sprint(teams(second)); got != "[filled]" {
 		t.Errorf("second copy's teams: %s, want only the filled one", got)
 	}
+}
+
+// databaseURL is the test server's URL with another database.
+func databaseURL(t *testing.T, name string) string {
+	t.Helper()
+	u, err := url.Parse(storagetest.URL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.Path = "/" + name
+	return u.String()
 }
