@@ -53,8 +53,9 @@ func findBin() (string, error) {
 }
 
 // maxConnections leaves room for parallel test packages, each with pools
-// of its own, and a bot's job workers.
-const maxConnections = 200
+// of its own, a bot's job workers, and the sessions each test binary's
+// session pool keeps idle for the next test (storage/pgpool: up to 40).
+const maxConnections = 300
 
 // Start creates and starts a server in a new temporary directory.
 func Start(ctx context.Context) (*Server, error) {
