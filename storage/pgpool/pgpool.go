@@ -90,7 +90,8 @@ func Start(serverURL string) (*Pool, error) {
 	if err != nil {
 		return nil, err
 	}
-	dir, err := os.MkdirTemp("", "pgpool")
+	removeAbandoned(os.TempDir())
+	dir, err := os.MkdirTemp("", socketDirPrefix)
 	if err != nil {
 		return nil, fmt.Errorf("pgpool: unable to make the socket's directory: %w", err)
 	}
@@ -110,6 +111,35 @@ func Start(serverURL string) (*Pool, error) {
 	p.settled = sync.NewCond(&p.mu)
 	go p.accept()
 	return p, nil
+}
+
+// socketDirPrefix begins the name of each pool's socket directory.
+const socketDirPrefix = "pgpool"
+
+// removeAbandoned removes the socket directories of pools that are gone: a
+// pool lives as long as its test binary, which exits without closing it.
+// A directory is left alone while its socket answers, or while it is new
+// (its pool may not be listening yet).
+func removeAbandoned(tmp string) {
+	entries, err := os.ReadDir(tmp)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		if !e.IsDir() || !strings.HasPrefix(e.Name(), socketDirPrefix) {
+			continue
+		}
+		info, err := e.Info()
+		if err != nil || time.Since(info.ModTime()) < time.Minute {
+			continue
+		}
+		dir := filepath.Join(tmp, e.Name())
+		if conn, err := net.DialTimeout("unix", filepath.Join(dir, ".s.PGSQL.5432"), 100*time.Millisecond); err == nil {
+			_ = conn.Close()
+			continue
+		}
+		_ = os.RemoveAll(dir)
+	}
 }
 
 // serverAddress finds the network address of the server at serverURL: a

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -351,5 +353,45 @@ func TestManyClientsAtOnceEachGetASessionOfTheirOwn(t *testing.T) {
 	// last session not yet kept; most find one.
 	if stats.Reused < clients*rounds/2 {
 		t.Errorf("stats %+v for %d connections from %d clients at once: sessions were not reused", stats, clients*rounds, clients)
+	}
+}
+
+func TestStartRemovesTheSocketDirectoriesOfPoolsThatAreGone(t *testing.T) {
+	t.Parallel()
+	tmp := t.TempDir()
+	old := time.Now().Add(-time.Hour)
+	gone := filepath.Join(tmp, "pgpool-gone")
+	fresh := filepath.Join(tmp, "pgpool-fresh")
+	other := filepath.Join(tmp, "not-a-pool")
+	for _, dir := range []string{gone, fresh, other} {
+		if err := os.Mkdir(dir, 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, dir := range []string{gone, other} {
+		if err := os.Chtimes(dir, old, old); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A pool still listening keeps its directory however old it is.
+	live := filepath.Join(tmp, "pgpool-live")
+	if err := os.Mkdir(live, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("unix", filepath.Join(live, ".s.PGSQL.5432"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	if err := os.Chtimes(live, old, old); err != nil {
+		t.Fatal(err)
+	}
+
+	pgpool.RemoveAbandoned(tmp)
+	for dir, want := range map[string]bool{gone: false, fresh: true, other: true, live: true} {
+		_, err := os.Stat(dir)
+		if exists := err == nil; exists != want {
+			t.Errorf("%s exists: %v, want %v", filepath.Base(dir), exists, want)
+		}
 	}
 }

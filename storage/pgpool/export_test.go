@@ -1,0 +1,4 @@
+package pgpool
+
+// RemoveAbandoned is removeAbandoned, for tests.
+var RemoveAbandoned = removeAbandoned
