@@ -96,8 +96,6 @@ type demoSettings struct {
 	// webhook secret in (default demoWebhookSecretEnv): two demos in one
 	// process each need their own.
 	webhookSecretEnv string
-	// crmClient sends the CRM's hand-offs (nil: http.DefaultClient).
-	crmClient *http.Client
 }
 
 func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -294,16 +292,17 @@ func (d *demo) run(ctx context.Context, keepDB bool) error {
 
 func repAway(email string) *engine.Rep { return &engine.Rep{Email: email, Status: engine.RepAway} }
 
+// crmClient sends the demo CRM's hand-offs: like a CRM, it sends a hand-off
+// again when the intake answers 503 and asks for that (on a busy machine
+// the intake's deadline can pass).
+var crmClient = &http.Client{Transport: retryUnavailable{next: http.DefaultTransport}}
+
 // handOff posts a hand-off to the intake API as a CRM would.
 func (d *demo) handOff(ctx context.Context, body string) (int, string, error) {
 	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, d.intake+"/v1/handoffs", strings.NewReader(body))
 	req.Header.Set("Authorization", "Bearer "+d.token)
 	req.Header.Set("Content-Type", "application/json")
-	client := d.settings.crmClient
-	if client == nil {
-		client = http.DefaultClient
-	}
-	resp, err := client.Do(req)
+	resp, err := crmClient.Do(req)
 	if err != nil {
 		return 0, "", err
 	}
@@ -334,4 +333,36 @@ func (d *demo) post(verb, where, body string) {
 	elapsed := time.Since(d.start).Seconds() * d.speed
 	fmt.Fprintf(d.out, "%s %s %s %s\n%s", d.style.Dim(fmt.Sprintf("[%02d:%02d]", int(elapsed)/60, int(elapsed)%60)),
 		d.style.Accent("slabot"), verb, d.style.Bold(where), body)
+}
+
+// retryUnavailable sends a request again, a few times, half a second
+// apart, while it is answered 503 Service Unavailable: what the intake asks
+// a sender to do.
+type retryUnavailable struct{ next http.RoundTripper }
+
+func (r retryUnavailable) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.Body != nil {
+		defer req.Body.Close() // each try sends a copy (GetBody)
+	}
+	for attempt := 1; ; attempt++ {
+		try := req.Clone(req.Context())
+		if req.GetBody != nil {
+			body, err := req.GetBody()
+			if err != nil {
+				return nil, err
+			}
+			try.Body = body
+		}
+		res, err := r.next.RoundTrip(try)
+		if err != nil || res.StatusCode != http.StatusServiceUnavailable || attempt == 5 || req.GetBody == nil {
+			return res, err
+		}
+		_, _ = io.Copy(io.Discard, res.Body)
+		_ = res.Body.Close()
+		select {
+		case <-req.Context().Done():
+			return nil, req.Context().Err()
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
 }

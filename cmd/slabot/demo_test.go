@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"image/png"
-	"io"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -39,10 +37,6 @@ func playDemo(t *testing.T, settings demoSettings, args ...string) string {
 	// The demo's webhook secret goes in an environment variable that this
 	// test's demo alone reads.
 	settings.webhookSecretEnv = "SLABOT_DEMO_WEBHOOK_SECRET_" + strings.ToUpper(strings.TrimPrefix(t.Name(), "Test"))
-	// A CRM sends a hand-off again when the intake answers 503, as it
-	// asks; the demo's CRM sends each once, and on a busy machine the
-	// intake's deadline can pass.
-	settings.crmClient = &http.Client{Transport: retryUnavailable{next: http.DefaultTransport}}
 	args = append(args, "--speed", strconv.Itoa(demoTestSpeed), "--color", "never")
 	code := runDemo(ctx, args, &out, &errOut, settings)
 	text := out.String()
@@ -51,37 +45,6 @@ func playDemo(t *testing.T, settings demoSettings, args ...string) string {
 		t.Fatalf("demo exited %d: %s", code, errOut.String())
 	}
 	return text
-}
-
-// retryUnavailable sends a request again, a few times, while it is
-// answered 503 Service Unavailable.
-type retryUnavailable struct{ next http.RoundTripper }
-
-func (r retryUnavailable) RoundTrip(req *http.Request) (*http.Response, error) {
-	if req.Body != nil {
-		defer req.Body.Close() // each try sends a copy (GetBody)
-	}
-	for attempt := 1; ; attempt++ {
-		try := req.Clone(req.Context())
-		if req.GetBody != nil {
-			body, err := req.GetBody()
-			if err != nil {
-				return nil, err
-			}
-			try.Body = body
-		}
-		res, err := r.next.RoundTrip(try)
-		if err != nil || res.StatusCode != http.StatusServiceUnavailable || attempt == 5 || req.GetBody == nil {
-			return res, err
-		}
-		io.Copy(io.Discard, res.Body)
-		res.Body.Close()
-		select {
-		case <-req.Context().Done():
-			return nil, req.Context().Err()
-		case <-time.After(500 * time.Millisecond):
-		}
-	}
 }
 
 // TestDemoPlaysEveryPartOfTheStory runs the demo faster than its normal
