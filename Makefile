@@ -46,12 +46,14 @@ test-oracle:
 test-core:
 	scripts/pg.sh run -- $(GO) test -count=1 ./bot/ ./engine/
 
-# Benchmarks only (no tests), against a real PostgreSQL.
+# Benchmarks only (no tests), against a real PostgreSQL, connected to
+# directly: the tests' session pool (storage/pgpool) would add its hop to
+# every query a benchmark times.
 bench:
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
-		$(GO) test -run='^$$' -bench=. -benchmem $(PKGS); \
+		SLABOT_TEST_POOL=off $(GO) test -run='^$$' -bench=. -benchmem $(PKGS); \
 	else \
-		scripts/pg.sh run -- $(GO) test -run='^$$' -bench=. -benchmem $(PKGS); \
+		scripts/pg.sh run -- env SLABOT_TEST_POOL=off $(GO) test -run='^$$' -bench=. -benchmem $(PKGS); \
 	fi
 
 # The scale benchmarks of issue 14 on a generated history (storage/benchgen):
@@ -60,8 +62,8 @@ bench:
 # per-lead figures included), so both
 # packages run against one throwaway server.
 SCALE_LEADS ?= 1000000
-SCALE_BENCH = SLABOT_BENCH_LEADS=$(SCALE_LEADS) $(GO) test -run="^$$" -bench="^BenchmarkScale(Scorecard)?$$" -benchtime=1x -timeout=2h ./bot/slack/ && \
-	SLABOT_BENCH_LEADS=$(SCALE_LEADS) $(GO) test -run="^$$" -bench="^BenchmarkScale(Loaders|Queries|Replay|Scorecard|Review)$$" -benchtime=1x -timeout=2h ./storage/benchgen/
+SCALE_BENCH = SLABOT_TEST_POOL=off SLABOT_BENCH_LEADS=$(SCALE_LEADS) $(GO) test -run="^$$" -bench="^BenchmarkScale(Scorecard)?$$" -benchtime=1x -timeout=2h ./bot/slack/ && \
+	SLABOT_TEST_POOL=off SLABOT_BENCH_LEADS=$(SCALE_LEADS) $(GO) test -run="^$$" -bench="^BenchmarkScale(Loaders|Queries|Replay|Scorecard|Review)$$" -benchtime=1x -timeout=2h ./storage/benchgen/
 
 bench-scale:
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
