@@ -289,7 +289,7 @@ func empty(ctx context.Context, server, template, name string) (bool, error) {
 	if p, _ := sessionPool(); p != nil {
 		for deadline := time.Now().Add(settleTimeout); p.Active(name) > 0; time.Sleep(pollEvery) {
 			if time.Now().After(deadline) {
-				return false, nil // a connection outlived its test
+				return false, fmt.Errorf("%d connections to it were still open %v after the test ended", p.Active(name), settleTimeout)
 			}
 		}
 	}
@@ -305,7 +305,10 @@ func empty(ctx context.Context, server, template, name string) (bool, error) {
 	if err := conn.QueryRow(ctx, fingerprintSQL).Scan(&fingerprint); err != nil {
 		return false, fmt.Errorf("fingerprint %s: %w", name, err)
 	}
-	return fingerprint == plan.fingerprint, nil // else the test changed the schema
+	if fingerprint != plan.fingerprint {
+		return false, errors.New("the test changed its schema")
+	}
+	return true, nil
 }
 
 // dropSpares drops the spare copies of templates other than keep: the

@@ -143,11 +143,8 @@ func TestACopyWhoseSchemaATestChangedIsNotRecycled(t *testing.T) {
 	template, used, _ := twoCopies(t)
 	exec(t, used, `ALTER TABLE teams ADD COLUMN left_by_a_test text`)
 	emptied, err := empty(context.Background(), URL(t), template, nameOf(t, used))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if emptied {
-		t.Error("a copy with a column the template lacks was emptied for reuse")
+	if emptied || err == nil {
+		t.Errorf("a copy with a column the template lacks was emptied for reuse (%v)", err)
 	}
 }
 
@@ -165,10 +162,7 @@ func TestACopyAClientIsStillConnectedToIsNotRecycled(t *testing.T) {
 	// With SLABOT_TEST_POOL=off nothing is recycled; through the pool, a
 	// copy is recycled only once its last client has gone.
 	recycled, err := recycle(ctx, URL(t), template, nameOf(t, used))
-	if err != nil {
-		t.Fatal(err)
-	}
 	if recycled {
-		t.Error("a copy a client is still connected to was recycled")
+		t.Errorf("a copy a client is still connected to was recycled (%v)", err)
 	}
 }
