@@ -2,10 +2,10 @@
 // tests: each connection a client opens through it is given a server
 // session that an earlier client left, reset, instead of a new one.
 //
-// Starting a PostgreSQL session costs its server process tens of
-// milliseconds of CPU on a small machine (measured at about 35 ms on the
-// 2-core test machines: a fork, and the catalogues read again), and a
-// test suite that starts a bot per test opens hundreds. Through the pool
+// Starting a PostgreSQL session costs the server tens of milliseconds of
+// CPU on a small machine (measured at about 35 ms, `pgbench -C` with
+// SELECT 1, on the 2-core test machines), and a test suite that starts a
+// bot per test opens hundreds. Through the pool
 // a session is started once and handed to the next client that asks for
 // the same database as the same user, with its catalogue caches warm.
 //
@@ -16,8 +16,9 @@
 // client's connection. Between clients the session is reset with DISCARD
 // ALL, which drops prepared statements, settings, LISTENs, advisory locks
 // and temporary tables. A session is kept only when its client left it
-// idle: a client that vanishes in a transaction, or with an answer still
-// owed, has its session closed, never handed on.
+// idle: one a client left in a transaction is closed, never handed on;
+// one whose client went away with an answer still owed is kept once the
+// answer has come (and been dropped), if it comes within drainTimeout.
 //
 // Servers that ask for a password cannot be pooled (the pool does not
 // hold it); their connections pass through unchanged.
