@@ -94,14 +94,14 @@ func (db *DB) repLinesFromFigures(ctx context.Context, reps []engine.Rep, week e
 	batch.Queue(fmt.Sprintf(figuresRepLinesSQL, "true"), args).Query(func(rows pgx.Rows) error {
 		var (
 			email                 string
-			listed                bool
+			ownsWeekLead          bool
 			sqls, decided, onTime int
 		)
-		_, err := pgx.ForEachRow(rows, []any{&email, &listed, &sqls, &decided, &onTime}, func() error {
+		_, err := pgx.ForEachRow(rows, []any{&email, &ownsWeekLead, &sqls, &decided, &onTime}, func() error {
 			if email == "" {
 				return nil
 			}
-			if listed {
+			if ownsWeekLead {
 				line(email)
 			}
 			share, _ := shareOf(onTime, decided)

@@ -17,9 +17,9 @@ import (
 // The weekly report's rep lines for owners the directory does not list.
 // engine's repLines gives a line to every rep listed (DB.Reps) and to every
 // owner of a lead received in the week, and to nobody else; the SQL says
-// which owners those are by its `listed` column. In the generated
+// which owners those are by its `owns_week_lead` column. In the generated
 // histories every owner is a listed rep, so a line for every owner in the
-// report's span (forcing `listed` true) passes their oracle tests. Here
+// report's span (forcing `owns_week_lead` true) passes their oracle tests. Here
 // some owners are unknown to the directory: one whose leads are all from
 // before the week (and who is breached in it), one with a lead in the week,
 // one whose only lead in the week arrives after now.

@@ -183,10 +183,11 @@ ON CONFLICT (lead_id) DO UPDATE SET seq = nextval('lead_facts_stale_seq')`
 // figuresRepLinesSQL counts each rep's week for the report's lines
 // (engine's repLines): SQLs, first touches decided and on time, over the
 // leads they own, and whether they own a lead received in the week at all
-// (which lists them). %s is unused: every owner counts.
+// (which gives them a line even when nobody lists them). %s, the scope's
+// filter, is unused: the lines are the whole floor's.
 const figuresRepLinesSQL = `
 SELECT owner_key,
-	bool_or(received_at >= @start AND received_at < @end) AS listed,
+	bool_or(received_at >= @start AND received_at < @end) AS owns_week_lead,
 	count(*) FILTER (WHERE in_cohort) AS sqls,
 	count(*) FILTER (WHERE in_cohort AND first_touch IN ('on_time', 'late')) AS decided,
 	count(*) FILTER (WHERE in_cohort AND first_touch = 'on_time') AS on_time
