@@ -40,6 +40,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgproto3"
 )
 
 // Limits on the sessions the pool keeps idle: per database and user, and
@@ -96,7 +98,7 @@ func Start(serverURL string) (*Pool, error) {
 	if err != nil {
 		return nil, fmt.Errorf("pgpool: unable to make the socket's directory: %w", err)
 	}
-	listener, err := net.Listen("unix", filepath.Join(dir, ".s.PGSQL.5432"))
+	listener, err := net.Listen("unix", filepath.Join(dir, socketName))
 	if err != nil {
 		_ = os.RemoveAll(dir)
 		return nil, fmt.Errorf("pgpool: unable to listen: %w", err)
@@ -114,8 +116,13 @@ func Start(serverURL string) (*Pool, error) {
 	return p, nil
 }
 
-// socketDirPrefix begins the name of each pool's socket directory.
-const socketDirPrefix = "pgpool"
+// socketDirPrefix begins the name of each pool's socket directory, and
+// socketName is the socket's name in it: the one libpq and pgx look for
+// in a host directory, for port 5432.
+const (
+	socketDirPrefix = "pgpool"
+	socketName      = ".s.PGSQL.5432"
+)
 
 // removeAbandoned removes the socket directories of pools that are gone: a
 // pool lives as long as its test binary, which exits without closing it.
@@ -135,7 +142,7 @@ func removeAbandoned(tmp string) {
 			continue
 		}
 		dir := filepath.Join(tmp, e.Name())
-		if conn, err := net.DialTimeout("unix", filepath.Join(dir, ".s.PGSQL.5432"), 100*time.Millisecond); err == nil {
+		if conn, err := net.DialTimeout("unix", filepath.Join(dir, socketName), 100*time.Millisecond); err == nil {
 			_ = conn.Close()
 			continue
 		}
@@ -186,11 +193,29 @@ func (p *Pool) Idle() int {
 	return len(p.idle)
 }
 
-// Active says how many client connections to database are open now.
-func (p *Pool) Active(database string) int {
+// Settle waits, at most within, until no client connection to database is
+// open (each has ended, its session kept or closed), and reports whether
+// none is.
+func (p *Pool) Settle(database string, within time.Duration) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.clients[database]
+	return p.settle(database, within)
+}
+
+// settle is Settle with p.mu held.
+func (p *Pool) settle(database string, within time.Duration) bool {
+	timedOut := false
+	timer := time.AfterFunc(within, func() {
+		p.mu.Lock()
+		timedOut = true
+		p.settled.Broadcast()
+		p.mu.Unlock()
+	})
+	defer timer.Stop()
+	for p.clients[database] > 0 && !timedOut {
+		p.settled.Wait()
+	}
+	return p.clients[database] == 0
 }
 
 // Close stops listening and closes every session, idle or in use.
@@ -225,17 +250,7 @@ func (p *Pool) Forget(database string) {
 	}
 	// A client connection ends after its session is kept or closed; one
 	// the pool cannot end (passed through unpooled) is waited for a while.
-	waited := false
-	timer := time.AfterFunc(forgetTimeout, func() {
-		p.mu.Lock()
-		waited = true
-		p.settled.Broadcast()
-		p.mu.Unlock()
-	})
-	defer timer.Stop()
-	for p.clients[database] > 0 && !waited {
-		p.settled.Wait()
-	}
+	p.settle(database, forgetTimeout)
 	var gone []*session
 	p.idle = slices.DeleteFunc(p.idle, func(s *session) bool {
 		if s.database == database {
@@ -330,6 +345,11 @@ func (p *Pool) serve(client net.Conn) {
 		var pass bool
 		s, refused, pass, err = p.startSession(startup, key, database)
 		if err != nil {
+			// Say why, as the server would have: a bare closed connection
+			// reads as "unexpected EOF".
+			msg, _ := (&pgproto3.ErrorResponse{Severity: "FATAL", Code: "08006",
+				Message: fmt.Sprintf("pgpool: cannot reach the PostgreSQL server at %s: %v", p.address, err)}).Encode(nil)
+			_, _ = client.Write(msg)
 			return
 		}
 		if refused != nil {

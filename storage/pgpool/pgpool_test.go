@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -348,11 +349,13 @@ func TestManyClientsAtOnceEachGetASessionOfTheirOwn(t *testing.T) {
 	for err := range errs {
 		t.Error(err)
 	}
+	// A connection closes while the next opens, so how many find a kept
+	// session depends on the machine's load; every connection was given
+	// one, started or kept, and some were kept.
 	stats := p.Stats()
-	// A connection closes while the next opens, so a client may find its
-	// last session not yet kept; most find one.
-	if stats.Reused < clients*rounds/2 {
-		t.Errorf("stats %+v for %d connections from %d clients at once: sessions were not reused", stats, clients*rounds, clients)
+	if stats.Started+stats.Reused != clients*rounds || stats.Reused == 0 {
+		t.Errorf("stats %+v for %d connections from %d clients at once: want each given a session, some kept ones",
+			stats, clients*rounds, clients)
 	}
 }
 
@@ -393,5 +396,20 @@ func TestStartRemovesTheSocketDirectoriesOfPoolsThatAreGone(t *testing.T) {
 		if exists := err == nil; exists != want {
 			t.Errorf("%s exists: %v, want %v", filepath.Base(dir), exists, want)
 		}
+	}
+}
+
+func TestAClientIsToldWhenTheServerCannotBeReached(t *testing.T) {
+	t.Parallel()
+	// A directory where no server listens.
+	p, err := pgpool.Start("postgres://postgres@/slabot?host=" + t.TempDir() + "&sslmode=disable")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	_, err = pgx.Connect(context.Background(), p.URL)
+	var pgErr *pgconn.PgError
+	if !errors.As(err, &pgErr) || pgErr.Code != "08006" || !strings.Contains(pgErr.Message, "cannot reach the PostgreSQL server") {
+		t.Fatalf("connecting with no server behind the pool: %v; want the pool's 08006 saying it cannot reach the server", err)
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/url"
 	"os"
 	"strings"
 	"sync"
@@ -179,16 +178,6 @@ var recycleTables = sync.OnceValue(func() error {
 	})
 })
 
-// databaseURLOf is the server's URL with another database.
-func databaseURLOf(server, database string) string {
-	u, err := url.Parse(server)
-	if err != nil {
-		return server
-	}
-	u.Path = "/" + database
-	return u.String()
-}
-
 // serverURL is the test server's URL as the binary reaches it (through the
 // session pool when there is one).
 func serverURL() string {
@@ -231,17 +220,17 @@ func takeSpare(ctx context.Context, server, template string) (string, error) {
 	return name, err
 }
 
-// planFor returns this binary's reset plan of template, making it from
-// fresh, a database just copied from it, the first time. It returns nil
-// when there is none yet and fresh is "".
-func planFor(ctx context.Context, template, fresh string) (*resetPlan, error) {
+// planFor returns this binary's reset plan of template, making it the
+// first time from the database at freshURL, just copied from template. It
+// returns nil when there is none yet and freshURL is "".
+func planFor(ctx context.Context, template, freshURL string) (*resetPlan, error) {
 	if p, ok := plans.Load(template); ok {
 		return p.(*resetPlan), nil
 	}
-	if fresh == "" {
+	if freshURL == "" {
 		return nil, nil
 	}
-	plan, err := makeResetPlanOf(ctx, fresh)
+	plan, err := makeResetPlanOf(ctx, freshURL)
 	if err != nil {
 		return nil, fmt.Errorf("work out how to empty a copy of %s: %w", template, err)
 	}
@@ -286,14 +275,14 @@ func empty(ctx context.Context, server, template, name string) (bool, error) {
 	if err != nil || plan == nil {
 		return false, err
 	}
-	if p, _ := sessionPool(); p != nil {
-		for deadline := time.Now().Add(settleTimeout); p.Active(name) > 0; time.Sleep(pollEvery) {
-			if time.Now().After(deadline) {
-				return false, fmt.Errorf("%d connections to it were still open %v after the test ended", p.Active(name), settleTimeout)
-			}
-		}
+	if p, _ := sessionPool(); p != nil && !p.Settle(name, settleTimeout) {
+		return false, fmt.Errorf("a connection to it was still open %v after the test ended", settleTimeout)
 	}
-	conn, err := pgx.Connect(ctx, databaseURLOf(server, name))
+	u, err := databaseURLOf(server, name)
+	if err != nil {
+		return false, err
+	}
+	conn, err := pgx.Connect(ctx, u)
 	if err != nil {
 		return false, fmt.Errorf("connect to empty %s: %w", name, err)
 	}

@@ -48,19 +48,14 @@ import (
 // skipped storage test would hide exactly the bugs it exists to find.
 func URL(tb testing.TB) string {
 	tb.Helper()
-	server := os.Getenv("TEST_DATABASE_URL")
-	if server == "" {
+	if os.Getenv("TEST_DATABASE_URL") == "" {
 		tb.Fatal("TEST_DATABASE_URL is not set: run `make test`, which starts a throwaway PostgreSQL, " +
 			"or point TEST_DATABASE_URL at a server where you may create and drop databases and schemas")
 	}
-	p, err := sessionPool()
-	if err != nil {
+	if _, err := sessionPool(); err != nil {
 		tb.Fatalf("start the test binary's session pool: %v", err)
 	}
-	if p == nil {
-		return server
-	}
-	return p.URL
+	return serverURL()
 }
 
 // sessionPool is the test binary's pool of server sessions in front of the
@@ -540,12 +535,21 @@ func onServer(ctx context.Context, server string, fn func(conn *pgx.Conn) error)
 // databaseURL is the server's URL with another database.
 func databaseURL(tb testing.TB, server, database string) string {
 	tb.Helper()
+	u, err := databaseURLOf(server, database)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return u
+}
+
+// databaseURLOf is the server's URL with another database.
+func databaseURLOf(server, database string) (string, error) {
 	u, err := url.Parse(server)
 	if err != nil {
-		tb.Fatalf("TEST_DATABASE_URL is not a URL: %v", err)
+		return "", fmt.Errorf("TEST_DATABASE_URL is not a URL: %w", err)
 	}
 	u.Path = "/" + database
-	return u.String()
+	return u.String(), nil
 }
 
 func randomName(prefix string) string {
