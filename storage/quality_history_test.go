@@ -82,8 +82,10 @@ func TestQualityPutsEveryLeadOfAGeneratedHistoryInOnePlacePerSourceAndPeriod(t *
 		{Category: engine.RejectBadData, Detail: "phone"}, {Category: engine.RejectBadData, Detail: "company"},
 		{Category: engine.RejectNotOurBuyer, Detail: "student"}, {Category: engine.RejectNotOurBuyer, Detail: "region"},
 	}
-	for i := range 400 {
-		later(time.Duration(rng.IntN(480)) * time.Minute)
+	// 200 hand-offs, about 8 hours apart: September 20 to late November,
+	// so each of the three months has leads of every source.
+	for i := range 200 {
+		later(time.Duration(rng.IntN(960)) * time.Minute)
 		ext := fmt.Sprintf("gen-%d", i)
 		src := sources[rng.IntN(len(sources))]
 		res, err := service.HandOff(ctx, engine.HandOff{ExternalID: ext, Source: src, OwnerEmail: ana.Email,

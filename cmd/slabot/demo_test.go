@@ -19,13 +19,6 @@ import (
 // (TestDemoHistoryIsPlausible checks the demo's own).
 const demoTestHistoryLeads = demoHistoryLeads / 10
 
-// demoTestSpeed is how much faster than its normal pace the tests play
-// the demo. The story's steps and its agreement's deadlines both run at
-// that speed, in real time: the faster, the less a step may be held up on
-// a busy machine (the two demos run beside the package's other tests)
-// before a deadline overtakes it and the story goes another way.
-const demoTestSpeed = 2
-
 // playDemo plays the demo at demoTestSpeed, with args, in a database of
 // the test's own with a small history, and returns its transcript.
 func playDemo(t *testing.T, settings demoSettings, args ...string) string {

@@ -57,9 +57,10 @@ func findBin() (string, error) {
 // session pool keeps idle for the next test (storage/pgpool: up to 40).
 const maxConnections = 300
 
-// Start creates and starts a server in a new temporary directory.
+// Start creates and starts a server in a new temporary directory, in
+// memory when the machine has room there (parentDir).
 func Start(ctx context.Context) (*Server, error) {
-	dir, err := os.MkdirTemp("", "slabot-pg.")
+	dir, err := os.MkdirTemp(parentDir(), "slabot-pg.")
 	if err != nil {
 		return nil, fmt.Errorf("pgtemp: create a temporary directory: %w", err)
 	}
