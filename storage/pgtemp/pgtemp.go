@@ -25,8 +25,9 @@ type Server struct {
 	// Dir holds the data, the socket and the log.
 	Dir string
 
-	bin    string
-	asUser string // "postgres" when we run as root
+	bin      string
+	asUser   string // "postgres" when we run as root
+	uid, gid int    // asUser's, or -1
 }
 
 // ErrNoBinaries means initdb and pg_ctl were not found.
@@ -85,7 +86,7 @@ func StartIn(ctx context.Context, dir string) (*Server, error) {
 	if dir, err = filepath.Abs(dir); err != nil {
 		return nil, fmt.Errorf("pgtemp: %w", err)
 	}
-	s := &Server{Dir: dir, bin: bin}
+	s := &Server{Dir: dir, bin: bin, uid: -1, gid: -1}
 	if os.Geteuid() == 0 {
 		// PostgreSQL refuses to run as root: it runs as postgres, created
 		// when the machine has no such user.
@@ -100,16 +101,15 @@ func StartIn(ctx context.Context, dir string) (*Server, error) {
 				return nil, fmt.Errorf("pgtemp: %w", err)
 			}
 		}
-		var uid, gid int
-		fmt.Sscan(u.Uid, &uid)
-		fmt.Sscan(u.Gid, &gid)
-		if err := os.Chown(dir, uid, gid); err != nil {
+		fmt.Sscan(u.Uid, &s.uid)
+		fmt.Sscan(u.Gid, &s.gid)
+		if err := os.Chown(dir, s.uid, s.gid); err != nil {
 			return nil, fmt.Errorf("pgtemp: %w", err)
 		}
 	}
 	data := filepath.Join(dir, "data")
 	if _, err := os.Stat(filepath.Join(data, "PG_VERSION")); err != nil {
-		if err := s.run(ctx, "initdb", "-D", data, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-locale"); err != nil {
+		if err := s.newCluster(ctx, data); err != nil {
 			return nil, err
 		}
 	}

@@ -1,0 +1,98 @@
+package pgtemp
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// startAndQuery starts a server, checks it answers, and stops it.
+func startAndQuery(t *testing.T) {
+	t.Helper()
+	ctx := context.Background()
+	srv, err := Start(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Stop()
+	conn, err := pgx.Connect(ctx, srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	var one int
+	if err := conn.QueryRow(ctx, `SELECT 1`).Scan(&one); err != nil || one != 1 {
+		t.Fatalf("SELECT 1 = %d, %v", one, err)
+	}
+}
+
+func TestTheFirstClusterIsKeptAndLaterServersStartFromACopy(t *testing.T) {
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	bin, err := findBin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	probe := &Server{bin: bin}
+	if probe.cachedCluster() != "" {
+		t.Fatal("a new cache directory already holds a cluster")
+	}
+	startAndQuery(t)
+	kept := probe.cachedCluster()
+	if kept == "" {
+		t.Fatal("the first server's fresh cluster was not kept")
+	}
+	// The next server is a copy: mark the kept cluster and find the mark.
+	mark := filepath.Join(kept, "kept-by-the-cache")
+	if err := os.WriteFile(mark, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	srv, err := Start(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Stop()
+	if _, err := os.Stat(filepath.Join(srv.Dir, "data", "kept-by-the-cache")); err != nil {
+		t.Errorf("the second server's cluster is not a copy of the kept one: %v", err)
+	}
+	conn, err := pgx.Connect(ctx, srv.URL)
+	if err != nil {
+		t.Fatalf("a server started from the kept cluster does not answer: %v", err)
+	}
+	conn.Close(ctx)
+}
+
+func TestAKeptClusterThatCannotBeCopiedIsPassedOver(t *testing.T) {
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	bin, err := findBin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	probe := &Server{bin: bin}
+	// A kept cluster with something in it that is neither a file nor a
+	// directory, which copyTree refuses.
+	kept := filepath.Join(probe.clusterCacheDir(), "data")
+	if err := os.MkdirAll(kept, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(kept, "PG_VERSION"), []byte("15\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("/nowhere", filepath.Join(kept, "a-link")); err != nil {
+		t.Fatal(err)
+	}
+	if probe.cachedCluster() != kept {
+		t.Fatalf("cachedCluster() = %q; want %q", probe.cachedCluster(), kept)
+	}
+	startAndQuery(t)
+	// It was replaced by the cluster initdb made instead.
+	if _, err := os.Lstat(filepath.Join(kept, "a-link")); !os.IsNotExist(err) {
+		t.Errorf("the broken kept cluster is still kept: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(kept, "global", "pg_control")); err != nil {
+		t.Errorf("the cluster made instead was not kept: %v", err)
+	}
+}
