@@ -47,14 +47,28 @@ func TestMarketingContestsARejectionAndTheRepsManagerDecides(t *testing.T) {
 	e.fake.AddChannel("C0MKT", "marketing")
 
 	// reject hands off a lead to ana and has her reject it for a bad phone;
-	// it returns the notice in #marketing.
-	reject := func(id string) (*engine.Lead, slackfake.Message) {
+	// it returns the notice in #marketing. With refusedFirst, she first
+	// submits the form without a reason, then as a duplicate of nothing:
+	// Slack shows each error under its field, and the lead stays as it was.
+	reject := func(id string, refusedFirst bool) (*engine.Lead, slackfake.Message) {
 		t.Helper()
 		h := demoLead(id)
 		h.Contact.Name = "Contact " + id
 		l := e.handOff(h)
 		card := e.card(ana, l)
-		e.reject(card, map[string]string{"reject_reason": "bad_data:phone", "reject_note": "number is a fax"})
+		form := e.openReject(card)
+		if refusedFirst {
+			if res := e.submitReject(form, map[string]string{}); !strings.Contains(string(res.Ack.Payload), "reject_reason") {
+				t.Errorf("ack = %s, want an error under the reason", res.Ack.Payload)
+			}
+			if res := e.submitReject(form, map[string]string{"reject_reason": "duplicate"}); !strings.Contains(string(res.Ack.Payload), "reject_duplicate") {
+				t.Errorf("ack = %s, want an error under the duplicate's id", res.Ack.Payload)
+			}
+			if got := e.lead(l.ID); got.State != engine.StateNotified && got.State != engine.StateNew {
+				t.Fatalf("a refused rejection changed the lead: %s", got.State)
+			}
+		}
+		e.submitReject(form, map[string]string{"reject_reason": "bad_data:phone", "reject_note": "number is a fax"})
 		notice := e.waitMessage("C0MKT", "the rejection notice", func(m slackfake.Message) bool {
 			return strings.Contains(cardText(m), "Rejected: Contact "+id) && strings.Contains(cardText(m), "[Contest]")
 		})
@@ -63,7 +77,7 @@ func TestMarketingContestsARejectionAndTheRepsManagerDecides(t *testing.T) {
 		}
 		return l, notice
 	}
-	l, notice := reject("ct-overturn")
+	l, notice := reject("ct-overturn", true)
 	e.waitMessage(e.fake.DMChannel(mia), "mia's copy of the notice", func(m slackfake.Message) bool {
 		return strings.Contains(cardText(m), "Rejected: Contact ct-overturn")
 	})
@@ -113,7 +127,7 @@ func TestMarketingContestsARejectionAndTheRepsManagerDecides(t *testing.T) {
 	})
 
 	// The second lead's rejection is upheld.
-	l2, notice2 := reject("ct-uphold")
+	l2, notice2 := reject("ct-uphold", false)
 	if _, err := e.fake.ClickButton(ctxTimeout(t, 10*time.Second), mia, notice2, "contest.open", ""); err != nil {
 		t.Fatal(err)
 	}

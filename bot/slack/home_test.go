@@ -135,6 +135,12 @@ func TestSlashCommands(t *testing.T) {
 		mustSay(t, "ana's quarter", answerText(e.sla(ana, "status quarter").Body), "Q4 2026", "*SQLs received:* 5")
 	})
 
+	// A person picked as Slack offers them (<@U…|name>) is the rep whose
+	// Slack account that is.
+	t.Run("AMentionNamesTheRep", func(t *testing.T) {
+		mustSay(t, "bo's status", answerText(e.sla(maria, "status <@"+bo+"|bo>").Body), "SLA status: bo@example.com", "*SQLs received:* 1", "*Open leads:* 1")
+	})
+
 	t.Run("LeadsByDeadlineWithWorkingButtons", func(t *testing.T) {
 		p := e.sla(ana, "leads")
 		text := answerText(p.Body)
