@@ -203,6 +203,33 @@ func TestCardActions(t *testing.T) {
 			t.Errorf("the rejection events: %+v", rejected)
 		}
 	})
+
+	t.Run("TheTeamsSideIsMeasured", func(t *testing.T) {
+		families, err := e.metrics.Gather()
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]float64{}
+		for _, f := range families {
+			for _, m := range f.GetMetric() {
+				name := f.GetName()
+				for _, label := range m.GetLabel() {
+					name += "/" + label.GetValue()
+				}
+				switch {
+				case m.GetCounter() != nil:
+					got[name] = m.GetCounter().GetValue()
+				case m.GetHistogram() != nil:
+					got[name] = float64(m.GetHistogram().GetSampleCount())
+				}
+			}
+		}
+		for _, want := range []string{"slabot_teams_activities_total/invoke", "slabot_teams_click_seconds", "slabot_teams_messages_total/card"} {
+			if got[want] < 1 {
+				t.Errorf("%s = %v after cards and clicks; want at least 1 (have %v)", want, got[want], got)
+			}
+		}
+	})
 }
 
 func TestARedeliveredClickLogsOneTouch(t *testing.T) {
@@ -256,36 +283,5 @@ rules:
 	}
 	if got := e.lead(l.ID); got.State != engine.StateAcknowledged {
 		t.Errorf("gus's click left the lead %s", got.State)
-	}
-}
-
-func TestTheTeamsSideIsMeasured(t *testing.T) {
-	t.Parallel()
-	e := newTeamsEnv(t)
-	l := e.handOff(demoLead("crm-measured"))
-	e.click(ana, e.card(ana, l), "lead.ack", nil)
-	families, err := e.metrics.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := map[string]float64{}
-	for _, f := range families {
-		for _, m := range f.GetMetric() {
-			name := f.GetName()
-			for _, label := range m.GetLabel() {
-				name += "/" + label.GetValue()
-			}
-			switch {
-			case m.GetCounter() != nil:
-				got[name] = m.GetCounter().GetValue()
-			case m.GetHistogram() != nil:
-				got[name] = float64(m.GetHistogram().GetSampleCount())
-			}
-		}
-	}
-	for _, want := range []string{"slabot_teams_activities_total/invoke", "slabot_teams_click_seconds", "slabot_teams_messages_total/card"} {
-		if got[want] < 1 {
-			t.Errorf("%s = %v after a card and a click; want at least 1 (have %v)", want, got[want], got)
-		}
 	}
 }
