@@ -2,7 +2,9 @@ package teams_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -47,16 +49,49 @@ func TestCommandsTypedToSlabot(t *testing.T) {
 		mustSay(t, "the plan", text(e.typed(ana, "plan revenue=5000 deal=100 win=0.5")), "= 50 deals a month", "= 100 SQLs a month")
 	})
 
-	t.Run("AClickInAListOfLeadsAnswersWithTheList", func(t *testing.T) {
+	// Ana's leads list has a form under each lead. Teams (the fake) takes
+	// the list only because each row's inputs have ids of their own; a
+	// touch logged in the second row lands on the second lead only.
+	t.Run("AClickInAListOfLeadsActsOnItsOwnRowAndAnswersWithTheList", func(t *testing.T) {
 		second := demoLead("crm-second")
 		second.Contact.Name = "Sam Second"
 		l := e.handOff(second)
 		e.card(ana, l)
-		list := e.typed(ana, "leads")
+		listPost := e.typedAnswer(ana, "leads") // the fake refuses a card whose input ids repeat
+		list := listPost.Activity.Cards()[0]
 		mustSay(t, "ana's leads", text(list), "Your open leads (2)", "Sam Second")
-		conv := e.personal(ana)
-		recs := e.fake.Activities(conv)
-		res := e.click(ana, recs[len(recs)-1], "lead.ack", nil)
+		touches := func(id int64) []engine.Touch {
+			ts, err := e.db.Touches(context.Background(), id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return ts
+		}
+		before := len(touches(onTime.ID))
+		row := fmt.Sprintf("lead:%d", l.ID)
+		res, err := e.fake.ClickRow(ctxTimeout(t, waitLimit), ana, listPost.ConversationID, listPost.Activity.ID, "lead.touch", row,
+			map[string]any{"touch_kind@" + row: "call"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Type != "application/vnd.microsoft.card.adaptive" {
+			t.Fatalf("the touch in the list was answered %s %q", res.Type, res.Message)
+		}
+		mustSay(t, "the redrawn list", text(res.Card), "Your open leads (2)")
+		if got := touches(l.ID); len(got) != 1 || got[0].Kind != "call" {
+			t.Errorf("the second lead's touches %+v, want one call", got)
+		}
+		if got := touches(onTime.ID); len(got) != before {
+			t.Errorf("the first lead got touches %+v from the second row's form", got[before:])
+		}
+		// Every input of the list (and of its redrawn form) has an id of its own.
+		for _, card := range []map[string]any{list, res.Card} {
+			ids := teamsfake.InputIDs(card)
+			if len(slices.Compact(slices.Sorted(slices.Values(ids)))) != len(ids) {
+				t.Errorf("input ids repeat: %v", ids)
+			}
+		}
+		res = e.click(ana, listPost, "lead.ack", nil)
 		mustSay(t, "the answer to a click in the list", text(res.Card), "Your open leads (2)", "Sam Second")
 	})
 

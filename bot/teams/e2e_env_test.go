@@ -71,6 +71,12 @@ rules:
 `
 }
 
+// movingClock is a test clock that starts now and jumps when told.
+type movingClock struct{ offset atomic.Int64 }
+
+func (c *movingClock) Now() time.Time          { return time.Now().Add(time.Duration(c.offset.Load())) }
+func (c *movingClock) Advance(d time.Duration) { c.offset.Add(int64(d)) }
+
 // The steps of timerPolicy's clock: from the hand-off to the reminder,
 // and from the reminder to the breach.
 const (

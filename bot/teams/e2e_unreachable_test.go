@@ -22,6 +22,9 @@ rules:
     touches: {count: 2, within: 1d}
 `
 
+// TestUnableToReachIsRefusedBeforeTheTouchesAndAcceptedAfter: the return
+// form on the card (and under the lead in the leads list) offers "unable
+// to reach" once the touches are made, the card redrawn with it.
 func TestUnableToReachIsRefusedBeforeTheTouchesAndAcceptedAfter(t *testing.T) {
 	t.Parallel()
 	e := newTeamsEnv(t, withPolicy(unreachablePolicy))
@@ -36,6 +39,17 @@ func TestUnableToReachIsRefusedBeforeTheTouchesAndAcceptedAfter(t *testing.T) {
 		t.Error("the card's return form offers unable to reach before any touch")
 	}
 	mustSay(t, "the card", text(card.Activity.Cards()[0]), "log 2 more touches first, or wait until the touch window closes on "+opens)
+
+	// The leads list's return form, under each row, offers it only as the
+	// card does.
+	list, _ := json.Marshal(e.typed(ana, "leads"))
+	if !strings.Contains(string(list), "Return to marketing") {
+		t.Fatalf("the list has no return form:\n%s", list)
+	}
+	if strings.Contains(string(list), "unable_to_reach") {
+		t.Error("the leads list's return form offers unable to reach before any touch")
+	}
+	mustSay(t, "the list's return form", string(list), "log 2 more touches first")
 
 	res, err := e.fake.Click(ctxTimeout(t, waitLimit), ana, card.ConversationID, card.Activity.ID, "lead.return",
 		map[string]any{"return_code": "unable_to_reach"})
