@@ -116,7 +116,8 @@ func nextLine(p *engine.Policy, f *engine.LeadFacts, now time.Time, loc *time.Lo
 }
 
 // leadRowBlocks is a lead's lines and the card's buttons, in an actions
-// row with the card's id ("lead:<id>"), so clicks act as on the card.
+// row with the card's id ("lead:<id>"), so clicks act as on the card,
+// marked as an item's.
 func leadRowBlocks(p *engine.Policy, f *engine.LeadFacts, viewer string, now time.Time, loc *time.Location) []view.Block {
 	l := f.Lead
 	blocks := []view.Block{view.Section{Lines: leadRow(p, f, now, loc)}}
@@ -128,6 +129,7 @@ func leadRowBlocks(p *engine.Policy, f *engine.LeadFacts, viewer string, now tim
 	}
 	d := cardData{Lead: &l, Touches: touches, Rule: p.Rule(l.Rule), Viewer: viewer, Policy: p, Now: now, Loc: loc}
 	if actions, ok := cardActions(d); ok {
+		actions.Item = true
 		blocks = append(blocks, actions)
 	}
 	return blocks

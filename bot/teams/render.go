@@ -121,9 +121,9 @@ func splitSpace(s string) (lead, core, trail string) {
 // in the card: the sender attaches them beside it (ImageAttachments).
 //
 // A message about one thing (a lead's card, a reminder, an escalation)
-// ends with its one row of controls: its buttons go to the card's foot. A
-// list (a home view, the leads answer) has a row under each lead, the
-// last followed by more of the list: each row stays where it is, as an
+// has one row of controls: its buttons go to the card's foot. A list (a
+// home view, the leads answer) has a row under each lead, marked as an
+// item's (view.Actions.Item): each row stays where it is, as an
 // ActionSet, its buttons marked as the list's (DataList).
 func Render(m view.Message) Card { return renderWithin(m, MaxCardSize) }
 
@@ -154,25 +154,20 @@ func renderWithin(m view.Message, budget int) Card {
 }
 
 // isList reports whether a message is a list of things with controls:
-// more than one row of controls, or one that is not the message's end.
+// more than one row of controls, or a row marked as an item's. A single
+// row is otherwise the message's own, wherever it stands: a card keeps its
+// buttons when a line (the thanks for an answered question) follows them.
 func isList(m view.Message) bool {
-	rows, lastRow := 0, -1
-	for i, blk := range m.Blocks {
+	rows := 0
+	for _, blk := range m.Blocks {
 		if a, ok := blk.(view.Actions); ok && !a.Aside {
-			rows, lastRow = rows+1, i
+			if a.Item {
+				return true
+			}
+			rows++
 		}
 	}
-	if rows != 1 {
-		return rows > 1
-	}
-	// The row ends the message when nothing follows it but an aside row
-	// and what introduces it.
-	tail := m.Blocks[lastRow+1:]
-	if len(tail) == 0 {
-		return false
-	}
-	a, ok := tail[len(tail)-1].(view.Actions)
-	return !ok || !a.Aside
+	return rows > 1
 }
 
 // fit keeps a card within budget, which a long list of leads with their

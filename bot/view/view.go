@@ -182,6 +182,11 @@ type Actions struct {
 	// asked below a card), not an item of a list: a platform that draws a
 	// message's last row apart from the rest keeps this one in its place.
 	Aside bool
+	// Item marks the controls of one item of a list (a lead among the
+	// leads listed), not of the whole message: a platform that draws a
+	// message's own controls apart keeps an item's beside the item, even
+	// when the list has only one.
+	Item bool
 }
 
 func (Heading) isBlock() {}
