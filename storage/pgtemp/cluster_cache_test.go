@@ -29,7 +29,10 @@ func startAndQuery(t *testing.T) {
 	}
 }
 
-func TestTheFirstClusterIsKeptAndLaterServersStartFromACopy(t *testing.T) {
+// One story, so that it makes one cluster with initdb, not two: a kept
+// cluster that cannot be copied is passed over and replaced by the one
+// initdb makes, and the next server starts from a copy of that.
+func TestAClusterIsKeptAndLaterServersStartFromACopy(t *testing.T) {
 	t.Setenv("XDG_CACHE_HOME", t.TempDir())
 	bin, err := findBin()
 	if err != nil {
@@ -39,39 +42,6 @@ func TestTheFirstClusterIsKeptAndLaterServersStartFromACopy(t *testing.T) {
 	if probe.cachedCluster() != "" {
 		t.Fatal("a new cache directory already holds a cluster")
 	}
-	startAndQuery(t)
-	kept := probe.cachedCluster()
-	if kept == "" {
-		t.Fatal("the first server's fresh cluster was not kept")
-	}
-	// The next server is a copy: mark the kept cluster and find the mark.
-	mark := filepath.Join(kept, "kept-by-the-cache")
-	if err := os.WriteFile(mark, nil, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	ctx := context.Background()
-	srv, err := Start(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Stop()
-	if _, err := os.Stat(filepath.Join(srv.Dir, "data", "kept-by-the-cache")); err != nil {
-		t.Errorf("the second server's cluster is not a copy of the kept one: %v", err)
-	}
-	conn, err := pgx.Connect(ctx, srv.URL)
-	if err != nil {
-		t.Fatalf("a server started from the kept cluster does not answer: %v", err)
-	}
-	conn.Close(ctx)
-}
-
-func TestAKeptClusterThatCannotBeCopiedIsPassedOver(t *testing.T) {
-	t.Setenv("XDG_CACHE_HOME", t.TempDir())
-	bin, err := findBin()
-	if err != nil {
-		t.Fatal(err)
-	}
-	probe := &Server{bin: bin}
 	// A kept cluster with something in it that is neither a file nor a
 	// directory, which copyTree refuses.
 	kept := filepath.Join(probe.clusterCacheDir(), "data")
@@ -93,6 +63,26 @@ func TestAKeptClusterThatCannotBeCopiedIsPassedOver(t *testing.T) {
 		t.Errorf("the broken kept cluster is still kept: %v", err)
 	}
 	if _, err := os.Stat(filepath.Join(kept, "global", "pg_control")); err != nil {
-		t.Errorf("the cluster made instead was not kept: %v", err)
+		t.Fatalf("the cluster made instead was not kept: %v", err)
 	}
+
+	// The next server is a copy: mark the kept cluster and find the mark.
+	mark := filepath.Join(kept, "kept-by-the-cache")
+	if err := os.WriteFile(mark, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	srv, err := Start(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Stop()
+	if _, err := os.Stat(filepath.Join(srv.Dir, "data", "kept-by-the-cache")); err != nil {
+		t.Errorf("the second server's cluster is not a copy of the kept one: %v", err)
+	}
+	conn, err := pgx.Connect(ctx, srv.URL)
+	if err != nil {
+		t.Fatalf("a server started from the kept cluster does not answer: %v", err)
+	}
+	conn.Close(ctx)
 }
