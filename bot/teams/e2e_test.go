@@ -176,6 +176,24 @@ func TestCardActions(t *testing.T) {
 		}
 	})
 
+	// Once the question is answered its thanks sits below the card's
+	// buttons; a click on them still answers with the lead's card, not
+	// with the list of the rep's leads in its place.
+	t.Run("AClickAfterTheFeedbackRedrawsTheCard", func(t *testing.T) {
+		h := demoLead("crm-feedback-then-touch")
+		h.Contact.Name = "Fay Feedback"
+		f := e.handOff(h)
+		card := e.card(ana, f)
+		e.click(ana, card, "lead.touch", map[string]any{"touch_kind": "call"})
+		res := e.click(ana, card, "lead.feedback", map[string]any{"fb:" + strconv.FormatInt(f.ID, 10): "yes"})
+		mustSay(t, "the card after the answer", text(res.Card), "Card feedback: it had what you needed")
+		res = e.click(ana, card, "lead.touch", map[string]any{"touch_kind": "email"})
+		mustSay(t, "the card after the second touch", text(res.Card), "Fay Feedback", "2 touches logged", "Card feedback: it had what you needed")
+		if strings.Contains(text(res.Card), "Your open leads") {
+			t.Errorf("a click on the card was answered with the list of leads:\n%s", text(res.Card))
+		}
+	})
+
 	t.Run("RejectForm", func(t *testing.T) {
 		h := demoLead("crm-reject")
 		h.Contact.Name = "Rhea Reject"
