@@ -101,6 +101,11 @@ Snoozing silences reminders for a while. The SLA clock keeps running: the first-
 		c.submit("ana@example.com", form, map[string]string{}))
 	diff(t, "a return for another reason, unsaid", ":warning: Say why you return the lead.",
 		c.submit("ana@example.com", form, map[string]string{"return_code": "other"}))
+	diff(t, "not now, with a revisit date that is not a date", ":warning: That is not a date: choose one from tomorrow to a year ahead, written YYYY-MM-DD.",
+		c.submit("ana@example.com", form, map[string]string{"return_code": "not_now", "return_revisit": "next spring"}))
+	if got := c.lead(l.ID); !got.State.Open() {
+		t.Fatalf("a refused return closed the lead: %s", got.State)
+	}
 	diff(t, "a return", "", c.submit("ana@example.com", form, map[string]string{"return_code": "no_budget", "return_details": "next year"}))
 	got := c.lead(l.ID)
 	if got.State != engine.StateReturned || got.ReturnReason != "No budget or no project: next year" {
@@ -138,6 +143,20 @@ func TestAStrangersClickChangesNothingAndTheManagerMayAct(t *testing.T) {
 	c.pick("ana@example.com", c.card(ana, l).Last(), "Log touch…", "Email")
 	if _, refusal := c.press("ana@example.com", card, "Accept"); refusal != "" {
 		t.Errorf("accepting a lead being worked was refused: %s", refusal)
+	}
+	// So is accepting one touched first and never accepted: the acceptance
+	// is recorded and the lead stays in work.
+	touched := c.handOff(demoLead("crm-touched-first"))
+	first := c.card(ana, touched).Last()
+	c.pick("ana@example.com", first, "Log touch…", "Call")
+	if got := c.lead(touched.ID); got.State != engine.StateWorking || !got.AcknowledgedAt.IsZero() {
+		t.Fatalf("after a touch the lead is %s, accepted at %v", got.State, got.AcknowledgedAt)
+	}
+	if _, refusal := c.press("ana@example.com", first, "Accept"); refusal != "" {
+		t.Errorf("accepting a lead touched first was refused: %s", refusal)
+	}
+	if got := c.lead(touched.ID); got.State != engine.StateWorking || got.AcknowledgedAt.IsZero() {
+		t.Errorf("after a late Accept the lead is %s, accepted at %v; want working, and the acceptance recorded", got.State, got.AcknowledgedAt)
 	}
 }
 

@@ -61,6 +61,9 @@ It now belongs to bo@example.com.
 	if got.OwnerEmail != "bo@example.com" || got.Reassignments != 1 || !got.AssignedAt.After(l.AssignedAt) {
 		t.Fatalf("after the breach the lead is %s's (%d reassignments, assigned %v)", got.OwnerEmail, got.Reassignments, got.AssignedAt)
 	}
+	if n := breaches(c.events(l.ID), engine.BreachFirstTouch); n != 1 {
+		t.Errorf("%d first-touch breaches recorded for one missed deadline; want 1", n)
+	}
 	diff(t, "bo's fresh card", lines(`# New lead: Dana Ruiz (Acme Corp)
 **First touch due in 15 min** — 10:31 AM
 Cadence: 0/8 touches, 15 days left: 8 more needed
@@ -81,6 +84,9 @@ Cadence: 0/8 touches, 15 days left: 8 more needed
 	}
 	if got := c.lead(l.ID); got.OwnerEmail != "bo@example.com" || got.Reassignments != 1 {
 		t.Errorf("after the second breach the lead is %s's (%d reassignments)", got.OwnerEmail, got.Reassignments)
+	}
+	if n := breaches(c.events(l.ID), engine.BreachFirstTouch); n != 2 {
+		t.Errorf("%d first-touch breaches recorded after two missed deadlines; want 2", n)
 	}
 }
 

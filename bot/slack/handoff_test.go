@@ -180,28 +180,6 @@ func (e *env) openedView(userID, callbackID string) (view slack.View) {
 	return view
 }
 
-func TestAcknowledgingALeadAlreadyBeingWorkedIsRecorded(t *testing.T) {
-	t.Parallel()
-	e := newEnv(t)
-	l := e.handOff(demoLead("crm-late-ack"))
-	msg := e.card(ana, l)
-	ctx := ctxTimeout(t, patience)
-	if _, err := e.fake.ClickButton(ctx, ana, msg, "lead.touch", "call"); err != nil {
-		t.Fatal(err)
-	}
-	e.waitFor("the touch", func() bool { return e.lead(l.ID).State == engine.StateWorking })
-	if _, err := e.fake.ClickButton(ctx, ana, msg, "lead.ack", ""); err != nil {
-		t.Fatal(err)
-	}
-	e.waitFor("the acknowledgement", func() bool { return !e.lead(l.ID).AcknowledgedAt.IsZero() })
-	if got := e.lead(l.ID).State; got != engine.StateWorking {
-		t.Errorf("state %s after a late acknowledgement, want working", got)
-	}
-	for _, p := range e.fake.ResponseURLPosts() {
-		t.Errorf("the rep was told %q", p.Text)
-	}
-}
-
 func TestACardWithHugeFieldsStaysWithinSlacksLimits(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
