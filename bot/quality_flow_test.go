@@ -103,3 +103,29 @@ func TestSlaQualityCountsAcceptedRejectedAndMisroutedBySource(t *testing.T) {
 		t.Errorf("all: %+v; %d handed off in %d sources", q.All, total, len(handed))
 	}
 }
+
+// A duplicate's detail is the lead it repeats, an id, not a reason: it is
+// counted but never shown as the "mostly" of its category.
+func TestADuplicatesDetailIsNotShownAsAReason(t *testing.T) {
+	c := newCore(t, qualityPolicy)
+	ctx := context.Background()
+	anaActor := engine.Actor{Email: "ana@example.com"}
+	first := c.handOff(demoLead("q-1"))
+	if _, err := c.Service.Acknowledge(ctx, first.ID, anaActor); err != nil {
+		t.Fatal(err)
+	}
+	again := c.handOff(demoLead("q-2"))
+	if _, err := c.Service.Reject(ctx, again.ID, anaActor, engine.Rejection{Category: engine.RejectDuplicate, Detail: "q-1"}); err != nil {
+		t.Fatal(err)
+	}
+	answer := c.answer(maria, "quality week by source")
+	for _, want := range []string{"**Handed off:** 2 · 0 awaiting a decision · 0 closed before one",
+		"**Accepted: 50%** (1 of 2 decided)", "**Rejected:** 1 — 1 duplicate"} {
+		if !strings.Contains(answer, want) {
+			t.Errorf("/sla quality does not say %q:\n%s", want, answer)
+		}
+	}
+	if strings.Contains(answer, "mostly") {
+		t.Errorf("a duplicate's detail (a lead id) is shown as a reason:\n%s", answer)
+	}
+}
