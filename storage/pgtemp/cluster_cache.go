@@ -42,7 +42,8 @@ func (s *Server) newCluster(ctx context.Context, data string) error {
 // clusterCacheDir is where a fresh cluster of this installation of
 // PostgreSQL is kept ("" when there is no cache directory): its name
 // changes with the binaries' place, the postgres binary's size and time,
-// and initdb's arguments.
+// initdb's arguments, and the time zone initdb writes into the cluster's
+// settings (from TZ, else the machine's /etc/localtime).
 func (s *Server) clusterCacheDir() string {
 	base, err := os.UserCacheDir()
 	if err != nil {
@@ -52,8 +53,10 @@ func (s *Server) clusterCacheDir() string {
 	if err != nil {
 		return ""
 	}
+	localtime, _ := filepath.EvalSymlinks("/etc/localtime")
 	h := sha256.New()
-	fmt.Fprintf(h, "%s\n%d\n%d\n%s", s.bin, st.Size(), st.ModTime().UnixNano(), strings.Join(initdbArgs, " "))
+	fmt.Fprintf(h, "%s\n%d\n%d\n%s\n%s\n%s", s.bin, st.Size(), st.ModTime().UnixNano(), strings.Join(initdbArgs, " "),
+		os.Getenv("TZ"), localtime)
 	return filepath.Join(base, "slabot", "pgtemp", hex.EncodeToString(h.Sum(nil))[:16])
 }
 

@@ -86,3 +86,20 @@ func TestAClusterIsKeptAndLaterServersStartFromACopy(t *testing.T) {
 	}
 	conn.Close(ctx)
 }
+
+// initdb writes the time zone it finds (TZ first) into the cluster's
+// settings: a cluster kept under one zone is not the one for another.
+func TestAClusterIsKeptPerTimeZone(t *testing.T) {
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	bin, err := findBin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	probe := &Server{bin: bin}
+	t.Setenv("TZ", "America/New_York")
+	newYork := probe.clusterCacheDir()
+	t.Setenv("TZ", "Asia/Tokyo")
+	if tokyo := probe.clusterCacheDir(); tokyo == newYork {
+		t.Errorf("clusters made under TZ=America/New_York and TZ=Asia/Tokyo are kept in one place, %s", tokyo)
+	}
+}
